@@ -1,0 +1,275 @@
+//! Clocks: how simulated time relates to wall time.
+//!
+//! - As fast as possible: [`Simulation::run`]; the wall clock is never read.
+//! - Paced: [`Simulation::run_paced`] keeps sim time = factor × wall time through a
+//!   [`Pacer`], reports the lag when the simulation cannot keep up, and takes
+//!   [`LiveInput`]s (injections, speed changes, pause) from a channel. Each injection is
+//!   stamped with the sim time at which it arrived and recorded
+//!   ([`Simulation::injections`]), so a live session replays exactly with
+//!   [`Simulation::replay_injections`] and an as-fast-as-possible run.
+//!
+//! The kernel reads wall time only through a [`WallClock`] it is given. [`SystemWall`] is
+//! the real one (the only place the crate touches `Instant`); [`ManualWall`] is a fake for
+//! tests and headless rendering.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+
+use crate::sim::{RunLimit, SimError, StopReason};
+use crate::{ActorId, Model, Observer, SimDuration, SimTime, Simulation};
+
+/// A source of wall time.
+pub trait WallClock {
+    /// Wall time since an arbitrary fixed origin.
+    fn now(&mut self) -> Duration;
+    /// Waits until `now() >= deadline`; may return earlier (callers loop).
+    fn sleep_until(&mut self, deadline: Duration);
+}
+
+/// The machine's monotonic clock.
+#[derive(Debug)]
+pub struct SystemWall {
+    origin: Instant,
+}
+
+impl Default for SystemWall {
+    fn default() -> Self {
+        SystemWall { origin: Instant::now() }
+    }
+}
+
+impl WallClock for SystemWall {
+    fn now(&mut self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn sleep_until(&mut self, deadline: Duration) {
+        let now = self.now();
+        if deadline > now {
+            std::thread::sleep(deadline - now);
+        }
+    }
+}
+
+/// A fake wall clock: sleeping jumps to the deadline at once, and each reading can cost a
+/// fixed `step` (to mimic slow event processing). Clones share one time.
+#[derive(Clone, Debug, Default)]
+pub struct ManualWall {
+    nanos: Arc<AtomicU64>,
+    step: u64,
+}
+
+impl ManualWall {
+    /// A clock at zero whose every `now()` reading then advances it by `step`.
+    pub fn with_step(step: Duration) -> Self {
+        ManualWall { nanos: Arc::default(), step: step.as_nanos() as u64 }
+    }
+
+    /// The current fake time, without advancing it.
+    pub fn peek(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.nanos.fetch_add(by.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+impl WallClock for ManualWall {
+    fn now(&mut self) -> Duration {
+        Duration::from_nanos(self.nanos.fetch_add(self.step, Ordering::Relaxed))
+    }
+
+    fn sleep_until(&mut self, deadline: Duration) {
+        self.nanos.fetch_max(deadline.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Keeps sim time at `factor` × wall time from an anchor, which moves on every speed
+/// change and pause.
+#[derive(Debug)]
+pub struct Pacer<W> {
+    wall: W,
+    factor: f64,
+    anchor_wall: Duration,
+    anchor_sim: SimTime,
+    paused: bool,
+    tick: Duration,
+    lag: SimDuration,
+    max_lag: SimDuration,
+}
+
+impl<W: WallClock> Pacer<W> {
+    /// Sim time runs `factor` times as fast as wall time (1.0 = real time).
+    /// `factor` must be positive and finite; others are taken as 1.0.
+    pub fn new(mut wall: W, factor: f64) -> Self {
+        let anchor_wall = wall.now();
+        Pacer {
+            wall,
+            factor: sane_factor(factor),
+            anchor_wall,
+            anchor_sim: SimTime::ZERO,
+            paused: false,
+            tick: Duration::from_millis(10),
+            lag: SimDuration::ZERO,
+            max_lag: SimDuration::ZERO,
+        }
+    }
+
+    /// The longest the pacer sleeps before looking at its inputs again (default 10 ms).
+    pub fn with_tick(mut self, tick: Duration) -> Self {
+        self.tick = tick.max(Duration::from_micros(1));
+        self
+    }
+
+    pub fn factor(&self) -> f64 {
+        self.factor
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// How far the simulation was behind its paced time at the last check: zero when it
+    /// keeps up.
+    pub fn lag(&self) -> SimDuration {
+        self.lag
+    }
+
+    /// The largest lag seen.
+    pub fn max_lag(&self) -> SimDuration {
+        self.max_lag
+    }
+
+    /// The sim time the wall clock says it should be.
+    fn paced_now(&mut self) -> SimTime {
+        if self.paused {
+            return self.anchor_sim;
+        }
+        let elapsed = self.wall.now().saturating_sub(self.anchor_wall);
+        self.anchor_sim.saturating_add(SimDuration::from_secs_f64(elapsed.as_secs_f64() * self.factor))
+    }
+
+    /// The wall time at which sim time `t` is due.
+    fn deadline(&self, t: SimTime) -> Duration {
+        let sim_ahead = t.saturating_since(self.anchor_sim).as_secs_f64() / self.factor;
+        self.anchor_wall.saturating_add(Duration::try_from_secs_f64(sim_ahead).unwrap_or(Duration::MAX))
+    }
+
+    /// Re-anchors at (wall now, `sim_now`): used by speed changes and resume, so the new
+    /// pace starts from where the simulation is.
+    fn reanchor(&mut self, sim_now: SimTime) {
+        self.anchor_wall = self.wall.now();
+        self.anchor_sim = sim_now;
+        self.lag = SimDuration::ZERO;
+    }
+
+    fn note_lag(&mut self, lag: SimDuration) {
+        self.lag = lag;
+        self.max_lag = self.max_lag.max(lag);
+    }
+}
+
+fn sane_factor(factor: f64) -> f64 {
+    if factor.is_finite() && factor > 0.0 { factor } else { 1.0 }
+}
+
+/// An input to a live run, sent over a channel by whoever drives it (the twin's window,
+/// the live server).
+#[derive(Clone, Debug)]
+pub enum LiveInput<M> {
+    /// Deliver `msg` to `to` at the current sim time; recorded for replay.
+    Inject { to: ActorId, msg: M },
+    /// Change the pace to `factor` × wall time.
+    SetSpeed(f64),
+    Pause,
+    Resume,
+    Stop,
+}
+
+/// At most this many events are delivered between two looks at the inputs and the wall.
+const BATCH: u32 = 1024;
+
+impl<Mo: Model> Simulation<Mo>
+where
+    Mo::Msg: Clone,
+{
+    /// Runs paced by `pacer` until `limit`, taking inputs from `inputs`. If the simulation
+    /// falls behind, it delivers events as fast as it can and the pacer reports the lag.
+    /// A closed input channel just means no more inputs.
+    pub fn run_paced<W: WallClock, O: Observer<Mo::Msg>>(
+        &mut self,
+        pacer: &mut Pacer<W>,
+        inputs: &Receiver<LiveInput<Mo::Msg>>,
+        limit: RunLimit,
+        observer: &mut O,
+    ) -> Result<StopReason, SimError> {
+        self.start()?;
+        pacer.reanchor(self.now);
+        let mut remaining = limit.max_events;
+        loop {
+            loop {
+                match inputs.try_recv() {
+                    Ok(LiveInput::Inject { to, msg }) => {
+                        let t = pacer.paced_now().min(limit.until);
+                        self.advance_to(t);
+                        self.inject(to, msg)?;
+                    }
+                    Ok(LiveInput::SetSpeed(factor)) => {
+                        pacer.factor = sane_factor(factor);
+                        pacer.reanchor(self.now);
+                    }
+                    Ok(LiveInput::Pause) => {
+                        pacer.paused = true;
+                        pacer.reanchor(self.now);
+                    }
+                    Ok(LiveInput::Resume) => {
+                        pacer.paused = false;
+                        pacer.reanchor(self.now);
+                    }
+                    Ok(LiveInput::Stop) => return Ok(StopReason::StoppedByCommand),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                }
+            }
+
+            let paced_now = pacer.paced_now().min(limit.until);
+            let mut batch = 0;
+            while batch < BATCH && remaining > 0 {
+                match self.queue.peek_time() {
+                    Some(t) if t <= paced_now => {}
+                    _ => break,
+                }
+                batch += 1;
+                remaining -= 1;
+                if let Some(reason) = self.deliver_next(observer)? {
+                    return Ok(reason);
+                }
+            }
+            if remaining == 0 {
+                return Ok(StopReason::ReachedEventLimit);
+            }
+            let next = self.queue.peek_time();
+            match next {
+                Some(t) if t <= paced_now => {
+                    // Still behind after a full batch: report how far, and go on at once.
+                    pacer.note_lag(paced_now.saturating_since(self.now));
+                    continue;
+                }
+                None if limit.until == SimTime::MAX => return Ok(StopReason::Drained),
+                _ => {}
+            }
+            pacer.note_lag(SimDuration::ZERO);
+            if paced_now >= limit.until {
+                self.now = self.now.max(limit.until);
+                return Ok(StopReason::ReachedTime);
+            }
+            self.advance_to(paced_now);
+            let due = next.map_or(limit.until, |t| t.min(limit.until));
+            let wake = pacer.deadline(due).min(pacer.wall.now().saturating_add(pacer.tick));
+            pacer.wall.sleep_until(wake);
+        }
+    }
+}
