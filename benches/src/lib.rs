@@ -11,6 +11,7 @@ use std::collections::BinaryHeap;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use rand_pcg::Pcg64Mcg;
+use storetwin_engine::SimDuration;
 
 /// How the bare loop keys its heap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +32,8 @@ pub struct BareRun {
 #[inline(always)]
 fn delay_ns(rng: &mut Pcg64Mcg) -> u64 {
     let exp: f64 = Exp1.sample(rng);
-    ((exp + 1.0) * 1e9).round() as u64
+    // The kernel's own conversion, so both loops do the same model arithmetic.
+    SimDuration::from_secs_f64(exp + 1.0).as_nanos()
 }
 
 #[inline(always)]

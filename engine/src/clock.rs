@@ -244,8 +244,8 @@ where
                 }
                 batch += 1;
                 remaining -= 1;
-                if let Some(reason) = self.deliver_next(observer)? {
-                    return Ok(reason);
+                if self.deliver_next(observer) {
+                    return self.halted();
                 }
             }
             if remaining == 0 {

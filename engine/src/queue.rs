@@ -1,13 +1,17 @@
 //! The pending-event set: a 4-ary min-heap of inline entries, keyed by [`EventKey`].
 //!
 //! Why our own heap rather than `std::collections::BinaryHeap`: this is the kernel's hot
-//! path. Each entry stores the message inline (no box, no allocation per event) next to
-//! its key split in two `u64` words, so an entry for a small message is 24 bytes with
-//! 8-byte alignment (a `u128` field would force 16-byte alignment and 32-byte entries).
-//! The heap is 4-ary, halving the depth of a binary heap, and its four children share
-//! cache lines. `pop` moves the last entry into the root's place and sifts it to the
-//! bottom before sifting it up (Floyd's method), which saves a comparison per level
-//! because the moved entry almost always belongs near the bottom.
+//! path, and three things measured worth 1.2× over the std heap on PHOLD (see
+//! `benches/README.md`):
+//! - Entries store the message inline (no box, no allocation per event) next to the key
+//!   split in two `u64` words, so an entry for a small message is 24 bytes with 8-byte
+//!   alignment (a `u128` field would force 16-byte alignment and 32-byte entries).
+//! - The heap is 4-ary: half the depth of a binary heap, so half the entry moves per
+//!   pop, and the smallest of four children is found by a branch-free tournament
+//!   (which child wins is unpredictable, so branches would mispredict).
+//! - Delivery takes the root out and leaves it vacant; the first event the handler sends
+//!   fills the vacancy and sifts down once (Floyd's method: along the smallest children to
+//!   the bottom, then up), instead of a pop's sift and then a push's.
 //!
 //! Entries compare by their `u128` rank alone, which is unique per event (see
 //! [`crate::order`]), so the heap's result does not depend on insertion order.
@@ -45,36 +49,84 @@ impl<M> Entry<M> {
 
 pub(crate) struct EventQueue<M> {
     heap: Vec<Entry<M>>,
+    /// The root has been moved out by `take_min` and not yet refilled: `heap[0]` holds
+    /// stale bytes that must be overwritten, never read as an entry or dropped.
+    vacant: bool,
 }
 
 impl<M> EventQueue<M> {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        EventQueue { heap: Vec::with_capacity(capacity) }
+        EventQueue { heap: Vec::with_capacity(capacity), vacant: false }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() - usize::from(self.vacant)
     }
 
+    /// The time of the smallest entry. Not to be called while the root is vacant.
     #[inline]
     pub(crate) fn peek_time(&self) -> Option<SimTime> {
+        debug_assert!(!self.vacant, "peek while the root is vacant");
         self.heap.first().map(|e| SimTime::from_nanos(e.time))
     }
 
+    /// Adds an entry. If the root is vacant (an event is being delivered), the entry takes
+    /// its place and sifts down: one sift instead of a pop's and a push's.
     #[inline]
     pub(crate) fn push(&mut self, entry: Entry<M>) {
-        self.heap.push(entry);
-        self.sift_up(self.heap.len() - 1);
+        if self.vacant {
+            self.vacant = false;
+            // SAFETY: the root slot is in bounds and vacant: its old entry was moved out by
+            // `take_min`, so it is overwritten without being dropped.
+            unsafe { ptr::write(self.heap.as_mut_ptr(), entry) };
+            self.sift_down_to_bottom();
+        } else {
+            self.heap.push(entry);
+            self.sift_up(self.heap.len() - 1);
+        }
     }
 
+    /// Moves the smallest entry out and leaves the root vacant until the next `push` or
+    /// `settle`. The caller must call `settle` before the next `peek_time` or `take_min`.
     #[inline]
-    pub(crate) fn pop(&mut self) -> Option<Entry<M>> {
-        let mut top = self.heap.pop()?;
-        if !self.heap.is_empty() {
-            std::mem::swap(&mut top, &mut self.heap[0]);
-            self.sift_down_to_bottom();
+    pub(crate) fn take_min(&mut self) -> Option<Entry<M>> {
+        self.settle();
+        if self.heap.is_empty() {
+            return None;
         }
+        // SAFETY: index 0 is in bounds. Marking it vacant makes this read a move: the slot
+        // is not read as an entry or dropped again before it is overwritten.
+        let top = unsafe { ptr::read(self.heap.as_ptr()) };
+        self.vacant = true;
         Some(top)
+    }
+
+    /// Refills a vacant root with the last entry (the second half of a classic pop).
+    #[inline]
+    pub(crate) fn settle(&mut self) {
+        if !self.vacant {
+            return;
+        }
+        self.vacant = false;
+        let last = self.heap.len() - 1;
+        // SAFETY: `last` is in bounds. Shrinking the length first means the last slot is
+        // neither dropped nor read again; when it is not the root, its entry moves into the
+        // vacant root, which is overwritten without being dropped.
+        unsafe {
+            self.heap.set_len(last);
+            if last > 0 {
+                let data = self.heap.as_mut_ptr();
+                ptr::copy_nonoverlapping(data.add(last), data, 1);
+                self.sift_down_to_bottom();
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pop(&mut self) -> Option<Entry<M>> {
+        let top = self.take_min();
+        self.settle();
+        top
     }
 
     /// Moves the entry at `pos` up until its parent ranks lower.
@@ -110,20 +162,26 @@ impl<M> EventQueue<M> {
         // once and written once, and the loop cannot panic.
         unsafe {
             let data = self.heap.as_mut_ptr();
+            let rank = |i: usize| (*data.add(i)).rank();
             let moving = ptr::read(data);
-            loop {
-                let first = ARITY * pos + 1;
-                if first >= end {
-                    break;
-                }
-                let last = (first + ARITY).min(end);
+            // Walk down the smallest of each full family of four children: a branch-free
+            // tournament, since which child wins is unpredictable.
+            let mut first = 1;
+            while first + 3 < end {
+                let (r0, r1, r2, r3) = (rank(first), rank(first + 1), rank(first + 2), rank(first + 3));
+                let (a, ra) = if r1 < r0 { (first + 1, r1) } else { (first, r0) };
+                let (b, rb) = if r3 < r2 { (first + 3, r3) } else { (first + 2, r2) };
+                let best = if rb < ra { b } else { a };
+                ptr::copy_nonoverlapping(data.add(best), data.add(pos), 1);
+                pos = best;
+                first = ARITY * pos + 1;
+            }
+            // A last, partial family.
+            if first < end {
                 let mut best = first;
-                let mut best_rank = (*data.add(first)).rank();
-                for child in first + 1..last {
-                    let r = (*data.add(child)).rank();
-                    if r < best_rank {
+                for child in first + 1..end {
+                    if rank(child) < rank(best) {
                         best = child;
-                        best_rank = r;
                     }
                 }
                 ptr::copy_nonoverlapping(data.add(best), data.add(pos), 1);
@@ -135,32 +193,69 @@ impl<M> EventQueue<M> {
     }
 }
 
+impl<M> Drop for EventQueue<M> {
+    /// A queue dropped while its root is vacant (a handler panicked) must not drop the
+    /// moved-out root; settling refills it first.
+    fn drop(&mut self) {
+        self.settle();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     proptest! {
-        /// Whatever the insertion order and interleaving of pops, the queue yields the
-        /// minimum pending key each time, and no message is lost or duplicated.
+        /// Whatever the insertion order and interleaving of pops and deliveries (take the
+        /// minimum, push while the root is vacant, settle), the queue yields the minimum
+        /// pending key each time, and no message is lost or duplicated.
         #[test]
-        fn pops_in_key_order(ops in prop::collection::vec((any::<bool>(), 0u64..50, 0u32..4), 0..400)) {
-            let mut q = EventQueue::with_capacity(0);
+        fn yields_keys_in_order(ops in prop::collection::vec((0u8..4, 0u64..50, 0u32..4), 0..400)) {
+            let mut q: EventQueue<Box<u32>> = EventQueue::with_capacity(0);
             let mut model: Vec<EventKey> = Vec::new();
-            for (seq, (is_pop, t, origin)) in ops.into_iter().enumerate() {
-                if is_pop {
-                    model.sort();
-                    let want = if model.is_empty() { None } else { Some(model.remove(0)) };
-                    prop_assert_eq!(q.pop().map(|e| e.key()), want);
-                } else {
-                    let key = EventKey::new(SimTime::from_nanos(t), ActorId(origin), seq as u32);
-                    q.push(Entry::new(key, ActorId(0), Box::new(seq)));
-                    model.push(key);
+            for (seq, (op, t, origin)) in ops.into_iter().enumerate() {
+                let key = EventKey::new(SimTime::from_nanos(t), ActorId(origin), seq as u32);
+                model.sort();
+                let want = if model.is_empty() { None } else { Some(model[0]) };
+                match op {
+                    0 => {
+                        prop_assert_eq!(q.pop().map(|e| (e.key(), *e.msg)), want.map(|k| (k, k.seq())));
+                        if want.is_some() { model.remove(0); }
+                    }
+                    1 => {
+                        // A delivery whose handler sends one event (the fused path).
+                        prop_assert_eq!(q.take_min().map(|e| e.key()), want);
+                        if want.is_some() { model.remove(0); }
+                        q.push(Entry::new(key, ActorId(0), Box::new(seq as u32)));
+                        model.push(key);
+                        q.settle();
+                    }
+                    _ => {
+                        q.push(Entry::new(key, ActorId(0), Box::new(seq as u32)));
+                        model.push(key);
+                    }
                 }
+                prop_assert_eq!(q.len(), model.len());
             }
             model.sort();
             let rest: Vec<EventKey> = std::iter::from_fn(|| q.pop()).map(|e| e.key()).collect();
             prop_assert_eq!(rest, model);
         }
+    }
+
+    #[test]
+    fn dropping_with_a_vacant_root_drops_each_message_once() {
+        let alive = std::rc::Rc::new(());
+        let mut q = EventQueue::with_capacity(0);
+        for t in 0..5 {
+            q.push(Entry::new(EventKey::new(SimTime::from_nanos(t), ActorId(0), 0), ActorId(0), alive.clone()));
+        }
+        let taken = q.take_min().expect("five entries");
+        assert_eq!(q.len(), 4);
+        drop(q);
+        assert_eq!(std::rc::Rc::strong_count(&alive), 2, "the taken message and this handle");
+        drop(taken);
+        assert_eq!(std::rc::Rc::strong_count(&alive), 1);
     }
 }

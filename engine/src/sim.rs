@@ -201,8 +201,8 @@ impl<Mo: Model> Simulation<Mo> {
                 Some(_) => {}
             }
             remaining -= 1;
-            if let Some(reason) = self.deliver_next(observer)? {
-                return Ok(reason);
+            if self.deliver_next(observer) {
+                return self.halted();
             }
         }
     }
@@ -238,16 +238,17 @@ impl<Mo: Model> Simulation<Mo> {
         (&mut self.model, ctx)
     }
 
-    /// Delivers the pending event with the smallest key. Returns `Some` if the run must
-    /// stop after it. The caller has checked that an event is pending.
+    /// Delivers the pending event with the smallest key; returns `true` if the run must
+    /// halt after it (see [`Self::halted`]). The caller has checked that an event is pending.
     #[inline(always)]
-    pub(crate) fn deliver_next<O: Observer<Mo::Msg>>(&mut self, observer: &mut O) -> Result<Option<StopReason>, SimError> {
-        let entry = self.queue.pop().expect("caller checked an event is pending");
+    pub(crate) fn deliver_next<O: Observer<Mo::Msg>>(&mut self, observer: &mut O) -> bool {
+        let entry = self.queue.take_min().expect("caller checked an event is pending");
         let key = entry.key();
         let time = key.time();
         if time < self.now {
+            self.queue.settle();
             self.halt = Some(Halt::Failed(SimErrorKind::TimeWentBackwards { event: time }, self.now));
-            return self.check_halt();
+            return true;
         }
         self.now = time;
         self.delivered += 1;
@@ -255,10 +256,17 @@ impl<Mo: Model> Simulation<Mo> {
         observer.on_event(key, entry.to, &entry.msg);
         let (model, mut ctx) = self.model_and_context(entry.to, time);
         model.handle(entry.msg, &mut ctx);
-        if self.halt.is_some() {
-            return self.check_halt();
+        self.queue.settle();
+        self.halt.is_some()
+    }
+
+    /// Why the run halted after `deliver_next` returned `true`.
+    #[cold]
+    pub(crate) fn halted(&mut self) -> Result<StopReason, SimError> {
+        match self.check_halt() {
+            Ok(reason) => Ok(reason.expect("deliver_next reported a halt")),
+            Err(e) => Err(e),
         }
-        Ok(None)
     }
 
     fn check_halt(&mut self) -> Result<Option<StopReason>, SimError> {

@@ -93,9 +93,12 @@ impl SimDuration {
     }
 }
 
-/// Float-to-int `as` casts saturate and map NaN to 0 (Rust semantics), so this never panics.
+/// Rounds half up to whole nanoseconds; negative and NaN give 0 (`f64::max` ignores NaN),
+/// and the result saturates at `i64::MAX` ns (292 years). Going through `i64` keeps this
+/// to one hardware conversion on the hot path (sampling a delay), where `round()` would
+/// call libm and a direct `as u64` needs a longer saturating sequence.
 fn secs_f64_to_nanos(secs: f64) -> u64 {
-    (secs * NANOS_PER_SEC as f64).round() as u64
+    (secs * NANOS_PER_SEC as f64 + 0.5).max(0.0) as i64 as u64
 }
 
 impl fmt::Display for SimTime {
@@ -123,7 +126,7 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(1.5).as_nanos(), 1_500_000_000);
         assert_eq!(SimDuration::from_secs_f64(-3.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration::ZERO);
-        assert_eq!(SimDuration::from_secs_f64(1e30).as_nanos(), u64::MAX);
+        assert_eq!(SimDuration::from_secs_f64(1e30).as_nanos(), i64::MAX as u64);
         assert_eq!(SimTime::MAX.saturating_add(SimDuration::from_secs(1)), SimTime::MAX);
         assert_eq!(SimTime::from_secs(3_723).to_string(), "1:02:03.000");
     }
