@@ -182,7 +182,10 @@ fn sane_factor(factor: f64) -> f64 {
 #[derive(Clone, Debug)]
 pub enum LiveInput<M> {
     /// Deliver `msg` to `to` at the current sim time; recorded for replay.
-    Inject { to: ActorId, msg: M },
+    Inject {
+        to: ActorId,
+        msg: M,
+    },
     /// Change the pace to `factor` × wall time.
     SetSpeed(f64),
     Pause,

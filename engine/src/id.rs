@@ -21,10 +21,6 @@ impl ActorId {
 
 impl fmt::Display for ActorId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if *self == ActorId::EXTERNAL {
-            f.write_str("external")
-        } else {
-            write!(f, "#{}", self.0)
-        }
+        if *self == ActorId::EXTERNAL { f.write_str("external") } else { write!(f, "#{}", self.0) }
     }
 }

@@ -1,8 +1,11 @@
 //! What a simulated world looks like to the kernel: actors addressed by id, handling typed
 //! messages through a [`Context`].
 
-use crate::{ActorId, ActorRng, EventKey, SimDuration, SimTime, queue::{Entry, EventQueue}};
 use crate::sim::{Halt, SimErrorKind};
+use crate::{
+    ActorId, ActorRng, EventKey, SimDuration, SimTime,
+    queue::{Entry, EventQueue},
+};
 
 /// A simulated world: `actor_count()` actors with ids `0..actor_count()`, exchanging
 /// messages of one type (usually an enum). The model routes a message to the receiving

@@ -185,7 +185,11 @@ impl<Mo: Model> Simulation<Mo> {
     }
 
     /// Runs as fast as possible to `limit`, showing every event to `observer`.
-    pub fn run_observed<O: Observer<Mo::Msg>>(&mut self, limit: RunLimit, observer: &mut O) -> Result<StopReason, SimError> {
+    pub fn run_observed<O: Observer<Mo::Msg>>(
+        &mut self,
+        limit: RunLimit,
+        observer: &mut O,
+    ) -> Result<StopReason, SimError> {
         self.start()?;
         let mut remaining = limit.max_events;
         loop {
@@ -308,7 +312,8 @@ where
             self.halt = Some(Halt::Failed(SimErrorKind::UnknownActor { from: ActorId::EXTERNAL, to }, self.now));
             return Err(self.check_halt().expect_err("a failure was just recorded"));
         }
-        let seq = u32::try_from(self.injections.len()).map_err(|_| self.fail_replay("more than 2^32 injections".into()))?;
+        let seq =
+            u32::try_from(self.injections.len()).map_err(|_| self.fail_replay("more than 2^32 injections".into()))?;
         let key = EventKey::new(self.now, ActorId::EXTERNAL, seq);
         self.injections.push(Injection { at: self.now, to, msg: msg.clone() });
         self.queue.push(Entry::new(key, to, msg));
