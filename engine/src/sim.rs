@@ -144,6 +144,11 @@ impl<Mo: Model> Simulation<Mo> {
         &self.model
     }
 
+    /// Ends the simulation and hands back the model, for closing reports.
+    pub fn into_model(self) -> Mo {
+        self.model
+    }
+
     pub fn seed(&self) -> Seed {
         self.seed
     }

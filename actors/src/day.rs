@@ -1,0 +1,55 @@
+//! Running one store day: build the world, run it to the end of the scenario, close the
+//! books, check the invariants, and hand back the KPIs and the per-minute samples.
+
+use storetwin_engine::{EventHash, Observer, RunLimit, Seed, SimError, SimTime, Simulation};
+
+use crate::spec::WorldSpec;
+use crate::summary::StoreKpis;
+use crate::world::{Sample, StoreMsg, StoreWorld};
+
+/// The result of one run.
+#[derive(Clone, Debug)]
+pub struct DayRun {
+    pub seed: Seed,
+    pub kpis: StoreKpis,
+    pub samples: Vec<Sample>,
+    pub events: u64,
+    pub event_hash: EventHash,
+    pub end: SimTime,
+    pub shoppers: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum DayError {
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error(
+        "invariant broken at the end of the run: {invariant}: {detail} (seed {seed}; rerun with this seed to reproduce)"
+    )]
+    Invariant { invariant: &'static str, detail: String, seed: Seed },
+}
+
+/// Runs `spec` with `seed` as fast as possible.
+pub fn run_day(spec: &WorldSpec, seed: Seed) -> Result<DayRun, DayError> {
+    run_day_observed(spec, seed, &mut ())
+}
+
+/// Runs `spec` with `seed`, showing every event to `observer` (e.g. an event log).
+pub fn run_day_observed<O: Observer<StoreMsg>>(
+    spec: &WorldSpec,
+    seed: Seed,
+    observer: &mut O,
+) -> Result<DayRun, DayError> {
+    let world = StoreWorld::build(spec.clone(), seed);
+    let shoppers = world.layout.shoppers;
+    let mut sim = Simulation::new(world, seed);
+    let end = SimTime::ZERO.saturating_add(spec.duration);
+    sim.run_observed(RunLimit::until(end), observer)?;
+    let events = sim.events_delivered();
+    let event_hash = sim.event_hash();
+    let mut world = sim.into_model();
+    world.close_books(end);
+    world.check_invariants().map_err(|(invariant, detail)| DayError::Invariant { invariant, detail, seed })?;
+    let kpis = world.kpis(end);
+    Ok(DayRun { seed, kpis, samples: std::mem::take(&mut world.samples), events, event_hash, end, shoppers })
+}

@@ -1,0 +1,337 @@
+//! In-store devices. Each is an actor that can fail (at random, with exponential times
+//! between failures and to repair, or on a schedule) and emits what a real one would:
+//! counts, detections with position noise, proximity pushes, label prices, stock weights.
+//! Their readings are the "sensed" side of every KPI that has one.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1, StandardNormal};
+use storetwin_engine::{Context, SimDuration, SimTime};
+
+use crate::floor::Floor;
+use crate::metrics::Metrics;
+use crate::money::Cents;
+use crate::spec::{
+    CategoryId, Cell, CellKind, DeviceId, DeviceKind, DeviceSpec, FailureSpec, FloorSpec, SkuId, StoreSpec,
+};
+use crate::world::{ShopperId, StoreMsg, View};
+
+/// How often a smart shelf weighs its stock.
+pub const SMART_SHELF_INTERVAL: SimDuration = SimDuration::from_secs(60);
+
+/// Categories on shelves next to `cell` (a device mounted on a shelf edge).
+pub fn categories_next_to(cell: Cell, floor: &FloorSpec) -> Vec<CategoryId> {
+    let mut out = Vec::new();
+    let (w, h) = (floor.width, floor.height);
+    let mut look = |x: i32, y: i32| {
+        if x >= 0 && y >= 0 && x < i32::from(w) && y < i32::from(h) {
+            if let CellKind::Shelf(c) = floor.kind(Cell { x: x as u16, y: y as u16 }) {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+    };
+    let (x, y) = (i32::from(cell.x), i32::from(cell.y));
+    for (dx, dy) in [(0, 0), (0, -1), (-1, 0), (1, 0), (0, 1)] {
+        look(x + dx, y + dy);
+    }
+    out
+}
+
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub id: DeviceId,
+    pub kind: DeviceKind,
+    pub cell: Cell,
+    failures: Option<FailureSpec>,
+    scheduled_down: bool,
+    random_down: bool,
+    /// Time the device spent down, seconds.
+    pub down_s: f64,
+    down_since: Option<SimTime>,
+    pub readings: Readings,
+}
+
+/// What a device has sensed.
+#[derive(Clone, Debug)]
+pub enum Readings {
+    None,
+    Count(u64),
+    /// WiFi probe: first and last second each phone was seen (`u32::MAX` = never), and
+    /// detections per cell of the reported (noisy) position.
+    Wifi {
+        seen: Vec<(u32, u32)>,
+        hits: Vec<u32>,
+    },
+    /// ESL: the price shown for each SKU it labels, and the newest price it missed while
+    /// down (applied on repair).
+    Labels {
+        skus: Vec<SkuId>,
+        shown: Vec<Cents>,
+        missed: Vec<Option<Cents>>,
+    },
+    /// Smart shelf: the SKUs it weighs, the last reading of each, and whether it has an
+    /// open low-stock alert.
+    Stock {
+        skus: Vec<SkuId>,
+        last: Vec<u32>,
+        alerted: Vec<bool>,
+    },
+}
+
+impl Device {
+    pub fn new(id: DeviceId, spec: &DeviceSpec, store: &StoreSpec, floor: &Floor) -> Self {
+        let labelled = || -> Vec<SkuId> {
+            let cats = categories_next_to(spec.cell, &store.floor);
+            (0..store.catalogue.len() as u32)
+                .map(SkuId)
+                .filter(|s| cats.contains(&store.catalogue[s.0 as usize].category))
+                .collect()
+        };
+        let readings = match spec.kind {
+            DeviceKind::DoorCounter { .. } | DeviceKind::FaceCamera { .. } | DeviceKind::Beacon { .. } => {
+                Readings::Count(0)
+            }
+            DeviceKind::WifiProbe { .. } => Readings::Wifi { seen: Vec::new(), hits: vec![0; floor.cell_count()] },
+            DeviceKind::Esl { .. } => {
+                let skus = labelled();
+                let shown = skus.iter().map(|s| store.catalogue[s.0 as usize].price).collect();
+                let missed = vec![None; skus.len()];
+                Readings::Labels { skus, shown, missed }
+            }
+            DeviceKind::SmartShelf { .. } => {
+                let skus = labelled();
+                let last = skus.iter().map(|s| store.catalogue[s.0 as usize].shelf).collect();
+                let alerted = vec![false; skus.len()];
+                Readings::Stock { skus, last, alerted }
+            }
+            DeviceKind::Kiosk => Readings::None,
+        };
+        Device {
+            id,
+            kind: spec.kind.clone(),
+            cell: spec.cell,
+            failures: spec.failures,
+            scheduled_down: false,
+            random_down: false,
+            down_s: 0.0,
+            down_since: None,
+            readings,
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        !self.scheduled_down && !self.random_down
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            DeviceKind::DoorCounter { .. } => "door_counter",
+            DeviceKind::WifiProbe { .. } => "wifi_probe",
+            DeviceKind::Beacon { .. } => "beacon",
+            DeviceKind::FaceCamera { .. } => "face_camera",
+            DeviceKind::Esl { .. } => "esl",
+            DeviceKind::SmartShelf { .. } => "smart_shelf",
+            DeviceKind::Kiosk => "kiosk",
+        }
+    }
+
+    /// The price an ESL shows for `sku`, if it labels it.
+    pub fn shown_price(&self, sku: SkuId) -> Option<Cents> {
+        match &self.readings {
+            Readings::Labels { skus, shown, .. } => skus.iter().position(|s| *s == sku).map(|i| shown[i]),
+            _ => None,
+        }
+    }
+
+    pub fn start(&mut self, ctx: &mut Context<'_, StoreMsg>) {
+        if let Some(f) = self.failures {
+            let gap: f64 = Exp1.sample(ctx.rng());
+            ctx.schedule(SimDuration::from_secs_f64(gap * f.mtbf.as_secs_f64()), StoreMsg::RandomFailure);
+        }
+        match self.kind {
+            DeviceKind::WifiProbe { interval, .. } => ctx.schedule(interval, StoreMsg::DeviceTick),
+            DeviceKind::SmartShelf { .. } => ctx.schedule(SMART_SHELF_INTERVAL, StoreMsg::DeviceTick),
+            _ => {}
+        }
+    }
+
+    fn set_down(&mut self, scheduled: Option<bool>, random: Option<bool>, now: SimTime) {
+        let was_up = self.is_up();
+        if let Some(s) = scheduled {
+            self.scheduled_down = s;
+        }
+        if let Some(r) = random {
+            self.random_down = r;
+        }
+        match (was_up, self.is_up()) {
+            (true, false) => self.down_since = Some(now),
+            (false, true) => {
+                if let Some(since) = self.down_since.take() {
+                    self.down_s += now.saturating_since(since).as_secs_f64();
+                }
+                // A label that comes back resynchronises with the price server.
+                if let Readings::Labels { shown, missed, .. } = &mut self.readings {
+                    for (s, m) in shown.iter_mut().zip(missed.iter_mut()) {
+                        if let Some(p) = m.take() {
+                            *s = p;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn close_books(&mut self, now: SimTime) {
+        if let Some(since) = self.down_since {
+            self.down_s += now.saturating_since(since).as_secs_f64();
+            self.down_since = Some(now);
+        }
+    }
+}
+
+pub fn handle(
+    dev: &mut Device,
+    msg: StoreMsg,
+    view: &View<'_>,
+    inside: &[ShopperId],
+    metrics: &mut Metrics,
+    ctx: &mut Context<'_, StoreMsg>,
+) {
+    let now = ctx.now();
+    match msg {
+        StoreMsg::SetDeviceUp { up } => dev.set_down(Some(!up), None, now),
+        StoreMsg::RandomFailure => {
+            dev.set_down(None, Some(true), now);
+            if let Some(f) = dev.failures {
+                let gap: f64 = Exp1.sample(ctx.rng());
+                ctx.schedule(SimDuration::from_secs_f64(gap * f.mttr.as_secs_f64()), StoreMsg::RandomRepair);
+            }
+        }
+        StoreMsg::RandomRepair => {
+            dev.set_down(None, Some(false), now);
+            if let Some(f) = dev.failures {
+                let gap: f64 = Exp1.sample(ctx.rng());
+                ctx.schedule(SimDuration::from_secs_f64(gap * f.mtbf.as_secs_f64()), StoreMsg::RandomFailure);
+            }
+        }
+        StoreMsg::Passed { shopper } => passed(dev, shopper, view, metrics, ctx),
+        StoreMsg::PriceUpdate { sku, price } => {
+            let up = dev.is_up();
+            if let Readings::Labels { skus, shown, missed } = &mut dev.readings {
+                if let Some(i) = skus.iter().position(|s| *s == sku) {
+                    if up {
+                        shown[i] = price;
+                    } else {
+                        missed[i] = Some(price);
+                    }
+                }
+            }
+        }
+        StoreMsg::DeviceTick => tick(dev, view, inside, metrics, ctx),
+        other => ctx.fail("message routing", format!("device {} got {other:?}", dev.id.0)),
+    }
+}
+
+fn passed(
+    dev: &mut Device,
+    shopper: ShopperId,
+    view: &View<'_>,
+    metrics: &mut Metrics,
+    ctx: &mut Context<'_, StoreMsg>,
+) {
+    if !dev.is_up() {
+        return;
+    }
+    let Readings::Count(count) = &mut dev.readings else { return };
+    match dev.kind {
+        DeviceKind::DoorCounter { miss, double } => {
+            let rng = ctx.rng();
+            if rng.random::<f64>() >= miss {
+                let n = 1 + u64::from(rng.random::<f64>() < double);
+                *count += n;
+                metrics.door_count += n;
+            }
+        }
+        DeviceKind::FaceCamera { recognise, .. } => {
+            if view.shoppers[shopper.0 as usize].member && ctx.rng().random::<f64>() < recognise {
+                *count += 1;
+                metrics.face_recognised += 1;
+            }
+        }
+        DeviceKind::Beacon { .. } => {
+            *count += 1;
+            metrics.beacon_pushes += 1;
+        }
+        _ => {}
+    }
+}
+
+fn tick(
+    dev: &mut Device,
+    view: &View<'_>,
+    inside: &[ShopperId],
+    _metrics: &mut Metrics,
+    ctx: &mut Context<'_, StoreMsg>,
+) {
+    let up = dev.is_up();
+    match (&dev.kind, &mut dev.readings) {
+        (DeviceKind::WifiProbe { range_m, detect, detect_app, noise_m, interval }, Readings::Wifi { seen, hits }) => {
+            ctx.schedule(*interval, StoreMsg::DeviceTick);
+            if !up {
+                return;
+            }
+            let floor = view.floor;
+            let second = (ctx.now().as_nanos() / 1_000_000_000) as u32;
+            for s in inside {
+                let shopper = &view.shoppers[s.0 as usize];
+                if floor.metres(shopper.cell, dev.cell) > *range_m {
+                    continue;
+                }
+                let rng = ctx.rng();
+                let p = if shopper.app { *detect_app } else { *detect };
+                if rng.random::<f64>() >= p {
+                    continue;
+                }
+                let i = s.0 as usize;
+                if seen.len() <= i {
+                    seen.resize(i + 1, (u32::MAX, u32::MAX));
+                }
+                let entry = &mut seen[i];
+                if entry.0 == u32::MAX {
+                    entry.0 = second;
+                }
+                entry.1 = second;
+                // Reported position: the true one plus normal noise, snapped to a cell.
+                let nx: f64 = StandardNormal.sample(rng);
+                let ny: f64 = StandardNormal.sample(rng);
+                let x = (f64::from(shopper.cell.x) + nx * noise_m / floor.cell_m).round();
+                let y = (f64::from(shopper.cell.y) + ny * noise_m / floor.cell_m).round();
+                if x >= 0.0 && y >= 0.0 && x < f64::from(floor.width) && y < f64::from(floor.height) {
+                    hits[floor.index(Cell { x: x as u16, y: y as u16 })] += 1;
+                }
+            }
+        }
+        (DeviceKind::SmartShelf { noise_units }, Readings::Stock { skus, last, alerted }) => {
+            ctx.schedule(SMART_SHELF_INTERVAL, StoreMsg::DeviceTick);
+            if !up {
+                return;
+            }
+            for (i, sku) in skus.iter().enumerate() {
+                let truth = f64::from(view.store.shelf[sku.0 as usize]);
+                let z: f64 = StandardNormal.sample(ctx.rng());
+                let reading = (truth + z * noise_units).round().max(0.0) as u32;
+                last[i] = reading;
+                let reorder_at = view.spec.store.catalogue[sku.0 as usize].reorder_at;
+                if reading <= reorder_at && !alerted[i] {
+                    alerted[i] = true;
+                    ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::LowStock { sku: *sku });
+                } else if reading > reorder_at {
+                    alerted[i] = false;
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,283 @@
+//! The store: shelf and back-room stock, prices, restocking staff, and scheduled
+//! disruptions. Stock moves only here, one message at a time, so it is conserved by
+//! construction and checked at the end: for every SKU,
+//! `shelf + back room + in baskets + sold = starting stock`.
+
+use std::collections::VecDeque;
+
+use storetwin_engine::{Context, SimDuration, SimTime};
+
+use crate::floor::Floor;
+use crate::metrics::Metrics;
+use crate::money::Cents;
+use crate::spec::{CategoryId, DeviceId, DeviceKind, DisruptionKind, SkuId, StoreSpec, WorldSpec};
+use crate::world::{Layout, StoreMsg, View};
+
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    pub shelf: Vec<u32>,
+    pub back_room: Vec<u32>,
+    pub in_baskets: Vec<u32>,
+    pub sold: Vec<u32>,
+    pub initial: Vec<u32>,
+    /// The price the till charges now.
+    pub price: Vec<Cents>,
+    list_price: Vec<Cents>,
+    capacity: Vec<u32>,
+    category: Vec<CategoryId>,
+    skus_of_category: Vec<Vec<SkuId>>,
+    /// Cumulative popularity of the categories, and of the SKUs within each category.
+    category_weights: Vec<f64>,
+    sku_weights: Vec<Vec<f64>>,
+    /// The ESL showing each category's prices, if any (else paper labels, always right).
+    pub esl_of_category: Vec<Option<DeviceId>>,
+    staff_free: u32,
+    restock_queue: VecDeque<SkuId>,
+    restock_pending: Vec<bool>,
+}
+
+fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut total = 0.0;
+    weights
+        .map(|w| {
+            total += w.max(0.0);
+            total
+        })
+        .collect()
+}
+
+fn pick(cumulative: &[f64], u: f64) -> usize {
+    let total = cumulative.last().copied().unwrap_or(0.0);
+    cumulative.partition_point(|c| *c <= u * total).min(cumulative.len().saturating_sub(1))
+}
+
+impl Store {
+    /// An empty store, for views in which the store is the actor acting.
+    pub const EMPTY: Store = Store {
+        shelf: Vec::new(),
+        back_room: Vec::new(),
+        in_baskets: Vec::new(),
+        sold: Vec::new(),
+        initial: Vec::new(),
+        price: Vec::new(),
+        list_price: Vec::new(),
+        capacity: Vec::new(),
+        category: Vec::new(),
+        skus_of_category: Vec::new(),
+        category_weights: Vec::new(),
+        sku_weights: Vec::new(),
+        esl_of_category: Vec::new(),
+        staff_free: 0,
+        restock_queue: VecDeque::new(),
+        restock_pending: Vec::new(),
+    };
+
+    pub fn new(spec: &StoreSpec, floor: &Floor) -> Self {
+        let n = spec.catalogue.len();
+        let mut skus_of_category = vec![Vec::new(); spec.categories.len()];
+        for (i, sku) in spec.catalogue.iter().enumerate() {
+            skus_of_category[usize::from(sku.category.0)].push(SkuId(i as u32));
+        }
+        let sku_weights = skus_of_category
+            .iter()
+            .map(|skus| cumulative(skus.iter().map(|s| spec.catalogue[s.0 as usize].popularity)))
+            .collect();
+        // Only categories that have SKUs and a reachable shelf can be wanted.
+        let category_weights = cumulative(spec.categories.iter().enumerate().map(|(c, cat)| {
+            if skus_of_category[c].is_empty() || floor.access[c].is_empty() { 0.0 } else { cat.popularity }
+        }));
+        let mut esl_of_category = vec![None; spec.categories.len()];
+        for (i, d) in spec.devices.iter().enumerate() {
+            if let DeviceKind::Esl { .. } = d.kind {
+                for c in crate::device::categories_next_to(d.cell, &spec.floor) {
+                    esl_of_category[usize::from(c.0)].get_or_insert(DeviceId(i as u16));
+                }
+            }
+        }
+        Store {
+            shelf: spec.catalogue.iter().map(|s| s.shelf).collect(),
+            back_room: spec.catalogue.iter().map(|s| s.back_room).collect(),
+            in_baskets: vec![0; n],
+            sold: vec![0; n],
+            initial: spec.catalogue.iter().map(|s| s.shelf + s.back_room).collect(),
+            price: spec.catalogue.iter().map(|s| s.price).collect(),
+            list_price: spec.catalogue.iter().map(|s| s.price).collect(),
+            capacity: spec.catalogue.iter().map(|s| s.shelf_capacity).collect(),
+            category: spec.catalogue.iter().map(|s| s.category).collect(),
+            skus_of_category,
+            category_weights,
+            sku_weights,
+            esl_of_category,
+            staff_free: spec.replenishment.staff,
+            restock_queue: VecDeque::new(),
+            restock_pending: vec![false; n],
+        }
+    }
+
+    pub fn category_of(&self, sku: SkuId) -> CategoryId {
+        self.category[sku.0 as usize]
+    }
+
+    /// The price on the catalogue at the start of the day: what shoppers expect to pay.
+    pub fn list_price(&self, sku: SkuId) -> Cents {
+        self.list_price[sku.0 as usize]
+    }
+
+    /// The price on the label in front of the shopper: the ESL's (which may lag or be
+    /// stale), or the till price where labels are paper.
+    pub fn shown_price(&self, sku: SkuId, view: &View<'_>) -> Cents {
+        match self.esl_of_category[usize::from(self.category_of(sku).0)] {
+            Some(d) => view.devices[usize::from(d.0)].shown_price(sku).unwrap_or(self.price[sku.0 as usize]),
+            None => self.price[sku.0 as usize],
+        }
+    }
+
+    pub fn draw_category(&self, u: f64) -> CategoryId {
+        CategoryId(pick(&self.category_weights, u) as u16)
+    }
+
+    pub fn draw_sku(&self, category: CategoryId, u: f64) -> SkuId {
+        let c = usize::from(category.0);
+        self.skus_of_category[c][pick(&self.sku_weights[c], u)]
+    }
+
+    /// Another SKU of the same category that is on the shelf.
+    pub fn substitute(&self, sku: SkuId) -> Option<SkuId> {
+        self.skus_of_category[usize::from(self.category_of(sku).0)]
+            .iter()
+            .copied()
+            .find(|s| *s != sku && self.shelf[s.0 as usize] > 0)
+    }
+
+    pub fn skus_in(&self, category: CategoryId) -> &[SkuId] {
+        &self.skus_of_category[usize::from(category.0)]
+    }
+
+    /// `Err` names the first SKU whose stock does not add up.
+    pub fn check_conservation(&self) -> Result<(), String> {
+        for i in 0..self.shelf.len() {
+            let now = u64::from(self.shelf[i]) + u64::from(self.back_room[i]) + u64::from(self.in_baskets[i]);
+            let total = now + u64::from(self.sold[i]);
+            if total != u64::from(self.initial[i]) {
+                return Err(format!(
+                    "SKU {i}: shelf {} + back room {} + in baskets {} + sold {} != starting {}",
+                    self.shelf[i], self.back_room[i], self.in_baskets[i], self.sold[i], self.initial[i]
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn dispatch_staff(&mut self, spec: &StoreSpec, ctx: &mut Context<'_, StoreMsg>) {
+        while self.staff_free > 0 {
+            let Some(sku) = self.restock_queue.pop_front() else { return };
+            self.staff_free -= 1;
+            let trip = SimDuration::from_secs_f64(spec.replenishment.trip.sample(ctx.rng()).max(0.0));
+            ctx.schedule(trip, StoreMsg::RestockDone { sku });
+        }
+    }
+}
+
+/// Schedules the scenario's disruptions (start and end).
+pub fn start(spec: &WorldSpec, _layout: Layout, ctx: &mut Context<'_, StoreMsg>) {
+    for (i, d) in spec.store.disruptions.iter().enumerate() {
+        let index = i as u16;
+        ctx.schedule(d.at.saturating_since(SimTime::ZERO), StoreMsg::Disruption { index, start: true });
+        if let Some(until) = d.until {
+            ctx.schedule(until.saturating_since(SimTime::ZERO), StoreMsg::Disruption { index, start: false });
+        }
+    }
+}
+
+pub fn handle(
+    store: &mut Store,
+    msg: StoreMsg,
+    view: &View<'_>,
+    metrics: &mut Metrics,
+    ctx: &mut Context<'_, StoreMsg>,
+) {
+    match msg {
+        StoreMsg::Pick { shopper, sku } => {
+            let i = sku.0 as usize;
+            let reply = if store.shelf[i] > 0 {
+                store.shelf[i] -= 1;
+                store.in_baskets[i] += 1;
+                StoreMsg::Picked { sku, price: store.price[i] }
+            } else {
+                StoreMsg::OutOfStock { sku }
+            };
+            ctx.send(view.layout.shopper(shopper), SimDuration::ZERO, reply);
+        }
+        StoreMsg::Return { sku } => {
+            let i = sku.0 as usize;
+            if store.in_baskets[i] == 0 {
+                ctx.fail("stock conservation", format!("SKU {i} returned but none was in a basket"));
+                return;
+            }
+            store.in_baskets[i] -= 1;
+            store.shelf[i] += 1;
+        }
+        StoreMsg::CheckedOut { shopper } => {
+            let s = &view.shoppers[shopper.0 as usize];
+            for sku in &s.basket {
+                let i = sku.0 as usize;
+                if store.in_baskets[i] == 0 {
+                    ctx.fail("stock conservation", format!("SKU {i} sold but none was in a basket"));
+                    return;
+                }
+                store.in_baskets[i] -= 1;
+                store.sold[i] += 1;
+            }
+            metrics.items_sold += s.basket.len() as u64;
+            metrics.sales += s.basket_value;
+        }
+        StoreMsg::LowStock { sku } => {
+            metrics.low_stock_alerts += 1;
+            let i = sku.0 as usize;
+            if !store.restock_pending[i] && store.back_room[i] > 0 {
+                store.restock_pending[i] = true;
+                store.restock_queue.push_back(sku);
+                store.dispatch_staff(&view.spec.store, ctx);
+            }
+        }
+        StoreMsg::RestockDone { sku } => {
+            let i = sku.0 as usize;
+            let units = store.capacity[i].saturating_sub(store.shelf[i]).min(store.back_room[i]);
+            store.shelf[i] += units;
+            store.back_room[i] -= units;
+            metrics.restocked_units += u64::from(units);
+            metrics.restock_trips += 1;
+            store.staff_free += 1;
+            store.restock_pending[i] = false;
+            store.dispatch_staff(&view.spec.store, ctx);
+        }
+        StoreMsg::Disruption { index, start } => {
+            let Some(d) = view.spec.store.disruptions.get(usize::from(index)) else { return };
+            let layout = view.layout;
+            match d.what {
+                DisruptionKind::DeviceOffline(dev) => {
+                    ctx.send(layout.device(dev), SimDuration::ZERO, StoreMsg::SetDeviceUp { up: !start })
+                }
+                DisruptionKind::LaneClosed(lane) => {
+                    ctx.send(layout.lane(lane), SimDuration::ZERO, StoreMsg::SetLaneOpen { open: !start })
+                }
+                DisruptionKind::PosOutage(lane) => {
+                    ctx.send(layout.lane(lane), SimDuration::ZERO, StoreMsg::SetPosDown { down: start })
+                }
+                DisruptionKind::PriceChange { sku, price } if start => {
+                    store.price[sku.0 as usize] = price;
+                    metrics.price_changes += 1;
+                    if let Some(esl) = store.esl_of_category[usize::from(store.category_of(sku).0)] {
+                        let latency = match view.devices[usize::from(esl.0)].kind {
+                            DeviceKind::Esl { latency } => latency,
+                            _ => SimDuration::ZERO,
+                        };
+                        ctx.send(layout.device(esl), latency, StoreMsg::PriceUpdate { sku, price });
+                    }
+                }
+                DisruptionKind::PriceChange { .. } => {}
+            }
+        }
+        other => ctx.fail("message routing", format!("store got {other:?}")),
+    }
+}

@@ -1,0 +1,405 @@
+//! The KPIs of one run, as a planner reads them, built from the world at the end of a run.
+//!
+//! Where sensors are involved a KPI appears twice: the ground truth and what the devices
+//! reported, with the error between them.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use storetwin_engine::SimTime;
+
+use crate::device::Readings;
+use crate::metrics::{LostCause, QueueStats};
+use crate::shopper::ShopperState;
+use crate::spec::DeviceKind;
+use crate::world::{QueueRef, StoreWorld};
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Sensed {
+    pub truth: f64,
+    pub sensed: f64,
+    /// `(sensed - truth) / truth`, as a percentage; 0 when the truth is 0.
+    pub error_pct: f64,
+}
+
+impl Sensed {
+    fn new(truth: f64, sensed: f64) -> Self {
+        let error_pct = if truth == 0.0 { 0.0 } else { 100.0 * (sensed - truth) / truth };
+        Sensed { truth, sensed, error_pct }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+fn percentiles_s(h: &Histogram<u64>) -> Percentiles {
+    if h.is_empty() {
+        return Percentiles { mean: 0.0, p50: 0.0, p90: 0.0, p99: 0.0, max: 0.0 };
+    }
+    let s = |ms: u64| ms as f64 / 1000.0;
+    Percentiles {
+        mean: h.mean() / 1000.0,
+        p50: s(h.value_at_quantile(0.5)),
+        p90: s(h.value_at_quantile(0.9)),
+        p99: s(h.value_at_quantile(0.99)),
+        max: s(h.max()),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct QueueKpis {
+    pub name: String,
+    /// "lane" (its own queue) or "line" (shared by several lanes).
+    pub kind: &'static str,
+    pub joined: u64,
+    pub served: u64,
+    pub reneged: u64,
+    pub balked: u64,
+    /// Waits of those whose service started, seconds.
+    pub wait_s: Percentiles,
+    pub max_length: u32,
+    /// Little's law: mean length L over the run, arrival rate λ (per second), and mean
+    /// time in queue W of everyone who joined (served, reneged or still waiting).
+    pub mean_length: f64,
+    pub arrival_rate_per_s: f64,
+    pub mean_time_in_queue_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LaneKpis {
+    pub name: String,
+    pub kind: &'static str,
+    pub served: u64,
+    pub items: u64,
+    pub payments: f64,
+    pub open_hours: f64,
+    /// Busy time / open time.
+    pub utilisation: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ZoneKpis {
+    pub name: String,
+    pub visitors: u64,
+    pub buyers: u64,
+    pub conversion: f64,
+    pub dwell_s_per_visitor: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Lost {
+    pub items: u64,
+    pub value: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DeviceKpis {
+    pub name: String,
+    pub kind: &'static str,
+    pub down_minutes: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HeatMap {
+    pub width: u16,
+    pub height: u16,
+    pub cell_m: f64,
+    /// Shopper-seconds spent in each cell, row-major from the top-left.
+    pub dwell_s: Vec<f64>,
+    /// WiFi-probe detections per cell of the reported (noisy) position.
+    pub sensed_hits: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StoreKpis {
+    pub store: String,
+    pub footfall: Sensed,
+    pub wifi_visitors: Sensed,
+    pub mean_visit_s: Sensed,
+    pub members_recognised: Sensed,
+    pub buyers: u64,
+    pub picked_something: u64,
+    pub conversion: f64,
+    pub basket_mean_items: f64,
+    pub items_sold: u64,
+    pub sales: f64,
+    pub payments: f64,
+    pub discounts: f64,
+    pub sales_per_m2: f64,
+    pub lost_sales: BTreeMap<&'static str, Lost>,
+    pub substitutions: u64,
+    pub kiosk_orders: u64,
+    pub kiosk_value: f64,
+    pub balked: u64,
+    pub reneged: u64,
+    pub inside_at_close: u64,
+    pub visit_s: Percentiles,
+    pub queues: Vec<QueueKpis>,
+    pub lanes: Vec<LaneKpis>,
+    pub zones: Vec<ZoneKpis>,
+    pub shelf_stock_units: Sensed,
+    pub low_stock_alerts: u64,
+    pub restocked_units: u64,
+    pub price_changes: u64,
+    pub beacon_pushes: u64,
+    pub devices: Vec<DeviceKpis>,
+    pub heat_map: HeatMap,
+}
+
+fn little(q: &QueueStats, span_s: f64) -> (f64, f64, f64) {
+    let l = if span_s > 0.0 { q.length_integral / span_s } else { 0.0 };
+    let lambda = if span_s > 0.0 { q.joined as f64 / span_s } else { 0.0 };
+    let w = if q.joined > 0 { q.wait_sum_s / q.joined as f64 } else { 0.0 };
+    (l, lambda, w)
+}
+
+impl StoreWorld {
+    /// Ends the run at `now`: closes time integrals (queues, lanes, devices, cells) so the
+    /// figures cover `[0, now]`. Call once, after the last event.
+    pub fn close_books(&mut self, now: SimTime) {
+        let lanes = self.lanes.len();
+        for lane in &mut self.lanes {
+            lane.close_books(&mut self.metrics, now);
+            if lane.line.is_none() {
+                let waiting: f64 = lane.queue.iter().map(|w| now.saturating_since(w.joined).as_secs_f64()).sum();
+                self.metrics.queues[usize::from(lane.id.0)].close(now, waiting);
+            }
+        }
+        for line in &self.lines {
+            let waiting: f64 = line.queue.iter().map(|w| now.saturating_since(w.joined).as_secs_f64()).sum();
+            self.metrics.queues[crate::world::queue_index(lanes, QueueRef::Line(line.index))].close(now, waiting);
+        }
+        for d in &mut self.devices {
+            d.close_books(now);
+        }
+        for s in &self.inside {
+            let shopper = &mut self.shoppers[s.0 as usize];
+            let dwell = now.saturating_since(shopper.cell_since).as_secs_f64();
+            self.metrics.cell_dwell_s[self.floor.index(shopper.cell)] += dwell;
+            shopper.cell_since = now;
+        }
+    }
+
+    /// Invariants that must hold at the end of every run. `Err` names the one broken.
+    pub fn check_invariants(&self) -> Result<(), (&'static str, String)> {
+        self.store.check_conservation().map_err(|e| ("stock conservation", e))?;
+        let m = &self.metrics;
+        if m.payments != m.sales - m.discounts {
+            return Err((
+                "money conservation",
+                format!("payments {} != sales {} - discounts {}", m.payments, m.sales, m.discounts),
+            ));
+        }
+        let inside = self.shoppers.iter().filter(|s| s.is_inside()).count() as u64;
+        if m.entered != m.left + inside || inside != self.inside.len() as u64 {
+            return Err((
+                "shopper conservation",
+                format!("entered {} != left {} + inside {} (tracked {})", m.entered, m.left, inside, self.inside.len()),
+            ));
+        }
+        let in_baskets: u64 = self.store.in_baskets.iter().map(|u| u64::from(*u)).sum();
+        let carried: u64 =
+            self.shoppers.iter().filter(|s| s.is_inside() && !s.paid).map(|s| s.basket.len() as u64).sum();
+        if in_baskets != carried {
+            return Err(("stock conservation", format!("{in_baskets} units in baskets, shoppers carry {carried}")));
+        }
+        Ok(())
+    }
+
+    pub fn kpis(&self, now: SimTime) -> StoreKpis {
+        let m = &self.metrics;
+        let spec = &self.spec.store;
+        let span_s = now.as_secs_f64();
+        let mut queues = Vec::new();
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if lane.line.is_none() {
+                queues.push(queue_kpis(&spec.lanes[i].name, "lane", &m.queues[i], span_s));
+            }
+        }
+        for line in &self.lines {
+            let names: Vec<&str> = line.lanes.iter().map(|l| spec.lanes[usize::from(l.0)].name.as_str()).collect();
+            let qi = crate::world::queue_index(self.lanes.len(), QueueRef::Line(line.index));
+            queues.push(queue_kpis(&format!("line {}", names.join("+")), "line", &m.queues[qi], span_s));
+        }
+        let lanes = self
+            .lanes
+            .iter()
+            .enumerate()
+            .map(|(i, lane)| {
+                let s = &m.servers[i];
+                LaneKpis {
+                    name: spec.lanes[i].name.clone(),
+                    kind: lane.kind.name(),
+                    served: s.served,
+                    items: s.items,
+                    payments: s.payments.as_major(),
+                    open_hours: s.open_s / 3600.0,
+                    utilisation: if s.open_s > 0.0 { (s.busy_s / s.open_s).min(1.0) } else { 0.0 },
+                }
+            })
+            .collect();
+        let zones = self
+            .floor
+            .zone_names
+            .iter()
+            .enumerate()
+            .map(|(z, name)| ZoneKpis {
+                name: name.clone(),
+                visitors: m.zone_visitors[z],
+                buyers: m.zone_buyers[z],
+                conversion: ratio(m.zone_buyers[z] as f64, m.zone_visitors[z] as f64),
+                dwell_s_per_visitor: ratio(m.zone_dwell_s[z], m.zone_visitors[z] as f64),
+            })
+            .collect();
+        let lost_sales = LostCause::ALL
+            .iter()
+            .map(|c| (c.name(), Lost { items: m.lost_items[*c as usize], value: m.lost_value[*c as usize].as_major() }))
+            .collect();
+
+        // Sensed figures.
+        let mut wifi_first_last: Vec<(u32, u32)> = Vec::new();
+        let mut sensed_hits = vec![0u32; self.floor.cell_count()];
+        let mut stock_truth = 0.0;
+        let mut stock_sensed = 0.0;
+        let mut devices = Vec::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            devices.push(DeviceKpis {
+                name: spec.devices[i].name.clone(),
+                kind: d.kind_name(),
+                down_minutes: d.down_s / 60.0,
+            });
+            match &d.readings {
+                Readings::Wifi { seen, hits } => {
+                    if wifi_first_last.len() < seen.len() {
+                        wifi_first_last.resize(seen.len(), (u32::MAX, 0));
+                    }
+                    for (agg, (first, last)) in wifi_first_last.iter_mut().zip(seen) {
+                        if *first != u32::MAX {
+                            agg.0 = agg.0.min(*first);
+                            agg.1 = agg.1.max(*last);
+                        }
+                    }
+                    for (a, h) in sensed_hits.iter_mut().zip(hits) {
+                        *a += h;
+                    }
+                }
+                Readings::Stock { skus, last, .. } if matches!(d.kind, DeviceKind::SmartShelf { .. }) => {
+                    for (sku, reading) in skus.iter().zip(last) {
+                        stock_truth += f64::from(self.store.shelf[sku.0 as usize]);
+                        stock_sensed += f64::from(*reading);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let wifi_seen: Vec<_> = wifi_first_last.iter().filter(|(f, _)| *f != u32::MAX).collect();
+        let wifi_dwell = ratio(wifi_seen.iter().map(|(f, l)| f64::from(l - f)).sum(), wifi_seen.len() as f64);
+        let visits = percentiles_s(&m.visit_ms);
+        let wifi_truth = self.shoppers.iter().filter(|s| s.state != ShopperState::Outside).count() as f64;
+        let baskets: u64 = m.basket_sizes.iter().enumerate().map(|(n, c)| n as u64 * c).sum();
+        let shelf_area: f64 = self.floor.shelf_area_m2.iter().sum();
+
+        StoreKpis {
+            store: spec.name.clone(),
+            footfall: Sensed::new(m.entered as f64, m.door_count as f64),
+            wifi_visitors: Sensed::new(wifi_truth, wifi_seen.len() as f64),
+            mean_visit_s: Sensed::new(visits.mean, wifi_dwell),
+            members_recognised: Sensed::new(m.members as f64, m.face_recognised as f64),
+            buyers: m.buyers,
+            picked_something: m.picked_something,
+            conversion: ratio(m.buyers as f64, m.entered as f64),
+            basket_mean_items: ratio(baskets as f64, m.buyers as f64),
+            items_sold: m.items_sold,
+            sales: m.sales.as_major(),
+            payments: m.payments.as_major(),
+            discounts: m.discounts.as_major(),
+            sales_per_m2: ratio(m.sales.as_major(), self.floor.walkable_area_m2 + shelf_area),
+            lost_sales,
+            substitutions: m.substitutions,
+            kiosk_orders: m.kiosk_orders,
+            kiosk_value: m.kiosk_value.as_major(),
+            balked: m.balked_shoppers,
+            reneged: m.reneged_shoppers,
+            inside_at_close: self.inside.len() as u64,
+            visit_s: visits,
+            queues,
+            lanes,
+            zones,
+            shelf_stock_units: Sensed::new(stock_truth, stock_sensed),
+            low_stock_alerts: m.low_stock_alerts,
+            restocked_units: m.restocked_units,
+            price_changes: m.price_changes,
+            beacon_pushes: m.beacon_pushes,
+            devices,
+            heat_map: HeatMap {
+                width: self.floor.width,
+                height: self.floor.height,
+                cell_m: self.floor.cell_m,
+                dwell_s: m.cell_dwell_s.iter().map(|d| (d * 10.0).round() / 10.0).collect(),
+                sensed_hits,
+            },
+        }
+    }
+}
+
+fn queue_kpis(name: &str, kind: &'static str, q: &QueueStats, span_s: f64) -> QueueKpis {
+    let (l, lambda, w) = little(q, span_s);
+    QueueKpis {
+        name: name.to_string(),
+        kind,
+        joined: q.joined,
+        served: q.started,
+        reneged: q.reneged,
+        balked: q.balked,
+        wait_s: percentiles_s(&q.waits_ms),
+        max_length: q.max_length,
+        mean_length: l,
+        arrival_rate_per_s: lambda,
+        mean_time_in_queue_s: w,
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+impl StoreKpis {
+    /// The headline KPIs as `name -> value`, for means and confidence intervals across
+    /// replications and for comparisons.
+    pub fn flat(&self) -> BTreeMap<String, f64> {
+        let mut out = BTreeMap::new();
+        let mut put = |k: &str, v: f64| {
+            out.insert(k.to_string(), v);
+        };
+        put("footfall", self.footfall.truth);
+        put("footfall_sensed", self.footfall.sensed);
+        put("wifi_visitors_sensed", self.wifi_visitors.sensed);
+        put("mean_visit_s", self.mean_visit_s.truth);
+        put("mean_visit_s_sensed", self.mean_visit_s.sensed);
+        put("buyers", self.buyers as f64);
+        put("conversion", self.conversion);
+        put("basket_mean_items", self.basket_mean_items);
+        put("sales", self.sales);
+        put("sales_per_m2", self.sales_per_m2);
+        put("balked", self.balked as f64);
+        put("reneged", self.reneged as f64);
+        put("lost_items", self.lost_sales.values().map(|l| l.items as f64).sum());
+        put("lost_value", self.lost_sales.values().map(|l| l.value).sum());
+        put("kiosk_orders", self.kiosk_orders as f64);
+        for q in &self.queues {
+            put(&format!("queue[{}].wait_mean_s", q.name), q.wait_s.mean);
+            put(&format!("queue[{}].wait_p90_s", q.name), q.wait_s.p90);
+        }
+        for l in &self.lanes {
+            put(&format!("lane[{}].utilisation", l.name), l.utilisation);
+        }
+        out
+    }
+}

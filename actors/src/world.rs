@@ -1,0 +1,381 @@
+//! A store world on the kernel: the actors of one store and the messages between them.
+//!
+//! Actor ids are laid out shoppers first (`0..shoppers`), then the store, the lanes, the
+//! shared lines, the devices and the sampler. Shoppers come first so that a shopper keeps
+//! its id, and so its random stream, when another part of the scenario changes: the basis
+//! of common random numbers between two layouts.
+//!
+//! Each actor decides from what it can see: the model hands it a read-only [`View`] of the
+//! floor (shelf stock and labels, queue lengths, positions), the way a shopper sees the
+//! store. Every change to another actor's state goes by message.
+
+use rand::RngExt;
+use storetwin_engine::{ActorId, Context, Model, Seed, SimDuration, SimTime};
+
+use crate::device::{self, Device};
+use crate::floor::Floor;
+use crate::lane::{self, Lane, SharedLine};
+use crate::metrics::Metrics;
+use crate::money::Cents;
+use crate::shopper::{self, Shopper};
+use crate::spec::{DeviceId, LaneId, Payment, SegmentId, SkuId, WorldSpec};
+use crate::store::{self, Store};
+
+/// Index of a shopper in the world.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct ShopperId(pub u32);
+
+/// Which queue a shopper joined.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum QueueRef {
+    Lane(LaneId),
+    Line(u16),
+}
+
+/// Every message of a store world. Small and `Copy`: it is stored inline in the queue.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum StoreMsg {
+    // To a shopper.
+    Arrive,
+    Step,
+    ShelfDone,
+    Picked { sku: SkuId, price: Cents },
+    OutOfStock { sku: SkuId },
+    KioskDone,
+    ServiceStarted,
+    Served,
+    PatienceOut { ticket: u32 },
+    LeftQueue,
+    // To the store.
+    Pick { shopper: ShopperId, sku: SkuId },
+    Return { sku: SkuId },
+    CheckedOut { shopper: ShopperId },
+    LowStock { sku: SkuId },
+    RestockDone { sku: SkuId },
+    Disruption { index: u16, start: bool },
+    // To a lane or a shared line.
+    Join { shopper: ShopperId, items: u16, payment: Payment },
+    Leave { shopper: ShopperId },
+    Serve { shopper: ShopperId, items: u16, payment: Payment },
+    ServiceDone,
+    LaneIdle { lane: LaneId },
+    SetLaneOpen { open: bool },
+    SetPosDown { down: bool },
+    // To a device.
+    Passed { shopper: ShopperId },
+    DeviceTick,
+    SetDeviceUp { up: bool },
+    RandomFailure,
+    RandomRepair,
+    PriceUpdate { sku: SkuId, price: Cents },
+    // To the sampler.
+    Sample,
+}
+
+/// The actor-id layout of a world.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub shoppers: u32,
+    pub lanes: u32,
+    pub lines: u32,
+    pub devices: u32,
+}
+
+impl Layout {
+    pub fn shopper(&self, s: ShopperId) -> ActorId {
+        ActorId(s.0)
+    }
+    pub fn store(&self) -> ActorId {
+        ActorId(self.shoppers)
+    }
+    pub fn lane(&self, l: LaneId) -> ActorId {
+        ActorId(self.shoppers + 1 + u32::from(l.0))
+    }
+    pub fn line(&self, i: u16) -> ActorId {
+        ActorId(self.shoppers + 1 + self.lanes + u32::from(i))
+    }
+    pub fn queue(&self, q: QueueRef) -> ActorId {
+        match q {
+            QueueRef::Lane(l) => self.lane(l),
+            QueueRef::Line(i) => self.line(i),
+        }
+    }
+    pub fn device(&self, d: DeviceId) -> ActorId {
+        ActorId(self.shoppers + 1 + self.lanes + self.lines + u32::from(d.0))
+    }
+    pub fn sampler(&self) -> ActorId {
+        ActorId(self.shoppers + 1 + self.lanes + self.lines + self.devices)
+    }
+    pub fn count(&self) -> u32 {
+        self.shoppers + 2 + self.lanes + self.lines + self.devices
+    }
+}
+
+/// What an actor may look at while deciding (never change).
+pub struct View<'a> {
+    pub spec: &'a WorldSpec,
+    pub floor: &'a Floor,
+    pub layout: Layout,
+    pub store: &'a Store,
+    pub lanes: &'a [Lane],
+    pub lines: &'a [SharedLine],
+    pub devices: &'a [Device],
+    pub shoppers: &'a [Shopper],
+}
+
+/// One row of the per-minute time series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub at: SimTime,
+    pub occupancy: u32,
+    pub entered: u64,
+    pub left: u64,
+    pub buyers: u64,
+    pub sales: Cents,
+    pub queue_total: u32,
+    pub open_lanes: u32,
+    pub door_count: u64,
+    pub lost_items: u64,
+    pub queue_lengths: Vec<u32>,
+}
+
+/// Stream domain of the arrival process (a stream outside any actor).
+const ARRIVALS_DOMAIN: u64 = 0x5354_4f52_4541_5252; // "STOREARR"
+
+pub struct StoreWorld {
+    pub spec: WorldSpec,
+    pub floor: Floor,
+    pub layout: Layout,
+    pub store: Store,
+    pub lanes: Vec<Lane>,
+    pub lines: Vec<SharedLine>,
+    pub devices: Vec<Device>,
+    pub shoppers: Vec<Shopper>,
+    pub metrics: Metrics,
+    pub samples: Vec<Sample>,
+    /// Shoppers inside the store, in no particular order (swap-removed on leaving).
+    pub inside: Vec<ShopperId>,
+    pub sample_every: SimDuration,
+}
+
+impl StoreWorld {
+    /// Builds the world: the arrival times of the day's shoppers are drawn here, from the
+    /// seed's arrival stream (a non-homogeneous Poisson process, constant per hour).
+    pub fn build(spec: WorldSpec, seed: Seed) -> StoreWorld {
+        let floor = Floor::build(&spec.store);
+        let arrivals = draw_arrivals(&spec, seed);
+        let layout = Layout {
+            shoppers: arrivals.len() as u32,
+            lanes: spec.store.lanes.len() as u32,
+            lines: spec.store.lines.len() as u32,
+            devices: spec.store.devices.len() as u32,
+        };
+        let shoppers = arrivals.into_iter().map(|(at, segment)| Shopper::new(at, segment)).collect();
+        let store = Store::new(&spec.store, &floor);
+        let lanes = spec.store.lanes.iter().enumerate().map(|(i, l)| Lane::new(LaneId(i as u16), l)).collect();
+        let lines = spec
+            .store
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| SharedLine::new(i as u16, line, &spec.store.lanes))
+            .collect();
+        let devices = spec
+            .store
+            .devices
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Device::new(DeviceId(i as u16), d, &spec.store, &floor))
+            .collect();
+        let queues = spec.store.lanes.len() + spec.store.lines.len();
+        let metrics = Metrics::new(floor.cell_count(), floor.zone_names.len(), queues, spec.store.lanes.len());
+        StoreWorld {
+            floor,
+            layout,
+            store,
+            lanes,
+            lines,
+            devices,
+            shoppers,
+            metrics,
+            samples: Vec::new(),
+            inside: Vec::new(),
+            sample_every: SimDuration::from_secs(60),
+            spec,
+        }
+    }
+
+    /// Index of a queue in `metrics.queues`: lanes first, then shared lines.
+    pub fn queue_index(&self, q: QueueRef) -> usize {
+        queue_index(self.spec.store.lanes.len(), q)
+    }
+}
+
+pub fn queue_index(lanes: usize, q: QueueRef) -> usize {
+    match q {
+        QueueRef::Lane(l) => usize::from(l.0),
+        QueueRef::Line(i) => lanes + usize::from(i),
+    }
+}
+
+/// Arrival times and segments of the day, in time order.
+fn draw_arrivals(spec: &WorldSpec, seed: Seed) -> Vec<(SimTime, SegmentId)> {
+    let mut rng = seed.stream(ARRIVALS_DOMAIN, 0);
+    let segments = &spec.store.segments;
+    let mut out = Vec::new();
+    let end = spec.duration.as_secs_f64();
+    for (hour, rate) in spec.store.arrivals_per_hour.iter().enumerate() {
+        if *rate <= 0.0 {
+            continue;
+        }
+        let (from, to) = (hour as f64 * 3600.0, ((hour + 1) as f64 * 3600.0).min(end));
+        let mut t = from;
+        loop {
+            let gap: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, &mut rng);
+            t += gap * 3600.0 / rate;
+            if t >= to {
+                break;
+            }
+            let u: f64 = rng.random();
+            let mut acc = 0.0;
+            let mut segment = segments.len().saturating_sub(1);
+            for (i, s) in segments.iter().enumerate() {
+                acc += s.share;
+                if u < acc {
+                    segment = i;
+                    break;
+                }
+            }
+            out.push((SimTime::from_secs_f64(t), SegmentId(segment as u8)));
+        }
+    }
+    out
+}
+
+impl Model for StoreWorld {
+    type Msg = StoreMsg;
+
+    fn actor_count(&self) -> u32 {
+        self.layout.count()
+    }
+
+    fn start(&mut self, ctx: &mut Context<'_, StoreMsg>) {
+        let id = ctx.me().0;
+        let l = self.layout;
+        let view = View {
+            spec: &self.spec,
+            floor: &self.floor,
+            layout: l,
+            store: &self.store,
+            lanes: &self.lanes,
+            lines: &self.lines,
+            devices: &self.devices,
+            shoppers: &[],
+        };
+        if id < l.shoppers {
+            self.shoppers[id as usize].start(&view, ctx);
+        } else if id == l.store().0 {
+            store::start(&self.spec, l, ctx);
+        } else if id == l.sampler().0 {
+            ctx.schedule(SimDuration::ZERO, StoreMsg::Sample);
+        } else if id >= l.device(DeviceId(0)).0 {
+            let d = (id - l.device(DeviceId(0)).0) as usize;
+            self.devices[d].start(ctx);
+        }
+    }
+
+    fn handle(&mut self, msg: StoreMsg, ctx: &mut Context<'_, StoreMsg>) {
+        let id = ctx.me().0;
+        let l = self.layout;
+        if id < l.shoppers {
+            let shopper = &mut self.shoppers[id as usize];
+            let view = View {
+                spec: &self.spec,
+                floor: &self.floor,
+                layout: l,
+                store: &self.store,
+                lanes: &self.lanes,
+                lines: &self.lines,
+                devices: &self.devices,
+                shoppers: &[],
+            };
+            shopper::handle(shopper, ShopperId(id), msg, &view, &mut self.metrics, &mut self.inside, ctx);
+        } else if id == l.store().0 {
+            let view = View {
+                spec: &self.spec,
+                floor: &self.floor,
+                layout: l,
+                store: &Store::EMPTY,
+                lanes: &self.lanes,
+                lines: &self.lines,
+                devices: &self.devices,
+                shoppers: &self.shoppers,
+            };
+            store::handle(&mut self.store, msg, &view, &mut self.metrics, ctx);
+        } else if id < l.line(0).0 {
+            let lane = (id - l.lane(LaneId(0)).0) as usize;
+            let view = View {
+                spec: &self.spec,
+                floor: &self.floor,
+                layout: l,
+                store: &self.store,
+                lanes: &[],
+                lines: &self.lines,
+                devices: &self.devices,
+                shoppers: &self.shoppers,
+            };
+            lane::handle_lane(&mut self.lanes[lane], msg, &view, &mut self.metrics, ctx);
+        } else if id < l.device(DeviceId(0)).0 {
+            let line = (id - l.line(0).0) as usize;
+            let view = View {
+                spec: &self.spec,
+                floor: &self.floor,
+                layout: l,
+                store: &self.store,
+                lanes: &self.lanes,
+                lines: &[],
+                devices: &self.devices,
+                shoppers: &self.shoppers,
+            };
+            lane::handle_line(&mut self.lines[line], msg, &view, &mut self.metrics, ctx);
+        } else if id < l.sampler().0 {
+            let d = (id - l.device(DeviceId(0)).0) as usize;
+            let view = View {
+                spec: &self.spec,
+                floor: &self.floor,
+                layout: l,
+                store: &self.store,
+                lanes: &self.lanes,
+                lines: &self.lines,
+                devices: &[],
+                shoppers: &self.shoppers,
+            };
+            device::handle(&mut self.devices[d], msg, &view, &self.inside, &mut self.metrics, ctx);
+        } else {
+            self.sample(ctx);
+        }
+    }
+}
+
+impl StoreWorld {
+    fn sample(&mut self, ctx: &mut Context<'_, StoreMsg>) {
+        let queue_lengths: Vec<u32> = self.metrics.queues.iter().map(|q| q.length()).collect();
+        let m = &self.metrics;
+        self.samples.push(Sample {
+            at: ctx.now(),
+            occupancy: self.inside.len() as u32,
+            entered: m.entered,
+            left: m.left,
+            buyers: m.buyers,
+            sales: m.sales,
+            queue_total: queue_lengths.iter().sum(),
+            open_lanes: self.lanes.iter().filter(|l| l.is_open()).count() as u32,
+            door_count: m.door_count,
+            lost_items: m.lost_items.iter().sum(),
+            queue_lengths,
+        });
+        if ctx.now().saturating_add(self.sample_every) <= SimTime::ZERO.saturating_add(self.spec.duration) {
+            ctx.schedule(self.sample_every, StoreMsg::Sample);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! A store day end to end on the kernel: invariants, determinism, and agreement with
+//! queueing theory.
+
+mod support;
+
+use storetwin_actors::day::run_day;
+use storetwin_engine::{Seed, run_replications};
+
+#[test]
+fn small_store_day_keeps_every_invariant_and_sees_every_device() {
+    let spec = support::small_store();
+    let run = run_day(&spec, Seed(1)).expect("the day runs and its invariants hold");
+    let k = &run.kpis;
+    assert!(k.footfall.truth > 200.0, "footfall {}", k.footfall.truth);
+    assert!(k.buyers > 100 && k.sales > 100.0, "buyers {} sales {}", k.buyers, k.sales);
+    assert_eq!(k.payments, k.sales - k.discounts, "money conservation");
+    // The door counter misses ~3% and double-counts ~1%: within 5% of the truth.
+    assert!(k.footfall.error_pct.abs() < 5.0, "door counter error {}", k.footfall.error_pct);
+    assert!(k.footfall.sensed != k.footfall.truth, "a lossy sensor is not the truth");
+    // Probes detect a share of phones, so they see fewer visitors than came.
+    assert!(k.wifi_visitors.sensed > 0.0 && k.wifi_visitors.sensed < k.wifi_visitors.truth);
+    assert!(k.members_recognised.sensed > 0.0 && k.members_recognised.sensed <= k.members_recognised.truth);
+    assert!(k.beacon_pushes > 0);
+    assert_eq!(k.price_changes, 1);
+    assert!(k.low_stock_alerts > 0 && k.restocked_units > 0, "smart shelf triggers restocking");
+    assert!(k.queues.iter().all(|q| q.joined > 0), "every queue is used: {:?}", k.queues);
+    assert!(k.lanes.iter().all(|l| l.utilisation > 0.0 && l.utilisation <= 1.0));
+    assert!(k.heat_map.dwell_s.iter().sum::<f64>() > 0.0);
+    assert!(!run.samples.is_empty() && run.samples.windows(2).all(|w| w[0].at < w[1].at));
+    assert_eq!(run.samples.len(), 4 * 60 + 1, "one sample a minute, both ends included");
+}
+
+#[test]
+fn same_seed_same_hash_and_kpis_different_seed_differs() {
+    let spec = support::small_store();
+    let a = run_day(&spec, Seed(7)).expect("runs");
+    let b = run_day(&spec, Seed(7)).expect("runs");
+    assert_eq!(a.event_hash, b.event_hash);
+    assert_eq!(a.kpis, b.kpis);
+    let c = run_day(&spec, Seed(8)).expect("runs");
+    assert_ne!(a.event_hash, c.event_hash);
+}
+
+#[test]
+fn replications_match_on_one_and_two_threads() {
+    let spec = support::small_store();
+    let run = |_, seed| run_day(&spec, seed).map(|r| (r.event_hash, r.kpis)).expect("runs");
+    assert_eq!(run_replications(4, 1, Seed(3), run), run_replications(4, 2, Seed(3), run));
+}
+
+#[test]
+fn littles_law_holds_for_every_queue() {
+    let spec = support::small_store();
+    for seed in 1..4 {
+        let run = run_day(&spec, Seed(seed)).expect("runs");
+        for q in &run.kpis.queues {
+            let lw = q.arrival_rate_per_s * q.mean_time_in_queue_s;
+            assert!(q.joined > 0, "{q:?}");
+            let err = (q.mean_length - lw).abs();
+            assert!(err <= 0.02 * lw, "seed {seed} queue {}: L = {}, lambda W = {lw}", q.name, q.mean_length);
+        }
+    }
+}
+
+/// Erlang C: the probability an arrival waits in M/M/c with offered load `a` = λ/μ.
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for k in 1..c {
+        term *= a / f64::from(k);
+        sum += term;
+    }
+    let last = term * a / f64::from(c) * (f64::from(c) / (f64::from(c) - a));
+    last / (sum + last)
+}
+
+#[test]
+fn shared_line_agrees_with_erlang_c() {
+    let (c, per_hour, service_s) = (3u32, 126.0, 60.0); // rho = 0.7
+    let spec = support::mmc(c as usize, per_hour, service_s, 12);
+    let lambda = per_hour / 3600.0;
+    let mu = 1.0 / service_s;
+    let wq = erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda);
+    let reps = 40;
+    let waits = run_replications(reps, 2, Seed(2024), |_, seed| {
+        let run = run_day(&spec, seed).expect("runs");
+        let q = &run.kpis.queues[0];
+        assert_eq!(q.kind, "line");
+        assert_eq!((q.balked, q.reneged), (0, 0));
+        q.wait_s.mean
+    });
+    let n = f64::from(reps);
+    let mean = waits.iter().sum::<f64>() / n;
+    let sd = (waits.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let half = 2.023 * sd / n.sqrt(); // t(0.975, 39)
+    eprintln!("M/M/{c}: mean wait {mean:.2}s ± {half:.2}s over {reps} replications; Erlang C {wq:.2}s");
+    assert!(
+        (mean - wq).abs() <= half,
+        "mean wait {mean:.2}s ± {half:.2}s (95% CI) does not contain Erlang C's {wq:.2}s"
+    );
+    assert!(half < 0.15 * wq, "CI too wide to mean anything: ±{half:.2}s around {mean:.2}s");
+}

@@ -1,0 +1,216 @@
+//! Small worlds built in code for the actors' tests (scenario files are the `scenarios`
+//! crate's business; these tests must not depend on it).
+
+#![allow(dead_code)]
+
+use storetwin_actors::spec::*;
+use storetwin_actors::{Cents, Dist};
+use storetwin_engine::{SimDuration, SimTime};
+
+/// A floor from ASCII art: `#` wall, `.` floor, `E` entrance, `X` exit, `a`..`z` shelves
+/// of categories 0..25, `1`..`9` lanes 0..8.
+pub fn floor(art: &str, cell_m: f64) -> FloorSpec {
+    let rows: Vec<&str> = art.lines().map(str::trim).filter(|r| !r.is_empty()).collect();
+    let width = rows[0].len() as u16;
+    let mut cells = Vec::new();
+    for row in &rows {
+        assert_eq!(row.len() as u16, width, "ragged test floor");
+        for ch in row.chars() {
+            cells.push(match ch {
+                '#' => CellKind::Wall,
+                '.' => CellKind::Floor,
+                'E' => CellKind::Entrance,
+                'X' => CellKind::Exit,
+                'a'..='z' => CellKind::Shelf(CategoryId(ch as u16 - 'a' as u16)),
+                '1'..='9' => CellKind::Lane(LaneId(ch as u16 - '1' as u16)),
+                other => panic!("unknown test floor char {other:?}"),
+            });
+        }
+    }
+    FloorSpec { width, height: rows.len() as u16, cell_m, cells, zones: Vec::new() }
+}
+
+pub fn c(v: f64) -> Dist {
+    Dist::constant(v).unwrap()
+}
+
+pub fn segment(basket: Dist, patience: Dist, balk_at: u32) -> SegmentSpec {
+    SegmentSpec {
+        name: "all".into(),
+        share: 1.0,
+        basket,
+        dwell_s: c(0.0),
+        speed_mps: c(1.0),
+        member_share: 0.3,
+        app_share: 0.4,
+        price_sensitivity: 0.5,
+        patience_s: patience,
+        balk_at,
+        substitute: 0.5,
+        endless_aisle: 0.2,
+        payment: PaymentMix { mobile_qr: 0.25, card: 0.25, cash: 0.25, prepaid: 0.25 },
+    }
+}
+
+pub fn lane(name: &str, kind: LaneKind, line: Option<u16>, service: Dist) -> LaneSpec {
+    LaneSpec {
+        name: name.into(),
+        kind,
+        line,
+        open_at_start: true,
+        base_s: service,
+        per_item_s: c(0.0),
+        pay_s: [c(0.0), c(0.0), c(0.0), c(0.0)],
+    }
+}
+
+pub fn sku(name: &str, category: u16, cents: i64, shelf: u32) -> SkuSpec {
+    SkuSpec {
+        name: name.into(),
+        category: CategoryId(category),
+        price: Cents(cents),
+        cost: Cents(cents / 2),
+        shelf,
+        shelf_capacity: shelf.max(1),
+        back_room: 0,
+        reorder_at: 0,
+        popularity: 1.0,
+    }
+}
+
+/// M/M/c: Poisson arrivals at `per_hour`, one shared line feeding `c` staffed lanes with
+/// exponential service of mean `service_s`; no balking or reneging; the walk from the
+/// door to the line is a constant, so arrivals at the line are Poisson too.
+pub fn mmc(c_lanes: usize, per_hour: f64, service_s: f64, hours: usize) -> WorldSpec {
+    let art = "
+        #######
+        #Ea...#
+        #.....#
+        #123.X#
+        #######";
+    let lanes = (0..c_lanes)
+        .map(|i| lane(&format!("L{}", i + 1), LaneKind::Staffed, Some(0), Dist::exponential(service_s).unwrap()))
+        .collect();
+    WorldSpec {
+        open_at_s: 8 * 3600,
+        duration: SimDuration::from_secs(hours as u64 * 3600),
+        store: StoreSpec {
+            name: "mmc".into(),
+            floor: floor(art, 1.0),
+            categories: vec![CategorySpec { name: "a".into(), popularity: 1.0 }],
+            catalogue: vec![sku("thing", 0, 100, 4_000_000_000)],
+            segments: vec![segment(c(1.0), c(1e9), u32::MAX)],
+            arrivals_per_hour: vec![per_hour; hours],
+            lanes,
+            lines: vec![SharedLineSpec { capacity: None }],
+            lane_policy: LanePolicy { open_when_queue: None, close_when_idle: None },
+            devices: Vec::new(),
+            disruptions: Vec::new(),
+            replenishment: ReplenishmentSpec { staff: 1, trip: c(300.0) },
+        },
+    }
+}
+
+/// A small but complete store: shelves of four categories, own-queue lanes and a shared
+/// self-checkout line, every device kind, a price change and a POS outage.
+pub fn small_store() -> WorldSpec {
+    let art = "
+        ##############
+        #E..a..b..c..#
+        #...a..b..c..#
+        #............#
+        #..dddd......#
+        #............#
+        #1.2.3.4.....#
+        #...........X#
+        ##############";
+    let floor = floor(art, 1.5);
+    let service = Dist::lognormal(40.0, 20.0).unwrap();
+    let mut lanes = vec![
+        lane("L1", LaneKind::Staffed, None, service.clone()),
+        lane("L2", LaneKind::Staffed, None, service.clone()),
+        lane("S1", LaneKind::SelfCheckout, Some(0), service.clone()),
+        lane("S2", LaneKind::SelfCheckout, Some(0), service.clone()),
+    ];
+    for l in &mut lanes {
+        l.per_item_s = Dist::uniform(2.0, 4.0).unwrap();
+        l.pay_s = [c(5.0), c(10.0), c(25.0), c(8.0)];
+    }
+    let device = |name: &str, kind: DeviceKind, x: u16, y: u16| DeviceSpec {
+        name: name.into(),
+        kind,
+        cell: Cell { x, y },
+        failures: None,
+    };
+    let mut wifi = device(
+        "wifi-1",
+        DeviceKind::WifiProbe {
+            range_m: 12.0,
+            detect: 0.4,
+            detect_app: 0.9,
+            noise_m: 3.0,
+            interval: SimDuration::from_secs(30),
+        },
+        6,
+        4,
+    );
+    wifi.failures = Some(FailureSpec { mtbf: SimDuration::from_secs(4 * 3600), mttr: SimDuration::from_secs(600) });
+    let devices = vec![
+        device("door", DeviceKind::DoorCounter { miss: 0.03, double: 0.01 }, 1, 1),
+        device("camera", DeviceKind::FaceCamera { range_m: 3.0, recognise: 0.8 }, 2, 1),
+        device("beacon", DeviceKind::Beacon { range_m: 4.0 }, 7, 3),
+        wifi,
+        device("esl-b", DeviceKind::Esl { latency: SimDuration::from_secs(120) }, 8, 1),
+        device("shelf-a", DeviceKind::SmartShelf { noise_units: 0.5 }, 5, 1),
+        device("kiosk", DeviceKind::Kiosk, 12, 3),
+    ];
+    let mut catalogue = vec![
+        sku("milk", 0, 129, 30),
+        sku("yoghurt", 0, 89, 20),
+        sku("bread", 1, 249, 25),
+        sku("rolls", 1, 199, 25),
+        sku("apples", 2, 299, 40),
+        sku("pasta", 3, 149, 60),
+        sku("rice", 3, 219, 60),
+    ];
+    catalogue[0].back_room = 60;
+    catalogue[0].reorder_at = 8;
+    catalogue[0].shelf_capacity = 30;
+    let mut seg = segment(Dist::lognormal(4.0, 2.0).unwrap(), Dist::exponential(300.0).unwrap(), 6);
+    seg.dwell_s = Dist::uniform(5.0, 20.0).unwrap();
+    seg.speed_mps = Dist::normal(1.1, 0.2).unwrap();
+    let mut zones = Vec::new();
+    zones.push(ZoneSpec { name: "fresh".into(), cells: (1..13).map(|x| Cell { x, y: 3 }).collect() });
+    WorldSpec {
+        open_at_s: 9 * 3600,
+        duration: SimDuration::from_secs(4 * 3600),
+        store: StoreSpec {
+            name: "small".into(),
+            floor: FloorSpec { zones, ..floor },
+            categories: ["dairy", "bakery", "fruit", "dry"]
+                .iter()
+                .map(|n| CategorySpec { name: (*n).into(), popularity: 1.0 })
+                .collect(),
+            catalogue,
+            segments: vec![seg],
+            arrivals_per_hour: vec![60.0, 120.0, 90.0, 30.0],
+            lanes,
+            lines: vec![SharedLineSpec { capacity: Some(8) }],
+            lane_policy: LanePolicy { open_when_queue: None, close_when_idle: None },
+            devices,
+            disruptions: vec![
+                Disruption {
+                    at: SimTime::from_secs(3600),
+                    until: None,
+                    what: DisruptionKind::PriceChange { sku: SkuId(2), price: Cents(349) },
+                },
+                Disruption {
+                    at: SimTime::from_secs(5400),
+                    until: Some(SimTime::from_secs(6600)),
+                    what: DisruptionKind::PosOutage(LaneId(0)),
+                },
+            ],
+            replenishment: ReplenishmentSpec { staff: 1, trip: Dist::uniform(120.0, 300.0).unwrap() },
+        },
+    }
+}
