@@ -6,6 +6,8 @@
 #
 # Usage: benches/peers/compare.sh            (about 3 minutes after the builds)
 # Settings (environment): LPS="1024 65536" EVENTS=10000000 NEXOSIM_EVENTS=2000000
+#   NEXOSIM_MT_EVENTS=200000 (NeXosim on more than one thread is ~20x slower on PHOLD:
+#   it runs only same-time events in parallel, and PHOLD has almost none)
 #   SIMPY_EVENTS=300000 REPEAT=3 SEED=1 NEXOSIM_THREADS="1 2"
 set -euo pipefail
 
@@ -17,6 +19,7 @@ venv="${PEERS_VENV:-$HOME/.cache/storetwin-peers-venv}"
 LPS="${LPS:-1024 65536}"
 EVENTS="${EVENTS:-10000000}"
 NEXOSIM_EVENTS="${NEXOSIM_EVENTS:-2000000}"
+NEXOSIM_MT_EVENTS="${NEXOSIM_MT_EVENTS:-200000}"
 SIMPY_EVENTS="${SIMPY_EVENTS:-300000}"
 REPEAT="${REPEAT:-3}"
 SEED="${SEED:-1}"
@@ -49,7 +52,9 @@ for lps in $LPS; do
     "$bare" --lps "$lps" --events "$EVENTS" --seed "$SEED" --key tuple >>"$results"
     "$bare" --lps "$lps" --events "$EVENTS" --seed "$SEED" --key packed >>"$results"
     for t in $NEXOSIM_THREADS; do
-      "$nexosim" --lps "$lps" --events "$NEXOSIM_EVENTS" --seed "$SEED" --threads "$t" >>"$results"
+      events=$NEXOSIM_EVENTS
+      [ "$t" -gt 1 ] && events=$NEXOSIM_MT_EVENTS
+      "$nexosim" --lps "$lps" --events "$events" --seed "$SEED" --threads "$t" >>"$results"
     done
   done
   # SimPy is ~50x slower than the Rust loops; one run of fewer events is enough.
