@@ -1,7 +1,7 @@
 //! Running one store day: build the world, run it to the end of the scenario, close the
 //! books, check the invariants, and hand back the KPIs and the per-minute samples.
 
-use storetwin_engine::{EventHash, Observer, RunLimit, Seed, SimError, SimTime, Simulation};
+use storetwin_engine::{EventHash, Observer, RunLimit, Seed, SimDuration, SimError, SimTime, Simulation};
 
 use crate::spec::WorldSpec;
 use crate::summary::StoreKpis;
@@ -40,11 +40,31 @@ pub fn run_day_observed<O: Observer<StoreMsg>>(
     seed: Seed,
     observer: &mut O,
 ) -> Result<DayRun, DayError> {
+    run_day_with(spec, seed, observer, &mut |_| {})
+}
+
+/// Simulated time between two progress reports.
+pub const PROGRESS_STEP: SimDuration = SimDuration::from_secs(15 * 60);
+
+/// Runs `spec` with `seed`, showing every event to `observer` and calling `progress` with
+/// the simulated time reached every [`PROGRESS_STEP`] (for a progress bar). Running in
+/// steps delivers exactly the same events as one run.
+pub fn run_day_with<O: Observer<StoreMsg>>(
+    spec: &WorldSpec,
+    seed: Seed,
+    observer: &mut O,
+    progress: &mut dyn FnMut(SimTime),
+) -> Result<DayRun, DayError> {
     let world = StoreWorld::build(spec.clone(), seed);
     let shoppers = world.layout.shoppers;
     let mut sim = Simulation::new(world, seed);
     let end = SimTime::ZERO.saturating_add(spec.duration);
-    sim.run_observed(RunLimit::until(end), observer)?;
+    let mut reached = SimTime::ZERO;
+    while reached < end {
+        reached = reached.saturating_add(PROGRESS_STEP).min(end);
+        sim.run_observed(RunLimit::until(reached), observer)?;
+        progress(reached);
+    }
     let events = sim.events_delivered();
     let event_hash = sim.event_hash();
     let mut world = sim.into_model();

@@ -289,11 +289,11 @@ fn tick(
                 if floor.metres(shopper.cell, dev.cell) > *range_m {
                     continue;
                 }
-                let rng = ctx.rng();
                 let p = if shopper.app { *detect_app } else { *detect };
-                if rng.random::<f64>() >= p {
+                if shopper.phone >= p {
                     continue;
                 }
+                let rng = ctx.rng();
                 let i = s.0 as usize;
                 if seen.len() <= i {
                     seen.resize(i + 1, (u32::MAX, u32::MAX));

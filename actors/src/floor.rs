@@ -110,21 +110,31 @@ impl Floor {
             .filter(|d| matches!(d.kind, DeviceKind::Kiosk))
             .map(|d| floor.nearest_walkable(d.cell))
             .collect();
+        // Each entrance cell is watched by its nearest door counter and nearest face camera
+        // in range (one doorway, one counter: a shopper is counted once).
         floor.entrance_devices = floor
             .entrances
             .iter()
             .map(|e| {
-                store
-                    .devices
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| match d.kind {
-                        DeviceKind::DoorCounter { .. } => floor.metres(*e, d.cell) <= DOOR_COUNTER_RANGE_M,
-                        DeviceKind::FaceCamera { range_m, .. } => floor.metres(*e, d.cell) <= range_m,
-                        _ => false,
-                    })
-                    .map(|(i, _)| DeviceId(i as u16))
-                    .collect()
+                let nearest = |is_kind: &dyn Fn(&DeviceKind) -> Option<f64>| {
+                    store
+                        .devices
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, d)| {
+                            let range = is_kind(&d.kind)?;
+                            let m = floor.metres(*e, d.cell);
+                            (m <= range).then_some((m, i))
+                        })
+                        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                        .map(|(_, i)| DeviceId(i as u16))
+                };
+                let counter = nearest(&|k| matches!(k, DeviceKind::DoorCounter { .. }).then_some(DOOR_COUNTER_RANGE_M));
+                let camera = nearest(&|k| match k {
+                    DeviceKind::FaceCamera { range_m, .. } => Some(*range_m),
+                    _ => None,
+                });
+                counter.into_iter().chain(camera).collect()
             })
             .collect();
         for (i, d) in store.devices.iter().enumerate() {

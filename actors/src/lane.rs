@@ -33,6 +33,11 @@ pub struct Lane {
     pub open: bool,
     /// POS terminal down: serves nobody.
     pub down: bool,
+    /// Closed by a scheduled disruption: takes nobody until it ends.
+    pub closed_by_disruption: bool,
+    /// Opened by the lane policy (so the policy may close it again when idle).
+    opened_by_policy: bool,
+    idle_since: Option<SimTime>,
     pub queue: VecDeque<Waiting>,
     pub serving: Option<Waiting>,
     service_started: SimTime,
@@ -52,6 +57,9 @@ impl Lane {
             line: spec.line,
             open: spec.open_at_start,
             down: false,
+            closed_by_disruption: false,
+            opened_by_policy: false,
+            idle_since: Some(SimTime::ZERO),
             queue: VecDeque::with_capacity(32),
             serving: None,
             service_started: SimTime::ZERO,
@@ -69,19 +77,12 @@ impl Lane {
 
     /// Open and working: a shopper may join.
     pub fn accepts(&self) -> bool {
-        self.open && !self.down
+        self.open && !self.down && !self.closed_by_disruption
     }
 
     /// Mean service time for a basket, as a shopper would estimate it.
     pub fn mean_service_s(&self, _view: &View<'_>, items: f64, payment: Payment) -> f64 {
         self.base_s.mean() + self.per_item_s.mean() * items + self.pay_s[payment as usize].mean()
-    }
-
-    fn queue_ref(&self) -> QueueRef {
-        match self.line {
-            Some(i) => QueueRef::Line(i),
-            None => QueueRef::Lane(self.id),
-        }
     }
 
     /// Starts serving the head of its own queue if it can.
@@ -105,6 +106,7 @@ impl Lane {
         let per_item: f64 = (0..w.items).map(|_| self.per_item_s.sample(rng).max(0.0)).sum();
         let secs = self.base_s.sample(rng).max(0.0) + per_item + self.pay_s[w.payment as usize].sample(rng).max(0.0);
         self.serving = Some(w);
+        self.idle_since = None;
         self.service_started = ctx.now();
         ctx.schedule(SimDuration::from_secs_f64(secs), StoreMsg::ServiceDone);
     }
@@ -148,6 +150,9 @@ pub fn handle_lane(
             lane.queue.push_back(Waiting { shopper, items, payment, joined: now });
             metrics.queues[usize::from(lane.id.0)].on_join(now);
             lane.try_start(view, metrics, ctx);
+            if view.spec.store.lane_policy.open_when_queue == Some(lane.queue.len() as u32) {
+                ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::QueueLong { lane: lane.id });
+            }
         }
         StoreMsg::Leave { shopper } => {
             if let Some(pos) = lane.queue.iter().position(|w| w.shopper == shopper) {
@@ -181,10 +186,29 @@ pub fn handle_lane(
                 Some(line) => ctx.send(view.layout.line(line), SimDuration::ZERO, StoreMsg::LaneIdle { lane: lane.id }),
                 None => lane.try_start(view, metrics, ctx),
             }
+            lane.maybe_idle(view, ctx);
         }
         StoreMsg::SetLaneOpen { open } => {
+            if open && !lane.open {
+                lane.opened_by_policy = true;
+            }
             lane.set_open(open, metrics, now);
             lane.wake(view, metrics, ctx);
+            lane.maybe_idle(view, ctx);
+        }
+        StoreMsg::SetLaneClosedByDisruption { closed } => {
+            lane.closed_by_disruption = closed;
+            lane.wake(view, metrics, ctx);
+        }
+        StoreMsg::IdleCheck { since } => {
+            if lane.idle_since == Some(since)
+                && lane.queue.is_empty()
+                && lane.serving.is_none()
+                && lane.opened_by_policy
+            {
+                lane.opened_by_policy = false;
+                lane.set_open(false, metrics, now);
+            }
         }
         StoreMsg::SetPosDown { down } => {
             lane.down = down;
@@ -206,8 +230,17 @@ impl Lane {
         }
     }
 
-    pub fn queue_ref_of(&self) -> QueueRef {
-        self.queue_ref()
+    /// After a service or an opening: if idle with nobody waiting, start the policy's
+    /// idle timer for a lane the policy opened.
+    fn maybe_idle(&mut self, view: &View<'_>, ctx: &mut Context<'_, StoreMsg>) {
+        if self.serving.is_some() || !self.queue.is_empty() {
+            return;
+        }
+        let since = ctx.now();
+        self.idle_since = Some(since);
+        if let (true, Some(after)) = (self.opened_by_policy, view.spec.store.lane_policy.close_when_idle) {
+            ctx.schedule(after, StoreMsg::IdleCheck { since });
+        }
     }
 }
 
@@ -249,7 +282,7 @@ impl SharedLine {
                 return;
             }
             let lane = &view.lanes[usize::from(lane_id.0)];
-            if self.assigned[slot] || lane.down || !lane.open || lane.serving.is_some() {
+            if self.assigned[slot] || !lane.accepts() || lane.serving.is_some() {
                 continue;
             }
             let w = self.queue.pop_front().expect("checked non-empty");
@@ -280,6 +313,12 @@ pub fn handle_line(
             line.queue.push_back(Waiting { shopper, items, payment, joined: now });
             metrics.queues[qi].on_join(now);
             line.dispatch(view, metrics, ctx);
+            let policy = view.spec.store.lane_policy.open_when_queue;
+            if let (Some(n), Some(first)) = (policy, line.lanes.first()) {
+                if line.queue.len() as u32 == n {
+                    ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::QueueLong { lane: *first });
+                }
+            }
         }
         StoreMsg::Leave { shopper } => {
             if let Some(pos) = line.queue.iter().position(|w| w.shopper == shopper) {
@@ -296,9 +335,4 @@ pub fn handle_line(
         }
         other => ctx.fail("message routing", format!("line {} got {other:?}", line.index)),
     }
-}
-
-/// Kinds of lane a `LaneKind` name refers to, for reports.
-pub fn kind_name(kind: LaneKind) -> &'static str {
-    kind.name()
 }

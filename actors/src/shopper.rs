@@ -53,6 +53,9 @@ pub struct Shopper {
     pub queue: Option<QueueRef>,
     /// Has paid for the basket (it is sold and leaves with them).
     pub paid: bool,
+    /// Uniform draw deciding whether WiFi probes can see this shopper's phone: a probe
+    /// with detection share `p` sees it iff `phone < p` (WiFi off, MAC randomisation).
+    pub phone: f64,
     zones_visited: u64,
     zones_bought: u64,
     beacons: u32,
@@ -95,6 +98,7 @@ impl Shopper {
         self.member = rng.random::<f64>() < seg.member_share;
         self.app = rng.random::<f64>() < seg.app_share;
         self.payment = draw_payment(seg, rng.random::<f64>());
+        self.phone = rng.random::<f64>();
         let size = seg.basket.sample(rng).round().max(1.0) as usize;
         let mut list = Vec::with_capacity(size);
         for _ in 0..size {

@@ -273,7 +273,8 @@ pub enum DeviceKind {
         miss: f64,
         double: f64,
     },
-    /// Detects phones within `range_m`; sees `detect` of phones (app users: `detect_app`),
+    /// Detects phones within `range_m` every `interval`; can see a share `detect` of phones
+    /// (app users: `detect_app`; the rest have WiFi off or randomise their address),
     /// reporting positions with normal noise of `noise_m` metres.
     WifiProbe {
         range_m: f64,
@@ -329,4 +330,7 @@ pub struct ReplenishmentSpec {
     pub staff: u32,
     /// Time for one restock trip (fetch from the back room and fill the shelf).
     pub trip: Dist,
+    /// Staff walk the floor this often and restock every shelf at or below its reorder
+    /// level that no working smart shelf watches (they see what sensors do not report).
+    pub round: Option<SimDuration>,
 }

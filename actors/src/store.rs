@@ -31,6 +31,8 @@ pub struct Store {
     sku_weights: Vec<Vec<f64>>,
     /// The ESL showing each category's prices, if any (else paper labels, always right).
     pub esl_of_category: Vec<Option<DeviceId>>,
+    /// The smart shelves weighing each category.
+    pub smart_shelf_of_category: Vec<Vec<DeviceId>>,
     staff_free: u32,
     restock_queue: VecDeque<SkuId>,
     restock_pending: Vec<bool>,
@@ -67,6 +69,7 @@ impl Store {
         category_weights: Vec::new(),
         sku_weights: Vec::new(),
         esl_of_category: Vec::new(),
+        smart_shelf_of_category: Vec::new(),
         staff_free: 0,
         restock_queue: VecDeque::new(),
         restock_pending: Vec::new(),
@@ -87,10 +90,15 @@ impl Store {
             if skus_of_category[c].is_empty() || floor.access[c].is_empty() { 0.0 } else { cat.popularity }
         }));
         let mut esl_of_category = vec![None; spec.categories.len()];
+        let mut smart_shelf_of_category = vec![Vec::new(); spec.categories.len()];
         for (i, d) in spec.devices.iter().enumerate() {
-            if let DeviceKind::Esl { .. } = d.kind {
-                for c in crate::device::categories_next_to(d.cell, &spec.floor) {
-                    esl_of_category[usize::from(c.0)].get_or_insert(DeviceId(i as u16));
+            for c in crate::device::categories_next_to(d.cell, &spec.floor) {
+                match d.kind {
+                    DeviceKind::Esl { .. } => {
+                        esl_of_category[usize::from(c.0)].get_or_insert(DeviceId(i as u16));
+                    }
+                    DeviceKind::SmartShelf { .. } => smart_shelf_of_category[usize::from(c.0)].push(DeviceId(i as u16)),
+                    _ => {}
                 }
             }
         }
@@ -108,6 +116,7 @@ impl Store {
             category_weights,
             sku_weights,
             esl_of_category,
+            smart_shelf_of_category,
             staff_free: spec.replenishment.staff,
             restock_queue: VecDeque::new(),
             restock_pending: vec![false; n],
@@ -168,6 +177,14 @@ impl Store {
         Ok(())
     }
 
+    fn request_restock(&mut self, sku: SkuId) {
+        let i = sku.0 as usize;
+        if !self.restock_pending[i] && self.back_room[i] > 0 {
+            self.restock_pending[i] = true;
+            self.restock_queue.push_back(sku);
+        }
+    }
+
     fn dispatch_staff(&mut self, spec: &StoreSpec, ctx: &mut Context<'_, StoreMsg>) {
         while self.staff_free > 0 {
             let Some(sku) = self.restock_queue.pop_front() else { return };
@@ -180,6 +197,9 @@ impl Store {
 
 /// Schedules the scenario's disruptions (start and end).
 pub fn start(spec: &WorldSpec, _layout: Layout, ctx: &mut Context<'_, StoreMsg>) {
+    if let Some(round) = spec.store.replenishment.round {
+        ctx.schedule(round, StoreMsg::StaffRound);
+    }
     for (i, d) in spec.store.disruptions.iter().enumerate() {
         let index = i as u16;
         ctx.schedule(d.at.saturating_since(SimTime::ZERO), StoreMsg::Disruption { index, start: true });
@@ -233,12 +253,8 @@ pub fn handle(
         }
         StoreMsg::LowStock { sku } => {
             metrics.low_stock_alerts += 1;
-            let i = sku.0 as usize;
-            if !store.restock_pending[i] && store.back_room[i] > 0 {
-                store.restock_pending[i] = true;
-                store.restock_queue.push_back(sku);
-                store.dispatch_staff(&view.spec.store, ctx);
-            }
+            store.request_restock(sku);
+            store.dispatch_staff(&view.spec.store, ctx);
         }
         StoreMsg::RestockDone { sku } => {
             let i = sku.0 as usize;
@@ -251,6 +267,33 @@ pub fn handle(
             store.restock_pending[i] = false;
             store.dispatch_staff(&view.spec.store, ctx);
         }
+        StoreMsg::StaffRound => {
+            let spec = &view.spec.store;
+            for i in 0..store.shelf.len() {
+                let watched = store.smart_shelf_of_category[usize::from(store.category[i].0)]
+                    .iter()
+                    .any(|d| view.devices[usize::from(d.0)].is_up());
+                if !watched && store.shelf[i] <= spec.catalogue[i].reorder_at {
+                    store.request_restock(SkuId(i as u32));
+                }
+            }
+            store.dispatch_staff(spec, ctx);
+            if let Some(round) = spec.replenishment.round {
+                ctx.schedule(round, StoreMsg::StaffRound);
+            }
+        }
+        StoreMsg::QueueLong { lane } => {
+            // Lane policy: open a closed lane of the same kind that nothing disrupts.
+            let long = &view.lanes[usize::from(lane.0)];
+            let can_open =
+                |l: &&crate::lane::Lane| l.kind == long.kind && !l.open && !l.down && !l.closed_by_disruption;
+            // A closed lane of the same line first (it serves that queue), else any of the kind.
+            let closed = view.lanes.iter().filter(can_open).find(|l| l.line == long.line);
+            let closed = closed.or_else(|| view.lanes.iter().find(can_open));
+            if let Some(l) = closed {
+                ctx.send(view.layout.lane(l.id), SimDuration::ZERO, StoreMsg::SetLaneOpen { open: true });
+            }
+        }
         StoreMsg::Disruption { index, start } => {
             let Some(d) = view.spec.store.disruptions.get(usize::from(index)) else { return };
             let layout = view.layout;
@@ -258,9 +301,11 @@ pub fn handle(
                 DisruptionKind::DeviceOffline(dev) => {
                     ctx.send(layout.device(dev), SimDuration::ZERO, StoreMsg::SetDeviceUp { up: !start })
                 }
-                DisruptionKind::LaneClosed(lane) => {
-                    ctx.send(layout.lane(lane), SimDuration::ZERO, StoreMsg::SetLaneOpen { open: !start })
-                }
+                DisruptionKind::LaneClosed(lane) => ctx.send(
+                    layout.lane(lane),
+                    SimDuration::ZERO,
+                    StoreMsg::SetLaneClosedByDisruption { closed: start },
+                ),
                 DisruptionKind::PosOutage(lane) => {
                     ctx.send(layout.lane(lane), SimDuration::ZERO, StoreMsg::SetPosDown { down: start })
                 }

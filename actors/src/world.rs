@@ -39,37 +39,138 @@ pub enum StoreMsg {
     Arrive,
     Step,
     ShelfDone,
-    Picked { sku: SkuId, price: Cents },
-    OutOfStock { sku: SkuId },
+    Picked {
+        sku: SkuId,
+        price: Cents,
+    },
+    OutOfStock {
+        sku: SkuId,
+    },
     KioskDone,
     ServiceStarted,
     Served,
-    PatienceOut { ticket: u32 },
+    PatienceOut {
+        ticket: u32,
+    },
     LeftQueue,
     // To the store.
-    Pick { shopper: ShopperId, sku: SkuId },
-    Return { sku: SkuId },
-    CheckedOut { shopper: ShopperId },
-    LowStock { sku: SkuId },
-    RestockDone { sku: SkuId },
-    Disruption { index: u16, start: bool },
+    Pick {
+        shopper: ShopperId,
+        sku: SkuId,
+    },
+    Return {
+        sku: SkuId,
+    },
+    CheckedOut {
+        shopper: ShopperId,
+    },
+    LowStock {
+        sku: SkuId,
+    },
+    RestockDone {
+        sku: SkuId,
+    },
+    StaffRound,
+    /// A queue of this lane reached the policy's length: open another lane of its kind.
+    QueueLong {
+        lane: LaneId,
+    },
+    Disruption {
+        index: u16,
+        start: bool,
+    },
     // To a lane or a shared line.
-    Join { shopper: ShopperId, items: u16, payment: Payment },
-    Leave { shopper: ShopperId },
-    Serve { shopper: ShopperId, items: u16, payment: Payment },
+    Join {
+        shopper: ShopperId,
+        items: u16,
+        payment: Payment,
+    },
+    Leave {
+        shopper: ShopperId,
+    },
+    Serve {
+        shopper: ShopperId,
+        items: u16,
+        payment: Payment,
+    },
     ServiceDone,
-    LaneIdle { lane: LaneId },
-    SetLaneOpen { open: bool },
-    SetPosDown { down: bool },
+    LaneIdle {
+        lane: LaneId,
+    },
+    SetLaneOpen {
+        open: bool,
+    },
+    /// A scheduled closure starts (`true`) or ends: the lane takes no shoppers meanwhile.
+    SetLaneClosedByDisruption {
+        closed: bool,
+    },
+    SetPosDown {
+        down: bool,
+    },
+    /// The policy's idle timer of a lane it opened.
+    IdleCheck {
+        since: SimTime,
+    },
     // To a device.
-    Passed { shopper: ShopperId },
+    Passed {
+        shopper: ShopperId,
+    },
     DeviceTick,
-    SetDeviceUp { up: bool },
+    SetDeviceUp {
+        up: bool,
+    },
     RandomFailure,
     RandomRepair,
-    PriceUpdate { sku: SkuId, price: Cents },
+    PriceUpdate {
+        sku: SkuId,
+        price: Cents,
+    },
     // To the sampler.
     Sample,
+}
+
+impl StoreMsg {
+    /// A stable one-byte code for the kind of message, and its main argument (a shopper,
+    /// SKU, lane or ticket; 0 if none): what an event log records of it.
+    pub fn code(&self) -> (u8, u32) {
+        use StoreMsg::*;
+        match *self {
+            Arrive => (1, 0),
+            Step => (2, 0),
+            ShelfDone => (3, 0),
+            Picked { sku, .. } => (4, sku.0),
+            OutOfStock { sku } => (5, sku.0),
+            KioskDone => (6, 0),
+            ServiceStarted => (7, 0),
+            Served => (8, 0),
+            PatienceOut { ticket } => (9, ticket),
+            LeftQueue => (10, 0),
+            Pick { shopper, .. } => (11, shopper.0),
+            Return { sku } => (12, sku.0),
+            CheckedOut { shopper } => (13, shopper.0),
+            LowStock { sku } => (14, sku.0),
+            RestockDone { sku } => (15, sku.0),
+            Disruption { index, .. } => (16, u32::from(index)),
+            Join { shopper, .. } => (17, shopper.0),
+            Leave { shopper } => (18, shopper.0),
+            Serve { shopper, .. } => (19, shopper.0),
+            ServiceDone => (20, 0),
+            LaneIdle { lane } => (21, u32::from(lane.0)),
+            SetLaneOpen { open } => (22, u32::from(open)),
+            SetPosDown { down } => (23, u32::from(down)),
+            SetLaneClosedByDisruption { closed } => (34, u32::from(closed)),
+            Passed { shopper } => (24, shopper.0),
+            DeviceTick => (25, 0),
+            SetDeviceUp { up } => (26, u32::from(up)),
+            RandomFailure => (27, 0),
+            RandomRepair => (28, 0),
+            PriceUpdate { sku, .. } => (29, sku.0),
+            Sample => (30, 0),
+            StaffRound => (31, 0),
+            QueueLong { lane } => (32, u32::from(lane.0)),
+            IdleCheck { .. } => (33, 0),
+        }
+    }
 }
 
 /// The actor-id layout of a world.
@@ -359,7 +460,19 @@ impl Model for StoreWorld {
 
 impl StoreWorld {
     fn sample(&mut self, ctx: &mut Context<'_, StoreMsg>) {
-        let queue_lengths: Vec<u32> = self.metrics.queues.iter().map(|q| q.length()).collect();
+        // Same order as the KPIs' queues: own-queue lanes, then shared lines.
+        let lanes = self.lanes.len();
+        let queue_lengths: Vec<u32> = self
+            .lanes
+            .iter()
+            .filter(|l| l.line.is_none())
+            .map(|l| self.metrics.queues[usize::from(l.id.0)].length())
+            .chain(
+                self.lines
+                    .iter()
+                    .map(|line| self.metrics.queues[queue_index(lanes, QueueRef::Line(line.index))].length()),
+            )
+            .collect();
         let m = &self.metrics;
         self.samples.push(Sample {
             at: ctx.now(),

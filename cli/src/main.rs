@@ -1,7 +1,11 @@
 //! `storetwin`: the command-line entry to the simulator.
 
 mod bench;
+mod event_log;
 mod memory;
+mod output;
+mod run;
+mod stats;
 
 use std::process::ExitCode;
 
@@ -12,6 +16,10 @@ static ALLOC: memory::CountingAlloc = memory::CountingAlloc;
 
 const EXAMPLES: &str = "\
 Examples:
+  storetwin run scenarios/weekday.toml --out out/weekday
+  storetwin run scenarios/weekday.toml --out out/weekday --replications 10 --seed 7
+  storetwin validate scenarios/layout-b.toml
+  storetwin schema > storetwin.schema.json
   storetwin bench phold --lps 1024 --events 10000000
   storetwin bench phold --lps 65536 --end-time 100 --json
   RUST_LOG=debug storetwin bench phold --lps 64 --events 1000
@@ -29,9 +37,41 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run a scenario: writes summary.json and timeseries.csv (and an event log).
+    Run(run::RunArgs),
+    /// Check a scenario file without running it; errors point at file, line and column.
+    Validate {
+        /// The scenario file (TOML).
+        scenario: std::path::PathBuf,
+    },
+    /// Print the JSON Schema of the scenario format (for editors).
+    Schema,
     /// Benchmark the simulation kernel.
     #[command(subcommand)]
     Bench(bench::Bench),
+}
+
+fn validate(path: &std::path::Path) -> anyhow::Result<()> {
+    let scenario = run::load_scenario(path)?;
+    let store = &scenario.world.store;
+    let floor = &store.floor;
+    println!(
+        "{}: ok. Store \"{}\": {}x{} cells of {} m, {} SKUs, {} segments, {} lanes, {} devices, {} disruptions; {:.1} h from {:02}:{:02}",
+        path.display(),
+        store.name,
+        floor.width,
+        floor.height,
+        floor.cell_m,
+        store.catalogue.len(),
+        store.segments.len(),
+        store.lanes.len(),
+        store.devices.len(),
+        store.disruptions.len(),
+        scenario.world.duration.as_secs_f64() / 3600.0,
+        scenario.world.open_at_s / 3600,
+        scenario.world.open_at_s / 60 % 60,
+    );
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -45,6 +85,12 @@ fn main() -> ExitCode {
         .init();
     tracing::debug!(?cli, "starting");
     let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate { scenario } => validate(&scenario),
+        Command::Schema => {
+            println!("{}", storetwin_scenarios::json_schema());
+            Ok(())
+        }
         Command::Bench(b) => bench::run(b),
     };
     match result {

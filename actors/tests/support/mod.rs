@@ -106,7 +106,7 @@ pub fn mmc(c_lanes: usize, per_hour: f64, service_s: f64, hours: usize) -> World
             lane_policy: LanePolicy { open_when_queue: None, close_when_idle: None },
             devices: Vec::new(),
             disruptions: Vec::new(),
-            replenishment: ReplenishmentSpec { staff: 1, trip: c(300.0) },
+            replenishment: ReplenishmentSpec { staff: 1, trip: c(300.0), round: None },
         },
     }
 }
@@ -210,7 +210,11 @@ pub fn small_store() -> WorldSpec {
                     what: DisruptionKind::PosOutage(LaneId(0)),
                 },
             ],
-            replenishment: ReplenishmentSpec { staff: 1, trip: Dist::uniform(120.0, 300.0).unwrap() },
+            replenishment: ReplenishmentSpec {
+                staff: 1,
+                trip: Dist::uniform(120.0, 300.0).unwrap(),
+                round: Some(SimDuration::from_secs(1800)),
+            },
         },
     }
 }

@@ -1,0 +1,235 @@
+//! `storetwin run`: one scenario, one or more replications, and the files a planner reads.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use storetwin_actors::day::{DayRun, run_day_with};
+use storetwin_engine::{Seed, SimTime, run_replications};
+use storetwin_scenarios::Scenario;
+
+use crate::event_log::EventLog;
+use crate::output::write_atomic;
+use crate::stats::estimate;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Directory for summary.json and timeseries.csv (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Seed of the run (replication 0); default: the scenario's `run.seed`.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Number of replications; default: the scenario's `run.replications`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    replications: Option<u32>,
+    /// Threads for the replications (results are identical for any count).
+    #[arg(long, value_name = "T", default_value_t = default_threads())]
+    threads: usize,
+    /// Also write a compact log of every event of replication 0 to FILE.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+}
+
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Loads a scenario, turning its diagnostics into the compiler-like report.
+pub fn load_scenario(path: &std::path::Path) -> anyhow::Result<Scenario> {
+    storetwin_scenarios::load(path).map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let scenario = load_scenario(&args.scenario)?;
+    let seed = Seed(args.seed.unwrap_or(scenario.seed));
+    let replications = args.replications.unwrap_or(scenario.replications).max(1);
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let world = &scenario.world;
+    let duration = world.duration;
+
+    let bar = progress_bar(u64::from(replications) * duration.as_nanos() / 1_000_000_000);
+    let done_s = Mutex::new(vec![0u64; replications as usize]);
+    let event_log = Mutex::new(match &args.events {
+        Some(path) => Some(EventLog::create(path, &event_log_header(&scenario, seed))?),
+        None => None,
+    });
+
+    let started = Instant::now();
+    let results = run_replications(replications, args.threads, seed, |i, rep_seed| {
+        let mut progress = |t: SimTime| {
+            let mut done = done_s.lock().unwrap_or_else(|p| p.into_inner());
+            done[i as usize] = t.as_nanos() / 1_000_000_000;
+            bar.set_position(done.iter().sum());
+        };
+        let log = if i == 0 { event_log.lock().unwrap_or_else(|p| p.into_inner()).take() } else { None };
+        match log {
+            Some(mut log) => {
+                let run = run_day_with(world, rep_seed, &mut log, &mut progress);
+                (run, Some(log))
+            }
+            None => (run_day_with(world, rep_seed, &mut (), &mut progress), None),
+        }
+    });
+    let wall = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let mut runs = Vec::with_capacity(results.len());
+    for (run, log) in results {
+        let run = run.map_err(anyhow::Error::new)?;
+        if let Some(log) = log {
+            let records = log.finish()?;
+            tracing::info!(records, "event log written");
+        }
+        runs.push(run);
+    }
+    let first = &runs[0];
+
+    let summary = summary_json(&scenario, seed, args.threads, wall, &runs);
+    let summary_path = args.out.join("summary.json");
+    write_atomic(&summary_path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &summary)?;
+        w.write_all(b"\n")
+    })?;
+    let csv_path = args.out.join("timeseries.csv");
+    write_atomic(&csv_path, |w| write_timeseries(w, &scenario, first))?;
+
+    let k = &first.kpis;
+    let sim_s = duration.as_secs_f64() * f64::from(replications);
+    println!(
+        "{}: {} replication(s) of {:.1} h, seed {}",
+        scenario.path.display(),
+        replications,
+        duration.as_secs_f64() / 3600.0,
+        seed
+    );
+    println!(
+        "  footfall {:.0} (door counter {:.0}), buyers {}, conversion {:.1}%, sales {:.2}",
+        k.footfall.truth,
+        k.footfall.sensed,
+        k.buyers,
+        100.0 * k.conversion,
+        k.sales
+    );
+    if let Some(worst) = k.queues.iter().max_by(|a, b| a.wait_s.p90.total_cmp(&b.wait_s.p90)) {
+        println!("  longest waits at {}: p90 {:.0} s, max {:.0} s", worst.name, worst.wait_s.p90, worst.wait_s.max);
+    }
+    let events: u64 = runs.iter().map(|r| r.events).sum();
+    println!(
+        "  {} events in {:.2} s wall ({:.0}x real time), event_hash {}",
+        events,
+        wall,
+        sim_s / wall.max(1e-9),
+        first.event_hash
+    );
+    println!("  wrote {} and {}", summary_path.display(), csv_path.display());
+    if let Some(p) = &args.events {
+        println!("  wrote {}", p.display());
+    }
+    Ok(())
+}
+
+fn progress_bar(total_sim_s: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total_sim_s);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% sim time, {elapsed} wall")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn event_log_header(scenario: &Scenario, seed: Seed) -> serde_json::Value {
+    json!({
+        "format": "storetwin-events",
+        "version": 1,
+        "scenario": scenario.path.display().to_string(),
+        "scenario_hash": scenario.hash,
+        "seed": seed.0,
+        "record": "u64 time_ns, u32 actor, u8 code, u24 arg (little-endian)",
+    })
+}
+
+fn summary_json(scenario: &Scenario, seed: Seed, threads: usize, wall: f64, runs: &[DayRun]) -> serde_json::Value {
+    let first = &runs[0];
+    let flats: Vec<_> = runs.iter().map(|r| r.kpis.flat()).collect();
+    let mut across = serde_json::Map::new();
+    for name in flats[0].keys() {
+        let values: Vec<f64> = flats.iter().filter_map(|f| f.get(name).copied()).collect();
+        across.insert(name.clone(), serde_json::to_value(estimate(&values)).unwrap_or_default());
+    }
+    let events: u64 = runs.iter().map(|r| r.events).sum();
+    let sim_s = first.end.as_secs_f64() * runs.len() as f64;
+    json!({
+        "run": {
+            "scenario": scenario.path.display().to_string(),
+            "scenario_hash": scenario.hash,
+            "seed": seed.0,
+            "replications": runs.len(),
+            "threads": threads,
+            "version": env!("CARGO_PKG_VERSION"),
+            "open_at": clock(scenario.world.open_at_s),
+            "duration_h": first.end.as_secs_f64() / 3600.0,
+        },
+        "engine": {
+            "event_hash": first.event_hash.to_string(),
+            "events": first.events,
+            "events_all_replications": events,
+            "shoppers": first.shoppers,
+            "wall_s": wall,
+            "real_time_factor": sim_s / wall.max(1e-9),
+            "events_per_sec": events as f64 / wall.max(1e-9),
+            "replication_hashes": runs.iter().map(|r| r.event_hash.to_string()).collect::<Vec<_>>(),
+        },
+        "kpis": first.kpis,
+        "replications": across,
+    })
+}
+
+fn clock(seconds_of_day: u32) -> String {
+    format!("{:02}:{:02}", seconds_of_day / 3600 % 24, seconds_of_day / 60 % 60)
+}
+
+fn write_timeseries(w: &mut dyn Write, scenario: &Scenario, run: &DayRun) -> std::io::Result<()> {
+    let k = &run.kpis;
+    write!(w, "minute,time,occupancy,entered,left,buyers,sales,lost_items,door_count,open_lanes,queue_total")?;
+    for q in &k.queues {
+        write!(w, ",queue[{}]", q.name.replace(',', " "))?;
+    }
+    writeln!(w)?;
+    let mut previous = None;
+    for s in &run.samples {
+        let minute = s.at.as_nanos() / 60_000_000_000;
+        let p = previous.unwrap_or(s);
+        write!(
+            w,
+            "{minute},{},{},{},{},{},{:.2},{},{},{},{}",
+            clock(scenario.world.open_at_s + (s.at.as_nanos() / 1_000_000_000) as u32),
+            s.occupancy,
+            s.entered - p.entered,
+            s.left - p.left,
+            s.buyers - p.buyers,
+            (s.sales - p.sales).as_major(),
+            s.lost_items - p.lost_items,
+            s.door_count - p.door_count,
+            s.open_lanes,
+            s.queue_total
+        )?;
+        for len in &s.queue_lengths {
+            write!(w, ",{len}")?;
+        }
+        writeln!(w)?;
+        previous = Some(s);
+    }
+    Ok(())
+}

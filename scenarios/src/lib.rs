@@ -1,0 +1,91 @@
+//! `storetwin-scenarios`: the scenario file format.
+//!
+//! A planner writes a store day as TOML; [`load`] reads it (with the files it
+//! `extends`), checks it and returns a [`Scenario`] holding a checked
+//! [`WorldSpec`](storetwin_actors::spec::WorldSpec), or a [`ScenarioError`] whose
+//! problems each point at a file, line and column with what was expected (rendered by
+//! miette). [`json_schema`] describes the format for editors.
+//!
+//! ```toml
+//! [run]
+//! seed = 7
+//! open = "08:00"
+//! close = "20:00"
+//!
+//! [store]
+//! name = "Corner shop"
+//! cell_m = 1.0
+//! floor = '''
+//! #######
+//! #a.b..#
+//! #a.b.1#
+//! #.....#
+//! ##E#X##
+//! '''
+//! [store.legend]
+//! "#" = "wall"
+//! "." = "floor"
+//! "E" = "entrance"
+//! "X" = "exit"
+//! "a" = { shelf = "dairy" }
+//! "b" = { shelf = "bakery" }
+//! "1" = { lane = "till" }
+//!
+//! [categories]
+//! dairy = 1.5
+//! bakery = 1.0
+//!
+//! [[sku]]
+//! name = "Whole milk 1 l"
+//! category = "dairy"
+//! price = "1.19"
+//! cost = "0.80"
+//! shelf = 30
+//! shelf_capacity = 40
+//! back_room = 100
+//! reorder_at = 10
+//!
+//! [arrivals]
+//! per_hour = [20, 40, 60, 40]
+//!
+//! [[segment]]
+//! name = "everyone"
+//! share = 1.0
+//! basket = { dist = "lognormal", mean = 5, sd = 3 }
+//! # ... dwell_s, speed_mps, shares, patience_s, balk_at, payment
+//!
+//! [[lane]]
+//! name = "till"
+//! kind = "staffed"
+//! base_s = 20
+//! per_item_s = { dist = "normal", mean = 3, sd = 1 }
+//! pay_s = { mobile_qr = 5, card = 10, cash = 20, prepaid = 5 }
+//!
+//! [replenishment]
+//! staff = 1
+//! trip_s = { dist = "exponential", mean = 300 }
+//! ```
+//!
+//! The bundled scenarios `weekday.toml` and `layout-b.toml` live beside this crate.
+
+mod build;
+mod check;
+mod deserializer;
+pub mod distribution;
+mod document;
+pub mod error;
+mod extends;
+mod fingerprint;
+mod floor;
+pub mod format;
+mod path;
+pub mod price;
+mod scenario;
+mod schema;
+mod source;
+pub mod time_of_day;
+
+pub use error::{Location, Problem, ProblemKind, ScenarioError};
+pub use price::{PriceError, parse_price};
+pub use scenario::{Scenario, load, load_str};
+pub use schema::json_schema;
