@@ -60,3 +60,138 @@ fn help_and_version() {
     let out = storetwin(&["--version"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("storetwin "));
 }
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("storetwin-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn scenario(name: &str) -> String {
+    format!("{}/../scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn summary(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary.json")).expect("JSON")
+}
+
+#[test]
+fn run_weekday_writes_summary_timeseries_and_event_log() {
+    let dir = scratch("weekday");
+    let events = dir.join("day.events");
+    let out = storetwin(&[
+        "run",
+        &scenario("weekday.toml"),
+        "--out",
+        dir.to_str().expect("utf-8"),
+        "--events",
+        events.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let s = summary(&dir);
+    assert_eq!(s["run"]["seed"], 20240611);
+    assert_eq!(s["run"]["scenario_hash"].as_str().map(str::len), Some(16));
+    let k = &s["kpis"];
+    let footfall = k["footfall"]["truth"].as_f64().expect("footfall");
+    assert!((9_000.0..11_000.0).contains(&footfall), "about 10,000 shoppers: {footfall}");
+    assert!(k["footfall"]["sensed"].as_f64().expect("sensed") != footfall, "sensed footfall is the door counter's");
+    assert_eq!(k["payments"], k["sales"], "payments = sales - discounts (no discounts yet)");
+    let queues = k["queues"].as_array().expect("queues");
+    assert!(queues.len() >= 3);
+    for q in queues {
+        let w = &q["wait_s"];
+        let (p50, p90, p99, max) = (w["p50"].as_f64(), w["p90"].as_f64(), w["p99"].as_f64(), w["max"].as_f64());
+        assert!(p50 <= p90 && p90 <= p99 && p99 <= max, "percentiles in order: {w}");
+    }
+    for lane in k["lanes"].as_array().expect("lanes") {
+        let u = lane["utilisation"].as_f64().expect("utilisation");
+        assert!((0.0..=1.0).contains(&u));
+    }
+    assert!(k["heat_map"]["dwell_s"].as_array().expect("heat map").len() == 56 * 24);
+
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("minute,time,occupancy,entered"));
+    assert_eq!(lines.len(), 1 + 12 * 60 + 1, "a row per simulated minute, both ends included");
+    let entered: u64 =
+        lines[1..].iter().map(|l| l.split(',').nth(3).and_then(|v| v.parse::<u64>().ok()).expect("entered")).sum();
+    assert_eq!(entered as f64, footfall, "per-minute arrivals add up to the footfall");
+
+    // The event log: a JSON header line, then 16 bytes per delivered event.
+    let log = std::fs::read(&events).expect("event log");
+    let header_end = log.iter().position(|b| *b == b'\n').expect("header line");
+    let header: serde_json::Value = serde_json::from_slice(&log[..header_end]).expect("JSON header");
+    assert_eq!(header["format"], "storetwin-events");
+    assert_eq!(((log.len() - header_end - 1) / 16) as u64, s["engine"]["events"].as_u64().expect("events"));
+    assert_eq!((log.len() - header_end - 1) % 16, 0);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left");
+}
+
+#[test]
+fn same_seed_same_hash_on_any_thread_count() {
+    let run = |name: &str, seed: &str, threads: &str| {
+        let dir = scratch(name);
+        let out = storetwin(&[
+            "run",
+            &scenario("layout-b.toml"),
+            "--out",
+            dir.to_str().expect("utf-8"),
+            "--seed",
+            seed,
+            "--replications",
+            "2",
+            "--threads",
+            threads,
+        ]);
+        assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        summary(&dir)
+    };
+    let one = run("t1", "5", "1");
+    let two = run("t2", "5", "2");
+    assert_eq!(one["engine"]["replication_hashes"], two["engine"]["replication_hashes"]);
+    assert_eq!(one["kpis"], two["kpis"]);
+    assert_eq!(one["replications"], two["replications"]);
+    let hashes = one["engine"]["replication_hashes"].as_array().expect("hashes");
+    assert_ne!(hashes[0], hashes[1], "replications differ");
+    let other = run("t3", "6", "2");
+    assert_ne!(one["engine"]["event_hash"], other["engine"]["event_hash"]);
+    // With two replications every headline KPI has a confidence interval.
+    let sales = &one["replications"]["sales"];
+    assert_eq!(sales["n"], 2);
+    assert!(sales["low"].as_f64() <= sales["mean"].as_f64() && sales["mean"].as_f64() <= sales["high"].as_f64());
+}
+
+#[test]
+fn validate_points_at_the_mistake() {
+    let dir = scratch("validate");
+    let good = std::fs::read_to_string(scenario("weekday.toml")).expect("weekday.toml");
+    let line = good.lines().position(|l| l.starts_with("cell_m")).expect("cell_m line") + 1;
+    let broken = good.replacen("cell_m = 1.0", "cell_m = 1.0\ncolour = \"red\"", 1);
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, broken).expect("write");
+    let out = storetwin(&["validate", path.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("broken.toml:{}:1", line + 1)), "file, line and column: {stderr}");
+    assert!(stderr.contains("unknown key `colour`"), "{stderr}");
+
+    let out = storetwin(&["validate", &scenario("layout-b.toml")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+}
+
+#[test]
+fn schema_is_a_json_schema() {
+    let out = storetwin(&["schema"]);
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(schema["$schema"].as_str().is_some_and(|s| s.contains("json-schema.org")));
+    assert!(schema["properties"]["store"].is_object());
+}

@@ -23,12 +23,14 @@ pub fn categories_next_to(cell: Cell, floor: &FloorSpec) -> Vec<CategoryId> {
     let mut out = Vec::new();
     let (w, h) = (floor.width, floor.height);
     let mut look = |x: i32, y: i32| {
-        if x >= 0 && y >= 0 && x < i32::from(w) && y < i32::from(h) {
-            if let CellKind::Shelf(c) = floor.kind(Cell { x: x as u16, y: y as u16 }) {
-                if !out.contains(&c) {
-                    out.push(c);
-                }
-            }
+        if x >= 0
+            && y >= 0
+            && x < i32::from(w)
+            && y < i32::from(h)
+            && let CellKind::Shelf(c) = floor.kind(Cell { x: x as u16, y: y as u16 })
+            && !out.contains(&c)
+        {
+            out.push(c);
         }
     };
     let (x, y) = (i32::from(cell.x), i32::from(cell.y));
@@ -219,13 +221,13 @@ pub fn handle(
         StoreMsg::Passed { shopper } => passed(dev, shopper, view, metrics, ctx),
         StoreMsg::PriceUpdate { sku, price } => {
             let up = dev.is_up();
-            if let Readings::Labels { skus, shown, missed } = &mut dev.readings {
-                if let Some(i) = skus.iter().position(|s| *s == sku) {
-                    if up {
-                        shown[i] = price;
-                    } else {
-                        missed[i] = Some(price);
-                    }
+            if let Readings::Labels { skus, shown, missed } = &mut dev.readings
+                && let Some(i) = skus.iter().position(|s| *s == sku)
+            {
+                if up {
+                    shown[i] = price;
+                } else {
+                    missed[i] = Some(price);
                 }
             }
         }
@@ -254,11 +256,11 @@ fn passed(
                 metrics.door_count += n;
             }
         }
-        DeviceKind::FaceCamera { recognise, .. } => {
-            if view.shoppers[shopper.0 as usize].member && ctx.rng().random::<f64>() < recognise {
-                *count += 1;
-                metrics.face_recognised += 1;
-            }
+        DeviceKind::FaceCamera { recognise, .. }
+            if view.shoppers[shopper.0 as usize].member && ctx.rng().random::<f64>() < recognise =>
+        {
+            *count += 1;
+            metrics.face_recognised += 1;
         }
         DeviceKind::Beacon { .. } => {
             *count += 1;

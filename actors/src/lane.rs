@@ -314,10 +314,10 @@ pub fn handle_line(
             metrics.queues[qi].on_join(now);
             line.dispatch(view, metrics, ctx);
             let policy = view.spec.store.lane_policy.open_when_queue;
-            if let (Some(n), Some(first)) = (policy, line.lanes.first()) {
-                if line.queue.len() as u32 == n {
-                    ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::QueueLong { lane: *first });
-                }
+            if let (Some(n), Some(first)) = (policy, line.lanes.first())
+                && line.queue.len() as u32 == n
+            {
+                ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::QueueLong { lane: *first });
             }
         }
         StoreMsg::Leave { shopper } => {

@@ -62,24 +62,6 @@ pub struct Shopper {
     choices: u8,
 }
 
-impl Default for SegmentId {
-    fn default() -> Self {
-        SegmentId(0)
-    }
-}
-
-impl Default for Payment {
-    fn default() -> Self {
-        Payment::Card
-    }
-}
-
-impl Default for Cell {
-    fn default() -> Self {
-        Cell { x: 0, y: 0 }
-    }
-}
-
 impl Shopper {
     pub fn new(arrival: SimTime, segment: SegmentId) -> Self {
         Shopper { arrival, segment, ..Shopper::default() }
@@ -171,12 +153,13 @@ pub fn handle(
             s.go_to(Target::Exit, &mut a);
         }
         StoreMsg::PatienceOut { ticket } => {
-            if s.state == ShopperState::Queued && ticket == s.ticket {
-                if let Some(q) = s.queue {
-                    s.state = ShopperState::Reneging;
-                    let owner = a.view.layout.queue(q);
-                    a.ctx.send(owner, SimDuration::ZERO, StoreMsg::Leave { shopper: id });
-                }
+            if s.state == ShopperState::Queued
+                && ticket == s.ticket
+                && let Some(q) = s.queue
+            {
+                s.state = ShopperState::Reneging;
+                let owner = a.view.layout.queue(q);
+                a.ctx.send(owner, SimDuration::ZERO, StoreMsg::Leave { shopper: id });
             }
         }
         StoreMsg::LeftQueue => {

@@ -24,7 +24,7 @@ pub struct SkuId(pub u32);
 pub struct LaneId(pub u16);
 
 /// Index of a shopper segment in [`StoreSpec::segments`].
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct SegmentId(pub u8);
 
 /// Index of a device in [`StoreSpec::devices`].
@@ -32,7 +32,7 @@ pub struct SegmentId(pub u8);
 pub struct DeviceId(pub u16);
 
 /// A cell of the floor grid: `x` to the right, `y` down, from the top-left corner.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct Cell {
     pub x: u16,
     pub y: u16,
@@ -177,9 +177,10 @@ pub struct PaymentMix {
     pub prepaid: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Payment {
     MobileQr,
+    #[default]
     Card,
     Cash,
     Prepaid,

@@ -98,15 +98,15 @@ fn phold(args: PholdArgs) -> anyhow::Result<()> {
         version: env!("CARGO_PKG_VERSION"),
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        say!("{}", serde_json::to_string(&report)?)?;
     } else {
-        println!("PHOLD  lps {}  remote {}  seed {}", report.lps, report.remote, report.seed);
-        println!("  events           {:>14}", report.events);
-        println!("  end time         {:>14.3} time units", report.end_time);
-        println!("  wall             {:>14.3} s", report.wall_s);
-        println!("  events/s         {:>14.0}", report.events_per_sec);
-        println!("  engine memory    {:>14} bytes ({:.1} per LP)", report.engine_bytes, report.engine_bytes_per_lp);
-        println!("  event_hash       {:>14}", report.event_hash);
+        say!("PHOLD  lps {}  remote {}  seed {}", report.lps, report.remote, report.seed)?;
+        say!("  events           {:>14}", report.events)?;
+        say!("  end time         {:>14.3} time units", report.end_time)?;
+        say!("  wall             {:>14.3} s", report.wall_s)?;
+        say!("  events/s         {:>14.0}", report.events_per_sec)?;
+        say!("  engine memory    {:>14} bytes ({:.1} per LP)", report.engine_bytes, report.engine_bytes_per_lp)?;
+        say!("  event_hash       {:>14}", report.event_hash)?;
     }
     Ok(())
 }

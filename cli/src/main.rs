@@ -1,5 +1,14 @@
 //! `storetwin`: the command-line entry to the simulator.
 
+/// `println!` that returns an error instead of panicking when stdout is closed (as when
+/// piped into `head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod bench;
 mod event_log;
 mod memory;
@@ -55,7 +64,7 @@ fn validate(path: &std::path::Path) -> anyhow::Result<()> {
     let scenario = run::load_scenario(path)?;
     let store = &scenario.world.store;
     let floor = &store.floor;
-    println!(
+    say!(
         "{}: ok. Store \"{}\": {}x{} cells of {} m, {} SKUs, {} segments, {} lanes, {} devices, {} disruptions; {:.1} h from {:02}:{:02}",
         path.display(),
         store.name,
@@ -70,7 +79,7 @@ fn validate(path: &std::path::Path) -> anyhow::Result<()> {
         scenario.world.duration.as_secs_f64() / 3600.0,
         scenario.world.open_at_s / 3600,
         scenario.world.open_at_s / 60 % 60,
-    );
+    )?;
     Ok(())
 }
 
@@ -87,14 +96,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate { scenario } => validate(&scenario),
-        Command::Schema => {
-            println!("{}", storetwin_scenarios::json_schema());
-            Ok(())
-        }
+        Command::Schema => say!("{}", storetwin_scenarios::json_schema()).map_err(anyhow::Error::from),
         Command::Bench(b) => bench::run(b),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped reading (`storetwin schema | head`) is not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

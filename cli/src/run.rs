@@ -103,35 +103,35 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let k = &first.kpis;
     let sim_s = duration.as_secs_f64() * f64::from(replications);
-    println!(
+    say!(
         "{}: {} replication(s) of {:.1} h, seed {}",
         scenario.path.display(),
         replications,
         duration.as_secs_f64() / 3600.0,
         seed
-    );
-    println!(
+    )?;
+    say!(
         "  footfall {:.0} (door counter {:.0}), buyers {}, conversion {:.1}%, sales {:.2}",
         k.footfall.truth,
         k.footfall.sensed,
         k.buyers,
         100.0 * k.conversion,
         k.sales
-    );
+    )?;
     if let Some(worst) = k.queues.iter().max_by(|a, b| a.wait_s.p90.total_cmp(&b.wait_s.p90)) {
-        println!("  longest waits at {}: p90 {:.0} s, max {:.0} s", worst.name, worst.wait_s.p90, worst.wait_s.max);
+        say!("  longest waits at {}: p90 {:.0} s, max {:.0} s", worst.name, worst.wait_s.p90, worst.wait_s.max)?;
     }
     let events: u64 = runs.iter().map(|r| r.events).sum();
-    println!(
+    say!(
         "  {} events in {:.2} s wall ({:.0}x real time), event_hash {}",
         events,
         wall,
         sim_s / wall.max(1e-9),
         first.event_hash
-    );
-    println!("  wrote {} and {}", summary_path.display(), csv_path.display());
+    )?;
+    say!("  wrote {} and {}", summary_path.display(), csv_path.display())?;
     if let Some(p) = &args.events {
-        println!("  wrote {}", p.display());
+        say!("  wrote {}", p.display())?;
     }
     Ok(())
 }

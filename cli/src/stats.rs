@@ -48,7 +48,7 @@ mod tests {
         // Mean 5, sd 1.5811 over 5 values: half-width t(4) * sd / sqrt(5) = 2.776 * 0.7071.
         let e = estimate(&[3.0, 4.0, 5.0, 6.0, 7.0]);
         assert!((e.mean - 5.0).abs() < 1e-12);
-        assert!((e.ci95 - 2.776 * 0.707_106_78).abs() < 1e-3, "{}", e.ci95);
+        assert!((e.ci95 - 2.776 * std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-3, "{}", e.ci95);
         assert_eq!(estimate(&[2.0]).ci95, 0.0);
     }
 }

@@ -179,8 +179,7 @@ pub fn small_store() -> WorldSpec {
     let mut seg = segment(Dist::lognormal(4.0, 2.0).unwrap(), Dist::exponential(300.0).unwrap(), 6);
     seg.dwell_s = Dist::uniform(5.0, 20.0).unwrap();
     seg.speed_mps = Dist::normal(1.1, 0.2).unwrap();
-    let mut zones = Vec::new();
-    zones.push(ZoneSpec { name: "fresh".into(), cells: (1..13).map(|x| Cell { x, y: 3 }).collect() });
+    let zones = vec![ZoneSpec { name: "fresh".into(), cells: (1..13).map(|x| Cell { x, y: 3 }).collect() }];
     WorldSpec {
         open_at_s: 9 * 3600,
         duration: SimDuration::from_secs(4 * 3600),
