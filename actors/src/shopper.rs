@@ -367,15 +367,16 @@ impl Shopper {
             }
         }
         for line in view.lines {
-            let open: Vec<_> =
-                line.lanes.iter().map(|l| &view.lanes[usize::from(l.0)]).filter(|l| l.accepts()).collect();
-            let Some(first) = open.first() else { continue };
+            let mut open = line.lanes.iter().map(|l| &view.lanes[usize::from(l.0)]).filter(|l| l.accepts());
+            let Some(first) = open.next() else { continue };
             if !self.may_use(first.kind) || line.is_full() {
                 continue;
             }
-            let busy = open.iter().filter(|l| l.serving.is_some()).count();
+            let (servers, busy) = open.fold((1, usize::from(first.serving.is_some())), |(n, b), l| {
+                (n + 1, b + usize::from(l.serving.is_some()))
+            });
             let ahead = (line.queue.len() + busy) as f64;
-            let est = ahead * first.mean_service_s(view, items, self.payment) / open.len() as f64;
+            let est = ahead * first.mean_service_s(view, items, self.payment) / servers as f64;
             consider(est, QueueRef::Line(line.index), first.id);
         }
         best.map(|(_, q, lane)| (q, lane))

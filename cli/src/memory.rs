@@ -12,8 +12,10 @@ pub struct CountingAlloc;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static COUNT: AtomicUsize = AtomicUsize::new(0);
 
 fn grew(bytes: usize) {
+    COUNT.fetch_add(1, Ordering::Relaxed);
     let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
     PEAK.fetch_max(live, Ordering::Relaxed);
 }
@@ -67,6 +69,11 @@ pub fn live() -> usize {
 /// Starts a new peak measurement from the bytes live now.
 pub fn reset_peak() {
     PEAK.store(live(), Ordering::Relaxed);
+}
+
+/// Allocations (and growing reallocations' new blocks) made so far.
+pub fn allocations() -> usize {
+    COUNT.load(Ordering::Relaxed)
 }
 
 /// The most bytes live at once since the last [`reset_peak`].

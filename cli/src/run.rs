@@ -62,6 +62,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         None => None,
     });
 
+    let allocations_before = crate::memory::allocations();
     let started = Instant::now();
     let results = run_replications(replications, args.threads, seed, |i, rep_seed| {
         let mut progress = |t: SimTime| {
@@ -79,6 +80,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     });
     let wall = started.elapsed().as_secs_f64();
+    let allocations = crate::memory::allocations() - allocations_before;
     bar.finish_and_clear();
 
     let mut runs = Vec::with_capacity(results.len());
@@ -92,7 +94,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let first = &runs[0];
 
-    let summary = summary_json(&scenario, seed, args.threads, wall, &runs);
+    let mut summary = summary_json(&scenario, seed, args.threads, wall, &runs);
+    let events: u64 = runs.iter().map(|r| r.events).sum();
+    summary["engine"]["heap_allocations"] = json!(allocations);
+    summary["engine"]["heap_allocations_per_event"] = json!(allocations as f64 / events.max(1) as f64);
     let summary_path = args.out.join("summary.json");
     write_atomic(&summary_path, |w| {
         serde_json::to_writer_pretty(&mut *w, &summary)?;
@@ -121,7 +126,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(worst) = k.queues.iter().max_by(|a, b| a.wait_s.p90.total_cmp(&b.wait_s.p90)) {
         say!("  longest waits at {}: p90 {:.0} s, max {:.0} s", worst.name, worst.wait_s.p90, worst.wait_s.max)?;
     }
-    let events: u64 = runs.iter().map(|r| r.events).sum();
     say!(
         "  {} events in {:.2} s wall ({:.0}x real time), event_hash {}",
         events,
