@@ -261,6 +261,7 @@ fn passed(
         {
             *count += 1;
             metrics.face_recognised += 1;
+            ctx.send(view.layout.shopper(shopper), SimDuration::ZERO, StoreMsg::Recognised);
         }
         DeviceKind::Beacon { .. } => {
             *count += 1;

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
 use crate::dist::Dist;
-use crate::metrics::Metrics;
+use crate::metrics::{Departure, Metrics};
 use crate::spec::{LaneId, LaneKind, LaneSpec, Payment, SharedLineSpec};
 use crate::world::{QueueRef, ShopperId, StoreMsg, View, queue_index};
 
@@ -92,7 +92,7 @@ impl Lane {
         }
         let Some(w) = self.queue.pop_front() else { return };
         let wait = ctx.now().saturating_since(w.joined).as_secs_f64();
-        metrics.queues[usize::from(self.id.0)].on_leave(ctx.now(), wait, false);
+        metrics.queues[usize::from(self.id.0)].on_leave(ctx.now(), wait, Departure::Served);
         ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::ServiceStarted);
         self.begin(w, ctx);
     }
@@ -154,14 +154,11 @@ pub fn handle_lane(
                 ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::QueueLong { lane: lane.id });
             }
         }
-        StoreMsg::Leave { shopper } => {
+        StoreMsg::Leave { shopper, jockey } => {
             if let Some(pos) = lane.queue.iter().position(|w| w.shopper == shopper) {
                 let w = lane.queue.remove(pos).expect("position is in range");
-                metrics.queues[usize::from(lane.id.0)].on_leave(
-                    now,
-                    now.saturating_since(w.joined).as_secs_f64(),
-                    true,
-                );
+                let how = if jockey { Departure::Jockeyed } else { Departure::Reneged };
+                metrics.queues[usize::from(lane.id.0)].on_leave(now, now.saturating_since(w.joined).as_secs_f64(), how);
                 ctx.send(view.layout.shopper(shopper), SimDuration::ZERO, StoreMsg::LeftQueue);
             }
         }
@@ -290,7 +287,11 @@ impl SharedLine {
                 ctx.fail("FIFO per queue", format!("line {} served a later arrival first", self.index));
             }
             self.last_started = w.joined;
-            metrics.queues[qi].on_leave(ctx.now(), ctx.now().saturating_since(w.joined).as_secs_f64(), false);
+            metrics.queues[qi].on_leave(
+                ctx.now(),
+                ctx.now().saturating_since(w.joined).as_secs_f64(),
+                Departure::Served,
+            );
             self.assigned[slot] = true;
             ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::ServiceStarted);
             let serve = StoreMsg::Serve { shopper: w.shopper, items: w.items, payment: w.payment };
@@ -320,10 +321,11 @@ pub fn handle_line(
                 ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::QueueLong { lane: *first });
             }
         }
-        StoreMsg::Leave { shopper } => {
+        StoreMsg::Leave { shopper, jockey } => {
             if let Some(pos) = line.queue.iter().position(|w| w.shopper == shopper) {
                 let w = line.queue.remove(pos).expect("position is in range");
-                metrics.queues[qi].on_leave(now, now.saturating_since(w.joined).as_secs_f64(), true);
+                let how = if jockey { Departure::Jockeyed } else { Departure::Reneged };
+                metrics.queues[qi].on_leave(now, now.saturating_since(w.joined).as_secs_f64(), how);
                 ctx.send(view.layout.shopper(shopper), SimDuration::ZERO, StoreMsg::LeftQueue);
             }
         }

@@ -44,12 +44,24 @@ pub fn wait_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 86_400_000, 3).expect("static histogram bounds are valid")
 }
 
+/// How someone left a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Departure {
+    /// Into service.
+    Served,
+    /// Out of patience: leaves the checkout area and puts the basket back.
+    Reneged,
+    /// To a shorter queue.
+    Jockeyed,
+}
+
 /// Figures of one queue (a lane's own queue or a shared line).
 #[derive(Clone, Debug)]
 pub struct QueueStats {
     pub joined: u64,
     pub started: u64,
     pub reneged: u64,
+    pub jockeyed: u64,
     pub balked: u64,
     pub waits_ms: Histogram<u64>,
     pub wait_sum_s: f64,
@@ -66,6 +78,7 @@ impl Default for QueueStats {
             joined: 0,
             started: 0,
             reneged: 0,
+            jockeyed: 0,
             balked: 0,
             waits_ms: wait_histogram(),
             wait_sum_s: 0.0,
@@ -90,16 +103,18 @@ impl QueueStats {
         self.max_length = self.max_length.max(self.length);
     }
 
-    /// Someone left the queue after waiting `wait_s`: into service, or reneging.
-    pub fn on_leave(&mut self, now: SimTime, wait_s: f64, reneged: bool) {
+    /// Someone left the queue after waiting `wait_s`.
+    pub fn on_leave(&mut self, now: SimTime, wait_s: f64, how: Departure) {
         self.advance(now);
         self.length -= 1;
         self.wait_sum_s += wait_s;
-        if reneged {
-            self.reneged += 1;
-        } else {
-            self.started += 1;
-            self.waits_ms.saturating_record((wait_s * 1000.0).round() as u64);
+        match how {
+            Departure::Served => {
+                self.started += 1;
+                self.waits_ms.saturating_record((wait_s * 1000.0).round() as u64);
+            }
+            Departure::Reneged => self.reneged += 1,
+            Departure::Jockeyed => self.jockeyed += 1,
         }
     }
 
@@ -165,6 +180,9 @@ pub struct Metrics {
     // Sensed.
     pub door_count: u64,
     pub face_recognised: u64,
+    pub portal_logins: u64,
+    /// Members identified by any channel (face camera or WiFi portal), each once.
+    pub members_identified: u64,
     pub wifi_visitors: u64,
     pub wifi_dwell_s: f64,
     pub beacon_pushes: u64,
@@ -208,6 +226,8 @@ impl Metrics {
             price_changes: 0,
             door_count: 0,
             face_recognised: 0,
+            portal_logins: 0,
+            members_identified: 0,
             wifi_visitors: 0,
             wifi_dwell_s: 0.0,
             beacon_pushes: 0,

@@ -14,6 +14,12 @@ use crate::world::{QueueRef, ShopperId, StoreMsg, View};
 /// Seconds a kiosk order takes.
 pub const KIOSK_S: u64 = 60;
 
+/// How often a shopper waiting at a lane looks at the other queues.
+pub const LOOK_AROUND: SimDuration = SimDuration::from_secs(30);
+
+/// A shopper moves to another lane when it has at least this many fewer people ahead.
+pub const JOCKEY_GAIN: usize = 2;
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum ShopperState {
     /// Not arrived yet.
@@ -56,6 +62,12 @@ pub struct Shopper {
     /// Uniform draw deciding whether WiFi probes can see this shopper's phone: a probe
     /// with detection share `p` sees it iff `phone < p` (WiFi off, MAC randomisation).
     pub phone: f64,
+    /// Identified as a member (face camera or WiFi portal login).
+    pub identified: bool,
+    /// Moving to this lane's queue from another (jockeying).
+    jockey_to: Option<crate::spec::LaneId>,
+    /// When the shopper first joined a checkout queue (patience runs from here).
+    queued_since: SimTime,
     zones_visited: u64,
     zones_bought: u64,
     beacons: u32,
@@ -158,16 +170,25 @@ pub fn handle(
                 && let Some(q) = s.queue
             {
                 s.state = ShopperState::Reneging;
+                s.jockey_to = None;
                 let owner = a.view.layout.queue(q);
-                a.ctx.send(owner, SimDuration::ZERO, StoreMsg::Leave { shopper: id });
+                a.ctx.send(owner, SimDuration::ZERO, StoreMsg::Leave { shopper: id, jockey: false });
             }
         }
-        StoreMsg::LeftQueue => {
-            a.metrics.reneged_shoppers += 1;
-            s.queue = None;
-            s.give_back(LostCause::Renege, &mut a);
-            s.go_to(Target::Exit, &mut a);
-        }
+        StoreMsg::LookAround { ticket } => s.look_around(ticket, &mut a),
+        StoreMsg::LeftQueue => match s.jockey_to {
+            Some(lane) if s.state == ShopperState::Queued => {
+                s.queue = Some(QueueRef::Lane(lane));
+                s.go_to(Target::Lane(lane), &mut a);
+            }
+            _ => {
+                a.metrics.reneged_shoppers += 1;
+                s.queue = None;
+                s.give_back(LostCause::Renege, &mut a);
+                s.go_to(Target::Exit, &mut a);
+            }
+        },
+        StoreMsg::Recognised => s.identify(&mut a),
         other => a.ctx.fail("message routing", format!("shopper {} got {other:?}", id.0)),
     }
 }
@@ -191,6 +212,12 @@ impl Shopper {
         self.enter_cell(a);
         for d in &floor.entrance_devices[e] {
             a.ctx.send(a.view.layout.device(*d), SimDuration::ZERO, StoreMsg::Passed { shopper: a.id });
+        }
+        // Members with the app log into the free-WiFi portal while the store's WiFi works.
+        let wifi_up = a.view.devices.iter().any(|d| matches!(d.kind, DeviceKind::WifiProbe { .. }) && d.is_up());
+        if self.member && self.app && wifi_up {
+            a.metrics.portal_logins += 1;
+            self.identify(a);
         }
         self.next_leg(a);
     }
@@ -382,6 +409,42 @@ impl Shopper {
         best.map(|(_, q, lane)| (q, lane))
     }
 
+    fn identify(&mut self, a: &mut Act<'_, '_, '_, '_>) {
+        if !self.identified {
+            self.identified = true;
+            a.metrics.members_identified += 1;
+        }
+    }
+
+    /// Queued at a lane with its own queue: move to another lane of a usable kind if it
+    /// has at least [`JOCKEY_GAIN`] fewer people ahead; else look again later.
+    fn look_around(&mut self, ticket: u32, a: &mut Act<'_, '_, '_, '_>) {
+        let (ShopperState::Queued, Some(QueueRef::Lane(here))) = (self.state, self.queue) else { return };
+        if ticket != self.ticket {
+            return;
+        }
+        let lanes = a.view.lanes;
+        let lane = &lanes[usize::from(here.0)];
+        let Some(position) = lane.queue.iter().position(|w| w.shopper == a.id) else { return };
+        let ahead = position + usize::from(lane.serving.is_some());
+        let better = lanes
+            .iter()
+            .filter(|l| l.id != here && l.line.is_none() && l.accepts() && self.may_use(l.kind))
+            .map(|l| (l.queue.len() + usize::from(l.serving.is_some()), l.id))
+            .min();
+        match better {
+            Some((there, to)) if there + JOCKEY_GAIN <= ahead => {
+                self.jockey_to = Some(to);
+                a.ctx.send(
+                    a.view.layout.lane(here),
+                    SimDuration::ZERO,
+                    StoreMsg::Leave { shopper: a.id, jockey: true },
+                );
+            }
+            _ => a.ctx.schedule(LOOK_AROUND, StoreMsg::LookAround { ticket }),
+        }
+    }
+
     /// At the chosen queue: join it, or balk if it is too long (or choose again if it closed).
     fn join_queue(&mut self, a: &mut Act<'_, '_, '_, '_>) {
         let Some(q) = self.queue else { return self.go_to_checkout(a) };
@@ -404,17 +467,26 @@ impl Shopper {
             }
             return self.balk(a);
         }
-        if length as u32 >= seg.balk_at {
+        let jockeying = self.jockey_to.take().is_some();
+        if !jockeying && length as u32 >= seg.balk_at {
             let qi = crate::world::queue_index(a.view.lanes.len(), q);
             a.metrics.queues[qi].balked += 1;
             return self.balk(a);
+        }
+        if !jockeying {
+            self.queued_since = a.ctx.now();
         }
         self.state = ShopperState::Queued;
         self.ticket += 1;
         let owner = a.view.layout.queue(q);
         let join = StoreMsg::Join { shopper: a.id, items: self.basket.len() as u16, payment: self.payment };
         a.ctx.send(owner, SimDuration::ZERO, join);
-        a.ctx.schedule(self.patience, StoreMsg::PatienceOut { ticket: self.ticket });
+        // Patience runs from the first queue joined, across moves between queues.
+        let out_of_patience = self.queued_since.saturating_add(self.patience).saturating_since(a.ctx.now());
+        a.ctx.schedule(out_of_patience, StoreMsg::PatienceOut { ticket: self.ticket });
+        if matches!(q, QueueRef::Lane(_)) {
+            a.ctx.schedule(LOOK_AROUND, StoreMsg::LookAround { ticket: self.ticket });
+        }
     }
 
     fn balk(&mut self, a: &mut Act<'_, '_, '_, '_>) {

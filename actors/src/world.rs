@@ -53,6 +53,12 @@ pub enum StoreMsg {
         ticket: u32,
     },
     LeftQueue,
+    /// While queued at a lane: look whether another queue is clearly shorter.
+    LookAround {
+        ticket: u32,
+    },
+    /// A face camera recognised this member.
+    Recognised,
     // To the store.
     Pick {
         shopper: ShopperId,
@@ -85,8 +91,10 @@ pub enum StoreMsg {
         items: u16,
         payment: Payment,
     },
+    /// Leave the queue: reneging, or (`jockey`) moving to a shorter one.
     Leave {
         shopper: ShopperId,
+        jockey: bool,
     },
     Serve {
         shopper: ShopperId,
@@ -152,7 +160,7 @@ impl StoreMsg {
             RestockDone { sku } => (15, sku.0),
             Disruption { index, .. } => (16, u32::from(index)),
             Join { shopper, .. } => (17, shopper.0),
-            Leave { shopper } => (18, shopper.0),
+            Leave { shopper, .. } => (18, shopper.0),
             Serve { shopper, .. } => (19, shopper.0),
             ServiceDone => (20, 0),
             LaneIdle { lane } => (21, u32::from(lane.0)),
@@ -169,6 +177,8 @@ impl StoreMsg {
             StaffRound => (31, 0),
             QueueLong { lane } => (32, u32::from(lane.0)),
             IdleCheck { .. } => (33, 0),
+            LookAround { ticket } => (35, ticket),
+            Recognised => (36, 0),
         }
     }
 }

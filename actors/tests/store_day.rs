@@ -19,11 +19,15 @@ fn small_store_day_keeps_every_invariant_and_sees_every_device() {
     assert!(k.footfall.sensed != k.footfall.truth, "a lossy sensor is not the truth");
     // Probes detect a share of phones, so they see fewer visitors than came.
     assert!(k.wifi_visitors.sensed > 0.0 && k.wifi_visitors.sensed < k.wifi_visitors.truth);
-    assert!(k.members_recognised.sensed > 0.0 && k.members_recognised.sensed <= k.members_recognised.truth);
+    assert!(k.members_identified.sensed > 0.0 && k.members_identified.sensed <= k.members_identified.truth);
+    assert!(k.face_recognised > 0 && k.portal_logins > 0);
+    assert!(k.members_identified.sensed <= (k.face_recognised + k.portal_logins) as f64, "each member once");
     assert!(k.beacon_pushes > 0);
     assert_eq!(k.price_changes, 1);
     assert!(k.low_stock_alerts > 0 && k.restocked_units > 0, "smart shelf triggers restocking");
     assert!(k.queues.iter().all(|q| q.joined > 0), "every queue is used: {:?}", k.queues);
+    // L1's POS goes down for 20 minutes: its queue moves to L2 rather than wait.
+    assert!(k.queues[0].jockeyed > 0, "shoppers leave a stalled lane for a shorter queue: {:?}", k.queues[0]);
     assert!(k.lanes.iter().all(|l| l.utilisation > 0.0 && l.utilisation <= 1.0));
     assert!(k.heat_map.dwell_s.iter().sum::<f64>() > 0.0);
     assert!(!run.samples.is_empty() && run.samples.windows(2).all(|w| w[0].at < w[1].at));
