@@ -417,7 +417,8 @@ impl Shopper {
     }
 
     /// Queued at a lane with its own queue: move to another lane of a usable kind if it
-    /// has at least [`JOCKEY_GAIN`] fewer people ahead; else look again later.
+    /// has at least [`JOCKEY_GAIN`] fewer people ahead (any working lane, if this one's POS
+    /// is down); else look again later.
     fn look_around(&mut self, ticket: u32, a: &mut Act<'_, '_, '_, '_>) {
         let (ShopperState::Queued, Some(QueueRef::Lane(here))) = (self.state, self.queue) else { return };
         if ticket != self.ticket {
@@ -426,7 +427,8 @@ impl Shopper {
         let lanes = a.view.lanes;
         let lane = &lanes[usize::from(here.0)];
         let Some(position) = lane.queue.iter().position(|w| w.shopper == a.id) else { return };
-        let ahead = position + usize::from(lane.serving.is_some());
+        // A lane whose POS is down moves nobody forward: any working queue is shorter.
+        let ahead = if lane.down { usize::MAX / 2 } else { position + usize::from(lane.serving.is_some()) };
         let better = lanes
             .iter()
             .filter(|l| l.id != here && l.line.is_none() && l.accepts() && self.may_use(l.kind))
