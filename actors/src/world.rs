@@ -363,6 +363,24 @@ fn draw_arrivals(spec: &WorldSpec, seed: Seed) -> Vec<(SimTime, SegmentId)> {
     out
 }
 
+/// The [`View`] of world `$w` showing the named collections; the others (always the
+/// acting actor's own kind, which is borrowed mutably meanwhile) read as empty.
+macro_rules! view {
+    ($w:ident; $($field:ident),*) => {
+        View { $($field: &$w.$field,)* ..View::empty(&$w.spec, &$w.floor, $w.layout) }
+    };
+}
+
+/// The store as seen by the store itself (its own state is borrowed mutably meanwhile).
+static NO_STORE: Store = Store::EMPTY;
+
+impl<'a> View<'a> {
+    /// A view with the floor and nothing on it.
+    pub fn empty(spec: &'a WorldSpec, floor: &'a Floor, layout: Layout) -> Self {
+        View { spec, floor, layout, store: &NO_STORE, lanes: &[], lines: &[], devices: &[], shoppers: &[] }
+    }
+}
+
 impl Model for StoreWorld {
     type Msg = StoreMsg;
 
@@ -373,17 +391,8 @@ impl Model for StoreWorld {
     fn start(&mut self, ctx: &mut Context<'_, StoreMsg>) {
         let id = ctx.me().0;
         let l = self.layout;
-        let view = View {
-            spec: &self.spec,
-            floor: &self.floor,
-            layout: l,
-            store: &self.store,
-            lanes: &self.lanes,
-            lines: &self.lines,
-            devices: &self.devices,
-            shoppers: &[],
-        };
         if id < l.shoppers {
+            let view = view!(self; store, devices);
             self.shoppers[id as usize].start(&view, ctx);
         } else if id == l.store().0 {
             store::start(&self.spec, l, ctx);
@@ -399,69 +408,24 @@ impl Model for StoreWorld {
         let id = ctx.me().0;
         let l = self.layout;
         if id < l.shoppers {
+            let view = view!(self; store, lanes, lines, devices);
             let shopper = &mut self.shoppers[id as usize];
-            let view = View {
-                spec: &self.spec,
-                floor: &self.floor,
-                layout: l,
-                store: &self.store,
-                lanes: &self.lanes,
-                lines: &self.lines,
-                devices: &self.devices,
-                shoppers: &[],
-            };
             shopper::handle(shopper, ShopperId(id), msg, &view, &mut self.metrics, &mut self.inside, ctx);
         } else if id == l.store().0 {
-            let view = View {
-                spec: &self.spec,
-                floor: &self.floor,
-                layout: l,
-                store: &Store::EMPTY,
-                lanes: &self.lanes,
-                lines: &self.lines,
-                devices: &self.devices,
-                shoppers: &self.shoppers,
-            };
+            let view = view!(self; lanes, lines, devices, shoppers);
             store::handle(&mut self.store, msg, &view, &mut self.metrics, ctx);
         } else if id < l.line(0).0 {
-            let lane = (id - l.lane(LaneId(0)).0) as usize;
-            let view = View {
-                spec: &self.spec,
-                floor: &self.floor,
-                layout: l,
-                store: &self.store,
-                lanes: &[],
-                lines: &self.lines,
-                devices: &self.devices,
-                shoppers: &self.shoppers,
-            };
-            lane::handle_lane(&mut self.lanes[lane], msg, &view, &mut self.metrics, ctx);
+            let view = view!(self; store, lines, devices, shoppers);
+            let lane = &mut self.lanes[(id - l.lane(LaneId(0)).0) as usize];
+            lane::handle_lane(lane, msg, &view, &mut self.metrics, ctx);
         } else if id < l.device(DeviceId(0)).0 {
-            let line = (id - l.line(0).0) as usize;
-            let view = View {
-                spec: &self.spec,
-                floor: &self.floor,
-                layout: l,
-                store: &self.store,
-                lanes: &self.lanes,
-                lines: &[],
-                devices: &self.devices,
-                shoppers: &self.shoppers,
-            };
-            lane::handle_line(&mut self.lines[line], msg, &view, &mut self.metrics, ctx);
+            let view = view!(self; store, lanes, devices, shoppers);
+            let line = &mut self.lines[(id - l.line(0).0) as usize];
+            lane::handle_line(line, msg, &view, &mut self.metrics, ctx);
         } else if id < l.sampler().0 {
-            let d = (id - l.device(DeviceId(0)).0) as usize;
-            let view = View {
-                spec: &self.spec,
-                floor: &self.floor,
-                layout: l,
-                store: &self.store,
-                lanes: &self.lanes,
-                lines: &self.lines,
-                devices: &[],
-                shoppers: &self.shoppers,
-            };
-            device::handle(&mut self.devices[d], msg, &view, &self.inside, &mut self.metrics, ctx);
+            let view = view!(self; store, lanes, lines, shoppers);
+            let device = &mut self.devices[(id - l.device(DeviceId(0)).0) as usize];
+            device::handle(device, msg, &view, &self.inside, &mut self.metrics, ctx);
         } else {
             self.sample(ctx);
         }
