@@ -64,6 +64,9 @@ pub struct QueueStats {
     pub jockeyed: u64,
     pub balked: u64,
     pub waits_ms: Histogram<u64>,
+    /// Sum of the waits of those whose service started, seconds.
+    pub served_wait_s: f64,
+    /// Sum of all time spent in the queue (served, reneged, jockeyed, still waiting).
     pub wait_sum_s: f64,
     /// Integral of the queue length over time, in person-seconds.
     pub length_integral: f64,
@@ -81,6 +84,7 @@ impl Default for QueueStats {
             jockeyed: 0,
             balked: 0,
             waits_ms: wait_histogram(),
+            served_wait_s: 0.0,
             wait_sum_s: 0.0,
             length_integral: 0.0,
             max_length: 0,
@@ -111,6 +115,7 @@ impl QueueStats {
         match how {
             Departure::Served => {
                 self.started += 1;
+                self.served_wait_s += wait_s;
                 self.waits_ms.saturating_record((wait_s * 1000.0).round() as u64);
             }
             Departure::Reneged => self.reneged += 1,

@@ -247,7 +247,14 @@ pub struct Sample {
     pub open_lanes: u32,
     pub door_count: u64,
     pub lost_items: u64,
+    /// Per queue (same order as the KPIs' queues): people waiting now, and, so far, how
+    /// many started service and their total wait in seconds (differences between two
+    /// samples give the mean wait over that span).
     pub queue_lengths: Vec<u32>,
+    pub queue_started: Vec<u64>,
+    pub queue_wait_s: Vec<f64>,
+    pub picked_something: u64,
+    pub members_identified: u64,
 }
 
 /// Stream domain of the arrival process (a stream outside any actor).
@@ -436,17 +443,16 @@ impl StoreWorld {
     fn sample(&mut self, ctx: &mut Context<'_, StoreMsg>) {
         // Same order as the KPIs' queues: own-queue lanes, then shared lines.
         let lanes = self.lanes.len();
-        let queue_lengths: Vec<u32> = self
+        let queues: Vec<&crate::metrics::QueueStats> = self
             .lanes
             .iter()
             .filter(|l| l.line.is_none())
-            .map(|l| self.metrics.queues[usize::from(l.id.0)].length())
-            .chain(
-                self.lines
-                    .iter()
-                    .map(|line| self.metrics.queues[queue_index(lanes, QueueRef::Line(line.index))].length()),
-            )
+            .map(|l| &self.metrics.queues[usize::from(l.id.0)])
+            .chain(self.lines.iter().map(|line| &self.metrics.queues[queue_index(lanes, QueueRef::Line(line.index))]))
             .collect();
+        let queue_lengths: Vec<u32> = queues.iter().map(|q| q.length()).collect();
+        let queue_started = queues.iter().map(|q| q.started).collect();
+        let queue_wait_s = queues.iter().map(|q| q.served_wait_s).collect();
         let m = &self.metrics;
         self.samples.push(Sample {
             at: ctx.now(),
@@ -460,6 +466,10 @@ impl StoreWorld {
             door_count: m.door_count,
             lost_items: m.lost_items.iter().sum(),
             queue_lengths,
+            queue_started,
+            queue_wait_s,
+            picked_something: m.picked_something,
+            members_identified: m.members_identified,
         });
         if ctx.now().saturating_add(self.sample_every) <= SimTime::ZERO.saturating_add(self.spec.duration) {
             ctx.schedule(self.sample_every, StoreMsg::Sample);
