@@ -46,6 +46,9 @@ pub struct Floor {
     /// For each cell, a bit per beacon (index into `beacon_ids`) whose range covers it.
     pub beacon_mask: Vec<u32>,
     pub beacon_ids: Vec<DeviceId>,
+    /// For each cell, a bit per category (ids below 64) with a shelf right next to it:
+    /// what a shopper standing there can see.
+    pub shelves_near: Vec<u64>,
 }
 
 /// How far a door counter sees from its cell, in metres.
@@ -75,6 +78,7 @@ impl Floor {
             entrance_devices: Vec::new(),
             beacon_mask: vec![0; n],
             beacon_ids: Vec::new(),
+            shelves_near: vec![0; n],
         };
         for (z, zone) in spec.zones.iter().enumerate() {
             for c in &zone.cells {
@@ -93,8 +97,14 @@ impl Floor {
                 CellKind::Shelf(c) => {
                     floor.shelf_area_m2[usize::from(c.0)] += cell_area;
                     for nb in floor.neighbours(cell) {
-                        if floor.kind(nb).walkable() && !floor.access[usize::from(c.0)].contains(&nb) {
-                            floor.access[usize::from(c.0)].push(nb);
+                        if floor.kind(nb).walkable() {
+                            if c.0 < 64 {
+                                let i = floor.index(nb);
+                                floor.shelves_near[i] |= 1 << c.0;
+                            }
+                            if !floor.access[usize::from(c.0)].contains(&nb) {
+                                floor.access[usize::from(c.0)].push(nb);
+                            }
                         }
                     }
                 }

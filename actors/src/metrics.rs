@@ -156,6 +156,8 @@ pub struct Metrics {
     pub items_picked: u64,
     pub items_sold: u64,
     pub substitutions: u64,
+    /// Items added to lists on seeing a promotion.
+    pub impulse_adds: u64,
     pub kiosk_orders: u64,
     pub kiosk_value: Cents,
     pub sales: Cents,
@@ -207,6 +209,7 @@ impl Metrics {
             items_picked: 0,
             items_sold: 0,
             substitutions: 0,
+            impulse_adds: 0,
             kiosk_orders: 0,
             kiosk_value: Cents::ZERO,
             sales: Cents::ZERO,

@@ -20,6 +20,12 @@ pub const LOOK_AROUND: SimDuration = SimDuration::from_secs(30);
 /// A shopper moves to another lane when it has at least this many fewer people ahead.
 pub const JOCKEY_GAIN: usize = 2;
 
+/// Impulse buying: a shopper passing a shelf whose label shows a price cut of fraction
+/// `d` adds the item with probability `min(IMPULSE_PER_DISCOUNT × d × price sensitivity,
+/// IMPULSE_MAX)`, once per promotion.
+pub const IMPULSE_PER_DISCOUNT: f64 = 2.0;
+pub const IMPULSE_MAX: f64 = 0.5;
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum ShopperState {
     /// Not arrived yet.
@@ -68,6 +74,8 @@ pub struct Shopper {
     jockey_to: Option<crate::spec::LaneId>,
     /// When the shopper first joined a checkout queue (patience runs from here).
     queued_since: SimTime,
+    /// Promotions already considered, by SKU (a shopper decides once per promotion).
+    promos_seen: Vec<SkuId>,
     zones_visited: u64,
     zones_bought: u64,
     beacons: u32,
@@ -530,6 +538,9 @@ impl Shopper {
             self.zones_visited |= 1 << zone;
             a.metrics.zone_visitors[usize::from(zone)] += 1;
         }
+        if floor.shelves_near[i] & a.view.store.promo_categories != 0 && !self.paid && self.queue.is_none() {
+            self.consider_promos(i, a);
+        }
         let beacons = floor.beacon_mask[i] & !self.beacons;
         if self.app && beacons != 0 {
             self.beacons |= beacons;
@@ -538,6 +549,32 @@ impl Shopper {
                     let device = a.view.layout.device(floor.beacon_ids[bit]);
                     a.ctx.send(device, SimDuration::ZERO, StoreMsg::Passed { shopper: a.id });
                 }
+            }
+        }
+    }
+
+    /// Next to a shelf with a promotion: maybe add the item to the list (an impulse buy),
+    /// judged by the price the label shows (an ESL may not show the cut yet).
+    fn consider_promos(&mut self, cell: usize, a: &mut Act<'_, '_, '_, '_>) {
+        let store = a.view.store;
+        let near = a.view.floor.shelves_near[cell];
+        let sensitivity = a.view.spec.store.segments[usize::from(self.segment.0)].price_sensitivity;
+        for &sku in &store.promos {
+            let c = store.category_of(sku).0;
+            if c >= 64 || near & (1 << c) == 0 || self.promos_seen.contains(&sku) {
+                continue;
+            }
+            let (list, shown) = (store.list_price(sku), store.shown_price(sku, a.view));
+            if shown >= list {
+                continue; // the label does not show the cut yet
+            }
+            self.promos_seen.push(sku);
+            let discount = (list.0 - shown.0) as f64 / list.0.max(1) as f64;
+            let p = (IMPULSE_PER_DISCOUNT * discount * sensitivity).min(IMPULSE_MAX);
+            if a.ctx.rng().random::<f64>() < p {
+                self.list.push(sku);
+                a.metrics.items_wanted += 1;
+                a.metrics.impulse_adds += 1;
             }
         }
     }

@@ -33,6 +33,10 @@ pub struct Store {
     pub esl_of_category: Vec<Option<DeviceId>>,
     /// The smart shelves weighing each category.
     pub smart_shelf_of_category: Vec<Vec<DeviceId>>,
+    /// SKUs priced below their list price now (promotions), and a bit per category
+    /// (ids below 64) that has one.
+    pub promos: Vec<SkuId>,
+    pub promo_categories: u64,
     staff_free: u32,
     restock_queue: VecDeque<SkuId>,
     restock_pending: Vec<bool>,
@@ -70,6 +74,8 @@ impl Store {
         sku_weights: Vec::new(),
         esl_of_category: Vec::new(),
         smart_shelf_of_category: Vec::new(),
+        promos: Vec::new(),
+        promo_categories: 0,
         staff_free: 0,
         restock_queue: VecDeque::new(),
         restock_pending: Vec::new(),
@@ -117,6 +123,8 @@ impl Store {
             sku_weights,
             esl_of_category,
             smart_shelf_of_category,
+            promos: Vec::new(),
+            promo_categories: 0,
             staff_free: spec.replenishment.staff,
             restock_queue: VecDeque::new(),
             restock_pending: vec![false; n],
@@ -312,6 +320,16 @@ pub fn handle(
                 DisruptionKind::PriceChange { sku, price } if start => {
                     store.price[sku.0 as usize] = price;
                     metrics.price_changes += 1;
+                    store.promos.retain(|s| *s != sku);
+                    if price < store.list_price(sku) {
+                        store.promos.push(sku);
+                    }
+                    store.promo_categories = store
+                        .promos
+                        .iter()
+                        .map(|s| store.category_of(*s).0)
+                        .filter(|c| *c < 64)
+                        .fold(0, |mask, c| mask | 1 << c);
                     if let Some(esl) = store.esl_of_category[usize::from(store.category_of(sku).0)] {
                         let latency = match view.devices[usize::from(esl.0)].kind {
                             DeviceKind::Esl { latency } => latency,

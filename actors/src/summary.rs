@@ -140,12 +140,16 @@ pub struct StoreKpis {
     pub sales_per_m2: f64,
     pub lost_sales: BTreeMap<&'static str, Lost>,
     pub substitutions: u64,
+    /// Items added on seeing a promotion's label.
+    pub impulse_adds: u64,
     pub kiosk_orders: u64,
     pub kiosk_value: f64,
     pub balked: u64,
     pub reneged: u64,
     pub inside_at_close: u64,
     pub visit_s: Percentiles,
+    /// Waits of everyone whose service started, over all queues, seconds.
+    pub wait_s: Percentiles,
     pub queues: Vec<QueueKpis>,
     pub lanes: Vec<LaneKpis>,
     pub zones: Vec<ZoneKpis>,
@@ -307,6 +311,11 @@ impl StoreWorld {
         let wifi_seen: Vec<_> = wifi_first_last.iter().filter(|(f, _)| *f != u32::MAX).collect();
         let wifi_dwell = ratio(wifi_seen.iter().map(|(f, l)| f64::from(l - f)).sum(), wifi_seen.len() as f64);
         let visits = percentiles_s(&m.visit_ms);
+        let mut all_waits = crate::metrics::wait_histogram();
+        for q in &m.queues {
+            // Same bounds and precision, so adding cannot fail.
+            all_waits.add(&q.waits_ms).expect("wait histograms share their bounds");
+        }
         let wifi_truth = self.shoppers.iter().filter(|s| s.state != ShopperState::Outside).count() as f64;
         let baskets: u64 = m.basket_sizes.iter().enumerate().map(|(n, c)| n as u64 * c).sum();
         let shelf_area: f64 = self.floor.shelf_area_m2.iter().sum();
@@ -330,12 +339,14 @@ impl StoreWorld {
             sales_per_m2: ratio(m.sales.as_major(), self.floor.walkable_area_m2 + shelf_area),
             lost_sales,
             substitutions: m.substitutions,
+            impulse_adds: m.impulse_adds,
             kiosk_orders: m.kiosk_orders,
             kiosk_value: m.kiosk_value.as_major(),
             balked: m.balked_shoppers,
             reneged: m.reneged_shoppers,
             inside_at_close: self.inside.len() as u64,
             visit_s: visits,
+            wait_s: percentiles_s(&all_waits),
             queues,
             lanes,
             zones,
@@ -390,6 +401,9 @@ impl StoreKpis {
         put("footfall_sensed", self.footfall.sensed);
         put("wifi_visitors_sensed", self.wifi_visitors.sensed);
         put("mean_visit_s", self.mean_visit_s.truth);
+        put("wait_mean_s", self.wait_s.mean);
+        put("wait_p90_s", self.wait_s.p90);
+        put("wait_max_s", self.wait_s.max);
         put("mean_visit_s_sensed", self.mean_visit_s.sensed);
         put("buyers", self.buyers as f64);
         put("conversion", self.conversion);
@@ -401,6 +415,7 @@ impl StoreKpis {
         put("lost_items", self.lost_sales.values().map(|l| l.items as f64).sum());
         put("lost_value", self.lost_sales.values().map(|l| l.value).sum());
         put("kiosk_orders", self.kiosk_orders as f64);
+        put("impulse_adds", self.impulse_adds as f64);
         for q in &self.queues {
             put(&format!("queue[{}].wait_mean_s", q.name), q.wait_s.mean);
             put(&format!("queue[{}].wait_p90_s", q.name), q.wait_s.p90);

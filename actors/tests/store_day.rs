@@ -104,3 +104,27 @@ fn shared_line_agrees_with_erlang_c() {
     );
     assert!(half < 0.15 * wq, "CI too wide to mean anything: ±{half:.2}s around {mean:.2}s");
 }
+
+#[test]
+fn a_price_cut_shown_on_the_label_sells_more_through_impulse_buys() {
+    use storetwin_actors::Cents;
+    use storetwin_actors::spec::DisruptionKind;
+    let mut base = support::small_store();
+    // Enough bread that sales are not capped by stock.
+    base.store.catalogue[2].shelf = 2_000;
+    base.store.catalogue[2].shelf_capacity = 2_000;
+    let mut promo = base.clone();
+    // Bread (SKU 2, bakery, labelled by an ESL with 120 s latency) from 2.49 to 1.49 at 1 h.
+    promo.store.disruptions[0].what =
+        DisruptionKind::PriceChange { sku: storetwin_actors::spec::SkuId(2), price: Cents(149) };
+    let (mut more, mut impulses) = (0i64, 0u64);
+    for seed in 1..4 {
+        let a = run_day(&base, Seed(seed)).expect("runs");
+        let b = run_day(&promo, Seed(seed)).expect("runs");
+        assert_eq!(a.kpis.impulse_adds, 0, "a price rise tempts nobody");
+        impulses += b.kpis.impulse_adds;
+        more += b.kpis.items_sold as i64 - a.kpis.items_sold as i64;
+    }
+    assert!(impulses > 20, "shoppers passing the cut add bread: {impulses}");
+    assert!(more > 0, "the promotion sells more items: {more}");
+}

@@ -39,6 +39,27 @@ pub fn estimate(values: &[f64]) -> Estimate {
     Estimate { mean, ci95, low: mean - ci95, high: mean + ci95, n }
 }
 
+/// The difference `mean(b) - mean(a)` of two independent samples, with Welch's 95%
+/// confidence interval.
+pub fn welch(a: &[f64], b: &[f64]) -> Estimate {
+    let (ea, eb) = (estimate(a), estimate(b));
+    let var = |v: &[f64], m: f64| {
+        if v.len() < 2 { 0.0 } else { v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64 }
+    };
+    let (va, vb) = (var(a, ea.mean) / a.len().max(1) as f64, var(b, eb.mean) / b.len().max(1) as f64);
+    let mean = eb.mean - ea.mean;
+    let se2 = va + vb;
+    let ci95 = if a.len() < 2 || b.len() < 2 {
+        0.0
+    } else if se2 == 0.0 {
+        0.0
+    } else {
+        let df = se2.powi(2) / (va.powi(2) / (a.len() - 1) as f64 + vb.powi(2) / (b.len() - 1) as f64);
+        t975(df.floor().max(1.0) as usize) * se2.sqrt()
+    };
+    Estimate { mean, ci95, low: mean - ci95, high: mean + ci95, n: a.len().min(b.len()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
