@@ -195,3 +195,44 @@ fn schema_is_a_json_schema() {
     assert!(schema["$schema"].as_str().is_some_and(|s| s.contains("json-schema.org")));
     assert!(schema["properties"]["store"].is_object());
 }
+
+fn compare_json(a: &str, b: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["compare", a, b, "--json", "--replications", "4"];
+    args.extend_from_slice(extra);
+    let out = storetwin(&args);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+fn kpi<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["kpis"].as_array().expect("kpis").iter().find(|k| k["kpi"] == name).expect("KPI present")
+}
+
+#[test]
+fn comparing_a_scenario_with_itself_gives_exactly_zero() {
+    let weekday = scenario("weekday.toml");
+    let report = compare_json(&weekday, &weekday, &[]);
+    assert_eq!(report["common_random_numbers"], true);
+    let kpis = report["kpis"].as_array().expect("kpis");
+    assert!(kpis.len() > 20);
+    for k in kpis {
+        assert_eq!(k["diff"]["mean"], 0.0, "{k}");
+        assert_eq!(k["diff"]["ci95"], 0.0, "{k}");
+        assert_eq!(k["significant"], false);
+    }
+}
+
+#[test]
+fn common_random_numbers_narrow_the_interval_of_a_difference() {
+    let (weekday, layout_b) = (scenario("weekday.toml"), scenario("layout-b.toml"));
+    let paired = compare_json(&weekday, &layout_b, &[]);
+    let independent = compare_json(&weekday, &layout_b, &["--independent"]);
+    assert_eq!(independent["common_random_numbers"], false);
+    for name in ["mean_visit_s", "buyers", "sales"] {
+        let (p, i) = (&kpi(&paired, name)["diff"]["ci95"], &kpi(&independent, name)["diff"]["ci95"]);
+        let (p, i) = (p.as_f64().expect("ci"), i.as_f64().expect("ci"));
+        assert!(p < i, "{name}: paired CI ±{p} should be narrower than independent ±{i}");
+    }
+    // The same shoppers come to both layouts: footfall does not differ at all.
+    assert_eq!(kpi(&paired, "footfall")["diff"]["mean"], 0.0);
+}

@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod bench;
+mod compare;
 mod event_log;
 mod memory;
 mod output;
@@ -27,6 +28,7 @@ const EXAMPLES: &str = "\
 Examples:
   storetwin run scenarios/weekday.toml --out out/weekday
   storetwin run scenarios/weekday.toml --out out/weekday --replications 10 --seed 7
+  storetwin compare scenarios/weekday.toml scenarios/layout-b.toml --replications 20
   storetwin validate scenarios/layout-b.toml
   storetwin schema > storetwin.schema.json
   storetwin bench phold --lps 1024 --events 10000000
@@ -48,6 +50,8 @@ struct Cli {
 enum Command {
     /// Run a scenario: writes summary.json and timeseries.csv (and an event log).
     Run(run::RunArgs),
+    /// Compare two scenarios with common random numbers: each KPI's difference and its 95% CI.
+    Compare(compare::CompareArgs),
     /// Check a scenario file without running it; errors point at file, line and column.
     Validate {
         /// The scenario file (TOML).
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
     tracing::debug!(?cli, "starting");
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Schema => say!("{}", storetwin_scenarios::json_schema()).map_err(anyhow::Error::from),
         Command::Bench(b) => bench::run(b),
