@@ -48,6 +48,8 @@ pub struct Device {
     failures: Option<FailureSpec>,
     scheduled_down: bool,
     random_down: bool,
+    /// Share of normal accuracy (1 unless degraded).
+    pub accuracy: f64,
     /// Time the device spent down, seconds.
     pub down_s: f64,
     down_since: Option<SimTime>,
@@ -116,6 +118,7 @@ impl Device {
             failures: spec.failures,
             scheduled_down: false,
             random_down: false,
+            accuracy: 1.0,
             down_s: 0.0,
             down_since: None,
             readings,
@@ -204,6 +207,7 @@ pub fn handle(
     let now = ctx.now();
     match msg {
         StoreMsg::SetDeviceUp { up } => dev.set_down(Some(!up), None, now),
+        StoreMsg::SetAccuracy { per_mille } => dev.accuracy = f64::from(per_mille) / 1000.0,
         StoreMsg::RandomFailure => {
             dev.set_down(None, Some(true), now);
             if let Some(f) = dev.failures {
@@ -221,10 +225,12 @@ pub fn handle(
         StoreMsg::Passed { shopper } => passed(dev, shopper, view, metrics, ctx),
         StoreMsg::PriceUpdate { sku, price } => {
             let up = dev.is_up();
+            // A degraded ESL system fails to update some of its labels.
+            let updated = up && (dev.accuracy >= 1.0 || ctx.rng().random::<f64>() < dev.accuracy);
             if let Readings::Labels { skus, shown, missed } = &mut dev.readings
                 && let Some(i) = skus.iter().position(|s| *s == sku)
             {
-                if up {
+                if updated {
                     shown[i] = price;
                 } else {
                     missed[i] = Some(price);
@@ -246,24 +252,25 @@ fn passed(
     if !dev.is_up() {
         return;
     }
+    let accuracy = dev.accuracy;
     let Readings::Count(count) = &mut dev.readings else { return };
     match dev.kind {
         DeviceKind::DoorCounter { miss, double } => {
             let rng = ctx.rng();
-            if rng.random::<f64>() >= miss {
+            if rng.random::<f64>() >= 1.0 - (1.0 - miss) * accuracy {
                 let n = 1 + u64::from(rng.random::<f64>() < double);
                 *count += n;
                 metrics.door_count += n;
             }
         }
         DeviceKind::FaceCamera { recognise, .. }
-            if view.shoppers[shopper.0 as usize].member && ctx.rng().random::<f64>() < recognise =>
+            if view.shoppers[shopper.0 as usize].member && ctx.rng().random::<f64>() < recognise * accuracy =>
         {
             *count += 1;
             metrics.face_recognised += 1;
             ctx.send(view.layout.shopper(shopper), SimDuration::ZERO, StoreMsg::Recognised);
         }
-        DeviceKind::Beacon { .. } => {
+        DeviceKind::Beacon { .. } if accuracy >= 1.0 || ctx.rng().random::<f64>() < accuracy => {
             *count += 1;
             metrics.beacon_pushes += 1;
         }
@@ -279,6 +286,7 @@ fn tick(
     ctx: &mut Context<'_, StoreMsg>,
 ) {
     let up = dev.is_up();
+    let accuracy = dev.accuracy;
     match (&dev.kind, &mut dev.readings) {
         (DeviceKind::WifiProbe { range_m, detect, detect_app, noise_m, interval }, Readings::Wifi { seen, hits }) => {
             ctx.schedule(*interval, StoreMsg::DeviceTick);
@@ -292,7 +300,7 @@ fn tick(
                 if floor.metres(shopper.cell, dev.cell) > *range_m {
                     continue;
                 }
-                let p = if shopper.app { *detect_app } else { *detect };
+                let p = accuracy * if shopper.app { *detect_app } else { *detect };
                 if shopper.phone >= p {
                     continue;
                 }
@@ -309,8 +317,9 @@ fn tick(
                 // Reported position: the true one plus normal noise, snapped to a cell.
                 let nx: f64 = StandardNormal.sample(rng);
                 let ny: f64 = StandardNormal.sample(rng);
-                let x = (f64::from(shopper.cell.x) + nx * noise_m / floor.cell_m).round();
-                let y = (f64::from(shopper.cell.y) + ny * noise_m / floor.cell_m).round();
+                let noise = noise_m / accuracy / floor.cell_m;
+                let x = (f64::from(shopper.cell.x) + nx * noise).round();
+                let y = (f64::from(shopper.cell.y) + ny * noise).round();
                 if x >= 0.0 && y >= 0.0 && x < f64::from(floor.width) && y < f64::from(floor.height) {
                     hits[floor.index(Cell { x: x as u16, y: y as u16 })] += 1;
                 }
@@ -324,7 +333,7 @@ fn tick(
             for (i, sku) in skus.iter().enumerate() {
                 let truth = f64::from(view.store.shelf[sku.0 as usize]);
                 let z: f64 = StandardNormal.sample(ctx.rng());
-                let reading = (truth + z * noise_units).round().max(0.0) as u32;
+                let reading = (truth + z * noise_units / accuracy).round().max(0.0) as u32;
                 last[i] = reading;
                 let reorder_at = view.spec.store.catalogue[sku.0 as usize].reorder_at;
                 if reading <= reorder_at && !alerted[i] {

@@ -316,6 +316,11 @@ pub struct Disruption {
 #[derive(Clone, Debug, PartialEq)]
 pub enum DisruptionKind {
     DeviceOffline(DeviceId),
+    /// The device works at `accuracy` (0, 1] of its normal accuracy.
+    DeviceDegraded {
+        device: DeviceId,
+        accuracy: f64,
+    },
     LaneClosed(LaneId),
     /// The lane's POS terminal is down: it serves nobody, its queue waits or reneges.
     PosOutage(LaneId),

@@ -309,6 +309,10 @@ pub fn handle(
                 DisruptionKind::DeviceOffline(dev) => {
                     ctx.send(layout.device(dev), SimDuration::ZERO, StoreMsg::SetDeviceUp { up: !start })
                 }
+                DisruptionKind::DeviceDegraded { device, accuracy } => {
+                    let per_mille = if start { (accuracy * 1000.0).round().clamp(1.0, 1000.0) as u16 } else { 1000 };
+                    ctx.send(layout.device(device), SimDuration::ZERO, StoreMsg::SetAccuracy { per_mille })
+                }
                 DisruptionKind::LaneClosed(lane) => ctx.send(
                     layout.lane(lane),
                     SimDuration::ZERO,

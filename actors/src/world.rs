@@ -127,6 +127,10 @@ pub enum StoreMsg {
     SetDeviceUp {
         up: bool,
     },
+    /// Accuracy in thousandths of normal (1000 = as specified).
+    SetAccuracy {
+        per_mille: u16,
+    },
     RandomFailure,
     RandomRepair,
     PriceUpdate {
@@ -179,6 +183,7 @@ impl StoreMsg {
             IdleCheck { .. } => (33, 0),
             LookAround { ticket } => (35, ticket),
             Recognised => (36, 0),
+            SetAccuracy { per_mille } => (37, u32::from(per_mille)),
         }
     }
 }

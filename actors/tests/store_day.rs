@@ -128,3 +128,22 @@ fn a_price_cut_shown_on_the_label_sells_more_through_impulse_buys() {
     assert!(impulses > 20, "shoppers passing the cut add bread: {impulses}");
     assert!(more > 0, "the promotion sells more items: {more}");
 }
+
+#[test]
+fn a_degraded_door_counter_misses_more_and_recovers() {
+    use storetwin_actors::spec::{DeviceId, Disruption, DisruptionKind};
+    use storetwin_engine::SimTime;
+    let base = support::small_store();
+    let mut degraded = base.clone();
+    degraded.store.disruptions.push(Disruption {
+        at: SimTime::ZERO,
+        until: None,
+        what: DisruptionKind::DeviceDegraded { device: DeviceId(0), accuracy: 0.5 },
+    });
+    let a = run_day(&base, Seed(5)).expect("runs").kpis;
+    let b = run_day(&degraded, Seed(5)).expect("runs").kpis;
+    assert_eq!(a.footfall.truth, b.footfall.truth, "the same shoppers come");
+    // Misses go from 3% to 1 - 0.97 * 0.5 = 51.5%.
+    assert!(a.footfall.error_pct > -6.0, "{}", a.footfall.error_pct);
+    assert!((-60.0..-40.0).contains(&b.footfall.error_pct), "degraded counter error {}", b.footfall.error_pct);
+}

@@ -599,6 +599,7 @@ fn disruptions(
         }
         let given: Vec<&str> = [
             ("device_offline", d.device_offline.is_some()),
+            ("device_degraded", d.device_degraded.is_some()),
             ("lane_closed", d.lane_closed.is_some()),
             ("pos_outage", d.pos_outage.is_some()),
             ("price_change", d.price_change.is_some()),
@@ -617,8 +618,8 @@ fn disruptions(
                 .bad(
                     at!["disruption", i],
                     format!(
-                        "a disruption has exactly one of `device_offline`, `lane_closed`, `pos_outage` and \
-                         `price_change`; found {found}"
+                        "a disruption has exactly one of `device_offline`, `device_degraded`, `lane_closed`, \
+                         `pos_outage` and `price_change`; found {found}"
                     ),
                 )
                 .label("one disruption per [[disruption]]");
@@ -628,6 +629,20 @@ fn disruptions(
             devices
                 .and_then(|known| checks.resolve(at!["disruption", i, "device_offline"], "device", name, known))
                 .map(DisruptionKind::DeviceOffline)
+        } else if let Some(degraded) = &d.device_degraded {
+            if !(degraded.accuracy > 0.0 && degraded.accuracy <= 1.0) {
+                checks
+                    .bad(
+                        at!["disruption", i, "device_degraded", "accuracy"],
+                        format!("accuracy must be in (0, 1], got {}", degraded.accuracy),
+                    )
+                    .label("a share of the normal accuracy");
+            }
+            devices
+                .and_then(|known| {
+                    checks.resolve(at!["disruption", i, "device_degraded", "device"], "device", &degraded.device, known)
+                })
+                .map(|device| DisruptionKind::DeviceDegraded { device, accuracy: degraded.accuracy.clamp(1e-3, 1.0) })
         } else if let Some(name) = &d.lane_closed {
             checks.resolve(at!["disruption", i, "lane_closed"], "lane", name, lanes).map(DisruptionKind::LaneClosed)
         } else if let Some(name) = &d.pos_outage {

@@ -506,12 +506,27 @@ pub struct Disruption {
     pub until: Option<TimeOfDay>,
     /// Name of a device that goes offline.
     pub device_offline: Option<String>,
+    /// A device that keeps working but worse (dirty lens, interference, low battery).
+    pub device_degraded: Option<Degraded>,
     /// Name of a lane that closes.
     pub lane_closed: Option<String>,
     /// Name of a lane whose POS terminal is down (it serves nobody; its queue waits).
     pub pos_outage: Option<String>,
     /// A new price for one SKU, from `at` on.
     pub price_change: Option<PriceChange>,
+}
+
+/// A device working below its accuracy.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Degraded {
+    /// The device's name.
+    pub device: String,
+    /// Share of its normal accuracy left, in (0, 1]: detection and recognition
+    /// probabilities are multiplied by it, a door counter misses more, noise (WiFi
+    /// position, smart-shelf weight) is divided by it, and an ESL updates only this share
+    /// of its labels on a price change.
+    pub accuracy: f64,
 }
 
 /// A new price for one SKU.
