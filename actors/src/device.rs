@@ -46,7 +46,8 @@ pub struct Device {
     pub kind: DeviceKind,
     pub cell: Cell,
     failures: Option<FailureSpec>,
-    scheduled_down: bool,
+    /// Scheduled outages in force (they may overlap).
+    scheduled_down: u32,
     random_down: bool,
     /// Share of normal accuracy (1 unless degraded).
     pub accuracy: f64,
@@ -116,7 +117,7 @@ impl Device {
             kind: spec.kind.clone(),
             cell: spec.cell,
             failures: spec.failures,
-            scheduled_down: false,
+            scheduled_down: 0,
             random_down: false,
             accuracy: 1.0,
             down_s: 0.0,
@@ -126,7 +127,7 @@ impl Device {
     }
 
     pub fn is_up(&self) -> bool {
-        !self.scheduled_down && !self.random_down
+        self.scheduled_down == 0 && !self.random_down
     }
 
     pub fn kind_name(&self) -> &'static str {
@@ -163,8 +164,11 @@ impl Device {
 
     fn set_down(&mut self, scheduled: Option<bool>, random: Option<bool>, now: SimTime) {
         let was_up = self.is_up();
-        if let Some(s) = scheduled {
-            self.scheduled_down = s;
+        // A scheduled outage starts (`Some(true)`) or ends; overlapping ones count.
+        match scheduled {
+            Some(true) => self.scheduled_down += 1,
+            Some(false) => self.scheduled_down = self.scheduled_down.saturating_sub(1),
+            None => {}
         }
         if let Some(r) = random {
             self.random_down = r;

@@ -33,8 +33,12 @@ pub struct Lane {
     pub open: bool,
     /// POS terminal down: serves nobody.
     pub down: bool,
+    /// POS outages in force (they may overlap).
+    pos_outages: u32,
     /// Closed by a scheduled disruption: takes nobody until it ends.
     pub closed_by_disruption: bool,
+    /// Closures in force (they may overlap).
+    closures: u32,
     /// Opened by the lane policy (so the policy may close it again when idle).
     opened_by_policy: bool,
     idle_since: Option<SimTime>,
@@ -57,7 +61,9 @@ impl Lane {
             line: spec.line,
             open: spec.open_at_start,
             down: false,
+            pos_outages: 0,
             closed_by_disruption: false,
+            closures: 0,
             opened_by_policy: false,
             idle_since: Some(SimTime::ZERO),
             queue: VecDeque::with_capacity(32),
@@ -194,7 +200,8 @@ pub fn handle_lane(
             lane.maybe_idle(view, ctx);
         }
         StoreMsg::SetLaneClosedByDisruption { closed } => {
-            lane.closed_by_disruption = closed;
+            lane.closures = if closed { lane.closures + 1 } else { lane.closures.saturating_sub(1) };
+            lane.closed_by_disruption = lane.closures > 0;
             lane.wake(view, metrics, ctx);
         }
         StoreMsg::IdleCheck { since } => {
@@ -208,7 +215,8 @@ pub fn handle_lane(
             }
         }
         StoreMsg::SetPosDown { down } => {
-            lane.down = down;
+            lane.pos_outages = if down { lane.pos_outages + 1 } else { lane.pos_outages.saturating_sub(1) };
+            lane.down = lane.pos_outages > 0;
             lane.wake(view, metrics, ctx);
         }
         other => ctx.fail("message routing", format!("lane {} got {other:?}", lane.id.0)),

@@ -317,7 +317,7 @@ impl Shopper {
     /// Reads the label, maybe drops the item for its price, else asks the shelf for it.
     fn at_shelf(&mut self, a: &mut Act<'_, '_, '_, '_>) {
         let Some(sku) = self.current else { return self.next_leg(a) };
-        let shown = a.view.store.shown_price(sku, a.view);
+        let shown = a.view.store.shown_price(sku, self.cell, a.view);
         let list = a.view.store.list_price(sku);
         if shown > list {
             let seg = &a.view.spec.store.segments[usize::from(self.segment.0)];
@@ -382,11 +382,16 @@ impl Shopper {
         kind != LaneKind::ScanAndGo || self.app
     }
 
-    /// Expected wait of each usable queue: (people ahead) × (mean service) / (open servers).
+    /// The queue with the least expected time to service: the walk there plus the wait,
+    /// (people ahead) × (mean service) / (open servers). The walk spreads shoppers over
+    /// lanes whose waits tie (all idle, say) instead of sending everyone to the first.
     fn choose_queue(&self, view: &View<'_>) -> Option<(QueueRef, crate::spec::LaneId)> {
         let items = self.basket.len() as f64;
+        let step_s = self.step.as_secs_f64();
         let mut best: Option<(f64, QueueRef, crate::spec::LaneId)> = None;
-        let mut consider = |est: f64, q: QueueRef, lane| {
+        let mut consider = |wait: f64, q: QueueRef, lane| {
+            let walk = f64::from(view.floor.steps(self.cell, Target::Lane(lane))) * step_s;
+            let est = wait + walk;
             if best.is_none_or(|(b, ..)| est < b) {
                 best = Some((est, q, lane));
             }
@@ -455,7 +460,18 @@ impl Shopper {
         }
     }
 
-    /// At the chosen queue: join it, or balk if it is too long (or choose again if it closed).
+    /// The fewest people waiting in any queue this shopper may join now.
+    fn shortest_usable_queue(&self, view: &View<'_>) -> Option<usize> {
+        let lanes = view.lanes.iter().filter(|l| l.line.is_none() && l.accepts() && self.may_use(l.kind));
+        let lines = view.lines.iter().filter(|line| {
+            !line.is_full()
+                && line.lanes.iter().map(|l| &view.lanes[usize::from(l.0)]).any(|l| l.accepts() && self.may_use(l.kind))
+        });
+        lanes.map(|l| l.queue.len()).chain(lines.map(|line| line.queue.len())).min()
+    }
+
+    /// At the chosen queue: join it; if it has grown to the balking length, choose again,
+    /// and balk only if every queue this shopper may use is that long (or none is open).
     fn join_queue(&mut self, a: &mut Act<'_, '_, '_, '_>) {
         let Some(q) = self.queue else { return self.go_to_checkout(a) };
         let seg = &a.view.spec.store.segments[usize::from(self.segment.0)];
@@ -479,9 +495,14 @@ impl Shopper {
         }
         let jockeying = self.jockey_to.take().is_some();
         if !jockeying && length as u32 >= seg.balk_at {
-            let qi = crate::world::queue_index(a.view.lanes.len(), q);
-            a.metrics.queues[qi].balked += 1;
-            return self.balk(a);
+            let all_long = self.shortest_usable_queue(a.view).is_none_or(|n| n as u32 >= seg.balk_at);
+            self.choices += 1;
+            if all_long || self.choices >= 3 {
+                let qi = crate::world::queue_index(a.view.lanes.len(), q);
+                a.metrics.queues[qi].balked += 1;
+                return self.balk(a);
+            }
+            return self.go_to_checkout(a);
         }
         if !jockeying {
             self.queued_since = a.ctx.now();
@@ -564,7 +585,7 @@ impl Shopper {
             if c >= 64 || near & (1 << c) == 0 || self.promos_seen.contains(&sku) {
                 continue;
             }
-            let (list, shown) = (store.list_price(sku), store.shown_price(sku, a.view));
+            let (list, shown) = (store.list_price(sku), store.shown_price(sku, self.cell, a.view));
             if shown >= list {
                 continue; // the label does not show the cut yet
             }

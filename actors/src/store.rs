@@ -10,7 +10,7 @@ use storetwin_engine::{Context, SimDuration, SimTime};
 use crate::floor::Floor;
 use crate::metrics::Metrics;
 use crate::money::Cents;
-use crate::spec::{CategoryId, DeviceId, DeviceKind, DisruptionKind, SkuId, StoreSpec, WorldSpec};
+use crate::spec::{CategoryId, Cell, DeviceId, DeviceKind, DisruptionKind, SkuId, StoreSpec, WorldSpec};
 use crate::world::{Layout, StoreMsg, View};
 
 #[derive(Clone, Debug, Default)]
@@ -29,8 +29,8 @@ pub struct Store {
     /// Cumulative popularity of the categories, and of the SKUs within each category.
     category_weights: Vec<f64>,
     sku_weights: Vec<Vec<f64>>,
-    /// The ESL showing each category's prices, if any (else paper labels, always right).
-    pub esl_of_category: Vec<Option<DeviceId>>,
+    /// The ESLs showing each category's prices (none: paper labels, always right).
+    pub esls_of_category: Vec<Vec<DeviceId>>,
     /// The smart shelves weighing each category.
     pub smart_shelf_of_category: Vec<Vec<DeviceId>>,
     /// SKUs priced below their list price now (promotions), and a bit per category
@@ -72,7 +72,7 @@ impl Store {
         skus_of_category: Vec::new(),
         category_weights: Vec::new(),
         sku_weights: Vec::new(),
-        esl_of_category: Vec::new(),
+        esls_of_category: Vec::new(),
         smart_shelf_of_category: Vec::new(),
         promos: Vec::new(),
         promo_categories: 0,
@@ -95,14 +95,12 @@ impl Store {
         let category_weights = cumulative(spec.categories.iter().enumerate().map(|(c, cat)| {
             if skus_of_category[c].is_empty() || floor.access[c].is_empty() { 0.0 } else { cat.popularity }
         }));
-        let mut esl_of_category = vec![None; spec.categories.len()];
+        let mut esls_of_category = vec![Vec::new(); spec.categories.len()];
         let mut smart_shelf_of_category = vec![Vec::new(); spec.categories.len()];
         for (i, d) in spec.devices.iter().enumerate() {
             for c in crate::device::categories_next_to(d.cell, &spec.floor) {
                 match d.kind {
-                    DeviceKind::Esl { .. } => {
-                        esl_of_category[usize::from(c.0)].get_or_insert(DeviceId(i as u16));
-                    }
+                    DeviceKind::Esl { .. } => esls_of_category[usize::from(c.0)].push(DeviceId(i as u16)),
                     DeviceKind::SmartShelf { .. } => smart_shelf_of_category[usize::from(c.0)].push(DeviceId(i as u16)),
                     _ => {}
                 }
@@ -121,7 +119,7 @@ impl Store {
             skus_of_category,
             category_weights,
             sku_weights,
-            esl_of_category,
+            esls_of_category,
             smart_shelf_of_category,
             promos: Vec::new(),
             promo_categories: 0,
@@ -140,13 +138,16 @@ impl Store {
         self.list_price[sku.0 as usize]
     }
 
-    /// The price on the label in front of the shopper: the ESL's (which may lag or be
-    /// stale), or the till price where labels are paper.
-    pub fn shown_price(&self, sku: SkuId, view: &View<'_>) -> Cents {
-        match self.esl_of_category[usize::from(self.category_of(sku).0)] {
-            Some(d) => view.devices[usize::from(d.0)].shown_price(sku).unwrap_or(self.price[sku.0 as usize]),
-            None => self.price[sku.0 as usize],
-        }
+    /// The price on the label a shopper standing at `cell` reads: that of the nearest ESL
+    /// of the SKU's category (which may lag or be stale), or the till price where labels
+    /// are paper.
+    pub fn shown_price(&self, sku: SkuId, cell: Cell, view: &View<'_>) -> Cents {
+        let till = self.price[sku.0 as usize];
+        let esls = &self.esls_of_category[usize::from(self.category_of(sku).0)];
+        let nearest = esls.iter().map(|d| &view.devices[usize::from(d.0)]).min_by(|a, b| {
+            view.floor.metres(a.cell, cell).total_cmp(&view.floor.metres(b.cell, cell)).then(a.id.cmp(&b.id))
+        });
+        nearest.and_then(|d| d.shown_price(sku)).unwrap_or(till)
     }
 
     pub fn draw_category(&self, u: f64) -> CategoryId {
@@ -334,7 +335,7 @@ pub fn handle(
                         .map(|s| store.category_of(*s).0)
                         .filter(|c| *c < 64)
                         .fold(0, |mask, c| mask | 1 << c);
-                    if let Some(esl) = store.esl_of_category[usize::from(store.category_of(sku).0)] {
+                    for &esl in &store.esls_of_category[usize::from(store.category_of(sku).0)] {
                         let latency = match view.devices[usize::from(esl.0)].kind {
                             DeviceKind::Esl { latency } => latency,
                             _ => SimDuration::ZERO,

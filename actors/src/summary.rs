@@ -412,6 +412,8 @@ impl StoreKpis {
         put("sales_per_m2", self.sales_per_m2);
         put("balked", self.balked as f64);
         put("reneged", self.reneged as f64);
+        put("balk_rate", ratio(self.balked as f64, self.footfall.truth));
+        put("renege_rate", ratio(self.reneged as f64, self.footfall.truth));
         put("lost_items", self.lost_sales.values().map(|l| l.items as f64).sum());
         put("lost_value", self.lost_sales.values().map(|l| l.value).sum());
         put("kiosk_orders", self.kiosk_orders as f64);

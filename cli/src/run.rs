@@ -105,6 +105,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     })?;
     let csv_path = args.out.join("timeseries.csv");
     write_atomic(&csv_path, |w| write_timeseries(w, &scenario, first))?;
+    let report_path = args.out.join("report.html");
+    crate::report::write_report(&report_path, &scenario, &runs, &summary)?;
 
     let k = &first.kpis;
     let sim_s = duration.as_secs_f64() * f64::from(replications);
@@ -134,6 +136,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         first.event_hash
     )?;
     say!("  wrote {} and {}", summary_path.display(), csv_path.display())?;
+    say!("  report: {}", report_path.display())?;
     if let Some(p) = &args.events {
         say!("  wrote {}", p.display())?;
     }
@@ -170,7 +173,10 @@ fn summary_json(scenario: &Scenario, seed: Seed, threads: usize, wall: f64, runs
     let mut across = serde_json::Map::new();
     for name in flats[0].keys() {
         let values: Vec<f64> = flats.iter().filter_map(|f| f.get(name).copied()).collect();
-        across.insert(name.clone(), serde_json::to_value(estimate(&values)).unwrap_or_default());
+        let mut entry = serde_json::to_value(estimate(&values)).unwrap_or_default();
+        // The per-replication values, so others can pair or pool them.
+        entry["values"] = json!(values);
+        across.insert(name.clone(), entry);
     }
     let events: u64 = runs.iter().map(|r| r.events).sum();
     let sim_s = first.end.as_secs_f64() * runs.len() as f64;

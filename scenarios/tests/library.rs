@@ -1,0 +1,31 @@
+//! Every bundled scenario loads, and says in its header what question it answers.
+
+use std::path::Path;
+
+#[test]
+fn every_bundled_scenario_loads_and_has_a_header() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("scenarios dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") && path.file_name().is_some_and(|n| n != "Cargo.toml") {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            assert!(text.starts_with('#'), "{} starts with a comment header", path.display());
+            if let Err(e) = storetwin_scenarios::load(&path) {
+                panic!("{} does not load: {:?}", path.display(), miette::Report::new(e));
+            }
+            names.push(path.file_name().expect("name").to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    for expected in [
+        "device-failures.toml",
+        "holiday-peak.toml",
+        "layout-b.toml",
+        "promo-endcap.toml",
+        "staffing-lean.toml",
+        "weekday.toml",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} is bundled: {names:?}");
+    }
+}
