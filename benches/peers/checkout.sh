@@ -9,12 +9,8 @@
 #   CARGO_TARGET_DIR (default $HOME/.cache/storetwin-target)
 #   PEERS_VENV (default $HOME/.cache/storetwin-peers-venv; made with simpy==4.1.1 if missing)
 #
-# Rates need per-replication counts, and storetwin's summary.json gives per KPI only the
-# mean and CI across replications. So after the timed run, each replication i is run again
-# on its own with its seed (the base seed's replication(i), derived here as in
-# engine/src/rng.rs), its event_hash is checked against the timed run's
-# `replication_hashes[i]` (so they are the same replications), and its balked, reneged
-# and footfall give its rates. The extra runs are not timed.
+# storetwin's numbers come from summary.json's `replications`: each KPI's mean and 95% CI
+# across replications (wait of the shared line, `balk_rate`, `renege_rate` per arrival).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -51,30 +47,12 @@ say "== SimPy: $R replications, seed $SEED"
 "$venv/bin/python" "$here/checkout_simpy.py" --scenario "$scenario" --replications "$R" --seed "$SEED" >"$tmp/simpy.json"
 t2=$(now)
 
-say "== storetwin: each replication again on its own, for per-replication rates"
-python3 - "$storetwin" "$scenario" "$tmp" "$SEED" "$R" "$t0" "$t1" "$t2" <<'PY'
+python3 - "$tmp" "$R" "$t0" "$t1" "$t2" <<'PY'
 import json
-import subprocess
 import sys
 
-storetwin, scenario, tmp, seed, reps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-t0, t1, t2 = map(float, sys.argv[6:9])
-MASK = (1 << 64) - 1
-GOLDEN = 0x9E3779B97F4A7C15
-REPLICATION_DOMAIN = 1
-
-
-def mix(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return z ^ (z >> 31)
-
-
-def replication_seed(s, i):
-    """engine/src/rng.rs `Seed::replication`."""
-    if i == 0:
-        return s
-    return mix(s ^ mix(((REPLICATION_DOMAIN * GOLDEN) & MASK) ^ mix((i * GOLDEN) & MASK)))
+tmp, reps = sys.argv[1], int(sys.argv[2])
+t0, t1, t2 = map(float, sys.argv[3:6])
 
 
 def t975(df):
@@ -92,44 +70,12 @@ def t975(df):
     return 1.960
 
 
-def estimate(values):
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
-    ci = t975(n - 1) * (var / n) ** 0.5 if n > 1 else 0.0
-    return {"mean": mean, "ci95": ci, "low": mean - ci, "high": mean + ci, "n": n}
-
-
 summary = json.load(open(f"{tmp}/storetwin/summary.json"))
 simpy = json.load(open(f"{tmp}/simpy.json"))
 line = next(q["name"] for q in summary["kpis"]["queues"] if q["kind"] == "line")
 wait_key = f"queue[{line}].wait_mean_s"
-hashes = summary["engine"]["replication_hashes"]
-
-per_rep = []
-for i in range(reps):
-    out = f"{tmp}/rep{i}"
-    subprocess.run([storetwin, "run", scenario, "--out", out, "--replications", "1", "--threads", "1",
-                    "--seed", str(replication_seed(seed, i))], check=True, stdout=subprocess.DEVNULL)
-    rep = json.load(open(f"{out}/summary.json"))
-    if rep["engine"]["event_hash"] != hashes[i]:
-        sys.exit(f"replication {i} alone has event_hash {rep['engine']['event_hash']}, "
-                 f"the timed run's is {hashes[i]}: the seed derivation here no longer matches rng.rs")
-    k = rep["kpis"]
-    arrivals = k["footfall"]["truth"]
-    per_rep.append({"wait": rep["replications"][wait_key]["mean"], "balk": k["balked"] / arrivals,
-                    "renege": k["reneged"] / arrivals})
-
-ours = {
-    # The wait straight from the timed run's `replications`; the per-replication reruns
-    # must give the same mean (a check that they are the same replications).
-    "wait": summary["replications"][wait_key],
-    "balk": estimate([r["balk"] for r in per_rep]),
-    "renege": estimate([r["renege"] for r in per_rep]),
-}
-rerun_wait = estimate([r["wait"] for r in per_rep])["mean"]
-if abs(rerun_wait - ours["wait"]["mean"]) > 1e-6 * max(1.0, abs(rerun_wait)):
-    sys.exit(f"per-replication waits average {rerun_wait}, the timed run says {ours['wait']['mean']}")
+across = summary["replications"]
+ours = {"wait": across[wait_key], "balk": across["balk_rate"], "renege": across["renege_rate"]}
 theirs = {"wait": simpy["wait_mean_s"], "balk": simpy["balk_rate"], "renege": simpy["renege_rate"]}
 
 
