@@ -236,3 +236,12 @@ fn common_random_numbers_narrow_the_interval_of_a_difference() {
     // The same shoppers come to both layouts: footfall does not differ at all.
     assert_eq!(kpi(&paired, "footfall")["diff"]["mean"], 0.0);
 }
+
+#[test]
+fn one_fewer_cashier_at_peak_means_significantly_longer_waits() {
+    let report = compare_json(&scenario("weekday.toml"), &scenario("staffing-lean.toml"), &[]);
+    let wait = kpi(&report, "wait_mean_s");
+    assert!(wait["diff"]["mean"].as_f64().expect("diff") > 0.0, "{wait}");
+    assert_eq!(wait["significant"], true, "{wait}");
+    assert_eq!(kpi(&report, "footfall")["diff"]["mean"], 0.0, "the same shoppers come");
+}
