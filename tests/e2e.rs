@@ -245,3 +245,80 @@ fn one_fewer_cashier_at_peak_means_significantly_longer_waits() {
     assert_eq!(wait["significant"], true, "{wait}");
     assert_eq!(kpi(&report, "footfall")["diff"]["mean"], 0.0, "the same shoppers come");
 }
+
+/// The part of `html` from the element with `id` to the end of that element's figure or
+/// section (the first `</figure>` or `</section>` after it).
+fn by_id<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html.find(&format!(r#"id="{id}""#)).unwrap_or_else(|| panic!("no element with id {id}"));
+    let rest = &html[start..];
+    let end = ["</figure>", "</section>"].iter().filter_map(|t| rest.find(t)).min().expect("the element ends");
+    &rest[..end]
+}
+
+#[test]
+fn run_writes_a_self_contained_html_report() {
+    let dir = scratch("report");
+    let out = storetwin(&["run", &scenario("weekday.toml"), "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let path = dir.join("report.html");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&path.display().to_string()), "the report's path is printed");
+    let html = std::fs::read_to_string(&path).expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"), "a whole page");
+
+    // Self-contained: nothing to fetch. The SVG namespace is a name, not a fetch.
+    let without_namespace = html.replace(r#"xmlns="http://www.w3.org/2000/svg""#, "");
+    for needle in ["http://", "https://", "src=", "href=", "<script", "<link", "<img", "<iframe", "@import", "url("] {
+        assert!(!without_namespace.contains(needle), "the report must not reference anything outside it: {needle}");
+    }
+
+    // Every chart, drawn as inline SVG.
+    let charts = [
+        "floor-heatmap",
+        "chart-occupancy",
+        "chart-queue-length",
+        "chart-queue-wait",
+        "chart-sales",
+        "chart-arrivals",
+        "chart-funnel",
+        "chart-lost",
+        "chart-sensed",
+        "chart-utilisation",
+    ];
+    for id in charts {
+        let figure = by_id(&html, id);
+        assert!(figure.contains("<svg") && figure.contains("</svg>"), "{id} holds an SVG chart");
+    }
+    assert_eq!(html.matches("<svg").count(), charts.len());
+    assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
+
+    // The floor plan names every lane, and the scheduled WiFi outage shows in the devices.
+    let s = summary(&dir);
+    let floor = by_id(&html, "floor-heatmap");
+    for lane in s["kpis"]["lanes"].as_array().expect("lanes") {
+        let name = lane["name"].as_str().expect("lane name");
+        assert!(floor.contains(&format!("\n{name}\n</text>")), "lane {name} is labelled on the floor plan");
+    }
+    let devices = by_id(&html, "device-table");
+    assert!(devices.contains("wifi-2") && devices.contains(r#"class="down""#), "wifi-2 was offline 14:00-15:00");
+
+    // The KPI table shows the run's figures, and says why there is no interval.
+    let table = by_id(&html, "kpi-table");
+    assert!(table.contains("<table") && table.contains("Footfall (true)"));
+    let footfall = s["kpis"]["footfall"]["truth"].as_f64().expect("footfall") as u64;
+    let grouped = format!("{},{:03}", footfall / 1000, footfall % 1000);
+    assert!(table.contains(&format!("<td>{grouped}</td>")), "footfall {grouped} in the KPI table");
+    assert!(table.contains("1 replication: no confidence interval; run with --replications N"));
+    assert!(!table.contains("&plusmn;"), "no interval from one replication");
+    let leftovers = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok());
+    assert!(leftovers.filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count() == 0);
+
+    // With replications, the table gives each mean with its 95% interval.
+    let dir = scratch("report-replicated");
+    let out =
+        storetwin(&["run", &scenario("weekday.toml"), "--out", dir.to_str().expect("utf-8"), "--replications", "2"]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    let table = by_id(&html, "kpi-table");
+    assert!(table.contains("Means across 2 replications") && table.contains("&plusmn;"), "means with intervals");
+    assert!(!table.contains("no confidence interval"));
+}

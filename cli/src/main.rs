@@ -14,6 +14,7 @@ mod compare;
 mod event_log;
 mod memory;
 mod output;
+mod report;
 mod run;
 mod stats;
 

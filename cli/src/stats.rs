@@ -49,9 +49,7 @@ pub fn welch(a: &[f64], b: &[f64]) -> Estimate {
     let (va, vb) = (var(a, ea.mean) / a.len().max(1) as f64, var(b, eb.mean) / b.len().max(1) as f64);
     let mean = eb.mean - ea.mean;
     let se2 = va + vb;
-    let ci95 = if a.len() < 2 || b.len() < 2 {
-        0.0
-    } else if se2 == 0.0 {
+    let ci95 = if a.len() < 2 || b.len() < 2 || se2 == 0.0 {
         0.0
     } else {
         let df = se2.powi(2) / (va.powi(2) / (a.len() - 1) as f64 + vb.powi(2) / (b.len() - 1) as f64);

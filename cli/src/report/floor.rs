@@ -1,0 +1,507 @@
+//! The floor plan of the report, drawn by plotters: walls, floor, shelves coloured (and
+//! labelled) by category, entrances and exits, lane cells named and outlined in their
+//! queue's colour, the devices as one glyph per kind (ringed in red if one was down during
+//! the day), and the dwell heat map over the walkable cells, with its colour scale and
+//! legends below the plan.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use storetwin_actors::spec::{Cell, CellKind, DeviceKind, FloorSpec};
+use storetwin_actors::summary::StoreKpis;
+use storetwin_scenarios::Scenario;
+
+use super::charts::{Area, INK, MUTED, ORANGES, font, grouped, queue_colour, svg, text, text_width};
+
+type Plane<'b> = DrawingArea<SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+const WALL: RGBColor = RGBColor(0x47, 0x52, 0x63);
+const FLOOR: RGBColor = RGBColor(0xf4, 0xf5, 0xf7);
+const ENTRANCE: RGBColor = RGBColor(0x05, 0x96, 0x69);
+const EXIT: RGBColor = RGBColor(0x43, 0x38, 0xca);
+const DOWN: RGBColor = RGBColor(0xdc, 0x26, 0x26);
+
+/// Shelf colours by category: soft, mostly cool tones that stay apart from the warm heat
+/// scale; repeats after the end.
+const SHELF_COLOURS: [RGBColor; 12] = [
+    RGBColor(0x8d, 0xd3, 0xc7),
+    RGBColor(0xbe, 0xba, 0xda),
+    RGBColor(0x80, 0xb1, 0xd3),
+    RGBColor(0xb3, 0xde, 0x69),
+    RGBColor(0xa6, 0xce, 0xe3),
+    RGBColor(0xbc, 0x80, 0xbd),
+    RGBColor(0xfc, 0xcd, 0xe5),
+    RGBColor(0xd9, 0xd9, 0xd9),
+    RGBColor(0xcc, 0xeb, 0xc5),
+    RGBColor(0x66, 0xc2, 0xa5),
+    RGBColor(0xe5, 0xc4, 0x94),
+    RGBColor(0x9a, 0xb0, 0xd8),
+];
+
+/// Cells with less than this many shopper-minutes of dwell are drawn as plain floor.
+const DWELL_FLOOR_MIN: f64 = 1.0;
+
+fn shelf_colour(category: usize) -> RGBColor {
+    SHELF_COLOURS[category % SHELF_COLOURS.len()]
+}
+
+/// How a device kind is drawn.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Glyph {
+    DoorCounter,
+    WifiProbe,
+    Beacon,
+    FaceCamera,
+    Esl,
+    SmartShelf,
+    Kiosk,
+}
+
+impl Glyph {
+    fn of(kind: &DeviceKind) -> Glyph {
+        match kind {
+            DeviceKind::DoorCounter { .. } => Glyph::DoorCounter,
+            DeviceKind::WifiProbe { .. } => Glyph::WifiProbe,
+            DeviceKind::Beacon { .. } => Glyph::Beacon,
+            DeviceKind::FaceCamera { .. } => Glyph::FaceCamera,
+            DeviceKind::Esl { .. } => Glyph::Esl,
+            DeviceKind::SmartShelf { .. } => Glyph::SmartShelf,
+            DeviceKind::Kiosk => Glyph::Kiosk,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Glyph::DoorCounter => "door counter",
+            Glyph::WifiProbe => "WiFi probe",
+            Glyph::Beacon => "BLE beacon",
+            Glyph::FaceCamera => "face camera",
+            Glyph::Esl => "shelf label (ESL)",
+            Glyph::SmartShelf => "smart shelf",
+            Glyph::Kiosk => "kiosk",
+        }
+    }
+
+    /// Where in its cell the glyph sits, in pixels from the centre (labels and smart
+    /// shelves share shelf cells).
+    fn offset(self, cell_px: f64) -> (i32, i32) {
+        let q = (cell_px / 4.0).round() as i32;
+        match self {
+            Glyph::Esl => (0, -q),
+            Glyph::SmartShelf => (0, q),
+            _ => (0, 0),
+        }
+    }
+
+    /// Draws the glyph centred `offset` pixels from `at`; `scale` is 1 at 20-pixel cells.
+    fn draw(self, area: &Plane<'_>, at: (f64, f64), offset: (i32, i32), scale: f64, down: bool) -> Result<()> {
+        let s = |v: f64| (v * scale).round() as i32;
+        let (dx, dy) = offset;
+        let point = at;
+        let at = EmptyElement::at(point);
+        let white = WHITE.stroke_width(1);
+        let dark = RGBColor(0x11, 0x18, 0x27);
+        match self {
+            Glyph::DoorCounter => area.draw(
+                &(at + Polygon::new(
+                    vec![(dx, dy - s(6.0)), (dx + s(6.0), dy + s(5.0)), (dx - s(6.0), dy + s(5.0))],
+                    dark,
+                )),
+            )?,
+            Glyph::WifiProbe => area.draw(
+                &(at + Circle::new((dx, dy), s(5.5), RGBColor(0x7c, 0x3a, 0xed).filled())
+                    + Circle::new((dx, dy), s(5.5), white)
+                    + Circle::new((dx, dy), s(2.0), WHITE.filled())),
+            )?,
+            Glyph::Beacon => area.draw(
+                &(at + Polygon::new(
+                    vec![(dx, dy - s(6.0)), (dx + s(6.0), dy), (dx, dy + s(6.0)), (dx - s(6.0), dy)],
+                    RGBColor(0x02, 0x84, 0xc7),
+                )),
+            )?,
+            Glyph::FaceCamera => area.draw(
+                &(at + Rectangle::new([(dx - s(5.5), dy - s(4.5)), (dx + s(5.5), dy + s(4.5))], dark.filled())
+                    + Circle::new((dx, dy), s(2.5), WHITE.filled())),
+            )?,
+            Glyph::Esl => area.draw(
+                &(at + Rectangle::new(
+                    [(dx - s(4.0), dy - s(2.5)), (dx + s(4.0), dy + s(2.5))],
+                    RGBColor(0x33, 0x41, 0x55).filled(),
+                ) + Rectangle::new([(dx - s(4.0), dy - s(2.5)), (dx + s(4.0), dy + s(2.5))], white)),
+            )?,
+            Glyph::SmartShelf => area.draw(
+                &(at + Circle::new((dx, dy), s(3.0), RGBColor(0x0f, 0x76, 0x6e).filled())
+                    + Circle::new((dx, dy), s(3.0), white)),
+            )?,
+            Glyph::Kiosk => area.draw(
+                &(at + Rectangle::new([(dx - s(6.5), dy - s(6.5)), (dx + s(6.5), dy + s(6.5))], dark.filled())
+                    + Text::new(
+                        "K",
+                        (dx, dy + 1),
+                        text(9.0 * scale, &WHITE).pos(Pos::new(HPos::Center, VPos::Center)),
+                    )),
+            )?,
+        }
+        if down {
+            area.draw(&(EmptyElement::at(point) + Circle::new((dx, dy), s(9.0), DOWN.stroke_width(2))))?;
+        }
+        Ok(())
+    }
+}
+
+/// A scale from `low` to `high` shopper-minutes, logarithmic.
+struct DwellScale {
+    low: f64,
+    high: f64,
+    map: DerivedColorMap<RGBColor>,
+}
+
+impl DwellScale {
+    fn new(minutes: &[f64]) -> DwellScale {
+        let high = minutes.iter().copied().fold(DWELL_FLOOR_MIN * 10.0, f64::max);
+        DwellScale { low: DWELL_FLOOR_MIN, high, map: DerivedColorMap::new(&ORANGES) }
+    }
+
+    fn colour(&self, minutes: f64) -> Option<RGBColor> {
+        (minutes >= self.low).then(|| {
+            let t = (minutes / self.low).ln() / (self.high / self.low).ln();
+            self.map.get_color(t.clamp(0.0, 1.0))
+        })
+    }
+}
+
+/// Connected groups of shelf cells of one category, for direct labels.
+fn shelf_blocks(floor: &FloorSpec) -> Vec<(usize, Vec<Cell>)> {
+    let (w, h) = (usize::from(floor.width), usize::from(floor.height));
+    let mut seen = vec![false; w * h];
+    let mut blocks = Vec::new();
+    for start in 0..w * h {
+        let CellKind::Shelf(cat) = floor.cells[start] else { continue };
+        if seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut stack = vec![start];
+        let mut cells = Vec::new();
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            cells.push(Cell { x: x as u16, y: y as u16 });
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then_some(i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then_some(i + w),
+            ];
+            for j in neighbours.into_iter().flatten() {
+                if !seen[j] && floor.cells[j] == CellKind::Shelf(cat) {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        blocks.push((usize::from(cat.0), cells));
+    }
+    blocks
+}
+
+/// Runs of horizontally adjacent cells of `kind` (for the IN and OUT labels).
+fn runs(floor: &FloorSpec, kind: CellKind) -> Vec<(u16, u16, u16)> {
+    let mut out = Vec::new();
+    for y in 0..floor.height {
+        let mut x = 0;
+        while x < floor.width {
+            if floor.kind(Cell { x, y }) == kind {
+                let start = x;
+                while x < floor.width && floor.kind(Cell { x, y }) == kind {
+                    x += 1;
+                }
+                out.push((y, start, x));
+            } else {
+                x += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The floor plan with the heat map, `width` pixels wide. `lane_queue[i]` is the queue
+/// that feeds lane `i` (for its colour).
+pub fn floor_plan(scenario: &Scenario, kpis: &StoreKpis, lane_queue: &[usize], width: u32) -> Result<String> {
+    let store = &scenario.world.store;
+    let floor = &store.floor;
+    let (w, h) = (f64::from(floor.width), f64::from(floor.height));
+    let cell_px = (f64::from(width - 8) / w).floor().clamp(6.0, 28.0);
+    let scale = (cell_px / 20.0).clamp(0.5, 1.2);
+    let (plan_w, plan_h) = ((w * cell_px) as u32, (h * cell_px) as u32);
+    let minutes: Vec<f64> = kpis.heat_map.dwell_s.iter().map(|s| s / 60.0).collect();
+    let heat = DwellScale::new(&minutes);
+    let down: Vec<bool> = kpis.devices.iter().map(|d| d.down_minutes > 0.0).collect();
+
+    let legend = Legend::new(scenario, kpis, width);
+    let size = (width, plan_h + 30 + legend.height);
+    svg(size, |root| {
+        root.fill(&WHITE)?;
+        let (top, bottom) = root.split_vertically(plan_h + 30);
+        let left = (width.saturating_sub(plan_w) / 2) as i32;
+        let plan_area = top.clone().shrink((left, 0), (plan_w, plan_h));
+        let top_left = top.get_base_pixel();
+        let plan = ChartBuilder::on(&plan_area).build_cartesian_2d(0.0..w, h..0.0)?;
+        let area = plan.plotting_area();
+
+        // Cells.
+        for y in 0..floor.height {
+            for x in 0..floor.width {
+                let cell = Cell { x, y };
+                let i = usize::from(y) * usize::from(floor.width) + usize::from(x);
+                let heat_or_floor = heat.colour(minutes.get(i).copied().unwrap_or(0.0)).unwrap_or(FLOOR);
+                let colour = match floor.kind(cell) {
+                    CellKind::Wall => WALL,
+                    CellKind::Floor | CellKind::Lane(_) => heat_or_floor,
+                    CellKind::Shelf(cat) => shelf_colour(usize::from(cat.0)),
+                    CellKind::Entrance => ENTRANCE,
+                    CellKind::Exit => EXIT,
+                };
+                let (fx, fy) = (f64::from(x), f64::from(y));
+                area.draw(&Rectangle::new([(fx, fy), (fx + 1.0, fy + 1.0)], colour.filled()))?;
+            }
+        }
+        // Thin separators between shelf blocks and the floor read better than a grid.
+        for (cat, cells) in shelf_blocks(floor) {
+            let (x0, x1) = (cells.iter().map(|c| c.x).min().unwrap_or(0), cells.iter().map(|c| c.x).max().unwrap_or(0));
+            let (y0, y1) = (cells.iter().map(|c| c.y).min().unwrap_or(0), cells.iter().map(|c| c.y).max().unwrap_or(0));
+            let rect = cells.len() == usize::from(x1 - x0 + 1) * usize::from(y1 - y0 + 1);
+            let (fx0, fy0, fx1, fy1) = (f64::from(x0), f64::from(y0), f64::from(x1) + 1.0, f64::from(y1) + 1.0);
+            if rect {
+                area.draw(&Rectangle::new([(fx0, fy0), (fx1, fy1)], WHITE.stroke_width(1)))?;
+            }
+            let name = store.categories.get(cat).map_or("", |c| c.name.as_str()).replace('_', " ");
+            let long_px = (fx1 - fx0).max(fy1 - fy0) * cell_px;
+            let font_px = (10.0 * scale).max(8.0);
+            if rect && f64::from(text_width(&name, font_px)) + 8.0 < long_px {
+                let vertical = fy1 - fy0 > fx1 - fx0;
+                let mut style = text(font_px, &INK).pos(Pos::new(HPos::Center, VPos::Center));
+                if vertical {
+                    style = style.transform(FontTransform::Rotate270);
+                }
+                area.draw(&Text::new(name, ((fx0 + fx1) / 2.0, (fy0 + fy1) / 2.0), style))?;
+            }
+        }
+        // Doors: named just outside the plan when they are in its outer row, else on them.
+        for (kind, label, colour) in [(CellKind::Entrance, "entrance", ENTRANCE), (CellKind::Exit, "exit", EXIT)] {
+            for (y, x0, x1) in runs(floor, kind) {
+                let x = (f64::from(x0) + f64::from(x1)) / 2.0;
+                let (at, pos, offset) = if y + 1 == floor.height {
+                    ((x, h), Pos::new(HPos::Center, VPos::Top), 3)
+                } else if y == 0 {
+                    ((x, 0.0), Pos::new(HPos::Center, VPos::Bottom), -3)
+                } else {
+                    ((x, f64::from(y) + 0.5), Pos::new(HPos::Center, VPos::Center), 0)
+                };
+                let style = font(11.0).style(FontStyle::Bold).color(&colour).pos(pos);
+                let at = area.map_coordinate(&at);
+                top.draw(&Text::new(label, (at.0 - top_left.0, at.1 - top_left.1 + offset), style))?;
+            }
+        }
+        // Lanes: outlined in their queue's colour, named below (or beside when crowded).
+        let lane_cells: Vec<(Cell, usize)> = (0..floor.height)
+            .flat_map(|y| (0..floor.width).map(move |x| Cell { x, y }))
+            .filter_map(|c| match floor.kind(c) {
+                CellKind::Lane(l) => Some((c, usize::from(l.0))),
+                _ => None,
+            })
+            .collect();
+        let crowded = lane_cells.windows(2).any(|p| p[0].0.y == p[1].0.y && p[1].0.x - p[0].0.x < 2);
+        for (cell, lane) in &lane_cells {
+            let (fx, fy) = (f64::from(cell.x), f64::from(cell.y));
+            let colour = queue_colour(lane_queue.get(*lane).copied().unwrap_or(*lane));
+            let mut outline = Rectangle::new([(fx, fy), (fx + 1.0, fy + 1.0)], colour.stroke_width(2));
+            outline.set_margin(1, 1, 1, 1);
+            area.draw(&outline)?;
+            let name = store.lanes.get(*lane).map_or("?", |l| l.name.as_str());
+            let below = f64::from(cell.y) + 1.0 < h && floor.kind(Cell { x: cell.x, y: cell.y + 1 }).walkable();
+            let y = if below { fy + 1.15 } else { fy - 0.15 };
+            let mut style = text((10.0 * scale).max(8.0), &INK);
+            style = if crowded {
+                style.transform(FontTransform::Rotate90).pos(Pos::new(HPos::Left, VPos::Center))
+            } else {
+                style.pos(Pos::new(HPos::Center, if below { VPos::Top } else { VPos::Bottom }))
+            };
+            area.draw(&Text::new(name.to_string(), (fx + 0.5, y), style))?;
+        }
+        // Devices.
+        for (i, d) in store.devices.iter().enumerate() {
+            let glyph = Glyph::of(&d.kind);
+            let at = (f64::from(d.cell.x) + 0.5, f64::from(d.cell.y) + 0.5);
+            glyph.draw(area, at, glyph.offset(cell_px), scale, down.get(i).copied().unwrap_or(false))?;
+        }
+
+        legend.draw(&bottom, &heat)?;
+        Ok(())
+    })
+}
+
+/// The legends under the plan: the dwell scale, the shelves' categories, the devices and
+/// the kinds of cell.
+struct Legend {
+    width: u32,
+    height: u32,
+    categories: Vec<(String, RGBColor)>,
+    glyphs: Vec<(Glyph, usize)>,
+    any_down: bool,
+}
+
+const SCALE_H: u32 = 58;
+const ROW_H: u32 = 22;
+
+impl Legend {
+    fn new(scenario: &Scenario, kpis: &StoreKpis, width: u32) -> Legend {
+        let store = &scenario.world.store;
+        let categories: Vec<(String, RGBColor)> =
+            store.categories.iter().enumerate().map(|(i, c)| (c.name.replace('_', " "), shelf_colour(i))).collect();
+        let mut counts: BTreeMap<Glyph, usize> = BTreeMap::new();
+        for d in &store.devices {
+            *counts.entry(Glyph::of(&d.kind)).or_default() += 1;
+        }
+        let glyphs: Vec<(Glyph, usize)> = counts.into_iter().collect();
+        let any_down = kpis.devices.iter().any(|d| d.down_minutes > 0.0);
+        let mut legend = Legend { width, height: 0, categories, glyphs, any_down };
+        let rows = legend.shelf_rows() + legend.device_rows();
+        legend.height = SCALE_H + 10 + rows * ROW_H + 8;
+        legend
+    }
+
+    fn entries_rows(&self, widths: impl Iterator<Item = i32>) -> u32 {
+        let mut rows = 1;
+        let mut x = 100;
+        for w in widths {
+            if x > 100 && x + w > self.width as i32 {
+                rows += 1;
+                x = 100;
+            }
+            x += w;
+        }
+        rows
+    }
+
+    fn shelf_rows(&self) -> u32 {
+        self.entries_rows(self.categories.iter().map(|(n, _)| 20 + text_width(n, 12.0) + 16))
+    }
+
+    fn device_rows(&self) -> u32 {
+        let down = self.any_down.then(|| 20 + text_width("down during the day", 12.0) + 16);
+        self.entries_rows(self.glyph_labels().iter().map(|l| 20 + text_width(l, 12.0) + 16).chain(down))
+    }
+
+    fn glyph_labels(&self) -> Vec<String> {
+        self.glyphs
+            .iter()
+            .map(|(g, n)| if *n > 1 { format!("{} ({n})", g.name()) } else { g.name().to_string() })
+            .collect()
+    }
+
+    fn draw(&self, area: &Area<'_>, heat: &DwellScale) -> Result<()> {
+        let label = text(12.0, &MUTED).pos(Pos::new(HPos::Left, VPos::Center));
+        let ink = text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center));
+
+        // The dwell scale: a log axis drawn by plotters, coloured in steps.
+        area.draw(&Text::new(
+            "Time spent in each cell",
+            (0, 10),
+            text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        area.draw(&Text::new("shopper-minutes over the day, log scale", (0, 26), label.clone()))?;
+        let bar_w = (self.width as f64 * 0.42).min(440.0) as u32;
+        let bar_area = area.clone().shrink((250, 0), (bar_w, SCALE_H - 10));
+        let mut bar = ChartBuilder::on(&bar_area)
+            .margin_left(6)
+            .margin_right(18)
+            .x_label_area_size(20)
+            .build_cartesian_2d((heat.low..heat.high).log_scale(), 0.0..1.0)?;
+        bar.configure_mesh()
+            .disable_mesh()
+            .disable_y_axis()
+            .x_labels(8)
+            .x_label_formatter(&|v| grouped(*v, 0))
+            .label_style(text(11.0, &MUTED))
+            .axis_style(RGBColor(0xc4, 0xc9, 0xd0))
+            .draw()?;
+        let steps = 64;
+        let ratio = heat.high / heat.low;
+        bar.draw_series((0..steps).map(|k| {
+            let a = heat.low * ratio.powf(k as f64 / steps as f64);
+            let b = heat.low * ratio.powf((k + 1) as f64 / steps as f64);
+            let colour = heat.colour((a * b).sqrt()).unwrap_or(FLOOR);
+            Rectangle::new([(a, 0.0), (b, 1.0)], colour.filled())
+        }))?;
+        // Cell kinds, right of the scale.
+        let kinds_x = 250 + bar_w as i32 + 24;
+        let kinds = [("wall", WALL), ("under 1 min", FLOOR), ("entrance", ENTRANCE), ("exit", EXIT)];
+        let mut x = kinds_x;
+        let mut y = 14;
+        for (name, colour) in kinds {
+            let w = 20 + text_width(name, 12.0) + 16;
+            if x + w > self.width as i32 {
+                x = kinds_x;
+                y += ROW_H as i32;
+            }
+            area.draw(&Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()))?;
+            area.draw(&Rectangle::new([(x, y - 6), (x + 12, y + 6)], RGBColor(0xc4, 0xc9, 0xd0).stroke_width(1)))?;
+            area.draw(&Text::new(name, (x + 18, y), ink.clone()))?;
+            x += w;
+        }
+
+        // Devices and shelves: rows of entries after a heading, on a pixel plane so device
+        // glyphs are drawn by the same code as on the plan.
+        let (_, rest) = area.split_vertically(SCALE_H + 10);
+        let (rw, rh) = rest.dim_in_pixel();
+        let plane = ChartBuilder::on(&rest).build_cartesian_2d(0.0..f64::from(rw), f64::from(rh)..0.0)?;
+        let plane = plane.plotting_area();
+        let mut row_y = f64::from(ROW_H) / 2.0;
+        let put_heading = |heading: &str, y: f64| -> Result<()> {
+            plane.draw(&Text::new(
+                heading.to_string(),
+                (0.0, y),
+                text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            Ok(())
+        };
+        put_heading("Devices", row_y)?;
+        let mut x = 100.0;
+        let labels = self.glyph_labels();
+        let mut entries: Vec<(Option<Glyph>, String)> =
+            self.glyphs.iter().zip(labels).map(|((g, _), l)| (Some(*g), l)).collect();
+        if self.any_down {
+            entries.push((None, "down during the day".to_string()));
+        }
+        for (glyph, name) in entries {
+            let w = f64::from(20 + text_width(&name, 12.0) + 16);
+            if x > 100.0 && x + w > f64::from(rw) {
+                x = 100.0;
+                row_y += f64::from(ROW_H);
+            }
+            match glyph {
+                Some(g) => g.draw(plane, (x + 6.0, row_y), (0, 0), 1.0, false)?,
+                None => plane.draw(&Circle::new((x + 6.0, row_y), 7, DOWN.stroke_width(2)))?,
+            }
+            plane.draw(&Text::new(name, (x + 18.0, row_y), ink.clone()))?;
+            x += w;
+        }
+        row_y += f64::from(ROW_H);
+        put_heading("Shelves", row_y)?;
+        let mut x = 100.0;
+        for (name, colour) in &self.categories {
+            let w = f64::from(20 + text_width(name, 12.0) + 16);
+            if x > 100.0 && x + w > f64::from(rw) {
+                x = 100.0;
+                row_y += f64::from(ROW_H);
+            }
+            plane.draw(&Rectangle::new([(x, row_y - 6.0), (x + 12.0, row_y + 6.0)], colour.filled()))?;
+            plane.draw(&Text::new(name.clone(), (x + 18.0, row_y), ink.clone()))?;
+            x += w;
+        }
+        Ok(())
+    }
+}
