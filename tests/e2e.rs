@@ -322,3 +322,43 @@ fn run_writes_a_self_contained_html_report() {
     assert!(table.contains("Means across 2 replications") && table.contains("&plusmn;"), "means with intervals");
     assert!(!table.contains("no confidence interval"));
 }
+
+#[test]
+fn compare_out_writes_a_self_contained_comparison_page() {
+    let dir = scratch("compare-page");
+    let (weekday, layout_b) = (scenario("weekday.toml"), scenario("layout-b.toml"));
+    let out =
+        storetwin(&["compare", &weekday, &layout_b, "--replications", "2", "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let path = dir.join("compare.html");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&path.display().to_string()), "the page's path is printed");
+    assert!(dir.join("comparison.json").exists(), "comparison.json is still written");
+    let html = std::fs::read_to_string(&path).expect("compare.html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"), "a whole page");
+
+    // Self-contained: nothing to fetch. The SVG namespace is a name, not a fetch.
+    let without_namespace = html.replace(r#"xmlns="http://www.w3.org/2000/svg""#, "");
+    for needle in ["http://", "https://", "src=", "href=", "<script", "<link", "<img", "<iframe", "@import", "url("] {
+        assert!(!without_namespace.contains(needle), "the page must not reference anything outside it: {needle}");
+    }
+    assert!(html.contains("common random numbers (paired)"), "the page says how B was run");
+
+    let charts = ["chart-differences", "floor-a", "floor-b", "chart-occupancy-ab"];
+    for id in charts {
+        let figure = by_id(&html, id);
+        assert!(figure.contains("<svg") && figure.contains("</svg>"), "{id} holds an SVG chart");
+    }
+    assert_eq!(html.matches("<svg").count(), charts.len());
+
+    // The table has a row for every KPI compared, with its verdict.
+    let table = by_id(&html, "kpi-diff-table");
+    assert!(table.contains("<table"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).expect("json")).expect("JSON");
+    let kpis = report["kpis"].as_array().expect("kpis");
+    assert_eq!(table.matches("<tr><td title=").count(), kpis.len(), "one row per KPI");
+    for k in kpis {
+        let name = k["kpi"].as_str().expect("name");
+        assert!(table.contains(&format!(r#"<td title="{name}">"#)), "{name} in the table");
+    }
+}

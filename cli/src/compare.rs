@@ -6,18 +6,22 @@
 //! with the same shopping lists in both. The difference of each KPI is then estimated
 //! from the paired per-replication differences (Student's t, 95%), which cancels most of
 //! the noise the two runs share. `--independent` gives B its own seeds and Welch's
-//! interval instead, to see what the pairing buys.
+//! interval instead, to see what the pairing buys. With `--out`, the comparison is also
+//! written as `comparison.json` and as the page `compare.html` (`report/comparison.rs`).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 use serde_json::json;
-use storetwin_actors::day::run_day;
+use storetwin_actors::day::{DayRun, run_day};
+use storetwin_actors::spec::WorldSpec;
 use storetwin_engine::{Seed, run_replications};
 
 use crate::output::write_atomic;
+use crate::report::{Comparison, Side};
 use crate::run::{default_threads, load_scenario};
 use crate::stats::{Estimate, estimate, welch};
 
@@ -42,7 +46,7 @@ pub struct CompareArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// Also write DIR/comparison.json.
+    /// Also write DIR/comparison.json and the page DIR/compare.html.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
@@ -68,10 +72,8 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     let seed = Seed(args.seed.unwrap_or(a.seed));
     let seed_b = if args.independent { Seed(seed.0 ^ INDEPENDENT) } else { seed };
     let n = args.replications;
-    let flat_a = run_replications(n, args.threads, seed, |_, s| run_day(&a.world, s).map(|r| r.kpis.flat()));
-    let flat_b = run_replications(n, args.threads, seed_b, |_, s| run_day(&b.world, s).map(|r| r.kpis.flat()));
-    let flat_a: Vec<_> = flat_a.into_iter().collect::<Result<_, _>>().context("scenario A failed")?;
-    let flat_b: Vec<_> = flat_b.into_iter().collect::<Result<_, _>>().context("scenario B failed")?;
+    let (first_a, flat_a) = replicate(&a.world, n, args.threads, seed).context("scenario A failed")?;
+    let (first_b, flat_b) = replicate(&b.world, n, args.threads, seed_b).context("scenario B failed")?;
 
     let mut rows = Vec::new();
     for kpi in flat_a[0].keys().filter(|k| flat_b[0].contains_key(*k)) {
@@ -95,12 +97,24 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
         "common_random_numbers": !args.independent,
         "kpis": rows,
     });
+    let mut page = None;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         write_atomic(&dir.join("comparison.json"), |w| {
             serde_json::to_writer_pretty(&mut *w, &report)?;
             w.write_all(b"\n")
         })?;
+        let path = dir.join("compare.html");
+        let comparison = Comparison {
+            a: Side { scenario: &a, run: &first_a },
+            b: Side { scenario: &b, run: &first_b },
+            seed,
+            replications: n,
+            paired: !args.independent,
+            rows: &rows,
+        };
+        crate::report::write_comparison(&path, &comparison)?;
+        page = Some(path);
     }
     if args.json {
         say!("{}", serde_json::to_string(&report)?)?;
@@ -126,5 +140,32 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
         )?;
     }
     say!("\n* the 95% confidence interval of the difference excludes zero")?;
+    if let Some(path) = page {
+        say!("page: {}", path.display())?;
+    }
     Ok(())
+}
+
+/// Runs `n` replications of `world` from `seed`: replication 0's whole run (for the page's
+/// floor and charts) and every replication's flat KPIs, in replication order.
+fn replicate(
+    world: &WorldSpec,
+    n: u32,
+    threads: usize,
+    seed: Seed,
+) -> anyhow::Result<(DayRun, Vec<BTreeMap<String, f64>>)> {
+    let results = run_replications(n, threads, seed, |i, s| {
+        run_day(world, s).map(|run| {
+            let flat = run.kpis.flat();
+            (flat, (i == 0).then_some(run))
+        })
+    });
+    let mut first = None;
+    let mut flats = Vec::with_capacity(results.len());
+    for result in results {
+        let (flat, run) = result?;
+        first = first.or(run);
+        flats.push(flat);
+    }
+    Ok((first.context("no replication ran")?, flats))
 }

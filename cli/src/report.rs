@@ -7,10 +7,15 @@
 //! means across replications (with 95% confidence intervals when there are several); the
 //! floor, the charts over the day and the per-queue, lane, zone and device tables show
 //! replication 1, whose seed is the run's. Charts are drawn by plotters (`report/charts.rs`,
-//! `report/floor.rs`); this file lays the page out.
+//! `report/floor.rs`); this file lays the page out. `storetwin compare`'s page,
+//! `compare.html`, is laid out in `report/comparison.rs` from the same style, cards,
+//! tables and charts.
 
 mod charts;
+mod comparison;
 mod floor;
+
+pub use comparison::{Comparison, Side, write_comparison};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -233,24 +238,7 @@ fn render(scenario: &Scenario, runs: &[DayRun], summary: &Value) -> anyhow::Resu
 
     let mut page = String::with_capacity(1 << 20);
     let p = &mut page;
-    let title = format!("{} \u{2014} store day report", k.store);
-    write!(
-        p,
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="storetwin {version}">
-<title>{title}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<main>
-"#,
-        version = esc(env!("CARGO_PKG_VERSION")),
-        title = esc(&title),
-    )?;
+    page_start(p, &format!("{} \u{2014} store day report", k.store))?;
 
     // Header.
     let text_of = |v: Option<&Value>| match v {
@@ -290,7 +278,7 @@ fn render(scenario: &Scenario, runs: &[DayRun], summary: &Value) -> anyhow::Resu
     cards(p, runs, &est, day.open_h)?;
 
     // The floor.
-    let floor_svg = floor::floor_plan(scenario, k, &lane_queue, FULL.0)?;
+    let floor_svg = floor::floor_plan(scenario, k, &lane_queue, FULL.0, None)?;
     write!(
         p,
         r#"<section>
@@ -367,20 +355,44 @@ fn render(scenario: &Scenario, runs: &[DayRun], summary: &Value) -> anyhow::Resu
     device_table(p, k)?;
     p.push_str("</div>\n");
 
-    write!(
+    page_end(
         p,
-        r#"<footer>Written by storetwin {version} from <code>{scenario_file}</code> (scenario hash <code>{hash}</code>, seed <code>{seed}</code>). The same scenario and seed give the same figures on any machine: event hash <code>{event_hash}</code>.</footer>
-</main>
-</body>
-</html>
-"#,
-        version = esc(&text_of(run.get("version"))),
-        scenario_file = esc(&text_of(run.get("scenario"))),
-        hash = esc(&text_of(run.get("scenario_hash"))),
-        seed = esc(&text_of(run.get("seed"))),
-        event_hash = esc(&first.event_hash.to_string()),
+        &format!(
+            r#"Written by storetwin {version} from <code>{scenario_file}</code> (scenario hash <code>{hash}</code>, seed <code>{seed}</code>). The same scenario and seed give the same figures on any machine: event hash <code>{event_hash}</code>."#,
+            version = esc(&text_of(run.get("version"))),
+            scenario_file = esc(&text_of(run.get("scenario"))),
+            hash = esc(&text_of(run.get("scenario_hash"))),
+            seed = esc(&text_of(run.get("seed"))),
+            event_hash = esc(&first.event_hash.to_string()),
+        ),
     )?;
     Ok(page)
+}
+
+/// The start of a page: doctype, head with the title and [`STYLE`], up to `<main>`.
+fn page_start(p: &mut String, title: &str) -> std::fmt::Result {
+    write!(
+        p,
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="storetwin {version}">
+<title>{title}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<main>
+"#,
+        version = esc(env!("CARGO_PKG_VERSION")),
+        title = esc(title),
+    )
+}
+
+/// The end of a page: the footer (HTML, already escaped) and the closing tags.
+fn page_end(p: &mut String, footer: &str) -> std::fmt::Result {
+    write!(p, "<footer>{footer}</footer>\n</main>\n</body>\n</html>\n")
 }
 
 fn figure(id: &str, title: &str, note: &str, svg: &str) -> String {
@@ -395,6 +407,48 @@ struct Card {
     value: String,
     ci: Option<String>,
     sub: String,
+    /// Colours the figure (and the verdict): good news, bad news, or none to tell (grey).
+    tone: Option<Tone>,
+    /// A word under the context, such as whether a difference is significant.
+    verdict: Option<String>,
+}
+
+/// Whether a figure is good or bad news, or neither for sure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tone {
+    Good,
+    Bad,
+    Unsure,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Good => "good",
+            Tone::Bad => "bad",
+            Tone::Unsure => "unsure",
+        }
+    }
+}
+
+/// A row of headline cards.
+fn write_cards(p: &mut String, cards: &[Card]) -> std::fmt::Result {
+    p.push_str("<div class=\"cards\">\n");
+    for c in cards {
+        let ci = c.ci.as_ref().map_or(String::new(), |ci| format!(r#"<div class="ci">{}</div>"#, esc(ci)));
+        let tone = c.tone.map_or(String::new(), |t| format!(" {}", t.class()));
+        let verdict =
+            c.verdict.as_ref().map_or(String::new(), |v| format!(r#"<div class="verdict{tone}">{}</div>"#, esc(v)));
+        writeln!(
+            p,
+            r#"<div class="card"><div class="label">{}</div><div class="value{tone}">{}</div>{ci}<div class="sub">{}</div>{verdict}</div>"#,
+            esc(&c.label),
+            esc(&c.value),
+            esc(&c.sub)
+        )?;
+    }
+    p.push_str("</div>\n");
+    Ok(())
 }
 
 /// The headline cards: means across replications (\u{b1} the 95% half-width when n > 1).
@@ -409,6 +463,8 @@ fn cards(p: &mut String, runs: &[DayRun], est: &BTreeMap<String, Estimate>, open
             value: unit.card(v, v),
             ci: e.filter(|e| e.n > 1).map(|e| format!("\u{b1}{}", unit.card(e.ci95, e.mean))),
             sub,
+            tone: None,
+            verdict: None,
         }
     };
     let (footfall, door) = (mean("footfall", k.footfall.truth), mean("footfall_sensed", k.footfall.sensed));
@@ -453,6 +509,8 @@ fn cards(p: &mut String, runs: &[DayRun], est: &BTreeMap<String, Estimate>, open
             Some(at) => format!("shoppers inside at {}", clock(open_h + at.as_secs_f64() / 3600.0)),
             None => "shoppers inside at once".into(),
         },
+        tone: None,
+        verdict: None,
     });
     let worst = k.queues.iter().max_by(|a, b| {
         let p90 =
@@ -491,20 +549,11 @@ fn cards(p: &mut String, runs: &[DayRun], est: &BTreeMap<String, Estimate>, open
             Unit::Count.format(balked, balked),
             Unit::Count.format(reneged, reneged)
         ),
+        tone: None,
+        verdict: None,
     });
 
-    p.push_str("<div class=\"cards\">\n");
-    for c in cards {
-        let ci = c.ci.map_or(String::new(), |ci| format!(r#"<div class="ci">{}</div>"#, esc(&ci)));
-        writeln!(
-            p,
-            r#"<div class="card"><div class="label">{}</div><div class="value">{}</div>{ci}<div class="sub">{}</div></div>"#,
-            esc(&c.label),
-            esc(&c.value),
-            esc(&c.sub)
-        )?;
-    }
-    p.push_str("</div>\n");
+    write_cards(p, &cards)?;
     if runs.len() > 1 {
         writeln!(
             p,
@@ -943,6 +992,8 @@ header .range span { color: var(--muted); font-weight: 400; font-size: 15px; }
 .ci { font-size: .8em; font-weight: 500; color: var(--muted); white-space: nowrap; }
 .card .ci { font-size: 14px; line-height: 1.3; }
 .card .sub { color: var(--muted); font-size: 13px; margin-top: 2px; }
+.card .verdict { font-size: 11.5px; font-weight: 600; letter-spacing: .05em; text-transform: uppercase; margin-top: 4px; }
+.good { color: #16a34a; } .bad { color: #dc2626; } .unsure { color: var(--muted); }
 .note { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 22px 24px 24px; margin: 20px 0; }
 h2 { font-size: 20px; margin: 0 0 4px; letter-spacing: -.005em; }

@@ -668,6 +668,120 @@ pub fn columns(
     })
 }
 
+/// One line of a chart over the day: its legend entry and its points (hour of the clock,
+/// value).
+pub struct Line {
+    pub key: Key,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Lines over the day on one pair of axes, with a legend above.
+pub fn lines(day: &Day, lines: &[Line], y_desc: &str, size: (u32, u32)) -> Result<String> {
+    let max = lines.iter().flat_map(|l| &l.points).fold(0.0, |m: f64, p| m.max(p.1));
+    let keys: Vec<Key> = lines.iter().map(|l| Key { label: l.key.label.clone(), colour: l.key.colour }).collect();
+    svg(size, |root| {
+        root.fill(&WHITE)?;
+        draw_keys(root, &keys, (64, 0))?;
+        let (_, area) = root.split_vertically(26);
+        let mut chart = time_axes(&area, day, 0.0..nice_max(max), y_desc, &|v| grouped(*v, 0))?;
+        for line in lines {
+            chart.draw_series(LineSeries::new(line.points.iter().copied(), line.key.colour.stroke_width(2)))?;
+        }
+        Ok(())
+    })
+}
+
+/// One row of an interval chart: an estimate and its 95% confidence interval.
+pub struct Interval {
+    pub label: String,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    pub colour: RGBColor,
+    /// Written beyond the end of the interval away from zero.
+    pub note: String,
+}
+
+/// Estimates as horizontal bars from a zero line with their intervals as error bars, top to
+/// bottom in the order given, over `x` (which spans zero).
+pub fn intervals(
+    rows: &[Interval],
+    x: Range<f64>,
+    x_desc: &str,
+    x_fmt: &dyn Fn(&f64) -> String,
+    label_px: u32,
+    size: (u32, u32),
+) -> Result<String> {
+    let n = rows.len() as i32;
+    svg(size, |root| {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(root)
+            .margin_top(6)
+            .margin_right(16)
+            .x_label_area_size(40)
+            .y_label_area_size(label_px)
+            .build_cartesian_2d(x.clone(), (0..(n - 1).max(1)).into_segmented())?;
+        let label_of = |v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(i) => rows.get((n - 1 - i) as usize).map(|r| r.label.clone()).unwrap_or_default(),
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .bold_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .axis_style(AXIS)
+            .x_labels(9)
+            .y_labels(rows.len())
+            .x_label_formatter(x_fmt)
+            .y_label_formatter(&label_of)
+            .x_label_style(text(12.0, &MUTED))
+            .y_label_style(text(13.0, &INK))
+            .axis_desc_style(text(12.0, &MUTED))
+            .x_desc(x_desc)
+            .draw()?;
+        let band = (f64::from(size.1) - 46.0) / f64::from(n.max(1));
+        let pad = ((band * 0.3).round() as u32).clamp(3, 22);
+        chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
+            let row = n - 1 - i as i32;
+            let mut bar = Rectangle::new(
+                [(0.0, SegmentValue::Exact(row)), (r.value, SegmentValue::Exact(row + 1))],
+                r.colour.mix(0.28).filled(),
+            );
+            bar.set_margin(pad, pad, 0, 0);
+            bar
+        }))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
+            MUTED.stroke_width(1),
+        )))?;
+        let cap = (band * 0.22).round().clamp(3.0, 8.0) as i32;
+        for (i, r) in rows.iter().enumerate() {
+            let centre = SegmentValue::CenterOf(n - 1 - i as i32);
+            let whisker = r.colour.stroke_width(2);
+            let area = chart.plotting_area();
+            area.draw(&PathElement::new(vec![(r.low, centre.clone()), (r.high, centre.clone())], whisker))?;
+            for end in [r.low, r.high] {
+                area.draw(
+                    &(EmptyElement::at((end, centre.clone())) + PathElement::new(vec![(0, -cap), (0, cap)], whisker)),
+                )?;
+            }
+            area.draw(
+                &(EmptyElement::at((r.value, centre.clone()))
+                    + Circle::new((0, 0), 4, r.colour.filled())
+                    + Circle::new((0, 0), 4, WHITE.stroke_width(1))),
+            )?;
+            let right = r.value >= 0.0;
+            let (at, dx, h) = if right { (r.high, 8, HPos::Left) } else { (r.low, -8, HPos::Right) };
+            area.draw(
+                &(EmptyElement::at((at, centre))
+                    + Text::new(r.note.clone(), (dx, 0), text(12.0, &INK).pos(Pos::new(h, VPos::Center)))),
+            )?;
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use storetwin_actors::Cents;

@@ -160,8 +160,10 @@ struct DwellScale {
 }
 
 impl DwellScale {
-    fn new(minutes: &[f64]) -> DwellScale {
-        let high = minutes.iter().copied().fold(DWELL_FLOOR_MIN * 10.0, f64::max);
+    /// A scale up to the most of `minutes`, or to `high` when given (to draw several plans
+    /// on one scale).
+    fn new(minutes: &[f64], high: Option<f64>) -> DwellScale {
+        let high = high.unwrap_or(0.0).max(minutes.iter().copied().fold(DWELL_FLOOR_MIN * 10.0, f64::max));
         DwellScale { low: DWELL_FLOOR_MIN, high, map: DerivedColorMap::new(&ORANGES) }
     }
 
@@ -227,9 +229,21 @@ fn runs(floor: &FloorSpec, kind: CellKind) -> Vec<(u16, u16, u16)> {
     out
 }
 
+/// The most shopper-minutes spent in one cell of the floor over the day.
+pub fn dwell_max_minutes(kpis: &StoreKpis) -> f64 {
+    kpis.heat_map.dwell_s.iter().fold(0.0, |m: f64, s| m.max(s / 60.0))
+}
+
 /// The floor plan with the heat map, `width` pixels wide. `lane_queue[i]` is the queue
-/// that feeds lane `i` (for its colour).
-pub fn floor_plan(scenario: &Scenario, kpis: &StoreKpis, lane_queue: &[usize], width: u32) -> Result<String> {
+/// that feeds lane `i` (for its colour). The heat scale ends at the plan's hottest cell, or
+/// at `dwell_high` shopper-minutes if that is more (to compare two plans on one scale).
+pub fn floor_plan(
+    scenario: &Scenario,
+    kpis: &StoreKpis,
+    lane_queue: &[usize],
+    width: u32,
+    dwell_high: Option<f64>,
+) -> Result<String> {
     let store = &scenario.world.store;
     let floor = &store.floor;
     let (w, h) = (f64::from(floor.width), f64::from(floor.height));
@@ -237,7 +251,7 @@ pub fn floor_plan(scenario: &Scenario, kpis: &StoreKpis, lane_queue: &[usize], w
     let scale = (cell_px / 20.0).clamp(0.5, 1.2);
     let (plan_w, plan_h) = ((w * cell_px) as u32, (h * cell_px) as u32);
     let minutes: Vec<f64> = kpis.heat_map.dwell_s.iter().map(|s| s / 60.0).collect();
-    let heat = DwellScale::new(&minutes);
+    let heat = DwellScale::new(&minutes, dwell_high);
     let down: Vec<bool> = kpis.devices.iter().map(|d| d.down_minutes > 0.0).collect();
 
     let legend = Legend::new(scenario, kpis, width);
@@ -313,17 +327,24 @@ pub fn floor_plan(scenario: &Scenario, kpis: &StoreKpis, lane_queue: &[usize], w
                 _ => None,
             })
             .collect();
-        let crowded = lane_cells.windows(2).any(|p| p[0].0.y == p[1].0.y && p[1].0.x - p[0].0.x < 2);
+        let lane_px = (10.0 * scale).max(8.0);
+        let lane_name = |lane: usize| store.lanes.get(lane).map_or("?", |l| l.name.as_str());
+        // Names side by side need their width between lanes; else they turn on their side.
+        let crowded = lane_cells.windows(2).any(|p| {
+            let gap_px = f64::from(p[1].0.x - p[0].0.x) * cell_px;
+            let need = f64::from(text_width(lane_name(p[0].1), lane_px) + text_width(lane_name(p[1].1), lane_px)) / 2.0;
+            p[0].0.y == p[1].0.y && (p[1].0.x - p[0].0.x < 2 || gap_px < need + 4.0)
+        });
         for (cell, lane) in &lane_cells {
             let (fx, fy) = (f64::from(cell.x), f64::from(cell.y));
             let colour = queue_colour(lane_queue.get(*lane).copied().unwrap_or(*lane));
             let mut outline = Rectangle::new([(fx, fy), (fx + 1.0, fy + 1.0)], colour.stroke_width(2));
             outline.set_margin(1, 1, 1, 1);
             area.draw(&outline)?;
-            let name = store.lanes.get(*lane).map_or("?", |l| l.name.as_str());
+            let name = lane_name(*lane);
             let below = f64::from(cell.y) + 1.0 < h && floor.kind(Cell { x: cell.x, y: cell.y + 1 }).walkable();
             let y = if below { fy + 1.15 } else { fy - 0.15 };
-            let mut style = text((10.0 * scale).max(8.0), &INK);
+            let mut style = text(lane_px, &INK);
             style = if crowded {
                 style.transform(FontTransform::Rotate90).pos(Pos::new(HPos::Left, VPos::Center))
             } else {
@@ -351,7 +372,18 @@ struct Legend {
     categories: Vec<(String, RGBColor)>,
     glyphs: Vec<(Glyph, usize)>,
     any_down: bool,
+    /// The kinds of cell have a row of their own below the scale (a narrow plan), rather
+    /// than sitting right of it.
+    cells_row: bool,
 }
+
+/// The kinds of cell in the legend.
+const CELL_KINDS: [(&str, RGBColor); 4] =
+    [("wall", WALL), ("under 1 min", FLOOR), ("entrance", ENTRANCE), ("exit", EXIT)];
+
+/// Room kept free at the right of the legend: the browser's text runs a little wider than
+/// [`text_width`] estimates.
+const RIGHT_PAD: i32 = 24;
 
 const SCALE_H: u32 = 58;
 const ROW_H: u32 = 22;
@@ -367,17 +399,38 @@ impl Legend {
         }
         let glyphs: Vec<(Glyph, usize)> = counts.into_iter().collect();
         let any_down = kpis.devices.iter().any(|d| d.down_minutes > 0.0);
-        let mut legend = Legend { width, height: 0, categories, glyphs, any_down };
-        let rows = legend.shelf_rows() + legend.device_rows();
+        let kinds_w: i32 = CELL_KINDS.iter().map(|(n, _)| 20 + text_width(n, 12.0) + 16).sum();
+        let cells_row = Legend::kinds_x(width) + kinds_w > width as i32 - RIGHT_PAD + 16;
+        let mut legend = Legend { width, height: 0, categories, glyphs, any_down, cells_row };
+        let cell_rows = if cells_row { legend.entries_rows(legend.kind_widths()) } else { 0 };
+        let rows = legend.shelf_rows() + legend.device_rows() + cell_rows;
         legend.height = SCALE_H + 10 + rows * ROW_H + 8;
         legend
+    }
+
+    fn bar_width(width: u32) -> u32 {
+        (width as f64 * 0.42).min(440.0) as u32
+    }
+
+    /// Where the kinds of cell start when they sit right of the scale.
+    fn kinds_x(width: u32) -> i32 {
+        250 + Legend::bar_width(width) as i32 + 24
+    }
+
+    fn kind_widths(&self) -> impl Iterator<Item = i32> {
+        CELL_KINDS.iter().map(|(n, _)| 20 + text_width(n, 12.0) + 16)
+    }
+
+    /// Where a row of entries wraps.
+    fn right(&self) -> i32 {
+        self.width as i32 - RIGHT_PAD + 16
     }
 
     fn entries_rows(&self, widths: impl Iterator<Item = i32>) -> u32 {
         let mut rows = 1;
         let mut x = 100;
         for w in widths {
-            if x > 100 && x + w > self.width as i32 {
+            if x > 100 && x + w > self.right() {
                 rows += 1;
                 x = 100;
             }
@@ -413,7 +466,7 @@ impl Legend {
             text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
         area.draw(&Text::new("shopper-minutes over the day, log scale", (0, 26), label.clone()))?;
-        let bar_w = (self.width as f64 * 0.42).min(440.0) as u32;
+        let bar_w = Legend::bar_width(self.width);
         let bar_area = area.clone().shrink((250, 0), (bar_w, SCALE_H - 10));
         let mut bar = ChartBuilder::on(&bar_area)
             .margin_left(6)
@@ -436,21 +489,26 @@ impl Legend {
             let colour = heat.colour((a * b).sqrt()).unwrap_or(FLOOR);
             Rectangle::new([(a, 0.0), (b, 1.0)], colour.filled())
         }))?;
-        // Cell kinds, right of the scale.
-        let kinds_x = 250 + bar_w as i32 + 24;
-        let kinds = [("wall", WALL), ("under 1 min", FLOOR), ("entrance", ENTRANCE), ("exit", EXIT)];
-        let mut x = kinds_x;
-        let mut y = 14;
-        for (name, colour) in kinds {
-            let w = 20 + text_width(name, 12.0) + 16;
-            if x + w > self.width as i32 {
-                x = kinds_x;
-                y += ROW_H as i32;
-            }
+        // Cell kinds, right of the scale when there is room.
+        let kind_box = |area: &Area<'_>, x: i32, y: i32, colour: RGBColor| -> Result<()> {
             area.draw(&Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()))?;
             area.draw(&Rectangle::new([(x, y - 6), (x + 12, y + 6)], RGBColor(0xc4, 0xc9, 0xd0).stroke_width(1)))?;
-            area.draw(&Text::new(name, (x + 18, y), ink.clone()))?;
-            x += w;
+            Ok(())
+        };
+        if !self.cells_row {
+            let kinds_x = Legend::kinds_x(self.width);
+            let mut x = kinds_x;
+            let mut y = 14;
+            for (name, colour) in CELL_KINDS {
+                let w = 20 + text_width(name, 12.0) + 16;
+                if x + w > self.width as i32 {
+                    x = kinds_x;
+                    y += ROW_H as i32;
+                }
+                kind_box(area, x, y, colour)?;
+                area.draw(&Text::new(name, (x + 18, y), ink.clone()))?;
+                x += w;
+            }
         }
 
         // Devices and shelves: rows of entries after a heading, on a pixel plane so device
@@ -478,7 +536,7 @@ impl Legend {
         }
         for (glyph, name) in entries {
             let w = f64::from(20 + text_width(&name, 12.0) + 16);
-            if x > 100.0 && x + w > f64::from(rw) {
+            if x > 100.0 && x + w > f64::from(self.right()) {
                 x = 100.0;
                 row_y += f64::from(ROW_H);
             }
@@ -494,13 +552,28 @@ impl Legend {
         let mut x = 100.0;
         for (name, colour) in &self.categories {
             let w = f64::from(20 + text_width(name, 12.0) + 16);
-            if x > 100.0 && x + w > f64::from(rw) {
+            if x > 100.0 && x + w > f64::from(self.right()) {
                 x = 100.0;
                 row_y += f64::from(ROW_H);
             }
             plane.draw(&Rectangle::new([(x, row_y - 6.0), (x + 12.0, row_y + 6.0)], colour.filled()))?;
             plane.draw(&Text::new(name.clone(), (x + 18.0, row_y), ink.clone()))?;
             x += w;
+        }
+        if self.cells_row {
+            row_y += f64::from(ROW_H);
+            put_heading("Cells", row_y)?;
+            let mut x = 100;
+            let mut y = row_y.round() as i32;
+            for ((name, colour), w) in CELL_KINDS.iter().zip(self.kind_widths()) {
+                if x > 100 && x + w > self.right() {
+                    x = 100;
+                    y += ROW_H as i32;
+                }
+                kind_box(&rest, x, y, *colour)?;
+                rest.draw(&Text::new(*name, (x + 18, y), ink.clone()))?;
+                x += w;
+            }
         }
         Ok(())
     }

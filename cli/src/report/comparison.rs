@@ -1,0 +1,444 @@
+//! `compare.html`: the page of `storetwin compare A B --out DIR`, next to `comparison.json`.
+//!
+//! One self-contained page in the style of `report.html`: which scenarios were compared and
+//! how, headline cards of the differences B − A of the key KPIs with their 95% confidence
+//! intervals, those differences relative to A as a chart, the two floors' heat maps side by
+//! side on one scale, occupancy over the day of both, and a table of every KPI. Differences
+//! and intervals are from all replications; the floors and the occupancy chart show
+//! replication 1 of each (the same seed for both under common random numbers).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::style::RGBColor;
+use storetwin_actors::day::DayRun;
+use storetwin_actors::summary::StoreKpis;
+use storetwin_engine::{Seed, SimTime};
+use storetwin_scenarios::Scenario;
+
+use super::charts::{self, ACCENT, BAD, Day, GOOD, Interval, Key, Line, MUTED, SENSED, grouped};
+use super::{
+    Card, FULL, HALF, HEADLINE_ORDER, Tone, Unit, describe, esc, figure, floor, lane_queues, page_end, page_start,
+    swatch, write_cards,
+};
+use crate::compare::Row;
+use crate::output::write_atomic;
+
+/// One of the two scenarios compared, with its replication 1.
+pub struct Side<'a> {
+    pub scenario: &'a Scenario,
+    pub run: &'a DayRun,
+}
+
+/// What `storetwin compare` found, for the page.
+pub struct Comparison<'a> {
+    pub a: Side<'a>,
+    pub b: Side<'a>,
+    /// Seed of A's replication 1 (and B's, under common random numbers).
+    pub seed: Seed,
+    pub replications: u32,
+    /// Common random numbers and paired differences; otherwise independent seeds (Welch).
+    pub paired: bool,
+    /// Every KPI both scenarios have, with B − A.
+    pub rows: &'a [Row],
+}
+
+/// The colours of A and B wherever both are drawn.
+const A_COLOUR: RGBColor = ACCENT;
+const B_COLOUR: RGBColor = SENSED;
+
+/// The KPIs with a headline card and a bar on the chart of differences, in that order,
+/// with their short names.
+const HEADLINES: [(&str, &str); 8] = [
+    ("footfall", "Footfall"),
+    ("conversion", "Conversion"),
+    ("sales", "Sales"),
+    ("wait_mean_s", "Mean wait in queue"),
+    ("wait_p90_s", "p90 wait in queue"),
+    ("lost_value", "Lost sales (value)"),
+    ("balked", "Balked"),
+    ("reneged", "Reneged"),
+];
+
+/// Which way a KPI is better.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Better {
+    Higher,
+    Lower,
+    /// Neither way is good or bad in itself (visit length, utilisation, sensed counts).
+    Neither,
+}
+
+fn better(key: &str) -> Better {
+    if key.starts_with("queue[") {
+        return Better::Lower;
+    }
+    match key {
+        "footfall" | "buyers" | "conversion" | "basket_mean_items" | "sales" | "sales_per_m2" | "impulse_adds" => {
+            Better::Higher
+        }
+        "wait_mean_s" | "wait_p90_s" | "wait_max_s" | "lost_value" | "lost_items" | "balked" | "reneged"
+        | "balk_rate" | "renege_rate" => Better::Lower,
+        _ => Better::Neither,
+    }
+}
+
+/// Good or bad news when the difference is significant, unsure when it is not, and no tone
+/// for a significant difference that is neither.
+fn tone(row: &Row) -> Option<Tone> {
+    if !row.significant {
+        return Some(Tone::Unsure);
+    }
+    let up = row.diff.mean > 0.0;
+    match better(&row.kpi) {
+        Better::Higher => Some(if up { Tone::Good } else { Tone::Bad }),
+        Better::Lower => Some(if up { Tone::Bad } else { Tone::Good }),
+        Better::Neither => None,
+    }
+}
+
+fn tone_colour(tone: Option<Tone>) -> RGBColor {
+    match tone {
+        Some(Tone::Good) => GOOD,
+        Some(Tone::Bad) => BAD,
+        Some(Tone::Unsure) => MUTED,
+        None => ACCENT,
+    }
+}
+
+/// A difference `v` in `unit` with its sign, written on the scale of `like` (A's mean);
+/// fractions as percentage points.
+fn signed(unit: Unit, v: f64, like: f64, card: bool) -> String {
+    let s = match unit {
+        Unit::Percent => format!("{} pp", grouped(100.0 * v, 1)),
+        _ if card => unit.card(v, like),
+        _ => unit.format(v, like),
+    };
+    let nonzero = s.chars().any(|c| c.is_ascii_digit() && c != '0');
+    if v > 0.0 && nonzero { format!("+{s}") } else { s }
+}
+
+/// The 95% interval of a difference as "[low, high]".
+fn interval(row: &Row, unit: Unit, card: bool) -> String {
+    format!("[{}, {}]", signed(unit, row.diff.low, row.a, card), signed(unit, row.diff.high, row.a, card))
+}
+
+/// Writes the comparison page to `path` (atomically).
+pub fn write_comparison(path: &Path, c: &Comparison<'_>) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let html = render(c)?;
+    write_atomic(path, |w| w.write_all(html.as_bytes()))?;
+    tracing::info!(path = %path.display(), bytes = html.len(), ms = started.elapsed().as_secs_f64() * 1e3, "comparison page written");
+    Ok(())
+}
+
+/// The file name of a scenario without its extension, for titles.
+fn name_of(scenario: &Scenario) -> String {
+    scenario.path.file_stem().map_or_else(|| scenario.path.display().to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+/// The span of the day covering both scenarios' days.
+fn common_day(c: &Comparison<'_>) -> Day {
+    let (a, b) = (&c.a, &c.b);
+    let open_s = a.scenario.world.open_at_s.min(b.scenario.world.open_at_s);
+    let close_ns = |s: &Side<'_>| u64::from(s.scenario.world.open_at_s) * 1_000_000_000 + s.run.end.as_nanos();
+    let end = close_ns(a).max(close_ns(b)) - u64::from(open_s) * 1_000_000_000;
+    Day::new(open_s, SimTime::from_nanos(end))
+}
+
+fn render(c: &Comparison<'_>) -> anyhow::Result<String> {
+    let (name_a, name_b) = (name_of(c.a.scenario), name_of(c.b.scenario));
+    let n = c.replications;
+    let pairing = if c.paired { "common random numbers (paired)" } else { "independent seeds (Welch)" };
+    let mut page = String::with_capacity(1 << 20);
+    let p = &mut page;
+    page_start(p, &format!("{name_a} vs {name_b} \u{2014} scenario comparison"))?;
+
+    // Header.
+    let side = |label: &str, s: &Side<'_>, colour: RGBColor| {
+        format!(
+            r#"<div><dt>{label}</dt><dd>{}<code>{}</code></dd></div>
+<div><dt>{label} hash</dt><dd><code>{}</code></dd></div>"#,
+            swatch(colour),
+            esc(&s.scenario.path.display().to_string()),
+            esc(&s.scenario.hash)
+        )
+    };
+    write!(
+        p,
+        r#"<header>
+<p class="eyebrow">storetwin scenario comparison</p>
+<h1>{title}</h1>
+<p class="range">B &minus; A over {n} replications each <span>&middot; {pairing}</span></p>
+<dl class="meta">
+{a}
+{b}
+<div><dt>Seed</dt><dd><code>{seed}</code></dd></div>
+<div><dt>Replications</dt><dd>{n}</dd></div>
+<div><dt>storetwin</dt><dd>{version}</dd></div>
+</dl>
+</header>
+"#,
+        title = esc(&format!("{name_a} vs {name_b}")),
+        a = side("A", &c.a, A_COLOUR),
+        b = side("B", &c.b, B_COLOUR),
+        seed = c.seed,
+        version = esc(env!("CARGO_PKG_VERSION")),
+    )?;
+
+    // Headline cards.
+    let headline = |key: &str| c.rows.iter().find(|r| r.kpi == key);
+    let cards: Vec<Card> = HEADLINES
+        .iter()
+        .filter_map(|(key, label)| {
+            let row = headline(key)?;
+            let unit = describe(key).2;
+            let verdict = if row.significant { "significant" } else { "not significant" };
+            Some(Card {
+                label: (*label).to_string(),
+                value: signed(unit, row.diff.mean, row.a, true),
+                ci: Some(format!("95% CI {}", interval(row, unit, true))),
+                sub: format!("A {} \u{b7} B {}", unit.card(row.a, row.a), unit.card(row.b, row.a)),
+                tone: tone(row),
+                verdict: Some(verdict.to_string()),
+            })
+        })
+        .collect();
+    write_cards(p, &cards)?;
+    let method = if c.paired {
+        "from the paired differences of replications with the same seeds (Student's t)"
+    } else {
+        "from replications with independent seeds (Welch's t)"
+    };
+    writeln!(
+        p,
+        r#"<p class="note">B &minus; A: the difference of the means across {n} replications, with its 95% confidence interval {method}. Green or red where the interval excludes zero (better or worse; for waits, lost sales, balks and reneges up is worse); grey where it does not, so the difference may be noise.</p>"#
+    )?;
+
+    differences(p, c)?;
+    floors(p, c, &name_a, &name_b)?;
+    occupancy(p, c, &name_a, &name_b)?;
+    table(p, c)?;
+
+    page_end(
+        p,
+        &format!(
+            "Written by storetwin {} from <code>{}</code> (scenario hash <code>{}</code>) and <code>{}</code> (scenario hash <code>{}</code>), seed <code>{}</code>, {n} replications each. The same files and seed give the same figures on any machine.",
+            esc(env!("CARGO_PKG_VERSION")),
+            esc(&c.a.scenario.path.display().to_string()),
+            esc(&c.a.scenario.hash),
+            esc(&c.b.scenario.path.display().to_string()),
+            esc(&c.b.scenario.hash),
+            c.seed,
+        ),
+    )?;
+    Ok(page)
+}
+
+/// A relative difference in percent, with its sign.
+fn signed_pct(v: f64, decimals: usize) -> String {
+    let s = grouped(v, decimals);
+    let nonzero = s.chars().any(|c| c.is_ascii_digit() && c != '0');
+    if v > 0.0 && nonzero { format!("+{s}%") } else { format!("{s}%") }
+}
+
+/// The chart of the headline differences relative to A.
+fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
+    let mut skipped = Vec::new();
+    let rows: Vec<Interval> = HEADLINES
+        .iter()
+        .filter_map(|(key, label)| {
+            let row = c.rows.iter().find(|r| r.kpi == *key)?;
+            if row.a == 0.0 {
+                skipped.push(*label);
+                return None;
+            }
+            let rel = |v: f64| 100.0 * v / row.a.abs();
+            let (value, low, high) = (rel(row.diff.mean), rel(row.diff.low), rel(row.diff.high));
+            Some(Interval {
+                label: (*label).to_string(),
+                value,
+                low,
+                high,
+                colour: tone_colour(tone(row)),
+                note: format!("{} [{}, {}]", signed_pct(value, 1), signed_pct(low, 1), signed_pct(high, 1)),
+            })
+        })
+        .collect();
+    let span = rows.iter().map(|r| r.low.abs().max(r.high.abs())).fold(1.0, f64::max);
+    let decimals = if span < 4.0 { 1 } else { 0 };
+    let size = (FULL.0, 60 + 40 * rows.len() as u32);
+    let svg = charts::intervals(
+        &rows,
+        -span * 1.8..span * 1.8,
+        "B \u{2212} A, % of A",
+        &|v| signed_pct(*v, decimals),
+        160,
+        size,
+    )?;
+    let skipped = if skipped.is_empty() {
+        String::new()
+    } else {
+        format!(" Left out because A's mean is zero: {}.", skipped.join(", "))
+    };
+    write!(
+        p,
+        r#"<section>
+<h2>How much B differs from A</h2>
+<p class="lede">Each difference B &minus; A as a percentage of A's mean, with its 95% confidence interval as an error bar. Coloured where the interval excludes zero: green better, red worse; grey where it includes zero.{}</p>
+{}
+</section>
+"#,
+        esc(&skipped),
+        figure("chart-differences", "Relative differences", "B \u{2212} A in % of A, 95% CI", &svg),
+    )?;
+    Ok(())
+}
+
+/// The two floors' heat maps side by side, on one scale.
+fn floors(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> anyhow::Result<()> {
+    let high = floor::dwell_max_minutes(&c.a.run.kpis).max(floor::dwell_max_minutes(&c.b.run.kpis));
+    let plan = |s: &Side<'_>| floor::floor_plan(s.scenario, &s.run.kpis, &lane_queues(s.scenario), HALF.0, Some(high));
+    let (svg_a, svg_b) = (plan(&c.a)?, plan(&c.b)?);
+    let caption = |id: &str, label: &str, name: &str, colour: RGBColor, svg: &str| {
+        format!(
+            r#"<figure id="{id}" class="floor"><figcaption>{}{label} <span>{}</span></figcaption>{svg}</figure>"#,
+            swatch(colour),
+            esc(name)
+        )
+    };
+    write!(
+        p,
+        r#"<section>
+<h2>Where shoppers spent their time</h2>
+<p class="lede">Shopper-minutes in each cell over the day, replication 1 of each{same}, on one colour scale so the two read alike.</p>
+<div class="grid2">
+{}
+{}
+</div>
+</section>
+"#,
+        caption("floor-a", "A", name_a, A_COLOUR, &svg_a),
+        caption("floor-b", "B", name_b, B_COLOUR, &svg_b),
+        same = if c.paired { " (the same shoppers)" } else { "" },
+    )?;
+    Ok(())
+}
+
+/// Occupancy over the day of both, on one chart.
+fn occupancy(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> anyhow::Result<()> {
+    let day = common_day(c);
+    let line = |label: &str, name: &str, colour: RGBColor, s: &Side<'_>| {
+        let own = Day::new(s.scenario.world.open_at_s, s.run.end);
+        Line {
+            key: Key { label: format!("{label}: {name}"), colour },
+            points: s.run.samples.iter().map(|x| (own.hour_of(x.at), f64::from(x.occupancy))).collect(),
+        }
+    };
+    let lines = [line("A", name_a, A_COLOUR, &c.a), line("B", name_b, B_COLOUR, &c.b)];
+    let svg = charts::lines(&day, &lines, "shoppers inside", FULL)?;
+    write!(
+        p,
+        r#"<section>
+<h2>Over the day</h2>
+<p class="lede">Replication 1 of each (seed {}{}); samples every simulated minute.{}</p>
+{}
+</section>
+"#,
+        c.a.run.seed,
+        if c.paired { String::new() } else { format!(" and {}", c.b.run.seed) },
+        if c.paired {
+            " The same shoppers come to both, so the lines part only where B changes what they do."
+        } else {
+            ""
+        },
+        figure("chart-occupancy-ab", "Shoppers in the store", "minute by minute, A and B", &svg),
+    )?;
+    Ok(())
+}
+
+/// Where a KPI comes in the table within its group: the store's in the report's order,
+/// queues and lanes in A's order.
+fn table_order(key: &str, kpis: &StoreKpis) -> usize {
+    let named = |prefix: &str| key.strip_prefix(prefix).and_then(|rest| rest.split_once("].")).map(|(name, _)| name);
+    let position = if let Some(name) = named("queue[") {
+        kpis.queues.iter().position(|q| q.name == name)
+    } else if let Some(name) = named("lane[") {
+        kpis.lanes.iter().position(|l| l.name == name)
+    } else {
+        HEADLINE_ORDER.iter().position(|h| *h == key)
+    };
+    position.unwrap_or(usize::MAX)
+}
+
+/// Every KPI both have: A, B, B − A, its 95% interval and whether it excludes zero.
+fn table(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
+    let mut rows: Vec<(u8, usize, String, Unit, &Row)> = c
+        .rows
+        .iter()
+        .map(|r| {
+            let (group, label, unit) = describe(&r.kpi);
+            (group, table_order(&r.kpi, &c.a.run.kpis), label, unit, r)
+        })
+        .collect();
+    // Stable: a queue's mean wait stays before its p90.
+    rows.sort_by_key(|r| (r.0, r.1));
+    write!(
+        p,
+        r#"<section id="kpi-diff-table">
+<h2>Every KPI</h2>
+<p class="lede">Means across {} replications of each; B &minus; A with its 95% confidence interval. Fractions differ in percentage points (pp). KPIs that only one of the scenarios has are left out.</p>
+<div class="table-wrap"><table class="kpis">
+<thead><tr><th>KPI</th><th>A</th><th>B</th><th>B &minus; A</th><th>95% CI</th><th>Significant</th></tr></thead>
+<tbody>
+"#,
+        c.replications
+    )?;
+    for (_, _, label, unit, r) in &rows {
+        let class = tone(r).map_or(String::new(), |t| format!(r#" class="{}""#, t.class()));
+        writeln!(
+            p,
+            r#"<tr><td title="{}">{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td{class}>{}</td><td{class}>{}</td></tr>"#,
+            esc(&r.kpi),
+            esc(label),
+            esc(&unit.format(r.a, r.a)),
+            esc(&unit.format(r.b, r.a)),
+            esc(&signed(*unit, r.diff.mean, r.a, false)),
+            esc(&interval(r, *unit, false)),
+            if r.significant { "yes" } else { "no" },
+        )?;
+    }
+    p.push_str("</tbody></table></div>\n</section>\n");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Estimate;
+
+    fn row(kpi: &str, a: f64, diff: f64, half: f64) -> Row {
+        let diff = Estimate { mean: diff, ci95: half, low: diff - half, high: diff + half, n: 4 };
+        let significant = diff.low > 0.0 || diff.high < 0.0;
+        Row { kpi: kpi.to_string(), a, b: a + diff.mean, diff, significant }
+    }
+
+    #[test]
+    fn longer_waits_are_bad_more_sales_good_and_an_interval_over_zero_is_unsure() {
+        assert_eq!(tone(&row("wait_mean_s", 30.0, 5.0, 1.0)), Some(Tone::Bad));
+        assert_eq!(tone(&row("queue[L1].wait_p90_s", 30.0, -5.0, 1.0)), Some(Tone::Good));
+        assert_eq!(tone(&row("sales", 1000.0, 50.0, 10.0)), Some(Tone::Good));
+        assert_eq!(tone(&row("lost_value", 100.0, -20.0, 5.0)), Some(Tone::Good));
+        assert_eq!(tone(&row("sales", 1000.0, 50.0, 60.0)), Some(Tone::Unsure));
+        assert_eq!(tone(&row("mean_visit_s", 300.0, 5.0, 1.0)), None, "longer visits are neither");
+    }
+
+    #[test]
+    fn differences_carry_their_sign_and_fractions_are_points() {
+        assert_eq!(signed(Unit::Seconds, 4.26, 30.0, false), "+4.3 s");
+        assert_eq!(signed(Unit::Count, -3.0, 120.0, false), "\u{2212}3");
+        assert_eq!(signed(Unit::Percent, 0.012, 0.6, false), "+1.2 pp");
+        assert_eq!(signed(Unit::Count, 0.0, 120.0, false), "0");
+        assert_eq!(signed_pct(0.01, 1), "0.0%", "no sign on a rounded zero");
+    }
+}
