@@ -49,7 +49,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario: writes summary.json and timeseries.csv (and an event log).
+    /// Run a scenario: writes report.html, summary.json and timeseries.csv (and an event log).
     Run(run::RunArgs),
     /// Compare two scenarios with common random numbers: each KPI's difference and its 95% CI.
     Compare(compare::CompareArgs),

@@ -21,7 +21,7 @@ use crate::stats::estimate;
 pub struct RunArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
-    /// Directory for summary.json and timeseries.csv (created if missing).
+    /// Directory for report.html, summary.json and timeseries.csv (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Seed of the run (replication 0); default: the scenario's `run.seed`.
