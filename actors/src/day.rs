@@ -1,7 +1,9 @@
 //! Running one store day: build the world, run it to the end of the scenario, close the
 //! books, check the invariants, and hand back the KPIs and the per-minute samples.
 
-use storetwin_engine::{EventHash, Observer, RunLimit, Seed, SimDuration, SimError, SimTime, Simulation};
+use storetwin_engine::{EventHash, Injection, Observer, RunLimit, Seed, SimDuration, SimError, SimTime, Simulation};
+
+use crate::live::TimedIntervention;
 
 use crate::spec::WorldSpec;
 use crate::summary::StoreKpis;
@@ -56,18 +58,43 @@ pub fn run_day_with<O: Observer<StoreMsg>>(
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<DayRun, DayError> {
     let world = StoreWorld::build(spec.clone(), seed);
-    let shoppers = world.layout.shoppers;
     let mut sim = Simulation::new(world, seed);
-    let end = SimTime::ZERO.saturating_add(spec.duration);
     let mut reached = SimTime::ZERO;
+    let end = SimTime::ZERO.saturating_add(spec.duration);
     while reached < end {
         reached = reached.saturating_add(PROGRESS_STEP).min(end);
         sim.run_observed(RunLimit::until(reached), observer)?;
         progress(reached);
     }
+    finish(sim, end)
+}
+
+/// Replays a live session: the scenario with the recorded interventions injected at their
+/// recorded times. Gives the session's exact run (same `event_hash`).
+pub fn run_day_replaying(spec: &WorldSpec, seed: Seed, record: &[TimedIntervention]) -> Result<DayRun, DayError> {
+    let world = StoreWorld::build(spec.clone(), seed);
+    let layout = world.layout;
+    let mut sim = Simulation::new(world, seed);
+    let injections: Vec<Injection<StoreMsg>> = record
+        .iter()
+        .map(|t| {
+            let (to, msg) = t.what.to_injection(layout);
+            Injection { at: t.at(), to, msg }
+        })
+        .collect();
+    sim.replay_injections(&injections)?;
+    let end = SimTime::ZERO.saturating_add(spec.duration);
+    sim.run(RunLimit::until(end))?;
+    finish(sim, end)
+}
+
+/// Closes the books of a finished run, checks the invariants and gathers the results.
+pub fn finish(sim: Simulation<StoreWorld>, end: SimTime) -> Result<DayRun, DayError> {
+    let seed = sim.seed();
     let events = sim.events_delivered();
     let event_hash = sim.event_hash();
     let mut world = sim.into_model();
+    let shoppers = world.layout.shoppers;
     world.close_books(end);
     world.check_invariants().map_err(|(invariant, detail)| DayError::Invariant { invariant, detail, seed })?;
     let kpis = world.kpis(end);

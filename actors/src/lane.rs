@@ -191,9 +191,12 @@ pub fn handle_lane(
             }
             lane.maybe_idle(view, ctx);
         }
-        StoreMsg::SetLaneOpen { open } => {
+        StoreMsg::SetLaneOpen { open, by_policy } => {
+            // The policy may later close what it opened; a lane the ops team opened stays.
             if open && !lane.open {
-                lane.opened_by_policy = true;
+                lane.opened_by_policy = by_policy;
+            } else if !open {
+                lane.opened_by_policy = false;
             }
             lane.set_open(open, metrics, now);
             lane.wake(view, metrics, ctx);

@@ -10,6 +10,7 @@ pub mod device;
 pub mod dist;
 pub mod floor;
 pub mod lane;
+pub mod live;
 pub mod metrics;
 pub mod money;
 pub mod shopper;

@@ -186,6 +186,33 @@ impl Store {
         Ok(())
     }
 
+    /// The till charges `price` for `sku` from now on; every ESL of its category is sent
+    /// the price, which it shows after its latency (if it works).
+    fn change_price(
+        &mut self,
+        sku: SkuId,
+        price: Cents,
+        view: &View<'_>,
+        metrics: &mut Metrics,
+        ctx: &mut Context<'_, StoreMsg>,
+    ) {
+        self.price[sku.0 as usize] = price;
+        metrics.price_changes += 1;
+        self.promos.retain(|s| *s != sku);
+        if price < self.list_price(sku) {
+            self.promos.push(sku);
+        }
+        self.promo_categories =
+            self.promos.iter().map(|s| self.category_of(*s).0).filter(|c| *c < 64).fold(0, |mask, c| mask | 1 << c);
+        for &esl in &self.esls_of_category[usize::from(self.category_of(sku).0)] {
+            let latency = match view.devices[usize::from(esl.0)].kind {
+                DeviceKind::Esl { latency } => latency,
+                _ => SimDuration::ZERO,
+            };
+            ctx.send(view.layout.device(esl), latency, StoreMsg::PriceUpdate { sku, price });
+        }
+    }
+
     fn request_restock(&mut self, sku: SkuId) {
         let i = sku.0 as usize;
         if !self.restock_pending[i] && self.back_room[i] > 0 {
@@ -300,7 +327,11 @@ pub fn handle(
             let closed = view.lanes.iter().filter(can_open).find(|l| l.line == long.line);
             let closed = closed.or_else(|| view.lanes.iter().find(can_open));
             if let Some(l) = closed {
-                ctx.send(view.layout.lane(l.id), SimDuration::ZERO, StoreMsg::SetLaneOpen { open: true });
+                ctx.send(
+                    view.layout.lane(l.id),
+                    SimDuration::ZERO,
+                    StoreMsg::SetLaneOpen { open: true, by_policy: true },
+                );
             }
         }
         StoreMsg::Disruption { index, start } => {
@@ -323,29 +354,12 @@ pub fn handle(
                     ctx.send(layout.lane(lane), SimDuration::ZERO, StoreMsg::SetPosDown { down: start })
                 }
                 DisruptionKind::PriceChange { sku, price } if start => {
-                    store.price[sku.0 as usize] = price;
-                    metrics.price_changes += 1;
-                    store.promos.retain(|s| *s != sku);
-                    if price < store.list_price(sku) {
-                        store.promos.push(sku);
-                    }
-                    store.promo_categories = store
-                        .promos
-                        .iter()
-                        .map(|s| store.category_of(*s).0)
-                        .filter(|c| *c < 64)
-                        .fold(0, |mask, c| mask | 1 << c);
-                    for &esl in &store.esls_of_category[usize::from(store.category_of(sku).0)] {
-                        let latency = match view.devices[usize::from(esl.0)].kind {
-                            DeviceKind::Esl { latency } => latency,
-                            _ => SimDuration::ZERO,
-                        };
-                        ctx.send(layout.device(esl), latency, StoreMsg::PriceUpdate { sku, price });
-                    }
+                    store.change_price(sku, price, view, metrics, ctx)
                 }
                 DisruptionKind::PriceChange { .. } => {}
             }
         }
+        StoreMsg::SetPrice { sku, price } => store.change_price(sku, price, view, metrics, ctx),
         other => ctx.fail("message routing", format!("store got {other:?}")),
     }
 }

@@ -60,6 +60,11 @@ pub enum StoreMsg {
     /// A face camera recognised this member.
     Recognised,
     // To the store.
+    /// The ops team changes a price (the till at once, the ESLs after their latency).
+    SetPrice {
+        sku: SkuId,
+        price: Cents,
+    },
     Pick {
         shopper: ShopperId,
         sku: SkuId,
@@ -105,8 +110,10 @@ pub enum StoreMsg {
     LaneIdle {
         lane: LaneId,
     },
+    /// Open or close a lane: by the lane policy, or (`by_policy: false`) by the ops team.
     SetLaneOpen {
         open: bool,
+        by_policy: bool,
     },
     /// A scheduled closure starts (`true`) or ends: the lane takes no shoppers meanwhile.
     SetLaneClosedByDisruption {
@@ -168,7 +175,7 @@ impl StoreMsg {
             Serve { shopper, .. } => (19, shopper.0),
             ServiceDone => (20, 0),
             LaneIdle { lane } => (21, u32::from(lane.0)),
-            SetLaneOpen { open } => (22, u32::from(open)),
+            SetLaneOpen { open, .. } => (22, u32::from(open)),
             SetPosDown { down } => (23, u32::from(down)),
             SetLaneClosedByDisruption { closed } => (34, u32::from(closed)),
             Passed { shopper } => (24, shopper.0),
@@ -184,6 +191,7 @@ impl StoreMsg {
             LookAround { ticket } => (35, ticket),
             Recognised => (36, 0),
             SetAccuracy { per_mille } => (37, u32::from(per_mille)),
+            SetPrice { sku, .. } => (38, sku.0),
         }
     }
 }

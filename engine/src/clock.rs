@@ -153,6 +153,22 @@ impl<W: WallClock> Pacer<W> {
         self.anchor_sim.saturating_add(SimDuration::from_secs_f64(elapsed.as_secs_f64() * self.factor))
     }
 
+    /// The sim time now, but never short of a `due` time whose wall deadline has passed:
+    /// converting wall to sim time in floating point can land a nanosecond short of the
+    /// deadline just slept to, and the run would then wait for that nanosecond forever.
+    fn paced_now_reaching(&mut self, due: [SimTime; 2]) -> SimTime {
+        let mut now = self.paced_now();
+        if !self.paused {
+            let wall = self.wall.now();
+            for t in due {
+                if wall >= self.deadline(t) {
+                    now = now.max(t);
+                }
+            }
+        }
+        now
+    }
+
     /// The wall time at which sim time `t` is due.
     fn deadline(&self, t: SimTime) -> Duration {
         let sim_ahead = t.saturating_since(self.anchor_sim).as_secs_f64() / self.factor;
@@ -238,7 +254,8 @@ where
                 }
             }
 
-            let paced_now = pacer.paced_now().min(limit.until);
+            let next = self.queue.peek_time().map_or(limit.until, |t| t.min(limit.until));
+            let paced_now = pacer.paced_now_reaching([next, limit.until]).min(limit.until);
             let mut batch = 0;
             while batch < BATCH && remaining > 0 {
                 match self.queue.peek_time() {

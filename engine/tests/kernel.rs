@@ -353,3 +353,20 @@ fn broken_invariant_names_itself_and_the_seed() {
     let err = Simulation::new(Stray, Seed(1)).run(RunLimit::UNBOUNDED).expect_err("unknown actor");
     assert!(err.to_string().contains("unknown actor #5"), "{err}");
 }
+
+#[test]
+fn paced_run_reaches_deadlines_despite_float_rounding() {
+    // Factors whose wall-to-sim conversion rounds a nanosecond short of the deadline slept
+    // to; the fake wall only moves when slept, so a run that waited for that nanosecond
+    // would never end.
+    for factor in [600.0, 1200.0, 3.0, 0.7, 1000.0 / 3.0] {
+        let mut pacer = Pacer::new(ManualWall::default(), factor);
+        let (_tx, rx) = crossbeam_channel::unbounded::<LiveInput<u64>>();
+        let mut sim = Simulation::new(echo(50), Seed(3));
+        let until = SimTime::from_secs(150);
+        assert_eq!(sim.run_paced(&mut pacer, &rx, RunLimit::until(until), &mut ()), Ok(StopReason::ReachedTime));
+        let mut fast = Simulation::new(echo(50), Seed(3));
+        fast.run(RunLimit::until(until)).expect("runs");
+        assert_eq!(sim.event_hash(), fast.event_hash(), "factor {factor}");
+    }
+}
