@@ -131,15 +131,7 @@ impl Device {
     }
 
     pub fn kind_name(&self) -> &'static str {
-        match self.kind {
-            DeviceKind::DoorCounter { .. } => "door_counter",
-            DeviceKind::WifiProbe { .. } => "wifi_probe",
-            DeviceKind::Beacon { .. } => "beacon",
-            DeviceKind::FaceCamera { .. } => "face_camera",
-            DeviceKind::Esl { .. } => "esl",
-            DeviceKind::SmartShelf { .. } => "smart_shelf",
-            DeviceKind::Kiosk => "kiosk",
-        }
+        self.kind.name()
     }
 
     /// The price an ESL shows for `sku`, if it labels it.

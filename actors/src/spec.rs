@@ -305,6 +305,21 @@ pub enum DeviceKind {
     Kiosk,
 }
 
+impl DeviceKind {
+    /// The kind's name as scenario files and reports write it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeviceKind::DoorCounter { .. } => "door_counter",
+            DeviceKind::WifiProbe { .. } => "wifi_probe",
+            DeviceKind::Beacon { .. } => "beacon",
+            DeviceKind::FaceCamera { .. } => "face_camera",
+            DeviceKind::Esl { .. } => "esl",
+            DeviceKind::SmartShelf { .. } => "smart_shelf",
+            DeviceKind::Kiosk => "kiosk",
+        }
+    }
+}
+
 /// A scheduled change to the world.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Disruption {

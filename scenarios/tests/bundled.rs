@@ -68,19 +68,7 @@ fn weekday_is_a_mid_size_supermarket_day() {
     assert!(store.lane_policy.open_when_queue.is_some());
 
     // Every device kind.
-    let kinds: BTreeSet<&str> = store
-        .devices
-        .iter()
-        .map(|d| match d.kind {
-            DeviceKind::DoorCounter { .. } => "door_counter",
-            DeviceKind::WifiProbe { .. } => "wifi_probe",
-            DeviceKind::Beacon { .. } => "beacon",
-            DeviceKind::FaceCamera { .. } => "face_camera",
-            DeviceKind::Esl { .. } => "esl",
-            DeviceKind::SmartShelf { .. } => "smart_shelf",
-            DeviceKind::Kiosk => "kiosk",
-        })
-        .collect();
+    let kinds: BTreeSet<&str> = store.devices.iter().map(|d| d.kind.name()).collect();
     assert_eq!(kinds.len(), 7, "{kinds:?}");
     let wifi = store.devices.iter().filter(|d| matches!(d.kind, DeviceKind::WifiProbe { .. })).count();
     assert!(wifi >= 3, "{wifi} WiFi probes");

@@ -10,8 +10,8 @@ use std::ops::Range;
 
 use anyhow::Result;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::SegmentValue;
-use plotters::coord::types::RangedCoordf64;
+use plotters::coord::ranged1d::{SegmentValue, SegmentedCoord};
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use storetwin_actors::world::Sample;
@@ -532,6 +532,54 @@ pub fn arrivals_per_hour(day: &Day, samples: &[Sample], size: (u32, u32)) -> Res
     })
 }
 
+/// A chart whose rows are labelled categories, top to bottom in order, over a numeric x.
+type RowChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordi32>>>;
+
+/// The x axis of a row chart.
+struct Axis<'f> {
+    range: Range<f64>,
+    desc: &'f str,
+    ticks: usize,
+    fmt: &'f dyn Fn(&f64) -> String,
+}
+
+/// Builds a row chart (one band per label, the first at the top) and draws its axes.
+fn row_chart<'a, 'b>(
+    root: &'a Area<'b>,
+    labels: &[&str],
+    x: Axis<'_>,
+    x_area: u32,
+    label_px: u32,
+) -> Result<RowChart<'a, 'b>> {
+    let n = labels.len() as i32;
+    let mut chart = ChartBuilder::on(root)
+        .margin_top(6)
+        .margin_right(16)
+        .x_label_area_size(x_area)
+        .y_label_area_size(label_px)
+        .build_cartesian_2d(x.range, (0..(n - 1).max(1)).into_segmented())?;
+    let label_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) => labels.get((n - 1 - i) as usize).map(|l| (*l).to_string()).unwrap_or_default(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(AXIS)
+        .x_labels(x.ticks)
+        .y_labels(labels.len())
+        .x_label_formatter(x.fmt)
+        .y_label_formatter(&label_of)
+        .x_label_style(text(12.0, &MUTED))
+        .y_label_style(text(13.0, &INK))
+        .axis_desc_style(text(12.0, &MUTED))
+        .x_desc(x.desc)
+        .draw()?;
+    Ok(chart)
+}
+
 /// One bar of a horizontal bar chart.
 pub struct Bar {
     pub label: String,
@@ -555,31 +603,10 @@ pub fn bars(
     let diverging = x.start < 0.0;
     svg(size, |root| {
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .margin_top(6)
-            .margin_right(16)
-            .x_label_area_size(if x_desc.is_empty() { 24 } else { 40 })
-            .y_label_area_size(label_px)
-            .build_cartesian_2d(x.clone(), (0..(n - 1).max(1)).into_segmented())?;
-        let label_of = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) => bars.get((n - 1 - i) as usize).map(|b| b.label.clone()).unwrap_or_default(),
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .axis_style(AXIS)
-            .x_labels(6)
-            .y_labels(bars.len())
-            .x_label_formatter(x_fmt)
-            .y_label_formatter(&label_of)
-            .x_label_style(text(12.0, &MUTED))
-            .y_label_style(text(13.0, &INK))
-            .axis_desc_style(text(12.0, &MUTED))
-            .x_desc(x_desc)
-            .draw()?;
+        let labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
+        let x_area = if x_desc.is_empty() { 24 } else { 40 };
+        let mut chart =
+            row_chart(root, &labels, Axis { range: x.clone(), desc: x_desc, ticks: 6, fmt: x_fmt }, x_area, label_px)?;
         let band = (size.1 as f64 - 46.0) / f64::from(n.max(1));
         let pad = ((band * 0.24).round() as u32).clamp(3, 22);
         chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
@@ -715,31 +742,9 @@ pub fn intervals(
     let n = rows.len() as i32;
     svg(size, |root| {
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .margin_top(6)
-            .margin_right(16)
-            .x_label_area_size(40)
-            .y_label_area_size(label_px)
-            .build_cartesian_2d(x.clone(), (0..(n - 1).max(1)).into_segmented())?;
-        let label_of = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) => rows.get((n - 1 - i) as usize).map(|r| r.label.clone()).unwrap_or_default(),
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .axis_style(AXIS)
-            .x_labels(9)
-            .y_labels(rows.len())
-            .x_label_formatter(x_fmt)
-            .y_label_formatter(&label_of)
-            .x_label_style(text(12.0, &MUTED))
-            .y_label_style(text(13.0, &INK))
-            .axis_desc_style(text(12.0, &MUTED))
-            .x_desc(x_desc)
-            .draw()?;
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        let mut chart =
+            row_chart(root, &labels, Axis { range: x.clone(), desc: x_desc, ticks: 9, fmt: x_fmt }, 40, label_px)?;
         let band = (f64::from(size.1) - 46.0) / f64::from(n.max(1));
         let pad = ((band * 0.3).round() as u32).clamp(3, 22);
         chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
