@@ -119,13 +119,20 @@ fn run_weekday_writes_summary_timeseries_and_event_log() {
         lines[1..].iter().map(|l| l.split(',').nth(3).and_then(|v| v.parse::<u64>().ok()).expect("entered")).sum();
     assert_eq!(entered as f64, footfall, "per-minute arrivals add up to the footfall");
 
-    // The event log: a JSON header line, then 16 bytes per delivered event.
+    // The event log: a JSON header line, 16 bytes per delivered event, the end marker and
+    // a JSON trailer with the run's event_hash.
     let log = std::fs::read(&events).expect("event log");
     let header_end = log.iter().position(|b| *b == b'\n').expect("header line");
     let header: serde_json::Value = serde_json::from_slice(&log[..header_end]).expect("JSON header");
     assert_eq!(header["format"], "storetwin-events");
-    assert_eq!(((log.len() - header_end - 1) / 16) as u64, s["engine"]["events"].as_u64().expect("events"));
-    assert_eq!((log.len() - header_end - 1) % 16, 0);
+    assert_eq!(header["version"], 2);
+    let n = s["engine"]["events"].as_u64().expect("events") as usize;
+    let marker = header_end + 1 + 16 * n;
+    assert_eq!(&log[marker..marker + 16], &[0xFF; 16], "the end marker follows the last record");
+    let trailer: serde_json::Value = serde_json::from_slice(&log[marker + 16..]).expect("JSON trailer");
+    assert_eq!(trailer["events"].as_u64(), Some(n as u64));
+    assert_eq!(trailer["event_hash"], s["engine"]["event_hash"]);
+    assert_eq!(trailer["end_state"]["footfall"].as_f64(), Some(footfall));
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .expect("dir")
         .filter_map(|e| e.ok())

@@ -3,7 +3,7 @@
 
 use storetwin_engine::{EventHash, Injection, Observer, RunLimit, Seed, SimDuration, SimError, SimTime, Simulation};
 
-use crate::live::TimedIntervention;
+use crate::live::{Snapshot, TimedIntervention};
 
 use crate::spec::WorldSpec;
 use crate::summary::StoreKpis;
@@ -19,6 +19,8 @@ pub struct DayRun {
     pub event_hash: EventHash,
     pub end: SimTime,
     pub shoppers: u32,
+    /// The store as a viewer saw it at the end (before the books were closed).
+    pub last: Snapshot,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -95,8 +97,9 @@ pub fn finish(sim: Simulation<StoreWorld>, end: SimTime) -> Result<DayRun, DayEr
     let event_hash = sim.event_hash();
     let mut world = sim.into_model();
     let shoppers = world.layout.shoppers;
+    let last = world.snapshot(end);
     world.close_books(end);
     world.check_invariants().map_err(|(invariant, detail)| DayError::Invariant { invariant, detail, seed })?;
     let kpis = world.kpis(end);
-    Ok(DayRun { seed, kpis, samples: std::mem::take(&mut world.samples), events, event_hash, end, shoppers })
+    Ok(DayRun { seed, kpis, samples: std::mem::take(&mut world.samples), events, event_hash, end, shoppers, last })
 }

@@ -8,13 +8,21 @@
 //! ([`crate::day::run_day_replaying`]). A [`Snapshot`] is an owned copy: a viewer holding
 //! one cannot reach, let alone change, the simulation.
 
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
-use storetwin_engine::{ActorId, SimTime};
+use storetwin_engine::{
+    ActorId, EventHash, Injection, LiveInput, Observer, Pacer, RunLimit, Seed, SimDuration, SimTime, Simulation,
+    StopReason, WallClock,
+};
+
+use crate::day::{DayError, DayRun, finish};
 
 use crate::money::Cents;
 use crate::shopper::ShopperState;
-use crate::spec::{Cell, DeviceId, LaneId, SkuId};
-use crate::world::{Layout, StoreMsg, StoreWorld};
+use crate::spec::{Cell, DeviceId, LaneId, SkuId, WorldSpec};
+use crate::world::{Layout, ShopperId, StoreMsg, StoreWorld};
 
 /// Something the ops team does to the running store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,8 +93,21 @@ impl TimedIntervention {
 /// A shopper as a viewer draws it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ShopperView {
+    /// Stable for the shopper's visit (a viewer follows the marker by it).
+    pub id: ShopperId,
     pub cell: Cell,
     pub state: ShopperState,
+}
+
+/// A queue (an own-queue lane or a shared line) as a viewer shows it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QueueView {
+    pub waiting: u32,
+    /// How long the shopper at the head has waited so far (0 when nobody waits).
+    pub oldest_wait_s: f64,
+    /// Shoppers whose service started so far today, and their mean wait.
+    pub served: u64,
+    pub mean_wait_s: f64,
 }
 
 /// A lane as a viewer draws it.
@@ -105,8 +126,8 @@ pub struct Snapshot {
     pub at: SimTime,
     pub shoppers: Vec<ShopperView>,
     pub lanes: Vec<LaneView>,
-    /// Waiting in each shared line.
-    pub lines: Vec<u32>,
+    /// Same order as the KPIs' queues: own-queue lanes, then shared lines.
+    pub queues: Vec<QueueView>,
     pub devices_up: Vec<bool>,
     pub footfall: u64,
     pub footfall_sensed: u64,
@@ -126,7 +147,7 @@ impl StoreWorld {
                 .iter()
                 .map(|s| {
                     let shopper = &self.shoppers[s.0 as usize];
-                    ShopperView { cell: shopper.cell, state: shopper.state }
+                    ShopperView { id: *s, cell: shopper.cell, state: shopper.state }
                 })
                 .collect(),
             lanes: self
@@ -139,7 +160,7 @@ impl StoreWorld {
                     serving: l.serving.is_some(),
                 })
                 .collect(),
-            lines: self.lines.iter().map(|l| l.queue.len() as u32).collect(),
+            queues: self.queue_views(now),
             devices_up: self.devices.iter().map(|d| d.is_up()).collect(),
             footfall: self.metrics.entered,
             footfall_sensed: self.metrics.door_count,
@@ -147,5 +168,205 @@ impl StoreWorld {
             sales: self.metrics.sales,
             heat: self.metrics.cell_dwell_s.clone(),
         }
+    }
+}
+
+impl StoreWorld {
+    /// The queues as a viewer shows them, in the KPIs' order.
+    pub fn queue_views(&self, now: SimTime) -> Vec<QueueView> {
+        self.kpi_queues()
+            .map(|(stats, queue)| QueueView {
+                waiting: queue.len() as u32,
+                oldest_wait_s: queue.front().map_or(0.0, |w| now.saturating_since(w.joined).as_secs_f64()),
+                served: stats.started,
+                mean_wait_s: if stats.started > 0 { stats.served_wait_s / stats.started as f64 } else { 0.0 },
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A live session: the simulation on its own thread, paced, sending frames to a viewer
+// and taking the ops team's controls.
+
+/// How a live session runs.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Sim time per wall time (1.0 = real time).
+    pub speed: f64,
+    /// Start paused.
+    pub paused: bool,
+    /// Stop at this sim time (the scenario's end if `None`).
+    pub until: Option<SimTime>,
+    /// Stop after this many events (a replay stops where its log stopped).
+    pub max_events: Option<u64>,
+    /// Interventions made in advance at their times (a replay's).
+    pub scheduled: Vec<TimedIntervention>,
+    /// Wall time between two frames sent to the viewer.
+    pub frame_every: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            speed: 60.0,
+            paused: false,
+            until: None,
+            max_events: None,
+            scheduled: Vec::new(),
+            frame_every: Duration::from_millis(33),
+        }
+    }
+}
+
+/// How the session is running, sent with every frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Status {
+    pub speed: f64,
+    pub paused: bool,
+    /// How far the simulation is behind its paced time (zero when it keeps up).
+    pub lag: SimDuration,
+    pub max_lag: SimDuration,
+    pub events: u64,
+    /// The last frame: the session has ended.
+    pub done: bool,
+}
+
+/// What the viewer receives: an owned copy of the store and the session's status.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub snapshot: Snapshot,
+    pub status: Status,
+}
+
+/// The only way a viewer acts on a session: it sends inputs, which the simulation thread
+/// injects at the sim time they arrive (and records). It holds no reference to the world.
+#[derive(Clone, Debug)]
+pub struct Controls {
+    tx: Sender<LiveInput<StoreMsg>>,
+    layout: Layout,
+}
+
+impl Controls {
+    /// Controls for a world with `layout`, and the receiving end for [`run_session`].
+    pub fn new(layout: Layout) -> (Controls, Receiver<LiveInput<StoreMsg>>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        (Controls { tx, layout }, rx)
+    }
+
+    /// Returns false once the session has ended.
+    pub fn intervene(&self, what: Intervention) -> bool {
+        let (to, msg) = what.to_injection(self.layout);
+        self.tx.send(LiveInput::Inject { to, msg }).is_ok()
+    }
+
+    pub fn set_speed(&self, factor: f64) -> bool {
+        self.tx.send(LiveInput::SetSpeed(factor)).is_ok()
+    }
+
+    pub fn pause(&self) -> bool {
+        self.tx.send(LiveInput::Pause).is_ok()
+    }
+
+    pub fn resume(&self) -> bool {
+        self.tx.send(LiveInput::Resume).is_ok()
+    }
+
+    pub fn stop(&self) -> bool {
+        self.tx.send(LiveInput::Stop).is_ok()
+    }
+}
+
+/// How a session ended.
+#[derive(Clone, Debug)]
+pub struct SessionEnd {
+    pub reason: StopReason,
+    pub event_hash: EventHash,
+    pub events: u64,
+    pub end: SimTime,
+    /// Every intervention, live or scheduled, with the sim time it took effect.
+    pub interventions: Vec<TimedIntervention>,
+    pub max_lag: SimDuration,
+    /// The day's KPIs to the end time, invariants checked, and the last snapshot.
+    pub run: DayRun,
+}
+
+/// Runs a live session on the calling thread (the twin starts it on a thread of its own):
+/// paced by `wall`, taking `inputs` (from [`Controls`]), showing every event to `observer`
+/// (an event log, a replay check) and sending a [`Frame`] every `frame_every` of wall time
+/// and a last one when the session ends. A slow viewer misses frames; it never slows the
+/// simulation. The run is the one `run_day_replaying` gives for the same interventions.
+pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
+    spec: &WorldSpec,
+    seed: Seed,
+    config: &SessionConfig,
+    wall: W,
+    inputs: &Receiver<LiveInput<StoreMsg>>,
+    frames: &Sender<Frame>,
+    observer: &mut O,
+) -> Result<SessionEnd, DayError> {
+    let world = StoreWorld::build(spec.clone(), seed);
+    let layout = world.layout;
+    let mut sim = Simulation::new(world, seed);
+    let scheduled: Vec<Injection<StoreMsg>> = config
+        .scheduled
+        .iter()
+        .map(|t| {
+            let (to, msg) = t.what.to_injection(layout);
+            Injection { at: t.at(), to, msg }
+        })
+        .collect();
+    sim.replay_injections(&scheduled)?;
+
+    let end = SimTime::ZERO.saturating_add(spec.duration);
+    let until = config.until.map_or(end, |t| t.min(end));
+    let limit = RunLimit { until, max_events: config.max_events.unwrap_or(u64::MAX) };
+    let mut pacer = Pacer::new(wall, config.speed).paused(config.paused);
+    let mut next_frame = Duration::ZERO;
+    let reason = sim.run_paced_watched(&mut pacer, inputs, limit, observer, |sim, pacer| {
+        let wall_now = pacer.wall_now();
+        if wall_now >= next_frame {
+            next_frame = wall_now + config.frame_every;
+            let frame = Frame {
+                snapshot: sim.model().snapshot(sim.now()),
+                status: status(pacer, sim.events_delivered(), false),
+            };
+            // A viewer that has not taken the last frames misses this one.
+            let _ = frames.try_send(frame);
+        }
+    })?;
+
+    // A run cut short by its event limit (a replay of a session stopped early) ends where
+    // the session ended.
+    let now = match (reason, config.until) {
+        (StopReason::ReachedEventLimit, Some(until)) => until.max(sim.now()),
+        _ => sim.now(),
+    };
+    let status = status(&pacer, sim.events_delivered(), true);
+    let interventions = sim
+        .injections()
+        .iter()
+        .filter_map(|i| {
+            Intervention::from_injection(i.to, &i.msg, layout)
+                .map(|what| TimedIntervention { at_ns: i.at.as_nanos(), what })
+        })
+        .collect();
+    let max_lag = pacer.max_lag();
+    let event_hash = sim.event_hash();
+    let events = sim.events_delivered();
+    let run = finish(sim, now)?;
+    // The last frame is not dropped: wait a while for the viewer to take it.
+    let _ = frames.send_timeout(Frame { snapshot: run.last.clone(), status }, Duration::from_secs(5));
+    Ok(SessionEnd { reason, event_hash, events, end: now, interventions, max_lag, run })
+}
+
+fn status<W: WallClock>(pacer: &Pacer<W>, events: u64, done: bool) -> Status {
+    Status {
+        speed: pacer.factor(),
+        paused: pacer.is_paused(),
+        lag: pacer.lag(),
+        max_lag: pacer.max_lag(),
+        events,
+        done,
     }
 }

@@ -453,16 +453,22 @@ impl Model for StoreWorld {
 }
 
 impl StoreWorld {
-    fn sample(&mut self, ctx: &mut Context<'_, StoreMsg>) {
-        // Same order as the KPIs' queues: own-queue lanes, then shared lines.
+    /// The queues in the KPIs' order (own-queue lanes, then shared lines): each one's
+    /// statistics and who waits in it now.
+    pub fn kpi_queues(
+        &self,
+    ) -> impl Iterator<Item = (&crate::metrics::QueueStats, &std::collections::VecDeque<crate::lane::Waiting>)> + '_ {
         let lanes = self.lanes.len();
-        let queues: Vec<&crate::metrics::QueueStats> = self
-            .lanes
+        let own = self.lanes.iter().filter(|l| l.line.is_none()).map(|l| (&self.metrics.queues[usize::from(l.id.0)], &l.queue));
+        let shared = self
+            .lines
             .iter()
-            .filter(|l| l.line.is_none())
-            .map(|l| &self.metrics.queues[usize::from(l.id.0)])
-            .chain(self.lines.iter().map(|line| &self.metrics.queues[queue_index(lanes, QueueRef::Line(line.index))]))
-            .collect();
+            .map(move |line| (&self.metrics.queues[queue_index(lanes, QueueRef::Line(line.index))], &line.queue));
+        own.chain(shared)
+    }
+
+    fn sample(&mut self, ctx: &mut Context<'_, StoreMsg>) {
+        let queues: Vec<&crate::metrics::QueueStats> = self.kpi_queues().map(|(stats, _)| stats).collect();
         let queue_lengths: Vec<u32> = queues.iter().map(|q| q.length()).collect();
         let queue_started = queues.iter().map(|q| q.started).collect();
         let queue_wait_s = queues.iter().map(|q| q.served_wait_s).collect();

@@ -11,7 +11,6 @@ macro_rules! say {
 
 mod bench;
 mod compare;
-mod event_log;
 mod memory;
 mod output;
 mod report;

@@ -13,7 +13,7 @@ use storetwin_actors::day::{DayRun, run_day_with};
 use storetwin_engine::{Seed, SimTime, run_replications};
 use storetwin_scenarios::Scenario;
 
-use crate::event_log::EventLog;
+use storetwin_eventlog::{EndState, EventLog, Header, Trailer};
 use crate::output::write_atomic;
 use crate::stats::estimate;
 
@@ -58,7 +58,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let bar = progress_bar(u64::from(replications) * duration.as_nanos() / 1_000_000_000);
     let done_s = Mutex::new(vec![0u64; replications as usize]);
     let event_log = Mutex::new(match &args.events {
-        Some(path) => Some(EventLog::create(path, &event_log_header(&scenario, seed))?),
+        Some(path) => Some(EventLog::create(path, &Header::new(&scenario.path, &scenario.hash, seed.0, "storetwin run"))?),
         None => None,
     });
 
@@ -87,7 +87,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     for (run, log) in results {
         let run = run.map_err(anyhow::Error::new)?;
         if let Some(log) = log {
-            let records = log.finish()?;
+            let records = log.finish(&Trailer {
+                events: run.events,
+                event_hash: run.event_hash.to_string(),
+                end_ns: run.end.as_nanos(),
+                interventions: Vec::new(),
+                end_state: EndState::of(&run.last),
+            })?;
             tracing::info!(records, "event log written");
         }
         runs.push(run);
@@ -154,17 +160,6 @@ fn progress_bar(total_sim_s: u64) -> ProgressBar {
             .progress_chars("=> "),
     );
     bar
-}
-
-fn event_log_header(scenario: &Scenario, seed: Seed) -> serde_json::Value {
-    json!({
-        "format": "storetwin-events",
-        "version": 1,
-        "scenario": scenario.path.display().to_string(),
-        "scenario_hash": scenario.hash,
-        "seed": seed.0,
-        "record": "u64 time_ns, u32 actor, u8 code, u24 arg (little-endian)",
-    })
 }
 
 fn summary_json(scenario: &Scenario, seed: Seed, threads: usize, wall: f64, runs: &[DayRun]) -> serde_json::Value {

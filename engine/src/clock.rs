@@ -119,6 +119,12 @@ impl<W: WallClock> Pacer<W> {
         }
     }
 
+    /// Starts paused: nothing happens until a [`LiveInput::Resume`].
+    pub fn paused(mut self, paused: bool) -> Self {
+        self.paused = paused;
+        self
+    }
+
     /// The longest the pacer sleeps before looking at its inputs again (default 10 ms).
     pub fn with_tick(mut self, tick: Duration) -> Self {
         self.tick = tick.max(Duration::from_micros(1));
@@ -142,6 +148,12 @@ impl<W: WallClock> Pacer<W> {
     /// The largest lag seen.
     pub fn max_lag(&self) -> SimDuration {
         self.max_lag
+    }
+
+    /// The wall clock's reading (for watchers that act on wall time, such as a viewer
+    /// sending frames at a fixed rate).
+    pub fn wall_now(&mut self) -> Duration {
+        self.wall.now()
     }
 
     /// The sim time the wall clock says it should be.
@@ -226,6 +238,22 @@ where
         limit: RunLimit,
         observer: &mut O,
     ) -> Result<StopReason, SimError> {
+        self.run_paced_watched(pacer, inputs, limit, observer, |_, _| {})
+    }
+
+    /// [`Simulation::run_paced`], calling `watch` with a shared borrow of the simulation
+    /// (its model, time, event count) and the pacer between batches of events: at least
+    /// every pacer tick and at least every 1,024 events. A viewer takes its snapshots
+    /// there; it cannot change the simulation (it gets `&Simulation`) and is never called
+    /// in the middle of an event.
+    pub fn run_paced_watched<W: WallClock, O: Observer<Mo::Msg>>(
+        &mut self,
+        pacer: &mut Pacer<W>,
+        inputs: &Receiver<LiveInput<Mo::Msg>>,
+        limit: RunLimit,
+        observer: &mut O,
+        mut watch: impl FnMut(&Simulation<Mo>, &mut Pacer<W>),
+    ) -> Result<StopReason, SimError> {
         self.start()?;
         pacer.reanchor(self.now);
         let mut remaining = limit.max_events;
@@ -271,6 +299,7 @@ where
             if remaining == 0 {
                 return Ok(StopReason::ReachedEventLimit);
             }
+            watch(self, pacer);
             let next = self.queue.peek_time();
             match next {
                 Some(t) if t <= paced_now => {
@@ -288,7 +317,9 @@ where
             }
             self.advance_to(paced_now);
             let due = next.map_or(limit.until, |t| t.min(limit.until));
-            let wake = pacer.deadline(due).min(pacer.wall.now().saturating_add(pacer.tick));
+            let tick_end = pacer.wall.now().saturating_add(pacer.tick);
+            // Paused, no sim time is due: only the inputs can change anything.
+            let wake = if pacer.paused { tick_end } else { pacer.deadline(due).min(tick_end) };
             pacer.wall.sleep_until(wake);
         }
     }

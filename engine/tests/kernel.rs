@@ -370,3 +370,29 @@ fn paced_run_reaches_deadlines_despite_float_rounding() {
         assert_eq!(sim.event_hash(), fast.event_hash(), "factor {factor}");
     }
 }
+
+#[test]
+fn a_paused_run_waits_a_tick_per_look_and_its_watcher_sees_a_still_model() {
+    // Paused, the loop must sleep a tick between looks (not spin on a deadline already
+    // past), and the watcher is still called, so a viewer keeps getting frames.
+    let wall = ManualWall::default();
+    let mut pacer = Pacer::new(wall.clone(), 1.0).with_tick(Duration::from_millis(20));
+    let (tx, rx) = crossbeam_channel::unbounded::<LiveInput<u64>>();
+    tx.send(LiveInput::Pause).expect("open");
+    let mut sim = Simulation::new(echo(4), Seed(2));
+    let mut looks: Vec<(Duration, SimTime, u64)> = Vec::new();
+    let reason = sim
+        .run_paced_watched(&mut pacer, &rx, RunLimit::UNBOUNDED, &mut (), |sim, pacer| {
+            looks.push((pacer.wall_now(), sim.now(), sim.model().got.iter().sum()));
+            if looks.len() == 50 {
+                tx.send(LiveInput::Stop).expect("open");
+            }
+        })
+        .expect("runs");
+    assert_eq!(reason, StopReason::StoppedByCommand);
+    assert_eq!(looks.len(), 50);
+    for pair in looks.windows(2) {
+        assert!(pair[1].0 >= pair[0].0 + Duration::from_millis(20), "looked again after {:?}", pair[1].0 - pair[0].0);
+        assert_eq!((pair[1].1, pair[1].2), (looks[0].1, looks[0].2), "time and model stand still while paused");
+    }
+}
