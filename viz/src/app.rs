@@ -1,0 +1,1213 @@
+//! The Bevy window: the store floor, shoppers, queues, lanes, devices and the heat map,
+//! with the KPI panel and the ops team's controls (bevy_egui).
+//!
+//! Everything drawn comes from the latest [`Frame`] (an owned snapshot); everything done
+//! goes out through [`Controls`]. The window holds no simulation state.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bevy::asset::RenderAssetUsages;
+use bevy::camera::visibility::RenderLayers;
+use bevy::camera::{CameraOutputMode, Viewport};
+use bevy::core_pipeline::tonemapping::DebandDither;
+use bevy::image::ImageSampler;
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
+use bevy::prelude::*;
+use bevy::render::render_resource::{BlendState, Extent3d, TextureDimension, TextureFormat};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::sprite::Anchor;
+use bevy::window::{PrimaryWindow, WindowResolution};
+use bevy_egui::input::{egui_wants_any_keyboard_input, egui_wants_any_pointer_input};
+use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui};
+use crossbeam_channel::Receiver;
+use storetwin_actors::floor::Floor;
+use storetwin_actors::live::{Controls, Frame, Intervention, Snapshot};
+use storetwin_actors::shopper::ShopperState;
+use storetwin_actors::spec::{Cell, CellKind, WorldSpec};
+use storetwin_engine::SimTime;
+
+use crate::geometry::{CELL, Plan, View};
+use crate::palette::{self, Rgb};
+
+/// Speed steps of the `-`/`+` controls (sim seconds per wall second).
+pub const SPEEDS: [f64; 12] = [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1000.0, 3000.0, 10000.0];
+
+/// Width of the right-hand panel and height of the bottom one, in logical pixels.
+pub const SIDE_PANEL: f32 = 390.0;
+pub const BOTTOM_PANEL: f32 = 240.0;
+
+/// What the window is started with.
+pub struct TwinApp {
+    pub title: String,
+    pub spec: WorldSpec,
+    pub open_at_s: u32,
+    pub scenario_name: String,
+    pub replay: Option<PathBuf>,
+    pub controls: Controls,
+    pub frames: Receiver<Frame>,
+    pub speed: f64,
+    pub paused: bool,
+    pub heat: bool,
+    pub size: (u32, u32),
+    /// Save one frame here when the session ends, then exit.
+    pub screenshot: Option<PathBuf>,
+}
+
+/// The link to the simulation: frames in, controls out.
+#[derive(Resource)]
+struct Link {
+    controls: Controls,
+    frames: Receiver<Frame>,
+    replay: Option<PathBuf>,
+}
+
+/// The latest frame and what the window keeps of the past ones.
+#[derive(Resource, Default)]
+struct Latest {
+    frame: Option<Frame>,
+    /// (sim seconds, inside, waiting) about every 30 sim seconds, the last hour.
+    history: VecDeque<(f64, f64, f64)>,
+    frames_received: u64,
+    /// The sim stopped sending (the day is over or the session stopped).
+    done: bool,
+}
+
+/// The scenario as the window draws it (read once at start).
+#[derive(Resource)]
+struct Scene {
+    plan: Plan,
+    store: String,
+    scenario: String,
+    open_at_s: u32,
+    lane_names: Vec<String>,
+    /// The shared line each lane takes its shoppers from, if any.
+    lane_lines: Vec<Option<usize>>,
+    /// Cell of each lane.
+    lane_cells: Vec<Cell>,
+    /// For each queue (KPI order: own-queue lanes, then lines): its name and the cell its
+    /// line of waiting shoppers grows up from.
+    queues: Vec<(String, Cell, Option<usize>)>,
+    devices: Vec<(String, usize, Cell)>,
+    skus: Vec<(String, i64)>,
+    categories: Vec<String>,
+    cells: usize,
+}
+
+#[derive(Resource)]
+struct Ui {
+    heat: bool,
+    speed: f64,
+    paused: bool,
+    sku: usize,
+    price: f64,
+    device: usize,
+    device_kind: Option<usize>,
+    /// Interventions sent: (sim time when sent, what).
+    sent: Vec<(SimTime, String)>,
+    /// Prices set in this session, by SKU.
+    prices: HashMap<usize, i64>,
+    /// Floor viewport in physical pixels (left, top, width, height), once the panels
+    /// have been laid out.
+    viewport: [f32; 4],
+    viewport_known: bool,
+    /// The camera fits the floor to the viewport until the user pans or zooms.
+    fitted: bool,
+    user_moved: bool,
+}
+
+#[derive(Resource)]
+struct Handles {
+    circle: Handle<Mesh>,
+    shopper: Handle<ColorMaterial>,
+    kiosk: Handle<ColorMaterial>,
+    leaving: Handle<ColorMaterial>,
+    served: Handle<ColorMaterial>,
+    heat: Handle<Image>,
+}
+
+#[derive(Component)]
+struct Marker {
+    target: Vec2,
+    seen: u64,
+}
+
+#[derive(Component)]
+struct LaneTile(usize);
+
+#[derive(Component)]
+struct DeviceIcon(usize);
+
+#[derive(Component)]
+struct QueueDot {
+    queue: usize,
+    place: u32,
+}
+
+#[derive(Component)]
+struct QueueLabel(usize);
+
+#[derive(Component)]
+struct HeatLayer;
+
+#[derive(Component)]
+struct FloorCamera;
+
+/// The screenshot run: wait for the last frame, let it render, save, exit.
+#[derive(Resource)]
+struct Capture {
+    path: PathBuf,
+    /// Frames rendered since the last sim frame was applied.
+    settle: u32,
+    taken: bool,
+    started: Instant,
+    rendered: u64,
+    outcome: Option<Result<(), String>>,
+}
+
+/// Shoppers by id, to move their markers.
+#[derive(Resource, Default)]
+struct Shoppers(HashMap<u32, Entity>);
+
+/// Draws at most this many dots per queue (the label gives the count).
+const MAX_DOTS: u32 = 16;
+/// Dots per cell of a queue's line.
+const DOTS_PER_CELL: f32 = 2.0;
+
+fn colour(rgb: Rgb) -> Color {
+    Color::srgb_u8(rgb[0], rgb[1], rgb[2])
+}
+
+fn egui_colour(rgb: Rgb) -> egui::Color32 {
+    egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])
+}
+
+/// `HH:MM:SS` of a sim time in a day opening at `open_at_s`.
+pub fn clock(open_at_s: u32, at: SimTime) -> String {
+    let s = u64::from(open_at_s) + at.as_nanos() / 1_000_000_000;
+    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
+}
+
+impl TwinApp {
+    /// Opens the window and runs until it is closed (or the screenshot is saved).
+    pub fn run(self) -> AppExit {
+        let floor = Floor::build(&self.spec.store);
+        let scene = scene(&self.spec, &floor, self.open_at_s, &self.scenario_name);
+        let floor_image = floor_image(&floor, &scene);
+        let heat_image = blank_image(&scene.plan);
+        let mut app = App::new();
+        app.insert_resource(ClearColor(colour(palette::BACKGROUND)))
+            .add_plugins(
+                DefaultPlugins
+                    .set(WindowPlugin {
+                        primary_window: Some(Window {
+                            title: self.title.clone(),
+                            resolution: WindowResolution::new(self.size.0, self.size.1)
+                                .with_scale_factor_override(1.0),
+                            ..default()
+                        }),
+                        ..default()
+                    })
+                    .set(bevy::log::LogPlugin {
+                        filter: "warn,wgpu=error,naga=error,bevy_render=error,bevy_winit=error".into(),
+                        ..default()
+                    }),
+            )
+            .add_plugins(EguiPlugin::default())
+            .insert_resource(Link { controls: self.controls, frames: self.frames, replay: self.replay })
+            .insert_resource(Latest::default())
+            .insert_resource(Shoppers::default())
+            .insert_resource(Ui {
+                heat: self.heat,
+                speed: self.speed,
+                paused: self.paused,
+                sku: 0,
+                price: scene.skus.first().map_or(0.0, |s| s.1 as f64 / 100.0),
+                device: 0,
+                device_kind: None,
+                sent: Vec::new(),
+                prices: HashMap::new(),
+                viewport: [0.0, 0.0, self.size.0 as f32, self.size.1 as f32],
+                viewport_known: false,
+                fitted: false,
+                user_moved: false,
+            })
+            .insert_resource(scene)
+            .insert_resource(FloorImages { floor: Some(floor_image), heat: Some(heat_image) })
+            .add_systems(Startup, setup)
+            .add_systems(Update, (receive, sync_shoppers, sync_lanes, sync_devices, sync_heat).chain())
+            .add_systems(Update, (pan_zoom.run_if(not(egui_wants_any_pointer_input)), fit_camera))
+            .add_systems(Update, keys.run_if(not(egui_wants_any_keyboard_input)))
+            .add_systems(EguiPrimaryContextPass, panels);
+        if let Some(path) = self.screenshot {
+            app.insert_resource(Capture {
+                path,
+                settle: 0,
+                taken: false,
+                started: Instant::now(),
+                rendered: 0,
+                outcome: None,
+            })
+            .add_systems(Last, capture);
+        }
+        app.run()
+    }
+}
+
+#[derive(Resource)]
+struct FloorImages {
+    floor: Option<Image>,
+    heat: Option<Image>,
+}
+
+fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Scene {
+    let store = &spec.store;
+    let plan = Plan { width: floor.width, height: floor.height };
+    let mut lane_cells = vec![Cell { x: 0, y: 0 }; store.lanes.len()];
+    for cell in floor.cells() {
+        if let CellKind::Lane(l) = floor.kind(cell) {
+            lane_cells[usize::from(l.0)] = cell;
+        }
+    }
+    let above = |c: Cell| Cell { x: c.x, y: c.y.saturating_sub(1) };
+    let mut queues: Vec<(String, Cell, Option<usize>)> = store
+        .lanes
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.line.is_none())
+        .map(|(i, l)| (l.name.clone(), above(lane_cells[i]), Some(i)))
+        .collect();
+    for (index, _) in store.lines.iter().enumerate() {
+        let members: Vec<Cell> = store
+            .lanes
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.line == Some(index as u16))
+            .map(|(i, _)| lane_cells[i])
+            .collect();
+        let x = members.iter().map(|c| u32::from(c.x)).sum::<u32>() / members.len().max(1) as u32;
+        let y = members.iter().map(|c| c.y).min().unwrap_or(1);
+        let names: Vec<&str> = store
+            .lanes
+            .iter()
+            .filter(|l| l.line == Some(index as u16))
+            .map(|l| l.name.as_str())
+            .collect();
+        let name = match (names.first(), names.last()) {
+            (Some(a), Some(b)) if names.len() > 1 => format!("{a}–{b} line"),
+            (Some(a), _) => format!("{a} line"),
+            _ => format!("line {}", index + 1),
+        };
+        queues.push((name, above(Cell { x: x as u16, y }), None));
+    }
+    Scene {
+        plan,
+        store: store.name.clone(),
+        scenario: scenario.to_string(),
+        open_at_s,
+        lane_names: store.lanes.iter().map(|l| l.name.clone()).collect(),
+        lane_lines: store.lanes.iter().map(|l| l.line.map(usize::from)).collect(),
+        lane_cells,
+        queues,
+        devices: store
+            .devices
+            .iter()
+            .map(|d| {
+                let kind = palette::DEVICE_KINDS.iter().position(|k| *k == d.kind.name()).unwrap_or(0);
+                (d.name.clone(), kind, d.cell)
+            })
+            .collect(),
+        skus: store.catalogue.iter().map(|s| (s.name.clone(), s.price.0)).collect(),
+        categories: store.categories.iter().map(|c| c.name.clone()).collect(),
+        cells: floor.cell_count(),
+    }
+}
+
+fn cell_colour(kind: CellKind) -> Rgb {
+    match kind {
+        CellKind::Wall => palette::WALL,
+        CellKind::Floor => palette::FLOOR,
+        CellKind::Shelf(c) => palette::category(usize::from(c.0)),
+        CellKind::Entrance => palette::ENTRANCE,
+        CellKind::Exit => palette::EXIT,
+        CellKind::Lane(_) => palette::LANE_BASE,
+    }
+}
+
+/// The floor as a texture of one pixel per cell (drawn scaled, without smoothing).
+fn floor_image(floor: &Floor, scene: &Scene) -> Image {
+    let mut data = Vec::with_capacity(scene.cells * 4);
+    for cell in floor.cells() {
+        let [r, g, b] = cell_colour(floor.kind(cell));
+        data.extend_from_slice(&[r, g, b, 255]);
+    }
+    texture(&scene.plan, data)
+}
+
+fn blank_image(plan: &Plan) -> Image {
+    texture(plan, vec![0; usize::from(plan.width) * usize::from(plan.height) * 4])
+}
+
+fn texture(plan: &Plan, data: Vec<u8>) -> Image {
+    let mut image = Image::new(
+        Extent3d { width: u32::from(plan.width), height: u32::from(plan.height), depth_or_array_layers: 1 },
+        TextureDimension::D2,
+        data,
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    );
+    image.sampler = ImageSampler::nearest();
+    image
+}
+
+fn setup(
+    mut commands: Commands,
+    mut egui_settings: ResMut<EguiGlobalSettings>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<ColorMaterial>>,
+    mut images: ResMut<Assets<Image>>,
+    mut pending: ResMut<FloorImages>,
+    scene: Res<Scene>,
+    ui: Res<Ui>,
+) {
+    // The floor camera draws into the viewport the panels leave; egui has its own camera
+    // over the whole window.
+    egui_settings.auto_create_primary_context = false;
+    commands.spawn((Camera2d, FloorCamera, DebandDither::Disabled));
+    commands.spawn((
+        PrimaryEguiContext,
+        Camera2d,
+        RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: CameraOutputMode::Write {
+                blend_state: Some(BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+    ));
+
+    let plan = scene.plan;
+    let size = Vec2::new(f32::from(plan.width), f32::from(plan.height)) * CELL;
+    if let Some(image) = pending.floor.take() {
+        let floor = images.add(image);
+        commands.spawn((Sprite { image: floor, custom_size: Some(size), ..default() }, Transform::default()));
+    }
+    let heat = images.add(pending.heat.take().unwrap_or_else(|| blank_image(&plan)));
+    commands.spawn((
+        Sprite { image: heat.clone(), custom_size: Some(size), ..default() },
+        Transform::from_xyz(0.0, 0.0, 1.0),
+        HeatLayer,
+        if ui.heat { Visibility::Visible } else { Visibility::Hidden },
+    ));
+
+    let at = |c: Cell, z: f32| {
+        let (x, y) = plan.world(f32::from(c.x), f32::from(c.y));
+        Transform::from_xyz(x, y, z)
+    };
+    let label = |text: String, size: f32, rgb: Rgb| (Text2d::new(text), TextFont::from_font_size(size), TextColor(colour(rgb)));
+
+    for (i, (name, cell)) in scene.lane_names.iter().zip(&scene.lane_cells).enumerate() {
+        commands.spawn((Sprite::from_color(colour(palette::LANE_CLOSED), Vec2::splat(CELL * 0.9)), at(*cell, 2.0), LaneTile(i)));
+        let mut t = at(Cell { x: cell.x, y: cell.y + 1 }, 3.0);
+        t.translation.y += CELL * 0.25;
+        commands.spawn((label(name.clone(), 10.0, [0x57, 0x60, 0x6a]), t, Anchor::TOP_CENTER));
+    }
+
+    let dot = meshes.add(Circle::new(CELL * 0.21));
+    let queue = materials.add(colour(palette::QUEUE_DOT));
+    for (q, (_, cell, _)) in scene.queues.iter().enumerate() {
+        for place in 0..MAX_DOTS {
+            let mut t = at(*cell, 4.0);
+            t.translation.y += place as f32 * CELL / DOTS_PER_CELL;
+            commands.spawn((Mesh2d(dot.clone()), MeshMaterial2d(queue.clone()), t, Visibility::Hidden, QueueDot { queue: q, place }));
+        }
+        let mut t = at(*cell, 6.0);
+        t.translation.x += CELL * 0.45;
+        commands.spawn((label(String::new(), 13.0, [0x24, 0x29, 0x2f]), t, Anchor::BOTTOM_LEFT, QueueLabel(q)));
+    }
+
+    for (i, (_, kind, cell)) in scene.devices.iter().enumerate() {
+        // In the cell's top-right corner, leaving its centre to the shelf's colour.
+        let mut t = at(*cell, 5.0);
+        t.translation.x += CELL * 0.3;
+        t.translation.y += CELL * 0.3;
+        commands.spawn((Sprite::from_color(colour(palette::DEVICES[*kind]), Vec2::splat(CELL * 0.3)), t, DeviceIcon(i)));
+    }
+
+    commands.insert_resource(Handles {
+        circle: meshes.add(Circle::new(CELL * 0.3)),
+        shopper: materials.add(colour(palette::SHOPPER)),
+        kiosk: materials.add(colour(palette::SHOPPER_KIOSK)),
+        leaving: materials.add(colour(palette::SHOPPER_LEAVING)),
+        served: materials.add(colour(palette::SHOPPER_SERVED)),
+        heat,
+    });
+}
+
+/// Takes every frame the simulation sent; keeps the newest and a history for the chart.
+fn receive(link: Res<Link>, mut latest: ResMut<Latest>) {
+    let mut newest = None;
+    loop {
+        match link.frames.try_recv() {
+            Ok(frame) => newest = Some(frame),
+            Err(crossbeam_channel::TryRecvError::Empty) => break,
+            // The simulation thread has ended (its outcome is reported on exit).
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                latest.done = true;
+                break;
+            }
+        }
+    }
+    let Some(frame) = newest else { return };
+    latest.frames_received += 1;
+    let t = frame.snapshot.at.as_secs_f64();
+    let waiting: u32 = frame.snapshot.queues.iter().map(|q| q.waiting).sum();
+    let point = (t, frame.snapshot.shoppers.len() as f64, f64::from(waiting));
+    let history = &mut latest.history;
+    match history.back() {
+        Some(last) if t < last.0 => history.clear(),
+        Some(last) if t - last.0 < 30.0 => {}
+        _ => history.push_back(point),
+    }
+    while history.front().is_some_and(|p| p.0 < t - 3600.0) {
+        history.pop_front();
+    }
+    if frame.status.done {
+        latest.done = true;
+    }
+    latest.frame = Some(frame);
+}
+
+fn shopper_cell(scene: &Scene, cell: Cell) -> Vec2 {
+    let (x, y) = scene.plan.world(f32::from(cell.x), f32::from(cell.y));
+    Vec2::new(x, y)
+}
+
+/// Spawns, moves and removes shopper markers. Queued shoppers are drawn by their queue's
+/// dots instead.
+fn sync_shoppers(
+    mut commands: Commands,
+    latest: Res<Latest>,
+    scene: Res<Scene>,
+    handles: Res<Handles>,
+    time: Res<Time>,
+    capture: Option<Res<Capture>>,
+    mut known: ResMut<Shoppers>,
+    mut markers: Query<(&mut Marker, &mut Transform, &mut MeshMaterial2d<ColorMaterial>, &mut Visibility)>,
+) {
+    let Some(frame) = &latest.frame else { return };
+    let stamp = latest.frames_received;
+    if latest.is_changed() {
+        for s in &frame.snapshot.shoppers {
+            let target = shopper_cell(&scene, s.cell);
+            let material = match s.state {
+                ShopperState::AtKiosk | ShopperState::AwaitingPick => &handles.kiosk,
+                ShopperState::Reneging => &handles.leaving,
+                ShopperState::InService => &handles.served,
+                _ => &handles.shopper,
+            };
+            let hidden = s.state == ShopperState::Queued;
+            match known.0.get(&s.id.0).and_then(|e| markers.get_mut(*e).ok()) {
+                Some((mut m, _, mut mat, mut vis)) => {
+                    m.target = target;
+                    m.seen = stamp;
+                    if mat.0 != *material {
+                        mat.0 = material.clone();
+                    }
+                    vis.set_if_neq(if hidden { Visibility::Hidden } else { Visibility::Visible });
+                }
+                None => {
+                    let e = commands
+                        .spawn((
+                            Mesh2d(handles.circle.clone()),
+                            MeshMaterial2d(material.clone()),
+                            Transform::from_xyz(target.x, target.y, 7.0),
+                            Marker { target, seen: stamp },
+                            if hidden { Visibility::Hidden } else { Visibility::Visible },
+                        ))
+                        .id();
+                    known.0.insert(s.id.0, e);
+                }
+            }
+        }
+        known.0.retain(|_, e| match markers.get(*e) {
+            Ok((m, ..)) if m.seen != stamp => {
+                commands.entity(*e).despawn();
+                false
+            }
+            _ => true,
+        });
+    }
+    // Glide towards the target cell; a screenshot shows the exact cells.
+    let snap = capture.is_some();
+    let k = 1.0 - (-time.delta_secs() * 12.0).exp();
+    for (m, mut t, ..) in &mut markers {
+        let p = t.translation.truncate();
+        let d = m.target - p;
+        let next = if snap || d.length() > CELL * 6.0 { m.target } else { p + d * k };
+        t.translation.x = next.x;
+        t.translation.y = next.y;
+    }
+}
+
+fn lane_colour(open: bool, down: bool) -> Rgb {
+    if down {
+        palette::LANE_DOWN
+    } else if open {
+        palette::LANE_OPEN
+    } else {
+        palette::LANE_CLOSED
+    }
+}
+
+fn sync_lanes(
+    latest: Res<Latest>,
+    mut tiles: Query<(&LaneTile, &mut Sprite)>,
+    mut dots: Query<(&QueueDot, &mut Visibility)>,
+    mut labels: Query<(&QueueLabel, &mut Text2d)>,
+) {
+    if !latest.is_changed() {
+        return;
+    }
+    let Some(frame) = &latest.frame else { return };
+    let snap = &frame.snapshot;
+    for (tile, mut sprite) in &mut tiles {
+        if let Some(l) = snap.lanes.get(tile.0) {
+            sprite.color = colour(lane_colour(l.open, l.down));
+        }
+    }
+    for (dot, mut vis) in &mut dots {
+        let waiting = snap.queues.get(dot.queue).map_or(0, |q| q.waiting);
+        vis.set_if_neq(if dot.place < waiting { Visibility::Visible } else { Visibility::Hidden });
+    }
+    for (label, mut text) in &mut labels {
+        let q = snap.queues.get(label.0);
+        let s = match q {
+            Some(q) if q.waiting > 0 => format!("{} ({:.0}s)", q.waiting, q.oldest_wait_s),
+            _ => String::new(),
+        };
+        if text.0 != s {
+            text.0 = s;
+        }
+    }
+}
+
+fn sync_devices(latest: Res<Latest>, scene: Res<Scene>, mut icons: Query<(&DeviceIcon, &mut Sprite)>) {
+    if !latest.is_changed() {
+        return;
+    }
+    let Some(frame) = &latest.frame else { return };
+    for (icon, mut sprite) in &mut icons {
+        let up = frame.snapshot.devices_up.get(icon.0).copied().unwrap_or(true);
+        let (rgb, size) = if up { (palette::DEVICES[scene.devices[icon.0].1], 0.3) } else { (palette::DEVICE_DOWN, 0.5) };
+        sprite.color = colour(rgb);
+        sprite.custom_size = Some(Vec2::splat(CELL * size));
+    }
+}
+
+fn sync_heat(
+    latest: Res<Latest>,
+    ui: Res<Ui>,
+    handles: Res<Handles>,
+    mut images: ResMut<Assets<Image>>,
+    mut layer: Query<&mut Visibility, With<HeatLayer>>,
+    mut last: Local<Option<Instant>>,
+) {
+    for mut vis in &mut layer {
+        vis.set_if_neq(if ui.heat { Visibility::Visible } else { Visibility::Hidden });
+    }
+    if !ui.heat || last.is_some_and(|t| t.elapsed() < Duration::from_millis(250)) {
+        return;
+    }
+    let Some(frame) = &latest.frame else { return };
+    *last = Some(Instant::now());
+    let max = frame.snapshot.heat.iter().copied().fold(0.0, f64::max);
+    if let Some(mut image) = images.get_mut(&handles.heat)
+        && let Some(data) = image.data.as_mut()
+    {
+        for (i, v) in frame.snapshot.heat.iter().enumerate() {
+            let level = if max > 0.0 { (v / max).sqrt() as f32 } else { 0.0 };
+            data[i * 4..i * 4 + 4].copy_from_slice(&palette::heat(level));
+        }
+    }
+}
+
+/// Fits the floor into its viewport until the user pans or zooms.
+fn fit_camera(
+    mut ui: ResMut<Ui>,
+    scene: Res<Scene>,
+    mut camera: Query<(&mut Camera, &mut Transform, &mut Projection), With<FloorCamera>>,
+) {
+    let Ok((mut camera, mut transform, mut projection)) = camera.single_mut() else { return };
+    let [x, y, w, h] = ui.viewport;
+    let viewport = Viewport {
+        physical_position: UVec2::new(x as u32, y as u32),
+        physical_size: UVec2::new(w.max(1.0) as u32, h.max(1.0) as u32),
+        ..default()
+    };
+    if camera.viewport.as_ref().is_none_or(|v| v.physical_position != viewport.physical_position || v.physical_size != viewport.physical_size) {
+        camera.viewport = Some(viewport);
+    }
+    if ui.viewport_known && (!ui.fitted || !ui.user_moved) {
+        if let Projection::Orthographic(o) = &mut *projection {
+            o.scale = scene.plan.fit_scale(w, h);
+        }
+        transform.translation.x = 0.0;
+        transform.translation.y = 0.0;
+        ui.fitted = true;
+        ui.user_moved = false;
+    }
+}
+
+fn pan_zoom(
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    scroll: Res<AccumulatedMouseScroll>,
+    window: Query<&Window, With<PrimaryWindow>>,
+    mut ui: ResMut<Ui>,
+    mut camera: Query<(&mut Transform, &mut Projection), With<FloorCamera>>,
+) {
+    let Ok((mut transform, mut projection)) = camera.single_mut() else { return };
+    let Projection::Orthographic(o) = &mut *projection else { return };
+    let dragging = buttons.pressed(MouseButton::Left) || buttons.pressed(MouseButton::Right) || buttons.pressed(MouseButton::Middle);
+    if dragging && motion.delta != Vec2::ZERO {
+        transform.translation.x -= motion.delta.x * o.scale;
+        transform.translation.y += motion.delta.y * o.scale;
+        ui.user_moved = true;
+    }
+    if scroll.delta.y != 0.0 {
+        ui.user_moved = true;
+        let factor = (1.0 - scroll.delta.y.clamp(-5.0, 5.0) * 0.1).clamp(0.5, 2.0);
+        // Zoom about the cursor: the world point under it stays put.
+        if let Ok(w) = window.single()
+            && let Some(cursor) = w.cursor_position()
+        {
+            let [vx, vy, vw, vh] = ui.viewport;
+            let offset = Vec2::new(cursor.x - vx - vw / 2.0, -(cursor.y - vy - vh / 2.0));
+            let before = transform.translation.truncate() + offset * o.scale;
+            o.scale = (o.scale * factor).clamp(0.05, 20.0);
+            let after = transform.translation.truncate() + offset * o.scale;
+            transform.translation.x += before.x - after.x;
+            transform.translation.y += before.y - after.y;
+        } else {
+            o.scale = (o.scale * factor).clamp(0.05, 20.0);
+        }
+    }
+}
+
+fn speed_step(current: f64, up: bool) -> f64 {
+    if up {
+        SPEEDS.iter().copied().find(|s| *s > current * 1.001).unwrap_or(SPEEDS[SPEEDS.len() - 1])
+    } else {
+        SPEEDS.iter().rev().copied().find(|s| *s < current * 0.999).unwrap_or(SPEEDS[0])
+    }
+}
+
+fn keys(keys: Res<ButtonInput<KeyCode>>, link: Res<Link>, mut ui: ResMut<Ui>, mut camera: Query<&mut Transform, With<FloorCamera>>) {
+    if keys.just_pressed(KeyCode::Space) {
+        toggle_pause(&link, &mut ui);
+    }
+    if keys.just_pressed(KeyCode::BracketRight) || keys.just_pressed(KeyCode::Equal) {
+        let speed = speed_step(ui.speed, true);
+        set_speed(&link, &mut ui, speed);
+    }
+    if keys.just_pressed(KeyCode::BracketLeft) || keys.just_pressed(KeyCode::Minus) {
+        let speed = speed_step(ui.speed, false);
+        set_speed(&link, &mut ui, speed);
+    }
+    if keys.just_pressed(KeyCode::KeyH) {
+        ui.heat = !ui.heat;
+    }
+    if keys.just_pressed(KeyCode::Home) || keys.just_pressed(KeyCode::KeyF) {
+        ui.fitted = false;
+    }
+    if let Ok(mut t) = camera.single_mut() {
+        let step = CELL * 0.5;
+        for (key, dx, dy) in [
+            (KeyCode::ArrowLeft, -step, 0.0),
+            (KeyCode::ArrowRight, step, 0.0),
+            (KeyCode::ArrowUp, 0.0, step),
+            (KeyCode::ArrowDown, 0.0, -step),
+        ] {
+            if keys.pressed(key) {
+                ui.user_moved = true;
+                t.translation.x += dx;
+                t.translation.y += dy;
+            }
+        }
+    }
+}
+
+fn toggle_pause(link: &Link, ui: &mut Ui) {
+    ui.paused = !ui.paused;
+    if ui.paused {
+        link.controls.pause();
+    } else {
+        link.controls.resume();
+    }
+}
+
+fn set_speed(link: &Link, ui: &mut Ui, speed: f64) {
+    ui.speed = speed;
+    link.controls.set_speed(speed);
+}
+
+fn intervene(link: &Link, ui: &mut Ui, latest: &Latest, what: Intervention, text: String) {
+    if link.replay.is_some() {
+        return;
+    }
+    if link.controls.intervene(what) {
+        let at = latest.frame.as_ref().map_or(SimTime::ZERO, |f| f.snapshot.at);
+        ui.sent.push((at, text));
+    }
+}
+
+fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    let whole = c / 100;
+    let mut digits = whole.to_string();
+    let mut i = digits.len() as isize - 3;
+    while i > 0 {
+        digits.insert(i as usize, ',');
+        i -= 3;
+    }
+    format!("{sign}{digits}.{:02}", c % 100)
+}
+
+/// The KPI panel (right), the chart and queue table (bottom), and the controls.
+#[allow(clippy::too_many_arguments)]
+fn panels(
+    mut contexts: EguiContexts,
+    link: Res<Link>,
+    latest: Res<Latest>,
+    scene: Res<Scene>,
+    mut ui_state: ResMut<Ui>,
+    capture: Option<Res<Capture>>,
+    window: Query<&Window, With<PrimaryWindow>>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    if ctx.theme() != egui::Theme::Light {
+        ctx.set_theme(egui::Theme::Light);
+    }
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "root".into(),
+        egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
+    );
+    let ui_state = &mut *ui_state;
+    let frame = latest.frame.as_ref();
+    let panel_fill = egui::Color32::from_rgb(0xf6, 0xf8, 0xfa);
+    let side = egui::Panel::right("kpis")
+        .exact_size(SIDE_PANEL)
+        .resizable(false)
+        .frame(egui::Frame::new().fill(panel_fill).inner_margin(12.0))
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| side_panel(ui, &link, &latest, &scene, ui_state, capture.as_deref()));
+        })
+        .response
+        .rect;
+    let bottom = egui::Panel::bottom("history")
+        .exact_size(BOTTOM_PANEL)
+        .resizable(false)
+        .frame(egui::Frame::new().fill(panel_fill).inner_margin(10.0))
+        .show(&mut root, |ui| {
+            ui.horizontal_top(|ui| {
+                chart(ui, &latest, &scene);
+                ui.separator();
+                queue_table(ui, &link, &latest, &scene, ui_state, frame.map(|f| &f.snapshot));
+            });
+        })
+        .response
+        .rect;
+    let scale = window.single().map_or(1.0, |w| w.scale_factor());
+    let width = window.single().map_or(0.0, |w| w.width());
+    ui_state.viewport = [0.0, 0.0, (width - side.width()).max(1.0) * scale, (bottom.top()).max(1.0) * scale];
+    ui_state.viewport_known = true;
+    Ok(())
+}
+
+fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st: &mut Ui, capture: Option<&Capture>) {
+    let frame = latest.frame.as_ref();
+    ui.heading(egui::RichText::new(format!("{} — store twin", scene.store)).strong());
+    let mode = match &link.replay {
+        Some(p) => format!("REPLAY of {}", p.display()),
+        None => "LIVE".to_string(),
+    };
+    ui.label(egui::RichText::new(format!("{mode} · {}", scene.scenario)).small());
+    ui.add_space(6.0);
+    let at = frame.map_or(SimTime::ZERO, |f| f.snapshot.at);
+    ui.label(egui::RichText::new(clock(scene.open_at_s, at)).size(34.0).monospace().strong());
+    if let Some(f) = frame {
+        let s = &f.status;
+        let state = if latest.done {
+            "day over / session ended".to_string()
+        } else if s.paused {
+            "paused".to_string()
+        } else {
+            format!("{}× real time", s.speed)
+        };
+        let lag = s.lag.as_secs_f64();
+        let lag_text = if lag > 1.0 { format!("behind by {lag:.0} s sim") } else { "keeping up".to_string() };
+        let lag_colour = if lag > 1.0 { egui::Color32::from_rgb(0xcf, 0x22, 0x2e) } else { egui::Color32::from_rgb(0x1a, 0x7f, 0x37) };
+        ui.horizontal(|ui| {
+            ui.label(state);
+            ui.label("·");
+            ui.colored_label(lag_colour, lag_text);
+        });
+        if let Some(c) = capture {
+            let wall = c.started.elapsed().as_secs_f64();
+            ui.label(egui::RichText::new(format!("{} frames in {wall:.1} s wall", c.rendered)).small());
+        }
+    }
+    ui.horizontal(|ui| {
+        let label = if st.paused { "▶ Resume" } else { "⏸ Pause" };
+        if ui.button(label).clicked() {
+            toggle_pause(link, st);
+        }
+        if ui.button("−").on_hover_text("slower ([ or -)").clicked() {
+            set_speed(link, st, speed_step(st.speed, false));
+        }
+        ui.label(format!("{}×", st.speed));
+        if ui.button("+").on_hover_text("faster (] or +)").clicked() {
+            set_speed(link, st, speed_step(st.speed, true));
+        }
+        for s in [1.0, 60.0, 1000.0] {
+            if ui.selectable_label((st.speed - s).abs() < 1e-9, format!("{s}×")).clicked() {
+                set_speed(link, st, s);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut st.heat, "Heat map (H)");
+        if ui.button("Fit floor (F)").clicked() {
+            st.fitted = false;
+        }
+    });
+    ui.separator();
+
+    if let Some(f) = frame {
+        let s = &f.snapshot;
+        let waiting: u32 = s.queues.iter().map(|q| q.waiting).sum();
+        let down = s.devices_up.iter().filter(|u| !**u).count();
+        let conversion = if s.footfall > 0 { 100.0 * s.buyers as f64 / s.footfall as f64 } else { 0.0 };
+        egui::Grid::new("kpis").num_columns(2).spacing([18.0, 4.0]).show(ui, |ui| {
+            let mut row = |name: &str, value: String| {
+                ui.label(name);
+                ui.label(egui::RichText::new(value).strong().size(16.0));
+                ui.end_row();
+            };
+            row("Shoppers inside", s.shoppers.len().to_string());
+            row("Footfall (true)", s.footfall.to_string());
+            row("Footfall (door counters)", s.footfall_sensed.to_string());
+            row("Buyers · conversion", format!("{} · {conversion:.1}%", s.buyers));
+            row("Sales", money(s.sales.0));
+            row("Waiting to pay", waiting.to_string());
+            row("Devices down", format!("{down} of {}", s.devices_up.len()));
+        });
+    } else {
+        ui.label("waiting for the simulation…");
+    }
+    legend(ui, scene);
+    ui.separator();
+
+    if link.replay.is_some() {
+        ui.label("Replay: the interventions are the log's; controls other than pause and speed are off.");
+        return;
+    }
+    ui.label(egui::RichText::new("Change a price").strong());
+    ui.label(egui::RichText::new("The till at once; shelf labels through the ESLs, with their latency.").small());
+    let sku_name = |i: usize| scene.skus.get(i).map_or(String::new(), |s| s.0.clone());
+    egui::ComboBox::from_id_salt("sku").width(SIDE_PANEL - 40.0).selected_text(sku_name(st.sku)).show_ui(ui, |ui| {
+        for (i, (name, cents)) in scene.skus.iter().enumerate() {
+            let now = st.prices.get(&i).copied().unwrap_or(*cents);
+            if ui.selectable_label(st.sku == i, format!("{name} ({})", money(now))).clicked() {
+                st.sku = i;
+                st.price = now as f64 / 100.0;
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.add(egui::DragValue::new(&mut st.price).speed(0.05).range(0.0..=100_000.0).fixed_decimals(2).prefix("new price "));
+        if ui.button("Apply").clicked()
+            && let Some((name, _)) = scene.skus.get(st.sku)
+        {
+            let cents = (st.price * 100.0).round() as i64;
+            let what = Intervention::SetPrice { sku: st.sku as u32, cents };
+            st.prices.insert(st.sku, cents);
+            intervene(link, st, latest, what, format!("price of {name} → {}", money(cents)));
+        }
+    });
+    ui.add_space(6.0);
+    ui.label(egui::RichText::new("Take a device offline").strong());
+    let kinds = palette::DEVICE_KINDS;
+    ui.horizontal_wrapped(|ui| {
+        if ui.selectable_label(st.device_kind.is_none(), "all").clicked() {
+            st.device_kind = None;
+        }
+        for (k, name) in kinds.iter().enumerate() {
+            if scene.devices.iter().any(|d| d.1 == k) && ui.selectable_label(st.device_kind == Some(k), *name).clicked() {
+                st.device_kind = Some(k);
+                if let Some(first) = scene.devices.iter().position(|d| d.1 == k) {
+                    st.device = first;
+                }
+            }
+        }
+    });
+    let up = |i: usize| latest.frame.as_ref().and_then(|f| f.snapshot.devices_up.get(i).copied()).unwrap_or(true);
+    let device_label = |i: usize| {
+        scene.devices.get(i).map_or(String::new(), |d| format!("{} ({}) {}", d.0, kinds[d.1], if up(i) { "up" } else { "DOWN" }))
+    };
+    egui::ComboBox::from_id_salt("device").width(SIDE_PANEL - 40.0).selected_text(device_label(st.device)).show_ui(ui, |ui| {
+        for (i, d) in scene.devices.iter().enumerate() {
+            if st.device_kind.is_none_or(|k| k == d.1) && ui.selectable_label(st.device == i, device_label(i)).clicked() {
+                st.device = i;
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        let name = scene.devices.get(st.device).map_or(String::new(), |d| d.0.clone());
+        if ui.button("Take offline").clicked() {
+            let what = Intervention::SetDeviceUp { device: st.device as u16, up: false };
+            intervene(link, st, latest, what, format!("{name} offline"));
+        }
+        if ui.button("Bring online").clicked() {
+            let what = Intervention::SetDeviceUp { device: st.device as u16, up: true };
+            intervene(link, st, latest, what, format!("{name} online"));
+        }
+    });
+    if !st.sent.is_empty() {
+        ui.add_space(6.0);
+        ui.label(egui::RichText::new("Interventions (recorded)").strong());
+        for (at, text) in st.sent.iter().rev().take(8) {
+            ui.label(egui::RichText::new(format!("{}  {text}", clock(scene.open_at_s, *at))).small().monospace());
+        }
+    }
+}
+
+/// What the floor's colours mean.
+fn legend(ui: &mut egui::Ui, scene: &Scene) {
+    let swatch = |ui: &mut egui::Ui, rgb: Rgb, round: bool, text: &str| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(11.0, 11.0), egui::Sense::hover());
+        if round {
+            ui.painter().circle_filled(rect.center(), 5.0, egui_colour(rgb));
+            ui.painter().circle_stroke(rect.center(), 5.0, egui::Stroke::new(0.5, egui::Color32::GRAY));
+        } else {
+            ui.painter().rect_filled(rect, 2.0, egui_colour(rgb));
+        }
+        ui.label(egui::RichText::new(text).small());
+    };
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        swatch(ui, palette::SHOPPER, true, "shopping ");
+        swatch(ui, palette::SHOPPER_SERVED, true, "paying ");
+        swatch(ui, palette::QUEUE_DOT, true, "in a queue ");
+        swatch(ui, palette::SHOPPER_KIOSK, true, "at a kiosk ");
+        swatch(ui, palette::SHOPPER_LEAVING, true, "giving up ");
+        swatch(ui, palette::LANE_OPEN, false, "lane open ");
+        swatch(ui, palette::LANE_CLOSED, false, "closed ");
+        swatch(ui, palette::LANE_DOWN, false, "down ");
+        swatch(ui, palette::DEVICE_DOWN, false, "device failed ");
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        for (i, name) in scene.categories.iter().enumerate() {
+            swatch(ui, palette::category(i), false, &format!("{} ", name.replace('_', " ")));
+        }
+    });
+}
+
+/// Shoppers inside and waiting to pay over the last hour.
+fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
+    let size = egui::vec2(560.0, BOTTOM_PANEL - 24.0);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 4.0, egui::Color32::WHITE);
+    let font = egui::FontId::proportional(12.0);
+    let text_colour = egui::Color32::from_rgb(0x57, 0x60, 0x6a);
+    painter.text(rect.left_top() + egui::vec2(8.0, 6.0), egui::Align2::LEFT_TOP, "Last hour", egui::FontId::proportional(14.0), egui::Color32::BLACK);
+    let inside_colour = egui_colour(palette::SHOPPER);
+    let waiting_colour = egui_colour(palette::QUEUE_DOT);
+    painter.text(rect.right_top() + egui::vec2(-8.0, 6.0), egui::Align2::RIGHT_TOP, "— waiting to pay", font.clone(), waiting_colour);
+    painter.text(rect.right_top() + egui::vec2(-130.0, 6.0), egui::Align2::RIGHT_TOP, "— shoppers inside", font.clone(), inside_colour);
+    let plot = egui::Rect::from_min_max(rect.left_top() + egui::vec2(44.0, 28.0), rect.right_bottom() - egui::vec2(12.0, 22.0));
+    let points = &latest.history;
+    let Some(last) = points.back() else { return };
+    let t1 = last.0.max(3600.0);
+    let t0 = t1 - 3600.0;
+    let max = points.iter().map(|p| p.1.max(p.2)).fold(10.0, f64::max);
+    let nice = nice_ceiling(max);
+    let x = |t: f64| plot.left() + ((t - t0) / 3600.0) as f32 * plot.width();
+    let y = |v: f64| plot.bottom() - (v / nice) as f32 * plot.height();
+    let grid = egui::Stroke::new(1.0, egui::Color32::from_gray(225));
+    for i in 0..=4 {
+        let v = nice * f64::from(i) / 4.0;
+        painter.line_segment([egui::pos2(plot.left(), y(v)), egui::pos2(plot.right(), y(v))], grid);
+        painter.text(egui::pos2(plot.left() - 6.0, y(v)), egui::Align2::RIGHT_CENTER, format!("{v:.0}"), font.clone(), text_colour);
+    }
+    for i in 0..=4 {
+        let t = t0 + 900.0 * f64::from(i);
+        let label = clock(scene.open_at_s, SimTime::from_nanos((t.max(0.0) * 1e9) as u64));
+        painter.text(egui::pos2(x(t), plot.bottom() + 4.0), egui::Align2::CENTER_TOP, &label[..5], font.clone(), text_colour);
+    }
+    let line = |pick: fn(&(f64, f64, f64)) -> f64, colour: egui::Color32| {
+        let pts: Vec<egui::Pos2> = points.iter().map(|p| egui::pos2(x(p.0), y(pick(p)))).collect();
+        painter.add(egui::Shape::line(pts, egui::Stroke::new(2.0, colour)));
+    };
+    line(|p| p.1, inside_colour);
+    line(|p| p.2, waiting_colour);
+}
+
+fn nice_ceiling(v: f64) -> f64 {
+    let magnitude = 10f64.powf(v.log10().floor());
+    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if step * magnitude >= v {
+            return step * magnitude;
+        }
+    }
+    10.0 * magnitude
+}
+
+/// Each queue: state, waiting now, the head's wait so far, the day's mean wait, and the
+/// open/close control of its lanes.
+fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st: &mut Ui, snap: Option<&Snapshot>) {
+    ui.vertical(|ui| {
+        ui.label(egui::RichText::new("Checkout queues").strong());
+        egui::ScrollArea::vertical().id_salt("queues").show(ui, |ui| {
+            egui::Grid::new("queue-table").num_columns(6).spacing([14.0, 3.0]).striped(true).show(ui, |ui| {
+                for h in ["queue", "lane", "waiting", "head waited", "mean wait today", ""] {
+                    ui.label(egui::RichText::new(h).small().strong());
+                }
+                ui.end_row();
+                for (q, (name, _, lane)) in scene.queues.iter().enumerate() {
+                    let view = snap.and_then(|s| s.queues.get(q));
+                    let lanes: Vec<usize> = match lane {
+                        Some(l) => vec![*l],
+                        None => {
+                            let line = q - scene.queues.iter().filter(|x| x.2.is_some()).count();
+                            (0..scene.lane_names.len()).filter(|i| scene.lane_lines[*i] == Some(line)).collect()
+                        }
+                    };
+                    ui.label(name);
+                    let states: Vec<(bool, bool)> =
+                        lanes.iter().map(|l| snap.and_then(|s| s.lanes.get(*l)).map_or((false, false), |v| (v.open, v.down))).collect();
+                    let open = states.iter().filter(|s| s.0 && !s.1).count();
+                    let down = states.iter().filter(|s| s.1).count();
+                    let (text, rgb) = match lane {
+                        Some(_) if down > 0 => ("down".to_string(), palette::LANE_DOWN),
+                        Some(_) if open > 0 => ("open".to_string(), palette::LANE_OPEN),
+                        Some(_) => ("closed".to_string(), palette::LANE_CLOSED),
+                        None => (format!("{open} of {} open", lanes.len()), if open > 0 { palette::LANE_OPEN } else { palette::LANE_CLOSED }),
+                    };
+                    ui.colored_label(egui_colour(rgb), text);
+                    ui.label(view.map_or("–".into(), |v| v.waiting.to_string()));
+                    ui.label(view.map_or("–".into(), |v| format!("{:.0} s", v.oldest_wait_s)));
+                    ui.label(view.map_or("–".into(), |v| if v.served > 0 { format!("{:.0} s", v.mean_wait_s) } else { "–".into() }));
+                    if link.replay.is_none() {
+                        ui.horizontal(|ui| {
+                            for l in &lanes {
+                                let is_open = snap.and_then(|s| s.lanes.get(*l)).is_some_and(|v| v.open);
+                                let lane_name = &scene.lane_names[*l];
+                                let label = if lanes.len() > 1 {
+                                    format!("{} {lane_name}", if is_open { "close" } else { "open" })
+                                } else if is_open {
+                                    "close".to_string()
+                                } else {
+                                    "open".to_string()
+                                };
+                                if ui.small_button(label).clicked() {
+                                    let what = Intervention::SetLaneOpen { lane: *l as u16, open: !is_open };
+                                    let verb = if is_open { "close" } else { "open" };
+                                    intervene(link, st, latest, what, format!("{verb} lane {lane_name}"));
+                                }
+                            }
+                        });
+                    } else {
+                        ui.label("");
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+    });
+}
+
+/// Waits for the session's last frame, lets it render, saves the window, then exits.
+fn capture(
+    mut commands: Commands,
+    mut state: ResMut<Capture>,
+    latest: Res<Latest>,
+    ui: Res<Ui>,
+    mut exit: MessageWriter<AppExit>,
+    camera: Query<(&Transform, &Projection), With<FloorCamera>>,
+) {
+    state.rendered += 1;
+    if let Some(outcome) = state.outcome.take() {
+        match outcome {
+            Ok(()) => exit.write(AppExit::Success),
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit.write(AppExit::error())
+            }
+        };
+        return;
+    }
+    if state.taken || !latest.done || latest.frame.is_none() {
+        return;
+    }
+    // A few frames for the last snapshot to reach the GPU and the panels to lay out.
+    state.settle += 1;
+    if state.settle < 4 {
+        return;
+    }
+    state.taken = true;
+    let view = camera.single().ok().and_then(|(t, p)| match p {
+        Projection::Orthographic(o) => Some(View { viewport: ui.viewport, centre: [t.translation.x, t.translation.y], scale: o.scale }),
+        _ => None,
+    });
+    let path = state.path.clone();
+    let wall = state.started.elapsed().as_secs_f64();
+    let rendered = state.rendered;
+    let status = latest.frame.as_ref().map(|f| f.status);
+    commands.spawn(Screenshot::primary_window()).observe(move |shot: On<ScreenshotCaptured>, mut state: ResMut<Capture>| {
+        let result = save_png(&shot.image, &path).and_then(|()| {
+            let meta = serde_json::json!({
+                "view": view,
+                "frames_rendered": rendered,
+                "wall_s": wall,
+                "fps": rendered as f64 / wall.max(1e-9),
+                "speed": status.map(|s| s.speed),
+                "max_lag_s": status.map(|s| s.max_lag.as_secs_f64()),
+                "events": status.map(|s| s.events),
+            });
+            write_atomic(&path.with_extension("json"), serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?)
+        });
+        state.outcome = Some(result);
+    });
+}
+
+fn save_png(image: &Image, path: &std::path::Path) -> Result<(), String> {
+    let dynamic = image.clone().try_into_dynamic().map_err(|e| format!("cannot read the frame: {e}"))?;
+    let rgb = dynamic.to_rgb8();
+    let mut bytes = Vec::new();
+    rgb.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).map_err(|e| format!("cannot encode the PNG: {e}"))?;
+    write_atomic(path, bytes)
+}
+
+/// Writes to a temporary file beside `path`, then renames it into place.
+fn write_atomic(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), String> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write {}: {e}", path.display())
+        })
+}

@@ -1,0 +1,199 @@
+//! `storetwin-twin`: the ops team's live store-floor twin.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+use storetwin_engine::{Seed, SimTime, SystemWall};
+use storetwin_viz::app::{TwinApp, clock};
+use storetwin_viz::session::{self, Mode, Options, Twin, describe_interventions};
+
+/// The live store-floor twin: watch a store run, act on it, replay it exactly.
+///
+/// Examples:
+///   storetwin-twin scenarios/weekday.toml --speed 60
+///   storetwin-twin scenarios/weekday.toml --events session.events
+///   storetwin-twin --replay session.events
+///   storetwin-twin scenarios/weekday.toml --screenshot noon.png --at 12:00
+#[derive(Parser, Debug)]
+#[command(name = "storetwin-twin", version, verbatim_doc_comment)]
+struct Args {
+    /// The scenario file (with --replay: overrides the scenario the log names).
+    #[arg(required_unless_present = "replay")]
+    scenario: Option<PathBuf>,
+
+    /// Sim seconds per wall second (1 = real time). Default 60, or 1000 with --screenshot.
+    #[arg(long, value_parser = parse_speed)]
+    speed: Option<f64>,
+
+    /// Seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+
+    /// Start paused (Space resumes).
+    #[arg(long)]
+    paused: bool,
+
+    /// Record the session, interventions included, to this event log (replay it with --replay).
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+
+    /// Play an event log (from `storetwin run --events` or a twin session) and check that
+    /// the replay is the identical run.
+    #[arg(long, value_name = "EVENTS")]
+    replay: Option<PathBuf>,
+
+    /// Run to --at (default: the end), save one frame of the window to this PNG, and exit.
+    #[arg(long, value_name = "OUT.png")]
+    screenshot: Option<PathBuf>,
+
+    /// Store clock time for --screenshot, HH:MM.
+    #[arg(long, value_name = "HH:MM", requires = "screenshot", value_parser = parse_clock)]
+    at: Option<u32>,
+
+    /// Show the heat map from the start (H toggles it).
+    #[arg(long)]
+    heat: bool,
+
+    /// Window size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1600x900", value_parser = parse_size)]
+    size: (u32, u32),
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches(['x', '×']).parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("expected a positive number of sim seconds per wall second, like 60 or 1000; got {s:?}")),
+    }
+}
+
+fn parse_clock(s: &str) -> Result<u32, String> {
+    let bad = || format!("expected a store clock time HH:MM, like 12:00; got {s:?}");
+    let (h, m) = s.split_once(':').ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    Ok(h * 3600 + m * 60)
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("expected WIDTHxHEIGHT in pixels, like 1600x900; got {s:?}");
+    let (w, h) = s.split_once('x').ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+    if !(640..=8192).contains(&w) || !(480..=8192).contains(&h) {
+        return Err(format!("the window must be between 640x480 and 8192x8192; got {s:?}"));
+    }
+    Ok((w, h))
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (scenario, mode) = match &args.replay {
+        Some(log) => session::open_replay(log, args.scenario.as_deref())?,
+        None => {
+            let path = args.scenario.as_deref().context("a scenario file is required")?;
+            (session::load_scenario(path)?, Mode::Live)
+        }
+    };
+    let world = &scenario.world;
+    let until = match args.at {
+        Some(at_s) => {
+            let open = world.open_at_s;
+            let close = u64::from(open) + world.duration.as_nanos() / 1_000_000_000;
+            if at_s < open || u64::from(at_s) > close {
+                bail!(
+                    "--at {}: the store is open from {} to {}",
+                    clock(0, SimTime::from_secs(u64::from(at_s))),
+                    clock(open, SimTime::ZERO),
+                    clock(open, SimTime::ZERO.saturating_add(world.duration))
+                );
+            }
+            Some(SimTime::from_secs(u64::from(at_s - open)))
+        }
+        None => None,
+    };
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        bail!("no display: the twin opens an X11 window; on a machine without a screen run it under `xvfb-run -a`");
+    }
+
+    let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
+    let options = Options { speed, paused: args.paused, until, events: args.events.clone(), ..Options::default() };
+    let seed = Seed(args.seed.unwrap_or(scenario.seed));
+    let name = scenario.path.file_name().map_or_else(|| scenario.path.display().to_string(), |n| n.to_string_lossy().into());
+    let replay = match &mode {
+        Mode::Replay { log, .. } => Some(log.clone()),
+        Mode::Live => None,
+    };
+    let mut twin = Twin::start(scenario, seed, mode, &options, SystemWall::default())?;
+    let title = format!("storetwin twin — {} ({name})", twin.scenario.world.store.name);
+    let app = TwinApp {
+        title,
+        spec: twin.scenario.world.clone(),
+        open_at_s: twin.scenario.world.open_at_s,
+        scenario_name: name,
+        replay,
+        controls: twin.controls.clone(),
+        frames: twin.frames.clone(),
+        speed,
+        paused: args.paused,
+        heat: args.heat,
+        size: args.size,
+        screenshot: args.screenshot.clone(),
+    };
+    let exit = app.run();
+    let outcome = twin.finish()?;
+    let end = &outcome.end;
+    let open = twin.scenario.world.open_at_s;
+    println!(
+        "session: seed {}, {} events to {}, event_hash {} ({:?})",
+        twin.seed,
+        end.events,
+        clock(open, end.end),
+        end.event_hash,
+        end.reason
+    );
+    println!("  max sim lag {:.1} s (how far the simulation fell behind its pace)", end.max_lag.as_secs_f64());
+    for line in describe_interventions(&end.interventions) {
+        println!("  intervention at {line}");
+    }
+    if let Some((path, records)) = &outcome.log {
+        println!("  wrote {} ({records} events); replay it with: storetwin-twin --replay {}", path.display(), path.display());
+    }
+    if let Some(shot) = &args.screenshot
+        && exit.is_success()
+    {
+        let meta: serde_json::Value = std::fs::read(shot.with_extension("json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        println!(
+            "  screenshot {} at {}: {} frames rendered in {:.1} s ({:.1} fps) at {}x, max sim lag {:.1} s",
+            shot.display(),
+            clock(open, end.end),
+            meta["frames_rendered"],
+            meta["wall_s"].as_f64().unwrap_or(0.0),
+            meta["fps"].as_f64().unwrap_or(0.0),
+            speed,
+            end.max_lag.as_secs_f64()
+        );
+    }
+    let mut code = if exit.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    if let Some(verdict) = &outcome.verdict {
+        println!("  {}", verdict.describe());
+        if verdict.divergence.is_some() || (verdict.unreached == 0 && !verdict.identical()) {
+            code = ExitCode::FAILURE;
+        }
+    }
+    Ok(code)
+}

@@ -1,0 +1,281 @@
+//! The twin's simulation side, without Bevy: a live or replayed session on its own
+//! thread, paced, recording to an event log and checking a replay against one.
+//!
+//! The window gets a [`Twin`]: a receiver of [`Frame`]s (owned copies of the store) and
+//! [`Controls`] (a sender of inputs). That is all it can reach: the world lives on the
+//! simulation thread and is never shared, so the window cannot change simulation state.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use crossbeam_channel::Receiver;
+use storetwin_actors::StoreMsg;
+use storetwin_actors::live::{Controls, Frame, SessionConfig, SessionEnd, TimedIntervention, run_session};
+use storetwin_engine::{ActorId, EventKey, Observer, Seed, SimTime, WallClock};
+use storetwin_eventlog::{Checker, EndState, EventLog, Header, LogReader, Trailer};
+use storetwin_scenarios::Scenario;
+
+/// What the session plays.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// The scenario, live: the ops team may intervene.
+    Live,
+    /// An event log, replayed: the scenario with the log's seed and interventions, every
+    /// event checked against the log's record.
+    Replay { log: PathBuf, header: Header, trailer: Trailer },
+}
+
+impl Mode {
+    pub fn is_replay(&self) -> bool {
+        matches!(self, Mode::Replay { .. })
+    }
+}
+
+/// How to start a session.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub speed: f64,
+    pub paused: bool,
+    /// Stop at this sim time (a screenshot's `--at`).
+    pub until: Option<SimTime>,
+    /// Record the session to this event log.
+    pub events: Option<PathBuf>,
+    pub frame_every: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { speed: 60.0, paused: false, until: None, events: None, frame_every: Duration::from_millis(33) }
+    }
+}
+
+/// A replay's verdict: the replayed run against the log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub log: PathBuf,
+    pub expected_hash: String,
+    pub replayed_hash: String,
+    pub expected_events: u64,
+    pub replayed_events: u64,
+    /// Events of the log the replay did not reach (it was stopped early).
+    pub unreached: u64,
+    pub divergence: Option<String>,
+    pub expected_end: EndState,
+    pub replayed_end: EndState,
+}
+
+impl Verdict {
+    /// The replay reached the log's end with the identical run.
+    pub fn identical(&self) -> bool {
+        self.divergence.is_none()
+            && self.unreached == 0
+            && self.expected_hash == self.replayed_hash
+            && self.expected_events == self.replayed_events
+            && self.expected_end == self.replayed_end
+    }
+
+    pub fn describe(&self) -> String {
+        if self.identical() {
+            format!(
+                "replay identical to {}: {} events, event_hash {}, end state {:?}",
+                self.log.display(),
+                self.replayed_events,
+                self.replayed_hash,
+                self.replayed_end
+            )
+        } else if let Some(d) = &self.divergence {
+            format!("replay DIFFERS from {}: {d}", self.log.display())
+        } else if self.unreached > 0 {
+            format!(
+                "replay stopped early: {} of the log's {} events replayed, all identical so far",
+                self.replayed_events, self.expected_events
+            )
+        } else {
+            format!(
+                "replay DIFFERS from {}: event_hash {} (log {}), end state {:?} (log {:?})",
+                self.log.display(),
+                self.replayed_hash,
+                self.expected_hash,
+                self.replayed_end,
+                self.expected_end
+            )
+        }
+    }
+}
+
+/// How a session ended, as the twin reports it.
+#[derive(Debug)]
+pub struct Outcome {
+    pub end: SessionEnd,
+    /// The event log written, and its records.
+    pub log: Option<(PathBuf, u64)>,
+    pub verdict: Option<Verdict>,
+}
+
+/// A running session, as the window holds it.
+pub struct Twin {
+    pub scenario: Scenario,
+    pub seed: Seed,
+    pub mode: Mode,
+    pub controls: Controls,
+    pub frames: Receiver<Frame>,
+    thread: Option<JoinHandle<anyhow::Result<Outcome>>>,
+}
+
+/// Reads a log's header and trailer and loads its scenario (`scenario` overrides the
+/// path the header names); refuses a scenario whose content changed since.
+pub fn open_replay(log: &Path, scenario: Option<&Path>) -> anyhow::Result<(Scenario, Mode)> {
+    let (header, trailer) = storetwin_eventlog::read_log(log)?;
+    let path = scenario.map_or_else(|| header.scenario.clone(), Path::to_path_buf);
+    let loaded = load_scenario(&path).with_context(|| {
+        format!("{}: cannot load the scenario it was recorded from ({})", log.display(), path.display())
+    })?;
+    if loaded.hash != header.scenario_hash {
+        bail!(
+            "{}: recorded from a scenario with hash {}, but {} now has hash {}: the file changed, so the replay \
+             would not be the same run",
+            log.display(),
+            header.scenario_hash,
+            path.display(),
+            loaded.hash
+        );
+    }
+    Ok((loaded, Mode::Replay { log: log.to_path_buf(), header, trailer }))
+}
+
+/// Loads a scenario, turning its diagnostics into the compiler-like report.
+pub fn load_scenario(path: &Path) -> anyhow::Result<Scenario> {
+    storetwin_scenarios::load(path).map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))
+}
+
+/// Sees every event: writes the session's log, checks a replay against its log.
+struct Recorder {
+    log: Option<EventLog>,
+    check: Option<Checker>,
+}
+
+impl Observer<StoreMsg> for Recorder {
+    #[inline]
+    fn on_event(&mut self, key: EventKey, to: ActorId, msg: &StoreMsg) {
+        if let Some(log) = &mut self.log {
+            log.on_event(key, to, msg);
+        }
+        if let Some(check) = &mut self.check {
+            check.on_event(key, to, msg);
+        }
+    }
+}
+
+impl Twin {
+    /// Starts the session on a thread of its own, paced by `wall`.
+    pub fn start<W: WallClock + Send + 'static>(
+        scenario: Scenario,
+        seed: Seed,
+        mode: Mode,
+        options: &Options,
+        wall: W,
+    ) -> anyhow::Result<Twin> {
+        let seed = match &mode {
+            Mode::Replay { header, .. } => Seed(header.seed),
+            Mode::Live => seed,
+        };
+        let mut config = SessionConfig {
+            speed: options.speed,
+            paused: options.paused,
+            until: options.until,
+            max_events: None,
+            scheduled: Vec::new(),
+            frame_every: options.frame_every,
+        };
+        let mut recorder = Recorder { log: None, check: None };
+        if let Mode::Replay { log, trailer, .. } = &mode {
+            let (_, reader) = LogReader::open(log)?;
+            recorder.check = Some(Checker::new(reader));
+            // The same prefix of the same run: to the log's end time and event count.
+            let end = SimTime::from_nanos(trailer.end_ns);
+            config.until = Some(options.until.map_or(end, |t| t.min(end)));
+            config.max_events = Some(trailer.events);
+            config.scheduled = trailer.interventions.clone();
+        }
+        if let Some(path) = &options.events {
+            let written_by = if mode.is_replay() { "storetwin-twin --replay" } else { "storetwin-twin" };
+            recorder.log = Some(EventLog::create(path, &Header::new(&scenario.path, &scenario.hash, seed.0, written_by))?);
+        }
+
+        let world = storetwin_actors::StoreWorld::build(scenario.world.clone(), seed);
+        let (controls, inputs) = Controls::new(world.layout);
+        drop(world);
+        let (frames_tx, frames) = crossbeam_channel::bounded(4);
+        let spec = scenario.world.clone();
+        let replay_log = match &mode {
+            Mode::Replay { log, trailer, .. } => Some((log.clone(), trailer.clone())),
+            Mode::Live => None,
+        };
+        let log_path = options.events.clone();
+        let thread = std::thread::Builder::new()
+            .name("storetwin-sim".into())
+            .spawn(move || -> anyhow::Result<Outcome> {
+                let end = run_session(&spec, seed, &config, wall, &inputs, &frames_tx, &mut recorder)?;
+                let Recorder { log, check } = recorder;
+                let log = match (log, log_path) {
+                    (Some(log), Some(path)) => Some((path, log.finish(&trailer_of(&end))?)),
+                    _ => None,
+                };
+                let verdict = match (check, replay_log) {
+                    (Some(check), Some((path, _))) => {
+                        let (unreached, divergence, trailer) = check.finish()?;
+                        Some(Verdict {
+                            log: path,
+                            expected_hash: trailer.event_hash,
+                            replayed_hash: end.event_hash.to_string(),
+                            expected_events: trailer.events,
+                            replayed_events: end.events,
+                            unreached,
+                            divergence,
+                            expected_end: trailer.end_state,
+                            replayed_end: EndState::of(&end.run.last),
+                        })
+                    }
+                    _ => None,
+                };
+                Ok(Outcome { end, log, verdict })
+            })
+            .context("cannot start the simulation thread")?;
+        Ok(Twin { scenario, seed, mode, controls, frames, thread: Some(thread) })
+    }
+
+    /// Stops the session (if it still runs) and waits for its outcome.
+    pub fn finish(&mut self) -> anyhow::Result<Outcome> {
+        self.controls.stop();
+        // Let the last frame through.
+        while self.frames.try_recv().is_ok() {}
+        let thread = self.thread.take().context("the session was already finished")?;
+        let drain = self.frames.clone();
+        // The thread may be blocked handing over its last frame; keep taking frames.
+        while !thread.is_finished() {
+            let _ = drain.recv_timeout(Duration::from_millis(5));
+        }
+        match thread.join() {
+            Ok(result) => result,
+            Err(_) => bail!("the simulation thread panicked"),
+        }
+    }
+}
+
+/// The trailer of a session's log.
+pub fn trailer_of(end: &SessionEnd) -> Trailer {
+    Trailer {
+        events: end.events,
+        event_hash: end.event_hash.to_string(),
+        end_ns: end.end.as_nanos(),
+        interventions: end.interventions.clone(),
+        end_state: EndState::of(&end.run.last),
+    }
+}
+
+/// The interventions of a session as a line each, for the terminal.
+pub fn describe_interventions(list: &[TimedIntervention]) -> Vec<String> {
+    list.iter().map(|t| format!("{} {:?}", t.at(), t.what)).collect()
+}
