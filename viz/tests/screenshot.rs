@@ -1,0 +1,226 @@
+//! The twin's window, rendered for real under Xvfb (software Vulkan from Mesa): a
+//! screenshot of the weekday store at 11:00 shows the plan's shelves in their colours,
+//! the shoppers where the simulation has them, and a filled KPI panel; a `storetwin run`
+//! event log plays back in the window to the identical run.
+//!
+//! Needs Xvfb and Mesa's Vulkan driver (`apt-get install xvfb mesa-vulkan-drivers`; CI's
+//! `.ci/run` installs them). Each test starts its own X server.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+
+use storetwin_actors::StoreWorld;
+use storetwin_actors::floor::Floor;
+use storetwin_actors::shopper::ShopperState;
+use storetwin_actors::spec::CellKind;
+use storetwin_engine::{RunLimit, Seed, SimTime, Simulation};
+use storetwin_eventlog::{EndState, EventLog, Header, Trailer};
+use storetwin_viz::geometry::{Plan, View};
+use storetwin_viz::palette::{self, Rgb};
+use storetwin_viz::session;
+
+/// One window at a time: the machine has two cores and renders in software.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is needed for the twin's window tests: apt-get install xvfb mesa-vulkan-drivers");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("Xvfb names its display");
+        let display = format!(":{}", line.trim());
+        assert!(line.trim().parse::<u32>().is_ok(), "Xvfb printed {line:?}");
+        Xvfb { child, display }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn weekday() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/weekday.toml")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("storetwin-shot-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn twin(x: &Xvfb, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_storetwin-twin"))
+        .args(args)
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("storetwin-twin runs");
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+struct Shot {
+    image: image::RgbImage,
+    view: View,
+    meta: serde_json::Value,
+}
+
+impl Shot {
+    fn load(png: &Path) -> Shot {
+        let image = image::open(png).expect("a PNG").to_rgb8();
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(png.with_extension("json")).expect("sidecar")).expect("JSON");
+        let view: View = serde_json::from_value(meta["view"].clone()).expect("the floor camera's view");
+        Shot { image, view, meta }
+    }
+
+    fn at(&self, plan: &Plan, x: u16, y: u16) -> Rgb {
+        let (px, py) = self.view.pixel(plan.world(f32::from(x), f32::from(y)));
+        self.image.get_pixel(px.round() as u32, py.round() as u32).0
+    }
+}
+
+fn near(a: Rgb, b: Rgb) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 6)
+}
+
+#[test]
+fn the_weekday_store_at_eleven_shows_shelves_shoppers_and_kpis() {
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let x = Xvfb::start();
+    let dir = temp_dir("eleven");
+    let png = dir.join("eleven.png");
+    let scenario = weekday();
+    let out = twin(&x, &[scenario.to_str().expect("utf-8"), "--screenshot", png.to_str().expect("utf-8"), "--at", "11:00", "--speed", "1000"]);
+    assert!(out.status.success(), "the twin failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("to 11:00:00"), "{stdout}");
+    let shot = Shot::load(&png);
+    assert_eq!(shot.image.dimensions(), (1600, 900));
+    assert!(shot.meta["fps"].as_f64().expect("fps") > 0.0);
+    assert!(shot.meta["max_lag_s"].as_f64().is_some());
+
+    let loaded = session::load_scenario(&scenario).expect("loads");
+    let spec = &loaded.world;
+    let floor = Floor::build(&spec.store);
+    let plan = Plan { width: floor.width, height: floor.height };
+
+    // Every shelf cell of the plan in its category's colour (devices sit in the cells'
+    // corners; nothing covers a shelf's centre).
+    let mut shelves = 0;
+    let mut wrong = Vec::new();
+    for cell in floor.cells() {
+        if let CellKind::Shelf(c) = floor.kind(cell) {
+            shelves += 1;
+            let got = shot.at(&plan, cell.x, cell.y);
+            if !near(got, palette::category(usize::from(c.0))) {
+                wrong.push((cell, got));
+            }
+        }
+    }
+    assert!(shelves > 300, "the weekday plan has its shelves: {shelves}");
+    assert!(wrong.len() * 100 <= shelves, "{} of {shelves} shelf cells off colour, e.g. {:?}", wrong.len(), &wrong[..wrong.len().min(5)]);
+    // Walls are wall-coloured, and not everything is one colour.
+    assert!(near(shot.at(&plan, 0, 0), palette::WALL));
+    assert!(near(shot.at(&plan, 1, 15), palette::FLOOR));
+
+    // The shoppers where the simulation has them at 11:00 (computed here, unpaced).
+    let seed = Seed(loaded.seed);
+    let at = SimTime::from_secs(3 * 3600);
+    let mut sim = Simulation::new(StoreWorld::build(spec.clone(), seed), seed);
+    sim.run(RunLimit::until(at)).expect("runs");
+    let snapshot = sim.model().snapshot(at);
+    let shopping: Vec<_> = snapshot
+        .shoppers
+        .iter()
+        .filter(|s| matches!(s.state, ShopperState::Walking | ShopperState::AtShelf))
+        .collect();
+    assert!(shopping.len() >= 30, "shoppers about at 11:00: {}", shopping.len());
+    let drawn = shopping.iter().filter(|s| near(shot.at(&plan, s.cell.x, s.cell.y), palette::SHOPPER)).count();
+    assert!(drawn * 10 >= shopping.len() * 9, "{drawn} of {} shoppers drawn at their cells", shopping.len());
+
+    // The KPI panel (right of the floor's viewport) is not blank: text in several shades.
+    let [vx, _, vw, _] = shot.view.viewport;
+    let left = (vx + vw) as u32 + 10;
+    let mut dark = 0u64;
+    let mut total = 0u64;
+    let mut shades = std::collections::BTreeSet::new();
+    for y in 0..400 {
+        for x in left..1600 {
+            let p = shot.image.get_pixel(x, y).0;
+            total += 1;
+            if p.iter().all(|c| *c < 120) {
+                dark += 1;
+            }
+            shades.insert(p);
+        }
+    }
+    assert!(dark * 200 > total, "the KPI panel shows text: {dark} dark pixels of {total}");
+    assert!(shades.len() > 30, "the KPI panel has {} distinct colours", shades.len());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_storetwin_run_event_log_plays_back_to_the_identical_run() {
+    // A log as `storetwin run --events` writes it (the same writer and trailer), of a
+    // short day, played in the window at 100,000x.
+    let dir = temp_dir("playback");
+    let scenario_path = weekday();
+    let loaded = session::load_scenario(&scenario_path).expect("loads");
+    let seed = Seed(loaded.seed);
+    let log_path = dir.join("run.events");
+    let mut log = EventLog::create(&log_path, &Header::new(&loaded.path, &loaded.hash, seed.0, "storetwin run"))
+        .expect("creates");
+    let mut sim = Simulation::new(StoreWorld::build(loaded.world.clone(), seed), seed);
+    let end = SimTime::from_secs(4 * 3600);
+    sim.run_observed(RunLimit::until(end), &mut log).expect("runs");
+    let hash = sim.event_hash();
+    let events = sim.events_delivered();
+    let trailer = Trailer {
+        events,
+        event_hash: hash.to_string(),
+        end_ns: end.as_nanos(),
+        interventions: Vec::new(),
+        end_state: EndState::of(&sim.model().snapshot(end)),
+    };
+    log.finish(&trailer).expect("writes");
+
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let x = Xvfb::start();
+    let png = dir.join("end.png");
+    let out = twin(&x, &["--replay", log_path.to_str().expect("utf-8"), "--screenshot", png.to_str().expect("utf-8"), "--speed", "100000"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains(&format!("replay identical to {}", log_path.display())), "{stdout}");
+    assert!(stdout.contains(&format!("{events} events")) && stdout.contains(&hash.to_string()), "{stdout}");
+    assert!(png.exists());
+
+    // The same log with its trailer's hash changed: the twin says so and fails.
+    let mut bad = std::fs::read(&log_path).expect("reads");
+    let wrong_hash = format!("{:016x}", hash.0 ^ 1);
+    let from = bad.len() - 1000;
+    let found = bad[from..].windows(16).position(|w| w == hash.to_string().as_bytes()).expect("the trailer holds the hash");
+    bad[from + found..from + found + 16].copy_from_slice(wrong_hash.as_bytes());
+    let bad_path = dir.join("bad.events");
+    std::fs::write(&bad_path, bad).expect("writes");
+    let out = twin(&x, &["--replay", bad_path.to_str().expect("utf-8"), "--screenshot", png.to_str().expect("utf-8"), "--speed", "100000"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a replay that differs fails: {stdout}");
+    assert!(stdout.contains("replay DIFFERS") && stdout.contains(&wrong_hash), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}
