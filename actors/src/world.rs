@@ -457,9 +457,14 @@ impl StoreWorld {
     /// statistics and who waits in it now.
     pub fn kpi_queues(
         &self,
-    ) -> impl Iterator<Item = (&crate::metrics::QueueStats, &std::collections::VecDeque<crate::lane::Waiting>)> + '_ {
+    ) -> impl Iterator<Item = (&crate::metrics::QueueStats, &std::collections::VecDeque<crate::lane::Waiting>)> + '_
+    {
         let lanes = self.lanes.len();
-        let own = self.lanes.iter().filter(|l| l.line.is_none()).map(|l| (&self.metrics.queues[usize::from(l.id.0)], &l.queue));
+        let own = self
+            .lanes
+            .iter()
+            .filter(|l| l.line.is_none())
+            .map(|l| (&self.metrics.queues[usize::from(l.id.0)], &l.queue));
         let shared = self
             .lines
             .iter()

@@ -13,9 +13,9 @@ use storetwin_actors::day::{DayRun, run_day_with};
 use storetwin_engine::{Seed, SimTime, run_replications};
 use storetwin_scenarios::Scenario;
 
-use storetwin_eventlog::{EndState, EventLog, Header, Trailer};
 use crate::output::write_atomic;
 use crate::stats::estimate;
+use storetwin_eventlog::{EndState, EventLog, Header, Trailer};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -58,7 +58,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let bar = progress_bar(u64::from(replications) * duration.as_nanos() / 1_000_000_000);
     let done_s = Mutex::new(vec![0u64; replications as usize]);
     let event_log = Mutex::new(match &args.events {
-        Some(path) => Some(EventLog::create(path, &Header::new(&scenario.path, &scenario.hash, seed.0, "storetwin run"))?),
+        Some(path) => {
+            Some(EventLog::create(path, &Header::new(&scenario.path, &scenario.hash, seed.0, "storetwin run"))?)
+        }
         None => None,
     });
 

@@ -139,9 +139,8 @@ impl EventLog {
         let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
         let file = File::create(&tmp).map_err(LogError::io(&tmp))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        let written = serde_json::to_writer(&mut out, header)
-            .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
+        let written =
+            serde_json::to_writer(&mut out, header).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n"));
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
             return Err(LogError::Io { path: tmp, source: e });
@@ -282,7 +281,10 @@ impl LogReader {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
                 LogError::format(
                     &self.path,
-                    format!("byte {}: the log ends after {} records without its end marker (cut short?)", self.offset, self.read),
+                    format!(
+                        "byte {}: the log ends after {} records without its end marker (cut short?)",
+                        self.offset, self.read
+                    ),
                 )
             } else {
                 LogError::Io { path: self.path.clone(), source: e }
@@ -364,10 +366,8 @@ impl Observer<StoreMsg> for Checker {
         match self.reader.next_record() {
             Ok(Some(want)) if want == got => self.checked += 1,
             Ok(Some(want)) => {
-                self.divergence = Some(format!(
-                    "event {}: the log has {want:?}, the replay delivered {got:?}",
-                    self.checked + 1
-                ))
+                self.divergence =
+                    Some(format!("event {}: the log has {want:?}, the replay delivered {got:?}", self.checked + 1))
             }
             Ok(None) => {
                 self.divergence =

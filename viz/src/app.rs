@@ -93,6 +93,8 @@ struct Scene {
     skus: Vec<(String, i64)>,
     categories: Vec<String>,
     cells: usize,
+    /// Text on the floor: (label, centre in cells).
+    signs: Vec<(String, (f32, f32))>,
 }
 
 #[derive(Resource)]
@@ -163,6 +165,12 @@ struct Capture {
     taken: bool,
     started: Instant,
     rendered: u64,
+    /// When the first sim frame arrived, and frames rendered by then: the frame rate is
+    /// measured from there (window creation and shader compilation excluded).
+    first: Option<(Instant, u64)>,
+    /// The longest time between two rendered frames after the first sim frame.
+    worst_frame: Duration,
+    last_frame: Option<Instant>,
     outcome: Option<Result<(), String>>,
 }
 
@@ -171,9 +179,10 @@ struct Capture {
 struct Shoppers(HashMap<u32, Entity>);
 
 /// Draws at most this many dots per queue (the label gives the count).
-const MAX_DOTS: u32 = 16;
-/// Dots per cell of a queue's line.
-const DOTS_PER_CELL: f32 = 2.0;
+const MAX_DOTS: u32 = 18;
+/// Rows of dots per cell of a queue's line (two dots a row): 18 dots fill the three rows
+/// of floor in front of a lane.
+const ROWS_PER_CELL: f32 = 3.0;
 
 fn colour(rgb: Rgb) -> Color {
     Color::srgb_u8(rgb[0], rgb[1], rgb[2])
@@ -203,8 +212,7 @@ impl TwinApp {
                     .set(WindowPlugin {
                         primary_window: Some(Window {
                             title: self.title.clone(),
-                            resolution: WindowResolution::new(self.size.0, self.size.1)
-                                .with_scale_factor_override(1.0),
+                            resolution: WindowResolution::new(self.size.0, self.size.1).with_scale_factor_override(1.0),
                             ..default()
                         }),
                         ..default()
@@ -247,6 +255,9 @@ impl TwinApp {
                 taken: false,
                 started: Instant::now(),
                 rendered: 0,
+                first: None,
+                worst_frame: Duration::ZERO,
+                last_frame: None,
                 outcome: None,
             })
             .add_systems(Last, capture);
@@ -288,12 +299,8 @@ fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Sce
             .collect();
         let x = members.iter().map(|c| u32::from(c.x)).sum::<u32>() / members.len().max(1) as u32;
         let y = members.iter().map(|c| c.y).min().unwrap_or(1);
-        let names: Vec<&str> = store
-            .lanes
-            .iter()
-            .filter(|l| l.line == Some(index as u16))
-            .map(|l| l.name.as_str())
-            .collect();
+        let names: Vec<&str> =
+            store.lanes.iter().filter(|l| l.line == Some(index as u16)).map(|l| l.name.as_str()).collect();
         let name = match (names.first(), names.last()) {
             (Some(a), Some(b)) if names.len() > 1 => format!("{a}–{b} line"),
             (Some(a), _) => format!("{a} line"),
@@ -321,7 +328,37 @@ fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Sce
         skus: store.catalogue.iter().map(|s| (s.name.clone(), s.price.0)).collect(),
         categories: store.categories.iter().map(|c| c.name.clone()).collect(),
         cells: floor.cell_count(),
+        signs: signs(floor, store),
     }
+}
+
+/// Labels for the doors (one per run of adjacent door cells) and the kiosks.
+fn signs(floor: &Floor, store: &storetwin_actors::spec::StoreSpec) -> Vec<(String, (f32, f32))> {
+    let mut out = Vec::new();
+    for (kind, text) in [(CellKind::Entrance, "IN"), (CellKind::Exit, "OUT")] {
+        let mut run: Vec<Cell> = Vec::new();
+        let mut flush = |run: &mut Vec<Cell>| {
+            if let (Some(a), Some(b)) = (run.first(), run.last()) {
+                out.push((text.to_string(), ((f32::from(a.x) + f32::from(b.x)) / 2.0, f32::from(a.y))));
+            }
+            run.clear();
+        };
+        for cell in floor.cells() {
+            if floor.kind(cell) == kind {
+                if run.last().is_some_and(|l| l.y != cell.y || l.x + 1 != cell.x) {
+                    flush(&mut run);
+                }
+                run.push(cell);
+            }
+        }
+        flush(&mut run);
+    }
+    for d in &store.devices {
+        if d.kind.name() == "kiosk" {
+            out.push(("kiosk".to_string(), (f32::from(d.cell.x), f32::from(d.cell.y))));
+        }
+    }
+    out
 }
 
 fn cell_colour(kind: CellKind) -> Rgb {
@@ -408,22 +445,43 @@ fn setup(
         let (x, y) = plan.world(f32::from(c.x), f32::from(c.y));
         Transform::from_xyz(x, y, z)
     };
-    let label = |text: String, size: f32, rgb: Rgb| (Text2d::new(text), TextFont::from_font_size(size), TextColor(colour(rgb)));
+    let label =
+        |text: String, size: f32, rgb: Rgb| (Text2d::new(text), TextFont::from_font_size(size), TextColor(colour(rgb)));
 
     for (i, (name, cell)) in scene.lane_names.iter().zip(&scene.lane_cells).enumerate() {
-        commands.spawn((Sprite::from_color(colour(palette::LANE_CLOSED), Vec2::splat(CELL * 0.9)), at(*cell, 2.0), LaneTile(i)));
+        commands.spawn((
+            Sprite::from_color(colour(palette::LANE_CLOSED), Vec2::splat(CELL * 0.9)),
+            at(*cell, 2.0),
+            LaneTile(i),
+        ));
         let mut t = at(Cell { x: cell.x, y: cell.y + 1 }, 3.0);
         t.translation.y += CELL * 0.25;
         commands.spawn((label(name.clone(), 10.0, [0x57, 0x60, 0x6a]), t, Anchor::TOP_CENTER));
     }
 
-    let dot = meshes.add(Circle::new(CELL * 0.21));
+    for (text, (x, y)) in &scene.signs {
+        let (wx, wy) = plan.world(*x, *y);
+        commands.spawn((
+            label(text.clone(), 11.0, [0x24, 0x29, 0x2f]),
+            Transform::from_xyz(wx, wy - CELL * 0.55, 3.0),
+            Anchor::TOP_CENTER,
+        ));
+    }
+
+    let dot = meshes.add(Circle::new(CELL * 0.15));
     let queue = materials.add(colour(palette::QUEUE_DOT));
     for (q, (_, cell, _)) in scene.queues.iter().enumerate() {
         for place in 0..MAX_DOTS {
             let mut t = at(*cell, 4.0);
-            t.translation.y += place as f32 * CELL / DOTS_PER_CELL;
-            commands.spawn((Mesh2d(dot.clone()), MeshMaterial2d(queue.clone()), t, Visibility::Hidden, QueueDot { queue: q, place }));
+            t.translation.x += (place % 2) as f32 * CELL * 0.4 - CELL * 0.2;
+            t.translation.y += (place / 2) as f32 * CELL / ROWS_PER_CELL - CELL * 0.3;
+            commands.spawn((
+                Mesh2d(dot.clone()),
+                MeshMaterial2d(queue.clone()),
+                t,
+                Visibility::Hidden,
+                QueueDot { queue: q, place },
+            ));
         }
         let mut t = at(*cell, 6.0);
         t.translation.x += CELL * 0.45;
@@ -435,7 +493,11 @@ fn setup(
         let mut t = at(*cell, 5.0);
         t.translation.x += CELL * 0.3;
         t.translation.y += CELL * 0.3;
-        commands.spawn((Sprite::from_color(colour(palette::DEVICES[*kind]), Vec2::splat(CELL * 0.3)), t, DeviceIcon(i)));
+        commands.spawn((
+            Sprite::from_color(colour(palette::DEVICES[*kind]), Vec2::splat(CELL * 0.3)),
+            t,
+            DeviceIcon(i),
+        ));
     }
 
     commands.insert_resource(Handles {
@@ -603,7 +665,8 @@ fn sync_devices(latest: Res<Latest>, scene: Res<Scene>, mut icons: Query<(&Devic
     let Some(frame) = &latest.frame else { return };
     for (icon, mut sprite) in &mut icons {
         let up = frame.snapshot.devices_up.get(icon.0).copied().unwrap_or(true);
-        let (rgb, size) = if up { (palette::DEVICES[scene.devices[icon.0].1], 0.3) } else { (palette::DEVICE_DOWN, 0.5) };
+        let (rgb, size) =
+            if up { (palette::DEVICES[scene.devices[icon.0].1], 0.3) } else { (palette::DEVICE_DOWN, 0.5) };
         sprite.color = colour(rgb);
         sprite.custom_size = Some(Vec2::splat(CELL * size));
     }
@@ -649,7 +712,11 @@ fn fit_camera(
         physical_size: UVec2::new(w.max(1.0) as u32, h.max(1.0) as u32),
         ..default()
     };
-    if camera.viewport.as_ref().is_none_or(|v| v.physical_position != viewport.physical_position || v.physical_size != viewport.physical_size) {
+    if camera
+        .viewport
+        .as_ref()
+        .is_none_or(|v| v.physical_position != viewport.physical_position || v.physical_size != viewport.physical_size)
+    {
         camera.viewport = Some(viewport);
     }
     if ui.viewport_known && (!ui.fitted || !ui.user_moved) {
@@ -673,7 +740,9 @@ fn pan_zoom(
 ) {
     let Ok((mut transform, mut projection)) = camera.single_mut() else { return };
     let Projection::Orthographic(o) = &mut *projection else { return };
-    let dragging = buttons.pressed(MouseButton::Left) || buttons.pressed(MouseButton::Right) || buttons.pressed(MouseButton::Middle);
+    let dragging = buttons.pressed(MouseButton::Left)
+        || buttons.pressed(MouseButton::Right)
+        || buttons.pressed(MouseButton::Middle);
     if dragging && motion.delta != Vec2::ZERO {
         transform.translation.x -= motion.delta.x * o.scale;
         transform.translation.y += motion.delta.y * o.scale;
@@ -707,7 +776,12 @@ fn speed_step(current: f64, up: bool) -> f64 {
     }
 }
 
-fn keys(keys: Res<ButtonInput<KeyCode>>, link: Res<Link>, mut ui: ResMut<Ui>, mut camera: Query<&mut Transform, With<FloorCamera>>) {
+fn keys(
+    keys: Res<ButtonInput<KeyCode>>,
+    link: Res<Link>,
+    mut ui: ResMut<Ui>,
+    mut camera: Query<&mut Transform, With<FloorCamera>>,
+) {
     if keys.just_pressed(KeyCode::Space) {
         toggle_pause(&link, &mut ui);
     }
@@ -807,7 +881,8 @@ fn panels(
         .resizable(false)
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(12.0))
         .show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| side_panel(ui, &link, &latest, &scene, ui_state, capture.as_deref()));
+            egui::ScrollArea::vertical()
+                .show(ui, |ui| side_panel(ui, &link, &latest, &scene, ui_state, capture.as_deref()));
         })
         .response
         .rect;
@@ -853,15 +928,22 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
         };
         let lag = s.lag.as_secs_f64();
         let lag_text = if lag > 1.0 { format!("behind by {lag:.0} s sim") } else { "keeping up".to_string() };
-        let lag_colour = if lag > 1.0 { egui::Color32::from_rgb(0xcf, 0x22, 0x2e) } else { egui::Color32::from_rgb(0x1a, 0x7f, 0x37) };
+        let lag_colour = if lag > 1.0 {
+            egui::Color32::from_rgb(0xcf, 0x22, 0x2e)
+        } else {
+            egui::Color32::from_rgb(0x1a, 0x7f, 0x37)
+        };
         ui.horizontal(|ui| {
             ui.label(state);
             ui.label("·");
             ui.colored_label(lag_colour, lag_text);
         });
         if let Some(c) = capture {
-            let wall = c.started.elapsed().as_secs_f64();
-            ui.label(egui::RichText::new(format!("{} frames in {wall:.1} s wall", c.rendered)).small());
+            if let Some((since, before)) = c.first {
+                let wall = since.elapsed().as_secs_f64();
+                let fps = (c.rendered - before) as f64 / wall.max(1e-9);
+                ui.label(egui::RichText::new(format!("screenshot run: {fps:.1} frames/s over {wall:.1} s")).small());
+            }
         }
     }
     ui.horizontal(|ui| {
@@ -932,7 +1014,13 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
         }
     });
     ui.horizontal(|ui| {
-        ui.add(egui::DragValue::new(&mut st.price).speed(0.05).range(0.0..=100_000.0).fixed_decimals(2).prefix("new price "));
+        ui.add(
+            egui::DragValue::new(&mut st.price)
+                .speed(0.05)
+                .range(0.0..=100_000.0)
+                .fixed_decimals(2)
+                .prefix("new price "),
+        );
         if ui.button("Apply").clicked()
             && let Some((name, _)) = scene.skus.get(st.sku)
         {
@@ -950,7 +1038,8 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
             st.device_kind = None;
         }
         for (k, name) in kinds.iter().enumerate() {
-            if scene.devices.iter().any(|d| d.1 == k) && ui.selectable_label(st.device_kind == Some(k), *name).clicked() {
+            if scene.devices.iter().any(|d| d.1 == k) && ui.selectable_label(st.device_kind == Some(k), *name).clicked()
+            {
                 st.device_kind = Some(k);
                 if let Some(first) = scene.devices.iter().position(|d| d.1 == k) {
                     st.device = first;
@@ -960,15 +1049,23 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
     });
     let up = |i: usize| latest.frame.as_ref().and_then(|f| f.snapshot.devices_up.get(i).copied()).unwrap_or(true);
     let device_label = |i: usize| {
-        scene.devices.get(i).map_or(String::new(), |d| format!("{} ({}) {}", d.0, kinds[d.1], if up(i) { "up" } else { "DOWN" }))
+        scene
+            .devices
+            .get(i)
+            .map_or(String::new(), |d| format!("{} ({}) {}", d.0, kinds[d.1], if up(i) { "up" } else { "DOWN" }))
     };
-    egui::ComboBox::from_id_salt("device").width(SIDE_PANEL - 40.0).selected_text(device_label(st.device)).show_ui(ui, |ui| {
-        for (i, d) in scene.devices.iter().enumerate() {
-            if st.device_kind.is_none_or(|k| k == d.1) && ui.selectable_label(st.device == i, device_label(i)).clicked() {
-                st.device = i;
+    egui::ComboBox::from_id_salt("device").width(SIDE_PANEL - 40.0).selected_text(device_label(st.device)).show_ui(
+        ui,
+        |ui| {
+            for (i, d) in scene.devices.iter().enumerate() {
+                if st.device_kind.is_none_or(|k| k == d.1)
+                    && ui.selectable_label(st.device == i, device_label(i)).clicked()
+                {
+                    st.device = i;
+                }
             }
-        }
-    });
+        },
+    );
     ui.horizontal(|ui| {
         let name = scene.devices.get(st.device).map_or(String::new(), |d| d.0.clone());
         if ui.button("Take offline").clicked() {
@@ -1030,12 +1127,33 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
     painter.rect_filled(rect, 4.0, egui::Color32::WHITE);
     let font = egui::FontId::proportional(12.0);
     let text_colour = egui::Color32::from_rgb(0x57, 0x60, 0x6a);
-    painter.text(rect.left_top() + egui::vec2(8.0, 6.0), egui::Align2::LEFT_TOP, "Last hour", egui::FontId::proportional(14.0), egui::Color32::BLACK);
+    painter.text(
+        rect.left_top() + egui::vec2(8.0, 6.0),
+        egui::Align2::LEFT_TOP,
+        "Last hour",
+        egui::FontId::proportional(14.0),
+        egui::Color32::BLACK,
+    );
     let inside_colour = egui_colour(palette::SHOPPER);
     let waiting_colour = egui_colour(palette::QUEUE_DOT);
-    painter.text(rect.right_top() + egui::vec2(-8.0, 6.0), egui::Align2::RIGHT_TOP, "— waiting to pay", font.clone(), waiting_colour);
-    painter.text(rect.right_top() + egui::vec2(-130.0, 6.0), egui::Align2::RIGHT_TOP, "— shoppers inside", font.clone(), inside_colour);
-    let plot = egui::Rect::from_min_max(rect.left_top() + egui::vec2(44.0, 28.0), rect.right_bottom() - egui::vec2(12.0, 22.0));
+    painter.text(
+        rect.right_top() + egui::vec2(-8.0, 6.0),
+        egui::Align2::RIGHT_TOP,
+        "— waiting to pay",
+        font.clone(),
+        waiting_colour,
+    );
+    painter.text(
+        rect.right_top() + egui::vec2(-130.0, 6.0),
+        egui::Align2::RIGHT_TOP,
+        "— shoppers inside",
+        font.clone(),
+        inside_colour,
+    );
+    let plot = egui::Rect::from_min_max(
+        rect.left_top() + egui::vec2(44.0, 28.0),
+        rect.right_bottom() - egui::vec2(12.0, 22.0),
+    );
     let points = &latest.history;
     let Some(last) = points.back() else { return };
     let t1 = last.0.max(3600.0);
@@ -1048,12 +1166,24 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
     for i in 0..=4 {
         let v = nice * f64::from(i) / 4.0;
         painter.line_segment([egui::pos2(plot.left(), y(v)), egui::pos2(plot.right(), y(v))], grid);
-        painter.text(egui::pos2(plot.left() - 6.0, y(v)), egui::Align2::RIGHT_CENTER, format!("{v:.0}"), font.clone(), text_colour);
+        painter.text(
+            egui::pos2(plot.left() - 6.0, y(v)),
+            egui::Align2::RIGHT_CENTER,
+            format!("{v:.0}"),
+            font.clone(),
+            text_colour,
+        );
     }
     for i in 0..=4 {
         let t = t0 + 900.0 * f64::from(i);
         let label = clock(scene.open_at_s, SimTime::from_nanos((t.max(0.0) * 1e9) as u64));
-        painter.text(egui::pos2(x(t), plot.bottom() + 4.0), egui::Align2::CENTER_TOP, &label[..5], font.clone(), text_colour);
+        painter.text(
+            egui::pos2(x(t), plot.bottom() + 4.0),
+            egui::Align2::CENTER_TOP,
+            &label[..5],
+            font.clone(),
+            text_colour,
+        );
     }
     let line = |pick: fn(&(f64, f64, f64)) -> f64, colour: egui::Color32| {
         let pts: Vec<egui::Pos2> = points.iter().map(|p| egui::pos2(x(p.0), y(pick(p)))).collect();
@@ -1094,20 +1224,27 @@ fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, s
                         }
                     };
                     ui.label(name);
-                    let states: Vec<(bool, bool)> =
-                        lanes.iter().map(|l| snap.and_then(|s| s.lanes.get(*l)).map_or((false, false), |v| (v.open, v.down))).collect();
+                    let states: Vec<(bool, bool)> = lanes
+                        .iter()
+                        .map(|l| snap.and_then(|s| s.lanes.get(*l)).map_or((false, false), |v| (v.open, v.down)))
+                        .collect();
                     let open = states.iter().filter(|s| s.0 && !s.1).count();
                     let down = states.iter().filter(|s| s.1).count();
                     let (text, rgb) = match lane {
                         Some(_) if down > 0 => ("down".to_string(), palette::LANE_DOWN),
                         Some(_) if open > 0 => ("open".to_string(), palette::LANE_OPEN),
                         Some(_) => ("closed".to_string(), palette::LANE_CLOSED),
-                        None => (format!("{open} of {} open", lanes.len()), if open > 0 { palette::LANE_OPEN } else { palette::LANE_CLOSED }),
+                        None => (
+                            format!("{open} of {} open", lanes.len()),
+                            if open > 0 { palette::LANE_OPEN } else { palette::LANE_CLOSED },
+                        ),
                     };
                     ui.colored_label(egui_colour(rgb), text);
                     ui.label(view.map_or("–".into(), |v| v.waiting.to_string()));
                     ui.label(view.map_or("–".into(), |v| format!("{:.0} s", v.oldest_wait_s)));
-                    ui.label(view.map_or("–".into(), |v| if v.served > 0 { format!("{:.0} s", v.mean_wait_s) } else { "–".into() }));
+                    ui.label(view.map_or("–".into(), |v| {
+                        if v.served > 0 { format!("{:.0} s", v.mean_wait_s) } else { "–".into() }
+                    }));
                     if link.replay.is_none() {
                         ui.horizontal(|ui| {
                             for l in &lanes {
@@ -1147,6 +1284,16 @@ fn capture(
     camera: Query<(&Transform, &Projection), With<FloorCamera>>,
 ) {
     state.rendered += 1;
+    let now = Instant::now();
+    if state.first.is_none() && latest.frame.is_some() {
+        state.first = Some((now, state.rendered));
+    }
+    if state.first.is_some() && !state.taken {
+        if let Some(last) = state.last_frame {
+            state.worst_frame = state.worst_frame.max(now - last);
+        }
+        state.last_frame = Some(now);
+    }
     if let Some(outcome) = state.outcome.take() {
         match outcome {
             Ok(()) => exit.write(AppExit::Success),
@@ -1157,7 +1304,11 @@ fn capture(
         };
         return;
     }
-    if state.taken || !latest.done || latest.frame.is_none() {
+    if !state.taken && latest.done && latest.frame.is_none() {
+        state.outcome = Some(Err("the simulation ended before it sent a frame".to_string()));
+        return;
+    }
+    if state.taken || !latest.done {
         return;
     }
     // A few frames for the last snapshot to reach the GPU and the panels to lay out.
@@ -1167,35 +1318,43 @@ fn capture(
     }
     state.taken = true;
     let view = camera.single().ok().and_then(|(t, p)| match p {
-        Projection::Orthographic(o) => Some(View { viewport: ui.viewport, centre: [t.translation.x, t.translation.y], scale: o.scale }),
+        Projection::Orthographic(o) => {
+            Some(View { viewport: ui.viewport, centre: [t.translation.x, t.translation.y], scale: o.scale })
+        }
         _ => None,
     });
     let path = state.path.clone();
-    let wall = state.started.elapsed().as_secs_f64();
-    let rendered = state.rendered;
+    let (since, frames_before) = state.first.unwrap_or((state.started, 0));
+    let wall = since.elapsed().as_secs_f64();
+    let rendered = state.rendered - frames_before;
+    let worst_ms = state.worst_frame.as_secs_f64() * 1000.0;
     let status = latest.frame.as_ref().map(|f| f.status);
-    commands.spawn(Screenshot::primary_window()).observe(move |shot: On<ScreenshotCaptured>, mut state: ResMut<Capture>| {
-        let result = save_png(&shot.image, &path).and_then(|()| {
-            let meta = serde_json::json!({
-                "view": view,
-                "frames_rendered": rendered,
-                "wall_s": wall,
-                "fps": rendered as f64 / wall.max(1e-9),
-                "speed": status.map(|s| s.speed),
-                "max_lag_s": status.map(|s| s.max_lag.as_secs_f64()),
-                "events": status.map(|s| s.events),
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |shot: On<ScreenshotCaptured>, mut state: ResMut<Capture>| {
+            let result = save_png(&shot.image, &path).and_then(|()| {
+                let meta = serde_json::json!({
+                    "view": view,
+                    "frames_rendered": rendered,
+                    "wall_s": wall,
+                    "fps": rendered as f64 / wall.max(1e-9),
+                "worst_frame_ms": worst_ms,
+                    "speed": status.map(|s| s.speed),
+                    "max_lag_s": status.map(|s| s.max_lag.as_secs_f64()),
+                    "events": status.map(|s| s.events),
+                });
+                write_atomic(&path.with_extension("json"), serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?)
             });
-            write_atomic(&path.with_extension("json"), serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?)
-        });
-        state.outcome = Some(result);
-    });
+            state.outcome = Some(result);
+        },
+    );
 }
 
 fn save_png(image: &Image, path: &std::path::Path) -> Result<(), String> {
     let dynamic = image.clone().try_into_dynamic().map_err(|e| format!("cannot read the frame: {e}"))?;
     let rgb = dynamic.to_rgb8();
     let mut bytes = Vec::new();
-    rgb.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).map_err(|e| format!("cannot encode the PNG: {e}"))?;
+    rgb.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .map_err(|e| format!("cannot encode the PNG: {e}"))?;
     write_atomic(path, bytes)
 }
 
@@ -1204,10 +1363,8 @@ fn write_atomic(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), String> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot write {}: {e}", path.display())
-        })
+    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
 }

@@ -21,7 +21,8 @@ impl Plan {
     /// a viewport of `w` x `h` pixels.
     pub fn fit_scale(&self, w: f32, h: f32) -> f32 {
         let margin = 0.95;
-        (f32::from(self.width) * CELL / (w * margin).max(1.0)).max(f32::from(self.height) * CELL / (h * margin).max(1.0))
+        (f32::from(self.width) * CELL / (w * margin).max(1.0))
+            .max(f32::from(self.height) * CELL / (h * margin).max(1.0))
     }
 }
 

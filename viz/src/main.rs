@@ -52,6 +52,12 @@ struct Args {
     #[arg(long, value_name = "HH:MM", requires = "screenshot", value_parser = parse_clock)]
     at: Option<u32>,
 
+    /// Plan an intervention, as if made in the window at that store time (repeatable):
+    /// "12:00 open L7", "12:30 close L1", "10:00 offline door-1", "11:00 online door-1",
+    /// "12:00 price Bananas 1 kg = 0.99". Recorded like the window's.
+    #[arg(long, value_name = "\"HH:MM ACTION\"", conflicts_with = "replay")]
+    intervene: Vec<String>,
+
     /// Show the heat map from the start (H toggles it).
     #[arg(long)]
     heat: bool,
@@ -128,9 +134,15 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
-    let options = Options { speed, paused: args.paused, until, events: args.events.clone(), ..Options::default() };
+    let mut planned = Vec::new();
+    for text in &args.intervene {
+        planned.push(session::parse_intervention(text, world).map_err(|e| anyhow::anyhow!("--intervene {e}"))?);
+    }
+    let options =
+        Options { speed, paused: args.paused, until, events: args.events.clone(), planned, ..Options::default() };
     let seed = Seed(args.seed.unwrap_or(scenario.seed));
-    let name = scenario.path.file_name().map_or_else(|| scenario.path.display().to_string(), |n| n.to_string_lossy().into());
+    let name =
+        scenario.path.file_name().map_or_else(|| scenario.path.display().to_string(), |n| n.to_string_lossy().into());
     let replay = match &mode {
         Mode::Replay { log, .. } => Some(log.clone()),
         Mode::Live => None,
@@ -168,7 +180,11 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("  intervention at {line}");
     }
     if let Some((path, records)) = &outcome.log {
-        println!("  wrote {} ({records} events); replay it with: storetwin-twin --replay {}", path.display(), path.display());
+        println!(
+            "  wrote {} ({records} events); replay it with: storetwin-twin --replay {}",
+            path.display(),
+            path.display()
+        );
     }
     if let Some(shot) = &args.screenshot
         && exit.is_success()
@@ -178,12 +194,14 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         println!(
-            "  screenshot {} at {}: {} frames rendered in {:.1} s ({:.1} fps) at {}x, max sim lag {:.1} s",
+            "  screenshot {} at {}: {} frames rendered in {:.1} s while simulating ({:.1} fps, longest frame {:.0} ms) \
+             at {}x, max sim lag {:.1} s",
             shot.display(),
             clock(open, end.end),
             meta["frames_rendered"],
             meta["wall_s"].as_f64().unwrap_or(0.0),
             meta["fps"].as_f64().unwrap_or(0.0),
+            meta["worst_frame_ms"].as_f64().unwrap_or(0.0),
             speed,
             end.max_lag.as_secs_f64()
         );

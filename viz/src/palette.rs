@@ -48,7 +48,8 @@ pub fn category(i: usize) -> Rgb {
 }
 
 /// Device kinds, as `DeviceKind::name` gives them, in the order of [`DEVICES`].
-pub const DEVICE_KINDS: [&str; 7] = ["door_counter", "wifi_probe", "beacon", "face_camera", "esl", "smart_shelf", "kiosk"];
+pub const DEVICE_KINDS: [&str; 7] =
+    ["door_counter", "wifi_probe", "beacon", "face_camera", "esl", "smart_shelf", "kiosk"];
 
 /// Device icons by kind (index as `DeviceKind::name` order: door counter, WiFi probe,
 /// beacon, face camera, ESL, smart shelf, kiosk).

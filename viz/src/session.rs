@@ -12,7 +12,10 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use crossbeam_channel::Receiver;
 use storetwin_actors::StoreMsg;
-use storetwin_actors::live::{Controls, Frame, SessionConfig, SessionEnd, TimedIntervention, run_session};
+use storetwin_actors::live::{
+    Controls, Frame, Intervention, SessionConfig, SessionEnd, TimedIntervention, run_session,
+};
+use storetwin_actors::spec::WorldSpec;
 use storetwin_engine::{ActorId, EventKey, Observer, Seed, SimTime, WallClock};
 use storetwin_eventlog::{Checker, EndState, EventLog, Header, LogReader, Trailer};
 use storetwin_scenarios::Scenario;
@@ -43,11 +46,21 @@ pub struct Options {
     /// Record the session to this event log.
     pub events: Option<PathBuf>,
     pub frame_every: Duration,
+    /// Interventions planned ahead (`--intervene`), made at their times as if from the
+    /// window, and recorded the same way.
+    pub planned: Vec<TimedIntervention>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { speed: 60.0, paused: false, until: None, events: None, frame_every: Duration::from_millis(33) }
+        Options {
+            speed: 60.0,
+            paused: false,
+            until: None,
+            events: None,
+            frame_every: Duration::from_millis(33),
+            planned: Vec::new(),
+        }
     }
 }
 
@@ -186,7 +199,13 @@ impl Twin {
             paused: options.paused,
             until: options.until,
             max_events: None,
-            scheduled: Vec::new(),
+            // In time order: the kernel numbers injections in the order they are made,
+            // and the record (hence a replay) keeps that order.
+            scheduled: {
+                let mut planned = options.planned.clone();
+                planned.sort_by_key(|t| t.at_ns);
+                planned
+            },
             frame_every: options.frame_every,
         };
         let mut recorder = Recorder { log: None, check: None };
@@ -201,7 +220,8 @@ impl Twin {
         }
         if let Some(path) = &options.events {
             let written_by = if mode.is_replay() { "storetwin-twin --replay" } else { "storetwin-twin" };
-            recorder.log = Some(EventLog::create(path, &Header::new(&scenario.path, &scenario.hash, seed.0, written_by))?);
+            recorder.log =
+                Some(EventLog::create(path, &Header::new(&scenario.path, &scenario.hash, seed.0, written_by))?);
         }
 
         let world = storetwin_actors::StoreWorld::build(scenario.world.clone(), seed);
@@ -273,6 +293,66 @@ pub fn trailer_of(end: &SessionEnd) -> Trailer {
         interventions: end.interventions.clone(),
         end_state: EndState::of(&end.run.last),
     }
+}
+
+/// Parses a planned intervention, `HH:MM[:SS] ACTION` in store clock time:
+/// `open L7`, `close L1`, `offline door-1`, `online door-1`, `price Bananas 1 kg = 0.99`.
+/// Lanes, devices and SKUs go by their names in the scenario.
+pub fn parse_intervention(text: &str, spec: &WorldSpec) -> Result<TimedIntervention, String> {
+    let usage = "expected HH:MM[:SS] then `open LANE`, `close LANE`, `offline DEVICE`, `online DEVICE` or \
+                 `price SKU = 1.99`";
+    let (time, action) = text.trim().split_once(' ').ok_or_else(|| format!("{text:?}: {usage}"))?;
+    let mut parts = time.split(':').map(|p| p.parse::<u64>());
+    let (h, m, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(h)), Some(Ok(m)), None, None) => (h, m, 0),
+        (Some(Ok(h)), Some(Ok(m)), Some(Ok(s)), None) => (h, m, s),
+        _ => return Err(format!("{text:?}: {time:?} is not a store clock time; {usage}")),
+    };
+    let at_s = h * 3600 + m * 60 + s;
+    let open = u64::from(spec.open_at_s);
+    let close = open + spec.duration.as_nanos() / 1_000_000_000;
+    if h > 23 || m > 59 || s > 59 || at_s < open || at_s > close {
+        return Err(format!("{text:?}: {time} is not within the store's opening hours"));
+    }
+    let at_ns = (at_s - open) * 1_000_000_000;
+    let (verb, rest) = action.trim().split_once(' ').ok_or_else(|| format!("{text:?}: {usage}"))?;
+    let rest = rest.trim();
+    let store = &spec.store;
+    let lane = || {
+        store.lanes.iter().position(|l| l.name == rest).map(|i| i as u16).ok_or_else(|| {
+            let names: Vec<&str> = store.lanes.iter().map(|l| l.name.as_str()).collect();
+            format!("{text:?}: no lane {rest:?}; the lanes are {}", names.join(", "))
+        })
+    };
+    let device = || {
+        store.devices.iter().position(|d| d.name == rest).map(|i| i as u16).ok_or_else(|| {
+            format!("{text:?}: no device {rest:?} (devices go by their names in the scenario, e.g. door-1)")
+        })
+    };
+    let what = match verb {
+        "open" => Intervention::SetLaneOpen { lane: lane()?, open: true },
+        "close" => Intervention::SetLaneOpen { lane: lane()?, open: false },
+        "offline" => Intervention::SetDeviceUp { device: device()?, up: false },
+        "online" => Intervention::SetDeviceUp { device: device()?, up: true },
+        "price" => {
+            let (sku, price) = rest.rsplit_once('=').ok_or_else(|| format!("{text:?}: expected `price SKU = 1.99`"))?;
+            let sku = sku.trim();
+            let index = store
+                .catalogue
+                .iter()
+                .position(|s| s.name == sku)
+                .ok_or_else(|| format!("{text:?}: no SKU named {sku:?} in the catalogue"))?;
+            let price: f64 = price
+                .trim()
+                .parse()
+                .ok()
+                .filter(|p: &f64| p.is_finite() && *p >= 0.0)
+                .ok_or_else(|| format!("{text:?}: {:?} is not a price", price.trim()))?;
+            Intervention::SetPrice { sku: index as u32, cents: (price * 100.0).round() as i64 }
+        }
+        _ => return Err(format!("{text:?}: unknown action {verb:?}; {usage}")),
+    };
+    Ok(TimedIntervention { at_ns, what })
 }
 
 /// The interventions of a session as a line each, for the terminal.
