@@ -16,6 +16,7 @@ use bevy::image::ImageSampler;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::prelude::*;
 use bevy::render::render_resource::{BlendState, Extent3d, TextureDimension, TextureFormat};
+use bevy::render::view::Msaa;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::sprite::Anchor;
 use bevy::window::{PrimaryWindow, WindowResolution};
@@ -81,6 +82,8 @@ struct Scene {
     store: String,
     scenario: String,
     open_at_s: u32,
+    /// Sim time at closing.
+    day_end: SimTime,
     lane_names: Vec<String>,
     /// The shared line each lane takes its shoppers from, if any.
     lane_lines: Vec<Option<usize>>,
@@ -147,8 +150,9 @@ struct QueueDot {
     place: u32,
 }
 
+/// A queue's count, kept just above its dots: (queue, world y of the first row).
 #[derive(Component)]
-struct QueueLabel(usize);
+struct QueueLabel(usize, f32);
 
 #[derive(Component)]
 struct HeatLayer;
@@ -313,6 +317,7 @@ fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Sce
         store: store.name.clone(),
         scenario: scenario.to_string(),
         open_at_s,
+        day_end: SimTime::ZERO.saturating_add(spec.duration),
         lane_names: store.lanes.iter().map(|l| l.name.clone()).collect(),
         lane_lines: store.lanes.iter().map(|l| l.line.map(usize::from)).collect(),
         lane_cells,
@@ -398,6 +403,7 @@ fn texture(plan: &Plan, data: Vec<u8>) -> Image {
     image
 }
 
+#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn setup(
     mut commands: Commands,
     mut egui_settings: ResMut<EguiGlobalSettings>,
@@ -411,10 +417,11 @@ fn setup(
     // The floor camera draws into the viewport the panels leave; egui has its own camera
     // over the whole window.
     egui_settings.auto_create_primary_context = false;
-    commands.spawn((Camera2d, FloorCamera, DebandDither::Disabled));
+    commands.spawn((Camera2d, FloorCamera, DebandDither::Disabled, Msaa::Off));
     commands.spawn((
         PrimaryEguiContext,
         Camera2d,
+        Msaa::Off,
         RenderLayers::none(),
         Camera {
             order: 1,
@@ -461,11 +468,16 @@ fn setup(
 
     for (text, (x, y)) in &scene.signs {
         let (wx, wy) = plan.world(*x, *y);
-        commands.spawn((
-            label(text.clone(), 11.0, [0x24, 0x29, 0x2f]),
-            Transform::from_xyz(wx, wy - CELL * 0.55, 3.0),
-            Anchor::TOP_CENTER,
-        ));
+        // Doors sit in the outer wall: their sign goes outside, light on the background.
+        let door = text != "kiosk";
+        let (dy, rgb, anchor) = if door && *y < 1.0 {
+            (CELL * 0.55, [0xe6, 0xed, 0xf3], Anchor::BOTTOM_CENTER)
+        } else if door {
+            (-CELL * 0.55, [0xe6, 0xed, 0xf3], Anchor::TOP_CENTER)
+        } else {
+            (-CELL * 0.55, [0x24, 0x29, 0x2f], Anchor::TOP_CENTER)
+        };
+        commands.spawn((label(text.clone(), 11.0, rgb), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
     }
 
     let dot = meshes.add(Circle::new(CELL * 0.15));
@@ -483,9 +495,9 @@ fn setup(
                 QueueDot { queue: q, place },
             ));
         }
-        let mut t = at(*cell, 6.0);
-        t.translation.x += CELL * 0.45;
-        commands.spawn((label(String::new(), 13.0, [0x24, 0x29, 0x2f]), t, Anchor::BOTTOM_LEFT, QueueLabel(q)));
+        let t = at(*cell, 6.0);
+        let base = t.translation.y;
+        commands.spawn((label(String::new(), 12.0, [0x24, 0x29, 0x2f]), t, Anchor::BOTTOM_CENTER, QueueLabel(q, base)));
     }
 
     for (i, (_, kind, cell)) in scene.devices.iter().enumerate() {
@@ -551,6 +563,7 @@ fn shopper_cell(scene: &Scene, cell: Cell) -> Vec2 {
 
 /// Spawns, moves and removes shopper markers. Queued shoppers are drawn by their queue's
 /// dots instead.
+#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn sync_shoppers(
     mut commands: Commands,
     latest: Res<Latest>,
@@ -630,7 +643,7 @@ fn sync_lanes(
     latest: Res<Latest>,
     mut tiles: Query<(&LaneTile, &mut Sprite)>,
     mut dots: Query<(&QueueDot, &mut Visibility)>,
-    mut labels: Query<(&QueueLabel, &mut Text2d)>,
+    mut labels: Query<(&QueueLabel, &mut Text2d, &mut Transform)>,
 ) {
     if !latest.is_changed() {
         return;
@@ -646,14 +659,16 @@ fn sync_lanes(
         let waiting = snap.queues.get(dot.queue).map_or(0, |q| q.waiting);
         vis.set_if_neq(if dot.place < waiting { Visibility::Visible } else { Visibility::Hidden });
     }
-    for (label, mut text) in &mut labels {
-        let q = snap.queues.get(label.0);
-        let s = match q {
-            Some(q) if q.waiting > 0 => format!("{} ({:.0}s)", q.waiting, q.oldest_wait_s),
-            _ => String::new(),
-        };
+    for (label, mut text, mut t) in &mut labels {
+        let waiting = snap.queues.get(label.0).map_or(0, |q| q.waiting);
+        let s = if waiting > 0 { waiting.to_string() } else { String::new() };
         if text.0 != s {
             text.0 = s;
+        }
+        let rows = waiting.min(MAX_DOTS).div_ceil(2) as f32;
+        let y = label.1 + rows * CELL / ROWS_PER_CELL - CELL * 0.3 - CELL * 0.05;
+        if t.translation.y != y {
+            t.translation.y = y;
         }
     }
 }
@@ -854,7 +869,7 @@ fn money(cents: i64) -> String {
 }
 
 /// The KPI panel (right), the chart and queue table (bottom), and the controls.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn panels(
     mut contexts: EguiContexts,
     link: Res<Link>,
@@ -919,8 +934,10 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
     ui.label(egui::RichText::new(clock(scene.open_at_s, at)).size(34.0).monospace().strong());
     if let Some(f) = frame {
         let s = &f.status;
-        let state = if latest.done {
-            "day over / session ended".to_string()
+        let state = if latest.done && f.snapshot.at >= scene.day_end {
+            "day over".to_string()
+        } else if latest.done {
+            "session ended".to_string()
         } else if s.paused {
             "paused".to_string()
         } else {
@@ -938,12 +955,12 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
             ui.label("·");
             ui.colored_label(lag_colour, lag_text);
         });
-        if let Some(c) = capture {
-            if let Some((since, before)) = c.first {
-                let wall = since.elapsed().as_secs_f64();
-                let fps = (c.rendered - before) as f64 / wall.max(1e-9);
-                ui.label(egui::RichText::new(format!("screenshot run: {fps:.1} frames/s over {wall:.1} s")).small());
-            }
+        if let Some(c) = capture
+            && let Some((since, before)) = c.first
+        {
+            let wall = since.elapsed().as_secs_f64();
+            let fps = (c.rendered - before) as f64 / wall.max(1e-9);
+            ui.label(egui::RichText::new(format!("screenshot run: {fps:.1} frames/s over {wall:.1} s")).small());
         }
     }
     ui.horizontal(|ui| {
@@ -1174,8 +1191,14 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
             text_colour,
         );
     }
+    // Ticks on the store clock's quarter hours.
+    let open = f64::from(scene.open_at_s);
+    let first = ((t0 + open) / 900.0).ceil() * 900.0 - open;
     for i in 0..=4 {
-        let t = t0 + 900.0 * f64::from(i);
+        let t = first + 900.0 * f64::from(i);
+        if t > t1 {
+            break;
+        }
         let label = clock(scene.open_at_s, SimTime::from_nanos((t.max(0.0) * 1e9) as u64));
         painter.text(
             egui::pos2(x(t), plot.bottom() + 4.0),

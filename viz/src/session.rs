@@ -22,6 +22,7 @@ use storetwin_scenarios::Scenario;
 
 /// What the session plays.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant, reason = "one per session")]
 pub enum Mode {
     /// The scenario, live: the ops team may intervene.
     Live,
