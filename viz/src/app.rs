@@ -796,7 +796,13 @@ fn keys(
     link: Res<Link>,
     mut ui: ResMut<Ui>,
     mut camera: Query<&mut Transform, With<FloorCamera>>,
+    mut exit: MessageWriter<AppExit>,
 ) {
+    let ctrl = keys.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
+    if ctrl && keys.just_pressed(KeyCode::KeyQ) {
+        // Ends the session like closing the window: the log is written on the way out.
+        exit.write(AppExit::Success);
+    }
     if keys.just_pressed(KeyCode::Space) {
         toggle_pause(&link, &mut ui);
     }

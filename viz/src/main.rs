@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use storetwin_engine::{Seed, SimTime, SystemWall};
 use storetwin_viz::app::{TwinApp, clock};
-use storetwin_viz::session::{self, Mode, Options, Twin, describe_interventions};
+use storetwin_viz::session::{self, Mode, Options, Twin};
 
 /// The live store-floor twin: watch a store run, act on it, replay it exactly.
 ///
@@ -176,8 +176,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         end.reason
     );
     println!("  max sim lag {:.1} s (how far the simulation fell behind its pace)", end.max_lag.as_secs_f64());
-    for line in describe_interventions(&end.interventions) {
-        println!("  intervention at {line}");
+    for t in &end.interventions {
+        println!("  intervention {}", session::describe_intervention(t, &twin.scenario.world));
     }
     if let Some((path, records)) = &outcome.log {
         println!(

@@ -356,7 +356,24 @@ pub fn parse_intervention(text: &str, spec: &WorldSpec) -> Result<TimedIntervent
     Ok(TimedIntervention { at_ns, what })
 }
 
-/// The interventions of a session as a line each, for the terminal.
-pub fn describe_interventions(list: &[TimedIntervention]) -> Vec<String> {
-    list.iter().map(|t| format!("{} {:?}", t.at(), t.what)).collect()
+/// An intervention in words, with the scenario's names, at store clock time.
+pub fn describe_intervention(t: &TimedIntervention, spec: &WorldSpec) -> String {
+    let s = u64::from(spec.open_at_s) + t.at_ns / 1_000_000_000;
+    let clock = format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60);
+    let store = &spec.store;
+    let what = match t.what {
+        Intervention::SetLaneOpen { lane, open } => {
+            let name = store.lanes.get(usize::from(lane)).map_or("?", |l| l.name.as_str());
+            format!("{} lane {name}", if open { "open" } else { "close" })
+        }
+        Intervention::SetPrice { sku, cents } => {
+            let name = store.catalogue.get(sku as usize).map_or("?", |s| s.name.as_str());
+            format!("price of {name} = {}.{:02}", cents / 100, (cents % 100).abs())
+        }
+        Intervention::SetDeviceUp { device, up } => {
+            let name = store.devices.get(usize::from(device)).map_or("?", |d| d.name.as_str());
+            format!("{name} {}", if up { "online" } else { "offline" })
+        }
+    };
+    format!("{clock} {what}")
 }
