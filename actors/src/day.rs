@@ -1,7 +1,7 @@
 //! Running one store day: build the world, run it to the end of the scenario, close the
 //! books, check the invariants, and hand back the KPIs and the per-minute samples.
 
-use storetwin_engine::{EventHash, Injection, Observer, RunLimit, Seed, SimDuration, SimError, SimTime, Simulation};
+use storetwin_engine::{EventHash, Observer, RunLimit, Seed, SimDuration, SimError, SimTime, Simulation};
 
 use crate::live::{Snapshot, TimedIntervention};
 
@@ -74,17 +74,7 @@ pub fn run_day_with<O: Observer<StoreMsg>>(
 /// Replays a live session: the scenario with the recorded interventions injected at their
 /// recorded times. Gives the session's exact run (same `event_hash`).
 pub fn run_day_replaying(spec: &WorldSpec, seed: Seed, record: &[TimedIntervention]) -> Result<DayRun, DayError> {
-    let world = StoreWorld::build(spec.clone(), seed);
-    let layout = world.layout;
-    let mut sim = Simulation::new(world, seed);
-    let injections: Vec<Injection<StoreMsg>> = record
-        .iter()
-        .map(|t| {
-            let (to, msg) = t.what.to_injection(layout);
-            Injection { at: t.at(), to, msg }
-        })
-        .collect();
-    sim.replay_injections(&injections)?;
+    let mut sim = crate::live::simulation_with(spec, seed, record)?;
     let end = SimTime::ZERO.saturating_add(spec.duration);
     sim.run(RunLimit::until(end))?;
     finish(sim, end)

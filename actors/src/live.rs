@@ -90,6 +90,27 @@ impl TimedIntervention {
     }
 }
 
+/// The world of `spec` on a new simulation, with `interventions` scheduled at their
+/// times (in the order given: the kernel numbers injections in that order).
+pub fn simulation_with(
+    spec: &WorldSpec,
+    seed: Seed,
+    interventions: &[TimedIntervention],
+) -> Result<Simulation<StoreWorld>, storetwin_engine::SimError> {
+    let world = StoreWorld::build(spec.clone(), seed);
+    let layout = world.layout;
+    let mut sim = Simulation::new(world, seed);
+    let injections: Vec<Injection<StoreMsg>> = interventions
+        .iter()
+        .map(|t| {
+            let (to, msg) = t.what.to_injection(layout);
+            Injection { at: t.at(), to, msg }
+        })
+        .collect();
+    sim.replay_injections(&injections)?;
+    Ok(sim)
+}
+
 /// A shopper as a viewer draws it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ShopperView {
@@ -305,18 +326,8 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
     frames: &Sender<Frame>,
     observer: &mut O,
 ) -> Result<SessionEnd, DayError> {
-    let world = StoreWorld::build(spec.clone(), seed);
-    let layout = world.layout;
-    let mut sim = Simulation::new(world, seed);
-    let scheduled: Vec<Injection<StoreMsg>> = config
-        .scheduled
-        .iter()
-        .map(|t| {
-            let (to, msg) = t.what.to_injection(layout);
-            Injection { at: t.at(), to, msg }
-        })
-        .collect();
-    sim.replay_injections(&scheduled)?;
+    let mut sim = simulation_with(spec, seed, &config.scheduled)?;
+    let layout = sim.model().layout;
 
     let end = SimTime::ZERO.saturating_add(spec.duration);
     let until = config.until.map_or(end, |t| t.min(end));

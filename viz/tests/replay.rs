@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use storetwin_actors::live::{Frame, Intervention};
-use storetwin_actors::{StoreMsg, StoreWorld};
-use storetwin_engine::{Injection, ManualWall, RunLimit, Seed, SimTime, Simulation};
+use storetwin_actors::StoreWorld;
+use storetwin_actors::live::{Frame, Intervention, simulation_with};
+use storetwin_engine::{ManualWall, RunLimit, Seed, SimTime, Simulation};
 use storetwin_viz::session::{self, Mode, Options, Outcome, Twin};
 
 fn weekday() -> PathBuf {
@@ -92,20 +92,8 @@ fn a_live_session_with_interventions_replays_to_the_same_event_hash() {
     // The same run as the interventions injected into an unpaced run, and not the plain day.
     let seed = Seed(scenario.seed);
     let unpaced = |with_interventions: bool| {
-        let world = StoreWorld::build(scenario.world.clone(), seed);
-        let layout = world.layout;
-        let mut sim = Simulation::new(world, seed);
-        if with_interventions {
-            let injections: Vec<Injection<StoreMsg>> = end
-                .interventions
-                .iter()
-                .map(|t| {
-                    let (to, msg) = t.what.to_injection(layout);
-                    Injection { at: t.at(), to, msg }
-                })
-                .collect();
-            sim.replay_injections(&injections).expect("schedules");
-        }
+        let planned = if with_interventions { end.interventions.as_slice() } else { &[] };
+        let mut sim = simulation_with(&scenario.world, seed, planned).expect("schedules");
         sim.run(RunLimit::until(hours(6))).expect("runs");
         sim.event_hash()
     };
