@@ -156,6 +156,9 @@ pub struct Snapshot {
     pub sales: Cents,
     /// Shopper-seconds per cell so far (the heat map).
     pub heat: Vec<f64>,
+    /// The last hour, a point a minute (the per-minute samples): (time, shoppers inside,
+    /// waiting in queues).
+    pub last_hour: Vec<(SimTime, u32, u32)>,
 }
 
 impl StoreWorld {
@@ -188,6 +191,10 @@ impl StoreWorld {
             buyers: self.metrics.buyers,
             sales: self.metrics.sales,
             heat: self.metrics.cell_dwell_s.clone(),
+            last_hour: {
+                let from = self.samples.partition_point(|s| s.at.saturating_add(SimDuration::from_secs(3600)) < now);
+                self.samples[from..].iter().map(|s| (s.at, s.occupancy, s.queue_total)).collect()
+            },
         }
     }
 }

@@ -4,7 +4,7 @@
 //! Everything drawn comes from the latest [`Frame`] (an owned snapshot); everything done
 //! goes out through [`Controls`]. The window holds no simulation state.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -68,8 +68,6 @@ struct Link {
 #[derive(Resource, Default)]
 struct Latest {
     frame: Option<Frame>,
-    /// (sim seconds, inside, waiting) about every 30 sim seconds, the last hour.
-    history: VecDeque<(f64, f64, f64)>,
     frames_received: u64,
     /// The sim stopped sending (the day is over or the session stopped).
     done: bool,
@@ -522,7 +520,7 @@ fn setup(
     });
 }
 
-/// Takes every frame the simulation sent; keeps the newest and a history for the chart.
+/// Takes every frame the simulation sent; keeps the newest.
 fn receive(link: Res<Link>, mut latest: ResMut<Latest>) {
     let mut newest = None;
     loop {
@@ -538,18 +536,6 @@ fn receive(link: Res<Link>, mut latest: ResMut<Latest>) {
     }
     let Some(frame) = newest else { return };
     latest.frames_received += 1;
-    let t = frame.snapshot.at.as_secs_f64();
-    let waiting: u32 = frame.snapshot.queues.iter().map(|q| q.waiting).sum();
-    let point = (t, frame.snapshot.shoppers.len() as f64, f64::from(waiting));
-    let history = &mut latest.history;
-    match history.back() {
-        Some(last) if t < last.0 => history.clear(),
-        Some(last) if t - last.0 < 30.0 => {}
-        _ => history.push_back(point),
-    }
-    while history.front().is_some_and(|p| p.0 < t - 3600.0) {
-        history.pop_front();
-    }
     if frame.status.done {
         latest.done = true;
     }
@@ -1177,9 +1163,19 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
         rect.left_top() + egui::vec2(44.0, 28.0),
         rect.right_bottom() - egui::vec2(12.0, 22.0),
     );
-    let points = &latest.history;
-    let Some(last) = points.back() else { return };
-    let t1 = last.0.max(3600.0);
+    let Some(frame) = &latest.frame else { return };
+    // The simulation's per-minute samples, and now.
+    let waiting: u32 = frame.snapshot.queues.iter().map(|q| q.waiting).sum();
+    let now = (frame.snapshot.at.as_secs_f64(), frame.snapshot.shoppers.len() as f64, f64::from(waiting));
+    let points: Vec<(f64, f64, f64)> = frame
+        .snapshot
+        .last_hour
+        .iter()
+        .map(|(t, inside, waiting)| (t.as_secs_f64(), f64::from(*inside), f64::from(*waiting)))
+        .filter(|p| p.0 < now.0)
+        .chain(std::iter::once(now))
+        .collect();
+    let t1 = now.0.max(3600.0);
     let t0 = t1 - 3600.0;
     let max = points.iter().map(|p| p.1.max(p.2)).fold(10.0, f64::max);
     let nice = nice_ceiling(max);
