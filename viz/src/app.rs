@@ -1220,7 +1220,8 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
 
 fn nice_ceiling(v: f64) -> f64 {
     let magnitude = 10f64.powf(v.log10().floor());
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
+    // Ceilings whose quarters are whole numbers (values start at 10).
+    for step in [1.2, 2.0, 4.0, 6.0, 8.0, 10.0] {
         if step * magnitude >= v {
             return step * magnitude;
         }

@@ -1,6 +1,6 @@
 //! `storetwin-twin`: the ops team's live store-floor twin.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -94,6 +94,24 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+/// The twin opens an X11 window: say so plainly when there is no display to open it on
+/// (rather than let the windowing library panic).
+fn check_display() -> anyhow::Result<()> {
+    let hint = "on a machine without a screen run it under `xvfb-run -a`";
+    let display = std::env::var("DISPLAY").unwrap_or_default();
+    if display.is_empty() {
+        bail!("no display: the twin opens an X11 window and DISPLAY is not set; {hint}");
+    }
+    // A local display `:N` listens on /tmp/.X11-unix/XN.
+    if let Some(number) = display.strip_prefix(':').and_then(|d| d.split('.').next())
+        && number.chars().all(|c| c.is_ascii_digit())
+        && !Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
+    {
+        bail!("no X server on DISPLAY={display} (no /tmp/.X11-unix/X{number}); {hint}");
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     match run(Args::parse()) {
         Ok(code) => code,
@@ -129,9 +147,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        bail!("no display: the twin opens an X11 window; on a machine without a screen run it under `xvfb-run -a`");
-    }
+    check_display()?;
 
     let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
     let mut planned = Vec::new();
