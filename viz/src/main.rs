@@ -147,7 +147,6 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    check_display()?;
 
     let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
     let mut planned = Vec::new();
@@ -163,6 +162,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         Mode::Replay { log, .. } => Some(log.clone()),
         Mode::Live => None,
     };
+    check_display()?;
     let mut twin = Twin::start(scenario, seed, mode, &options, SystemWall::default())?;
     let title = format!("storetwin twin — {} ({name})", twin.scenario.world.store.name);
     let app = TwinApp {

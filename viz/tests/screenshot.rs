@@ -261,3 +261,30 @@ fn a_storetwin_run_event_log_plays_back_to_the_identical_run() {
     assert!(stdout.contains("replay DIFFERS") && stdout.contains(&wrong_hash), "{stdout}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn bad_input_and_no_display_are_clear_errors() {
+    let twin = |args: &[&str], display: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_storetwin-twin"))
+            .args(args)
+            .env("DISPLAY", display)
+            .output()
+            .expect("runs");
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let scenario = weekday();
+    let scenario = scenario.to_str().expect("utf-8");
+    let err = twin(&[scenario], "");
+    assert!(err.contains("DISPLAY is not set") && err.contains("xvfb-run"), "{err}");
+    let err = twin(&[scenario], ":4097");
+    assert!(err.contains("no X server on DISPLAY=:4097"), "{err}");
+    let err = twin(&[scenario, "--screenshot", "x.png", "--at", "21:30"], ":4097");
+    assert!(err.contains("the store is open from 08:00:00 to 20:00:00"), "{err}");
+    let err = twin(&[scenario, "--speed", "fast"], ":4097");
+    assert!(err.contains("expected a positive number of sim seconds per wall second"), "{err}");
+    let err = twin(&[scenario, "--intervene", "12:00 open L77"], ":4097");
+    assert!(err.contains("no lane \"L77\""), "{err}");
+    let err = twin(&["--replay", "/nonexistent/x.events"], ":4097");
+    assert!(err.contains("/nonexistent/x.events"), "{err}");
+}
