@@ -97,7 +97,15 @@ pub fn simulation_with(
     seed: Seed,
     interventions: &[TimedIntervention],
 ) -> Result<Simulation<StoreWorld>, storetwin_engine::SimError> {
-    let world = StoreWorld::build(spec.clone(), seed);
+    simulate(StoreWorld::build(spec.clone(), seed), seed, interventions)
+}
+
+/// `world` on a new simulation, with `interventions` scheduled at their times.
+pub fn simulate(
+    world: StoreWorld,
+    seed: Seed,
+    interventions: &[TimedIntervention],
+) -> Result<Simulation<StoreWorld>, storetwin_engine::SimError> {
     let layout = world.layout;
     let mut sim = Simulation::new(world, seed);
     let injections: Vec<Injection<StoreMsg>> = interventions
@@ -319,13 +327,14 @@ pub struct SessionEnd {
     pub run: DayRun,
 }
 
-/// Runs a live session on the calling thread (the twin starts it on a thread of its own):
+/// Runs a live session of `world` (built with `seed`) on the calling thread (the twin
+/// starts it on a thread of its own):
 /// paced by `wall`, taking `inputs` (from [`Controls`]), showing every event to `observer`
 /// (an event log, a replay check) and sending a [`Frame`] every `frame_every` of wall time
 /// and a last one when the session ends. A slow viewer misses frames; it never slows the
 /// simulation. The run is the one `run_day_replaying` gives for the same interventions.
 pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
-    spec: &WorldSpec,
+    world: StoreWorld,
     seed: Seed,
     config: &SessionConfig,
     wall: W,
@@ -333,10 +342,11 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
     frames: &Sender<Frame>,
     observer: &mut O,
 ) -> Result<SessionEnd, DayError> {
-    let mut sim = simulation_with(spec, seed, &config.scheduled)?;
+    let spec_duration = world.spec.duration;
+    let mut sim = simulate(world, seed, &config.scheduled)?;
     let layout = sim.model().layout;
 
-    let end = SimTime::ZERO.saturating_add(spec.duration);
+    let end = SimTime::ZERO.saturating_add(spec_duration);
     let until = config.until.map_or(end, |t| t.min(end));
     let limit = RunLimit { until, max_events: config.max_events.unwrap_or(u64::MAX) };
     let mut pacer = Pacer::new(wall, config.speed).paused(config.paused);

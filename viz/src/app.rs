@@ -31,6 +31,7 @@ use storetwin_engine::SimTime;
 
 use crate::geometry::{CELL, Plan, View};
 use crate::palette::{self, Rgb};
+use crate::session::clock;
 
 /// Speed steps of the `-`/`+` controls (sim seconds per wall second).
 pub const SPEEDS: [f64; 12] = [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1000.0, 3000.0, 10000.0];
@@ -192,12 +193,6 @@ fn colour(rgb: Rgb) -> Color {
 
 fn egui_colour(rgb: Rgb) -> egui::Color32 {
     egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])
-}
-
-/// `HH:MM:SS` of a sim time in a day opening at `open_at_s`.
-pub fn clock(open_at_s: u32, at: SimTime) -> String {
-    let s = u64::from(open_at_s) + at.as_nanos() / 1_000_000_000;
-    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
 }
 
 impl TwinApp {

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 use storetwin_engine::{Seed, SimTime, SystemWall};
-use storetwin_viz::app::{TwinApp, clock};
-use storetwin_viz::session::{self, Mode, Options, Twin};
+use storetwin_viz::app::TwinApp;
+use storetwin_viz::session::{self, Mode, Options, Twin, clock};
 
 /// The live store-floor twin: watch a store run, act on it, replay it exactly.
 ///

@@ -227,25 +227,23 @@ impl Twin {
 
         let world = storetwin_actors::StoreWorld::build(scenario.world.clone(), seed);
         let (controls, inputs) = Controls::new(world.layout);
-        drop(world);
         let (frames_tx, frames) = crossbeam_channel::bounded(4);
-        let spec = scenario.world.clone();
         let replay_log = match &mode {
-            Mode::Replay { log, trailer, .. } => Some((log.clone(), trailer.clone())),
+            Mode::Replay { log, .. } => Some(log.clone()),
             Mode::Live => None,
         };
         let log_path = options.events.clone();
         let thread = std::thread::Builder::new()
             .name("storetwin-sim".into())
             .spawn(move || -> anyhow::Result<Outcome> {
-                let end = run_session(&spec, seed, &config, wall, &inputs, &frames_tx, &mut recorder)?;
+                let end = run_session(world, seed, &config, wall, &inputs, &frames_tx, &mut recorder)?;
                 let Recorder { log, check } = recorder;
                 let log = match (log, log_path) {
                     (Some(log), Some(path)) => Some((path, log.finish(&trailer_of(&end))?)),
                     _ => None,
                 };
                 let verdict = match (check, replay_log) {
-                    (Some(check), Some((path, _))) => {
+                    (Some(check), Some(path)) => {
                         let (unreached, divergence, trailer) = check.finish()?;
                         Some(Verdict {
                             log: path,
@@ -356,10 +354,15 @@ pub fn parse_intervention(text: &str, spec: &WorldSpec) -> Result<TimedIntervent
     Ok(TimedIntervention { at_ns, what })
 }
 
+/// `HH:MM:SS` on the store's clock of sim time `at` in a day opening at `open_at_s`.
+pub fn clock(open_at_s: u32, at: SimTime) -> String {
+    let s = u64::from(open_at_s) + at.as_nanos() / 1_000_000_000;
+    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
+}
+
 /// An intervention in words, with the scenario's names, at store clock time.
 pub fn describe_intervention(t: &TimedIntervention, spec: &WorldSpec) -> String {
-    let s = u64::from(spec.open_at_s) + t.at_ns / 1_000_000_000;
-    let clock = format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60);
+    let clock = clock(spec.open_at_s, t.at());
     let store = &spec.store;
     let what = match t.what {
         Intervention::SetLaneOpen { lane, open } => {
