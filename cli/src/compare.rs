@@ -20,10 +20,10 @@ use storetwin_actors::day::{DayRun, run_day};
 use storetwin_actors::spec::WorldSpec;
 use storetwin_engine::{Seed, run_replications};
 
-use crate::output::write_atomic;
 use crate::report::{Comparison, Side};
 use crate::run::{default_threads, load_scenario};
 use crate::stats::{Estimate, estimate, welch};
+use storetwin_eventlog::atomic::write_atomic;
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {

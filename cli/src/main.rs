@@ -12,7 +12,6 @@ macro_rules! say {
 mod bench;
 mod compare;
 mod memory;
-mod output;
 mod report;
 mod run;
 mod stats;

@@ -27,8 +27,8 @@ use storetwin_actors::day::DayRun;
 use storetwin_actors::summary::StoreKpis;
 use storetwin_scenarios::Scenario;
 
-use crate::output::write_atomic;
 use charts::{ACCENT, BAD, Bar, Day, GOOD, SENSED, clock, css, grouped, queue_colour, queue_label};
+use storetwin_eventlog::atomic::write_atomic;
 
 /// Chart sizes in pixels: across the page, and in one of two columns.
 const FULL: (u32, u32) = (1100, 330);

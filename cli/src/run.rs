@@ -13,8 +13,8 @@ use storetwin_actors::day::{DayRun, run_day_with};
 use storetwin_engine::{Seed, SimTime, run_replications};
 use storetwin_scenarios::Scenario;
 
-use crate::output::write_atomic;
 use crate::stats::estimate;
+use storetwin_eventlog::atomic::write_atomic;
 use storetwin_eventlog::{EndState, EventLog, Header, Trailer};
 
 #[derive(Args, Debug)]

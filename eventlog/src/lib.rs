@@ -16,7 +16,9 @@
 //! event with the log's record; [`Trailer`] then says what the end must be.
 //!
 //! The file is written to a temporary name and renamed when complete, so a log on disk is
-//! always whole.
+//! always whole; [`atomic`] does the same for every other output file.
+
+pub mod atomic;
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -134,9 +136,7 @@ pub struct EventLog {
 
 impl EventLog {
     pub fn create(path: &Path, header: &Header) -> Result<EventLog, LogError> {
-        let name = path.file_name().ok_or_else(|| LogError::format(path, "is not a file path"))?;
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+        let tmp = atomic::temp_beside(path).map_err(|e| LogError::Io { path: e.path, source: e.source })?;
         let file = File::create(&tmp).map_err(LogError::io(&tmp))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let written =

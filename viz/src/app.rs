@@ -32,6 +32,7 @@ use storetwin_engine::SimTime;
 use crate::geometry::{CELL, Plan, View};
 use crate::palette::{self, Rgb};
 use crate::session::clock;
+use storetwin_eventlog::atomic::write_atomic;
 
 /// Speed steps of the `-`/`+` controls (sim seconds per wall second).
 pub const SPEEDS: [f64; 12] = [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1000.0, 3000.0, 10000.0];
@@ -1363,7 +1364,8 @@ fn capture(
                     "max_lag_s": status.map(|s| s.max_lag.as_secs_f64()),
                     "events": status.map(|s| s.events),
                 });
-                write_atomic(&path.with_extension("json"), serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?)
+                let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
+                write_atomic(&path.with_extension("json"), |w| w.write_all(&json)).map_err(|e| e.to_string())
             });
             state.outcome = Some(result);
         },
@@ -1376,16 +1378,5 @@ fn save_png(image: &Image, path: &std::path::Path) -> Result<(), String> {
     let mut bytes = Vec::new();
     rgb.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(|e| format!("cannot encode the PNG: {e}"))?;
-    write_atomic(path, bytes)
-}
-
-/// Writes to a temporary file beside `path`, then renames it into place.
-fn write_atomic(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
+    write_atomic(path, |w| w.write_all(&bytes)).map_err(|e| e.to_string())
 }

@@ -22,7 +22,7 @@ use super::{
     swatch, write_cards,
 };
 use crate::compare::Row;
-use crate::output::write_atomic;
+use storetwin_eventlog::atomic::write_atomic;
 
 /// One of the two scenarios compared, with its replication 1.
 pub struct Side<'a> {

@@ -4,15 +4,30 @@
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
+/// Why a file could not be written: the file, and what went wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// The temporary name `path` is written under before it is renamed into place: hidden,
+/// in the same directory (so the rename is atomic), and unique to this process.
+pub fn temp_beside(path: &Path) -> Result<PathBuf, WriteError> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| WriteError { path: path.to_path_buf(), source: std::io::Error::other("not a file path") })?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Ok(dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id())))
+}
 
 /// Writes `path` atomically with what `write` produces.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), WriteError> {
+    let tmp = temp_beside(path)?;
     let result = (|| -> std::io::Result<()> {
         let mut out = BufWriter::new(File::create(&tmp)?);
         write(&mut out)?;
@@ -23,7 +38,7 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    result.map_err(|source| WriteError { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]
