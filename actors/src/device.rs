@@ -8,8 +8,10 @@ use rand_distr::{Distribution, Exp1, StandardNormal};
 use storetwin_engine::{Context, SimDuration, SimTime};
 
 use crate::floor::Floor;
-use crate::metrics::Metrics;
+use crate::lane::Waiting;
+use crate::metrics::{Departure, Metrics};
 use crate::money::Cents;
+use crate::shopper::KIOSK_S;
 use crate::spec::{
     CategoryId, Cell, CellKind, DeviceId, DeviceKind, DeviceSpec, FailureSpec, FloorSpec, SkuId, StoreSpec,
 };
@@ -55,6 +57,19 @@ pub struct Device {
     pub down_s: f64,
     down_since: Option<SimTime>,
     pub readings: Readings,
+    /// A kiosk serves one shopper at a time from its own FIFO queue.
+    pub kiosk: Option<KioskServer>,
+}
+
+/// A kiosk's queue and who is using it.
+#[derive(Clone, Debug)]
+pub struct KioskServer {
+    /// Index among the kiosks (`Floor::kiosks`, the kiosk queues' statistics).
+    pub index: u16,
+    pub queue: std::collections::VecDeque<Waiting>,
+    pub serving: Option<ShopperId>,
+    service_started: SimTime,
+    last_started: SimTime,
 }
 
 /// What a device has sensed.
@@ -123,6 +138,13 @@ impl Device {
             down_s: 0.0,
             down_since: None,
             readings,
+            kiosk: floor.kiosks.iter().position(|(_, d)| *d == id).map(|k| KioskServer {
+                index: k as u16,
+                queue: std::collections::VecDeque::new(),
+                serving: None,
+                service_started: SimTime::ZERO,
+                last_started: SimTime::ZERO,
+            }),
         }
     }
 
@@ -184,11 +206,44 @@ impl Device {
         }
     }
 
-    pub fn close_books(&mut self, now: SimTime) {
+    pub fn close_books(&mut self, metrics: &mut Metrics, now: SimTime) {
         if let Some(since) = self.down_since {
             self.down_s += now.saturating_since(since).as_secs_f64();
             self.down_since = Some(now);
         }
+        if let Some(k) = &mut self.kiosk {
+            let i = usize::from(k.index);
+            let waiting: f64 = k.queue.iter().map(|w| now.saturating_since(w.joined).as_secs_f64()).sum();
+            metrics.kiosk_queues[i].close(now, waiting);
+            if k.serving.is_some() {
+                metrics.kiosk_busy_s[i] += now.saturating_since(k.service_started).as_secs_f64();
+                k.service_started = now;
+            }
+        }
+    }
+
+    /// A working, idle kiosk takes the head of its queue.
+    fn kiosk_try_start(&mut self, view: &View<'_>, metrics: &mut Metrics, ctx: &mut Context<'_, StoreMsg>) {
+        let up = self.is_up();
+        let Some(k) = &mut self.kiosk else { return };
+        if !up || k.serving.is_some() {
+            return;
+        }
+        let Some(w) = k.queue.pop_front() else { return };
+        let now = ctx.now();
+        if w.joined < k.last_started {
+            ctx.fail("FIFO per queue", format!("kiosk {} served a later arrival first", self.id.0));
+        }
+        k.last_started = w.joined;
+        metrics.kiosk_queues[usize::from(k.index)].on_leave(
+            now,
+            now.saturating_since(w.joined).as_secs_f64(),
+            Departure::Served,
+        );
+        k.serving = Some(w.shopper);
+        k.service_started = now;
+        ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::KioskStart);
+        ctx.schedule(SimDuration::from_secs(KIOSK_S), StoreMsg::ServiceDone);
     }
 }
 
@@ -202,7 +257,37 @@ pub fn handle(
 ) {
     let now = ctx.now();
     match msg {
-        StoreMsg::SetDeviceUp { up } => dev.set_down(Some(!up), None, now),
+        StoreMsg::SetDeviceUp { up } => {
+            dev.set_down(Some(!up), None, now);
+            dev.kiosk_try_start(view, metrics, ctx);
+        }
+        StoreMsg::Join { shopper, items, payment } if dev.kiosk.is_some() => {
+            if let Some(k) = &mut dev.kiosk {
+                k.queue.push_back(Waiting { shopper, items, payment, joined: now });
+                metrics.kiosk_queues[usize::from(k.index)].on_join(now);
+            }
+            dev.kiosk_try_start(view, metrics, ctx);
+        }
+        StoreMsg::Leave { shopper, .. } if dev.kiosk.is_some() => {
+            if let Some(k) = &mut dev.kiosk
+                && let Some(pos) = k.queue.iter().position(|w| w.shopper == shopper)
+            {
+                let w = k.queue.remove(pos).expect("position is in range");
+                let wait = now.saturating_since(w.joined).as_secs_f64();
+                metrics.kiosk_queues[usize::from(k.index)].on_leave(now, wait, Departure::Reneged);
+                ctx.send(view.layout.shopper(shopper), SimDuration::ZERO, StoreMsg::LeftQueue);
+            }
+        }
+        StoreMsg::ServiceDone if dev.kiosk.is_some() => {
+            let up = dev.is_up();
+            if let Some(k) = &mut dev.kiosk
+                && let Some(shopper) = k.serving.take()
+            {
+                metrics.kiosk_busy_s[usize::from(k.index)] += now.saturating_since(k.service_started).as_secs_f64();
+                ctx.send(view.layout.shopper(shopper), SimDuration::ZERO, StoreMsg::KioskDone { ordered: up });
+            }
+            dev.kiosk_try_start(view, metrics, ctx);
+        }
         StoreMsg::SetAccuracy { per_mille } => dev.accuracy = f64::from(per_mille) / 1000.0,
         StoreMsg::RandomFailure => {
             dev.set_down(None, Some(true), now);
@@ -213,6 +298,7 @@ pub fn handle(
         }
         StoreMsg::RandomRepair => {
             dev.set_down(None, Some(false), now);
+            dev.kiosk_try_start(view, metrics, ctx);
             if let Some(f) = dev.failures {
                 let gap: f64 = Exp1.sample(ctx.rng());
                 ctx.schedule(SimDuration::from_secs_f64(gap * f.mtbf.as_secs_f64()), StoreMsg::RandomFailure);

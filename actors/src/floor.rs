@@ -49,7 +49,14 @@ pub struct Floor {
     /// For each cell, a bit per category (ids below 64) with a shelf right next to it:
     /// what a shopper standing there can see.
     pub shelves_near: Vec<u64>,
+    /// Each kiosk's service cell (the floor in front of it) and its device.
+    pub kiosks: Vec<(Cell, DeviceId)>,
+    /// The cells of each lane (its checkout point).
+    pub lane_cells: Vec<Vec<Cell>>,
 }
+
+/// Most cells a queue's footprint covers (beyond them a queue presses into its last cell).
+pub const FOOTPRINT_CELLS: usize = 48;
 
 /// How far a door counter sees from its cell, in metres.
 pub const DOOR_COUNTER_RANGE_M: f64 = 2.0;
@@ -79,6 +86,8 @@ impl Floor {
             beacon_mask: vec![0; n],
             beacon_ids: Vec::new(),
             shelves_near: vec![0; n],
+            kiosks: Vec::new(),
+            lane_cells: Vec::new(),
         };
         for (z, zone) in spec.zones.iter().enumerate() {
             for c in &zone.cells {
@@ -114,12 +123,14 @@ impl Floor {
                 floor.walkable_area_m2 += cell_area;
             }
         }
-        let kiosks: Vec<Cell> = store
+        floor.kiosks = store
             .devices
             .iter()
-            .filter(|d| matches!(d.kind, DeviceKind::Kiosk))
-            .map(|d| floor.nearest_walkable(d.cell))
+            .enumerate()
+            .filter(|(_, d)| matches!(d.kind, DeviceKind::Kiosk))
+            .map(|(i, d)| (floor.nearest_walkable(d.cell), DeviceId(i as u16)))
             .collect();
+        let kiosks: Vec<Cell> = floor.kiosks.iter().map(|(c, _)| *c).collect();
         // Each entrance cell is watched by its nearest door counter and nearest face camera
         // in range (one doorway, one counter: a shopper is counted once).
         floor.entrance_devices = floor
@@ -164,6 +175,7 @@ impl Floor {
         }
         floor.category_fields = floor.access.iter().map(|sources| floor.distance_field(sources)).collect();
         floor.lane_fields = lane_cells.iter().map(|sources| floor.distance_field(sources)).collect();
+        floor.lane_cells = lane_cells;
         floor.exit_field = floor.distance_field(&exits);
         floor.kiosk_field = floor.distance_field(&kiosks);
         floor
@@ -177,6 +189,12 @@ impl Floor {
     #[inline]
     pub fn index(&self, cell: Cell) -> usize {
         usize::from(cell.y) * usize::from(self.width) + usize::from(cell.x)
+    }
+
+    /// The cell at row-major index `i`.
+    #[inline]
+    pub fn cell_at(&self, i: usize) -> Cell {
+        Cell { x: (i % usize::from(self.width)) as u16, y: (i / usize::from(self.width)) as u16 }
     }
 
     pub fn cell_count(&self) -> usize {
@@ -269,6 +287,97 @@ impl Floor {
             return cell;
         }
         self.neighbours(cell).find(|nb| self.kind(*nb).walkable()).unwrap_or(cell)
+    }
+
+    /// Zone of cell index `i` (`NO_ZONE` for none).
+    pub fn zone_of_index(&self, i: usize) -> u16 {
+        self.zone_of[i]
+    }
+
+    #[inline]
+    pub fn is_walkable_index(&self, i: usize) -> bool {
+        self.kinds[i].walkable()
+    }
+
+    /// Most people each cell holds at `max_density` people per m²: at least one in every
+    /// walkable cell, none in walls and shelves.
+    pub fn capacities(&self, max_density: f64) -> Vec<u16> {
+        let per_cell = (max_density * self.cell_m * self.cell_m).floor().clamp(1.0, f64::from(u16::MAX)) as u16;
+        self.kinds.iter().map(|k| if k.walkable() { per_cell } else { 0 }).collect()
+    }
+
+    /// Where a queue served at `sources` stands, in the order it fills: the service cells,
+    /// then the floor straight behind each (away from the exits: the side shoppers come
+    /// from), row by row, then the nearest floor cells beyond, up to [`FOOTPRINT_CELLS`].
+    /// Only plain floor cells are used beyond the sources (no lanes, entrances or exits).
+    pub fn queue_footprint(&self, sources: &[Cell]) -> Vec<u32> {
+        let mut cells: Vec<u32> = Vec::new();
+        for s in sources {
+            let i = self.index(*s) as u32;
+            if !cells.contains(&i) {
+                cells.push(i);
+            }
+        }
+        let plain = |c: Cell| self.kind(c) == CellKind::Floor;
+        // The direction straight back from each source: its plain neighbour farthest from the
+        // exits (ties in neighbour order).
+        let backs: Vec<Option<(i32, i32)>> = sources
+            .iter()
+            .map(|s| {
+                self.neighbours(*s)
+                    .filter(|nb| plain(*nb))
+                    .map(|nb| {
+                        let d = self.exit_field[self.index(nb)];
+                        let far = if d == UNREACHABLE { 0 } else { u32::from(d) + 1 };
+                        (far, nb)
+                    })
+                    .fold(None, |best: Option<(u32, Cell)>, (far, nb)| match best {
+                        Some((b, _)) if b >= far => best,
+                        _ => Some((far, nb)),
+                    })
+                    .map(|(_, nb)| (i32::from(nb.x) - i32::from(s.x), i32::from(nb.y) - i32::from(s.y)))
+            })
+            .collect();
+        let mut running: Vec<bool> = backs.iter().map(Option::is_some).collect();
+        for k in 1..=FOOTPRINT_CELLS as i32 {
+            if cells.len() >= FOOTPRINT_CELLS || !running.iter().any(|r| *r) {
+                break;
+            }
+            for (j, s) in sources.iter().enumerate() {
+                let Some((dx, dy)) = backs[j] else { continue };
+                if !running[j] {
+                    continue;
+                }
+                let (x, y) = (i32::from(s.x) + dx * k, i32::from(s.y) + dy * k);
+                if x < 0 || y < 0 || x >= i32::from(self.width) || y >= i32::from(self.height) {
+                    running[j] = false;
+                    continue;
+                }
+                let c = Cell { x: x as u16, y: y as u16 };
+                let i = self.index(c) as u32;
+                if !plain(c) || cells.contains(&i) {
+                    running[j] = false;
+                    continue;
+                }
+                if cells.len() < FOOTPRINT_CELLS {
+                    cells.push(i);
+                }
+            }
+        }
+        // Then breadth-first from everything so far, over plain floor.
+        let mut next = 0;
+        while next < cells.len() && cells.len() < FOOTPRINT_CELLS {
+            let i = cells[next] as usize;
+            next += 1;
+            let c = Cell { x: (i % usize::from(self.width)) as u16, y: (i / usize::from(self.width)) as u16 };
+            for nb in self.neighbours(c) {
+                let j = self.index(nb) as u32;
+                if plain(nb) && !cells.contains(&j) && cells.len() < FOOTPRINT_CELLS {
+                    cells.push(j);
+                }
+            }
+        }
+        cells
     }
 
     /// Distance between cell centres in metres.

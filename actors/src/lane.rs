@@ -99,7 +99,7 @@ impl Lane {
         let Some(w) = self.queue.pop_front() else { return };
         let wait = ctx.now().saturating_since(w.joined).as_secs_f64();
         metrics.queues[usize::from(self.id.0)].on_leave(ctx.now(), wait, Departure::Served);
-        ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::ServiceStarted);
+        ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::ServiceStarted { lane: self.id });
         self.begin(w, ctx);
     }
 
@@ -304,7 +304,7 @@ impl SharedLine {
                 Departure::Served,
             );
             self.assigned[slot] = true;
-            ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::ServiceStarted);
+            ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::ServiceStarted { lane: *lane_id });
             let serve = StoreMsg::Serve { shopper: w.shopper, items: w.items, payment: w.payment };
             ctx.send(view.layout.lane(*lane_id), SimDuration::ZERO, serve);
         }

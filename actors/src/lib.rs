@@ -5,6 +5,7 @@
 //! and reading a [`floor`]; [`metrics`] gathers the truth and the sensed figures, and
 //! [`summary`] turns them into the KPIs a planner reads.
 
+pub mod crowd;
 pub mod day;
 pub mod device;
 pub mod dist;

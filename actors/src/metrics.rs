@@ -22,11 +22,22 @@ pub enum LostCause {
     Renege,
     /// The shelf could not be reached.
     Unreachable,
+    /// Out of stock, and the shopper gave up waiting for the kiosk to order it.
+    KioskWait,
 }
 
+/// How many kinds of [`LostCause`] there are.
+pub const LOST_CAUSES: usize = 6;
+
 impl LostCause {
-    pub const ALL: [LostCause; 5] =
-        [LostCause::StockOut, LostCause::Price, LostCause::Balk, LostCause::Renege, LostCause::Unreachable];
+    pub const ALL: [LostCause; LOST_CAUSES] = [
+        LostCause::StockOut,
+        LostCause::Price,
+        LostCause::Balk,
+        LostCause::Renege,
+        LostCause::Unreachable,
+        LostCause::KioskWait,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -35,6 +46,7 @@ impl LostCause {
             LostCause::Balk => "balk",
             LostCause::Renege => "renege",
             LostCause::Unreachable => "unreachable",
+            LostCause::KioskWait => "kiosk_wait",
         }
     }
 }
@@ -163,8 +175,10 @@ pub struct Metrics {
     pub sales: Cents,
     pub payments: Cents,
     pub discounts: Cents,
-    pub lost_items: [u64; 5],
-    pub lost_value: [Cents; 5],
+    pub lost_items: [u64; LOST_CAUSES],
+    pub lost_value: [Cents; LOST_CAUSES],
+    /// Lost items per SKU and cause, and their value.
+    pub lost_by_sku: Vec<([u32; LOST_CAUSES], Cents)>,
     pub balked_shoppers: u64,
     pub reneged_shoppers: u64,
     /// Time in store of those who left, ms.
@@ -179,6 +193,14 @@ pub struct Metrics {
     pub zone_buyers: Vec<u64>,
     pub queues: Vec<QueueStats>,
     pub servers: Vec<ServerStats>,
+    /// Each kiosk's queue (same order as `Floor::kiosks`), and its busy time.
+    pub kiosk_queues: Vec<QueueStats>,
+    pub kiosk_busy_s: Vec<f64>,
+    /// Shoppers who reached a first shelf, and the sum of their times from arrival there.
+    pub reached_shelf: u64,
+    pub to_first_shelf_s: f64,
+    /// Staff rounds walked.
+    pub staff_rounds: u64,
     /// Units restocked from the back room, and restock trips.
     pub restocked_units: u64,
     pub restock_trips: u64,
@@ -197,7 +219,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(cells: usize, zones: usize, queues: usize, lanes: usize) -> Self {
+    pub fn new(cells: usize, zones: usize, queues: usize, lanes: usize, kiosks: usize) -> Self {
         Metrics {
             entered: 0,
             left: 0,
@@ -215,8 +237,9 @@ impl Metrics {
             sales: Cents::ZERO,
             payments: Cents::ZERO,
             discounts: Cents::ZERO,
-            lost_items: [0; 5],
-            lost_value: [Cents::ZERO; 5],
+            lost_items: [0; LOST_CAUSES],
+            lost_value: [Cents::ZERO; LOST_CAUSES],
+            lost_by_sku: Vec::new(),
             balked_shoppers: 0,
             reneged_shoppers: 0,
             visit_ms: wait_histogram(),
@@ -228,6 +251,11 @@ impl Metrics {
             zone_buyers: vec![0; zones],
             queues: vec![QueueStats::default(); queues],
             servers: vec![ServerStats::default(); lanes],
+            kiosk_queues: vec![QueueStats::default(); kiosks],
+            kiosk_busy_s: vec![0.0; kiosks],
+            reached_shelf: 0,
+            to_first_shelf_s: 0.0,
+            staff_rounds: 0,
             restocked_units: 0,
             restock_trips: 0,
             low_stock_alerts: 0,
@@ -243,9 +271,16 @@ impl Metrics {
         }
     }
 
-    pub fn lost(&mut self, cause: LostCause, value: Cents) {
+    /// One unit of `sku`, worth `value`, not sold because of `cause`.
+    pub fn lost(&mut self, cause: LostCause, sku: crate::spec::SkuId, value: Cents) {
         self.lost_items[cause as usize] += 1;
         self.lost_value[cause as usize] += value;
+        let i = sku.0 as usize;
+        if self.lost_by_sku.len() <= i {
+            self.lost_by_sku.resize(i + 1, ([0; LOST_CAUSES], Cents::ZERO));
+        }
+        self.lost_by_sku[i].0[cause as usize] += 1;
+        self.lost_by_sku[i].1 += value;
     }
 
     pub fn record_basket(&mut self, items: usize) {

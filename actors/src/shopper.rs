@@ -1,18 +1,28 @@
 //! The shopper: arrives, walks the floor cell by cell to the shelves on their list, reads
 //! the labels, picks from the shelf (or substitutes, orders at a kiosk, or gives up),
 //! chooses a checkout queue by expected wait, balks or reneges, pays, and leaves.
+//!
+//! Walking is crowd-aware (see [`crate::crowd`]): the time to cross a cell follows the
+//! density around it, a full cell cannot be entered (the shopper waits, takes a route round
+//! the crowd, or after [`MAX_BLOCKED`] squeezes past other walkers), a full entrance keeps
+//! arrivals waiting outside, and a shopper who reaches the tail of the queue they are
+//! heading for joins it there.
 
 use rand::RngExt;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::crowd::{self, BLOCKED_RETRY, Crowd, MAX_BLOCKED};
 use crate::floor::{NO_ZONE, Target, UNREACHABLE};
 use crate::metrics::{LostCause, Metrics};
 use crate::money::Cents;
 use crate::spec::{Cell, DeviceKind, LaneKind, Payment, SegmentId, SegmentSpec, SkuId};
-use crate::world::{QueueRef, ShopperId, StoreMsg, View};
+use crate::world::{QueueRef, ShopperId, StoreMsg, View, kiosk_footprint, queue_index};
 
 /// Seconds a kiosk order takes.
 pub const KIOSK_S: u64 = 60;
+
+/// Most cells a search for a route round a crowd looks at.
+pub const DETOUR_SEARCH_CELLS: usize = 400;
 
 /// How often a shopper waiting at a lane looks at the other queues.
 pub const LOOK_AROUND: SimDuration = SimDuration::from_secs(30);
@@ -34,6 +44,8 @@ pub enum ShopperState {
     Walking,
     AtShelf,
     AwaitingPick,
+    /// Waiting for a kiosk.
+    KioskQueued,
     AtKiosk,
     Queued,
     Reneging,
@@ -76,6 +88,15 @@ pub struct Shopper {
     queued_since: SimTime,
     /// Promotions already considered, by SKU (a shopper decides once per promotion).
     promos_seen: Vec<SkuId>,
+    /// Since when the shopper could not move (the next cell full); cleared on progress.
+    blocked_since: Option<SimTime>,
+    /// The kiosk (index into `Floor::kiosks`) whose queue the shopper is in or using.
+    kiosk: Option<u16>,
+    reached_shelf: bool,
+    /// Standing at a shelf (counted in `Crowd::standing`).
+    standing: bool,
+    /// A route round a crowd being followed, next step last.
+    detour: Vec<Cell>,
     zones_visited: u64,
     zones_bought: u64,
     beacons: u32,
@@ -85,6 +106,18 @@ pub struct Shopper {
 impl Shopper {
     pub fn new(arrival: SimTime, segment: SegmentId) -> Self {
         Shopper { arrival, segment, ..Shopper::default() }
+    }
+
+    /// The queue footprint (see [`crate::crowd`]) this shopper stands in, if queued or in
+    /// service (at a checkout or a kiosk); `lanes` and `lines` of the store.
+    pub fn footprint(&self, lanes: usize, lines: usize) -> Option<usize> {
+        match self.state {
+            ShopperState::Queued | ShopperState::Reneging | ShopperState::InService => {
+                self.queue.map(|q| queue_index(lanes, q))
+            }
+            ShopperState::KioskQueued | ShopperState::AtKiosk => self.kiosk.map(|k| lanes + lines + usize::from(k)),
+            _ => None,
+        }
     }
 
     pub fn is_inside(&self) -> bool {
@@ -129,12 +162,20 @@ fn draw_payment(seg: &SegmentSpec, u: f64) -> Payment {
     Payment::Card
 }
 
+/// Where shoppers are, which shoppers change as they move: who is inside, and the floor's
+/// occupancy.
+pub struct Place<'m> {
+    pub inside: &'m mut Vec<ShopperId>,
+    pub crowd: &'m mut Crowd,
+}
+
 /// Everything a shopper's handler needs besides the shopper.
 struct Act<'v, 'a, 'c, 'm> {
     id: ShopperId,
     view: &'v View<'a>,
     metrics: &'m mut Metrics,
     inside: &'m mut Vec<ShopperId>,
+    crowd: &'m mut Crowd,
     ctx: &'m mut Context<'c, StoreMsg>,
 }
 
@@ -144,10 +185,10 @@ pub fn handle(
     msg: StoreMsg,
     view: &View<'_>,
     metrics: &mut Metrics,
-    inside: &mut Vec<ShopperId>,
+    place: Place<'_>,
     ctx: &mut Context<'_, StoreMsg>,
 ) {
-    let mut a = Act { id, view, metrics, inside, ctx };
+    let mut a = Act { id, view, metrics, inside: place.inside, crowd: place.crowd, ctx };
     match msg {
         StoreMsg::Arrive => s.enter(&mut a),
         StoreMsg::Step => s.walk(&mut a),
@@ -161,9 +202,23 @@ pub fn handle(
             s.next_leg(&mut a);
         }
         StoreMsg::OutOfStock { sku } => s.out_of_stock(sku, &mut a),
-        StoreMsg::KioskDone => s.kiosk_done(&mut a),
-        StoreMsg::ServiceStarted => s.state = ShopperState::InService,
+        StoreMsg::KioskStart => s.state = ShopperState::AtKiosk,
+        StoreMsg::KioskDone { ordered } => s.kiosk_done(ordered, &mut a),
+        StoreMsg::ServiceStarted { lane } => {
+            s.state = ShopperState::InService;
+            // Step up to the till (the queue's footprint still counts this shopper).
+            if let Some(till) = a.view.floor.lane_cells.get(usize::from(lane.0)).and_then(|c| c.first())
+                && *till != s.cell
+            {
+                s.leave_cell(&mut a);
+                s.cell = *till;
+                s.enter_cell(&mut a);
+            }
+        }
         StoreMsg::Served => {
+            if let Some(q) = s.queue {
+                s.step_out_of_queue(queue_index(a.view.lanes.len(), q), &mut a);
+            }
             a.metrics.buyers += 1;
             a.metrics.record_basket(s.basket.len());
             s.paid = true;
@@ -171,6 +226,14 @@ pub fn handle(
             a.ctx.send(store, SimDuration::ZERO, StoreMsg::CheckedOut { shopper: id });
             s.queue = None;
             s.go_to(Target::Exit, &mut a);
+        }
+        StoreMsg::PatienceOut { ticket } if s.state == ShopperState::KioskQueued => {
+            if ticket == s.ticket
+                && let Some(k) = s.kiosk
+            {
+                let device = a.view.layout.device(a.view.floor.kiosks[usize::from(k)].1);
+                a.ctx.send(device, SimDuration::ZERO, StoreMsg::Leave { shopper: id, jockey: false });
+            }
         }
         StoreMsg::PatienceOut { ticket } => {
             if s.state == ShopperState::Queued
@@ -184,24 +247,44 @@ pub fn handle(
             }
         }
         StoreMsg::LookAround { ticket } => s.look_around(ticket, &mut a),
-        StoreMsg::LeftQueue => match s.jockey_to {
-            Some(lane) if s.state == ShopperState::Queued => {
-                s.queue = Some(QueueRef::Lane(lane));
-                s.go_to(Target::Lane(lane), &mut a);
+        StoreMsg::LeftQueue if s.state == ShopperState::KioskQueued => {
+            // Out of patience at the kiosk: the item stays unbought.
+            if let Some(k) = s.kiosk.take() {
+                s.step_out_of_queue(kiosk_footprint(a.view.spec, usize::from(k)), &mut a);
             }
-            _ => {
-                a.metrics.reneged_shoppers += 1;
-                s.queue = None;
-                s.give_back(LostCause::Renege, &mut a);
-                s.go_to(Target::Exit, &mut a);
+            if let Some(sku) = s.kiosk_sku.take() {
+                a.metrics.lost(LostCause::KioskWait, sku, a.view.store.list_price(sku));
             }
-        },
+            s.next_leg(&mut a);
+        }
+        StoreMsg::LeftQueue => {
+            if let Some(q) = s.queue {
+                s.step_out_of_queue(queue_index(a.view.lanes.len(), q), &mut a);
+            }
+            s.left_queue(&mut a);
+        }
         StoreMsg::Recognised => s.identify(&mut a),
         other => a.ctx.fail("message routing", format!("shopper {} got {other:?}", id.0)),
     }
 }
 
 impl Shopper {
+    fn left_queue(&mut self, a: &mut Act<'_, '_, '_, '_>) {
+        let s = self;
+        match s.jockey_to {
+            Some(lane) if s.state == ShopperState::Queued => {
+                s.queue = Some(QueueRef::Lane(lane));
+                s.go_to(Target::Lane(lane), a);
+            }
+            _ => {
+                a.metrics.reneged_shoppers += 1;
+                s.queue = None;
+                s.give_back(LostCause::Renege, a);
+                s.go_to(Target::Exit, a);
+            }
+        }
+    }
+
     fn enter(&mut self, a: &mut Act<'_, '_, '_, '_>) {
         let floor = a.view.floor;
         if floor.entrances.is_empty() {
@@ -209,9 +292,23 @@ impl Shopper {
             return;
         }
         let e = if floor.entrances.len() > 1 { a.ctx.rng().random_range(0..floor.entrances.len()) } else { 0 };
-        self.cell = floor.entrances[e];
+        let door = floor.entrances[e];
+        let now = a.ctx.now();
+        if a.crowd.is_full(floor.index(door)) {
+            // The doorway is full: wait outside (there is room out there; no squeezing).
+            if self.blocked_since.is_none() {
+                self.blocked_since = Some(now);
+                a.crowd.entry_waits += 1;
+            }
+            a.crowd.entry_wait_s += BLOCKED_RETRY.as_secs_f64();
+            a.ctx.schedule(BLOCKED_RETRY, StoreMsg::Arrive);
+            return;
+        }
+        self.blocked_since = None;
+        self.cell = door;
         self.state = ShopperState::Walking;
-        self.cell_since = a.ctx.now();
+        self.cell_since = now;
+        a.crowd.enter(floor.index(door), now);
         a.inside.push(a.id);
         a.metrics.entered += 1;
         a.metrics.items_wanted += self.list.len() as u64;
@@ -244,7 +341,7 @@ impl Shopper {
                 .expect("list is not empty");
             let sku = self.list.swap_remove(i);
             if steps == UNREACHABLE {
-                a.metrics.lost(LostCause::Unreachable, a.view.store.list_price(sku));
+                a.metrics.lost(LostCause::Unreachable, sku, a.view.store.list_price(sku));
                 continue;
             }
             self.current = Some(sku);
@@ -258,14 +355,50 @@ impl Shopper {
         }
     }
 
+    /// Stops standing at a shelf, if standing.
+    fn walk_on(&mut self, a: &mut Act<'_, '_, '_, '_>) {
+        if self.standing {
+            self.standing = false;
+            a.crowd.stand(a.view.floor.index(self.cell), false);
+        }
+    }
+
     fn go_to(&mut self, target: Target, a: &mut Act<'_, '_, '_, '_>) {
+        self.walk_on(a);
+        self.detour.clear();
         self.target = Some(target);
         self.state = ShopperState::Walking;
+        self.blocked_since = None;
         if a.view.floor.steps(self.cell, target) == 0 {
             self.arrived(a);
         } else {
-            a.ctx.schedule(self.step, StoreMsg::Step);
+            let t = self.crossing(a);
+            a.ctx.schedule(t, StoreMsg::Step);
         }
+    }
+
+    /// Time to cross the current cell at the density around it now (Weidmann), and the
+    /// extra time over the free walk counted as slowed.
+    fn crossing(&self, a: &mut Act<'_, '_, '_, '_>) -> SimDuration {
+        let floor = a.view.floor;
+        let i = floor.index(self.cell);
+        let (mut people, mut cells) = (a.crowd.occupancy(i), 1u32);
+        for nb in floor.neighbours(self.cell) {
+            let j = floor.index(nb);
+            if floor.is_walkable_index(j) {
+                people += a.crowd.occupancy(j);
+                cells += 1;
+            }
+        }
+        let rho = f64::from(people) / (f64::from(cells) * a.crowd.cell_area_m2());
+        let share = crowd::speed_share(rho);
+        if share >= 1.0 {
+            return self.step;
+        }
+        let t = SimDuration::from_secs_f64(self.step.as_secs_f64() / share);
+        let slot = a.crowd.zone_slot(floor.zone(self.cell));
+        a.crowd.slowed_s[slot] += t.as_secs_f64() - self.step.as_secs_f64();
+        t
     }
 
     fn walk(&mut self, a: &mut Act<'_, '_, '_, '_>) {
@@ -278,36 +411,222 @@ impl Shopper {
                 Target::Exit => self.leave(a),
                 _ => {
                     if let Some(sku) = self.current.take() {
-                        a.metrics.lost(LostCause::Unreachable, a.view.store.list_price(sku));
+                        a.metrics.lost(LostCause::Unreachable, sku, a.view.store.list_price(sku));
                     }
                     self.next_leg(a);
                 }
             }
             return;
         }
-        let next = if n > 1 { candidates[a.ctx.rng().random_range(0..n)] } else { candidates[0] };
-        self.leave_cell(a);
-        self.cell = next;
-        self.enter_cell(a);
-        if floor.steps(self.cell, target) == 0 {
+        // At the tail of the queue this shopper is heading for: join it here.
+        if self.reached_tail(&candidates[..n], a) {
+            return;
+        }
+        let now = a.ctx.now();
+        // On a route round a crowd: take its next step while it is free.
+        if let Some(next) = self.detour.pop() {
+            if !a.crowd.is_full(floor.index(next)) && floor.steps(next, target) != UNREACHABLE {
+                self.blocked_since = None;
+                return self.step_into(next, target, a);
+            }
+            self.detour.clear();
+        }
+        let mut free = [self.cell; 4];
+        let mut n_free = 0;
+        for c in &candidates[..n] {
+            if !a.crowd.is_full(floor.index(*c)) {
+                free[n_free] = *c;
+                n_free += 1;
+            }
+        }
+        if n_free > 0 {
+            self.blocked_since = None;
+            let next = if n_free > 1 { free[a.ctx.rng().random_range(0..n_free)] } else { free[0] };
+            return self.step_into(next, target, a);
+        }
+        // Every cell closer is full.
+        let since = *self.blocked_since.get_or_insert(now);
+        // Squeeze only past someone walking (who may be blocked in turn); people standing at
+        // a shelf or in a queue move on by themselves.
+        let past = candidates[..n].iter().find(|c| a.crowd.has_walkers(floor.index(**c))).copied();
+        if let Some(past) = past.filter(|_| now.saturating_since(since) >= MAX_BLOCKED) {
+            a.crowd.squeezes += 1;
+            self.blocked_since = None;
+            return self.step_into(past, target, a);
+        }
+        // After a moment's wait, look for a way round.
+        if now > since && self.find_detour(target, a) {
+            a.crowd.detours += 1;
+            if let Some(next) = self.detour.pop() {
+                return self.step_into(next, target, a);
+            }
+        }
+        let slot = a.crowd.zone_slot(floor.zone(self.cell));
+        a.crowd.blocked_s[slot] += BLOCKED_RETRY.as_secs_f64();
+        a.ctx.schedule(BLOCKED_RETRY, StoreMsg::Step);
+    }
+
+    /// Moves into `next` and walks on towards `target` (or has arrived).
+    fn step_into(&mut self, next: Cell, target: Target, a: &mut Act<'_, '_, '_, '_>) {
+        self.move_to(next, a);
+        if a.view.floor.steps(self.cell, target) == 0 {
+            self.detour.clear();
             self.arrived(a);
         } else {
-            a.ctx.schedule(self.step, StoreMsg::Step);
+            let t = self.crossing(a);
+            a.ctx.schedule(t, StoreMsg::Step);
         }
+    }
+
+    /// The shortest walk over cells that are not full to a cell closer to `target` than
+    /// this one (a breadth-first search of at most [`DETOUR_SEARCH_CELLS`] cells, in the
+    /// floor's fixed neighbour order). Stored in `detour`, next step last.
+    fn find_detour(&mut self, target: Target, a: &mut Act<'_, '_, '_, '_>) -> bool {
+        let floor = a.view.floor;
+        let start = floor.index(self.cell);
+        let here = floor.steps(self.cell, target);
+        let mut search = std::mem::replace(&mut a.crowd.search, crowd::Search::EMPTY);
+        search.generation = search.generation.wrapping_add(1);
+        if search.generation == 0 {
+            search.mark.fill(0);
+            search.generation = 1;
+        }
+        let generation = search.generation;
+        search.frontier.clear();
+        search.frontier.push(start as u32);
+        search.mark[start] = generation;
+        let mut goal = None;
+        let mut head = 0;
+        'search: while head < search.frontier.len() && head < DETOUR_SEARCH_CELLS {
+            let i = search.frontier[head] as usize;
+            head += 1;
+            for nb in floor.neighbours(floor.cell_at(i)) {
+                let j = floor.index(nb);
+                if search.mark[j] == generation || a.crowd.is_full(j) {
+                    continue;
+                }
+                let d = floor.steps(nb, target);
+                if d == UNREACHABLE {
+                    continue;
+                }
+                search.mark[j] = generation;
+                search.parent[j] = i as u32;
+                if d < here {
+                    goal = Some(j);
+                    break 'search;
+                }
+                search.frontier.push(j as u32);
+            }
+        }
+        self.detour.clear();
+        if let Some(mut j) = goal {
+            while j != start {
+                self.detour.push(floor.cell_at(j));
+                j = search.parent[j] as usize;
+            }
+        }
+        a.crowd.search = search;
+        !self.detour.is_empty()
+    }
+
+    /// Walking to a queue (a lane's or a kiosk's) whose members already stand just ahead
+    /// (or here): join it at its tail.
+    fn reached_tail(&mut self, ahead: &[Cell], a: &mut Act<'_, '_, '_, '_>) -> bool {
+        let floor = a.view.floor;
+        let here = floor.index(self.cell);
+        let tail = |f: usize, crowd: &Crowd| {
+            let reaches = |i: usize| crowd.queued[i] > 0 && crowd.in_footprint(f, i);
+            reaches(here) || ahead.iter().any(|c| reaches(floor.index(*c)))
+        };
+        match (self.target, self.queue) {
+            (Some(Target::Lane(_)), Some(q)) if tail(queue_index(a.view.lanes.len(), q), a.crowd) => {
+                self.join_queue(a);
+                true
+            }
+            (Some(Target::Kiosk), _) => {
+                match (0..floor.kiosks.len()).find(|k| tail(kiosk_footprint(a.view.spec, *k), a.crowd)) {
+                    Some(k) => {
+                        self.join_kiosk(k, a);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Walks into the neighbouring cell `next`.
+    fn move_to(&mut self, next: Cell, a: &mut Act<'_, '_, '_, '_>) {
+        let floor = a.view.floor;
+        let now = a.ctx.now();
+        self.leave_cell(a);
+        a.crowd.exit(floor.index(self.cell), now);
+        self.cell = next;
+        a.crowd.enter(floor.index(next), now);
+        self.enter_cell(a);
+    }
+
+    /// Becomes a member of queue footprint `f`: stops counting as a walker and stands at
+    /// the queue's tail.
+    fn stand_in_queue(&mut self, f: usize, a: &mut Act<'_, '_, '_, '_>) {
+        let floor = a.view.floor;
+        let now = a.ctx.now();
+        a.crowd.exit(floor.index(self.cell), now);
+        if let Some(slot) = a.crowd.join_queue(f, now) {
+            let at = floor.cell_at(slot);
+            if at != self.cell {
+                self.leave_cell(a);
+                self.cell = at;
+                self.enter_cell(a);
+            }
+        }
+    }
+
+    /// Leaves queue footprint `f` and walks on from where the shopper stands.
+    fn step_out_of_queue(&mut self, f: usize, a: &mut Act<'_, '_, '_, '_>) {
+        let now = a.ctx.now();
+        a.crowd.leave_queue(f, now);
+        a.crowd.enter(a.view.floor.index(self.cell), now);
+    }
+
+    /// At kiosk `k`'s queue: join it (or give up at once if the kiosk is down).
+    fn join_kiosk(&mut self, k: usize, a: &mut Act<'_, '_, '_, '_>) {
+        let device = a.view.floor.kiosks[k].1;
+        if !a.view.devices.get(usize::from(device.0)).is_some_and(|d| d.is_up()) {
+            if let Some(sku) = self.kiosk_sku.take() {
+                a.metrics.lost(LostCause::StockOut, sku, a.view.store.list_price(sku));
+            }
+            return self.next_leg(a);
+        }
+        self.state = ShopperState::KioskQueued;
+        self.kiosk = Some(k as u16);
+        self.stand_in_queue(kiosk_footprint(a.view.spec, k), a);
+        self.ticket += 1;
+        let join = StoreMsg::Join { shopper: a.id, items: 0, payment: self.payment };
+        a.ctx.send(a.view.layout.device(device), SimDuration::ZERO, join);
+        a.ctx.schedule(self.patience, StoreMsg::PatienceOut { ticket: self.ticket });
     }
 
     fn arrived(&mut self, a: &mut Act<'_, '_, '_, '_>) {
         match self.target {
             Some(Target::Category(_)) => {
+                if !self.reached_shelf {
+                    self.reached_shelf = true;
+                    a.metrics.reached_shelf += 1;
+                    a.metrics.to_first_shelf_s += a.ctx.now().saturating_since(self.arrival).as_secs_f64();
+                }
                 self.state = ShopperState::AtShelf;
+                self.standing = true;
+                a.crowd.stand(a.view.floor.index(self.cell), true);
                 let seg = &a.view.spec.store.segments[usize::from(self.segment.0)];
                 let dwell = SimDuration::from_secs_f64(seg.dwell_s.sample(a.ctx.rng()).max(0.0));
                 a.ctx.schedule(dwell, StoreMsg::ShelfDone);
             }
-            Some(Target::Kiosk) => {
-                self.state = ShopperState::AtKiosk;
-                a.ctx.schedule(SimDuration::from_secs(KIOSK_S), StoreMsg::KioskDone);
-            }
+            Some(Target::Kiosk) => match a.view.floor.kiosks.iter().position(|(c, _)| *c == self.cell) {
+                Some(k) => self.join_kiosk(k, a),
+                None => self.next_leg(a),
+            },
             Some(Target::Lane(_)) => self.join_queue(a),
             Some(Target::Exit) => self.leave(a),
             None => {}
@@ -324,7 +643,7 @@ impl Shopper {
             let rise = (shown.0 - list.0) as f64 / list.0.max(1) as f64;
             let p_drop = seg.price_sensitivity * (5.0 * rise).min(1.0);
             if a.ctx.rng().random::<f64>() < p_drop {
-                a.metrics.lost(LostCause::Price, list);
+                a.metrics.lost(LostCause::Price, sku, list);
                 self.current = None;
                 return self.next_leg(a);
             }
@@ -349,19 +668,23 @@ impl Shopper {
             self.current = None;
             return self.go_to(Target::Kiosk, a);
         }
-        a.metrics.lost(LostCause::StockOut, a.view.store.list_price(sku));
+        a.metrics.lost(LostCause::StockOut, sku, a.view.store.list_price(sku));
         self.current = None;
         self.next_leg(a);
     }
 
-    fn kiosk_done(&mut self, a: &mut Act<'_, '_, '_, '_>) {
+    /// The kiosk served this shopper: the order went through (`ordered`), or the kiosk
+    /// failed meanwhile and the item is lost.
+    fn kiosk_done(&mut self, ordered: bool, a: &mut Act<'_, '_, '_, '_>) {
+        if let Some(k) = self.kiosk.take() {
+            self.step_out_of_queue(kiosk_footprint(a.view.spec, usize::from(k)), a);
+        }
         if let Some(sku) = self.kiosk_sku.take() {
-            let kiosk_up = a.view.devices.iter().any(|d| matches!(d.kind, DeviceKind::Kiosk) && d.is_up());
-            if kiosk_up {
+            if ordered {
                 a.metrics.kiosk_orders += 1;
                 a.metrics.kiosk_value += a.view.store.list_price(sku);
             } else {
-                a.metrics.lost(LostCause::StockOut, a.view.store.list_price(sku));
+                a.metrics.lost(LostCause::StockOut, sku, a.view.store.list_price(sku));
             }
         }
         self.next_leg(a);
@@ -507,6 +830,7 @@ impl Shopper {
         if !jockeying {
             self.queued_since = a.ctx.now();
         }
+        self.stand_in_queue(queue_index(a.view.lanes.len(), q), a);
         self.state = ShopperState::Queued;
         self.ticket += 1;
         let owner = a.view.layout.queue(q);
@@ -531,14 +855,16 @@ impl Shopper {
     fn give_back(&mut self, cause: LostCause, a: &mut Act<'_, '_, '_, '_>) {
         let store = a.view.layout.store();
         for sku in self.basket.drain(..) {
-            a.metrics.lost(cause, a.view.store.list_price(sku));
+            a.metrics.lost(cause, sku, a.view.store.list_price(sku));
             a.ctx.send(store, SimDuration::ZERO, StoreMsg::Return { sku });
         }
         self.basket_value = Cents::ZERO;
     }
 
     fn leave(&mut self, a: &mut Act<'_, '_, '_, '_>) {
+        self.walk_on(a);
         self.leave_cell(a);
+        a.crowd.exit(a.view.floor.index(self.cell), a.ctx.now());
         self.state = ShopperState::Left;
         self.target = None;
         a.metrics.left += 1;

@@ -66,6 +66,9 @@ pub struct StoreSpec {
     pub devices: Vec<DeviceSpec>,
     pub disruptions: Vec<Disruption>,
     pub replenishment: ReplenishmentSpec,
+    /// Most people per m² of floor (see [`crate::crowd`]): a cell holds
+    /// `⌊max_density × area⌋` people, at least one.
+    pub max_density_per_m2: f64,
 }
 
 /// The floor plan: a grid of cells with a size in metres.

@@ -304,6 +304,7 @@ pub fn handle(
             store.dispatch_staff(&view.spec.store, ctx);
         }
         StoreMsg::StaffRound => {
+            metrics.staff_rounds += 1;
             let spec = &view.spec.store;
             for i in 0..store.shelf.len() {
                 let watched = store.smart_shelf_of_category[usize::from(store.category[i].0)]

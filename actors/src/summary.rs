@@ -108,6 +108,84 @@ pub struct DeviceKpis {
     pub down_minutes: f64,
 }
 
+/// One kiosk's queue and use.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct KioskKpis {
+    pub name: String,
+    pub joined: u64,
+    pub served: u64,
+    /// Gave up waiting (patience ran out): the item stays unbought.
+    pub reneged: u64,
+    /// Waits of those served, seconds.
+    pub wait_s: Percentiles,
+    pub max_length: u32,
+    pub mean_length: f64,
+    /// Busy time / run time.
+    pub utilisation: f64,
+}
+
+/// Crowding in one zone.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ZoneCrowd {
+    pub name: String,
+    pub area_m2: f64,
+    /// People per m², averaged over the run.
+    pub mean_density: f64,
+    /// Most people in the zone at once, and that as people per m².
+    pub peak_people: u32,
+    pub peak_density: f64,
+    /// Shopper-hours lost to slow walking in a crowd, and to waiting at a full cell.
+    pub slowed_hours: f64,
+    pub blocked_hours: f64,
+}
+
+/// One of the densest cells.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DenseCell {
+    pub x: u16,
+    pub y: u16,
+    pub zone: Option<String>,
+    /// People per m², averaged over the run.
+    pub mean_density: f64,
+    /// Most people in the cell at once.
+    pub peak_people: u16,
+}
+
+/// How crowded the floor was and what it cost shoppers.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CrowdKpis {
+    /// The density limit and the most people one cell holds.
+    pub max_density_per_m2: f64,
+    pub cell_capacity: u16,
+    pub zones: Vec<ZoneCrowd>,
+    /// Over every shopper who came in: mean seconds slowed by density and blocked.
+    pub slowed_s_per_shopper: f64,
+    pub blocked_s_per_shopper: f64,
+    pub slowed_hours: f64,
+    pub blocked_hours: f64,
+    /// Steps into a full cell after waiting the longest a walker waits, and routes taken
+    /// round a crowd.
+    pub squeezes: u64,
+    pub detours: u64,
+    /// Shoppers who waited outside a full entrance, and their mean wait, seconds.
+    pub entry_waits: u64,
+    pub entry_wait_s_mean: f64,
+    /// Mean seconds from arriving at the door to reaching the first shelf.
+    pub to_first_shelf_s: f64,
+    /// The ten cells with the highest mean density.
+    pub densest: Vec<DenseCell>,
+}
+
+/// Lost sales of one category or SKU.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LostBy {
+    pub name: String,
+    pub items: u64,
+    pub value: f64,
+    /// Items by cause (`stock_out`, `price`, …; causes with none left out).
+    pub by_cause: BTreeMap<&'static str, u64>,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct HeatMap {
     pub width: u16,
@@ -117,6 +195,10 @@ pub struct HeatMap {
     pub dwell_s: Vec<f64>,
     /// WiFi-probe detections per cell of the reported (noisy) position.
     pub sensed_hits: Vec<u32>,
+    /// People per m² in each cell, averaged over the run (walkers and queues).
+    pub density: Vec<f64>,
+    /// Most people in each cell at once.
+    pub peak_people: Vec<u16>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -139,11 +221,15 @@ pub struct StoreKpis {
     pub discounts: f64,
     pub sales_per_m2: f64,
     pub lost_sales: BTreeMap<&'static str, Lost>,
+    /// Lost sales per category and per SKU, largest value first (only those with a loss).
+    pub lost_by_category: Vec<LostBy>,
+    pub lost_by_sku: Vec<LostBy>,
     pub substitutions: u64,
     /// Items added on seeing a promotion's label.
     pub impulse_adds: u64,
     pub kiosk_orders: u64,
     pub kiosk_value: f64,
+    pub kiosks: Vec<KioskKpis>,
     pub balked: u64,
     pub reneged: u64,
     pub inside_at_close: u64,
@@ -156,9 +242,12 @@ pub struct StoreKpis {
     pub shelf_stock_units: Sensed,
     pub low_stock_alerts: u64,
     pub restocked_units: u64,
+    pub restock_trips: u64,
+    pub staff_rounds: u64,
     pub price_changes: u64,
     pub beacon_pushes: u64,
     pub devices: Vec<DeviceKpis>,
+    pub crowding: CrowdKpis,
     pub heat_map: HeatMap,
 }
 
@@ -186,8 +275,9 @@ impl StoreWorld {
             self.metrics.queues[crate::world::queue_index(lanes, QueueRef::Line(line.index))].close(now, waiting);
         }
         for d in &mut self.devices {
-            d.close_books(now);
+            d.close_books(&mut self.metrics, now);
         }
+        self.crowd.close_books(now);
         for s in &self.inside {
             let shopper = &mut self.shoppers[s.0 as usize];
             let dwell = now.saturating_since(shopper.cell_since).as_secs_f64();
@@ -213,11 +303,39 @@ impl StoreWorld {
                 format!("entered {} != left {} + inside {} (tracked {})", m.entered, m.left, inside, self.inside.len()),
             ));
         }
+        self.check_floor_occupancy().map_err(|e| ("shopper conservation", e))?;
         let in_baskets: u64 = self.store.in_baskets.iter().map(|u| u64::from(*u)).sum();
         let carried: u64 =
             self.shoppers.iter().filter(|s| s.is_inside() && !s.paid).map(|s| s.basket.len() as u64).sum();
         if in_baskets != carried {
             return Err(("stock conservation", format!("{in_baskets} units in baskets, shoppers carry {carried}")));
+        }
+        Ok(())
+    }
+
+    /// The floor's counts agree with the shoppers: each cell's walkers are the shoppers
+    /// standing there on their own, and each queue's footprint holds its members.
+    pub fn check_floor_occupancy(&self) -> Result<(), String> {
+        let mut walkers = vec![0u32; self.floor.cell_count()];
+        let mut members = vec![0u32; self.crowd.footprints.len()];
+        let lanes = self.lanes.len();
+        for s in &self.inside {
+            let shopper = &self.shoppers[s.0 as usize];
+            match shopper.footprint(lanes, self.spec.store.lines.len()) {
+                Some(f) => members[f] += 1,
+                None => walkers[self.floor.index(shopper.cell)] += 1,
+            }
+        }
+        for (i, (n, counted)) in walkers.iter().zip(&self.crowd.walkers).enumerate() {
+            if *n != u32::from(*counted) {
+                let c = self.floor.cell_at(i);
+                return Err(format!("cell [{}, {}] counts {counted} walkers, {n} shoppers stand there", c.x, c.y));
+            }
+        }
+        for (f, (n, fp)) in members.iter().zip(&self.crowd.footprints).enumerate() {
+            if *n != fp.members {
+                return Err(format!("queue footprint {f} counts {} people, {n} shoppers are in it", fp.members));
+            }
         }
         Ok(())
     }
@@ -267,6 +385,8 @@ impl StoreWorld {
                 dwell_s_per_visitor: ratio(m.zone_dwell_s[z], m.zone_visitors[z] as f64),
             })
             .collect();
+        let (lost_by_category, lost_by_sku) = self.lost_by();
+        let area = self.crowd.cell_area_m2();
         let lost_sales = LostCause::ALL
             .iter()
             .map(|c| (c.name(), Lost { items: m.lost_items[*c as usize], value: m.lost_value[*c as usize].as_major() }))
@@ -338,10 +458,13 @@ impl StoreWorld {
             discounts: m.discounts.as_major(),
             sales_per_m2: ratio(m.sales.as_major(), self.floor.walkable_area_m2 + shelf_area),
             lost_sales,
+            lost_by_category,
+            lost_by_sku,
             substitutions: m.substitutions,
             impulse_adds: m.impulse_adds,
             kiosk_orders: m.kiosk_orders,
             kiosk_value: m.kiosk_value.as_major(),
+            kiosks: self.kiosk_kpis(span_s),
             balked: m.balked_shoppers,
             reneged: m.reneged_shoppers,
             inside_at_close: self.inside.len() as u64,
@@ -353,18 +476,150 @@ impl StoreWorld {
             shelf_stock_units: Sensed::new(stock_truth, stock_sensed),
             low_stock_alerts: m.low_stock_alerts,
             restocked_units: m.restocked_units,
+            restock_trips: m.restock_trips,
+            staff_rounds: m.staff_rounds,
             price_changes: m.price_changes,
             beacon_pushes: m.beacon_pushes,
             devices,
+            crowding: self.crowd_kpis(span_s),
             heat_map: HeatMap {
                 width: self.floor.width,
                 height: self.floor.height,
                 cell_m: self.floor.cell_m,
                 dwell_s: m.cell_dwell_s.iter().map(|d| (d * 10.0).round() / 10.0).collect(),
                 sensed_hits,
+                density: self.crowd.person_s().iter().map(|p| round3(ratio(*p, span_s * area))).collect(),
+                peak_people: self.crowd.peak.clone(),
             },
         }
     }
+
+    fn kiosk_kpis(&self, span_s: f64) -> Vec<KioskKpis> {
+        let m = &self.metrics;
+        self.floor
+            .kiosks
+            .iter()
+            .enumerate()
+            .map(|(k, (_, device))| {
+                let q = &m.kiosk_queues[k];
+                KioskKpis {
+                    name: self.spec.store.devices[usize::from(device.0)].name.clone(),
+                    joined: q.joined,
+                    served: q.started,
+                    reneged: q.reneged,
+                    wait_s: percentiles_s(&q.waits_ms),
+                    max_length: q.max_length,
+                    mean_length: ratio(q.length_integral, span_s),
+                    utilisation: ratio(m.kiosk_busy_s[k], span_s).min(1.0),
+                }
+            })
+            .collect()
+    }
+
+    fn crowd_kpis(&self, span_s: f64) -> CrowdKpis {
+        let c = &self.crowd;
+        let floor = &self.floor;
+        let area = c.cell_area_m2();
+        let zone_area: Vec<f64> = (0..floor.zone_names.len())
+            .map(|z| {
+                let cells = (0..floor.cell_count())
+                    .filter(|i| usize::from(floor.zone_of_index(*i)) == z && floor.is_walkable_index(*i))
+                    .count();
+                cells as f64 * area
+            })
+            .collect();
+        let zones = floor
+            .zone_names
+            .iter()
+            .enumerate()
+            .map(|(z, name)| ZoneCrowd {
+                name: name.clone(),
+                area_m2: zone_area[z],
+                mean_density: round3(ratio(c.zone_person_s()[z], span_s * zone_area[z])),
+                peak_people: c.zone_peak[z],
+                peak_density: round3(ratio(f64::from(c.zone_peak[z]), zone_area[z])),
+                slowed_hours: c.slowed_s[z] / 3600.0,
+                blocked_hours: c.blocked_s[z] / 3600.0,
+            })
+            .collect();
+        let mut cells: Vec<usize> = (0..floor.cell_count()).filter(|i| c.person_s()[*i] > 0.0).collect();
+        cells.sort_by(|a, b| c.person_s()[*b].total_cmp(&c.person_s()[*a]).then(a.cmp(b)));
+        let densest = cells
+            .iter()
+            .take(10)
+            .map(|i| {
+                let cell = floor.cell_at(*i);
+                let zone = floor.zone_of_index(*i);
+                DenseCell {
+                    x: cell.x,
+                    y: cell.y,
+                    zone: floor.zone_names.get(usize::from(zone)).cloned(),
+                    mean_density: round3(ratio(c.person_s()[*i], span_s * area)),
+                    peak_people: c.peak[*i],
+                }
+            })
+            .collect();
+        let entered = self.metrics.entered as f64;
+        let (slowed, blocked): (f64, f64) = (c.slowed_s.iter().sum(), c.blocked_s.iter().sum());
+        CrowdKpis {
+            max_density_per_m2: self.spec.store.max_density_per_m2,
+            cell_capacity: c.capacity.iter().copied().max().unwrap_or(0),
+            zones,
+            slowed_s_per_shopper: ratio(slowed, entered),
+            blocked_s_per_shopper: ratio(blocked, entered),
+            slowed_hours: slowed / 3600.0,
+            blocked_hours: blocked / 3600.0,
+            squeezes: c.squeezes,
+            detours: c.detours,
+            entry_waits: c.entry_waits,
+            entry_wait_s_mean: ratio(c.entry_wait_s, c.entry_waits as f64),
+            to_first_shelf_s: ratio(self.metrics.to_first_shelf_s, self.metrics.reached_shelf as f64),
+            densest,
+        }
+    }
+
+    fn lost_by(&self) -> (Vec<LostBy>, Vec<LostBy>) {
+        let spec = &self.spec.store;
+        let m = &self.metrics;
+        let mut by_category: Vec<LostBy> = spec
+            .categories
+            .iter()
+            .map(|c| LostBy { name: c.name.clone(), items: 0, value: 0.0, by_cause: BTreeMap::new() })
+            .collect();
+        let mut by_sku = Vec::new();
+        for (i, (causes, lost_value)) in m.lost_by_sku.iter().enumerate() {
+            let items: u64 = causes.iter().map(|n| u64::from(*n)).sum();
+            if items == 0 {
+                continue;
+            }
+            let sku = &spec.catalogue[i];
+            let value = lost_value.as_major();
+            let by_cause: BTreeMap<&'static str, u64> = LostCause::ALL
+                .iter()
+                .filter(|c| causes[**c as usize] > 0)
+                .map(|c| (c.name(), u64::from(causes[*c as usize])))
+                .collect();
+            let cat = &mut by_category[usize::from(sku.category.0)];
+            cat.items += items;
+            cat.value += value;
+            for (k, n) in &by_cause {
+                *cat.by_cause.entry(k).or_insert(0) += n;
+            }
+            by_sku.push(LostBy { name: sku.name.clone(), items, value, by_cause });
+        }
+        by_category.retain(|c| c.items > 0);
+        for c in &mut by_category {
+            c.value = (c.value * 100.0).round() / 100.0;
+        }
+        let order = |a: &LostBy, b: &LostBy| b.value.total_cmp(&a.value).then_with(|| a.name.cmp(&b.name));
+        by_category.sort_by(order);
+        by_sku.sort_by(order);
+        (by_category, by_sku)
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
 }
 
 fn queue_kpis(name: &str, kind: &'static str, q: &QueueStats, span_s: f64) -> QueueKpis {

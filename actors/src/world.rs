@@ -12,13 +12,14 @@
 use rand::RngExt;
 use storetwin_engine::{ActorId, Context, Model, Seed, SimDuration, SimTime};
 
+use crate::crowd::{Crowd, Footprint};
 use crate::device::{self, Device};
 use crate::floor::Floor;
 use crate::lane::{self, Lane, SharedLine};
 use crate::metrics::Metrics;
 use crate::money::Cents;
 use crate::shopper::{self, Shopper};
-use crate::spec::{DeviceId, LaneId, Payment, SegmentId, SkuId, WorldSpec};
+use crate::spec::{Cell, DeviceId, LaneId, Payment, SegmentId, SkuId, WorldSpec};
 use crate::store::{self, Store};
 
 /// Index of a shopper in the world.
@@ -46,8 +47,16 @@ pub enum StoreMsg {
     OutOfStock {
         sku: SkuId,
     },
-    KioskDone,
-    ServiceStarted,
+    /// Your turn at the kiosk.
+    KioskStart,
+    /// The kiosk order is done (`ordered`: the kiosk worked and took the order).
+    KioskDone {
+        ordered: bool,
+    },
+    /// Service began at this lane (the shopper steps up to its till).
+    ServiceStarted {
+        lane: LaneId,
+    },
     Served,
     PatienceOut {
         ticket: u32,
@@ -90,7 +99,7 @@ pub enum StoreMsg {
         index: u16,
         start: bool,
     },
-    // To a lane or a shared line.
+    // To a lane, a shared line or a kiosk.
     Join {
         shopper: ShopperId,
         items: u16,
@@ -159,8 +168,9 @@ impl StoreMsg {
             ShelfDone => (3, 0),
             Picked { sku, .. } => (4, sku.0),
             OutOfStock { sku } => (5, sku.0),
-            KioskDone => (6, 0),
-            ServiceStarted => (7, 0),
+            KioskDone { ordered } => (6, u32::from(ordered)),
+            ServiceStarted { lane } => (7, u32::from(lane.0)),
+            KioskStart => (39, 0),
             Served => (8, 0),
             PatienceOut { ticket } => (9, ticket),
             LeftQueue => (10, 0),
@@ -245,6 +255,7 @@ pub struct View<'a> {
     pub lines: &'a [SharedLine],
     pub devices: &'a [Device],
     pub shoppers: &'a [Shopper],
+    pub crowd: &'a Crowd,
 }
 
 /// One row of the per-minute time series.
@@ -283,6 +294,8 @@ pub struct StoreWorld {
     pub devices: Vec<Device>,
     pub shoppers: Vec<Shopper>,
     pub metrics: Metrics,
+    /// Who stands where: cell occupancy, queue footprints, crowding statistics.
+    pub crowd: Crowd,
     pub samples: Vec<Sample>,
     /// Shoppers inside the store, in no particular order (swap-removed on leaving).
     pub inside: Vec<ShopperId>,
@@ -319,7 +332,14 @@ impl StoreWorld {
             .map(|(i, d)| Device::new(DeviceId(i as u16), d, &spec.store, &floor))
             .collect();
         let queues = spec.store.lanes.len() + spec.store.lines.len();
-        let metrics = Metrics::new(floor.cell_count(), floor.zone_names.len(), queues, spec.store.lanes.len());
+        let metrics = Metrics::new(
+            floor.cell_count(),
+            floor.zone_names.len(),
+            queues,
+            spec.store.lanes.len(),
+            floor.kiosks.len(),
+        );
+        let crowd = build_crowd(&spec, &floor);
         StoreWorld {
             floor,
             layout,
@@ -329,6 +349,7 @@ impl StoreWorld {
             devices,
             shoppers,
             metrics,
+            crowd,
             samples: Vec::new(),
             inside: Vec::new(),
             sample_every: SimDuration::from_secs(60),
@@ -347,6 +368,43 @@ pub fn queue_index(lanes: usize, q: QueueRef) -> usize {
         QueueRef::Lane(l) => usize::from(l.0),
         QueueRef::Line(i) => lanes + usize::from(i),
     }
+}
+
+/// An empty floor with its capacities and the queues' footprints: one per KPI queue index
+/// (a lane's own queue: its cell; a shared line: its lanes' cells), then one per kiosk.
+fn build_crowd(spec: &WorldSpec, floor: &Floor) -> Crowd {
+    let store = &spec.store;
+    let zone_of = (0..floor.cell_count()).map(|i| floor.zone_of_index(i)).collect();
+    let mut crowd = Crowd::new(
+        floor.capacities(store.max_density_per_m2),
+        floor.cell_m * floor.cell_m,
+        zone_of,
+        floor.zone_names.len(),
+    );
+    let lane_cells = |l: usize| floor.lane_cells.get(l).cloned().unwrap_or_default();
+    for (l, lane) in store.lanes.iter().enumerate() {
+        let cells = if lane.line.is_none() { floor.queue_footprint(&lane_cells(l)) } else { Vec::new() };
+        crowd.footprints.push(Footprint { cells, members: 0 });
+    }
+    for i in 0..store.lines.len() {
+        let sources: Vec<Cell> = store
+            .lanes
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.line == Some(i as u16))
+            .flat_map(|(l, _)| lane_cells(l))
+            .collect();
+        crowd.footprints.push(Footprint { cells: floor.queue_footprint(&sources), members: 0 });
+    }
+    for (cell, _) in &floor.kiosks {
+        crowd.footprints.push(Footprint { cells: floor.queue_footprint(&[*cell]), members: 0 });
+    }
+    crowd
+}
+
+/// Index of kiosk `k` (its place in `Floor::kiosks`) among the crowd's footprints.
+pub fn kiosk_footprint(spec: &WorldSpec, k: usize) -> usize {
+    spec.store.lanes.len() + spec.store.lines.len() + k
 }
 
 /// Arrival times and segments of the day, in time order.
@@ -393,11 +451,22 @@ macro_rules! view {
 
 /// The store as seen by the store itself (its own state is borrowed mutably meanwhile).
 static NO_STORE: Store = Store::EMPTY;
+static NO_CROWD: Crowd = Crowd::EMPTY;
 
 impl<'a> View<'a> {
     /// A view with the floor and nothing on it.
     pub fn empty(spec: &'a WorldSpec, floor: &'a Floor, layout: Layout) -> Self {
-        View { spec, floor, layout, store: &NO_STORE, lanes: &[], lines: &[], devices: &[], shoppers: &[] }
+        View {
+            spec,
+            floor,
+            layout,
+            store: &NO_STORE,
+            lanes: &[],
+            lines: &[],
+            devices: &[],
+            shoppers: &[],
+            crowd: &NO_CROWD,
+        }
     }
 }
 
@@ -430,20 +499,21 @@ impl Model for StoreWorld {
         if id < l.shoppers {
             let view = view!(self; store, lanes, lines, devices);
             let shopper = &mut self.shoppers[id as usize];
-            shopper::handle(shopper, ShopperId(id), msg, &view, &mut self.metrics, &mut self.inside, ctx);
+            let place = shopper::Place { inside: &mut self.inside, crowd: &mut self.crowd };
+            shopper::handle(shopper, ShopperId(id), msg, &view, &mut self.metrics, place, ctx);
         } else if id == l.store().0 {
-            let view = view!(self; lanes, lines, devices, shoppers);
+            let view = view!(self; lanes, lines, devices, shoppers, crowd);
             store::handle(&mut self.store, msg, &view, &mut self.metrics, ctx);
         } else if id < l.line(0).0 {
-            let view = view!(self; store, lines, devices, shoppers);
+            let view = view!(self; store, lines, devices, shoppers, crowd);
             let lane = &mut self.lanes[(id - l.lane(LaneId(0)).0) as usize];
             lane::handle_lane(lane, msg, &view, &mut self.metrics, ctx);
         } else if id < l.device(DeviceId(0)).0 {
-            let view = view!(self; store, lanes, devices, shoppers);
+            let view = view!(self; store, lanes, devices, shoppers, crowd);
             let line = &mut self.lines[(id - l.line(0).0) as usize];
             lane::handle_line(line, msg, &view, &mut self.metrics, ctx);
         } else if id < l.sampler().0 {
-            let view = view!(self; store, lanes, lines, shoppers);
+            let view = view!(self; store, lanes, lines, shoppers, crowd);
             let device = &mut self.devices[(id - l.device(DeviceId(0)).0) as usize];
             device::handle(device, msg, &view, &self.inside, &mut self.metrics, ctx);
         } else {

@@ -82,6 +82,9 @@ pub(crate) fn build(file: &ScenarioFile, checks: &mut Checks<'_>) -> Option<Buil
         .then(|| device_names.iter().enumerate().map(|(i, name)| (name.clone(), DeviceId(i as u16))).collect());
     let disruptions = disruptions(file, checks, (open, close), device_ids.as_ref(), &lanes, &skus);
     checks.non_negative_mean(at!["replenishment", "trip_s"], &file.replenishment.trip_s.0);
+    if !(file.store.max_density_per_m2.is_finite() && file.store.max_density_per_m2 > 0.0) {
+        checks.bad(at!["store", "max_density_per_m2"], "a density limit is a number of people per m² above 0");
+    }
     if file.store.name.trim().is_empty() {
         checks.bad(at!["store", "name"], "the store needs a name");
     }
@@ -111,6 +114,7 @@ pub(crate) fn build(file: &ScenarioFile, checks: &mut Checks<'_>) -> Option<Buil
             round: (file.replenishment.round_s > 0)
                 .then(|| SimDuration::from_secs(u64::from(file.replenishment.round_s))),
         },
+        max_density_per_m2: file.store.max_density_per_m2,
     };
     Some(Built {
         seed: file.run.seed,

@@ -107,6 +107,17 @@ pub struct Store {
     /// at most one zone.
     #[serde(default)]
     pub zone: Vec<Zone>,
+    /// Most people per m² of floor. A cell holds `⌊max_density_per_m2 × cell area⌋` people
+    /// (at least one); a queue longer than its lane's cell spills into the aisle behind it;
+    /// walkers slow down with the density around them (Weidmann's fundamental diagram) and
+    /// wait or step aside at a full cell. Default 4.0 (a dense crowd that still shuffles
+    /// forward; walking stops at 5.4).
+    #[serde(default = "default_max_density")]
+    pub max_density_per_m2: f64,
+}
+
+fn default_max_density() -> f64 {
+    storetwin_actors::crowd::DEFAULT_MAX_DENSITY
 }
 
 /// What a character of the floor art stands for.

@@ -107,6 +107,7 @@ pub fn mmc(c_lanes: usize, per_hour: f64, service_s: f64, hours: usize) -> World
             devices: Vec::new(),
             disruptions: Vec::new(),
             replenishment: ReplenishmentSpec { staff: 1, trip: c(300.0), round: None },
+            max_density_per_m2: storetwin_actors::crowd::DEFAULT_MAX_DENSITY,
         },
     }
 }
@@ -214,6 +215,7 @@ pub fn small_store() -> WorldSpec {
                 trip: Dist::uniform(120.0, 300.0).unwrap(),
                 round: Some(SimDuration::from_secs(1800)),
             },
+            max_density_per_m2: storetwin_actors::crowd::DEFAULT_MAX_DENSITY,
         },
     }
 }
