@@ -164,6 +164,11 @@ pub struct Snapshot {
     pub sales: Cents,
     /// Shopper-seconds per cell so far (the heat map).
     pub heat: Vec<f64>,
+    /// People in each cell now (walkers and queue members), and the most a cell holds.
+    pub crowd: Vec<u16>,
+    pub cell_capacity: u16,
+    /// Area of one cell, m² (crowd / area = density in people per m²).
+    pub cell_area_m2: f64,
     /// The last hour, a point a minute (the per-minute samples): (time, shoppers inside,
     /// waiting in queues).
     pub last_hour: Vec<(SimTime, u32, u32)>,
@@ -199,6 +204,11 @@ impl StoreWorld {
             buyers: self.metrics.buyers,
             sales: self.metrics.sales,
             heat: self.metrics.cell_dwell_s.clone(),
+            crowd: (0..self.floor.cell_count())
+                .map(|i| self.crowd.occupancy(i).min(u32::from(u16::MAX)) as u16)
+                .collect(),
+            cell_capacity: self.crowd.capacity.iter().copied().max().unwrap_or(0),
+            cell_area_m2: self.crowd.cell_area_m2(),
             last_hour: {
                 let from = self.samples.partition_point(|s| s.at.saturating_add(SimDuration::from_secs(3600)) < now);
                 self.samples[from..].iter().map(|s| (s.at, s.occupancy, s.queue_total)).collect()
