@@ -7,11 +7,12 @@
 //! queue standing in a cell take at most half its capacity (they still count in full for
 //! the density, so passing through a queue is slow). A walker whose next cell is full waits,
 //! steps aside, or takes another route round the crowd (see `shopper.rs`). People standing still (at a shelf, in a queue) always move on in finite
-//! time; walkers blocked by walkers could block each other in a cycle (two crowds pushing
-//! against each other in a narrow aisle), so a walker blocked for [`MAX_BLOCKED`] by a cell
-//! that holds someone walking squeezes in anyway. Hence no deadlock: every chain of
-//! blocking ends at someone standing, who leaves, or is a cycle of walkers, which a squeeze
-//! breaks.
+//! time; walkers blocked by walkers could block each other in a cycle. Two walkers facing
+//! each other between two full cells (the common case: two crowds pushing against each other
+//! in a narrow aisle) swap places at once; a longer cycle is broken by a walker blocked for
+//! [`MAX_BLOCKED`] by a cell holding someone walking, who squeezes in anyway. Hence no
+//! deadlock: every chain of blocking ends at someone standing, who leaves, or is a cycle of
+//! walkers, which a swap or a squeeze breaks.
 //!
 //! **Speed.** Walking speed follows Weidmann's fundamental diagram for pedestrians,
 //!
@@ -23,7 +24,11 @@
 //! Zürich, 1993, p. 48; the "Kladek formula" fitted to 25 published data sets). The local
 //! density ρ is the number of people in a cell and its walkable 4-neighbours divided by their
 //! area, counted when a walker enters the cell; it fixes the time to cross that cell.
-//! `v_free` is the shopper's own desired speed (the segment's `speed_mps`).
+//! `v_free` is the shopper's own desired speed (the segment's `speed_mps`). Measured in a
+//! corridor (Edie's definitions, `actors/tests/crowding.rs`) the model's free-flow branch
+//! lies within 5% of the diagram. Behind a bottleneck the cells fill to their capacity and
+//! full cells block walkers, so there the model walks slower than the diagram's speed at
+//! that density: its congested branch sits at the density limit.
 //!
 //! **Queues on the floor.** A checkout queue (a lane's own, or a shared line with its
 //! lanes), and a kiosk's queue, has a *footprint*: its service cells, then the aisle cells
@@ -48,8 +53,9 @@ pub const DEFAULT_MAX_DENSITY: f64 = 4.0;
 pub const MIN_SPEED_SHARE: f64 = 0.02;
 /// A blocked walker looks again after this long.
 pub const BLOCKED_RETRY: SimDuration = SimDuration::from_millis(500);
-/// A walker blocked this long squeezes into the next cell regardless of its capacity.
-pub const MAX_BLOCKED: SimDuration = SimDuration::from_secs(10);
+/// A walker blocked this long by other walkers squeezes into the next cell regardless of
+/// its capacity (breaks cycles of blocked walkers longer than two).
+pub const MAX_BLOCKED: SimDuration = SimDuration::from_secs(60);
 
 /// Weidmann's speed at density `rho` (P/m²) as a share of the free speed, in
 /// `[MIN_SPEED_SHARE, 1]`.
@@ -77,6 +83,9 @@ pub struct Crowd {
     pub walkers: Vec<u16>,
     /// Of `walkers`, those standing still (at a shelf).
     pub standing: Vec<u16>,
+    /// Walkers in each cell blocked wanting to move up, left, right, down (the floor's
+    /// neighbour order).
+    pub blocked_towards: Vec<[u16; 4]>,
     /// Queue members standing in each cell (from the footprints).
     pub queued: Vec<u16>,
     /// Queue footprints: one per KPI queue index (lanes, then shared lines), then one per
@@ -100,6 +109,8 @@ pub struct Crowd {
     pub blocked_s: Vec<f64>,
     /// Steps taken into a full cell after waiting [`MAX_BLOCKED`].
     pub squeezes: u64,
+    /// Two walkers facing each other between full cells who swapped places.
+    pub swaps: u64,
     /// Routes taken round a crowd (a detour found by a search over cells that are not full).
     pub detours: u64,
     /// Shoppers who had to wait outside because the entrance was full, and how long.
@@ -129,6 +140,7 @@ impl Crowd {
         capacity: Vec::new(),
         walkers: Vec::new(),
         standing: Vec::new(),
+        blocked_towards: Vec::new(),
         queued: Vec::new(),
         footprints: Vec::new(),
         cell_area_m2: 1.0,
@@ -143,6 +155,7 @@ impl Crowd {
         slowed_s: Vec::new(),
         blocked_s: Vec::new(),
         squeezes: 0,
+        swaps: 0,
         detours: 0,
         entry_waits: 0,
         entry_wait_s: 0.0,
@@ -156,6 +169,7 @@ impl Crowd {
             capacity,
             walkers: vec![0; n],
             standing: vec![0; n],
+            blocked_towards: vec![[0; 4]; n],
             queued: vec![0; n],
             footprints: Vec::new(),
             cell_area_m2,
@@ -170,6 +184,7 @@ impl Crowd {
             slowed_s: vec![0.0; zones + 1],
             blocked_s: vec![0.0; zones + 1],
             squeezes: 0,
+            swaps: 0,
             detours: 0,
             entry_waits: 0,
             entry_wait_s: 0.0,
@@ -250,6 +265,23 @@ impl Crowd {
     #[inline]
     pub fn has_walkers(&self, i: usize) -> bool {
         self.walkers[i] > self.standing[i]
+    }
+
+    /// Registers (`+1`) or clears (`-1`) walkers in cell `i` blocked towards the directions
+    /// in `mask` (bit `d` = neighbour direction `d`: up, left, right, down).
+    pub fn set_blocked(&mut self, i: usize, mask: u8, on: bool) {
+        for d in 0..4 {
+            if mask & (1 << d) != 0 {
+                let n = &mut self.blocked_towards[i][d];
+                *n = if on { n.saturating_add(1) } else { n.saturating_sub(1) };
+            }
+        }
+    }
+
+    /// Someone in cell `i` is blocked wanting to move in direction `d`.
+    #[inline]
+    pub fn blocked_towards(&self, i: usize, d: usize) -> bool {
+        self.blocked_towards[i][d] > 0
     }
 
     /// The cell in which position `n` (0 = the head) of footprint `f` stands.

@@ -97,6 +97,8 @@ pub struct Shopper {
     standing: bool,
     /// A route round a crowd being followed, next step last.
     detour: Vec<Cell>,
+    /// Registered in `Crowd::blocked_towards` of the current cell for these directions.
+    blocked_mask: u8,
     zones_visited: u64,
     zones_bought: u64,
     beacons: u32,
@@ -146,6 +148,17 @@ impl Shopper {
         self.step = SimDuration::from_secs_f64(view.floor.cell_m / speed);
         self.patience = SimDuration::from_secs_f64(seg.patience_s.sample(rng).max(0.0));
         ctx.schedule(self.arrival.saturating_since(ctx.now()), StoreMsg::Arrive);
+    }
+}
+
+/// Direction of the neighbour `to` seen from `from`, in the floor's neighbour order: 0 up,
+/// 1 left, 2 right, 3 down (so `3 - d` is the opposite).
+fn direction(from: Cell, to: Cell) -> usize {
+    match (to.x.cmp(&from.x), to.y.cmp(&from.y)) {
+        (_, std::cmp::Ordering::Less) => 0,
+        (std::cmp::Ordering::Less, _) => 1,
+        (std::cmp::Ordering::Greater, _) => 2,
+        _ => 3,
     }
 }
 
@@ -402,8 +415,12 @@ impl Shopper {
     }
 
     fn walk(&mut self, a: &mut Act<'_, '_, '_, '_>) {
-        let Some(target) = self.target else { return };
         let floor = a.view.floor;
+        if self.blocked_mask != 0 {
+            a.crowd.set_blocked(floor.index(self.cell), self.blocked_mask, false);
+            self.blocked_mask = 0;
+        }
+        let Some(target) = self.target else { return };
         let (candidates, n) = floor.downhill(self.cell, target);
         if n == 0 {
             // Cannot get closer: only possible for a target that became unreachable.
@@ -444,7 +461,15 @@ impl Shopper {
             let next = if n_free > 1 { free[a.ctx.rng().random_range(0..n_free)] } else { free[0] };
             return self.step_into(next, target, a);
         }
-        // Every cell closer is full.
+        // Every cell closer is full. Someone there blocked wanting to come here: swap places.
+        let here = floor.index(self.cell);
+        let facing =
+            candidates[..n].iter().find(|c| a.crowd.blocked_towards(floor.index(**c), 3 - direction(self.cell, **c)));
+        if let Some(other) = facing.copied() {
+            a.crowd.swaps += 1;
+            self.blocked_since = None;
+            return self.step_into(other, target, a);
+        }
         let since = *self.blocked_since.get_or_insert(now);
         // Squeeze only past someone walking (who may be blocked in turn); people standing at
         // a shelf or in a queue move on by themselves.
@@ -463,6 +488,8 @@ impl Shopper {
         }
         let slot = a.crowd.zone_slot(floor.zone(self.cell));
         a.crowd.blocked_s[slot] += BLOCKED_RETRY.as_secs_f64();
+        self.blocked_mask = candidates[..n].iter().fold(0, |m, c| m | 1 << direction(self.cell, *c));
+        a.crowd.set_blocked(here, self.blocked_mask, true);
         a.ctx.schedule(BLOCKED_RETRY, StoreMsg::Step);
     }
 

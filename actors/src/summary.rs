@@ -167,6 +167,8 @@ pub struct CrowdKpis {
     /// round a crowd.
     pub squeezes: u64,
     pub detours: u64,
+    /// Two walkers facing each other between full cells who swapped places.
+    pub swaps: u64,
     /// Shoppers who waited outside a full entrance, and their mean wait, seconds.
     pub entry_waits: u64,
     pub entry_wait_s_mean: f64,
@@ -571,6 +573,7 @@ impl StoreWorld {
             blocked_hours: blocked / 3600.0,
             squeezes: c.squeezes,
             detours: c.detours,
+            swaps: c.swaps,
             entry_waits: c.entry_waits,
             entry_wait_s_mean: ratio(c.entry_wait_s, c.entry_waits as f64),
             to_first_shelf_s: ratio(self.metrics.to_first_shelf_s, self.metrics.reached_shelf as f64),
