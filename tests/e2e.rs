@@ -369,3 +369,34 @@ fn compare_out_writes_a_self_contained_comparison_page() {
         assert!(table.contains(&format!(r#"<td title="{name}">"#)), "{name} in the table");
     }
 }
+
+#[test]
+fn zero_threads_and_an_out_that_is_a_file_are_refused_before_anything_runs() {
+    let weekday = scenario("weekday.toml");
+    let dir = scratch("bad-args");
+    let out_dir = dir.join("out");
+    let out_dir = out_dir.to_str().expect("utf-8");
+    for args in [
+        vec!["run", &weekday, "--out", out_dir, "--threads", "0"],
+        vec!["compare", &weekday, &weekday, "--threads", "0"],
+    ] {
+        let out = storetwin(&args);
+        assert_eq!(out.status.code(), Some(2), "a usage error: {args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--threads must be at least 1"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let file = dir.join("taken");
+    std::fs::write(&file, "keep me").expect("write");
+    let path = file.to_str().expect("utf-8");
+    for args in [vec!["run", &weekday, "--out", path], vec!["compare", &weekday, &weekday, "--out", path]] {
+        let out = storetwin(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("{path} is a file, expected a directory")), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep me", "the file is untouched");
+    let entries: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert_eq!(entries, ["taken"], "nothing was written");
+}

@@ -21,7 +21,7 @@ use storetwin_actors::spec::WorldSpec;
 use storetwin_engine::{Seed, run_replications};
 
 use crate::report::{Comparison, Side};
-use crate::run::{default_threads, load_scenario};
+use crate::run::{default_threads, load_scenario, out_dir, threads};
 use crate::stats::{Estimate, estimate, welch};
 use storetwin_eventlog::atomic::write_atomic;
 
@@ -35,7 +35,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=10_000))]
     replications: u32,
     /// Threads for the replications (results are identical for any count).
-    #[arg(long, value_name = "T", default_value_t = default_threads())]
+    #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = threads)]
     threads: usize,
     /// Base seed; default: A's `run.seed`.
     #[arg(long, value_name = "S")]
@@ -47,7 +47,7 @@ pub struct CompareArgs {
     #[arg(long)]
     json: bool,
     /// Also write DIR/comparison.json and the page DIR/compare.html.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = out_dir)]
     out: Option<PathBuf>,
 }
 

@@ -22,7 +22,7 @@ pub struct RunArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
     /// Directory for report.html, summary.json and timeseries.csv (created if missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = out_dir)]
     out: PathBuf,
     /// Seed of the run (replication 0); default: the scenario's `run.seed`.
     #[arg(long, value_name = "S")]
@@ -31,7 +31,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     replications: Option<u32>,
     /// Threads for the replications (results are identical for any count).
-    #[arg(long, value_name = "T", default_value_t = default_threads())]
+    #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = threads)]
     threads: usize,
     /// Also write a compact log of every event of replication 0 to FILE.
     #[arg(long, value_name = "FILE")]
@@ -40,6 +40,25 @@ pub struct RunArgs {
 
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `--threads T`: a whole number, at least 1.
+pub fn threads(arg: &str) -> Result<usize, String> {
+    match arg.parse::<usize>() {
+        Ok(0) => Err("--threads must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("--threads must be a whole number: {e}")),
+    }
+}
+
+/// `--out DIR`: a directory, or a path where one can be made; a file there is refused
+/// before anything runs.
+pub fn out_dir(arg: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(arg);
+    if path.is_file() {
+        return Err(format!("{} is a file, expected a directory", path.display()));
+    }
+    Ok(path)
 }
 
 /// Loads a scenario, turning its diagnostics into the compiler-like report.
