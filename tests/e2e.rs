@@ -227,6 +227,8 @@ fn comparing_a_scenario_with_itself_gives_exactly_zero() {
         assert_eq!(k["diff"]["ci95"], 0.0, "{k}");
         assert_eq!(k["significant"], false);
     }
+    assert_eq!(report["only_in_a"], serde_json::json!([]), "the same KPIs on both sides");
+    assert_eq!(report["only_in_b"], serde_json::json!([]));
 }
 
 #[test]
@@ -315,6 +317,7 @@ fn run_writes_a_self_contained_html_report() {
     let grouped = format!("{},{:03}", footfall / 1000, footfall % 1000);
     assert!(table.contains(&format!("<td>{grouped}</td>")), "footfall {grouped} in the KPI table");
     assert!(table.contains("1 replication: no confidence interval; run with --replications N"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('±'), "one replication: figures without intervals");
     assert!(!table.contains("&plusmn;"), "no interval from one replication");
     let leftovers = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok());
     assert!(leftovers.filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count() == 0);
@@ -368,6 +371,136 @@ fn compare_out_writes_a_self_contained_comparison_page() {
         let name = k["kpi"].as_str().expect("name");
         assert!(table.contains(&format!(r#"<td title="{name}">"#)), "{name} in the table");
     }
+}
+
+/// A number as the pages and the console write it: "+1,234.5", "−0.2%", "-3".
+fn number(s: &str) -> Option<f64> {
+    s.trim().trim_end_matches('%').replace(['+', ','], "").replace('\u{2212}', "-").parse().ok()
+}
+
+/// The decimals a written number has.
+fn decimals(s: &str) -> usize {
+    s.split_once('.').map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count())
+}
+
+#[test]
+fn compare_table_is_grouped_naturally_ordered_rounded_and_fits_100_columns() {
+    let dir = scratch("compare-table");
+    let (weekday, holiday) = (scenario("weekday.toml"), scenario("holiday-peak.toml"));
+    let out = storetwin(&["compare", &weekday, &holiday, "--replications", "3", "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<&str> = stdout.lines().collect();
+    for line in &lines {
+        assert!(line.chars().count() <= 100, "{} characters: {line}", line.chars().count());
+    }
+
+    // Grouped under headings, in order; lanes and queues in natural order.
+    let at =
+        |line: &str| lines.iter().position(|l| *l == line).unwrap_or_else(|| panic!("no line {line:?}:\n{stdout}"));
+    let starting = |prefix: &str| {
+        lines.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line {prefix:?}:\n{stdout}"))
+    };
+    let headings = ["footfall & conversion", "sales", "queues", "lanes", "zones", "sensors"].map(at);
+    assert!(headings.is_sorted(), "groups in order: {headings:?}");
+    let lanes = ["  L1: utilisation (%)", "  L2: utilisation (%)", "  L9: utilisation (%)", "  L10: utilisation (%)"];
+    let lanes = lanes.map(starting);
+    assert!(lanes.is_sorted() && headings[3] < lanes[0] && lanes[3] < headings[4], "L1, L2, L9, L10: {lanes:?}");
+    let queues = ["  L1: mean wait (s)", "  L2: mean wait (s)", "  L10: mean wait (s)"].map(starting);
+    assert!(queues.is_sorted() && headings[2] < queues[0] && queues[2] < headings[3], "{queues:?}");
+    // Units in the labels; per-zone dwell and conversion.
+    for label in ["  sales (currency units)", "  conversion (%)", "  mean visit (s)", "  footfall (shoppers)"] {
+        starting(label);
+    }
+    let zone = starting("  aisles 1-2: dwell per visitor (s)");
+    assert!(zone > headings[4] && zone < headings[5]);
+    starting("  aisles 1-2: conversion (%)");
+    assert!(stdout.contains("Money is in the store's currency units"), "says what the money is");
+
+    // A lane only B has is listed by name, not dropped.
+    let only_b = at("only in B (not compared; mean ± 95% CI):");
+    let sco7 = starting("  lane SCO7: utilisation (%)");
+    assert!(sco7 > only_b, "SCO7 (holiday-peak's own) is listed after the table");
+
+    // Difference and interval with the same decimals, sized so that the half-width has two
+    // significant digits; no negative zero; a significant difference is never written 0.
+    let mut rows = 0;
+    for line in lines.iter().filter(|l| l.contains(" [") && l.contains(']')) {
+        let (left, rest) = line.split_once(" [").expect("an interval");
+        let (low, high) = rest.split_once(']').and_then(|(ci, _)| ci.split_once(", ")).expect("low, high");
+        let diff = left.split_whitespace().last().expect("B - A");
+        let (a, b) = {
+            let mut t = left.split_whitespace().rev().skip(1);
+            (t.next().expect("B"), t.next().expect("A"))
+        };
+        let cells = [a, b, diff, low, high];
+        for cell in cells {
+            let v = number(cell).unwrap_or_else(|| panic!("a number: {cell:?} in {line}"));
+            assert!(!(v == 0.0 && cell.trim().starts_with('-')), "negative zero in {line}");
+        }
+        let d = decimals(diff);
+        assert!(cells.iter().all(|c| decimals(c) == d), "same decimals throughout: {line}");
+        let half = (number(high).expect("high") - number(low).expect("low")) / 2.0 * 10f64.powi(d as i32);
+        if half > 0.0 && d > 0 {
+            assert!((9.0..=100.5).contains(&half), "the half-width has two significant digits: {line}");
+        }
+        if line.ends_with('*') {
+            assert_ne!(number(diff), Some(0.0), "a significant difference written as zero: {line}");
+        }
+        rows += 1;
+    }
+    assert!(rows > 60, "{rows} rows");
+
+    // The same in --json and comparison.json: zones, and what only one scenario has.
+    let out = storetwin(&["compare", &weekday, &holiday, "--replications", "3", "--json"]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).expect("json")).expect("JSON");
+    assert_eq!(json, file, "--json prints what comparison.json holds");
+    let only_b = json["only_in_b"].as_array().expect("only_in_b");
+    let sco7 = only_b.iter().find(|k| k["kpi"] == "lane[SCO7].utilisation").expect("SCO7 in only_in_b");
+    assert_eq!(sco7["label"], "lane SCO7: utilisation (%)");
+    assert!(sco7["value"]["mean"].as_f64().is_some_and(|u| u > 0.0 && u <= 1.0), "{sco7}");
+    assert!(json["only_in_a"].is_array());
+    let zone = kpi(&json, "zone[aisles 1-2].conversion");
+    assert_eq!((&zone["group"], &zone["unit"]), (&serde_json::json!("zones"), &serde_json::json!("fraction")));
+    kpi(&json, "zone[aisles 1-2].dwell_s");
+
+    // The page: zones in its table, the only-in-B list, readable text.
+    let html = std::fs::read_to_string(dir.join("compare.html")).expect("compare.html");
+    let table = by_id(&html, "kpi-diff-table");
+    assert!(table.contains(r#"<td title="zone[aisles 1-2].dwell_s">"#) && table.contains(">Zones</th>"));
+    let only = &html[html.find(r#"id="only-in-b""#).expect("an only-in-B list")..];
+    assert!(only[..only.find("</ul>").expect("list end")].contains("Lane SCO7: utilisation (%)"));
+}
+
+#[test]
+fn run_with_replications_prints_means_with_their_intervals() {
+    let dir = scratch("run-means");
+    let out =
+        storetwin(&["run", &scenario("weekday.toml"), "--out", dir.to_str().expect("utf-8"), "--replications", "3"]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        stdout.contains("mean of 3 replications ± the half-width of its 95% confidence interval (95% CI)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("replication 1's event_hash"), "{stdout}");
+    let s = summary(&dir);
+    for (name, key) in [("footfall", "footfall"), ("buyers", "buyers"), ("sales", "sales")] {
+        let figure = stdout.split(&format!("{name} ")).nth(1).unwrap_or_else(|| panic!("{name} in {stdout}"));
+        let (mean, rest) = figure.split_once(" ± ").unwrap_or_else(|| panic!("{name} ± its interval: {stdout}"));
+        let half = rest.split([' ', ',', '%']).next().expect("half-width");
+        let e = &s["replications"][key];
+        let d = decimals(mean) as i32;
+        let (mean_v, half_v) = (number(mean).expect("mean"), number(half).expect("half-width"));
+        let tolerance = 0.51 * 10f64.powi(-d);
+        assert!((mean_v - e["mean"].as_f64().expect("mean")).abs() <= tolerance, "{name}: {mean} vs {e}");
+        assert!((half_v - e["ci95"].as_f64().expect("ci95")).abs() <= tolerance, "{name}: ± {half} vs {e}");
+        assert_eq!(decimals(half), decimals(mean), "{name}: mean and half-width alike");
+    }
+    assert!(stdout.contains("longest waits at ") && stdout.contains(" s, max "), "{stdout}");
 }
 
 #[test]
