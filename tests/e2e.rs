@@ -321,6 +321,7 @@ fn run_writes_a_self_contained_html_report() {
     assert!(!table.contains("&plusmn;"), "no interval from one replication");
     let leftovers = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok());
     assert!(leftovers.filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count() == 0);
+    assert_numbers_contrast_with_their_cells(by_id(&html, "chart-queue-wait"));
 
     // With replications, the table gives each mean with its 95% interval.
     let dir = scratch("report-replicated");
@@ -353,8 +354,11 @@ fn compare_out_writes_a_self_contained_comparison_page() {
     }
     assert!(html.contains("common random numbers (paired)"), "the page says how B was run");
 
-    let charts = ["chart-differences", "floor-a", "floor-b", "chart-occupancy-ab"];
-    for id in charts {
+    let mut charts = vec!["chart-differences", "floor-a", "floor-b", "chart-occupancy-ab"];
+    if html.contains(r#"id="chart-differences-wide""#) {
+        charts.push("chart-differences-wide");
+    }
+    for id in &charts {
         let figure = by_id(&html, id);
         assert!(figure.contains("<svg") && figure.contains("</svg>"), "{id} holds an SVG chart");
     }
@@ -373,6 +377,18 @@ fn compare_out_writes_a_self_contained_comparison_page() {
     }
 }
 
+/// The texts of the SVGs in `html` with their font sizes in pixels.
+fn svg_texts(html: &str) -> Vec<(f64, String)> {
+    html.split("<text")
+        .skip(1)
+        .map(|t| {
+            let size = t.split("font-size=\"").nth(1).and_then(|r| r.split('"').next()).expect("a font size");
+            let content = t.split_once('>').and_then(|(_, r)| r.split("</text>").next()).expect("text content");
+            (size.parse().expect("a number"), content.trim().to_string())
+        })
+        .collect()
+}
+
 /// A number as the pages and the console write it: "+1,234.5", "−0.2%", "-3".
 fn number(s: &str) -> Option<f64> {
     s.trim().trim_end_matches('%').replace(['+', ','], "").replace('\u{2212}', "-").parse().ok()
@@ -381,6 +397,15 @@ fn number(s: &str) -> Option<f64> {
 /// The decimals a written number has.
 fn decimals(s: &str) -> usize {
     s.split_once('.').map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count())
+}
+
+/// Every `<text>` of every chart is at least 11 px.
+fn assert_readable_text(page: &str, html: &str) {
+    let texts = svg_texts(html);
+    assert!(!texts.is_empty());
+    for (size, text) in texts {
+        assert!(size >= 11.0, "{page}: text {text:?} is {size} px");
+    }
 }
 
 #[test]
@@ -473,6 +498,45 @@ fn compare_table_is_grouped_naturally_ordered_rounded_and_fits_100_columns() {
     assert!(table.contains(r#"<td title="zone[aisles 1-2].dwell_s">"#) && table.contains(">Zones</th>"));
     let only = &html[html.find(r#"id="only-in-b""#).expect("an only-in-B list")..];
     assert!(only[..only.find("</ul>").expect("list end")].contains("Lane SCO7: utilisation (%)"));
+    assert_readable_text("compare.html", &html);
+}
+
+#[test]
+fn compare_page_axis_fits_the_differences_and_its_text_is_readable() {
+    let dir = scratch("compare-axis");
+    let (weekday, layout_b) = (scenario("weekday.toml"), scenario("layout-b.toml"));
+    let out =
+        storetwin(&["compare", &weekday, &layout_b, "--replications", "5", "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("compare.html")).expect("compare.html");
+    assert_readable_text("compare.html", &html);
+    for id in ["chart-differences", "chart-differences-wide"] {
+        if id.ends_with("wide") && !html.contains(&format!(r#"id="{id}""#)) {
+            continue;
+        }
+        let texts = svg_texts(by_id(&html, id));
+        // Ticks are the bare percentages; each row's note is "value [low, high]".
+        let ticks: Vec<f64> = texts
+            .iter()
+            .filter(|(_, t)| !t.contains(' '))
+            .filter_map(|(_, t)| t.ends_with('%').then(|| number(t)).flatten())
+            .collect();
+        let reach = texts
+            .iter()
+            .filter_map(|(_, t)| t.split_once(" [").map(|(_, ci)| ci.trim_end_matches(']').to_string()))
+            .flat_map(|ci| ci.split(", ").filter_map(number).collect::<Vec<_>>())
+            .fold(0.0, |m: f64, v| m.max(v.abs()));
+        let end = ticks.iter().fold(0.0, |m: f64, v| m.max(v.abs()));
+        assert!(ticks.len() >= 5, "{id}: ticks {ticks:?}");
+        assert!(ticks.contains(&end) && ticks.contains(&-end) && ticks.contains(&0.0), "{id}: symmetric {ticks:?}");
+        assert!(end >= reach && (reach == 0.0 || end <= 1.7 * reach), "{id}: axis ±{end}% for intervals to ±{reach}%");
+    }
+
+    // The run's page shares the chart code: its text is readable too.
+    let dir = scratch("report-text");
+    let out = storetwin(&["run", &weekday, "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_readable_text("report.html", &std::fs::read_to_string(dir.join("report.html")).expect("report.html"));
 }
 
 #[test]
@@ -532,4 +596,51 @@ fn zero_threads_and_an_out_that_is_a_file_are_refused_before_anything_runs() {
     assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep me", "the file is untouched");
     let entries: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert_eq!(entries, ["taken"], "nothing was written");
+}
+
+/// An attribute of an SVG element.
+fn attr<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+    element.split(&format!(" {name}=\"")).nth(1)?.split('"').next()
+}
+
+/// Relative luminance (WCAG 2) of "#RRGGBB".
+fn luminance(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).expect("hex colour")) / 255.0;
+        if v <= 0.040_45 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+}
+
+/// Each number written on a cell of a heat map contrasts with the cell at least 4.5:1.
+fn assert_numbers_contrast_with_their_cells(svg: &str) {
+    let rects: Vec<(f64, f64, f64, f64, &str)> = svg
+        .split("<rect")
+        .skip(1)
+        .filter_map(|r| {
+            let f = |n: &str| attr(r, n).and_then(|v| v.parse::<f64>().ok());
+            Some((f("x")?, f("y")?, f("width")?, f("height")?, attr(r, "fill")?))
+        })
+        .collect();
+    let mut checked = 0;
+    for t in svg.split("<text").skip(1) {
+        let content = t.split_once('>').and_then(|(_, r)| r.split("</text>").next()).unwrap_or("").trim();
+        if content.parse::<f64>().is_err() {
+            continue;
+        }
+        let (x, y) = (attr(t, "x").and_then(|v| v.parse::<f64>().ok()), attr(t, "y").and_then(|v| v.parse().ok()));
+        let (x, y): (f64, f64) = (x.expect("x"), y.expect("y"));
+        let Some(cell) = rects
+            .iter()
+            .filter(|(rx, ry, w, h, _)| *rx <= x && x <= rx + w && *ry <= y && y <= ry + h)
+            .min_by(|a, b| (a.2 * a.3).total_cmp(&(b.2 * b.3)))
+        else {
+            continue;
+        };
+        let (a, b) = (luminance(cell.4), luminance(attr(t, "fill").expect("text colour")));
+        let ratio = (a.max(b) + 0.05) / (a.min(b) + 0.05);
+        assert!(ratio >= 4.5, "{content} in {} on {}: contrast {ratio:.2}", attr(t, "fill").unwrap_or("?"), cell.4);
+        checked += 1;
+    }
+    assert!(checked > 50, "{checked} numbers checked");
 }

@@ -302,6 +302,27 @@ pub const ORANGES: [RGBColor; 9] = [
     RGBColor(0x7f, 0x00, 0x00),
 ];
 
+/// Relative luminance of a colour (WCAG 2).
+fn luminance(c: RGBColor) -> f64 {
+    let channel = |v: u8| {
+        let v = f64::from(v) / 255.0;
+        if v <= 0.040_45 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * channel(c.0) + 0.7152 * channel(c.1) + 0.0722 * channel(c.2)
+}
+
+/// Contrast ratio of two colours (WCAG 2): 1 to 21.
+fn contrast(a: RGBColor, b: RGBColor) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// Text colour for writing on `fill`: white or black, whichever contrasts more (never less
+/// than 4.5:1, the WCAG minimum for text).
+pub fn ink_on(fill: RGBColor) -> RGBColor {
+    if contrast(fill, WHITE) >= contrast(fill, BLACK) { WHITE } else { BLACK }
+}
+
 /// A cell with no value (no one served in that span).
 const EMPTY: RGBColor = RGBColor(0xf3, 0xf4, 0xf6);
 
@@ -384,8 +405,7 @@ impl Matrix<'_> {
                 if let Some(annotate) = self.annotate {
                     for ((x0, x1), v) in self.columns.iter().zip(row) {
                         let Some(v) = v else { continue };
-                        let ink = if *v / top > 0.55 { &WHITE } else { &INK };
-                        let style = text(11.0, ink).pos(Pos::new(HPos::Center, VPos::Center));
+                        let style = text(11.0, &ink_on(colour(*v))).pos(Pos::new(HPos::Center, VPos::Center));
                         chart.plotting_area().draw(&Text::new(
                             annotate(*v),
                             ((x0 + x1) / 2.0, SegmentValue::CenterOf(y)),
@@ -548,13 +568,12 @@ fn row_chart<'a, 'b>(
     root: &'a Area<'b>,
     labels: &[&str],
     x: Axis<'_>,
-    x_area: u32,
-    label_px: u32,
+    (x_area, label_px, right_px): (u32, u32, u32),
 ) -> Result<RowChart<'a, 'b>> {
     let n = labels.len() as i32;
     let mut chart = ChartBuilder::on(root)
         .margin_top(6)
-        .margin_right(16)
+        .margin_right(right_px)
         .x_label_area_size(x_area)
         .y_label_area_size(label_px)
         .build_cartesian_2d(x.range, (0..(n - 1).max(1)).into_segmented())?;
@@ -605,8 +624,8 @@ pub fn bars(
         root.fill(&WHITE)?;
         let labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
         let x_area = if x_desc.is_empty() { 24 } else { 40 };
-        let mut chart =
-            row_chart(root, &labels, Axis { range: x.clone(), desc: x_desc, ticks: 6, fmt: x_fmt }, x_area, label_px)?;
+        let axis = Axis { range: x.clone(), desc: x_desc, ticks: 6, fmt: x_fmt };
+        let mut chart = row_chart(root, &labels, axis, (x_area, label_px, 16))?;
         let band = (size.1 as f64 - 46.0) / f64::from(n.max(1));
         let pad = ((band * 0.24).round() as u32).clamp(3, 22);
         chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
@@ -729,22 +748,53 @@ pub struct Interval {
     pub note: String,
 }
 
+/// A symmetric axis around zero reaching a little beyond `reach` (at least 10% beyond),
+/// ending at `m × step` with `step` 1, 2 or 5 times a power of ten and `m` from 2 to 5,
+/// the smallest such end (and of those, the most ticks). Plotters puts its ticks at such
+/// steps, so there is one at zero and one at each end. Returns the end, the number of
+/// ticks and the decimals a tick label needs.
+pub fn symmetric_axis(reach: f64) -> (f64, usize, usize) {
+    let target = if reach > 0.0 && reach.is_finite() { reach * 1.1 } else { 1.0 };
+    let e = target.log10().floor() as i32;
+    let mut best = (f64::INFINITY, 0, 0);
+    for k in e - 2..=e + 1 {
+        for c in [1.0, 2.0, 5.0] {
+            let step = c * 10f64.powi(k);
+            for m in 2..=5 {
+                let end = step * f64::from(m);
+                let same = (end - best.0).abs() <= end * 1e-9;
+                if end >= target * (1.0 - 1e-9) && (end < best.0 && !same || same && m > best.1) {
+                    best = (end, m, k);
+                }
+            }
+        }
+    }
+    let (end, m, k) = best;
+    (end, 2 * m as usize + 1, (-k).max(0) as usize)
+}
+
 /// Estimates as horizontal bars from a zero line with their intervals as error bars, top to
-/// bottom in the order given, over `x` (which spans zero).
+/// bottom in the order given, on a [`symmetric_axis`] reaching beyond every interval; each
+/// row's note is written in a column right of the chart, `note_px` wide. Ticks are labelled
+/// by `x_fmt(value, decimals)`.
 pub fn intervals(
     rows: &[Interval],
-    x: Range<f64>,
     x_desc: &str,
-    x_fmt: &dyn Fn(&f64) -> String,
+    x_fmt: &dyn Fn(f64, usize) -> String,
     label_px: u32,
-    size: (u32, u32),
+    note_px: u32,
+    width: u32,
 ) -> Result<String> {
     let n = rows.len() as i32;
+    let reach = rows.iter().map(|r| r.low.abs().max(r.high.abs())).fold(0.0, f64::max);
+    let (end, ticks, decimals) = symmetric_axis(reach);
+    let size = (width, 60 + 40 * rows.len() as u32);
     svg(size, |root| {
         root.fill(&WHITE)?;
         let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
-        let mut chart =
-            row_chart(root, &labels, Axis { range: x.clone(), desc: x_desc, ticks: 9, fmt: x_fmt }, 40, label_px)?;
+        let fmt = |v: &f64| x_fmt(*v, decimals);
+        let axis = Axis { range: -end..end, desc: x_desc, ticks, fmt: &fmt };
+        let mut chart = row_chart(root, &labels, axis, (40, label_px, note_px))?;
         let band = (f64::from(size.1) - 46.0) / f64::from(n.max(1));
         let pad = ((band * 0.3).round() as u32).clamp(3, 22);
         chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
@@ -776,12 +826,12 @@ pub fn intervals(
                     + Circle::new((0, 0), 4, r.colour.filled())
                     + Circle::new((0, 0), 4, WHITE.stroke_width(1))),
             )?;
-            let right = r.value >= 0.0;
-            let (at, dx, h) = if right { (r.high, 8, HPos::Left) } else { (r.low, -8, HPos::Right) };
-            area.draw(
-                &(EmptyElement::at((at, centre))
-                    + Text::new(r.note.clone(), (dx, 0), text(12.0, &INK).pos(Pos::new(h, VPos::Center)))),
-            )?;
+            let (x, y) = chart.backend_coord(&(end, centre));
+            root.draw(&Text::new(
+                r.note.clone(),
+                (x + 14, y),
+                text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
         }
         Ok(())
     })
@@ -807,6 +857,36 @@ mod tests {
         assert_eq!(nice_ceil(1.9), 2.0);
         assert_eq!(nice_ceil(4.0), 4.0);
         assert_eq!(nice_ceil(41.0), 80.0);
+    }
+
+    #[test]
+    fn a_difference_axis_reaches_just_beyond_the_widest_interval_with_round_ticks() {
+        assert_eq!(symmetric_axis(2.5), (3.0, 7, 0));
+        assert_eq!(symmetric_axis(3.2), (4.0, 9, 0));
+        assert_eq!(symmetric_axis(23.6), (30.0, 7, 0));
+        let (end, ticks, decimals) = symmetric_axis(0.5);
+        assert!((end - 0.6).abs() < 1e-12 && (ticks, decimals) == (7, 1), "{end} {ticks} {decimals}");
+        assert_eq!(symmetric_axis(0.0), (1.0, 11, 1), "no interval at all: ±1");
+        for reach in [0.013, 0.2, 0.9, 1.0, 4.7, 9.5, 17.0, 45.0, 130.0, 999.0] {
+            let (end, ticks, _) = symmetric_axis(reach);
+            assert!(end >= 1.1 * reach * (1.0 - 1e-9) && end <= 1.65 * reach, "{reach}: ±{end}");
+            assert!((5..=11).contains(&ticks), "{reach}: {ticks} ticks");
+        }
+    }
+
+    #[test]
+    fn numbers_on_coloured_cells_contrast_with_them() {
+        for palette in [&ORANGES[..], &BLUES[..]] {
+            let map = DerivedColorMap::new(palette);
+            for k in 0..=100 {
+                let fill: RGBColor = map.get_color(f64::from(k) / 100.0);
+                let ratio = contrast(fill, ink_on(fill));
+                assert!(ratio >= 4.5, "{fill:?}: contrast {ratio:.2}");
+            }
+        }
+        assert_eq!(ink_on(ORANGES[0]), BLACK);
+        assert_eq!(ink_on(ORANGES[8]), WHITE);
+        assert_eq!(ink_on(ORANGES[4]), BLACK, "mid orange is light: black reads better than white");
     }
 
     fn sample(at_s: u64, started: u64, wait_s: f64) -> Sample {

@@ -237,7 +237,27 @@ fn signed_pct(v: f64, decimals: usize) -> String {
     format!("{}%", signed(v, decimals))
 }
 
-/// The chart of the headline differences relative to A.
+/// An interval reaching more than this many times as far from zero as the median of the
+/// chart's intervals is drawn on a chart of its own.
+const WIDE: f64 = 4.0;
+
+/// Splits interval rows into those drawn on one scale and those whose intervals reach
+/// [`WIDE`] times as far from zero as the median does (small counts, such as reneges,
+/// whose relative differences vary far more from day to day), each in their order.
+fn split_by_reach(rows: Vec<Interval>) -> (Vec<Interval>, Vec<Interval>) {
+    let reach = |r: &Interval| r.low.abs().max(r.high.abs());
+    let mut reaches: Vec<f64> = rows.iter().map(reach).collect();
+    reaches.sort_by(f64::total_cmp);
+    let median = reaches.get(reaches.len() / 2).copied().unwrap_or(0.0);
+    if median <= 0.0 {
+        return (rows, Vec::new());
+    }
+    rows.into_iter().partition(|r| reach(r) <= WIDE * median)
+}
+
+/// The chart of the headline differences relative to A. Its axis reaches a little beyond
+/// the widest interval; a few intervals much wider than the rest get a chart of their own,
+/// so that they do not flatten the others.
 fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
     let mut skipped = Vec::new();
     let rows: Vec<Interval> = HEADLINES
@@ -248,29 +268,34 @@ fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
                 skipped.push(*label);
                 return None;
             }
-            let rel = |v: f64| 100.0 * v / row.a.abs();
-            let (value, low, high) = (rel(row.diff.mean), rel(row.diff.low), rel(row.diff.high));
+            let rel = row.diff.scaled(100.0 / row.a.abs());
+            let d = stats::decimals(&rel, 1, row.significant);
             Some(Interval {
                 label: (*label).to_string(),
-                value,
-                low,
-                high,
+                value: rel.mean,
+                low: rel.low,
+                high: rel.high,
                 colour: tone_colour(tone(row)),
-                note: format!("{} [{}, {}]", signed_pct(value, 1), signed_pct(low, 1), signed_pct(high, 1)),
+                note: format!("{} [{}, {}]", signed_pct(rel.mean, d), signed_pct(rel.low, d), signed_pct(rel.high, d)),
             })
         })
         .collect();
-    let span = rows.iter().map(|r| r.low.abs().max(r.high.abs())).fold(1.0, f64::max);
-    let decimals = if span < 4.0 { 1 } else { 0 };
-    let size = (FULL.0, 60 + 40 * rows.len() as u32);
-    let svg = charts::intervals(
-        &rows,
-        -span * 1.8..span * 1.8,
-        "B \u{2212} A, % of A",
-        &|v| signed_pct(*v, decimals),
-        160,
-        size,
-    )?;
+    let note_px = rows.iter().map(|r| charts::text_width(&r.note, 12.0)).max().unwrap_or(0) as u32 + 28;
+    let (narrow, wide) = split_by_reach(rows);
+    let chart = |rows: &[Interval]| {
+        charts::intervals(rows, "B \u{2212} A, % of A", &|v, d| signed_pct(v, d), 160, note_px, FULL.0)
+    };
+    let mut figures =
+        figure("chart-differences", "Relative differences", "B \u{2212} A in % of A, 95% CI", &chart(&narrow)?);
+    if !wide.is_empty() {
+        figures.push('\n');
+        figures.push_str(&figure(
+            "chart-differences-wide",
+            "Relative differences with wide intervals",
+            "on a scale of their own, so that they do not flatten the others",
+            &chart(&wide)?,
+        ));
+    }
     let skipped = if skipped.is_empty() {
         String::new()
     } else {
@@ -281,11 +306,10 @@ fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
         r#"<section>
 <h2>How much B differs from A</h2>
 <p class="lede">Each difference B &minus; A as a percentage of A's mean, with its 95% confidence interval as an error bar. Coloured where the interval excludes zero: green better, red worse; grey where it includes zero.{}</p>
-{}
+{figures}
 </section>
 "#,
         esc(&skipped),
-        figure("chart-differences", "Relative differences", "B \u{2212} A in % of A, 95% CI", &svg),
     )?;
     Ok(())
 }
@@ -467,5 +491,30 @@ mod tests {
         assert_eq!((w.a.as_str(), w.interval.as_str()), ("190,400", "[\u{2212}275, +945]"));
         assert_eq!(written(&row("balked", 3.0, -0.0004, 0.01)).diff, "0.000", "no sign on a rounded zero");
         assert_eq!(signed_pct(0.01, 1), "0.0%", "no sign on a rounded zero");
+    }
+
+    fn interval(label: &str, low: f64, high: f64) -> Interval {
+        let value = (low + high) / 2.0;
+        Interval { label: label.into(), value, low, high, colour: MUTED, note: String::new() }
+    }
+
+    #[test]
+    fn a_few_far_wider_intervals_get_a_scale_of_their_own() {
+        let rows = vec![
+            interval("footfall", 0.0, 0.0),
+            interval("sales", -0.1, 0.5),
+            interval("wait", -2.9, -1.5),
+            interval("p90", -3.1, -1.9),
+            interval("lost", -3.2, 0.4),
+            interval("reneged", -23.6, 0.6),
+        ];
+        let (narrow, wide) = split_by_reach(rows);
+        let names = |rows: &[Interval]| rows.iter().map(|r| r.label.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&narrow), ["footfall", "sales", "wait", "p90", "lost"]);
+        assert_eq!(names(&wide), ["reneged"]);
+        let (narrow, wide) = split_by_reach(vec![interval("a", -1.0, 1.0), interval("b", -3.0, 2.0)]);
+        assert_eq!((narrow.len(), wide.len()), (2, 0), "alike intervals share one scale");
+        let (narrow, wide) = split_by_reach(vec![interval("a", 0.0, 0.0), interval("b", 0.0, 0.0)]);
+        assert_eq!((narrow.len(), wide.len()), (2, 0));
     }
 }
