@@ -568,12 +568,13 @@ fn row_chart<'a, 'b>(
     root: &'a Area<'b>,
     labels: &[&str],
     x: Axis<'_>,
-    (x_area, label_px, right_px): (u32, u32, u32),
+    x_area: u32,
+    label_px: u32,
 ) -> Result<RowChart<'a, 'b>> {
     let n = labels.len() as i32;
     let mut chart = ChartBuilder::on(root)
         .margin_top(6)
-        .margin_right(right_px)
+        .margin_right(16)
         .x_label_area_size(x_area)
         .y_label_area_size(label_px)
         .build_cartesian_2d(x.range, (0..(n - 1).max(1)).into_segmented())?;
@@ -625,7 +626,7 @@ pub fn bars(
         let labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
         let x_area = if x_desc.is_empty() { 24 } else { 40 };
         let axis = Axis { range: x.clone(), desc: x_desc, ticks: 6, fmt: x_fmt };
-        let mut chart = row_chart(root, &labels, axis, (x_area, label_px, 16))?;
+        let mut chart = row_chart(root, &labels, axis, x_area, label_px)?;
         let band = (size.1 as f64 - 46.0) / f64::from(n.max(1));
         let pad = ((band * 0.24).round() as u32).clamp(3, 22);
         chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
@@ -785,53 +786,64 @@ pub fn intervals(
     note_px: u32,
     width: u32,
 ) -> Result<String> {
-    let n = rows.len() as i32;
+    let n = rows.len();
     let reach = rows.iter().map(|r| r.low.abs().max(r.high.abs())).fold(0.0, f64::max);
     let (end, ticks, decimals) = symmetric_axis(reach);
-    let size = (width, 60 + 40 * rows.len() as u32);
+    let size = (width, 60 + 40 * n as u32);
+    // Rows on a numeric y axis (row i centred at n - i - 0.5), so that one row fills the
+    // chart as well as many do; their labels are written beside it.
+    let centre = |i: usize| (n - i) as f64 - 0.5;
     svg(size, |root| {
         root.fill(&WHITE)?;
-        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
         let fmt = |v: &f64| x_fmt(*v, decimals);
-        let axis = Axis { range: -end..end, desc: x_desc, ticks, fmt: &fmt };
-        let mut chart = row_chart(root, &labels, axis, (40, label_px, note_px))?;
-        let band = (f64::from(size.1) - 46.0) / f64::from(n.max(1));
+        let mut chart = ChartBuilder::on(root)
+            .margin_top(6)
+            .margin_right(note_px)
+            .x_label_area_size(40)
+            .y_label_area_size(label_px)
+            .build_cartesian_2d(-end..end, 0.0..n.max(1) as f64)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .bold_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .axis_style(AXIS)
+            .x_labels(ticks)
+            .y_labels(0)
+            .x_label_formatter(&fmt)
+            .x_label_style(text(12.0, &MUTED))
+            .axis_desc_style(text(12.0, &MUTED))
+            .x_desc(x_desc)
+            .draw()?;
+        let band = (f64::from(size.1) - 46.0) / n.max(1) as f64;
         let pad = ((band * 0.3).round() as u32).clamp(3, 22);
         chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
-            let row = n - 1 - i as i32;
-            let mut bar = Rectangle::new(
-                [(0.0, SegmentValue::Exact(row)), (r.value, SegmentValue::Exact(row + 1))],
-                r.colour.mix(0.28).filled(),
-            );
+            let y = centre(i);
+            let mut bar = Rectangle::new([(0.0, y - 0.5), (r.value, y + 0.5)], r.colour.mix(0.28).filled());
             bar.set_margin(pad, pad, 0, 0);
             bar
         }))?;
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
-            MUTED.stroke_width(1),
-        )))?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(vec![(0.0, 0.0), (0.0, n as f64)], MUTED.stroke_width(1))))?;
         let cap = (band * 0.22).round().clamp(3.0, 8.0) as i32;
         for (i, r) in rows.iter().enumerate() {
-            let centre = SegmentValue::CenterOf(n - 1 - i as i32);
+            let y = centre(i);
             let whisker = r.colour.stroke_width(2);
             let area = chart.plotting_area();
-            area.draw(&PathElement::new(vec![(r.low, centre.clone()), (r.high, centre.clone())], whisker))?;
+            area.draw(&PathElement::new(vec![(r.low, y), (r.high, y)], whisker))?;
             for end in [r.low, r.high] {
-                area.draw(
-                    &(EmptyElement::at((end, centre.clone())) + PathElement::new(vec![(0, -cap), (0, cap)], whisker)),
-                )?;
+                area.draw(&(EmptyElement::at((end, y)) + PathElement::new(vec![(0, -cap), (0, cap)], whisker)))?;
             }
             area.draw(
-                &(EmptyElement::at((r.value, centre.clone()))
+                &(EmptyElement::at((r.value, y))
                     + Circle::new((0, 0), 4, r.colour.filled())
                     + Circle::new((0, 0), 4, WHITE.stroke_width(1))),
             )?;
-            let (x, y) = chart.backend_coord(&(end, centre));
-            root.draw(&Text::new(
-                r.note.clone(),
-                (x + 14, y),
-                text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center)),
-            ))?;
+            let (left, at) = (chart.backend_coord(&(-end, y)), chart.backend_coord(&(end, y)));
+            let label = text(13.0, &INK).pos(Pos::new(HPos::Right, VPos::Center));
+            root.draw(&Text::new(r.label.clone(), (left.0 - 8, left.1), label))?;
+            let note = text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw(&Text::new(r.note.clone(), (at.0 + 14, at.1), note))?;
         }
         Ok(())
     })
@@ -872,6 +884,40 @@ mod tests {
             assert!(end >= 1.1 * reach * (1.0 - 1e-9) && end <= 1.65 * reach, "{reach}: ±{end}");
             assert!((5..=11).contains(&ticks), "{reach}: {ticks} ticks");
         }
+    }
+
+    #[test]
+    fn one_interval_fills_its_chart() {
+        let row = Interval {
+            label: "Reneged".into(),
+            value: -12.0,
+            low: -24.0,
+            high: 1.0,
+            colour: MUTED,
+            note: "\u{2212}12% [\u{2212}24%, +1%]".into(),
+        };
+        let svg = intervals(&[row], "B \u{2212} A, % of A", &|v, d| format!("{v:.d$}%"), 160, 200, 1100).expect("svg");
+        let attr = |element: &str, name: &str| -> f64 {
+            let v = element.split(&format!(" {name}=\"")).nth(1).and_then(|r| r.split('"').next());
+            v.and_then(|v| v.parse().ok()).expect("a number")
+        };
+        let label = svg.split("<text").find(|t| t.contains("Reneged")).expect("the row's label");
+        // The plot's height: the vertical axis line at its left.
+        let points = |l: &str| -> Vec<(f64, f64)> {
+            let points = l.split("points=\"").nth(1).and_then(|p| p.split('"').next()).unwrap_or("");
+            points
+                .split_whitespace()
+                .filter_map(|p| Some((p.split(',').next()?.parse().ok()?, p.split(',').nth(1)?.parse().ok()?)))
+                .collect()
+        };
+        let axis = svg
+            .split("<polyline")
+            .map(points)
+            .find(|p| p.len() == 2 && p[0].0 == p[1].0 && (p[0].1 - p[1].1).abs() > 30.0)
+            .expect("the vertical axis");
+        let (ys, middle) = (axis.clone(), (axis[0].1 + axis[1].1) / 2.0);
+        assert!((attr(label, "y") - middle).abs() <= 2.0, "label at {} in a plot {ys:?}", attr(label, "y"));
+        assert_eq!(svg.matches("<text").count(), 1 + 1 + 7 + 1, "label, note, 7 ticks, axis title: no stray text");
     }
 
     #[test]
