@@ -227,6 +227,8 @@ fn comparing_a_scenario_with_itself_gives_exactly_zero() {
         assert_eq!(k["diff"]["ci95"], 0.0, "{k}");
         assert_eq!(k["significant"], false);
     }
+    assert_eq!(report["only_in_a"], serde_json::json!([]), "the same KPIs on both sides");
+    assert_eq!(report["only_in_b"], serde_json::json!([]));
 }
 
 #[test]
@@ -315,9 +317,11 @@ fn run_writes_a_self_contained_html_report() {
     let grouped = format!("{},{:03}", footfall / 1000, footfall % 1000);
     assert!(table.contains(&format!("<td>{grouped}</td>")), "footfall {grouped} in the KPI table");
     assert!(table.contains("1 replication: no confidence interval; run with --replications N"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('±'), "one replication: figures without intervals");
     assert!(!table.contains("&plusmn;"), "no interval from one replication");
     let leftovers = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok());
     assert!(leftovers.filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count() == 0);
+    assert_numbers_contrast_with_their_cells(by_id(&html, "chart-queue-wait"));
 
     // With replications, the table gives each mean with its 95% interval.
     let dir = scratch("report-replicated");
@@ -350,8 +354,11 @@ fn compare_out_writes_a_self_contained_comparison_page() {
     }
     assert!(html.contains("common random numbers (paired)"), "the page says how B was run");
 
-    let charts = ["chart-differences", "floor-a", "floor-b", "chart-occupancy-ab"];
-    for id in charts {
+    let mut charts = vec!["chart-differences", "floor-a", "floor-b", "chart-occupancy-ab"];
+    if html.contains(r#"id="chart-differences-wide""#) {
+        charts.push("chart-differences-wide");
+    }
+    for id in &charts {
         let figure = by_id(&html, id);
         assert!(figure.contains("<svg") && figure.contains("</svg>"), "{id} holds an SVG chart");
     }
@@ -368,4 +375,272 @@ fn compare_out_writes_a_self_contained_comparison_page() {
         let name = k["kpi"].as_str().expect("name");
         assert!(table.contains(&format!(r#"<td title="{name}">"#)), "{name} in the table");
     }
+}
+
+/// The texts of the SVGs in `html` with their font sizes in pixels.
+fn svg_texts(html: &str) -> Vec<(f64, String)> {
+    html.split("<text")
+        .skip(1)
+        .map(|t| {
+            let size = t.split("font-size=\"").nth(1).and_then(|r| r.split('"').next()).expect("a font size");
+            let content = t.split_once('>').and_then(|(_, r)| r.split("</text>").next()).expect("text content");
+            (size.parse().expect("a number"), content.trim().to_string())
+        })
+        .collect()
+}
+
+/// A number as the pages and the console write it: "+1,234.5", "−0.2%", "-3".
+fn number(s: &str) -> Option<f64> {
+    s.trim().trim_end_matches('%').replace(['+', ','], "").replace('\u{2212}', "-").parse().ok()
+}
+
+/// The decimals a written number has.
+fn decimals(s: &str) -> usize {
+    s.split_once('.').map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count())
+}
+
+/// Every `<text>` of every chart is at least 11 px.
+fn assert_readable_text(page: &str, html: &str) {
+    let texts = svg_texts(html);
+    assert!(!texts.is_empty());
+    for (size, text) in texts {
+        assert!(size >= 11.0, "{page}: text {text:?} is {size} px");
+    }
+}
+
+#[test]
+fn compare_table_is_grouped_naturally_ordered_rounded_and_fits_100_columns() {
+    let dir = scratch("compare-table");
+    let (weekday, holiday) = (scenario("weekday.toml"), scenario("holiday-peak.toml"));
+    let out = storetwin(&["compare", &weekday, &holiday, "--replications", "3", "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<&str> = stdout.lines().collect();
+    for line in &lines {
+        assert!(line.chars().count() <= 100, "{} characters: {line}", line.chars().count());
+    }
+
+    // Grouped under headings, in order; lanes and queues in natural order.
+    let at =
+        |line: &str| lines.iter().position(|l| *l == line).unwrap_or_else(|| panic!("no line {line:?}:\n{stdout}"));
+    let starting = |prefix: &str| {
+        lines.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line {prefix:?}:\n{stdout}"))
+    };
+    let headings = ["footfall & conversion", "sales", "queues", "lanes", "zones", "sensors"].map(at);
+    assert!(headings.is_sorted(), "groups in order: {headings:?}");
+    let lanes = ["  L1: utilisation (%)", "  L2: utilisation (%)", "  L9: utilisation (%)", "  L10: utilisation (%)"];
+    let lanes = lanes.map(starting);
+    assert!(lanes.is_sorted() && headings[3] < lanes[0] && lanes[3] < headings[4], "L1, L2, L9, L10: {lanes:?}");
+    let queues = ["  L1: mean wait (s)", "  L2: mean wait (s)", "  L10: mean wait (s)"].map(starting);
+    assert!(queues.is_sorted() && headings[2] < queues[0] && queues[2] < headings[3], "{queues:?}");
+    // Units in the labels; per-zone dwell and conversion.
+    for label in ["  sales (currency units)", "  conversion (%)", "  mean visit (s)", "  footfall (shoppers)"] {
+        starting(label);
+    }
+    let zone = starting("  aisles 1-2: dwell per visitor (s)");
+    assert!(zone > headings[4] && zone < headings[5]);
+    starting("  aisles 1-2: conversion (%)");
+    assert!(stdout.contains("Money is in the store's currency units"), "says what the money is");
+
+    // A lane only B has is listed by name, not dropped.
+    let only_b = at("only in B (not compared; mean ± 95% CI):");
+    let sco7 = starting("  lane SCO7: utilisation (%)");
+    assert!(sco7 > only_b, "SCO7 (holiday-peak's own) is listed after the table");
+
+    // Difference and interval with the same decimals, sized so that the half-width has two
+    // significant digits; no negative zero; a significant difference is never written 0.
+    let mut rows = 0;
+    for line in lines.iter().filter(|l| l.contains(" [") && l.contains(']')) {
+        let (left, rest) = line.split_once(" [").expect("an interval");
+        let (low, high) = rest.split_once(']').and_then(|(ci, _)| ci.split_once(", ")).expect("low, high");
+        let diff = left.split_whitespace().last().expect("B - A");
+        let (a, b) = {
+            let mut t = left.split_whitespace().rev().skip(1);
+            (t.next().expect("B"), t.next().expect("A"))
+        };
+        let cells = [a, b, diff, low, high];
+        for cell in cells {
+            let v = number(cell).unwrap_or_else(|| panic!("a number: {cell:?} in {line}"));
+            assert!(!(v == 0.0 && cell.trim().starts_with('-')), "negative zero in {line}");
+        }
+        let d = decimals(diff);
+        assert!(cells.iter().all(|c| decimals(c) == d), "same decimals throughout: {line}");
+        let half = (number(high).expect("high") - number(low).expect("low")) / 2.0 * 10f64.powi(d as i32);
+        if half > 0.0 && d > 0 {
+            assert!((9.0..=100.5).contains(&half), "the half-width has two significant digits: {line}");
+        }
+        if line.ends_with('*') {
+            assert_ne!(number(diff), Some(0.0), "a significant difference written as zero: {line}");
+        }
+        rows += 1;
+    }
+    assert!(rows > 60, "{rows} rows");
+
+    // The same in --json and comparison.json: zones, and what only one scenario has.
+    let out = storetwin(&["compare", &weekday, &holiday, "--replications", "3", "--json"]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).expect("json")).expect("JSON");
+    assert_eq!(json, file, "--json prints what comparison.json holds");
+    let only_b = json["only_in_b"].as_array().expect("only_in_b");
+    let sco7 = only_b.iter().find(|k| k["kpi"] == "lane[SCO7].utilisation").expect("SCO7 in only_in_b");
+    assert_eq!(sco7["label"], "lane SCO7: utilisation (%)");
+    assert!(sco7["value"]["mean"].as_f64().is_some_and(|u| u > 0.0 && u <= 1.0), "{sco7}");
+    assert!(json["only_in_a"].is_array());
+    let zone = kpi(&json, "zone[aisles 1-2].conversion");
+    assert_eq!((&zone["group"], &zone["unit"]), (&serde_json::json!("zones"), &serde_json::json!("fraction")));
+    kpi(&json, "zone[aisles 1-2].dwell_s");
+
+    // The page: zones in its table, the only-in-B list, readable text.
+    let html = std::fs::read_to_string(dir.join("compare.html")).expect("compare.html");
+    let table = by_id(&html, "kpi-diff-table");
+    assert!(table.contains(r#"<td title="zone[aisles 1-2].dwell_s">"#) && table.contains(">Zones</th>"));
+    let only = &html[html.find(r#"id="only-in-b""#).expect("an only-in-B list")..];
+    assert!(only[..only.find("</ul>").expect("list end")].contains("Lane SCO7: utilisation (%)"));
+    assert_readable_text("compare.html", &html);
+}
+
+#[test]
+fn compare_page_axis_fits_the_differences_and_its_text_is_readable() {
+    let dir = scratch("compare-axis");
+    let (weekday, layout_b) = (scenario("weekday.toml"), scenario("layout-b.toml"));
+    let out =
+        storetwin(&["compare", &weekday, &layout_b, "--replications", "5", "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("compare.html")).expect("compare.html");
+    assert_readable_text("compare.html", &html);
+    for id in ["chart-differences", "chart-differences-wide"] {
+        if id.ends_with("wide") && !html.contains(&format!(r#"id="{id}""#)) {
+            continue;
+        }
+        let texts = svg_texts(by_id(&html, id));
+        // Ticks are the bare percentages; each row's note is "value [low, high]".
+        let ticks: Vec<f64> = texts
+            .iter()
+            .filter(|(_, t)| !t.contains(' '))
+            .filter_map(|(_, t)| t.ends_with('%').then(|| number(t)).flatten())
+            .collect();
+        let reach = texts
+            .iter()
+            .filter_map(|(_, t)| t.split_once(" [").map(|(_, ci)| ci.trim_end_matches(']').to_string()))
+            .flat_map(|ci| ci.split(", ").filter_map(number).collect::<Vec<_>>())
+            .fold(0.0, |m: f64, v| m.max(v.abs()));
+        let end = ticks.iter().fold(0.0, |m: f64, v| m.max(v.abs()));
+        assert!(ticks.len() >= 5, "{id}: ticks {ticks:?}");
+        assert!(ticks.contains(&end) && ticks.contains(&-end) && ticks.contains(&0.0), "{id}: symmetric {ticks:?}");
+        assert!(end >= reach && (reach == 0.0 || end <= 1.7 * reach), "{id}: axis ±{end}% for intervals to ±{reach}%");
+    }
+
+    // The run's page shares the chart code: its text is readable too.
+    let dir = scratch("report-text");
+    let out = storetwin(&["run", &weekday, "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_readable_text("report.html", &std::fs::read_to_string(dir.join("report.html")).expect("report.html"));
+}
+
+#[test]
+fn run_with_replications_prints_means_with_their_intervals() {
+    let dir = scratch("run-means");
+    let out =
+        storetwin(&["run", &scenario("weekday.toml"), "--out", dir.to_str().expect("utf-8"), "--replications", "3"]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        stdout.contains("mean of 3 replications ± the half-width of its 95% confidence interval (95% CI)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("replication 1's event_hash"), "{stdout}");
+    let s = summary(&dir);
+    for (name, key) in [("footfall", "footfall"), ("buyers", "buyers"), ("sales", "sales")] {
+        let figure = stdout.split(&format!("{name} ")).nth(1).unwrap_or_else(|| panic!("{name} in {stdout}"));
+        let (mean, rest) = figure.split_once(" ± ").unwrap_or_else(|| panic!("{name} ± its interval: {stdout}"));
+        let half = rest.split([' ', ',', '%']).next().expect("half-width");
+        let e = &s["replications"][key];
+        let d = decimals(mean) as i32;
+        let (mean_v, half_v) = (number(mean).expect("mean"), number(half).expect("half-width"));
+        let tolerance = 0.51 * 10f64.powi(-d);
+        assert!((mean_v - e["mean"].as_f64().expect("mean")).abs() <= tolerance, "{name}: {mean} vs {e}");
+        assert!((half_v - e["ci95"].as_f64().expect("ci95")).abs() <= tolerance, "{name}: ± {half} vs {e}");
+        assert_eq!(decimals(half), decimals(mean), "{name}: mean and half-width alike");
+    }
+    assert!(stdout.contains("longest waits at ") && stdout.contains(" s, max "), "{stdout}");
+}
+
+#[test]
+fn zero_threads_and_an_out_that_is_a_file_are_refused_before_anything_runs() {
+    let weekday = scenario("weekday.toml");
+    let dir = scratch("bad-args");
+    let out_dir = dir.join("out");
+    let out_dir = out_dir.to_str().expect("utf-8");
+    for args in [
+        vec!["run", &weekday, "--out", out_dir, "--threads", "0"],
+        vec!["compare", &weekday, &weekday, "--threads", "0"],
+    ] {
+        let out = storetwin(&args);
+        assert_eq!(out.status.code(), Some(2), "a usage error: {args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--threads must be at least 1"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let file = dir.join("taken");
+    std::fs::write(&file, "keep me").expect("write");
+    let path = file.to_str().expect("utf-8");
+    for args in [vec!["run", &weekday, "--out", path], vec!["compare", &weekday, &weekday, "--out", path]] {
+        let out = storetwin(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("{path} is a file, expected a directory")), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep me", "the file is untouched");
+    let entries: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert_eq!(entries, ["taken"], "nothing was written");
+}
+
+/// An attribute of an SVG element.
+fn attr<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+    element.split(&format!(" {name}=\"")).nth(1)?.split('"').next()
+}
+
+/// Relative luminance (WCAG 2) of "#RRGGBB".
+fn luminance(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).expect("hex colour")) / 255.0;
+        if v <= 0.040_45 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+}
+
+/// Each number written on a cell of a heat map contrasts with the cell at least 4.5:1.
+fn assert_numbers_contrast_with_their_cells(svg: &str) {
+    let rects: Vec<(f64, f64, f64, f64, &str)> = svg
+        .split("<rect")
+        .skip(1)
+        .filter_map(|r| {
+            let f = |n: &str| attr(r, n).and_then(|v| v.parse::<f64>().ok());
+            Some((f("x")?, f("y")?, f("width")?, f("height")?, attr(r, "fill")?))
+        })
+        .collect();
+    let mut checked = 0;
+    for t in svg.split("<text").skip(1) {
+        let content = t.split_once('>').and_then(|(_, r)| r.split("</text>").next()).unwrap_or("").trim();
+        if content.parse::<f64>().is_err() {
+            continue;
+        }
+        let (x, y) = (attr(t, "x").and_then(|v| v.parse::<f64>().ok()), attr(t, "y").and_then(|v| v.parse().ok()));
+        let (x, y): (f64, f64) = (x.expect("x"), y.expect("y"));
+        let Some(cell) = rects
+            .iter()
+            .filter(|(rx, ry, w, h, _)| *rx <= x && x <= rx + w && *ry <= y && y <= ry + h)
+            .min_by(|a, b| (a.2 * a.3).total_cmp(&(b.2 * b.3)))
+        else {
+            continue;
+        };
+        let (a, b) = (luminance(cell.4), luminance(attr(t, "fill").expect("text colour")));
+        let ratio = (a.max(b) + 0.05) / (a.min(b) + 0.05);
+        assert!(ratio >= 4.5, "{content} in {} on {}: contrast {ratio:.2}", attr(t, "fill").unwrap_or("?"), cell.4);
+        checked += 1;
+    }
+    assert!(checked > 50, "{checked} numbers checked");
 }

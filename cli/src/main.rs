@@ -11,6 +11,7 @@ macro_rules! say {
 
 mod bench;
 mod compare;
+mod kpi;
 mod memory;
 mod report;
 mod run;

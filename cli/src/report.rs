@@ -27,7 +27,8 @@ use storetwin_actors::day::DayRun;
 use storetwin_actors::summary::StoreKpis;
 use storetwin_scenarios::Scenario;
 
-use charts::{ACCENT, BAD, Bar, Day, GOOD, SENSED, clock, css, grouped, queue_colour, queue_label};
+pub(crate) use charts::queue_label;
+use charts::{ACCENT, BAD, Bar, Day, GOOD, SENSED, clock, css, grouped, queue_colour};
 use storetwin_eventlog::atomic::write_atomic;
 
 /// Chart sizes in pixels: across the page, and in one of two columns.
@@ -1020,6 +1021,8 @@ tr.group th { text-align: left; padding-top: 14px; font-size: 13px; color: var(-
 tr.down td { color: #b91c1c; }
 table.kpis { margin-bottom: 20px; }
 .grid2 table.kpis td:first-child { white-space: normal; }
+h3 { font-size: 15px; margin: 20px 0 2px; }
+ul.only { margin: 8px 0 0; padding-left: 20px; font-size: 13.5px; columns: 2; column-gap: 32px; font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 8px; }
 details { margin-top: 14px; }
 summary { cursor: pointer; color: var(--accent); font-size: 14px; }

@@ -10,9 +10,11 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use storetwin_actors::day::{DayRun, run_day_with};
+use storetwin_actors::summary::{QueueKpis, StoreKpis};
 use storetwin_engine::{Seed, SimTime, run_replications};
 use storetwin_scenarios::Scenario;
 
+use crate::kpi::{CURRENCY, Unit};
 use crate::stats::estimate;
 use storetwin_eventlog::atomic::write_atomic;
 use storetwin_eventlog::{EndState, EventLog, Header, Trailer};
@@ -22,7 +24,7 @@ pub struct RunArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
     /// Directory for report.html, summary.json and timeseries.csv (created if missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = out_dir)]
     out: PathBuf,
     /// Seed of the run (replication 0); default: the scenario's `run.seed`.
     #[arg(long, value_name = "S")]
@@ -31,7 +33,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     replications: Option<u32>,
     /// Threads for the replications (results are identical for any count).
-    #[arg(long, value_name = "T", default_value_t = default_threads())]
+    #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = threads)]
     threads: usize,
     /// Also write a compact log of every event of replication 0 to FILE.
     #[arg(long, value_name = "FILE")]
@@ -40,6 +42,25 @@ pub struct RunArgs {
 
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `--threads T`: a whole number, at least 1.
+pub fn threads(arg: &str) -> Result<usize, String> {
+    match arg.parse::<usize>() {
+        Ok(0) => Err("--threads must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("--threads must be a whole number: {e}")),
+    }
+}
+
+/// `--out DIR`: a directory, or a path where one can be made; a file there is refused
+/// before anything runs.
+pub fn out_dir(arg: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(arg);
+    if path.is_file() {
+        return Err(format!("{} is a file, expected a directory", path.display()));
+    }
+    Ok(path)
 }
 
 /// Loads a scenario, turning its diagnostics into the compiler-like report.
@@ -125,28 +146,63 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         duration.as_secs_f64() / 3600.0,
         seed
     )?;
-    say!(
-        "  footfall {:.0} (door counter {:.0}), buyers {}, conversion {:.1}%, sales {:.2}",
-        k.footfall.truth,
-        k.footfall.sensed,
-        k.buyers,
-        100.0 * k.conversion,
-        k.sales
-    )?;
-    if let Some(worst) = k.queues.iter().max_by(|a, b| a.wait_s.p90.total_cmp(&b.wait_s.p90)) {
-        say!("  longest waits at {}: p90 {:.0} s, max {:.0} s", worst.name, worst.wait_s.p90, worst.wait_s.max)?;
+    if runs.len() > 1 {
+        say_means(&runs)?;
+    } else {
+        say!(
+            "  footfall {:.0} (door counter {:.0}), buyers {}, conversion {:.1}%, sales {:.2}",
+            k.footfall.truth,
+            k.footfall.sensed,
+            k.buyers,
+            100.0 * k.conversion,
+            k.sales
+        )?;
+        if let Some(worst) = k.queues.iter().max_by(|a, b| a.wait_s.p90.total_cmp(&b.wait_s.p90)) {
+            say!("  longest waits at {}: p90 {:.0} s, max {:.0} s", worst.name, worst.wait_s.p90, worst.wait_s.max)?;
+        }
     }
     say!(
-        "  {} events in {:.2} s wall ({:.0}x real time), event_hash {}",
+        "  {} events in {:.2} s wall ({:.0}x real time), {}event_hash {}",
         events,
         wall,
         sim_s / wall.max(1e-9),
+        if runs.len() > 1 { "replication 1's " } else { "" },
         first.event_hash
     )?;
     say!("  wrote {} and {}", summary_path.display(), csv_path.display())?;
     say!("  report: {}", report_path.display())?;
     if let Some(p) = &args.events {
         say!("  wrote {}", p.display())?;
+    }
+    Ok(())
+}
+
+/// The headline figures of several replications: each one's mean with its 95% confidence
+/// interval, labelled as such.
+fn say_means(runs: &[DayRun]) -> anyhow::Result<()> {
+    let of = |f: &dyn Fn(&StoreKpis) -> f64| estimate(&runs.iter().map(|r| f(&r.kpis)).collect::<Vec<_>>());
+    let count = |f: &dyn Fn(&StoreKpis) -> f64| Unit::Count.plus_minus(&of(f));
+    say!("  mean of {} replications ± the half-width of its 95% confidence interval (95% CI):", runs.len())?;
+    say!(
+        "  footfall {} (door counter {}), buyers {}, conversion {}%",
+        count(&|k| k.footfall.truth),
+        count(&|k| k.footfall.sensed),
+        count(&|k| k.buyers as f64),
+        Unit::Fraction.plus_minus(&of(&|k| k.conversion)),
+    )?;
+    say!("  sales {} ({CURRENCY})", Unit::Money.plus_minus(&of(&|k| k.sales)))?;
+    // Queues are the same in every replication (they come from the scenario).
+    let queues = runs[0].kpis.queues.len();
+    let waits = |q: usize, f: &dyn Fn(&QueueKpis) -> f64| of(&|k| k.queues.get(q).map_or(0.0, f));
+    let worst =
+        (0..queues).max_by(|a, b| waits(*a, &|q| q.wait_s.p90).mean.total_cmp(&waits(*b, &|q| q.wait_s.p90).mean));
+    if let Some(q) = worst {
+        say!(
+            "  longest waits at {}: p90 {} s, max {} s",
+            runs[0].kpis.queues[q].name,
+            Unit::Seconds.plus_minus(&waits(q, &|q| q.wait_s.p90)),
+            Unit::Seconds.plus_minus(&waits(q, &|q| q.wait_s.max)),
+        )?;
     }
     Ok(())
 }

@@ -1,4 +1,6 @@
-//! Means and 95% confidence intervals across replications (Student's t).
+//! Means and 95% confidence intervals across replications (Student's t), and how many
+//! digits they deserve when written: a difference and its interval are written with the
+//! same decimals, as many as give the interval's half-width two significant digits.
 
 use serde::Serialize;
 
@@ -10,6 +12,19 @@ pub struct Estimate {
     pub low: f64,
     pub high: f64,
     pub n: usize,
+}
+
+impl Estimate {
+    /// The estimate of `factor` times the quantity (a fraction in percent).
+    pub fn scaled(&self, factor: f64) -> Estimate {
+        Estimate {
+            mean: self.mean * factor,
+            ci95: self.ci95 * factor.abs(),
+            low: self.low * factor,
+            high: self.high * factor,
+            n: self.n,
+        }
+    }
 }
 
 /// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
@@ -58,6 +73,53 @@ pub fn welch(a: &[f64], b: &[f64]) -> Estimate {
     Estimate { mean, ci95, low: mean - ci95, high: mean + ci95, n: a.len().min(b.len()) }
 }
 
+/// Decimals that give `half_width` two significant digits (0 to 9), or `None` when there is
+/// no interval to size them by (a half-width of zero or not finite).
+pub fn decimals_for(half_width: f64) -> Option<usize> {
+    let h = half_width.abs();
+    if !(h > 0.0 && h.is_finite()) {
+        return None;
+    }
+    let mut d = (1 - h.log10().floor() as i64).clamp(0, 9) as usize;
+    // 0.996 rounds to 1.00 at two decimals: three digits, so one decimal fewer.
+    let digits = |s: String| s.trim_start_matches(['0', '.']).chars().filter(char::is_ascii_digit).count();
+    if d > 0 && digits(fixed(h, d)) > 2 {
+        d -= 1;
+    }
+    Some(d)
+}
+
+/// The decimals to write an estimate with: [`decimals_for`] its half-width, else
+/// `fallback`; and for a `significant` difference at least enough that its mean is not
+/// written as zero.
+pub fn decimals(e: &Estimate, fallback: usize, significant: bool) -> usize {
+    let mut d = decimals_for(e.ci95).unwrap_or(fallback);
+    while significant && e.mean != 0.0 && is_zero(&fixed(e.mean, d)) && d < 12 {
+        d += 1;
+    }
+    d
+}
+
+/// `v` with `d` decimals; a value that rounds to zero has no sign ("0.00", never "-0.00").
+pub fn fixed(v: f64, d: usize) -> String {
+    let s = format!("{v:.d$}");
+    match s.strip_prefix('-') {
+        Some(unsigned) if is_zero(unsigned) => unsigned.to_string(),
+        _ => s,
+    }
+}
+
+/// [`fixed`] with a "+" on a value above zero (a difference).
+pub fn signed(v: f64, d: usize) -> String {
+    let s = fixed(v, d);
+    if v > 0.0 && !is_zero(&s) { format!("+{s}") } else { s }
+}
+
+/// Whether a written number is zero.
+pub fn is_zero(s: &str) -> bool {
+    s.chars().all(|c| matches!(c, '0' | '.' | '-' | '+' | ',' | '\u{2212}'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +131,41 @@ mod tests {
         assert!((e.mean - 5.0).abs() < 1e-12);
         assert!((e.ci95 - 2.776 * std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-3, "{}", e.ci95);
         assert_eq!(estimate(&[2.0]).ci95, 0.0);
+    }
+
+    #[test]
+    fn half_widths_get_two_significant_digits() {
+        assert_eq!(decimals_for(0.125), Some(2));
+        assert_eq!(decimals_for(1.3), Some(1));
+        assert_eq!(decimals_for(9.94), Some(1));
+        assert_eq!(decimals_for(9.96), Some(0), "rounds to 10: two digits with none after the point");
+        assert_eq!(decimals_for(0.996), Some(1), "1.0, not 1.00");
+        assert_eq!(decimals_for(610.0), Some(0), "never fewer than none");
+        assert_eq!(decimals_for(0.000_42), Some(5));
+        assert_eq!(decimals_for(-0.5), Some(2), "0.50");
+        assert_eq!(decimals_for(0.0), None);
+        assert_eq!(decimals_for(f64::NAN), None);
+    }
+
+    #[test]
+    fn a_significant_difference_is_never_written_as_zero() {
+        let e = |mean: f64, ci95: f64| Estimate { mean, ci95, low: mean - ci95, high: mean + ci95, n: 5 };
+        assert_eq!(decimals(&e(0.0302, 0.011), 0, true), 3);
+        // No interval (the same difference in every replication): the fallback, unless that
+        // would write a significant difference as zero.
+        assert_eq!(decimals(&e(0.004, 0.0), 1, true), 3);
+        assert_eq!(decimals(&e(0.004, 0.0), 1, false), 1);
+        assert_eq!(decimals(&e(0.0, 0.0), 1, true), 1);
+    }
+
+    #[test]
+    fn rounded_zeros_have_no_sign() {
+        assert_eq!(fixed(-0.0004, 3), "0.000");
+        assert_eq!(fixed(-0.0, 0), "0");
+        assert_eq!(fixed(-0.0006, 3), "-0.001");
+        assert_eq!(signed(0.0004, 3), "0.000");
+        assert_eq!(signed(0.36, 1), "+0.4");
+        assert_eq!(signed(-2.4, 0), "-2");
+        assert_eq!(signed(12.0, 0), "+12");
     }
 }

@@ -302,6 +302,27 @@ pub const ORANGES: [RGBColor; 9] = [
     RGBColor(0x7f, 0x00, 0x00),
 ];
 
+/// Relative luminance of a colour (WCAG 2).
+fn luminance(c: RGBColor) -> f64 {
+    let channel = |v: u8| {
+        let v = f64::from(v) / 255.0;
+        if v <= 0.040_45 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * channel(c.0) + 0.7152 * channel(c.1) + 0.0722 * channel(c.2)
+}
+
+/// Contrast ratio of two colours (WCAG 2): 1 to 21.
+fn contrast(a: RGBColor, b: RGBColor) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// Text colour for writing on `fill`: white or black, whichever contrasts more (never less
+/// than 4.5:1, the WCAG minimum for text).
+pub fn ink_on(fill: RGBColor) -> RGBColor {
+    if contrast(fill, WHITE) >= contrast(fill, BLACK) { WHITE } else { BLACK }
+}
+
 /// A cell with no value (no one served in that span).
 const EMPTY: RGBColor = RGBColor(0xf3, 0xf4, 0xf6);
 
@@ -384,8 +405,7 @@ impl Matrix<'_> {
                 if let Some(annotate) = self.annotate {
                     for ((x0, x1), v) in self.columns.iter().zip(row) {
                         let Some(v) = v else { continue };
-                        let ink = if *v / top > 0.55 { &WHITE } else { &INK };
-                        let style = text(11.0, ink).pos(Pos::new(HPos::Center, VPos::Center));
+                        let style = text(11.0, &ink_on(colour(*v))).pos(Pos::new(HPos::Center, VPos::Center));
                         chart.plotting_area().draw(&Text::new(
                             annotate(*v),
                             ((x0 + x1) / 2.0, SegmentValue::CenterOf(y)),
@@ -605,8 +625,8 @@ pub fn bars(
         root.fill(&WHITE)?;
         let labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
         let x_area = if x_desc.is_empty() { 24 } else { 40 };
-        let mut chart =
-            row_chart(root, &labels, Axis { range: x.clone(), desc: x_desc, ticks: 6, fmt: x_fmt }, x_area, label_px)?;
+        let axis = Axis { range: x.clone(), desc: x_desc, ticks: 6, fmt: x_fmt };
+        let mut chart = row_chart(root, &labels, axis, x_area, label_px)?;
         let band = (size.1 as f64 - 46.0) / f64::from(n.max(1));
         let pad = ((band * 0.24).round() as u32).clamp(3, 22);
         chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
@@ -729,59 +749,101 @@ pub struct Interval {
     pub note: String,
 }
 
+/// A symmetric axis around zero reaching a little beyond `reach` (at least 10% beyond),
+/// ending at `m × step` with `step` 1, 2 or 5 times a power of ten and `m` from 2 to 5,
+/// the smallest such end (and of those, the most ticks). Plotters puts its ticks at such
+/// steps, so there is one at zero and one at each end. Returns the end, the number of
+/// ticks and the decimals a tick label needs.
+pub fn symmetric_axis(reach: f64) -> (f64, usize, usize) {
+    let target = if reach > 0.0 && reach.is_finite() { reach * 1.1 } else { 1.0 };
+    let e = target.log10().floor() as i32;
+    let mut best = (f64::INFINITY, 0, 0);
+    for k in e - 2..=e + 1 {
+        for c in [1.0, 2.0, 5.0] {
+            let step = c * 10f64.powi(k);
+            for m in 2..=5 {
+                let end = step * f64::from(m);
+                let same = (end - best.0).abs() <= end * 1e-9;
+                if end >= target * (1.0 - 1e-9) && (end < best.0 && !same || same && m > best.1) {
+                    best = (end, m, k);
+                }
+            }
+        }
+    }
+    let (end, m, k) = best;
+    (end, 2 * m as usize + 1, (-k).max(0) as usize)
+}
+
 /// Estimates as horizontal bars from a zero line with their intervals as error bars, top to
-/// bottom in the order given, over `x` (which spans zero).
+/// bottom in the order given, on a [`symmetric_axis`] reaching beyond every interval; each
+/// row's note is written in a column right of the chart, `note_px` wide. Ticks are labelled
+/// by `x_fmt(value, decimals)`.
 pub fn intervals(
     rows: &[Interval],
-    x: Range<f64>,
     x_desc: &str,
-    x_fmt: &dyn Fn(&f64) -> String,
+    x_fmt: &dyn Fn(f64, usize) -> String,
     label_px: u32,
-    size: (u32, u32),
+    note_px: u32,
+    width: u32,
 ) -> Result<String> {
-    let n = rows.len() as i32;
+    let n = rows.len();
+    let reach = rows.iter().map(|r| r.low.abs().max(r.high.abs())).fold(0.0, f64::max);
+    let (end, ticks, decimals) = symmetric_axis(reach);
+    let size = (width, 60 + 40 * n as u32);
+    // Rows on a numeric y axis (row i centred at n - i - 0.5), so that one row fills the
+    // chart as well as many do; their labels are written beside it.
+    let centre = |i: usize| (n - i) as f64 - 0.5;
     svg(size, |root| {
         root.fill(&WHITE)?;
-        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
-        let mut chart =
-            row_chart(root, &labels, Axis { range: x.clone(), desc: x_desc, ticks: 9, fmt: x_fmt }, 40, label_px)?;
-        let band = (f64::from(size.1) - 46.0) / f64::from(n.max(1));
+        let fmt = |v: &f64| x_fmt(*v, decimals);
+        let mut chart = ChartBuilder::on(root)
+            .margin_top(6)
+            .margin_right(note_px)
+            .x_label_area_size(40)
+            .y_label_area_size(label_px)
+            .build_cartesian_2d(-end..end, 0.0..n.max(1) as f64)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .bold_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .axis_style(AXIS)
+            .x_labels(ticks)
+            .y_labels(0)
+            .x_label_formatter(&fmt)
+            .x_label_style(text(12.0, &MUTED))
+            .axis_desc_style(text(12.0, &MUTED))
+            .x_desc(x_desc)
+            .draw()?;
+        let band = (f64::from(size.1) - 46.0) / n.max(1) as f64;
         let pad = ((band * 0.3).round() as u32).clamp(3, 22);
         chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
-            let row = n - 1 - i as i32;
-            let mut bar = Rectangle::new(
-                [(0.0, SegmentValue::Exact(row)), (r.value, SegmentValue::Exact(row + 1))],
-                r.colour.mix(0.28).filled(),
-            );
+            let y = centre(i);
+            let mut bar = Rectangle::new([(0.0, y - 0.5), (r.value, y + 0.5)], r.colour.mix(0.28).filled());
             bar.set_margin(pad, pad, 0, 0);
             bar
         }))?;
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
-            MUTED.stroke_width(1),
-        )))?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(vec![(0.0, 0.0), (0.0, n as f64)], MUTED.stroke_width(1))))?;
         let cap = (band * 0.22).round().clamp(3.0, 8.0) as i32;
         for (i, r) in rows.iter().enumerate() {
-            let centre = SegmentValue::CenterOf(n - 1 - i as i32);
+            let y = centre(i);
             let whisker = r.colour.stroke_width(2);
             let area = chart.plotting_area();
-            area.draw(&PathElement::new(vec![(r.low, centre.clone()), (r.high, centre.clone())], whisker))?;
+            area.draw(&PathElement::new(vec![(r.low, y), (r.high, y)], whisker))?;
             for end in [r.low, r.high] {
-                area.draw(
-                    &(EmptyElement::at((end, centre.clone())) + PathElement::new(vec![(0, -cap), (0, cap)], whisker)),
-                )?;
+                area.draw(&(EmptyElement::at((end, y)) + PathElement::new(vec![(0, -cap), (0, cap)], whisker)))?;
             }
             area.draw(
-                &(EmptyElement::at((r.value, centre.clone()))
+                &(EmptyElement::at((r.value, y))
                     + Circle::new((0, 0), 4, r.colour.filled())
                     + Circle::new((0, 0), 4, WHITE.stroke_width(1))),
             )?;
-            let right = r.value >= 0.0;
-            let (at, dx, h) = if right { (r.high, 8, HPos::Left) } else { (r.low, -8, HPos::Right) };
-            area.draw(
-                &(EmptyElement::at((at, centre))
-                    + Text::new(r.note.clone(), (dx, 0), text(12.0, &INK).pos(Pos::new(h, VPos::Center)))),
-            )?;
+            let (left, at) = (chart.backend_coord(&(-end, y)), chart.backend_coord(&(end, y)));
+            let label = text(13.0, &INK).pos(Pos::new(HPos::Right, VPos::Center));
+            root.draw(&Text::new(r.label.clone(), (left.0 - 8, left.1), label))?;
+            let note = text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw(&Text::new(r.note.clone(), (at.0 + 14, at.1), note))?;
         }
         Ok(())
     })
@@ -807,6 +869,70 @@ mod tests {
         assert_eq!(nice_ceil(1.9), 2.0);
         assert_eq!(nice_ceil(4.0), 4.0);
         assert_eq!(nice_ceil(41.0), 80.0);
+    }
+
+    #[test]
+    fn a_difference_axis_reaches_just_beyond_the_widest_interval_with_round_ticks() {
+        assert_eq!(symmetric_axis(2.5), (3.0, 7, 0));
+        assert_eq!(symmetric_axis(3.2), (4.0, 9, 0));
+        assert_eq!(symmetric_axis(23.6), (30.0, 7, 0));
+        let (end, ticks, decimals) = symmetric_axis(0.5);
+        assert!((end - 0.6).abs() < 1e-12 && (ticks, decimals) == (7, 1), "{end} {ticks} {decimals}");
+        assert_eq!(symmetric_axis(0.0), (1.0, 11, 1), "no interval at all: ±1");
+        for reach in [0.013, 0.2, 0.9, 1.0, 4.7, 9.5, 17.0, 45.0, 130.0, 999.0] {
+            let (end, ticks, _) = symmetric_axis(reach);
+            assert!(end >= 1.1 * reach * (1.0 - 1e-9) && end <= 1.65 * reach, "{reach}: ±{end}");
+            assert!((5..=11).contains(&ticks), "{reach}: {ticks} ticks");
+        }
+    }
+
+    #[test]
+    fn one_interval_fills_its_chart() {
+        let row = Interval {
+            label: "Reneged".into(),
+            value: -12.0,
+            low: -24.0,
+            high: 1.0,
+            colour: MUTED,
+            note: "\u{2212}12% [\u{2212}24%, +1%]".into(),
+        };
+        let svg = intervals(&[row], "B \u{2212} A, % of A", &|v, d| format!("{v:.d$}%"), 160, 200, 1100).expect("svg");
+        let attr = |element: &str, name: &str| -> f64 {
+            let v = element.split(&format!(" {name}=\"")).nth(1).and_then(|r| r.split('"').next());
+            v.and_then(|v| v.parse().ok()).expect("a number")
+        };
+        let label = svg.split("<text").find(|t| t.contains("Reneged")).expect("the row's label");
+        // The plot's height: the vertical axis line at its left.
+        let points = |l: &str| -> Vec<(f64, f64)> {
+            let points = l.split("points=\"").nth(1).and_then(|p| p.split('"').next()).unwrap_or("");
+            points
+                .split_whitespace()
+                .filter_map(|p| Some((p.split(',').next()?.parse().ok()?, p.split(',').nth(1)?.parse().ok()?)))
+                .collect()
+        };
+        let axis = svg
+            .split("<polyline")
+            .map(points)
+            .find(|p| p.len() == 2 && p[0].0 == p[1].0 && (p[0].1 - p[1].1).abs() > 30.0)
+            .expect("the vertical axis");
+        let (ys, middle) = (axis.clone(), (axis[0].1 + axis[1].1) / 2.0);
+        assert!((attr(label, "y") - middle).abs() <= 2.0, "label at {} in a plot {ys:?}", attr(label, "y"));
+        assert_eq!(svg.matches("<text").count(), 1 + 1 + 7 + 1, "label, note, 7 ticks, axis title: no stray text");
+    }
+
+    #[test]
+    fn numbers_on_coloured_cells_contrast_with_them() {
+        for palette in [&ORANGES[..], &BLUES[..]] {
+            let map = DerivedColorMap::new(palette);
+            for k in 0..=100 {
+                let fill: RGBColor = map.get_color(f64::from(k) / 100.0);
+                let ratio = contrast(fill, ink_on(fill));
+                assert!(ratio >= 4.5, "{fill:?}: contrast {ratio:.2}");
+            }
+        }
+        assert_eq!(ink_on(ORANGES[0]), BLACK);
+        assert_eq!(ink_on(ORANGES[8]), WHITE);
+        assert_eq!(ink_on(ORANGES[4]), BLACK, "mid orange is light: black reads better than white");
     }
 
     fn sample(at_s: u64, started: u64, wait_s: f64) -> Sample {

@@ -12,16 +12,14 @@ use std::path::Path;
 
 use plotters::style::RGBColor;
 use storetwin_actors::day::DayRun;
-use storetwin_actors::summary::StoreKpis;
 use storetwin_engine::{Seed, SimTime};
 use storetwin_scenarios::Scenario;
 
 use super::charts::{self, ACCENT, BAD, Day, GOOD, Interval, Key, Line, MUTED, SENSED, grouped};
-use super::{
-    Card, FULL, HALF, HEADLINE_ORDER, Tone, Unit, describe, esc, figure, floor, lane_queues, page_end, page_start,
-    swatch, write_cards,
-};
-use crate::compare::Row;
+use super::{Card, FULL, HALF, Tone, esc, figure, floor, lane_queues, page_end, page_start, swatch, write_cards};
+use crate::compare::{OnlyIn, Row, row_decimals};
+use crate::kpi::{Better, CURRENCY, Unit};
+use crate::stats::{self, Estimate};
 use storetwin_eventlog::atomic::write_atomic;
 
 /// One of the two scenarios compared, with its replication 1.
@@ -39,8 +37,11 @@ pub struct Comparison<'a> {
     pub replications: u32,
     /// Common random numbers and paired differences; otherwise independent seeds (Welch).
     pub paired: bool,
-    /// Every KPI both scenarios have, with B − A.
+    /// Every KPI both scenarios have, with B − A, in listing order.
     pub rows: &'a [Row],
+    /// The KPIs only A has, and only B has.
+    pub only_a: &'a [OnlyIn],
+    pub only_b: &'a [OnlyIn],
 }
 
 /// The colours of A and B wherever both are drawn.
@@ -60,29 +61,6 @@ const HEADLINES: [(&str, &str); 8] = [
     ("reneged", "Reneged"),
 ];
 
-/// Which way a KPI is better.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Better {
-    Higher,
-    Lower,
-    /// Neither way is good or bad in itself (visit length, utilisation, sensed counts).
-    Neither,
-}
-
-fn better(key: &str) -> Better {
-    if key.starts_with("queue[") {
-        return Better::Lower;
-    }
-    match key {
-        "footfall" | "buyers" | "conversion" | "basket_mean_items" | "sales" | "sales_per_m2" | "impulse_adds" => {
-            Better::Higher
-        }
-        "wait_mean_s" | "wait_p90_s" | "wait_max_s" | "lost_value" | "lost_items" | "balked" | "reneged"
-        | "balk_rate" | "renege_rate" => Better::Lower,
-        _ => Better::Neither,
-    }
-}
-
 /// Good or bad news when the difference is significant, unsure when it is not, and no tone
 /// for a significant difference that is neither.
 fn tone(row: &Row) -> Option<Tone> {
@@ -90,7 +68,7 @@ fn tone(row: &Row) -> Option<Tone> {
         return Some(Tone::Unsure);
     }
     let up = row.diff.mean > 0.0;
-    match better(&row.kpi) {
+    match row.info.better {
         Better::Higher => Some(if up { Tone::Good } else { Tone::Bad }),
         Better::Lower => Some(if up { Tone::Bad } else { Tone::Good }),
         Better::Neither => None,
@@ -106,21 +84,40 @@ fn tone_colour(tone: Option<Tone>) -> RGBColor {
     }
 }
 
-/// A difference `v` in `unit` with its sign, written on the scale of `like` (A's mean);
-/// fractions as percentage points.
-fn signed(unit: Unit, v: f64, like: f64, card: bool) -> String {
-    let s = match unit {
-        Unit::Percent => format!("{} pp", grouped(100.0 * v, 1)),
-        _ if card => unit.card(v, like),
-        _ => unit.format(v, like),
-    };
-    let nonzero = s.chars().any(|c| c.is_ascii_digit() && c != '0');
-    if v > 0.0 && nonzero { format!("+{s}") } else { s }
+/// A difference on the page: thousands grouped, a true minus sign, a "+" above zero and no
+/// sign on a rounded zero.
+fn signed(v: f64, d: usize) -> String {
+    let s = grouped(v, d);
+    if v > 0.0 && !stats::is_zero(&s) { format!("+{s}") } else { s }
 }
 
-/// The 95% interval of a difference as "[low, high]".
-fn interval(row: &Row, unit: Unit, card: bool) -> String {
-    format!("[{}, {}]", signed(unit, row.diff.low, row.a, card), signed(unit, row.diff.high, row.a, card))
+/// A row's A, B, B − A and 95% interval as written on the page, in the row's unit, with
+/// the decimals that give the interval's half-width two significant digits.
+struct Written {
+    a: String,
+    b: String,
+    diff: String,
+    interval: String,
+}
+
+fn written(row: &Row) -> Written {
+    let (scale, d) = (row.unit.scale(), row_decimals(row));
+    let (unit, diff_unit) = (row.unit.suffix(), row.unit.diff_suffix());
+    let e = row.diff.scaled(scale);
+    Written {
+        a: format!("{}{unit}", grouped(row.a * scale, d)),
+        b: format!("{}{unit}", grouped(row.b * scale, d)),
+        diff: format!("{}{diff_unit}", signed(e.mean, d)),
+        interval: format!("[{}, {}]{diff_unit}", signed(e.low, d), signed(e.high, d)),
+    }
+}
+
+/// A mean with its 95% half-width on the page: "12.3 s ± 0.41".
+fn plus_minus(e: &Estimate, unit: Unit) -> String {
+    let e = e.scaled(unit.scale());
+    let d = stats::decimals(&e, unit.default_decimals(), false);
+    let mean = format!("{}{}", grouped(e.mean, d), unit.suffix());
+    if e.n > 1 { format!("{mean} \u{b1} {}", grouped(e.ci95, d)) } else { mean }
 }
 
 /// Writes the comparison page to `path` (atomically).
@@ -192,13 +189,13 @@ fn render(c: &Comparison<'_>) -> anyhow::Result<String> {
         .iter()
         .filter_map(|(key, label)| {
             let row = headline(key)?;
-            let unit = describe(key).2;
             let verdict = if row.significant { "significant" } else { "not significant" };
+            let w = written(row);
             Some(Card {
                 label: (*label).to_string(),
-                value: signed(unit, row.diff.mean, row.a, true),
-                ci: Some(format!("95% CI {}", interval(row, unit, true))),
-                sub: format!("A {} \u{b7} B {}", unit.card(row.a, row.a), unit.card(row.b, row.a)),
+                value: w.diff,
+                ci: Some(format!("95% CI {}", w.interval)),
+                sub: format!("A {} \u{b7} B {}", w.a, w.b),
                 tone: tone(row),
                 verdict: Some(verdict.to_string()),
             })
@@ -237,12 +234,30 @@ fn render(c: &Comparison<'_>) -> anyhow::Result<String> {
 
 /// A relative difference in percent, with its sign.
 fn signed_pct(v: f64, decimals: usize) -> String {
-    let s = grouped(v, decimals);
-    let nonzero = s.chars().any(|c| c.is_ascii_digit() && c != '0');
-    if v > 0.0 && nonzero { format!("+{s}%") } else { format!("{s}%") }
+    format!("{}%", signed(v, decimals))
 }
 
-/// The chart of the headline differences relative to A.
+/// An interval reaching more than this many times as far from zero as the median of the
+/// chart's intervals is drawn on a chart of its own.
+const WIDE: f64 = 4.0;
+
+/// Splits interval rows into those drawn on one scale and those whose intervals reach
+/// [`WIDE`] times as far from zero as the median does (small counts, such as reneges,
+/// whose relative differences vary far more from day to day), each in their order.
+fn split_by_reach(rows: Vec<Interval>) -> (Vec<Interval>, Vec<Interval>) {
+    let reach = |r: &Interval| r.low.abs().max(r.high.abs());
+    let mut reaches: Vec<f64> = rows.iter().map(reach).collect();
+    reaches.sort_by(f64::total_cmp);
+    let median = reaches.get(reaches.len() / 2).copied().unwrap_or(0.0);
+    if median <= 0.0 {
+        return (rows, Vec::new());
+    }
+    rows.into_iter().partition(|r| reach(r) <= WIDE * median)
+}
+
+/// The chart of the headline differences relative to A. Its axis reaches a little beyond
+/// the widest interval; a few intervals much wider than the rest get a chart of their own,
+/// so that they do not flatten the others.
 fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
     let mut skipped = Vec::new();
     let rows: Vec<Interval> = HEADLINES
@@ -253,29 +268,34 @@ fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
                 skipped.push(*label);
                 return None;
             }
-            let rel = |v: f64| 100.0 * v / row.a.abs();
-            let (value, low, high) = (rel(row.diff.mean), rel(row.diff.low), rel(row.diff.high));
+            let rel = row.diff.scaled(100.0 / row.a.abs());
+            let d = stats::decimals(&rel, 1, row.significant);
             Some(Interval {
                 label: (*label).to_string(),
-                value,
-                low,
-                high,
+                value: rel.mean,
+                low: rel.low,
+                high: rel.high,
                 colour: tone_colour(tone(row)),
-                note: format!("{} [{}, {}]", signed_pct(value, 1), signed_pct(low, 1), signed_pct(high, 1)),
+                note: format!("{} [{}, {}]", signed_pct(rel.mean, d), signed_pct(rel.low, d), signed_pct(rel.high, d)),
             })
         })
         .collect();
-    let span = rows.iter().map(|r| r.low.abs().max(r.high.abs())).fold(1.0, f64::max);
-    let decimals = if span < 4.0 { 1 } else { 0 };
-    let size = (FULL.0, 60 + 40 * rows.len() as u32);
-    let svg = charts::intervals(
-        &rows,
-        -span * 1.8..span * 1.8,
-        "B \u{2212} A, % of A",
-        &|v| signed_pct(*v, decimals),
-        160,
-        size,
-    )?;
+    let note_px = rows.iter().map(|r| charts::text_width(&r.note, 12.0)).max().unwrap_or(0) as u32 + 28;
+    let (narrow, wide) = split_by_reach(rows);
+    let chart = |rows: &[Interval]| {
+        charts::intervals(rows, "B \u{2212} A, % of A", &|v, d| signed_pct(v, d), 160, note_px, FULL.0)
+    };
+    let mut figures =
+        figure("chart-differences", "Relative differences", "B \u{2212} A in % of A, 95% CI", &chart(&narrow)?);
+    if !wide.is_empty() {
+        figures.push('\n');
+        figures.push_str(&figure(
+            "chart-differences-wide",
+            "Relative differences with wide intervals",
+            "on a scale of their own, so that they do not flatten the others",
+            &chart(&wide)?,
+        ));
+    }
     let skipped = if skipped.is_empty() {
         String::new()
     } else {
@@ -286,11 +306,10 @@ fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
         r#"<section>
 <h2>How much B differs from A</h2>
 <p class="lede">Each difference B &minus; A as a percentage of A's mean, with its 95% confidence interval as an error bar. Coloured where the interval excludes zero: green better, red worse; grey where it includes zero.{}</p>
-{}
+{figures}
 </section>
 "#,
         esc(&skipped),
-        figure("chart-differences", "Relative differences", "B \u{2212} A in % of A, 95% CI", &svg),
     )?;
     Ok(())
 }
@@ -357,70 +376,96 @@ fn occupancy(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> 
     Ok(())
 }
 
-/// Where a KPI comes in the table within its group: the store's in the report's order,
-/// queues and lanes in A's order.
-fn table_order(key: &str, kpis: &StoreKpis) -> usize {
-    let named = |prefix: &str| key.strip_prefix(prefix).and_then(|rest| rest.split_once("].")).map(|(name, _)| name);
-    let position = if let Some(name) = named("queue[") {
-        kpis.queues.iter().position(|q| q.name == name)
-    } else if let Some(name) = named("lane[") {
-        kpis.lanes.iter().position(|l| l.name == name)
-    } else {
-        HEADLINE_ORDER.iter().position(|h| *h == key)
-    };
-    position.unwrap_or(usize::MAX)
+/// The first letter in upper case.
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or(String::new(), |first| first.to_uppercase().chain(chars).collect())
 }
 
-/// Every KPI both have: A, B, B − A, its 95% interval and whether it excludes zero.
+/// Every KPI both have, under the headings of their groups: A, B, B − A, its 95% interval
+/// and whether it excludes zero; then the KPIs only one of them has.
 fn table(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
-    let mut rows: Vec<(u8, usize, String, Unit, &Row)> = c
-        .rows
-        .iter()
-        .map(|r| {
-            let (group, label, unit) = describe(&r.kpi);
-            (group, table_order(&r.kpi, &c.a.run.kpis), label, unit, r)
-        })
-        .collect();
-    // Stable: a queue's mean wait stays before its p90.
-    rows.sort_by_key(|r| (r.0, r.1));
     write!(
         p,
         r#"<section id="kpi-diff-table">
 <h2>Every KPI</h2>
-<p class="lede">Means across {} replications of each; B &minus; A with its 95% confidence interval. Fractions differ in percentage points (pp). KPIs that only one of the scenarios has are left out.</p>
+<p class="lede">Means across {} replications of each; B &minus; A with its 95% confidence interval, written with as many decimals as give the interval's half-width two significant digits. Percentages differ in percentage points (pp); money is in {CURRENCY} (the scenario files name no currency).</p>
 <div class="table-wrap"><table class="kpis">
 <thead><tr><th>KPI</th><th>A</th><th>B</th><th>B &minus; A</th><th>95% CI</th><th>Significant</th></tr></thead>
 <tbody>
 "#,
         c.replications
     )?;
-    for (_, _, label, unit, r) in &rows {
+    let mut group = None;
+    for r in c.rows {
+        if group != Some(r.group) {
+            group = Some(r.group);
+            writeln!(p, r#"<tr class="group"><th colspan="6">{}</th></tr>"#, esc(&capitalised(r.group.title())))?;
+        }
         let class = tone(r).map_or(String::new(), |t| format!(r#" class="{}""#, t.class()));
+        let w = written(r);
         writeln!(
             p,
             r#"<tr><td title="{}">{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td{class}>{}</td><td{class}>{}</td></tr>"#,
             esc(&r.kpi),
-            esc(label),
-            esc(&unit.format(r.a, r.a)),
-            esc(&unit.format(r.b, r.a)),
-            esc(&signed(*unit, r.diff.mean, r.a, false)),
-            esc(&interval(r, *unit, false)),
+            esc(&capitalised(&r.info.page_label())),
+            esc(&w.a),
+            esc(&w.b),
+            esc(&w.diff),
+            esc(&w.interval),
             if r.significant { "yes" } else { "no" },
         )?;
     }
-    p.push_str("</tbody></table></div>\n</section>\n");
+    p.push_str("</tbody></table></div>\n");
+    for (side, id, only) in [("A", "only-in-a", c.only_a), ("B", "only-in-b", c.only_b)] {
+        if only.is_empty() {
+            continue;
+        }
+        write!(
+            p,
+            r#"<div id="{id}"><h3>Only in {side}</h3>
+<p class="note">Not compared: the other scenario has no such KPI. Mean across {} replications &plusmn; the half-width of its 95% confidence interval.</p>
+<ul class="only">
+"#,
+            c.replications
+        )?;
+        for o in only {
+            writeln!(
+                p,
+                r#"<li title="{}">{}: {}</li>"#,
+                esc(&o.kpi),
+                esc(&capitalised(&o.info.title())),
+                esc(&plus_minus(&o.value, o.unit))
+            )?;
+        }
+        p.push_str("</ul></div>\n");
+    }
+    p.push_str("</section>\n");
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
-    use crate::stats::Estimate;
+    use crate::kpi::Kpi;
 
     fn row(kpi: &str, a: f64, diff: f64, half: f64) -> Row {
         let diff = Estimate { mean: diff, ci95: half, low: diff - half, high: diff + half, n: 4 };
         let significant = diff.low > 0.0 || diff.high < 0.0;
-        Row { kpi: kpi.to_string(), a, b: a + diff.mean, diff, significant }
+        let info = Kpi::of(kpi, &BTreeSet::new());
+        Row {
+            kpi: kpi.to_string(),
+            group: info.group,
+            label: info.label(),
+            unit: info.unit,
+            a,
+            b: a + diff.mean,
+            diff,
+            significant,
+            info,
+        }
     }
 
     #[test]
@@ -431,14 +476,45 @@ mod tests {
         assert_eq!(tone(&row("lost_value", 100.0, -20.0, 5.0)), Some(Tone::Good));
         assert_eq!(tone(&row("sales", 1000.0, 50.0, 60.0)), Some(Tone::Unsure));
         assert_eq!(tone(&row("mean_visit_s", 300.0, 5.0, 1.0)), None, "longer visits are neither");
+        assert_eq!(tone(&row("zone[checkout].conversion", 0.3, 0.05, 0.01)), Some(Tone::Good));
     }
 
     #[test]
-    fn differences_carry_their_sign_and_fractions_are_points() {
-        assert_eq!(signed(Unit::Seconds, 4.26, 30.0, false), "+4.3 s");
-        assert_eq!(signed(Unit::Count, -3.0, 120.0, false), "\u{2212}3");
-        assert_eq!(signed(Unit::Percent, 0.012, 0.6, false), "+1.2 pp");
-        assert_eq!(signed(Unit::Count, 0.0, 120.0, false), "0");
+    fn differences_carry_their_sign_units_and_the_decimals_of_their_interval() {
+        let w = written(&row("wait_mean_s", 30.0, 4.26, 0.53));
+        assert_eq!((w.a.as_str(), w.diff.as_str(), w.interval.as_str()), ("30.00 s", "+4.26 s", "[+3.73, +4.79] s"));
+        let w = written(&row("conversion", 0.6, 0.012, 0.004));
+        assert_eq!((w.a.as_str(), w.diff.as_str(), w.interval.as_str()), ("60.00%", "+1.20 pp", "[+0.80, +1.60] pp"));
+        let w = written(&row("mean_visit_s", 349.4, 1.816, 0.656));
+        assert_eq!(w.diff, "+1.82 s", "a significant difference of seconds is never a rounded 0.0 min");
+        let w = written(&row("sales", 190_399.6, 335.3, 610.0));
+        assert_eq!((w.a.as_str(), w.interval.as_str()), ("190,400", "[\u{2212}275, +945]"));
+        assert_eq!(written(&row("balked", 3.0, -0.0004, 0.01)).diff, "0.000", "no sign on a rounded zero");
         assert_eq!(signed_pct(0.01, 1), "0.0%", "no sign on a rounded zero");
+    }
+
+    fn interval(label: &str, low: f64, high: f64) -> Interval {
+        let value = (low + high) / 2.0;
+        Interval { label: label.into(), value, low, high, colour: MUTED, note: String::new() }
+    }
+
+    #[test]
+    fn a_few_far_wider_intervals_get_a_scale_of_their_own() {
+        let rows = vec![
+            interval("footfall", 0.0, 0.0),
+            interval("sales", -0.1, 0.5),
+            interval("wait", -2.9, -1.5),
+            interval("p90", -3.1, -1.9),
+            interval("lost", -3.2, 0.4),
+            interval("reneged", -23.6, 0.6),
+        ];
+        let (narrow, wide) = split_by_reach(rows);
+        let names = |rows: &[Interval]| rows.iter().map(|r| r.label.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&narrow), ["footfall", "sales", "wait", "p90", "lost"]);
+        assert_eq!(names(&wide), ["reneged"]);
+        let (narrow, wide) = split_by_reach(vec![interval("a", -1.0, 1.0), interval("b", -3.0, 2.0)]);
+        assert_eq!((narrow.len(), wide.len()), (2, 0), "alike intervals share one scale");
+        let (narrow, wide) = split_by_reach(vec![interval("a", 0.0, 0.0), interval("b", 0.0, 0.0)]);
+        assert_eq!((narrow.len(), wide.len()), (2, 0));
     }
 }

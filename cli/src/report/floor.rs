@@ -41,6 +41,9 @@ const SHELF_COLOURS: [RGBColor; 12] = [
     RGBColor(0x9a, 0xb0, 0xd8),
 ];
 
+/// The smallest text on the plan, in pixels: smaller is hard to read.
+const MIN_TEXT_PX: f64 = 11.0;
+
 /// Cells with less than this many shopper-minutes of dwell are drawn as plain floor.
 const DWELL_FLOOR_MIN: f64 = 1.0;
 
@@ -136,13 +139,18 @@ impl Glyph {
                 &(at + Circle::new((dx, dy), s(3.0), RGBColor(0x0f, 0x76, 0x6e).filled())
                     + Circle::new((dx, dy), s(3.0), white)),
             )?,
-            Glyph::Kiosk => area.draw(
+            // A "K" where the glyph is big enough for a readable letter, else a screen.
+            Glyph::Kiosk if s(6.5) >= 6 => area.draw(
                 &(at + Rectangle::new([(dx - s(6.5), dy - s(6.5)), (dx + s(6.5), dy + s(6.5))], dark.filled())
                     + Text::new(
                         "K",
                         (dx, dy + 1),
-                        text(9.0 * scale, &WHITE).pos(Pos::new(HPos::Center, VPos::Center)),
+                        text(MIN_TEXT_PX, &WHITE).pos(Pos::new(HPos::Center, VPos::Center)),
                     )),
+            )?,
+            Glyph::Kiosk => area.draw(
+                &(at + Rectangle::new([(dx - s(6.5), dy - s(6.5)), (dx + s(6.5), dy + s(6.5))], dark.filled())
+                    + Rectangle::new([(dx - s(3.5), dy - s(3.5)), (dx + s(3.5), dy + s(1.5))], WHITE.filled())),
             )?,
         }
         if down {
@@ -293,8 +301,11 @@ pub fn floor_plan(
             }
             let name = store.categories.get(cat).map_or("", |c| c.name.as_str()).replace('_', " ");
             let long_px = (fx1 - fx0).max(fy1 - fy0) * cell_px;
-            let font_px = (10.0 * scale).max(8.0);
-            if rect && f64::from(text_width(&name, font_px)) + 8.0 < long_px {
+            let short_px = (fx1 - fx0).min(fy1 - fy0) * cell_px;
+            let font_px = (10.0 * scale).max(MIN_TEXT_PX);
+            // Named where the name fits along the block and the block is about as thick as
+            // a lower-case line of it.
+            if rect && f64::from(text_width(&name, font_px)) + 8.0 < long_px && short_px >= 0.75 * font_px {
                 let vertical = fy1 - fy0 > fx1 - fx0;
                 let mut style = text(font_px, &INK).pos(Pos::new(HPos::Center, VPos::Center));
                 if vertical {
@@ -327,7 +338,7 @@ pub fn floor_plan(
                 _ => None,
             })
             .collect();
-        let lane_px = (10.0 * scale).max(8.0);
+        let lane_px = (10.0 * scale).max(MIN_TEXT_PX);
         let lane_name = |lane: usize| store.lanes.get(lane).map_or("?", |l| l.name.as_str());
         // Names side by side need their width between lanes; else they turn on their side.
         let crowded = lane_cells.windows(2).any(|p| {
