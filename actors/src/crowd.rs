@@ -118,7 +118,12 @@ pub struct Crowd {
     pub entry_wait_s: f64,
     /// Scratch space of the detour search (reused: no allocation per search).
     pub search: Search,
+    /// [`speed_share`] for `people` in `cells` cells (1..=5): `share[(cells - 1) * SHARE_PEOPLE + people]`.
+    share: Vec<f64>,
 }
+
+/// People counts tabulated in `Crowd::share` (more are computed).
+const SHARE_PEOPLE: usize = 64;
 
 /// Reusable buffers of a breadth-first search over the floor.
 #[derive(Clone, Debug)]
@@ -160,6 +165,7 @@ impl Crowd {
         entry_waits: 0,
         entry_wait_s: 0.0,
         search: Search::EMPTY,
+        share: Vec::new(),
     };
 
     /// An empty floor. `capacity` per cell, `zone_of` per cell (`u16::MAX` for none).
@@ -189,6 +195,22 @@ impl Crowd {
             entry_waits: 0,
             entry_wait_s: 0.0,
             search: Search { parent: vec![0; n], mark: vec![0; n], generation: 0, frontier: Vec::new() },
+            share: (1..=5u32)
+                .flat_map(|cells| {
+                    (0..SHARE_PEOPLE as u32)
+                        .map(move |people| speed_share(f64::from(people) / (f64::from(cells) * cell_area_m2)))
+                })
+                .collect(),
+        }
+    }
+
+    /// Weidmann's speed share for `people` in a neighbourhood of `cells` cells (1 to 5).
+    #[inline]
+    pub fn speed_share_of(&self, people: u32, cells: u32) -> f64 {
+        let (p, c) = (people as usize, cells.clamp(1, 5) as usize);
+        match self.share.get((c - 1) * SHARE_PEOPLE + p) {
+            Some(v) if p < SHARE_PEOPLE => *v,
+            _ => speed_share(f64::from(people) / (f64::from(cells) * self.cell_area_m2)),
         }
     }
 

@@ -53,6 +53,8 @@ pub struct Floor {
     pub kiosks: Vec<(Cell, DeviceId)>,
     /// The cells of each lane (its checkout point).
     pub lane_cells: Vec<Vec<Cell>>,
+    /// Indices of each cell's walkable 4-neighbours (`u32::MAX` past the last).
+    walkable_near: Vec<[u32; 4]>,
 }
 
 /// Most cells a queue's footprint covers (beyond them a queue presses into its last cell).
@@ -88,6 +90,7 @@ impl Floor {
             shelves_near: vec![0; n],
             kiosks: Vec::new(),
             lane_cells: Vec::new(),
+            walkable_near: Vec::new(),
         };
         for (z, zone) in spec.zones.iter().enumerate() {
             for c in &zone.cells {
@@ -176,6 +179,16 @@ impl Floor {
         floor.category_fields = floor.access.iter().map(|sources| floor.distance_field(sources)).collect();
         floor.lane_fields = lane_cells.iter().map(|sources| floor.distance_field(sources)).collect();
         floor.lane_cells = lane_cells;
+        floor.walkable_near = floor
+            .cells()
+            .map(|c| {
+                let mut near = [u32::MAX; 4];
+                for (k, nb) in floor.neighbours(c).filter(|nb| floor.kind(*nb).walkable()).enumerate() {
+                    near[k] = floor.index(nb) as u32;
+                }
+                near
+            })
+            .collect();
         floor.exit_field = floor.distance_field(&exits);
         floor.kiosk_field = floor.distance_field(&kiosks);
         floor
@@ -292,6 +305,12 @@ impl Floor {
     /// Zone of cell index `i` (`NO_ZONE` for none).
     pub fn zone_of_index(&self, i: usize) -> u16 {
         self.zone_of[i]
+    }
+
+    /// The walkable 4-neighbours of cell index `i`.
+    #[inline]
+    pub fn walkable_near(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.walkable_near[i].iter().take_while(|j| **j != u32::MAX).map(|j| *j as usize)
     }
 
     #[inline]

@@ -22,7 +22,10 @@ use crate::world::{QueueRef, ShopperId, StoreMsg, View, kiosk_footprint, queue_i
 pub const KIOSK_S: u64 = 60;
 
 /// Most cells a search for a route round a crowd looks at.
-pub const DETOUR_SEARCH_CELLS: usize = 400;
+pub const DETOUR_SEARCH_CELLS: usize = 256;
+
+/// A blocked shopper who found no way round looks again after this long.
+pub const DETOUR_AGAIN: SimDuration = SimDuration::from_secs(3);
 
 /// How often a shopper waiting at a lane looks at the other queues.
 pub const LOOK_AROUND: SimDuration = SimDuration::from_secs(30);
@@ -99,6 +102,8 @@ pub struct Shopper {
     detour: Vec<Cell>,
     /// Registered in `Crowd::blocked_towards` of the current cell for these directions.
     blocked_mask: u8,
+    /// A search for a way round found none: do not search again before this.
+    no_detour_until: Option<SimTime>,
     zones_visited: u64,
     zones_bought: u64,
     beacons: u32,
@@ -382,6 +387,7 @@ impl Shopper {
         self.target = Some(target);
         self.state = ShopperState::Walking;
         self.blocked_since = None;
+        self.no_detour_until = None;
         if a.view.floor.steps(self.cell, target) == 0 {
             self.arrived(a);
         } else {
@@ -396,15 +402,11 @@ impl Shopper {
         let floor = a.view.floor;
         let i = floor.index(self.cell);
         let (mut people, mut cells) = (a.crowd.occupancy(i), 1u32);
-        for nb in floor.neighbours(self.cell) {
-            let j = floor.index(nb);
-            if floor.is_walkable_index(j) {
-                people += a.crowd.occupancy(j);
-                cells += 1;
-            }
+        for j in floor.walkable_near(i) {
+            people += a.crowd.occupancy(j);
+            cells += 1;
         }
-        let rho = f64::from(people) / (f64::from(cells) * a.crowd.cell_area_m2());
-        let share = crowd::speed_share(rho);
+        let share = a.crowd.speed_share_of(people, cells);
         if share >= 1.0 {
             return self.step;
         }
@@ -479,12 +481,17 @@ impl Shopper {
             self.blocked_since = None;
             return self.step_into(past, target, a);
         }
-        // After a moment's wait, look for a way round.
-        if now > since && self.find_detour(target, a) {
+        // After a moment's wait, look for a way round (again only after a while, if there
+        // was none).
+        let look = now > since && self.no_detour_until.is_none_or(|t| now >= t);
+        if look && self.find_detour(target, a) {
             a.crowd.detours += 1;
             if let Some(next) = self.detour.pop() {
                 return self.step_into(next, target, a);
             }
+        }
+        if look {
+            self.no_detour_until = Some(now.saturating_add(DETOUR_AGAIN));
         }
         let slot = a.crowd.zone_slot(floor.zone(self.cell));
         a.crowd.blocked_s[slot] += BLOCKED_RETRY.as_secs_f64();
