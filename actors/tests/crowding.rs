@@ -129,7 +129,7 @@ fn a_bottleneck_fills_the_corridor_to_its_capacity_and_no_further() {
     assert!(speed <= expected * 1.05 && speed < 0.15 * FREE_MPS, "a jam crawls: {speed} m/s");
     // With a higher limit the same crowd packs denser.
     let (denser, _) = edie(&corridor(6000.0, true, 5.4), 20, 20..36);
-    assert!(denser > density + 0.5, "the limit is what caps the density: {denser} vs {density}");
+    assert!(denser > density + 0.3, "the limit is what caps the density: {denser} vs {density}");
 }
 
 /// One entrance cell and a shelf 20 m in: the time from arriving to the first shelf.
