@@ -251,6 +251,9 @@ pub struct LanePolicy {
 /// Shared serpentine lines and their capacity: `lines[i]` is line `i`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SharedLineSpec {
+    /// The line's name in the scenario (`[lines.front]`): its KPIs are "line front", a
+    /// name that stays when lanes join or leave it.
+    pub name: String,
     /// Most people waiting; a shopper who finds it full balks. `None` = unbounded.
     pub capacity: Option<u32>,
 }

@@ -353,9 +353,9 @@ impl StoreWorld {
             }
         }
         for line in &self.lines {
-            let names: Vec<&str> = line.lanes.iter().map(|l| spec.lanes[usize::from(l.0)].name.as_str()).collect();
+            let name = &spec.lines[usize::from(line.index)].name;
             let qi = crate::world::queue_index(self.lanes.len(), QueueRef::Line(line.index));
-            queues.push(queue_kpis(&format!("line {}", names.join("+")), "line", &m.queues[qi], span_s));
+            queues.push(queue_kpis(&format!("line {name}"), "line", &m.queues[qi], span_s));
         }
         let lanes = self
             .lanes
@@ -682,6 +682,19 @@ impl StoreKpis {
         }
         for l in &self.lanes {
             put(&format!("lane[{}].utilisation", l.name), l.utilisation);
+        }
+        let c = &self.crowding;
+        put("crowd.slowed_s_per_shopper", c.slowed_s_per_shopper);
+        put("crowd.blocked_s_per_shopper", c.blocked_s_per_shopper);
+        put("crowd.to_first_shelf_s", c.to_first_shelf_s);
+        put("crowd.entry_waits", c.entry_waits as f64);
+        for z in &c.zones {
+            put(&format!("zone[{}].peak_density", z.name), z.peak_density);
+            put(&format!("zone[{}].mean_density", z.name), z.mean_density);
+        }
+        for k in &self.kiosks {
+            put(&format!("kiosk[{}].wait_mean_s", k.name), k.wait_s.mean);
+            put(&format!("kiosk[{}].reneged", k.name), k.reneged as f64);
         }
         out
     }

@@ -354,7 +354,7 @@ fn lane_specs(file: &ScenarioFile, checks: &mut Checks<'_>) -> (Vec<LaneSpec>, V
         if let Ok(i) = u16::try_from(i) {
             line_ids.insert(name.clone(), i);
         }
-        lines.push(SharedLineSpec { capacity: line.capacity });
+        lines.push(SharedLineSpec { name: name.clone(), capacity: line.capacity });
     }
     if file.lane.is_empty() {
         checks.value(ProblemKind::MissingKey, at!["lane"], "at least one checkout [[lane]] is needed");

@@ -102,7 +102,7 @@ pub fn mmc(c_lanes: usize, per_hour: f64, service_s: f64, hours: usize) -> World
             segments: vec![segment(c(1.0), c(1e9), u32::MAX)],
             arrivals_per_hour: vec![per_hour; hours],
             lanes,
-            lines: vec![SharedLineSpec { capacity: None }],
+            lines: vec![SharedLineSpec { name: "line".into(), capacity: None }],
             lane_policy: LanePolicy { open_when_queue: None, close_when_idle: None },
             devices: Vec::new(),
             disruptions: Vec::new(),
@@ -195,7 +195,7 @@ pub fn small_store() -> WorldSpec {
             segments: vec![seg],
             arrivals_per_hour: vec![60.0, 120.0, 90.0, 30.0],
             lanes,
-            lines: vec![SharedLineSpec { capacity: Some(8) }],
+            lines: vec![SharedLineSpec { name: "sco".into(), capacity: Some(8) }],
             lane_policy: LanePolicy { open_when_queue: None, close_when_idle: None },
             devices,
             disruptions: vec![
