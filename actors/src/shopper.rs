@@ -22,7 +22,7 @@ use crate::world::{QueueRef, ShopperId, StoreMsg, View, kiosk_footprint, queue_i
 pub const KIOSK_S: u64 = 60;
 
 /// Most cells a search for a route round a crowd looks at.
-pub const DETOUR_SEARCH_CELLS: usize = 256;
+pub const DETOUR_SEARCH_CELLS: usize = 96;
 
 /// A blocked shopper who found no way round looks again after this long.
 pub const DETOUR_AGAIN: SimDuration = SimDuration::from_secs(3);
