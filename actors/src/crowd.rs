@@ -3,14 +3,17 @@
 //!
 //! **Capacity.** A walkable cell holds at most `⌊max_density × area⌋` people (at least
 //! one); `max_density` is the scenario's `store.max_density_per_m2` (default
-//! [`DEFAULT_MAX_DENSITY`]). A queue leaves room to pass: for walkers, the members of a
-//! queue standing in a cell take at most half its capacity (they still count in full for
-//! the density, so passing through a queue is slow). A walker whose next cell is full waits,
+//! [`DEFAULT_MAX_DENSITY`]). People standing still leave room to pass: for walkers, the
+//! shoppers choosing at a shelf in a cell, and the members of a queue standing there, each
+//! take at most half its capacity (they still count in full for the density, so passing
+//! them is slow). A cell therefore holds at most its capacity of walkers, and never more
+//! than one and a half times its capacity in all. A walker whose next cell is full waits,
 //! steps aside, or takes another route round the crowd (see `shopper.rs`). People standing still (at a shelf, in a queue) always move on in finite
 //! time; walkers blocked by walkers could block each other in a cycle. Two walkers facing
 //! each other between two full cells (the common case: two crowds pushing against each other
 //! in a narrow aisle) swap places at once; a longer cycle is broken by a walker blocked for
-//! [`MAX_BLOCKED`] by a cell holding someone walking, who squeezes in anyway. Hence no
+//! [`MAX_BLOCKED`] by a cell holding someone walking and no more than its capacity, who
+//! squeezes in anyway (a cycle of walkers at capacity always has such a cell). Hence no
 //! deadlock: every chain of blocking ends at someone standing, who leaves, or is a cycle of
 //! walkers, which a swap or a squeeze breaks.
 //!
@@ -83,9 +86,9 @@ pub struct Crowd {
     pub walkers: Vec<u16>,
     /// Of `walkers`, those standing still (at a shelf).
     pub standing: Vec<u16>,
-    /// Walkers in each cell blocked wanting to move up, left, right, down (the floor's
-    /// neighbour order).
-    pub blocked_towards: Vec<[u16; 4]>,
+    /// For each cell, a walker there blocked wanting to move up, left, right, down (the
+    /// floor's neighbour order): shopper id + 1, 0 for none (the latest to block).
+    pub blocked_towards: Vec<[u32; 4]>,
     /// Queue members standing in each cell (from the footprints).
     pub queued: Vec<u16>,
     /// Queue footprints: one per KPI queue index (lanes, then shared lines), then one per
@@ -224,12 +227,24 @@ impl Crowd {
         u32::from(self.walkers[i]) + u32::from(self.queued[i])
     }
 
-    /// Cell `i` cannot take one more person on their own (a queue in it takes at most half
-    /// of its room: people can pass through a queue).
+    /// Cell `i` cannot take one more person walking in. People standing still there (at a
+    /// shelf, in a queue) take at most half its room each: one can pass behind someone
+    /// choosing from a shelf, or through a queue, slowly.
     #[inline]
     pub fn is_full(&self, i: usize) -> bool {
         let cap = self.capacity[i];
-        self.walkers[i].saturating_add(self.queued[i].min(cap / 2)) >= cap
+        let moving = self.walkers[i].saturating_sub(self.standing[i]);
+        let for_walkers =
+            moving.saturating_add(self.standing[i].min(cap / 2)).saturating_add(self.queued[i].min(cap / 2));
+        for_walkers >= cap || self.occupancy(i) >= u32::from(cap) + u32::from(cap / 2)
+    }
+
+    /// A walker blocked for [`MAX_BLOCKED`] may squeeze into cell `i`: someone there is
+    /// walking (and may be blocked in turn) and the cell holds no more than its capacity, so
+    /// squeezes never pile people up.
+    #[inline]
+    pub fn may_squeeze(&self, i: usize) -> bool {
+        self.has_walkers(i) && self.occupancy(i) <= u32::from(self.capacity[i])
     }
 
     /// Index into the per-zone statistics for a zone id (the last entry is "no zone").
@@ -289,21 +304,25 @@ impl Crowd {
         self.walkers[i] > self.standing[i]
     }
 
-    /// Registers (`+1`) or clears (`-1`) walkers in cell `i` blocked towards the directions
-    /// in `mask` (bit `d` = neighbour direction `d`: up, left, right, down).
-    pub fn set_blocked(&mut self, i: usize, mask: u8, on: bool) {
+    /// Registers (or clears) shopper `who` in cell `i` as blocked towards the directions in
+    /// `mask` (bit `d` = neighbour direction `d`: up, left, right, down).
+    pub fn set_blocked(&mut self, i: usize, mask: u8, who: u32, on: bool) {
         for d in 0..4 {
             if mask & (1 << d) != 0 {
-                let n = &mut self.blocked_towards[i][d];
-                *n = if on { n.saturating_add(1) } else { n.saturating_sub(1) };
+                let slot = &mut self.blocked_towards[i][d];
+                if on {
+                    *slot = who + 1;
+                } else if *slot == who + 1 {
+                    *slot = 0;
+                }
             }
         }
     }
 
-    /// Someone in cell `i` is blocked wanting to move in direction `d`.
+    /// A walker in cell `i` blocked wanting to move in direction `d`, if any.
     #[inline]
-    pub fn blocked_towards(&self, i: usize, d: usize) -> bool {
-        self.blocked_towards[i][d] > 0
+    pub fn blocked_towards(&self, i: usize, d: usize) -> Option<u32> {
+        self.blocked_towards[i][d].checked_sub(1)
     }
 
     /// The cell in which position `n` (0 = the head) of footprint `f` stands.
@@ -415,15 +434,28 @@ mod tests {
         c.leave_queue(0, t);
         c.leave_queue(0, t);
         assert_eq!((c.queued[0], c.queued[1], c.queued[2]), (2, 3, 0));
-        // A queue leaves half a cell's room to pass: cell 1 (capacity 3, 3 queued) takes
-        // two walkers, cell 0 (capacity 2, 2 queued) one.
+        // A queue leaves room to pass, up to one and a half times a cell's capacity: cell 1
+        // (capacity 3, 3 queued) takes one walker, cell 0 (capacity 2, 2 queued) one.
         assert!(!c.is_full(0) && !c.is_full(1));
         c.enter(0, t);
         c.enter(1, t);
-        assert!(c.is_full(0) && !c.is_full(1));
-        c.enter(1, t);
-        assert!(c.is_full(1));
-        assert_eq!(c.occupancy(1), 5);
+        assert!(c.is_full(0) && c.is_full(1));
+        assert_eq!((c.occupancy(0), c.occupancy(1)), (3, 4));
+        // Standing shoppers leave room the same way; walkers alone fill a cell.
+        let mut d = Crowd::new(vec![4], 1.0, vec![u16::MAX], 0);
+        for _ in 0..4 {
+            d.enter(0, t);
+            d.stand(0, true);
+        }
+        assert!(!d.is_full(0), "four choosing at a shelf, one can pass");
+        d.enter(0, t);
+        d.enter(0, t);
+        assert!(d.is_full(0) && d.occupancy(0) == 6);
+        let mut e = Crowd::new(vec![4], 1.0, vec![u16::MAX], 0);
+        for _ in 0..4 {
+            e.enter(0, t);
+        }
+        assert!(e.is_full(0));
     }
 
     #[test]

@@ -282,6 +282,7 @@ pub fn handle(
             s.left_queue(&mut a);
         }
         StoreMsg::Recognised => s.identify(&mut a),
+        StoreMsg::SwapInto { cell } => s.swap_into(cell, &mut a),
         other => a.ctx.fail("message routing", format!("shopper {} got {other:?}", id.0)),
     }
 }
@@ -418,11 +419,13 @@ impl Shopper {
 
     fn walk(&mut self, a: &mut Act<'_, '_, '_, '_>) {
         let floor = a.view.floor;
-        if self.blocked_mask != 0 {
-            a.crowd.set_blocked(floor.index(self.cell), self.blocked_mask, false);
-            self.blocked_mask = 0;
-        }
+        self.unblock(a);
         let Some(target) = self.target else { return };
+        if floor.steps(self.cell, target) == 0 {
+            // Here already (a swap brought this shopper to the target).
+            self.detour.clear();
+            return self.arrived(a);
+        }
         let (candidates, n) = floor.downhill(self.cell, target);
         if n == 0 {
             // Cannot get closer: only possible for a target that became unreachable.
@@ -465,17 +468,21 @@ impl Shopper {
         }
         // Every cell closer is full. Someone there blocked wanting to come here: swap places.
         let here = floor.index(self.cell);
-        let facing =
-            candidates[..n].iter().find(|c| a.crowd.blocked_towards(floor.index(**c), 3 - direction(self.cell, **c)));
-        if let Some(other) = facing.copied() {
+        let facing = candidates[..n]
+            .iter()
+            .find_map(|c| a.crowd.blocked_towards(floor.index(*c), 3 - direction(self.cell, *c)).map(|who| (*c, who)));
+        if let Some((there, who)) = facing {
             a.crowd.swaps += 1;
             self.blocked_since = None;
-            return self.step_into(other, target, a);
+            a.crowd.set_blocked(floor.index(there), 0b1111, who, false);
+            let swap = StoreMsg::SwapInto { cell: self.cell };
+            a.ctx.send(a.view.layout.shopper(ShopperId(who)), SimDuration::ZERO, swap);
+            return self.step_into(there, target, a);
         }
         let since = *self.blocked_since.get_or_insert(now);
         // Squeeze only past someone walking (who may be blocked in turn); people standing at
         // a shelf or in a queue move on by themselves.
-        let past = candidates[..n].iter().find(|c| a.crowd.has_walkers(floor.index(**c))).copied();
+        let past = candidates[..n].iter().find(|c| a.crowd.may_squeeze(floor.index(**c))).copied();
         if let Some(past) = past.filter(|_| now.saturating_since(since) >= MAX_BLOCKED) {
             a.crowd.squeezes += 1;
             self.blocked_since = None;
@@ -496,8 +503,28 @@ impl Shopper {
         let slot = a.crowd.zone_slot(floor.zone(self.cell));
         a.crowd.blocked_s[slot] += BLOCKED_RETRY.as_secs_f64();
         self.blocked_mask = candidates[..n].iter().fold(0, |m, c| m | 1 << direction(self.cell, *c));
-        a.crowd.set_blocked(here, self.blocked_mask, true);
+        a.crowd.set_blocked(here, self.blocked_mask, a.id.0, true);
         a.ctx.schedule(BLOCKED_RETRY, StoreMsg::Step);
+    }
+
+    /// Clears this shopper's registration as blocked.
+    fn unblock(&mut self, a: &mut Act<'_, '_, '_, '_>) {
+        if self.blocked_mask != 0 {
+            a.crowd.set_blocked(a.view.floor.index(self.cell), self.blocked_mask, a.id.0, false);
+            self.blocked_mask = 0;
+        }
+    }
+
+    /// A walker facing this one took its place: step into the cell they left (the two swap),
+    /// if still walking next to it; the pending step then walks on from there.
+    fn swap_into(&mut self, cell: Cell, a: &mut Act<'_, '_, '_, '_>) {
+        self.unblock(a);
+        let adjacent = a.view.floor.neighbours(self.cell).any(|nb| nb == cell);
+        if self.state == ShopperState::Walking && adjacent && !self.standing {
+            self.blocked_since = None;
+            self.detour.clear();
+            self.move_to(cell, a);
+        }
     }
 
     /// Moves into `next` and walks on towards `target` (or has arrived).

@@ -68,6 +68,11 @@ pub enum StoreMsg {
     },
     /// A face camera recognised this member.
     Recognised,
+    /// A walker facing this blocked shopper stepped into its cell: step into theirs
+    /// (the two swap places).
+    SwapInto {
+        cell: crate::spec::Cell,
+    },
     // To the store.
     /// The ops team changes a price (the till at once, the ESLs after their latency).
     SetPrice {
@@ -200,6 +205,7 @@ impl StoreMsg {
             IdleCheck { .. } => (33, 0),
             LookAround { ticket } => (35, ticket),
             Recognised => (36, 0),
+            SwapInto { cell } => (40, u32::from(cell.x) << 16 | u32::from(cell.y)),
             SetAccuracy { per_mille } => (37, u32::from(per_mille)),
             SetPrice { sku, .. } => (38, sku.0),
         }
