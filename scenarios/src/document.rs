@@ -1,8 +1,8 @@
 //! A parsed scenario file as a tree of values that remember where they were written.
 //!
 //! [`parse`] turns TOML text into a [`Node`] tree (through `toml`'s span-keeping
-//! `DeTable`), [`merge`] applies a file on top of the file it extends, and
-//! [`Node::locate`] finds the origin of a key path after the merge, so that a problem
+//! `DeTable`); `extends` merges the trees of a chain of files (see [`crate::extends`]),
+//! and [`Node::locate`] finds the origin of a key path after the merge, so that a problem
 //! found in the merged scenario points into the file that wrote the value.
 //!
 //! Numbers keep their source text next to their value: prices are read from that text,
@@ -173,26 +173,6 @@ fn convert(file: FileId, value: toml::Spanned<DeValue<'_>>, issues: &mut Vec<Iss
     Node { value, origin }
 }
 
-/// `over` applied on top of `base`: tables merge key by key, recursively; any other value
-/// of `over` (arrays included) replaces the base's. A merged table keeps the base's
-/// origin; every value keeps the origin of the file that wrote it.
-pub(crate) fn merge(base: Node, over: Node) -> Node {
-    let Node { value: base_value, origin: base_origin } = base;
-    match (base_value, over.value) {
-        (Value::Table(mut table), Value::Table(changes)) => {
-            for (key, entry) in changes {
-                let merged = match table.remove(&key) {
-                    Some(old) => Entry { key: entry.key, node: merge(old.node, entry.node) },
-                    None => entry,
-                };
-                table.insert(key, merged);
-            }
-            Node { value: Value::Table(table), origin: base_origin }
-        }
-        (_, value) => Node { value, origin: over.origin },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,26 +180,6 @@ mod tests {
 
     fn doc(file: usize, text: &str) -> Node {
         parse(FileId(file), text).expect("test documents are valid TOML")
-    }
-
-    #[test]
-    fn tables_merge_and_other_values_replace() {
-        let base = doc(0, "a = 1\nlist = [1, 2, 3]\n[t]\nx = 1\ny = 2\n[t.inner]\nz = 3\n");
-        let over = doc(1, "list = [9]\n[t]\ny = 20\n[t.inner]\nw = 4\n");
-        let merged = merge(base, over);
-        let get = |p: KeyPath| merged.get(&p).map(|n| n.value.clone());
-        assert!(matches!(get(at!["a"]), Some(Value::Integer(1))));
-        assert!(matches!(get(at!["t", "x"]), Some(Value::Integer(1))));
-        assert!(matches!(get(at!["t", "y"]), Some(Value::Integer(20))));
-        assert!(matches!(get(at!["t", "inner", "z"]), Some(Value::Integer(3))));
-        assert!(matches!(get(at!["t", "inner", "w"]), Some(Value::Integer(4))));
-        match get(at!["list"]) {
-            Some(Value::Array(items)) => assert_eq!(items.len(), 1, "arrays replace, never append"),
-            other => panic!("list is {other:?}"),
-        }
-        // Each value remembers the file that wrote it.
-        assert_eq!(merged.locate(&at!["t", "x"], false).file, FileId(0));
-        assert_eq!(merged.locate(&at!["t", "y"], false).file, FileId(1));
     }
 
     #[test]

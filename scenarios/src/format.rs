@@ -7,6 +7,27 @@
 //!
 //! Units are in the key names: `_s` seconds, `_m` metres, `_mps` metres per second.
 //! Shares and probabilities are numbers from 0 to 1. Prices are decimals in major units.
+//!
+//! Named arrays (`[[sku]]`, `[[segment]]`, `[[lane]]`, `[[device]]`, `[[disruption]]`,
+//! `[[store.zone]]`) have two more forms, read before the items themselves (their keys are
+//! described by [`ItemForms`] and [`DeviceGroup`]):
+//!
+//! - A group: `names = ["L1", "L2"]`, or `name = "SCO{n}"` with `count = 6` (`{n}` counts
+//!   from 1), stands for one item per name with every other key of the block. A group of
+//!   devices gives `cells = [[x, y], ...]`, one cell per device, instead of `at`.
+//! - In a file that `extends` another: an item whose `name` is in the base changes that
+//!   item and gives only the keys it changes; an item with a new name is added after the
+//!   base's items (or right after the item `after` names); `name = "L7"` with
+//!   `remove = true` and no other key removes L7. Disruptions may have a `name`; one without
+//!   is always added.
+//!
+//! ```toml
+//! extends = "weekday.toml"
+//!
+//! [[lane]]
+//! name = "L7"
+//! open_at_start = true
+//! ```
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -23,13 +44,19 @@ use crate::time_of_day::TimeOfDay;
 /// A storetwin scenario: one store's day, written by a store planner.
 ///
 /// With `extends`, this file is a change to another scenario: tables merge key by key
-/// (recursively), and any other value in this file, arrays included, replaces the base's.
+/// (recursively), the items of named arrays (`[[lane]]`, `[[device]]`, ...) merge by
+/// `name`, and any other value in this file (other arrays included) replaces the base's.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "storetwin scenario")]
 pub struct ScenarioFile {
     /// Path of the scenario this file changes, relative to this file. Tables merge key by
-    /// key; any other value here (arrays included) replaces the base's.
+    /// key. Items of `[[sku]]`, `[[segment]]`, `[[lane]]`, `[[device]]`, `[[disruption]]`
+    /// and `[[store.zone]]` merge by `name`: an item naming one of the base's gives only the
+    /// keys it changes; an item with a new name is added after the base's items (or after
+    /// the one named by `after`); `name = "..."` with `remove = true` removes one. A
+    /// distribution table with another `dist` than the base's replaces it whole. Any other
+    /// value (a string, a number, another array such as `per_hour`) replaces the base's.
     #[serde(default)]
     pub extends: Option<String>,
     pub run: Run,
@@ -194,6 +221,35 @@ impl JsonSchema for LegendEntry {
             ]
         })
     }
+}
+
+/// Keys that make a block of a named array (`[[sku]]`, `[[segment]]`, `[[lane]]`,
+/// `[[device]]`, `[[disruption]]`, `[[store.zone]]`) a group, a removal or a placed new
+/// item. They are read, and taken out, before the items themselves are.
+#[derive(Debug, JsonSchema)]
+pub struct ItemForms {
+    /// A group: one item for each of these names (instead of `name`), each with every
+    /// other key of the block.
+    pub names: Option<Vec<String>>,
+    /// A group of this many items, named by a pattern in `name` where `{n}` is the item's
+    /// number counted from 1: `name = "SCO{n}"` with `count = 6` is SCO1 ... SCO6.
+    #[schemars(range(min = 1, max = 65535))]
+    pub count: Option<u32>,
+    /// Only in a file that extends another: `true` removes the base's item of this `name`
+    /// (every item, for a group). A removal gives no other key.
+    pub remove: Option<bool>,
+    /// Only in a file that extends another, for a new item: place it right after the base's
+    /// item of this name instead of after all of the base's items. Several items placed
+    /// after the same one keep this file's order.
+    pub after: Option<String>,
+}
+
+/// The key a group of devices is placed with.
+#[derive(Debug, JsonSchema)]
+pub struct DeviceGroup {
+    /// One cell `[x, y]` per device of a group, in the order of its names (with a name
+    /// pattern, `count` may be left out: one device per cell). Instead of `at`.
+    pub cells: Option<Vec<[u16; 2]>>,
 }
 
 /// A named rectangle of cells, corners included.
@@ -493,11 +549,15 @@ impl JsonSchema for Placement {
     }
 }
 
-/// A scheduled change: exactly one of `device_offline`, `lane_closed`, `pos_outage` and
-/// `price_change`.
+/// A scheduled change: exactly one of `device_offline`, `device_degraded`, `lane_closed`,
+/// `pos_outage` and `price_change`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disruption {
+    /// A name for the disruption (optional, unique): a file that extends this one can
+    /// change or remove a named disruption by its name. A disruption without a name is
+    /// always added to the base's.
+    pub name: Option<String>,
     /// Time of day it starts.
     pub at: TimeOfDay,
     /// Time of day it ends (the device comes back, the lane reopens, the POS works

@@ -66,7 +66,9 @@
 //! trip_s = { dist = "exponential", mean = 300 }
 //! ```
 //!
-//! The bundled scenarios `weekday.toml` and `layout-b.toml` live beside this crate.
+//! A file with `extends = "other.toml"` is a change to another scenario; repeated items are
+//! written once as a group (see [`format`]). The bundled scenarios (`weekday.toml`, its
+//! variants `layout-b.toml`, `staffing-lean.toml`, ...) live beside this crate.
 
 mod build;
 mod check;
@@ -78,6 +80,7 @@ mod extends;
 mod fingerprint;
 mod floor;
 pub mod format;
+mod group;
 mod path;
 pub mod price;
 mod scenario;
