@@ -195,6 +195,31 @@ fn validate_points_at_the_mistake() {
 }
 
 #[test]
+fn validate_checks_several_files_and_lists_the_defaults_applied() {
+    // As a planner types it, from the workspace: `storetwin validate scenarios/*.toml`.
+    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
+    let validate = |files: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_storetwin"))
+            .arg("validate")
+            .args(files)
+            .current_dir(&root)
+            .output()
+            .expect("the storetwin binary runs")
+    };
+    let (weekday, layout_b) = ("scenarios/weekday.toml", "scenarios/layout-b.toml");
+    let out = validate(&[weekday, layout_b]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for file in [weekday, layout_b] {
+        assert!(stdout.contains(&format!("{file}: ok.")), "{stdout}");
+    }
+    assert_eq!(stdout.matches("\n  defaults applied (not in the file):\n").count(), 2, "{stdout}");
+    assert!(stdout.contains("\n    replenishment.round_s = 3600  ("), "{stdout}");
+    // Items of an array that take the same default share a line.
+    assert!(stdout.contains("\n    lane[L1, L2, L3, L4, L5, L6, SCO1,"), "{stdout}");
+}
+
+#[test]
 fn schema_is_a_json_schema() {
     let out = storetwin(&["schema"]);
     assert!(out.status.success());

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use storetwin_actors::Dist;
 use storetwin_actors::spec::{
     CategoryId, CategorySpec, Cell, CellKind, DeviceId, DeviceKind, DeviceSpec, Disruption, DisruptionKind,
     FailureSpec, LaneId, LaneKind, LanePolicy, LaneSpec, PaymentMix, ReplenishmentSpec, SegmentSpec, SharedLineSpec,
@@ -368,11 +369,12 @@ fn lane_specs(file: &ScenarioFile, checks: &mut Checks<'_>) -> (Vec<LaneSpec>, V
         for (key, d) in [("base_s", &lane.base_s), ("per_item_s", &lane.per_item_s)] {
             checks.non_negative_mean(at!["lane", i, key], &d.0);
         }
-        let pay = &lane.pay_s;
-        for (key, d) in
-            [("mobile_qr", &pay.mobile_qr), ("card", &pay.card), ("cash", &pay.cash), ("prepaid", &pay.prepaid)]
-        {
-            checks.non_negative_mean(at!["lane", i, "pay_s", key], &d.0);
+        let mut pay_s: [Dist; 4] = format::PAY_S_DEFAULTS.map(|(_, s)| Dist::Constant(s));
+        for ((slot, (key, _)), given) in pay_s.iter_mut().zip(format::PAY_S_DEFAULTS).zip(lane.pay_s.methods()) {
+            if let Some(d) = given {
+                checks.non_negative_mean(at!["lane", i, "pay_s", key], &d.0);
+                *slot = d.0.clone();
+            }
         }
         out.push(LaneSpec {
             name: lane.name.clone(),
@@ -385,7 +387,7 @@ fn lane_specs(file: &ScenarioFile, checks: &mut Checks<'_>) -> (Vec<LaneSpec>, V
             open_at_start: lane.open_at_start,
             base_s: lane.base_s.0.clone(),
             per_item_s: lane.per_item_s.0.clone(),
-            pay_s: [pay.mobile_qr.0.clone(), pay.card.0.clone(), pay.cash.0.clone(), pay.prepaid.0.clone()],
+            pay_s,
         });
     }
     for (name, id) in &line_ids {
