@@ -217,6 +217,23 @@ fn validate_checks_several_files_and_lists_the_defaults_applied() {
     assert!(stdout.contains("\n    replenishment.round_s = 3600  ("), "{stdout}");
     // Items of an array that take the same default share a line.
     assert!(stdout.contains("\n    lane[L1, L2, L3, L4, L5, L6, SCO1,"), "{stdout}");
+
+    // The crate's own Cargo.toml among the scenarios: each file is reported, the manifest
+    // is called what it is, and the exit code says that one failed.
+    let manifest = "scenarios/Cargo.toml";
+    let out = validate(&[weekday, manifest, layout_b]);
+    assert_eq!(out.status.code(), Some(1));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("{weekday}: ok.")) && stdout.contains(&format!("{layout_b}: ok.")), "{stdout}");
+    // (miette wraps long messages; read the words.)
+    let words: Vec<&str> = stderr.split_whitespace().filter(|w| *w != "│").collect();
+    let said = words.join(" ");
+    assert!(
+        said.contains("scenarios/Cargo.toml is not a storetwin scenario (it looks like a Cargo manifest)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("scenarios/Cargo.toml:1:2"), "{stderr}");
+    assert!(stderr.contains("error: 1 of 3 files are not valid scenarios: scenarios/Cargo.toml"), "{stderr}");
 }
 
 #[test]

@@ -411,6 +411,43 @@ fn disruption_times_are_since_opening() {
     assert_eq!(d.until.map(|t| t.as_nanos()), Some(5400 * 1_000_000_000));
 }
 
+// --- files that are not scenarios ---------------------------------------------------------
+
+#[test]
+fn a_cargo_manifest_is_not_a_scenario_and_says_so() {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let e = storetwin_scenarios::load(&manifest).expect_err("Cargo.toml is no scenario");
+    let [p] = e.problems() else { panic!("one problem: {}", render(&e)) };
+    assert_eq!(p.kind(), ProblemKind::NotAScenario);
+    assert_eq!(
+        p.message(),
+        format!("{} is not a storetwin scenario (it looks like a Cargo manifest)", manifest.display())
+    );
+    assert_eq!(place(p), format!("{}:1:2", manifest.display()));
+    // As the name is given: `storetwin validate scenarios/*.toml` reports it so.
+    let text = std::fs::read_to_string(&manifest).expect("readable");
+    let e = storetwin_scenarios::load_str("scenarios/Cargo.toml", &text).expect_err("no scenario");
+    assert_eq!(e.to_string(), "scenarios/Cargo.toml is not a storetwin scenario (it looks like a Cargo manifest)");
+    // Any TOML file without a single scenario section.
+    let e = storetwin_scenarios::load_str("tool.toml", "[tool.black]\nline-length = 100\n").expect_err("no scenario");
+    assert_eq!(e.to_string(), "tool.toml is not a storetwin scenario");
+    // A scenario missing its [run] is still a scenario with a missing section.
+    let p = only_problem(&edit("[run]\nseed = 7\nopen = \"08:00\"\nclose = \"12:00\"\n", ""));
+    assert_eq!(p.kind(), ProblemKind::MissingKey);
+}
+
+#[test]
+fn extending_a_file_that_is_not_a_scenario_points_at_the_extends() {
+    let dir = common::temp_dir("extends-cargo");
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let b = format!("extends = {:?}\n[run]\nseed = 2\n", manifest.display().to_string());
+    std::fs::write(dir.join("b.toml"), &b).expect("write");
+    let e = storetwin_scenarios::load(&dir.join("b.toml")).expect_err("no scenario");
+    let p = &e.problems()[0];
+    assert_eq!(p.kind(), ProblemKind::NotAScenario);
+    assert_eq!(place(p), format!("{}:1:11", dir.join("b.toml").display()));
+}
+
 // --- several problems --------------------------------------------------------------------
 
 #[test]
