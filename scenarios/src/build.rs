@@ -327,13 +327,20 @@ fn arrivals(
 ) -> Vec<f64> {
     let rates = &file.arrivals.per_hour;
     let hours = duration_s.div_ceil(3600) as usize;
-    if rates.len() > hours && close > open {
+    if rates.len() != hours && close > open {
+        let (n, hours_open) = (rates.len(), if hours == 1 { "1 hour".to_owned() } else { format!("{hours} hours") });
+        let rates_word = if n == 1 { "hourly rate" } else { "hourly rates" };
         checks
             .bad(
                 at!["arrivals", "per_hour"],
-                format!("{} hourly rates, but the store is open {hours} hours ({open} to {close})", rates.len()),
+                format!("{n} {rates_word}, but the store is open {hours_open} ({open} to {close})"),
             )
-            .label(format!("expected at most {hours} rates"));
+            .label(format!("expected {hours} rates, one per opening hour"))
+            .help(if n < hours {
+                "give a rate for every hour the store is open (0 for an hour without arrivals)"
+            } else {
+                "give one rate per opening hour, from opening on"
+            });
     }
     for (i, rate) in rates.iter().enumerate() {
         checks.non_negative(at!["arrivals", "per_hour", i], *rate);
@@ -466,7 +473,20 @@ fn devices(
                 cells
             }
         };
-        if matches!(d.kind, format::DeviceKind::Esl | format::DeviceKind::SmartShelf) {
+        let on_wall = cells.iter().find(|c| plan.kind(**c) == CellKind::Wall).copied();
+        if let Some(wall) = on_wall {
+            let label = match d.at {
+                Placement::Marker(c) => format!("{c:?} is drawn on wall cells"),
+                Placement::Cell(..) => "a wall cell".to_owned(),
+            };
+            checks
+                .bad(at!["device", i, "at"], format!("{} [{}, {}] is on a wall", d.kind.name(), wall.x, wall.y))
+                .label(label)
+                .help(
+                    "devices stand on floor, entrance, exit, lane and shelf cells, never on a wall; \
+                     put it on the cell in front of the wall",
+                );
+        } else if matches!(d.kind, format::DeviceKind::Esl | format::DeviceKind::SmartShelf) {
             let shelf = |c: Cell| matches!(plan.kind(c), CellKind::Shelf(_));
             if let Some(bad) = cells.iter().find(|c| !shelf(**c) && !plan.neighbours(**c).any(shelf)) {
                 checks
@@ -490,7 +510,8 @@ fn devices(
                 return (out, names, kiosks);
             }
             names.push(name.clone());
-            if d.kind == format::DeviceKind::Kiosk {
+            // (A kiosk on a wall is reported once, not also as out of reach.)
+            if d.kind == format::DeviceKind::Kiosk && on_wall.is_none() {
                 kiosks.push((cell, at!["device", i, "at"]));
             }
             if let Some(kind) = &kind {

@@ -301,7 +301,8 @@ pub struct Sku {
 #[serde(deny_unknown_fields)]
 pub struct Arrivals {
     /// Arrivals per hour for each hour from opening (a Poisson process, constant within
-    /// each hour). At most one entry per opening hour; no arrivals after the last entry.
+    /// each hour): exactly one entry per opening hour (a last, partial hour counts), 0 for
+    /// an hour without arrivals.
     pub per_hour: Vec<f64>,
 }
 

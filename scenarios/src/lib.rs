@@ -10,7 +10,7 @@
 //! [run]
 //! seed = 7
 //! open = "08:00"
-//! close = "20:00"
+//! close = "12:00"
 //!
 //! [store]
 //! name = "Corner shop"
@@ -46,7 +46,7 @@
 //! reorder_at = 10
 //!
 //! [arrivals]
-//! per_hour = [20, 40, 60, 40]
+//! per_hour = [20, 40, 60, 40]   # one rate per opening hour
 //!
 //! [[segment]]
 //! name = "everyone"
