@@ -195,6 +195,48 @@ fn validate_points_at_the_mistake() {
 }
 
 #[test]
+fn validate_checks_several_files_and_lists_the_defaults_applied() {
+    // As a planner types it, from the workspace: `storetwin validate scenarios/*.toml`.
+    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
+    let validate = |files: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_storetwin"))
+            .arg("validate")
+            .args(files)
+            .current_dir(&root)
+            .output()
+            .expect("the storetwin binary runs")
+    };
+    let (weekday, layout_b) = ("scenarios/weekday.toml", "scenarios/layout-b.toml");
+    let out = validate(&[weekday, layout_b]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for file in [weekday, layout_b] {
+        assert!(stdout.contains(&format!("{file}: ok.")), "{stdout}");
+    }
+    assert_eq!(stdout.matches("\n  defaults applied (not in the file):\n").count(), 2, "{stdout}");
+    assert!(stdout.contains("\n    replenishment.round_s = 3600  ("), "{stdout}");
+    // Items of an array that take the same default share a line.
+    assert!(stdout.contains("\n    lane[L1, L2, L3, L4, L5, L6, SCO1,"), "{stdout}");
+
+    // The crate's own Cargo.toml among the scenarios: each file is reported, the manifest
+    // is called what it is, and the exit code says that one failed.
+    let manifest = "scenarios/Cargo.toml";
+    let out = validate(&[weekday, manifest, layout_b]);
+    assert_eq!(out.status.code(), Some(1));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("{weekday}: ok.")) && stdout.contains(&format!("{layout_b}: ok.")), "{stdout}");
+    // (miette wraps long messages; read the words.)
+    let words: Vec<&str> = stderr.split_whitespace().filter(|w| *w != "│").collect();
+    let said = words.join(" ");
+    assert!(
+        said.contains("scenarios/Cargo.toml is not a storetwin scenario (it looks like a Cargo manifest)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("scenarios/Cargo.toml:1:2"), "{stderr}");
+    assert!(stderr.contains("error: 1 of 3 files are not valid scenarios: scenarios/Cargo.toml"), "{stderr}");
+}
+
+#[test]
 fn schema_is_a_json_schema() {
     let out = storetwin(&["schema"]);
     assert!(out.status.success());

@@ -30,6 +30,7 @@ Examples:
   storetwin run scenarios/weekday.toml --out out/weekday --replications 10 --seed 7
   storetwin compare scenarios/weekday.toml scenarios/layout-b.toml --replications 20
   storetwin validate scenarios/layout-b.toml
+  storetwin validate scenarios/weekday.toml scenarios/layout-b.toml
   storetwin schema > storetwin.schema.json
   storetwin bench phold --lps 1024 --events 10000000
   storetwin bench phold --lps 65536 --end-time 100 --json
@@ -52,10 +53,12 @@ enum Command {
     Run(run::RunArgs),
     /// Compare two scenarios with common random numbers: each KPI's difference and its 95% CI.
     Compare(compare::CompareArgs),
-    /// Check a scenario file without running it; errors point at file, line and column.
+    /// Check scenario files without running them; errors point at file, line and column.
+    /// Lists the defaults each file relies on.
     Validate {
-        /// The scenario file (TOML).
-        scenario: std::path::PathBuf,
+        /// The scenario files (TOML); each is checked and reported on its own.
+        #[arg(required = true)]
+        scenarios: Vec<std::path::PathBuf>,
     },
     /// Print the JSON Schema of the scenario format (for editors).
     Schema,
@@ -64,8 +67,28 @@ enum Command {
     Bench(bench::Bench),
 }
 
-fn validate(path: &std::path::Path) -> anyhow::Result<()> {
-    let scenario = run::load_scenario(path)?;
+/// Checks each file, printing what it holds and the defaults it relies on (or its
+/// problems, on stderr); fails if any file failed.
+fn validate(paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    let mut failed = Vec::new();
+    for path in paths {
+        match storetwin_scenarios::load(path) {
+            Ok(scenario) => describe(path, &scenario)?,
+            // One file: its problems are the error.
+            Err(e) if paths.len() == 1 => return Err(anyhow::anyhow!("{:?}", miette::Report::new(e))),
+            Err(e) => {
+                eprintln!("error: {:?}", miette::Report::new(e));
+                failed.push(path.display().to_string());
+            }
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow::anyhow!("{} of {} files are not valid scenarios: {}", failed.len(), paths.len(), failed.join(", ")))
+}
+
+fn describe(path: &std::path::Path, scenario: &storetwin_scenarios::Scenario) -> anyhow::Result<()> {
     let store = &scenario.world.store;
     let floor = &store.floor;
     say!(
@@ -84,7 +107,42 @@ fn validate(path: &std::path::Path) -> anyhow::Result<()> {
         scenario.world.open_at_s / 3600,
         scenario.world.open_at_s / 60 % 60,
     )?;
+    if !scenario.defaults.is_empty() {
+        say!("  defaults applied (not in the file):")?;
+        for line in default_lines(&scenario.defaults) {
+            say!("    {line}")?;
+        }
+    }
     Ok(())
+}
+
+/// The applied defaults, one line per key and value: items of an array that take the same
+/// default share a line (`lane[L1, L2].open_at_start = true`).
+fn default_lines(defaults: &[storetwin_scenarios::AppliedDefault]) -> Vec<String> {
+    /// The array, the key after the item, the value and the note of a line.
+    type Line<'a> = (String, String, String, &'a str);
+    // Each line with its items, in first-seen order.
+    let mut groups: Vec<(Line<'_>, Vec<String>)> = Vec::new();
+    for d in defaults {
+        let (array, item, rest) = match (d.key.find('['), d.key.find("].")) {
+            (Some(open), Some(close)) if open < close => {
+                (d.key[..open].to_owned(), d.key[open + 1..close].to_owned(), d.key[close + 2..].to_owned())
+            }
+            _ => (d.key.clone(), String::new(), String::new()),
+        };
+        let group = (array, rest, d.value.clone(), d.note);
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, items)) => items.push(item),
+            None => groups.push((group, vec![item])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((array, rest, value, note), items)| {
+            let key = if rest.is_empty() { array } else { format!("{array}[{}].{rest}", items.join(", ")) };
+            format!("{key} = {value}  ({note})")
+        })
+        .collect()
 }
 
 fn main() -> ExitCode {
@@ -100,7 +158,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
-        Command::Validate { scenario } => validate(&scenario),
+        Command::Validate { scenarios } => validate(&scenarios),
         Command::Schema => say!("{}", storetwin_scenarios::json_schema()).map_err(anyhow::Error::from),
         Command::Bench(b) => bench::run(b),
     };

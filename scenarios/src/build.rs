@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use storetwin_actors::Dist;
 use storetwin_actors::spec::{
     CategoryId, CategorySpec, Cell, CellKind, DeviceId, DeviceKind, DeviceSpec, Disruption, DisruptionKind,
     FailureSpec, LaneId, LaneKind, LanePolicy, LaneSpec, PaymentMix, ReplenishmentSpec, SegmentSpec, SharedLineSpec,
@@ -330,13 +331,20 @@ fn arrivals(
 ) -> Vec<f64> {
     let rates = &file.arrivals.per_hour;
     let hours = duration_s.div_ceil(3600) as usize;
-    if rates.len() > hours && close > open {
+    if rates.len() != hours && close > open {
+        let (n, hours_open) = (rates.len(), if hours == 1 { "1 hour".to_owned() } else { format!("{hours} hours") });
+        let rates_word = if n == 1 { "hourly rate" } else { "hourly rates" };
         checks
             .bad(
                 at!["arrivals", "per_hour"],
-                format!("{} hourly rates, but the store is open {hours} hours ({open} to {close})", rates.len()),
+                format!("{n} {rates_word}, but the store is open {hours_open} ({open} to {close})"),
             )
-            .label(format!("expected at most {hours} rates"));
+            .label(format!("expected {hours} rates, one per opening hour"))
+            .help(if n < hours {
+                "give a rate for every hour the store is open (0 for an hour without arrivals)"
+            } else {
+                "give one rate per opening hour, from opening on"
+            });
     }
     for (i, rate) in rates.iter().enumerate() {
         checks.non_negative(at!["arrivals", "per_hour", i], *rate);
@@ -372,11 +380,12 @@ fn lane_specs(file: &ScenarioFile, checks: &mut Checks<'_>) -> (Vec<LaneSpec>, V
         for (key, d) in [("base_s", &lane.base_s), ("per_item_s", &lane.per_item_s)] {
             checks.non_negative_mean(at!["lane", i, key], &d.0);
         }
-        let pay = &lane.pay_s;
-        for (key, d) in
-            [("mobile_qr", &pay.mobile_qr), ("card", &pay.card), ("cash", &pay.cash), ("prepaid", &pay.prepaid)]
-        {
-            checks.non_negative_mean(at!["lane", i, "pay_s", key], &d.0);
+        let mut pay_s: [Dist; 4] = format::PAY_S_DEFAULTS.map(|(_, s)| Dist::Constant(s));
+        for ((slot, (key, _)), given) in pay_s.iter_mut().zip(format::PAY_S_DEFAULTS).zip(lane.pay_s.methods()) {
+            if let Some(d) = given {
+                checks.non_negative_mean(at!["lane", i, "pay_s", key], &d.0);
+                *slot = d.0.clone();
+            }
         }
         out.push(LaneSpec {
             name: lane.name.clone(),
@@ -389,7 +398,7 @@ fn lane_specs(file: &ScenarioFile, checks: &mut Checks<'_>) -> (Vec<LaneSpec>, V
             open_at_start: lane.open_at_start,
             base_s: lane.base_s.0.clone(),
             per_item_s: lane.per_item_s.0.clone(),
-            pay_s: [pay.mobile_qr.0.clone(), pay.card.0.clone(), pay.cash.0.clone(), pay.prepaid.0.clone()],
+            pay_s,
         });
     }
     for (name, id) in &line_ids {
@@ -468,7 +477,20 @@ fn devices(
                 cells
             }
         };
-        if matches!(d.kind, format::DeviceKind::Esl | format::DeviceKind::SmartShelf) {
+        let on_wall = cells.iter().find(|c| plan.kind(**c) == CellKind::Wall).copied();
+        if let Some(wall) = on_wall {
+            let label = match d.at {
+                Placement::Marker(c) => format!("{c:?} is drawn on wall cells"),
+                Placement::Cell(..) => "a wall cell".to_owned(),
+            };
+            checks
+                .bad(at!["device", i, "at"], format!("{} [{}, {}] is on a wall", d.kind.name(), wall.x, wall.y))
+                .label(label)
+                .help(
+                    "devices stand on floor, entrance, exit, lane and shelf cells, never on a wall; \
+                     put it on the cell in front of the wall",
+                );
+        } else if matches!(d.kind, format::DeviceKind::Esl | format::DeviceKind::SmartShelf) {
             let shelf = |c: Cell| matches!(plan.kind(c), CellKind::Shelf(_));
             if let Some(bad) = cells.iter().find(|c| !shelf(**c) && !plan.neighbours(**c).any(shelf)) {
                 checks
@@ -492,7 +514,8 @@ fn devices(
                 return (out, names, kiosks);
             }
             names.push(name.clone());
-            if d.kind == format::DeviceKind::Kiosk {
+            // (A kiosk on a wall is reported once, not also as out of reach.)
+            if d.kind == format::DeviceKind::Kiosk && on_wall.is_none() {
                 kiosks.push((cell, at!["device", i, "at"]));
             }
             if let Some(kind) = &kind {

@@ -35,6 +35,8 @@ pub enum ProblemKind {
     Floor,
     /// A name refers to nothing declared (a lane, category, device, SKU, line).
     Reference,
+    /// The file is plainly not a scenario (a Cargo manifest, ...).
+    NotAScenario,
 }
 
 impl ProblemKind {
@@ -50,6 +52,7 @@ impl ProblemKind {
             ProblemKind::BadValue => "scenario::bad_value",
             ProblemKind::Floor => "scenario::floor",
             ProblemKind::Reference => "scenario::reference",
+            ProblemKind::NotAScenario => "scenario::not_a_scenario",
         }
     }
 }

@@ -42,7 +42,7 @@ pub(crate) fn read_path(path: &Path, sources: &mut Sources) -> Result<Node, Vec<
 /// Reads a scenario given as text; an `extends` in it is relative to the working directory.
 pub(crate) fn read_text(name: &str, text: &str, sources: &mut Sources) -> Result<Node, Vec<Issue>> {
     let file = sources.add(name.to_owned(), None, text);
-    let root = read_document(file, text)?;
+    let root = read_document(name, file, text, None)?;
     with_base(root, None, &mut Vec::new(), sources)
 }
 
@@ -71,18 +71,50 @@ fn read_file(path: &Path, via: Option<Origin>, chain: &mut Chain, sources: &mut 
     let bytes = fs::read(&canonical).map_err(|e| cannot_read(format!("cannot read {name}: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|_| cannot_read(format!("{name} is not UTF-8 text")))?;
     let file = sources.add(name.clone(), Some(path.to_path_buf()), &text);
-    let root = read_document(file, &text)?;
+    let root = read_document(&name, file, &text, via)?;
     chain.push((canonical, name));
     let merged = with_base(root, path.parent(), chain, sources);
     chain.pop();
     merged
 }
 
-/// One file parsed, with its groups expanded.
-fn read_document(file: FileId, text: &str) -> Result<Node, Vec<Issue>> {
+/// One file parsed, recognised as a scenario, with its groups expanded.
+fn read_document(name: &str, file: FileId, text: &str, via: Option<Origin>) -> Result<Node, Vec<Issue>> {
     let mut root = document::parse(file, text)?;
+    if let Some(mut issue) = not_a_scenario(name, &root) {
+        if let Some(origin) = via {
+            issue = Issue { origin: Some(origin), label: Some("not a scenario".to_owned()), ..issue };
+        }
+        return Err(vec![issue]);
+    }
     group::expand(&mut root)?;
     Ok(root)
+}
+
+/// A file that is plainly something else (a Cargo manifest, a TOML file with none of a
+/// scenario's sections) is refused with one problem saying so, instead of one problem per
+/// key.
+fn not_a_scenario(name: &str, root: &Node) -> Option<Issue> {
+    let table = root.as_table()?;
+    if table.contains_key("run") || table.contains_key("extends") {
+        return None;
+    }
+    let cargo = ["package", "workspace"].into_iter().find_map(|k| table.get(k));
+    let scenario_keys = table.keys().any(|k| crate::scenario::SECTIONS.contains(&k.as_str()));
+    let (why, at) = match cargo {
+        Some(entry) => (" (it looks like a Cargo manifest)", entry.key),
+        None if !scenario_keys => ("", table.values().next().map_or(root.origin, |e| e.key)),
+        None => return None,
+    };
+    Some(
+        Issue::new(ProblemKind::NotAScenario, format!("{name} is not a storetwin scenario{why}"))
+            .at(at)
+            .with_label("a scenario starts with [run], [store], ...")
+            .with_help(
+                "a scenario has the sections [run], [store], [categories], [[sku]], [arrivals], [[segment]], \
+                 [[lane]] and [replenishment] (see `storetwin schema`), or `extends` another scenario",
+            ),
+    )
 }
 
 /// `root` merged on top of the file its `extends` names (relative to `dir`), if any.

@@ -318,14 +318,22 @@ pub(crate) fn read_plan(
                         format!("lane \"{name}\" is not drawn on the floor"),
                     )
                     .label("no legend entry draws this lane")
-                    .help(format!(
-                        "add a legend entry such as \"{}\" = {{ lane = \"{name}\" }} and draw it at the checkout point",
-                        usize::from(id.0) + 1
-                    ));
+                    .help(match unused_legend_key(&legend) {
+                        Some(c) => format!(
+                            "add a legend entry such as \"{c}\" = {{ lane = \"{name}\" }} and draw {c:?} at the \
+                             checkout point (a legend key is one character)"
+                        ),
+                        None => format!("map a character to {{ lane = \"{name}\" }} in [store.legend] and draw it"),
+                    });
             }
         }
     }
     Some(plan)
+}
+
+/// A character no legend entry uses yet, for a suggestion: a digit, then a letter.
+fn unused_legend_key(legend: &BTreeMap<char, CellKind>) -> Option<char> {
+    ('1'..='9').chain(['0']).chain('a'..='z').chain('A'..='Z').find(|c| !legend.contains_key(c))
 }
 
 /// The zones as sets of cells; a cell belongs to at most one.

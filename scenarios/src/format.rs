@@ -102,16 +102,25 @@ pub struct Run {
     pub close: TimeOfDay,
 }
 
+/// `run.replications` when left out.
+pub const DEFAULT_REPLICATIONS: u32 = 1;
+/// `sku.popularity` when left out.
+pub const DEFAULT_POPULARITY: f64 = 1.0;
+/// `lane.open_at_start` when left out.
+pub const DEFAULT_OPEN_AT_START: bool = true;
+/// `replenishment.round_s` when left out: one round an hour.
+pub const DEFAULT_ROUND_S: u32 = 3600;
+
 fn one() -> u32 {
-    1
+    DEFAULT_REPLICATIONS
 }
 
 fn one_f64() -> f64 {
-    1.0
+    DEFAULT_POPULARITY
 }
 
 fn yes() -> bool {
-    true
+    DEFAULT_OPEN_AT_START
 }
 
 /// The store and its floor plan.
@@ -303,7 +312,8 @@ pub struct Sku {
 #[serde(deny_unknown_fields)]
 pub struct Arrivals {
     /// Arrivals per hour for each hour from opening (a Poisson process, constant within
-    /// each hour). At most one entry per opening hour; no arrivals after the last entry.
+    /// each hour): exactly one entry per opening hour (a last, partial hour counts), 0 for
+    /// an hour without arrivals.
     pub per_hour: Vec<f64>,
 }
 
@@ -389,18 +399,35 @@ pub struct Lane {
     pub base_s: Distribution,
     /// Seconds per item scanned.
     pub per_item_s: Distribution,
-    /// Seconds to pay, by method.
+    /// Seconds to pay, by method: give the methods this lane's shoppers use; the others
+    /// take their defaults (mobile_qr 5, card 10, cash 20, prepaid 5).
     pub pay_s: PaySeconds,
 }
 
-/// Seconds to pay, by payment method.
+/// Seconds to pay, by payment method. A method left out takes its default (a constant:
+/// mobile_qr 5, card 10, cash 20, prepaid 5 seconds), which `storetwin validate` lists.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaySeconds {
-    pub mobile_qr: Distribution,
-    pub card: Distribution,
-    pub cash: Distribution,
-    pub prepaid: Distribution,
+    /// Paying by mobile QR code. Default 5.
+    pub mobile_qr: Option<Distribution>,
+    /// Paying by card. Default 10.
+    pub card: Option<Distribution>,
+    /// Paying cash. Default 20.
+    pub cash: Option<Distribution>,
+    /// Paying from a prepaid balance. Default 5.
+    pub prepaid: Option<Distribution>,
+}
+
+/// The payment methods in the order of [`storetwin_actors::spec::LaneSpec::pay_s`], with
+/// the seconds a method left out of `pay_s` takes.
+pub const PAY_S_DEFAULTS: [(&str, f64); 4] = [("mobile_qr", 5.0), ("card", 10.0), ("cash", 20.0), ("prepaid", 5.0)];
+
+impl PaySeconds {
+    /// The four methods as given, in the order of [`PAY_S_DEFAULTS`].
+    pub fn methods(&self) -> [Option<&Distribution>; 4] {
+        [self.mobile_qr.as_ref(), self.card.as_ref(), self.cash.as_ref(), self.prepaid.as_ref()]
+    }
 }
 
 /// How lanes open and close during the day. Leave out for lanes that stay as they are.
@@ -626,5 +653,5 @@ pub struct Replenishment {
 }
 
 fn hourly() -> u32 {
-    3600
+    DEFAULT_ROUND_S
 }

@@ -33,7 +33,7 @@
 //! array of one file are unique; a name given twice (by two blocks, by a group and a block,
 //! or twice in one `names`) is an error at the second.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use crate::document::{Entry, Node, Table, Value};
 use crate::error::{Issue, ProblemKind};
@@ -112,10 +112,10 @@ fn get_mut<'a>(root: &'a mut Node, path: &[&str]) -> Option<&'a mut Node> {
 
 /// Reports every name given a second time in one file's array.
 fn unique_names(items: &[Node], array: &[&str], what: &str, issues: &mut Vec<Issue>) {
-    let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let Some(name) = name_of(item) else { continue };
-        if seen.insert(name, ()).is_some() {
+        if !seen.insert(name) {
             let origin = item.as_table().and_then(|t| t.get("name")).map_or(item.origin, |e| e.node.origin);
             issues.push(
                 Issue::new(ProblemKind::BadValue, format!("two {what}s are named \"{name}\""))

@@ -10,7 +10,7 @@
 //! [run]
 //! seed = 7
 //! open = "08:00"
-//! close = "20:00"
+//! close = "12:00"
 //!
 //! [store]
 //! name = "Corner shop"
@@ -46,7 +46,7 @@
 //! reorder_at = 10
 //!
 //! [arrivals]
-//! per_hour = [20, 40, 60, 40]
+//! per_hour = [20, 40, 60, 40]   # one rate per opening hour
 //!
 //! [[segment]]
 //! name = "everyone"
@@ -59,7 +59,7 @@
 //! kind = "staffed"
 //! base_s = 20
 //! per_item_s = { dist = "normal", mean = 3, sd = 1 }
-//! pay_s = { mobile_qr = 5, card = 10, cash = 20, prepaid = 5 }
+//! pay_s = { card = 10, cash = 25 }   # mobile_qr and prepaid: their defaults (5 s)
 //!
 //! [replenishment]
 //! staff = 1
@@ -67,11 +67,13 @@
 //! ```
 //!
 //! A file with `extends = "other.toml"` is a change to another scenario; repeated items are
-//! written once as a group (see [`format`]). The bundled scenarios (`weekday.toml`, its
+//! written once as a group (see [`format`]). [`Scenario::defaults`] lists every value the
+//! file left out and loading filled in. The bundled scenarios (`weekday.toml`, its
 //! variants `layout-b.toml`, `staffing-lean.toml`, ...) live beside this crate.
 
 mod build;
 mod check;
+mod defaults;
 mod deserializer;
 pub mod distribution;
 mod document;
@@ -88,6 +90,7 @@ mod schema;
 mod source;
 pub mod time_of_day;
 
+pub use defaults::AppliedDefault;
 pub use error::{Location, Problem, ProblemKind, ScenarioError};
 pub use price::{PriceError, parse_price};
 pub use scenario::{Scenario, load, load_str};

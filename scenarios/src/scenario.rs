@@ -9,6 +9,7 @@ use storetwin_actors::spec::WorldSpec;
 
 use crate::build::build;
 use crate::check::Checks;
+use crate::defaults::{self, AppliedDefault};
 use crate::deserializer::{from_node, unknown_key};
 use crate::document::{Node, Value};
 use crate::error::{Issue, ProblemKind, ScenarioError};
@@ -36,6 +37,9 @@ pub struct Scenario {
     pub seed: u64,
     pub replications: u32,
     pub world: WorldSpec,
+    /// Every value the scenario leaves out that loading filled in, in file order (see
+    /// [`AppliedDefault`]).
+    pub defaults: Vec<AppliedDefault>,
 }
 
 /// Loads and checks the scenario file at `path`, with the files it extends.
@@ -74,6 +78,7 @@ fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &Sources) -> R
             seed: built.seed,
             replications: built.replications,
             world: built.world,
+            defaults: defaults::applied(&root, &file),
         }),
         _ => Err(fail(issues)),
     }

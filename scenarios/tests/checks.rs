@@ -289,11 +289,25 @@ fn probabilities_lie_between_zero_and_one() {
 
 #[test]
 fn arrival_rates_fit_the_opening_hours_and_are_not_negative() {
-    let p = only_problem(&edit("per_hour = [30, 60, 40]", "per_hour = [30, -60, 40]"));
+    let p = only_problem(&edit("per_hour = [30, 60, 40, 20]", "per_hour = [30, -60, 40, 20]"));
     assert_eq!(p.path(), Some("arrivals.per_hour[1]"));
     assert_eq!(p.message(), "must be 0 or more, found -60");
-    let p = only_problem(&edit("per_hour = [30, 60, 40]", "per_hour = [30, 60, 40, 20, 10]"));
+    let text = edit("per_hour = [30, 60, 40, 20]", "per_hour = [30, 60, 40, 20, 10]");
+    let p = only_problem(&text);
     assert_eq!(p.message(), "5 hourly rates, but the store is open 4 hours (08:00 to 12:00)");
+    assert_eq!(place(&p), format!("mini.toml:{}:12", line_of(&text, "per_hour = [30, 60, 40, 20, 10]")));
+    assert_eq!(p.label(), Some("expected 4 rates, one per opening hour"));
+    // Fewer rates than hours is as wrong: the last hours would silently have no arrivals.
+    let text = edit("per_hour = [30, 60, 40, 20]", "per_hour = [30, 60, 40]");
+    let p = only_problem(&text);
+    assert_eq!(p.message(), "3 hourly rates, but the store is open 4 hours (08:00 to 12:00)");
+    assert_eq!(p.path(), Some("arrivals.per_hour"));
+    assert_eq!(place(&p), format!("mini.toml:{}:12", line_of(&text, "per_hour = [30, 60, 40]")));
+    assert!(p.help_text().is_some_and(|h| h.contains("0 for an hour without arrivals")), "{:?}", p.help_text());
+    // A last, partial hour needs its rate too: 08:00 to 12:30 is 5 hours of rates.
+    let p = only_problem(&edit("close = \"12:00\"", "close = \"12:30\""));
+    assert_eq!(p.message(), "4 hourly rates, but the store is open 5 hours (08:00 to 12:30)");
+    assert!(load_mini(&edit("close = \"12:00\"", "close = \"12:30\"").replace("40, 20]", "40, 20, 5]")).is_ok());
 }
 
 #[test]
@@ -331,6 +345,18 @@ fn lanes_in_the_legend_and_lanes_declared_must_match() {
     let p = only_problem(&text);
     assert_eq!(p.message(), "lane \"SCO\" is not drawn on the floor");
     assert_eq!(p.path(), Some("lane[2].name"));
+    // The suggested legend key is one character the legend does not use yet (lane index 2
+    // would have been "3", which the legend no longer has here, but the suggestion must not
+    // depend on the lane's position: lane 10 would have been "11").
+    let help = p.help_text().unwrap_or_default();
+    assert!(help.starts_with("add a legend entry such as \"3\" = { lane = \"SCO\" }"), "{help}");
+    let lanes: String = (3..=12)
+        .map(|n| format!("[[lane]]\nname = \"L{n}\"\nkind = \"staffed\"\nbase_s = 1\nper_item_s = 1\npay_s = {{}}\n\n"))
+        .collect();
+    let all = problems(&edit("[lane_policy]", &format!("{lanes}[lane_policy]")));
+    let l12 = all.iter().find(|p| p.message() == "lane \"L12\" is not drawn on the floor").expect("L12 is reported");
+    let help = l12.help_text().unwrap_or_default();
+    assert!(help.starts_with("add a legend entry such as \"4\" = { lane = \"L12\" }"), "{help}");
     // In the legend but never drawn.
     let p = only_problem(&edit("#.1.2.3..#", "#.1.2....#"));
     assert_eq!(p.message(), "lane \"SCO\" has the legend character '3', but it is not drawn on the floor");
@@ -376,6 +402,29 @@ fn devices_stand_on_the_floor() {
     assert_eq!(p.message(), "smart_shelf [6, 4] is neither on nor next to a shelf");
 }
 
+#[test]
+fn no_device_stands_on_a_wall() {
+    // A cell given as [x, y]: the beacon at [0, 2] is in the left wall.
+    let text = edit("at = [3, 2]", "at = [0, 2]");
+    let p = only_problem(&text);
+    assert_eq!(p.message(), "beacon [0, 2] is on a wall");
+    assert_eq!(p.path(), Some("device[2].at"));
+    assert_eq!(place(&p), format!("mini.toml:{}:6", line_of(&text, "at = [0, 2]")));
+    assert_eq!(p.label(), Some("a wall cell"));
+    // An ESL next to a shelf, but in the wall: a wall is wrong for every kind.
+    let p = only_problem(&edit("at = \"a\"", "at = [0, 1]"));
+    assert_eq!(p.message(), "esl [0, 1] is on a wall");
+    // A character drawn on walls.
+    let text = edit("at = \"K\"", "at = \"#\"");
+    let p = only_problem(&text);
+    assert_eq!(p.message(), "kiosk [0, 0] is on a wall");
+    assert_eq!(p.label(), Some("'#' is drawn on wall cells"));
+    assert_eq!(place(&p), format!("mini.toml:{}:6", line_of(&text, "at = \"#\"")));
+    // Mounted on a shelf is fine for a sensor, and a door counter stands on the entrance.
+    let s = load_mini(&edit("at = [3, 2]", "at = [1, 1]")).unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert!(s.world.store.devices.iter().any(|d| d.name == "beacon" && (d.cell.x, d.cell.y) == (1, 1)));
+}
+
 // --- disruptions --------------------------------------------------------------------------
 
 #[test]
@@ -409,6 +458,43 @@ fn disruption_times_are_since_opening() {
     let d = &s.world.store.disruptions[0];
     assert_eq!(d.at.as_nanos(), 3600 * 1_000_000_000);
     assert_eq!(d.until.map(|t| t.as_nanos()), Some(5400 * 1_000_000_000));
+}
+
+// --- files that are not scenarios ---------------------------------------------------------
+
+#[test]
+fn a_cargo_manifest_is_not_a_scenario_and_says_so() {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let e = storetwin_scenarios::load(&manifest).expect_err("Cargo.toml is no scenario");
+    let [p] = e.problems() else { panic!("one problem: {}", render(&e)) };
+    assert_eq!(p.kind(), ProblemKind::NotAScenario);
+    assert_eq!(
+        p.message(),
+        format!("{} is not a storetwin scenario (it looks like a Cargo manifest)", manifest.display())
+    );
+    assert_eq!(place(p), format!("{}:1:2", manifest.display()));
+    // As the name is given: `storetwin validate scenarios/*.toml` reports it so.
+    let text = std::fs::read_to_string(&manifest).expect("readable");
+    let e = storetwin_scenarios::load_str("scenarios/Cargo.toml", &text).expect_err("no scenario");
+    assert_eq!(e.to_string(), "scenarios/Cargo.toml is not a storetwin scenario (it looks like a Cargo manifest)");
+    // Any TOML file without a single scenario section.
+    let e = storetwin_scenarios::load_str("tool.toml", "[tool.black]\nline-length = 100\n").expect_err("no scenario");
+    assert_eq!(e.to_string(), "tool.toml is not a storetwin scenario");
+    // A scenario missing its [run] is still a scenario with a missing section.
+    let p = only_problem(&edit("[run]\nseed = 7\nopen = \"08:00\"\nclose = \"12:00\"\n", ""));
+    assert_eq!(p.kind(), ProblemKind::MissingKey);
+}
+
+#[test]
+fn extending_a_file_that_is_not_a_scenario_points_at_the_extends() {
+    let dir = common::temp_dir("extends-cargo");
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let b = format!("extends = {:?}\n[run]\nseed = 2\n", manifest.display().to_string());
+    std::fs::write(dir.join("b.toml"), &b).expect("write");
+    let e = storetwin_scenarios::load(&dir.join("b.toml")).expect_err("no scenario");
+    let p = &e.problems()[0];
+    assert_eq!(p.kind(), ProblemKind::NotAScenario);
+    assert_eq!(place(p), format!("{}:1:11", dir.join("b.toml").display()));
 }
 
 // --- several problems --------------------------------------------------------------------

@@ -39,13 +39,13 @@ fn tables_merge_and_other_arrays_replace() {
     write(
         &dir,
         "b.toml",
-        "extends = \"a.toml\"\n\n[run]\nseed = 99\n\n[arrivals]\nper_hour = [10]\n\n[lane_policy]\nopen_when_queue = 5\n",
+        "extends = \"a.toml\"\n\n[run]\nseed = 99\n\n[arrivals]\nper_hour = [10, 20, 30, 40]\n\n[lane_policy]\nopen_when_queue = 5\n",
     );
     let a = load(&dir.join("a.toml")).unwrap_or_else(|e| panic!("{}", render(&e)));
     let b = load(&dir.join("b.toml")).unwrap_or_else(|e| panic!("{}", render(&e)));
     assert_eq!(b.seed, 99);
     assert_eq!(b.world.open_at_s, a.world.open_at_s, "run.open comes from a.toml");
-    assert_eq!(b.world.store.arrivals_per_hour, vec![10.0], "arrays replace, never append");
+    assert_eq!(b.world.store.arrivals_per_hour, vec![10.0, 20.0, 30.0, 40.0], "arrays replace, never append");
     assert_eq!(b.world.store.lane_policy.open_when_queue, Some(5));
     assert_eq!(b.world.store.lane_policy.close_when_idle, a.world.store.lane_policy.close_when_idle);
     assert_eq!(b.world.store.catalogue, a.world.store.catalogue);

@@ -70,7 +70,7 @@ reorder_at = 5
 popularity = 2
 
 [arrivals]
-per_hour = [30, 60, 40]
+per_hour = [30, 60, 40, 20]
 
 [[segment]]
 name = "quick"
