@@ -19,6 +19,7 @@ use bevy::render::render_resource::{BlendState, Extent3d, TextureDimension, Text
 use bevy::render::view::Msaa;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::sprite::Anchor;
+use bevy::text::TextBackgroundColor;
 use bevy::window::{PrimaryWindow, WindowResolution};
 use bevy_egui::input::{egui_wants_any_keyboard_input, egui_wants_any_pointer_input};
 use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui};
@@ -37,9 +38,12 @@ use storetwin_eventlog::atomic::write_atomic;
 /// Speed steps of the `-`/`+` controls (sim seconds per wall second).
 pub const SPEEDS: [f64; 12] = [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1000.0, 3000.0, 10000.0];
 
-/// Width of the right-hand panel and height of the bottom one, in logical pixels.
+/// Width of the right-hand panel and the least height of the bottom one, in logical
+/// pixels. The bottom panel grows to fit the queue table, up to [`BOTTOM_SHARE`] of the
+/// window's height (the table scrolls beyond that).
 pub const SIDE_PANEL: f32 = 390.0;
 pub const BOTTOM_PANEL: f32 = 240.0;
+pub const BOTTOM_SHARE: f32 = 0.42;
 
 /// What the window is started with.
 pub struct TwinApp {
@@ -120,6 +124,9 @@ struct Ui {
     /// The camera fits the floor to the viewport until the user pans or zooms.
     fitted: bool,
     user_moved: bool,
+    /// Height the queue table needs (title and rows), measured as it is laid out; the
+    /// bottom panel grows to it.
+    queue_table_h: f32,
 }
 
 #[derive(Resource)]
@@ -238,6 +245,7 @@ impl TwinApp {
                 viewport_known: false,
                 fitted: false,
                 user_moved: false,
+                queue_table_h: 0.0,
             })
             .insert_resource(scene)
             .insert_resource(FloorImages { floor: Some(floor_image), heat: Some(heat_image) })
@@ -474,6 +482,9 @@ fn setup(
         commands.spawn((label(text.clone(), 11.0, rgb), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
     }
 
+    // Counts sit on a light plate above everything else on the floor, so a shopper's dot
+    // never hides them.
+    let plate = TextBackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85));
     let dot = meshes.add(Circle::new(CELL * 0.15));
     let queue = materials.add(colour(palette::QUEUE_DOT));
     for (q, (_, cell, _)) in scene.queues.iter().enumerate() {
@@ -489,9 +500,16 @@ fn setup(
                 QueueDot { queue: q, place },
             ));
         }
-        let t = at(*cell, 6.0);
+        let t = at(*cell, LABEL_Z);
         let base = t.translation.y;
-        commands.spawn((label(String::new(), 12.0, [0x24, 0x29, 0x2f]), t, Anchor::BOTTOM_CENTER, QueueLabel(q, base)));
+        commands.spawn((
+            label(String::new(), 12.0, [0x24, 0x29, 0x2f]),
+            plate,
+            t,
+            Anchor::BOTTOM_CENTER,
+            Visibility::Hidden,
+            QueueLabel(q, base),
+        ));
     }
 
     for (i, (_, kind, cell)) in scene.devices.iter().enumerate() {
@@ -515,6 +533,9 @@ fn setup(
         heat,
     });
 }
+
+/// Above the shoppers (z 7): queue counts.
+const LABEL_Z: f32 = 9.0;
 
 /// Takes every frame the simulation sent; keeps the newest.
 fn receive(link: Res<Link>, mut latest: ResMut<Latest>) {
@@ -625,7 +646,7 @@ fn sync_lanes(
     latest: Res<Latest>,
     mut tiles: Query<(&LaneTile, &mut Sprite)>,
     mut dots: Query<(&QueueDot, &mut Visibility)>,
-    mut labels: Query<(&QueueLabel, &mut Text2d, &mut Transform)>,
+    mut labels: Query<(&QueueLabel, &mut Text2d, &mut Transform, &mut Visibility), Without<QueueDot>>,
 ) {
     if !latest.is_changed() {
         return;
@@ -641,12 +662,13 @@ fn sync_lanes(
         let waiting = snap.queues.get(dot.queue).map_or(0, |q| q.waiting);
         vis.set_if_neq(if dot.place < waiting { Visibility::Visible } else { Visibility::Hidden });
     }
-    for (label, mut text, mut t) in &mut labels {
+    for (label, mut text, mut t, mut vis) in &mut labels {
         let waiting = snap.queues.get(label.0).map_or(0, |q| q.waiting);
-        let s = if waiting > 0 { waiting.to_string() } else { String::new() };
+        let s = if waiting > 0 { format!(" {waiting} ") } else { String::new() };
         if text.0 != s {
             text.0 = s;
         }
+        vis.set_if_neq(if waiting > 0 { Visibility::Visible } else { Visibility::Hidden });
         let rows = waiting.min(MAX_DOTS).div_ceil(2) as f32;
         let y = label.1 + rows * CELL / ROWS_PER_CELL - CELL * 0.3 - CELL * 0.05;
         if t.translation.y != y {
@@ -882,6 +904,9 @@ fn panels(
     let side = egui::Panel::right("kpis")
         .exact_size(SIDE_PANEL)
         .resizable(false)
+        // The panels' fills part them from the floor; egui's separator line would also
+        // run along the bottom panel's top into this one.
+        .show_separator_line(false)
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(12.0))
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical()
@@ -889,13 +914,20 @@ fn panels(
         })
         .response
         .rect;
+    // Tall enough for every queue's row (measured last frame), within its share of the
+    // window; the table scrolls beyond that.
+    let window_h = window.single().map_or(900.0, |w| w.height());
+    let bottom_h =
+        (ui_state.queue_table_h + 2.0 * 10.0 + 4.0).clamp(BOTTOM_PANEL, (window_h * BOTTOM_SHARE).max(BOTTOM_PANEL));
     let bottom = egui::Panel::bottom("history")
-        .exact_size(BOTTOM_PANEL)
+        .exact_size(bottom_h)
         .resizable(false)
+        .show_separator_line(false)
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(10.0))
         .show(&mut root, |ui| {
+            let height = ui.available_height();
             ui.horizontal_top(|ui| {
-                chart(ui, &latest, &scene);
+                chart(ui, &latest, &scene, height);
                 ui.separator();
                 queue_table(ui, &link, &latest, &scene, ui_state, frame.map(|f| &f.snapshot));
             });
@@ -1093,40 +1125,64 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
 
 /// What the floor's colours mean.
 fn legend(ui: &mut egui::Ui, scene: &Scene) {
-    let swatch = |ui: &mut egui::Ui, rgb: Rgb, round: bool, text: &str| {
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(11.0, 11.0), egui::Sense::hover());
-        if round {
-            ui.painter().circle_filled(rect.center(), 5.0, egui_colour(rgb));
-            ui.painter().circle_stroke(rect.center(), 5.0, egui::Stroke::new(0.5, egui::Color32::GRAY));
-        } else {
-            ui.painter().rect_filled(rect, 2.0, egui_colour(rgb));
-        }
-        ui.label(egui::RichText::new(text).small());
-    };
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 4.0;
-        swatch(ui, palette::SHOPPER, true, "shopping ");
-        swatch(ui, palette::SHOPPER_SERVED, true, "paying ");
-        swatch(ui, palette::QUEUE_DOT, true, "in a queue ");
-        swatch(ui, palette::SHOPPER_KIOSK, true, "at a kiosk ");
-        swatch(ui, palette::SHOPPER_LEAVING, true, "giving up ");
-        swatch(ui, palette::LANE_OPEN, false, "lane open ");
-        swatch(ui, palette::LANE_CLOSED, false, "closed ");
-        swatch(ui, palette::LANE_DOWN, false, "down ");
-        swatch(ui, palette::DEVICE_DOWN, false, "device failed ");
+        ui.spacing_mut().item_spacing.x = 10.0;
+        swatch(ui, palette::SHOPPER, Swatch::Dot, "shopping");
+        swatch(ui, palette::SHOPPER_SERVED, Swatch::Dot, "paying");
+        swatch(ui, palette::QUEUE_DOT, Swatch::SmallDot, "in a queue");
+        swatch(ui, palette::SHOPPER_KIOSK, Swatch::Dot, "at a kiosk");
+        swatch(ui, palette::SHOPPER_LEAVING, Swatch::Dot, "giving up");
+        swatch(ui, palette::LANE_OPEN, Swatch::Square, "lane open");
+        swatch(ui, palette::LANE_CLOSED, Swatch::Square, "closed");
+        swatch(ui, palette::LANE_DOWN, Swatch::Square, "down");
+        swatch(ui, palette::DEVICE_DOWN, Swatch::Square, "device failed");
     });
     ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.spacing_mut().item_spacing.x = 10.0;
         for (i, name) in scene.categories.iter().enumerate() {
-            swatch(ui, palette::category(i), false, &format!("{} ", name.replace('_', " ")));
+            swatch(ui, palette::category(i), Swatch::Square, &name.replace('_', " "));
         }
     });
 }
 
+#[derive(Clone, Copy)]
+enum Swatch {
+    /// A shopper's dot.
+    Dot,
+    /// A queue's dot.
+    SmallDot,
+    Square,
+}
+
+/// A legend entry: the swatch and its label as one widget, so a wrapping row never
+/// separates them.
+fn swatch(ui: &mut egui::Ui, rgb: Rgb, kind: Swatch, text: &str) {
+    let font = egui::TextStyle::Small.resolve(ui.style());
+    let galley = ui.painter().layout_no_wrap(text.to_string(), font, ui.visuals().text_color());
+    let size = egui::vec2(11.0 + 4.0 + galley.size().x, galley.size().y.max(11.0));
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let centre = egui::pos2(rect.left() + 5.5, rect.center().y);
+    let painter = ui.painter();
+    match kind {
+        Swatch::Dot | Swatch::SmallDot => {
+            let r = if matches!(kind, Swatch::Dot) { 5.0 } else { 3.5 };
+            painter.circle_filled(centre, r, egui_colour(rgb));
+            painter.circle_stroke(centre, r, egui::Stroke::new(0.5, egui::Color32::GRAY));
+        }
+        Swatch::Square => {
+            painter.rect_filled(egui::Rect::from_center_size(centre, egui::vec2(11.0, 11.0)), 2.0, egui_colour(rgb));
+        }
+    }
+    let text_colour = ui.visuals().text_color();
+    painter.galley(egui::pos2(rect.left() + 15.0, rect.center().y - galley.size().y / 2.0), galley, text_colour);
+}
+
 /// Shoppers inside and waiting to pay over the last hour.
-fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
-    let size = egui::vec2(560.0, BOTTOM_PANEL - 24.0);
+fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene, height: f32) {
+    // At most 560 wide; in a narrow window, room for the queue table too.
+    let width = (ui.available_width() * 0.45).clamp(320.0, 560.0);
+    let size = egui::vec2(width, height - 4.0);
     let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, egui::Color32::WHITE);
@@ -1141,7 +1197,7 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
     );
     let inside_colour = egui_colour(palette::SHOPPER);
     let waiting_colour = egui_colour(palette::QUEUE_DOT);
-    painter.text(
+    let key = painter.text(
         rect.right_top() + egui::vec2(-8.0, 6.0),
         egui::Align2::RIGHT_TOP,
         "— waiting to pay",
@@ -1149,15 +1205,16 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
         waiting_colour,
     );
     painter.text(
-        rect.right_top() + egui::vec2(-130.0, 6.0),
+        egui::pos2(key.left() - 14.0, key.top()),
         egui::Align2::RIGHT_TOP,
         "— shoppers inside",
         font.clone(),
         inside_colour,
     );
+    // Room on the right for half of the last time label, centred on its tick.
     let plot = egui::Rect::from_min_max(
         rect.left_top() + egui::vec2(44.0, 28.0),
-        rect.right_bottom() - egui::vec2(12.0, 22.0),
+        rect.right_bottom() - egui::vec2(24.0, 22.0),
     );
     let Some(frame) = &latest.frame else { return };
     // The simulation's per-minute samples, and now.
@@ -1198,13 +1255,11 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
             break;
         }
         let label = clock(scene.open_at_s, SimTime::from_nanos((t.max(0.0) * 1e9) as u64));
-        painter.text(
-            egui::pos2(x(t), plot.bottom() + 4.0),
-            egui::Align2::CENTER_TOP,
-            &label[..5],
-            font.clone(),
-            text_colour,
-        );
+        let galley = painter.layout_no_wrap(label[..5].to_string(), font.clone(), text_colour);
+        // Centred on its tick, but never past the chart's edges.
+        let half = galley.size().x / 2.0;
+        let centre = x(t).clamp(rect.left() + half + 2.0, rect.right() - half - 2.0);
+        painter.galley(egui::pos2(centre - half, plot.bottom() + 4.0), galley, text_colour);
     }
     let line = |pick: fn(&(f64, f64, f64)) -> f64, colour: egui::Color32| {
         let pts: Vec<egui::Pos2> = points.iter().map(|p| egui::pos2(x(p.0), y(pick(p)))).collect();
@@ -1229,8 +1284,10 @@ fn nice_ceiling(v: f64) -> f64 {
 /// open/close control of its lanes.
 fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st: &mut Ui, snap: Option<&Snapshot>) {
     ui.vertical(|ui| {
-        ui.label(egui::RichText::new("Checkout queues").strong());
-        egui::ScrollArea::vertical().id_salt("queues").show(ui, |ui| {
+        let title = ui.label(egui::RichText::new("Checkout queues").strong()).rect.height();
+        // A visible scroll bar when the window is too low for every row.
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        let table = egui::ScrollArea::both().id_salt("queues").auto_shrink([false, true]).show(ui, |ui| {
             egui::Grid::new("queue-table").num_columns(6).spacing([14.0, 3.0]).striped(true).show(ui, |ui| {
                 for h in ["queue", "lane", "waiting", "head waited", "mean wait today", ""] {
                     ui.label(egui::RichText::new(h).small().strong());
@@ -1268,20 +1325,28 @@ fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, s
                         if v.served > 0 { format!("{:.0} s", v.mean_wait_s) } else { "–".into() }
                     }));
                     if link.replay.is_none() {
-                        ui.horizontal(|ui| {
+                        // A lane of its own: "open"/"close". A shared line's lanes: one chip
+                        // each, in its lane's colour, that opens or closes it.
+                        ui.horizontal_wrapped(|ui| {
+                            ui.spacing_mut().item_spacing = egui::vec2(3.0, 2.0);
                             for l in &lanes {
-                                let is_open = snap.and_then(|s| s.lanes.get(*l)).is_some_and(|v| v.open);
+                                let view = snap.and_then(|s| s.lanes.get(*l));
+                                let is_open = view.is_some_and(|v| v.open);
                                 let lane_name = &scene.lane_names[*l];
-                                let label = if lanes.len() > 1 {
-                                    format!("{} {lane_name}", if is_open { "close" } else { "open" })
-                                } else if is_open {
-                                    "close".to_string()
+                                let verb = if is_open { "close" } else { "open" };
+                                let clicked = if lanes.len() > 1 {
+                                    let rgb = view.map_or(palette::LANE_CLOSED, |v| lane_colour(v.open, v.down));
+                                    let chip = egui::Button::new(
+                                        egui::RichText::new(lane_name).small().color(egui::Color32::WHITE),
+                                    )
+                                    .small()
+                                    .fill(egui_colour(rgb));
+                                    ui.add(chip).on_hover_text(format!("{verb} {lane_name}")).clicked()
                                 } else {
-                                    "open".to_string()
+                                    ui.small_button(verb).clicked()
                                 };
-                                if ui.small_button(label).clicked() {
+                                if clicked {
                                     let what = Intervention::SetLaneOpen { lane: *l as u16, open: !is_open };
-                                    let verb = if is_open { "close" } else { "open" };
                                     intervene(link, st, latest, what, format!("{verb} lane {lane_name}"));
                                 }
                             }
@@ -1293,6 +1358,7 @@ fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, s
                 }
             });
         });
+        st.queue_table_h = title + ui.spacing().item_spacing.y + table.content_size.y;
     });
 }
 
