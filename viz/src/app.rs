@@ -1,5 +1,6 @@
-//! The Bevy window: the store floor, shoppers, queues, lanes, devices and the heat map,
-//! with the KPI panel and the ops team's controls (bevy_egui).
+//! The Bevy window: the store floor, shoppers, queues, lanes, devices and the heat overlay
+//! (dwell so far, or density now), with the KPI panel and the ops team's controls
+//! (bevy_egui).
 //!
 //! Everything drawn comes from the latest [`Frame`] (an owned snapshot); everything done
 //! goes out through [`Controls`]. The window holds no simulation state.
@@ -45,6 +46,38 @@ pub const SIDE_PANEL: f32 = 390.0;
 pub const BOTTOM_PANEL: f32 = 240.0;
 pub const BOTTOM_SHARE: f32 = 0.42;
 
+/// What the heat overlay shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeatMode {
+    #[default]
+    Off,
+    /// Shopper-seconds spent in each cell since opening (`Snapshot::heat`).
+    Dwell,
+    /// People in each cell now per m² (`Snapshot::crowd` over the cell's area), on a scale
+    /// up to the most a cell holds.
+    Density,
+}
+
+impl HeatMode {
+    /// The `H` key's cycle: off → dwell → density → off.
+    pub fn next(self) -> HeatMode {
+        match self {
+            HeatMode::Off => HeatMode::Dwell,
+            HeatMode::Dwell => HeatMode::Density,
+            HeatMode::Density => HeatMode::Off,
+        }
+    }
+
+    /// As `--heat` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HeatMode::Off => "off",
+            HeatMode::Dwell => "dwell",
+            HeatMode::Density => "density",
+        }
+    }
+}
+
 /// What the window is started with.
 pub struct TwinApp {
     pub title: String,
@@ -56,7 +89,7 @@ pub struct TwinApp {
     pub frames: Receiver<Frame>,
     pub speed: f64,
     pub paused: bool,
-    pub heat: bool,
+    pub heat: HeatMode,
     pub size: (u32, u32),
     /// Save one frame here when the session ends, then exit.
     pub screenshot: Option<PathBuf>,
@@ -106,7 +139,7 @@ struct Scene {
 
 #[derive(Resource)]
 struct Ui {
-    heat: bool,
+    heat: HeatMode,
     speed: f64,
     paused: bool,
     sku: usize,
@@ -447,7 +480,7 @@ fn setup(
         Sprite { image: heat.clone(), custom_size: Some(size), ..default() },
         Transform::from_xyz(0.0, 0.0, 1.0),
         HeatLayer,
-        if ui.heat { Visibility::Visible } else { Visibility::Hidden },
+        if ui.heat == HeatMode::Off { Visibility::Hidden } else { Visibility::Visible },
     ));
 
     let at = |c: Cell, z: f32| {
@@ -691,30 +724,61 @@ fn sync_devices(latest: Res<Latest>, scene: Res<Scene>, mut icons: Query<(&Devic
     }
 }
 
+/// The dwell map's level of `v` shopper-seconds when the busiest cell has `max`: the
+/// square root spreads the quiet cells (its scale says so).
+fn dwell_level(v: f64, max: f64) -> f32 {
+    if max > 0.0 { (v / max).clamp(0.0, 1.0).sqrt() as f32 } else { 0.0 }
+}
+
+/// The density view's level of a cell with `people` of `capacity`.
+fn density_level(people: u16, capacity: u16) -> f32 {
+    f32::from(people) / f32::from(capacity.max(1))
+}
+
+/// Redraws the heat overlay's texture from the latest frame: the dwell map at most four
+/// times a second (it changes slowly), the density view with every frame; at once when
+/// the mode changes or the session's last frame arrives (a screenshot shows that one).
 fn sync_heat(
     latest: Res<Latest>,
     ui: Res<Ui>,
     handles: Res<Handles>,
     mut images: ResMut<Assets<Image>>,
     mut layer: Query<&mut Visibility, With<HeatLayer>>,
-    mut last: Local<Option<Instant>>,
+    mut drawn: Local<Option<(HeatMode, u64, Instant)>>,
 ) {
     for mut vis in &mut layer {
-        vis.set_if_neq(if ui.heat { Visibility::Visible } else { Visibility::Hidden });
-    }
-    if !ui.heat || last.is_some_and(|t| t.elapsed() < Duration::from_millis(250)) {
-        return;
+        vis.set_if_neq(if ui.heat == HeatMode::Off { Visibility::Hidden } else { Visibility::Visible });
     }
     let Some(frame) = &latest.frame else { return };
-    *last = Some(Instant::now());
-    let max = frame.snapshot.heat.iter().copied().fold(0.0, f64::max);
-    if let Some(mut image) = images.get_mut(&handles.heat)
-        && let Some(data) = image.data.as_mut()
-    {
-        for (i, v) in frame.snapshot.heat.iter().enumerate() {
-            let level = if max > 0.0 { (v / max).sqrt() as f32 } else { 0.0 };
-            data[i * 4..i * 4 + 4].copy_from_slice(&palette::heat(level));
+    let stamp = latest.frames_received;
+    let due = match *drawn {
+        None => true,
+        Some((mode, _, _)) if mode != ui.heat => true,
+        Some((_, at, _)) if at == stamp => false,
+        Some((_, _, when)) => {
+            latest.done || ui.heat == HeatMode::Density || when.elapsed() >= Duration::from_millis(250)
         }
+    };
+    if ui.heat == HeatMode::Off || !due {
+        return;
+    }
+    *drawn = Some((ui.heat, stamp, Instant::now()));
+    let snap = &frame.snapshot;
+    let Some(mut image) = images.get_mut(&handles.heat) else { return };
+    let Some(data) = image.data.as_mut() else { return };
+    match ui.heat {
+        HeatMode::Dwell => {
+            let max = snap.heat.iter().copied().fold(0.0, f64::max);
+            for (i, v) in snap.heat.iter().enumerate().take(data.len() / 4) {
+                data[i * 4..i * 4 + 4].copy_from_slice(&palette::heat(dwell_level(*v, max)));
+            }
+        }
+        HeatMode::Density => {
+            for (i, people) in snap.crowd.iter().enumerate().take(data.len() / 4) {
+                data[i * 4..i * 4 + 4].copy_from_slice(&palette::density(density_level(*people, snap.cell_capacity)));
+            }
+        }
+        HeatMode::Off => {}
     }
 }
 
@@ -819,7 +883,10 @@ fn keys(
         set_speed(&link, &mut ui, speed);
     }
     if keys.just_pressed(KeyCode::KeyH) {
-        ui.heat = !ui.heat;
+        ui.heat = ui.heat.next();
+    }
+    if keys.just_pressed(KeyCode::KeyD) {
+        ui.heat = if ui.heat == HeatMode::Density { HeatMode::Off } else { HeatMode::Density };
     }
     if keys.just_pressed(KeyCode::Home) || keys.just_pressed(KeyCode::KeyF) {
         ui.fitted = false;
@@ -1002,11 +1069,23 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
         }
     });
     ui.horizontal(|ui| {
-        ui.checkbox(&mut st.heat, "Heat map (H)");
+        ui.label("Overlay");
+        for (mode, text, hint) in [
+            (HeatMode::Off, "off", "no overlay (H cycles off, dwell, density)"),
+            (HeatMode::Dwell, "dwell (H)", "shopper-seconds spent in each cell since opening"),
+            (HeatMode::Density, "density (D)", "people per m² in each cell now"),
+        ] {
+            if ui.selectable_label(st.heat == mode, text).on_hover_text(hint).clicked() {
+                st.heat = mode;
+            }
+        }
         if ui.button("Fit floor (F)").clicked() {
             st.fitted = false;
         }
     });
+    if st.heat != HeatMode::Off {
+        heat_scale(ui, st.heat, frame.map(|f| &f.snapshot));
+    }
     ui.separator();
 
     if let Some(f) = frame {
@@ -1120,6 +1199,142 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
         for (at, text) in st.sent.iter().rev().take(8) {
             ui.label(egui::RichText::new(format!("{}  {text}", clock(scene.open_at_s, *at))).small().monospace());
         }
+    }
+}
+
+/// `v` with one decimal, or none when it is whole.
+fn decimal(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { format!("{v:.1}") }
+}
+
+/// A count in a few characters: 950, 2k, 9.5k, 95k, 1.2M.
+fn compact(v: f64) -> String {
+    if v < 1000.0 {
+        format!("{v:.0}")
+    } else if v < 10_000.0 {
+        format!("{}k", decimal((v / 100.0).round() / 10.0))
+    } else if v < 1_000_000.0 {
+        format!("{:.0}k", v / 1000.0)
+    } else {
+        format!("{}M", decimal((v / 1e5).round() / 10.0))
+    }
+}
+
+/// Ticks of the dwell scale up to the busiest cell's `max` shopper-seconds: 0, `max`, and
+/// round values (1, 2, 5 times a power of ten) between, at their square-root places and
+/// never closer than an eighth of the bar.
+fn dwell_ticks(max: f64) -> Vec<(f32, f64)> {
+    let mut ticks = vec![(0.0, 0.0)];
+    if max.is_nan() || max <= 0.0 {
+        return ticks;
+    }
+    let mut round = Vec::new();
+    let mut power = 10f64.powf(max.log10().floor());
+    while power >= 1.0 && round.len() < 12 {
+        for m in [5.0, 2.0, 1.0] {
+            if m * power < max {
+                round.push(m * power);
+            }
+        }
+        power /= 10.0;
+    }
+    let mut last = 1.0f32;
+    let mut between = Vec::new();
+    for v in round {
+        let at = dwell_level(v, max);
+        if last - at >= 0.125 && at >= 0.125 {
+            between.push((at, v));
+            last = at;
+        }
+    }
+    ticks.extend(between.into_iter().rev());
+    ticks.push((1.0, max));
+    ticks
+}
+
+/// The heat overlay's colour scale with its units: the dwell map's square-root ramp up to
+/// the busiest cell, or the density view's colour per head count up to a full cell.
+fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>) {
+    let text_colour = egui::Color32::from_rgb(0x57, 0x60, 0x6a);
+    let font = egui::FontId::proportional(11.0);
+    let width = ui.available_width().min(SIDE_PANEL - 30.0);
+    let title = match mode {
+        HeatMode::Dwell => "Dwell since opening: shopper-seconds per cell (square-root scale)".to_string(),
+        HeatMode::Density => match snap {
+            Some(s) => format!(
+                "Density now: people per m² (a cell is {} m² and holds {})",
+                decimal(s.cell_area_m2),
+                s.cell_capacity
+            ),
+            None => "Density now: people per m²".to_string(),
+        },
+        HeatMode::Off => return,
+    };
+    ui.label(egui::RichText::new(title).small());
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 30.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let bar = egui::Rect::from_min_size(rect.left_top() + egui::vec2(6.0, 0.0), egui::vec2(width - 12.0, 12.0));
+    let tick = |v: f32, label: String| {
+        let x = bar.left() + v * bar.width();
+        painter.line_segment([egui::pos2(x, bar.bottom()), egui::pos2(x, bar.bottom() + 3.0)], (1.0, text_colour));
+        let galley = painter.layout_no_wrap(label, font.clone(), text_colour);
+        let half = galley.size().x / 2.0;
+        let centre = x.clamp(rect.left() + half, rect.right() - half);
+        painter.galley(egui::pos2(centre - half, bar.bottom() + 4.0), galley, text_colour);
+    };
+    match mode {
+        HeatMode::Dwell => {
+            // The colour seen over the floor at each level; labels in shopper-seconds.
+            let max = snap.map_or(0.0, |s| s.heat.iter().copied().fold(0.0, f64::max));
+            let steps = 64;
+            for k in 0..steps {
+                let (a, b) = (k as f32 / steps as f32, (k + 1) as f32 / steps as f32);
+                let rgb = palette::over(palette::heat((a + b) / 2.0), palette::FLOOR);
+                let r = egui::Rect::from_x_y_ranges(
+                    bar.left() + a * bar.width()..=bar.left() + b * bar.width() + 0.5,
+                    bar.y_range(),
+                );
+                painter.rect_filled(r, 0.0, egui_colour(rgb));
+            }
+            for (level, value) in dwell_ticks(max) {
+                tick(level, compact(value));
+            }
+        }
+        HeatMode::Density => {
+            let (capacity, area) = snap.map_or((4, 1.0), |s| (s.cell_capacity.max(1), s.cell_area_m2));
+            if capacity <= 10 {
+                // One swatch per head count, as the cells show them: 0 (the floor) to full.
+                let n = usize::from(capacity) + 1;
+                let w = bar.width() / n as f32;
+                for people in 0..=capacity {
+                    let left = bar.left() + f32::from(people) * w;
+                    let r = egui::Rect::from_x_y_ranges(left + 1.0..=left + w - 1.0, bar.y_range());
+                    let rgba = palette::density(density_level(people, capacity));
+                    painter.rect_filled(r, 2.0, egui_colour(palette::over(rgba, palette::FLOOR)));
+                    if people == 0 {
+                        painter.rect_stroke(r, 2.0, (1.0, egui::Color32::from_gray(200)), egui::StrokeKind::Inside);
+                    }
+                    let label = decimal(f64::from(people) / area.max(f64::MIN_POSITIVE));
+                    tick((f32::from(people) + 0.5) / n as f32, label);
+                }
+            } else {
+                let steps = 64;
+                for k in 0..steps {
+                    let (a, b) = (k as f32 / steps as f32, (k + 1) as f32 / steps as f32);
+                    let rgb = palette::over(palette::density((a + b) / 2.0), palette::FLOOR);
+                    let r = egui::Rect::from_x_y_ranges(
+                        bar.left() + a * bar.width()..=bar.left() + b * bar.width() + 0.5,
+                        bar.y_range(),
+                    );
+                    painter.rect_filled(r, 0.0, egui_colour(rgb));
+                }
+                let top = f64::from(capacity) / area.max(f64::MIN_POSITIVE);
+                for level in [0.0f32, 0.25, 0.5, 0.75, 1.0] {
+                    tick(level, decimal((f64::from(level) * top * 10.0).round() / 10.0));
+                }
+            }
+        }
+        HeatMode::Off => {}
     }
 }
 
@@ -1417,15 +1632,17 @@ fn capture(
     let rendered = state.rendered - frames_before;
     let worst_ms = state.worst_frame.as_secs_f64() * 1000.0;
     let status = latest.frame.as_ref().map(|f| f.status);
+    let heat = ui.heat.name();
     commands.spawn(Screenshot::primary_window()).observe(
         move |shot: On<ScreenshotCaptured>, mut state: ResMut<Capture>| {
             let result = save_png(&shot.image, &path).and_then(|()| {
                 let meta = serde_json::json!({
                     "view": view,
+                    "heat": heat,
                     "frames_rendered": rendered,
                     "wall_s": wall,
                     "fps": rendered as f64 / wall.max(1e-9),
-                "worst_frame_ms": worst_ms,
+                    "worst_frame_ms": worst_ms,
                     "speed": status.map(|s| s.speed),
                     "max_lag_s": status.map(|s| s.max_lag.as_secs_f64()),
                     "events": status.map(|s| s.events),
@@ -1445,4 +1662,40 @@ fn save_png(image: &Image, path: &std::path::Path) -> Result<(), String> {
     rgb.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(|e| format!("cannot encode the PNG: {e}"))?;
     write_atomic(path, |w| w.write_all(&bytes)).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dwell_ticks_are_round_ordered_and_apart() {
+        let ticks = dwell_ticks(40_123.0);
+        let values: Vec<f64> = ticks.iter().map(|t| t.1).collect();
+        assert_eq!(values, [0.0, 2000.0, 5000.0, 10_000.0, 20_000.0, 40_123.0]);
+        assert!(ticks.windows(2).all(|w| w[1].0 - w[0].0 >= 0.125), "{ticks:?}");
+        assert!(ticks.iter().all(|(at, v)| (at - dwell_level(*v, 40_123.0)).abs() < 1e-6));
+        assert_eq!(dwell_ticks(0.0), [(0.0, 0.0)]);
+        assert_eq!(dwell_ticks(3.0).last(), Some(&(1.0, 3.0)));
+    }
+
+    #[test]
+    fn heat_mode_cycles_off_dwell_density() {
+        assert_eq!(HeatMode::Off.next(), HeatMode::Dwell);
+        assert_eq!(HeatMode::Dwell.next(), HeatMode::Density);
+        assert_eq!(HeatMode::Density.next(), HeatMode::Off);
+        assert_eq!(density_level(3, 4), 0.75);
+        assert_eq!(density_level(1, 0), 1.0);
+    }
+
+    #[test]
+    fn numbers_on_the_scales_are_short() {
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(2000.0), "2k");
+        assert_eq!(compact(9_540.0), "9.5k");
+        assert_eq!(compact(40_123.0), "40k");
+        assert_eq!(compact(1_234_567.0), "1.2M");
+        assert_eq!(decimal(4.0), "4");
+        assert_eq!(decimal(2.777), "2.8");
+    }
 }
