@@ -1,6 +1,6 @@
-//! The Bevy window: the store floor, shoppers, queues, lanes, devices and the heat overlay
-//! (dwell so far, or density now), with the KPI panel and the ops team's controls
-//! (bevy_egui).
+//! The Bevy window: the store floor, shoppers, queues (checkout lanes, shared lines and
+//! kiosks), lanes, devices and the heat overlay (dwell so far, or density now), with the
+//! KPI panel and the ops team's controls (bevy_egui).
 //!
 //! Everything drawn comes from the latest [`Frame`] (an owned snapshot); everything done
 //! goes out through [`Controls`]. The window holds no simulation state.
@@ -135,6 +135,25 @@ struct Scene {
     cells: usize,
     /// Text on the floor: (label, centre in cells).
     signs: Vec<(String, (f32, f32))>,
+    /// Floor width in cells (a cell's index is `y * width + x`).
+    width: u16,
+    /// Most people each cell holds (as the simulation computes it: 0 for walls and shelves).
+    capacity: Vec<u16>,
+    kiosks: Vec<Kiosk>,
+    /// The kiosk whose queue stands in each cell, if any.
+    kiosk_of_cell: Vec<Option<usize>>,
+    /// The footprint each checkout queue (in `queues` order) and then each kiosk's queue
+    /// stands in, and its name: where "densest cell" is when a queue fills it.
+    footprints: Vec<(String, Vec<u32>)>,
+    /// What each cell is otherwise, in words: its zone, lane or the floor.
+    places: Vec<String>,
+}
+
+/// A kiosk and its queue's footprint: the cells its queue fills, in order, each up to
+/// its capacity (as `storetwin_actors::crowd` fills them).
+struct Kiosk {
+    cell: Cell,
+    footprint: Vec<u32>,
 }
 
 #[derive(Resource)]
@@ -193,6 +212,18 @@ struct QueueDot {
 /// A queue's count, kept just above its dots: (queue, world y of the first row).
 #[derive(Component)]
 struct QueueLabel(usize, f32);
+
+/// One place in a kiosk's queue: `position` counts from the head as the simulation fills
+/// the footprint (0 is the shopper at the kiosk).
+#[derive(Component)]
+struct KioskDot {
+    kiosk: usize,
+    position: u32,
+}
+
+/// The sign under a kiosk, with how many wait for it.
+#[derive(Component)]
+struct KioskLabel(usize);
 
 #[derive(Component)]
 struct HeatLayer;
@@ -347,6 +378,51 @@ fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Sce
         };
         queues.push((name, above(Cell { x: x as u16, y }), None));
     }
+    // The footprints the simulation's queues stand in (as `StoreWorld` builds them): each
+    // own-queue lane, each shared line, each kiosk.
+    let lane_sources = |l: usize| floor.lane_cells.get(l).cloned().unwrap_or_default();
+    let mut footprints: Vec<(String, Vec<u32>)> = Vec::new();
+    for (q, (name, _, lane)) in queues.iter().enumerate() {
+        let sources: Vec<Cell> = match lane {
+            Some(l) => lane_sources(*l),
+            None => {
+                let line = q - queues.iter().filter(|x| x.2.is_some()).count();
+                (0..store.lanes.len())
+                    .filter(|l| store.lanes[*l].line == Some(line as u16))
+                    .flat_map(lane_sources)
+                    .collect()
+            }
+        };
+        let name = if lane.is_some() { format!("{name} queue") } else { name.clone() };
+        footprints.push((name, floor.queue_footprint(&sources)));
+    }
+    let kiosks: Vec<Kiosk> = floor
+        .kiosks
+        .iter()
+        .map(|(cell, _)| Kiosk { cell: *cell, footprint: floor.queue_footprint(&[*cell]) })
+        .collect();
+    let mut kiosk_of_cell = vec![None; floor.cell_count()];
+    for (k, kiosk) in kiosks.iter().enumerate() {
+        for &i in &kiosk.footprint {
+            kiosk_of_cell[i as usize].get_or_insert(k);
+        }
+        let name = match floor.kiosks.get(k).and_then(|(_, d)| store.devices.get(usize::from(d.0))) {
+            Some(d) if kiosks.len() > 1 => format!("{} queue", d.name),
+            _ => "kiosk queue".to_string(),
+        };
+        footprints.push((name, kiosk.footprint.clone()));
+    }
+    let places = (0..floor.cell_count())
+        .map(|i| match floor.zone_names.get(usize::from(floor.zone_of_index(i))) {
+            Some(zone) => zone.clone(),
+            None => match floor.kind(floor.cell_at(i)) {
+                CellKind::Lane(l) => store.lanes[usize::from(l.0)].name.clone(),
+                CellKind::Entrance => "entrance".to_string(),
+                CellKind::Exit => "exit".to_string(),
+                _ => "floor".to_string(),
+            },
+        })
+        .collect();
     Scene {
         plan,
         store: store.name.clone(),
@@ -368,12 +444,53 @@ fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Sce
         skus: store.catalogue.iter().map(|s| (s.name.clone(), s.price.0)).collect(),
         categories: store.categories.iter().map(|c| c.name.clone()).collect(),
         cells: floor.cell_count(),
-        signs: signs(floor, store),
+        signs: signs(floor),
+        width: floor.width,
+        capacity: floor.capacities(store.max_density_per_m2),
+        kiosks,
+        kiosk_of_cell,
+        footprints,
+        places,
     }
 }
 
-/// Labels for the doors (one per run of adjacent door cells) and the kiosks.
-fn signs(floor: &Floor, store: &storetwin_actors::spec::StoreSpec) -> Vec<(String, (f32, f32))> {
+/// Cell `i` in words: the queue standing in it now (its members fill its footprint from
+/// the head, each cell up to its capacity, as the simulation counts them), else its zone.
+fn place(scene: &Scene, snap: &Snapshot, i: usize) -> String {
+    let kiosks = kiosk_counts(scene, snap);
+    for (f, (name, cells)) in scene.footprints.iter().enumerate() {
+        let members = match scene.queues.get(f) {
+            Some((_, _, lane)) => {
+                let serving = match lane {
+                    Some(l) => usize::from(snap.lanes.get(*l).is_some_and(|v| v.serving)),
+                    None => {
+                        let line = f - scene.queues.iter().filter(|q| q.2.is_some()).count();
+                        (0..scene.lane_lines.len())
+                            .filter(|l| scene.lane_lines[*l] == Some(line))
+                            .filter(|l| snap.lanes.get(*l).is_some_and(|v| v.serving))
+                            .count()
+                    }
+                };
+                snap.queues.get(f).map_or(0, |q| q.waiting as usize) + serving
+            }
+            None => kiosks.get(f - scene.queues.len()).map_or(0, |(at, waiting)| (*at + *waiting) as usize),
+        };
+        let mut left = members;
+        for &c in cells {
+            if left == 0 {
+                break;
+            }
+            if c as usize == i {
+                return name.clone();
+            }
+            left = left.saturating_sub(usize::from(scene.capacity[c as usize].max(1)));
+        }
+    }
+    scene.places.get(i).cloned().unwrap_or_else(|| "floor".to_string())
+}
+
+/// Labels for the doors (one per run of adjacent door cells).
+fn signs(floor: &Floor) -> Vec<(String, (f32, f32))> {
     let mut out = Vec::new();
     for (kind, text) in [(CellKind::Entrance, "IN"), (CellKind::Exit, "OUT")] {
         let mut run: Vec<Cell> = Vec::new();
@@ -392,11 +509,6 @@ fn signs(floor: &Floor, store: &storetwin_actors::spec::StoreSpec) -> Vec<(Strin
             }
         }
         flush(&mut run);
-    }
-    for d in &store.devices {
-        if d.kind.name() == "kiosk" {
-            out.push(("kiosk".to_string(), (f32::from(d.cell.x), f32::from(d.cell.y))));
-        }
     }
     out
 }
@@ -504,20 +616,25 @@ fn setup(
     for (text, (x, y)) in &scene.signs {
         let (wx, wy) = plan.world(*x, *y);
         // Doors sit in the outer wall: their sign goes outside, light on the background.
-        let door = text != "kiosk";
-        let (dy, rgb, anchor) = if door && *y < 1.0 {
-            (CELL * 0.55, [0xe6, 0xed, 0xf3], Anchor::BOTTOM_CENTER)
-        } else if door {
-            (-CELL * 0.55, [0xe6, 0xed, 0xf3], Anchor::TOP_CENTER)
-        } else {
-            (-CELL * 0.55, [0x24, 0x29, 0x2f], Anchor::TOP_CENTER)
-        };
-        commands.spawn((label(text.clone(), 11.0, rgb), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
+        let (dy, anchor) =
+            if *y < 1.0 { (CELL * 0.55, Anchor::BOTTOM_CENTER) } else { (-CELL * 0.55, Anchor::TOP_CENTER) };
+        commands.spawn((label(text.clone(), 11.0, [0xe6, 0xed, 0xf3]), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
+    }
+    // Counts and kiosk signs sit on a light plate above everything else on the floor, so a
+    // shopper's dot never hides them.
+    let plate = TextBackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85));
+    for (k, kiosk) in scene.kiosks.iter().enumerate() {
+        let mut t = at(kiosk.cell, LABEL_Z);
+        t.translation.y -= CELL * 0.55;
+        commands.spawn((
+            label(" kiosk ".into(), 11.0, [0x24, 0x29, 0x2f]),
+            plate,
+            t,
+            Anchor::TOP_CENTER,
+            KioskLabel(k),
+        ));
     }
 
-    // Counts sit on a light plate above everything else on the floor, so a shopper's dot
-    // never hides them.
-    let plate = TextBackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85));
     let dot = meshes.add(Circle::new(CELL * 0.15));
     let queue = materials.add(colour(palette::QUEUE_DOT));
     for (q, (_, cell, _)) in scene.queues.iter().enumerate() {
@@ -544,6 +661,34 @@ fn setup(
             QueueLabel(q, base),
         ));
     }
+    // A kiosk's queue: a small dot per place of its footprint, up to a 3 x 3 grid a cell,
+    // shown for the places its waiting shoppers fill.
+    let kiosk_queue = materials.add(colour(palette::KIOSK_QUEUE_DOT));
+    let mut kiosk_dots: HashMap<u32, Handle<Mesh>> = HashMap::new();
+    for (k, kiosk) in scene.kiosks.iter().enumerate() {
+        let mut position = 0u32;
+        for &i in &kiosk.footprint {
+            let capacity = u32::from(scene.capacity[i as usize].max(1));
+            let (drawn, side) = kiosk_grid(capacity);
+            let mesh =
+                kiosk_dots.entry(side).or_insert_with(|| meshes.add(Circle::new(kiosk_dot_radius(side)))).clone();
+            let cell = Cell { x: (i % u32::from(scene.width)) as u16, y: (i / u32::from(scene.width)) as u16 };
+            for slot in 0..drawn {
+                let mut t = at(cell, 4.0);
+                let (dx, dy) = kiosk_slot_offset(slot, side);
+                t.translation.x += dx;
+                t.translation.y += dy;
+                commands.spawn((
+                    Mesh2d(mesh.clone()),
+                    MeshMaterial2d(kiosk_queue.clone()),
+                    t,
+                    Visibility::Hidden,
+                    KioskDot { kiosk: k, position: position + slot },
+                ));
+            }
+            position += capacity;
+        }
+    }
 
     for (i, (_, kind, cell)) in scene.devices.iter().enumerate() {
         // In the cell's top-right corner, leaving its centre to the shelf's colour.
@@ -567,8 +712,31 @@ fn setup(
     });
 }
 
-/// Above the shoppers (z 7): queue counts.
+/// Above the shoppers (z 7): queue counts and kiosk signs.
 const LABEL_Z: f32 = 9.0;
+
+/// How a cell of a kiosk's queue draws its places: (dots drawn, grid side). Up to 3 x 3
+/// dots; the places of a roomier cell beyond those are counted by the sign.
+fn kiosk_grid(capacity: u32) -> (u32, u32) {
+    let drawn = capacity.clamp(1, 9);
+    let side = (1..=3).find(|s| s * s >= drawn).unwrap_or(3);
+    (drawn, side)
+}
+
+/// Where place `slot` of a `side` x `side` grid sits from its cell's centre (world units):
+/// the centres of the cell's quarters (of a 2 x 2 grid), so a dot of [`kiosk_dot_radius`]
+/// peeks out from under a walker's dot in the cell's centre, and leaves the centre and the
+/// middle of the cell's edges free (where the density view's colour shows).
+fn kiosk_slot_offset(slot: u32, side: u32) -> (f32, f32) {
+    let step = 1.0 / side as f32;
+    let at = |k: u32| (k as f32 + 0.5) * step - 0.5;
+    (at(slot % side) * CELL, at(slot / side) * CELL)
+}
+
+/// Radius of the dots of a `side` x `side` grid of kiosk queue places, world units.
+fn kiosk_dot_radius(side: u32) -> f32 {
+    CELL * 0.26 / side.max(2) as f32
+}
 
 /// Takes every frame the simulation sent; keeps the newest.
 fn receive(link: Res<Link>, mut latest: ResMut<Latest>) {
@@ -597,8 +765,8 @@ fn shopper_cell(scene: &Scene, cell: Cell) -> Vec2 {
     Vec2::new(x, y)
 }
 
-/// Spawns, moves and removes shopper markers. Queued shoppers are drawn by their queue's
-/// dots instead.
+/// Spawns, moves and removes shopper markers. Shoppers waiting in a checkout queue or a
+/// kiosk's queue are drawn by their queue's dots instead.
 #[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn sync_shoppers(
     mut commands: Commands,
@@ -614,14 +782,26 @@ fn sync_shoppers(
     let stamp = latest.frames_received;
     if latest.is_changed() {
         for s in &frame.snapshot.shoppers {
-            let target = shopper_cell(&scene, s.cell);
+            // A shopper at a kiosk is drawn at it, the head of its queue, where the
+            // simulation's crowd counts them (their own cell stays where they joined it).
+            let cell = match s.state {
+                ShopperState::AtKiosk => scene
+                    .kiosk_of_cell
+                    .get(usize::from(s.cell.y) * usize::from(scene.width) + usize::from(s.cell.x))
+                    .copied()
+                    .flatten()
+                    .and_then(|k| scene.kiosks.get(k))
+                    .map_or(s.cell, |k| k.cell),
+                _ => s.cell,
+            };
+            let target = shopper_cell(&scene, cell);
             let material = match s.state {
                 ShopperState::AtKiosk | ShopperState::AwaitingPick => &handles.kiosk,
                 ShopperState::Reneging => &handles.leaving,
                 ShopperState::InService => &handles.served,
                 _ => &handles.shopper,
             };
-            let hidden = s.state == ShopperState::Queued;
+            let hidden = matches!(s.state, ShopperState::Queued | ShopperState::KioskQueued);
             match known.0.get(&s.id.0).and_then(|e| markers.get_mut(*e).ok()) {
                 Some((mut m, _, mut mat, mut vis)) => {
                     m.target = target;
@@ -675,11 +855,40 @@ fn lane_colour(open: bool, down: bool) -> Rgb {
     }
 }
 
+/// For each kiosk: shoppers at it (the head of its queue) and waiting for it. A shopper
+/// belongs to the kiosk whose queue footprint holds their cell (else the first kiosk).
+fn kiosk_counts(scene: &Scene, snap: &Snapshot) -> Vec<(u32, u32)> {
+    let mut counts = vec![(0u32, 0u32); scene.kiosks.len()];
+    if counts.is_empty() {
+        return counts;
+    }
+    for s in &snap.shoppers {
+        if !matches!(s.state, ShopperState::AtKiosk | ShopperState::KioskQueued) {
+            continue;
+        }
+        let i = usize::from(s.cell.y) * usize::from(scene.width) + usize::from(s.cell.x);
+        let k = scene.kiosk_of_cell.get(i).copied().flatten().unwrap_or(0);
+        if s.state == ShopperState::AtKiosk {
+            counts[k].0 += 1;
+        } else {
+            counts[k].1 += 1;
+        }
+    }
+    counts
+}
+
+#[allow(clippy::type_complexity, reason = "a Bevy system's queries")]
 fn sync_lanes(
     latest: Res<Latest>,
+    scene: Res<Scene>,
     mut tiles: Query<(&LaneTile, &mut Sprite)>,
-    mut dots: Query<(&QueueDot, &mut Visibility)>,
-    mut labels: Query<(&QueueLabel, &mut Text2d, &mut Transform, &mut Visibility), Without<QueueDot>>,
+    mut dots: Query<(&QueueDot, &mut Visibility), Without<KioskDot>>,
+    mut labels: Query<
+        (&QueueLabel, &mut Text2d, &mut Transform, &mut Visibility),
+        (Without<QueueDot>, Without<KioskDot>),
+    >,
+    mut kiosk_dots: Query<(&KioskDot, &mut Visibility), (Without<QueueDot>, Without<QueueLabel>)>,
+    mut kiosk_labels: Query<(&KioskLabel, &mut Text2d), Without<QueueLabel>>,
 ) {
     if !latest.is_changed() {
         return;
@@ -706,6 +915,21 @@ fn sync_lanes(
         let y = label.1 + rows * CELL / ROWS_PER_CELL - CELL * 0.3 - CELL * 0.05;
         if t.translation.y != y {
             t.translation.y = y;
+        }
+    }
+    // A kiosk's queue fills its footprint from the head, as the simulation counts it: the
+    // shoppers at the kiosk first, then those waiting.
+    let counts = kiosk_counts(&scene, snap);
+    for (dot, mut vis) in &mut kiosk_dots {
+        let (at, waiting) = counts.get(dot.kiosk).copied().unwrap_or((0, 0));
+        let shown = dot.position >= at && dot.position < at + waiting;
+        vis.set_if_neq(if shown { Visibility::Visible } else { Visibility::Hidden });
+    }
+    for (id, mut text) in &mut kiosk_labels {
+        let waiting = counts.get(id.0).map_or(0, |c| c.1);
+        let s = if waiting > 0 { format!(" kiosk: {waiting} waiting ") } else { " kiosk ".to_string() };
+        if text.0 != s {
+            text.0 = s;
         }
     }
 }
@@ -1094,18 +1318,39 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
         let down = s.devices_up.iter().filter(|u| !**u).count();
         let conversion = if s.footfall > 0 { 100.0 * s.buyers as f64 / s.footfall as f64 } else { 0.0 };
         egui::Grid::new("kpis").num_columns(2).spacing([18.0, 4.0]).show(ui, |ui| {
-            let mut row = |name: &str, value: String| {
+            let row = |ui: &mut egui::Ui, name: &str, value: String, detail: Option<String>| {
                 ui.label(name);
-                ui.label(egui::RichText::new(value).strong().size(16.0));
+                ui.vertical(|ui| {
+                    ui.label(egui::RichText::new(value).strong().size(16.0));
+                    if let Some(d) = detail {
+                        ui.label(egui::RichText::new(d).small());
+                    }
+                });
                 ui.end_row();
             };
-            row("Shoppers inside", s.shoppers.len().to_string());
-            row("Footfall (true)", s.footfall.to_string());
-            row("Footfall (door counters)", s.footfall_sensed.to_string());
-            row("Buyers · conversion", format!("{} · {conversion:.1}%", s.buyers));
-            row("Sales", money(s.sales.0));
-            row("Waiting to pay", waiting.to_string());
-            row("Devices down", format!("{down} of {}", s.devices_up.len()));
+            row(ui, "Shoppers inside", s.shoppers.len().to_string(), None);
+            row(ui, "Footfall (true)", s.footfall.to_string(), None);
+            row(ui, "Footfall (door counters)", s.footfall_sensed.to_string(), None);
+            row(ui, "Buyers · conversion", format!("{} · {conversion:.1}%", s.buyers), None);
+            row(ui, "Sales", money(s.sales.0), None);
+            row(ui, "Waiting to pay", waiting.to_string(), None);
+            if !scene.kiosks.is_empty() {
+                let at_kiosks: u32 = kiosk_counts(scene, s).iter().map(|c| c.1).sum();
+                row(ui, "Waiting at kiosks", at_kiosks.to_string(), None);
+            }
+            // Crowding: the densest cell (the first of equals) and how many cells are full.
+            let area = s.cell_area_m2.max(f64::MIN_POSITIVE);
+            let densest = s.crowd.iter().enumerate().max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)));
+            let people = densest.map_or(0, |(_, n)| *n);
+            let place = densest.filter(|(_, n)| **n > 0).map(|(i, _)| {
+                let (x, y) = (i % usize::from(scene.width), i / usize::from(scene.width));
+                format!("{}, cell {x},{y}", place(scene, s, i))
+            });
+            row(ui, "Densest cell now", format!("{} people/m²", decimal(f64::from(people) / area)), place);
+            let full = s.crowd.iter().filter(|n| **n > 0 && **n >= s.cell_capacity).count();
+            let limit = f64::from(s.cell_capacity) / area;
+            row(ui, "Cells full", full.to_string(), Some(format!("holding {} people/m²", decimal(limit))));
+            row(ui, "Devices down", format!("{down} of {}", s.devices_up.len()), None);
         });
     } else {
         ui.label("waiting for the simulation…");
@@ -1347,6 +1592,9 @@ fn legend(ui: &mut egui::Ui, scene: &Scene) {
         swatch(ui, palette::SHOPPER_SERVED, Swatch::Dot, "paying");
         swatch(ui, palette::QUEUE_DOT, Swatch::SmallDot, "in a queue");
         swatch(ui, palette::SHOPPER_KIOSK, Swatch::Dot, "at a kiosk");
+        if !scene.kiosks.is_empty() {
+            swatch(ui, palette::KIOSK_QUEUE_DOT, Swatch::SmallDot, "waiting for a kiosk");
+        }
         swatch(ui, palette::SHOPPER_LEAVING, Swatch::Dot, "giving up");
         swatch(ui, palette::LANE_OPEN, Swatch::Square, "lane open");
         swatch(ui, palette::LANE_CLOSED, Swatch::Square, "closed");
@@ -1677,6 +1925,28 @@ mod tests {
         assert!(ticks.iter().all(|(at, v)| (at - dwell_level(*v, 40_123.0)).abs() < 1e-6));
         assert_eq!(dwell_ticks(0.0), [(0.0, 0.0)]);
         assert_eq!(dwell_ticks(3.0).last(), Some(&(1.0, 3.0)));
+    }
+
+    #[test]
+    fn kiosk_places_fill_a_grid_that_leaves_the_centre_free() {
+        assert_eq!(kiosk_grid(4), (4, 2));
+        assert_eq!(kiosk_grid(1), (1, 1));
+        assert_eq!(kiosk_grid(16), (9, 3));
+        // A cell of four: a dot in the middle of each quarter. Its centre is outside a
+        // walker's dot (radius 0.3 cell) and it keeps clear of the cell's centre and of the
+        // middle of its edges.
+        let r = kiosk_dot_radius(2);
+        for slot in 0..4 {
+            let (dx, dy) = kiosk_slot_offset(slot, 2);
+            assert!((dx.abs() - 0.25 * CELL).abs() < 1e-4 && (dy.abs() - 0.25 * CELL).abs() < 1e-4);
+            assert!(dx.hypot(dy) > 0.3 * CELL);
+            assert!(dx.hypot(dy) - r > 0.0 && (dx.abs() - 0.42 * CELL).hypot(dy) > r);
+        }
+        let offsets: std::collections::BTreeSet<(i32, i32)> = (0..4)
+            .map(|s| kiosk_slot_offset(s, 2))
+            .map(|(x, y)| ((x * 10.0).round() as i32, (y * 10.0).round() as i32))
+            .collect();
+        assert_eq!(offsets.len(), 4);
     }
 
     #[test]

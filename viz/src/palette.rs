@@ -20,6 +20,8 @@ pub const SHOPPER_KIOSK: Rgb = [0x82, 0x50, 0xdf];
 pub const SHOPPER_LEAVING: Rgb = [0xd1, 0x24, 0x2f];
 pub const SHOPPER_SERVED: Rgb = [0xff, 0xff, 0xff];
 pub const QUEUE_DOT: Rgb = [0xf0, 0x8c, 0x00];
+/// Waiting in a kiosk's queue (the kiosk queue's dots: the kiosk's violet, lighter).
+pub const KIOSK_QUEUE_DOT: Rgb = [0xb0, 0x6c, 0xf5];
 
 /// A failed device.
 pub const DEVICE_DOWN: Rgb = [0xe5, 0x48, 0x4d];
