@@ -1,5 +1,6 @@
-//! The Bevy window: the store floor, shoppers, queues, lanes, devices and the heat map,
-//! with the KPI panel and the ops team's controls (bevy_egui).
+//! The Bevy window: the store floor, shoppers, queues (checkout lanes, shared lines and
+//! kiosks), lanes, devices and the heat overlay (dwell so far, or density now), with the
+//! KPI panel and the ops team's controls (bevy_egui).
 //!
 //! Everything drawn comes from the latest [`Frame`] (an owned snapshot); everything done
 //! goes out through [`Controls`]. The window holds no simulation state.
@@ -19,6 +20,7 @@ use bevy::render::render_resource::{BlendState, Extent3d, TextureDimension, Text
 use bevy::render::view::Msaa;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::sprite::Anchor;
+use bevy::text::TextBackgroundColor;
 use bevy::window::{PrimaryWindow, WindowResolution};
 use bevy_egui::input::{egui_wants_any_keyboard_input, egui_wants_any_pointer_input};
 use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui};
@@ -37,9 +39,44 @@ use storetwin_eventlog::atomic::write_atomic;
 /// Speed steps of the `-`/`+` controls (sim seconds per wall second).
 pub const SPEEDS: [f64; 12] = [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1000.0, 3000.0, 10000.0];
 
-/// Width of the right-hand panel and height of the bottom one, in logical pixels.
+/// Width of the right-hand panel and the least height of the bottom one, in logical
+/// pixels. The bottom panel grows to fit the queue table, up to [`BOTTOM_SHARE`] of the
+/// window's height (the table scrolls beyond that).
 pub const SIDE_PANEL: f32 = 390.0;
 pub const BOTTOM_PANEL: f32 = 240.0;
+pub const BOTTOM_SHARE: f32 = 0.42;
+
+/// What the heat overlay shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeatMode {
+    #[default]
+    Off,
+    /// Shopper-seconds spent in each cell since opening (`Snapshot::heat`).
+    Dwell,
+    /// People in each cell now per m² (`Snapshot::crowd` over the cell's area), on a scale
+    /// up to the most a cell holds.
+    Density,
+}
+
+impl HeatMode {
+    /// The `H` key's cycle: off → dwell → density → off.
+    pub fn next(self) -> HeatMode {
+        match self {
+            HeatMode::Off => HeatMode::Dwell,
+            HeatMode::Dwell => HeatMode::Density,
+            HeatMode::Density => HeatMode::Off,
+        }
+    }
+
+    /// As `--heat` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HeatMode::Off => "off",
+            HeatMode::Dwell => "dwell",
+            HeatMode::Density => "density",
+        }
+    }
+}
 
 /// What the window is started with.
 pub struct TwinApp {
@@ -52,7 +89,7 @@ pub struct TwinApp {
     pub frames: Receiver<Frame>,
     pub speed: f64,
     pub paused: bool,
-    pub heat: bool,
+    pub heat: HeatMode,
     pub size: (u32, u32),
     /// Save one frame here when the session ends, then exit.
     pub screenshot: Option<PathBuf>,
@@ -98,11 +135,30 @@ struct Scene {
     cells: usize,
     /// Text on the floor: (label, centre in cells).
     signs: Vec<(String, (f32, f32))>,
+    /// Floor width in cells (a cell's index is `y * width + x`).
+    width: u16,
+    /// Most people each cell holds (as the simulation computes it: 0 for walls and shelves).
+    capacity: Vec<u16>,
+    kiosks: Vec<Kiosk>,
+    /// The kiosk whose queue stands in each cell, if any.
+    kiosk_of_cell: Vec<Option<usize>>,
+    /// The footprint each checkout queue (in `queues` order) and then each kiosk's queue
+    /// stands in, and its name: where "densest cell" is when a queue fills it.
+    footprints: Vec<(String, Vec<u32>)>,
+    /// What each cell is otherwise, in words: its zone, lane or the floor.
+    places: Vec<String>,
+}
+
+/// A kiosk and its queue's footprint: the cells its queue fills, in order, each up to
+/// its capacity (as `storetwin_actors::crowd` fills them).
+struct Kiosk {
+    cell: Cell,
+    footprint: Vec<u32>,
 }
 
 #[derive(Resource)]
 struct Ui {
-    heat: bool,
+    heat: HeatMode,
     speed: f64,
     paused: bool,
     sku: usize,
@@ -120,6 +176,9 @@ struct Ui {
     /// The camera fits the floor to the viewport until the user pans or zooms.
     fitted: bool,
     user_moved: bool,
+    /// Height the queue table needs (title and rows), measured as it is laid out; the
+    /// bottom panel grows to it.
+    queue_table_h: f32,
 }
 
 #[derive(Resource)]
@@ -153,6 +212,18 @@ struct QueueDot {
 /// A queue's count, kept just above its dots: (queue, world y of the first row).
 #[derive(Component)]
 struct QueueLabel(usize, f32);
+
+/// One place in a kiosk's queue: `position` counts from the head as the simulation fills
+/// the footprint (0 is the shopper at the kiosk).
+#[derive(Component)]
+struct KioskDot {
+    kiosk: usize,
+    position: u32,
+}
+
+/// The sign under a kiosk, with how many wait for it.
+#[derive(Component)]
+struct KioskLabel(usize);
 
 #[derive(Component)]
 struct HeatLayer;
@@ -238,6 +309,7 @@ impl TwinApp {
                 viewport_known: false,
                 fitted: false,
                 user_moved: false,
+                queue_table_h: 0.0,
             })
             .insert_resource(scene)
             .insert_resource(FloorImages { floor: Some(floor_image), heat: Some(heat_image) })
@@ -306,6 +378,51 @@ fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Sce
         };
         queues.push((name, above(Cell { x: x as u16, y }), None));
     }
+    // The footprints the simulation's queues stand in (as `StoreWorld` builds them): each
+    // own-queue lane, each shared line, each kiosk.
+    let lane_sources = |l: usize| floor.lane_cells.get(l).cloned().unwrap_or_default();
+    let mut footprints: Vec<(String, Vec<u32>)> = Vec::new();
+    for (q, (name, _, lane)) in queues.iter().enumerate() {
+        let sources: Vec<Cell> = match lane {
+            Some(l) => lane_sources(*l),
+            None => {
+                let line = q - queues.iter().filter(|x| x.2.is_some()).count();
+                (0..store.lanes.len())
+                    .filter(|l| store.lanes[*l].line == Some(line as u16))
+                    .flat_map(lane_sources)
+                    .collect()
+            }
+        };
+        let name = if lane.is_some() { format!("{name} queue") } else { name.clone() };
+        footprints.push((name, floor.queue_footprint(&sources)));
+    }
+    let kiosks: Vec<Kiosk> = floor
+        .kiosks
+        .iter()
+        .map(|(cell, _)| Kiosk { cell: *cell, footprint: floor.queue_footprint(&[*cell]) })
+        .collect();
+    let mut kiosk_of_cell = vec![None; floor.cell_count()];
+    for (k, kiosk) in kiosks.iter().enumerate() {
+        for &i in &kiosk.footprint {
+            kiosk_of_cell[i as usize].get_or_insert(k);
+        }
+        let name = match floor.kiosks.get(k).and_then(|(_, d)| store.devices.get(usize::from(d.0))) {
+            Some(d) if kiosks.len() > 1 => format!("{} queue", d.name),
+            _ => "kiosk queue".to_string(),
+        };
+        footprints.push((name, kiosk.footprint.clone()));
+    }
+    let places = (0..floor.cell_count())
+        .map(|i| match floor.zone_names.get(usize::from(floor.zone_of_index(i))) {
+            Some(zone) => zone.clone(),
+            None => match floor.kind(floor.cell_at(i)) {
+                CellKind::Lane(l) => store.lanes[usize::from(l.0)].name.clone(),
+                CellKind::Entrance => "entrance".to_string(),
+                CellKind::Exit => "exit".to_string(),
+                _ => "floor".to_string(),
+            },
+        })
+        .collect();
     Scene {
         plan,
         store: store.name.clone(),
@@ -327,12 +444,53 @@ fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Sce
         skus: store.catalogue.iter().map(|s| (s.name.clone(), s.price.0)).collect(),
         categories: store.categories.iter().map(|c| c.name.clone()).collect(),
         cells: floor.cell_count(),
-        signs: signs(floor, store),
+        signs: signs(floor),
+        width: floor.width,
+        capacity: floor.capacities(store.max_density_per_m2),
+        kiosks,
+        kiosk_of_cell,
+        footprints,
+        places,
     }
 }
 
-/// Labels for the doors (one per run of adjacent door cells) and the kiosks.
-fn signs(floor: &Floor, store: &storetwin_actors::spec::StoreSpec) -> Vec<(String, (f32, f32))> {
+/// Cell `i` in words: the queue standing in it now (its members fill its footprint from
+/// the head, each cell up to its capacity, as the simulation counts them), else its zone.
+fn place(scene: &Scene, snap: &Snapshot, i: usize) -> String {
+    let kiosks = kiosk_counts(scene, snap);
+    for (f, (name, cells)) in scene.footprints.iter().enumerate() {
+        let members = match scene.queues.get(f) {
+            Some((_, _, lane)) => {
+                let serving = match lane {
+                    Some(l) => usize::from(snap.lanes.get(*l).is_some_and(|v| v.serving)),
+                    None => {
+                        let line = f - scene.queues.iter().filter(|q| q.2.is_some()).count();
+                        (0..scene.lane_lines.len())
+                            .filter(|l| scene.lane_lines[*l] == Some(line))
+                            .filter(|l| snap.lanes.get(*l).is_some_and(|v| v.serving))
+                            .count()
+                    }
+                };
+                snap.queues.get(f).map_or(0, |q| q.waiting as usize) + serving
+            }
+            None => kiosks.get(f - scene.queues.len()).map_or(0, |(at, waiting)| (*at + *waiting) as usize),
+        };
+        let mut left = members;
+        for &c in cells {
+            if left == 0 {
+                break;
+            }
+            if c as usize == i {
+                return name.clone();
+            }
+            left = left.saturating_sub(usize::from(scene.capacity[c as usize].max(1)));
+        }
+    }
+    scene.places.get(i).cloned().unwrap_or_else(|| "floor".to_string())
+}
+
+/// Labels for the doors (one per run of adjacent door cells).
+fn signs(floor: &Floor) -> Vec<(String, (f32, f32))> {
     let mut out = Vec::new();
     for (kind, text) in [(CellKind::Entrance, "IN"), (CellKind::Exit, "OUT")] {
         let mut run: Vec<Cell> = Vec::new();
@@ -351,11 +509,6 @@ fn signs(floor: &Floor, store: &storetwin_actors::spec::StoreSpec) -> Vec<(Strin
             }
         }
         flush(&mut run);
-    }
-    for d in &store.devices {
-        if d.kind.name() == "kiosk" {
-            out.push(("kiosk".to_string(), (f32::from(d.cell.x), f32::from(d.cell.y))));
-        }
     }
     out
 }
@@ -439,7 +592,7 @@ fn setup(
         Sprite { image: heat.clone(), custom_size: Some(size), ..default() },
         Transform::from_xyz(0.0, 0.0, 1.0),
         HeatLayer,
-        if ui.heat { Visibility::Visible } else { Visibility::Hidden },
+        if ui.heat == HeatMode::Off { Visibility::Hidden } else { Visibility::Visible },
     ));
 
     let at = |c: Cell, z: f32| {
@@ -463,15 +616,23 @@ fn setup(
     for (text, (x, y)) in &scene.signs {
         let (wx, wy) = plan.world(*x, *y);
         // Doors sit in the outer wall: their sign goes outside, light on the background.
-        let door = text != "kiosk";
-        let (dy, rgb, anchor) = if door && *y < 1.0 {
-            (CELL * 0.55, [0xe6, 0xed, 0xf3], Anchor::BOTTOM_CENTER)
-        } else if door {
-            (-CELL * 0.55, [0xe6, 0xed, 0xf3], Anchor::TOP_CENTER)
-        } else {
-            (-CELL * 0.55, [0x24, 0x29, 0x2f], Anchor::TOP_CENTER)
-        };
-        commands.spawn((label(text.clone(), 11.0, rgb), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
+        let (dy, anchor) =
+            if *y < 1.0 { (CELL * 0.55, Anchor::BOTTOM_CENTER) } else { (-CELL * 0.55, Anchor::TOP_CENTER) };
+        commands.spawn((label(text.clone(), 11.0, [0xe6, 0xed, 0xf3]), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
+    }
+    // Counts and kiosk signs sit on a light plate above everything else on the floor, so a
+    // shopper's dot never hides them.
+    let plate = TextBackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85));
+    for (k, kiosk) in scene.kiosks.iter().enumerate() {
+        let mut t = at(kiosk.cell, LABEL_Z);
+        t.translation.y -= CELL * 0.55;
+        commands.spawn((
+            label(" kiosk ".into(), 11.0, [0x24, 0x29, 0x2f]),
+            plate,
+            t,
+            Anchor::TOP_CENTER,
+            KioskLabel(k),
+        ));
     }
 
     let dot = meshes.add(Circle::new(CELL * 0.15));
@@ -489,9 +650,44 @@ fn setup(
                 QueueDot { queue: q, place },
             ));
         }
-        let t = at(*cell, 6.0);
+        let t = at(*cell, LABEL_Z);
         let base = t.translation.y;
-        commands.spawn((label(String::new(), 12.0, [0x24, 0x29, 0x2f]), t, Anchor::BOTTOM_CENTER, QueueLabel(q, base)));
+        commands.spawn((
+            label(String::new(), 12.0, [0x24, 0x29, 0x2f]),
+            plate,
+            t,
+            Anchor::BOTTOM_CENTER,
+            Visibility::Hidden,
+            QueueLabel(q, base),
+        ));
+    }
+    // A kiosk's queue: a small dot per place of its footprint, up to a 3 x 3 grid a cell,
+    // shown for the places its waiting shoppers fill.
+    let kiosk_queue = materials.add(colour(palette::KIOSK_QUEUE_DOT));
+    let mut kiosk_dots: HashMap<u32, Handle<Mesh>> = HashMap::new();
+    for (k, kiosk) in scene.kiosks.iter().enumerate() {
+        let mut position = 0u32;
+        for &i in &kiosk.footprint {
+            let capacity = u32::from(scene.capacity[i as usize].max(1));
+            let (drawn, side) = kiosk_grid(capacity);
+            let mesh =
+                kiosk_dots.entry(side).or_insert_with(|| meshes.add(Circle::new(kiosk_dot_radius(side)))).clone();
+            let cell = Cell { x: (i % u32::from(scene.width)) as u16, y: (i / u32::from(scene.width)) as u16 };
+            for slot in 0..drawn {
+                let mut t = at(cell, 4.0);
+                let (dx, dy) = kiosk_slot_offset(slot, side);
+                t.translation.x += dx;
+                t.translation.y += dy;
+                commands.spawn((
+                    Mesh2d(mesh.clone()),
+                    MeshMaterial2d(kiosk_queue.clone()),
+                    t,
+                    Visibility::Hidden,
+                    KioskDot { kiosk: k, position: position + slot },
+                ));
+            }
+            position += capacity;
+        }
     }
 
     for (i, (_, kind, cell)) in scene.devices.iter().enumerate() {
@@ -514,6 +710,32 @@ fn setup(
         served: materials.add(colour(palette::SHOPPER_SERVED)),
         heat,
     });
+}
+
+/// Above the shoppers (z 7): queue counts and kiosk signs.
+const LABEL_Z: f32 = 9.0;
+
+/// How a cell of a kiosk's queue draws its places: (dots drawn, grid side). Up to 3 x 3
+/// dots; the places of a roomier cell beyond those are counted by the sign.
+fn kiosk_grid(capacity: u32) -> (u32, u32) {
+    let drawn = capacity.clamp(1, 9);
+    let side = (1..=3).find(|s| s * s >= drawn).unwrap_or(3);
+    (drawn, side)
+}
+
+/// Where place `slot` of a `side` x `side` grid sits from its cell's centre (world units):
+/// the centres of the cell's quarters (of a 2 x 2 grid), so a dot of [`kiosk_dot_radius`]
+/// peeks out from under a walker's dot in the cell's centre, and leaves the centre and the
+/// middle of the cell's edges free (where the density view's colour shows).
+fn kiosk_slot_offset(slot: u32, side: u32) -> (f32, f32) {
+    let step = 1.0 / side as f32;
+    let at = |k: u32| (k as f32 + 0.5) * step - 0.5;
+    (at(slot % side) * CELL, at(slot / side) * CELL)
+}
+
+/// Radius of the dots of a `side` x `side` grid of kiosk queue places, world units.
+fn kiosk_dot_radius(side: u32) -> f32 {
+    CELL * 0.26 / side.max(2) as f32
 }
 
 /// Takes every frame the simulation sent; keeps the newest.
@@ -543,8 +765,8 @@ fn shopper_cell(scene: &Scene, cell: Cell) -> Vec2 {
     Vec2::new(x, y)
 }
 
-/// Spawns, moves and removes shopper markers. Queued shoppers are drawn by their queue's
-/// dots instead.
+/// Spawns, moves and removes shopper markers. Shoppers waiting in a checkout queue or a
+/// kiosk's queue are drawn by their queue's dots instead.
 #[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn sync_shoppers(
     mut commands: Commands,
@@ -560,14 +782,26 @@ fn sync_shoppers(
     let stamp = latest.frames_received;
     if latest.is_changed() {
         for s in &frame.snapshot.shoppers {
-            let target = shopper_cell(&scene, s.cell);
+            // A shopper at a kiosk is drawn at it, the head of its queue, where the
+            // simulation's crowd counts them (their own cell stays where they joined it).
+            let cell = match s.state {
+                ShopperState::AtKiosk => scene
+                    .kiosk_of_cell
+                    .get(usize::from(s.cell.y) * usize::from(scene.width) + usize::from(s.cell.x))
+                    .copied()
+                    .flatten()
+                    .and_then(|k| scene.kiosks.get(k))
+                    .map_or(s.cell, |k| k.cell),
+                _ => s.cell,
+            };
+            let target = shopper_cell(&scene, cell);
             let material = match s.state {
                 ShopperState::AtKiosk | ShopperState::AwaitingPick => &handles.kiosk,
                 ShopperState::Reneging => &handles.leaving,
                 ShopperState::InService => &handles.served,
                 _ => &handles.shopper,
             };
-            let hidden = s.state == ShopperState::Queued;
+            let hidden = matches!(s.state, ShopperState::Queued | ShopperState::KioskQueued);
             match known.0.get(&s.id.0).and_then(|e| markers.get_mut(*e).ok()) {
                 Some((mut m, _, mut mat, mut vis)) => {
                     m.target = target;
@@ -621,11 +855,40 @@ fn lane_colour(open: bool, down: bool) -> Rgb {
     }
 }
 
+/// For each kiosk: shoppers at it (the head of its queue) and waiting for it. A shopper
+/// belongs to the kiosk whose queue footprint holds their cell (else the first kiosk).
+fn kiosk_counts(scene: &Scene, snap: &Snapshot) -> Vec<(u32, u32)> {
+    let mut counts = vec![(0u32, 0u32); scene.kiosks.len()];
+    if counts.is_empty() {
+        return counts;
+    }
+    for s in &snap.shoppers {
+        if !matches!(s.state, ShopperState::AtKiosk | ShopperState::KioskQueued) {
+            continue;
+        }
+        let i = usize::from(s.cell.y) * usize::from(scene.width) + usize::from(s.cell.x);
+        let k = scene.kiosk_of_cell.get(i).copied().flatten().unwrap_or(0);
+        if s.state == ShopperState::AtKiosk {
+            counts[k].0 += 1;
+        } else {
+            counts[k].1 += 1;
+        }
+    }
+    counts
+}
+
+#[allow(clippy::type_complexity, reason = "a Bevy system's queries")]
 fn sync_lanes(
     latest: Res<Latest>,
+    scene: Res<Scene>,
     mut tiles: Query<(&LaneTile, &mut Sprite)>,
-    mut dots: Query<(&QueueDot, &mut Visibility)>,
-    mut labels: Query<(&QueueLabel, &mut Text2d, &mut Transform)>,
+    mut dots: Query<(&QueueDot, &mut Visibility), Without<KioskDot>>,
+    mut labels: Query<
+        (&QueueLabel, &mut Text2d, &mut Transform, &mut Visibility),
+        (Without<QueueDot>, Without<KioskDot>),
+    >,
+    mut kiosk_dots: Query<(&KioskDot, &mut Visibility), (Without<QueueDot>, Without<QueueLabel>)>,
+    mut kiosk_labels: Query<(&KioskLabel, &mut Text2d), Without<QueueLabel>>,
 ) {
     if !latest.is_changed() {
         return;
@@ -641,16 +904,32 @@ fn sync_lanes(
         let waiting = snap.queues.get(dot.queue).map_or(0, |q| q.waiting);
         vis.set_if_neq(if dot.place < waiting { Visibility::Visible } else { Visibility::Hidden });
     }
-    for (label, mut text, mut t) in &mut labels {
+    for (label, mut text, mut t, mut vis) in &mut labels {
         let waiting = snap.queues.get(label.0).map_or(0, |q| q.waiting);
-        let s = if waiting > 0 { waiting.to_string() } else { String::new() };
+        let s = if waiting > 0 { format!(" {waiting} ") } else { String::new() };
         if text.0 != s {
             text.0 = s;
         }
+        vis.set_if_neq(if waiting > 0 { Visibility::Visible } else { Visibility::Hidden });
         let rows = waiting.min(MAX_DOTS).div_ceil(2) as f32;
         let y = label.1 + rows * CELL / ROWS_PER_CELL - CELL * 0.3 - CELL * 0.05;
         if t.translation.y != y {
             t.translation.y = y;
+        }
+    }
+    // A kiosk's queue fills its footprint from the head, as the simulation counts it: the
+    // shoppers at the kiosk first, then those waiting.
+    let counts = kiosk_counts(&scene, snap);
+    for (dot, mut vis) in &mut kiosk_dots {
+        let (at, waiting) = counts.get(dot.kiosk).copied().unwrap_or((0, 0));
+        let shown = dot.position >= at && dot.position < at + waiting;
+        vis.set_if_neq(if shown { Visibility::Visible } else { Visibility::Hidden });
+    }
+    for (id, mut text) in &mut kiosk_labels {
+        let waiting = counts.get(id.0).map_or(0, |c| c.1);
+        let s = if waiting > 0 { format!(" kiosk: {waiting} waiting ") } else { " kiosk ".to_string() };
+        if text.0 != s {
+            text.0 = s;
         }
     }
 }
@@ -669,30 +948,61 @@ fn sync_devices(latest: Res<Latest>, scene: Res<Scene>, mut icons: Query<(&Devic
     }
 }
 
+/// The dwell map's level of `v` shopper-seconds when the busiest cell has `max`: the
+/// square root spreads the quiet cells (its scale says so).
+fn dwell_level(v: f64, max: f64) -> f32 {
+    if max > 0.0 { (v / max).clamp(0.0, 1.0).sqrt() as f32 } else { 0.0 }
+}
+
+/// The density view's level of a cell with `people` of `capacity`.
+fn density_level(people: u16, capacity: u16) -> f32 {
+    f32::from(people) / f32::from(capacity.max(1))
+}
+
+/// Redraws the heat overlay's texture from the latest frame: the dwell map at most four
+/// times a second (it changes slowly), the density view with every frame; at once when
+/// the mode changes or the session's last frame arrives (a screenshot shows that one).
 fn sync_heat(
     latest: Res<Latest>,
     ui: Res<Ui>,
     handles: Res<Handles>,
     mut images: ResMut<Assets<Image>>,
     mut layer: Query<&mut Visibility, With<HeatLayer>>,
-    mut last: Local<Option<Instant>>,
+    mut drawn: Local<Option<(HeatMode, u64, Instant)>>,
 ) {
     for mut vis in &mut layer {
-        vis.set_if_neq(if ui.heat { Visibility::Visible } else { Visibility::Hidden });
-    }
-    if !ui.heat || last.is_some_and(|t| t.elapsed() < Duration::from_millis(250)) {
-        return;
+        vis.set_if_neq(if ui.heat == HeatMode::Off { Visibility::Hidden } else { Visibility::Visible });
     }
     let Some(frame) = &latest.frame else { return };
-    *last = Some(Instant::now());
-    let max = frame.snapshot.heat.iter().copied().fold(0.0, f64::max);
-    if let Some(mut image) = images.get_mut(&handles.heat)
-        && let Some(data) = image.data.as_mut()
-    {
-        for (i, v) in frame.snapshot.heat.iter().enumerate() {
-            let level = if max > 0.0 { (v / max).sqrt() as f32 } else { 0.0 };
-            data[i * 4..i * 4 + 4].copy_from_slice(&palette::heat(level));
+    let stamp = latest.frames_received;
+    let due = match *drawn {
+        None => true,
+        Some((mode, _, _)) if mode != ui.heat => true,
+        Some((_, at, _)) if at == stamp => false,
+        Some((_, _, when)) => {
+            latest.done || ui.heat == HeatMode::Density || when.elapsed() >= Duration::from_millis(250)
         }
+    };
+    if ui.heat == HeatMode::Off || !due {
+        return;
+    }
+    *drawn = Some((ui.heat, stamp, Instant::now()));
+    let snap = &frame.snapshot;
+    let Some(mut image) = images.get_mut(&handles.heat) else { return };
+    let Some(data) = image.data.as_mut() else { return };
+    match ui.heat {
+        HeatMode::Dwell => {
+            let max = snap.heat.iter().copied().fold(0.0, f64::max);
+            for (i, v) in snap.heat.iter().enumerate().take(data.len() / 4) {
+                data[i * 4..i * 4 + 4].copy_from_slice(&palette::heat(dwell_level(*v, max)));
+            }
+        }
+        HeatMode::Density => {
+            for (i, people) in snap.crowd.iter().enumerate().take(data.len() / 4) {
+                data[i * 4..i * 4 + 4].copy_from_slice(&palette::density(density_level(*people, snap.cell_capacity)));
+            }
+        }
+        HeatMode::Off => {}
     }
 }
 
@@ -797,7 +1107,10 @@ fn keys(
         set_speed(&link, &mut ui, speed);
     }
     if keys.just_pressed(KeyCode::KeyH) {
-        ui.heat = !ui.heat;
+        ui.heat = ui.heat.next();
+    }
+    if keys.just_pressed(KeyCode::KeyD) {
+        ui.heat = if ui.heat == HeatMode::Density { HeatMode::Off } else { HeatMode::Density };
     }
     if keys.just_pressed(KeyCode::Home) || keys.just_pressed(KeyCode::KeyF) {
         ui.fitted = false;
@@ -882,6 +1195,9 @@ fn panels(
     let side = egui::Panel::right("kpis")
         .exact_size(SIDE_PANEL)
         .resizable(false)
+        // The panels' fills part them from the floor; egui's separator line would also
+        // run along the bottom panel's top into this one.
+        .show_separator_line(false)
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(12.0))
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical()
@@ -889,13 +1205,20 @@ fn panels(
         })
         .response
         .rect;
+    // Tall enough for every queue's row (measured last frame), within its share of the
+    // window; the table scrolls beyond that.
+    let window_h = window.single().map_or(900.0, |w| w.height());
+    let bottom_h =
+        (ui_state.queue_table_h + 2.0 * 10.0 + 4.0).clamp(BOTTOM_PANEL, (window_h * BOTTOM_SHARE).max(BOTTOM_PANEL));
     let bottom = egui::Panel::bottom("history")
-        .exact_size(BOTTOM_PANEL)
+        .exact_size(bottom_h)
         .resizable(false)
+        .show_separator_line(false)
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(10.0))
         .show(&mut root, |ui| {
+            let height = ui.available_height();
             ui.horizontal_top(|ui| {
-                chart(ui, &latest, &scene);
+                chart(ui, &latest, &scene, height);
                 ui.separator();
                 queue_table(ui, &link, &latest, &scene, ui_state, frame.map(|f| &f.snapshot));
             });
@@ -970,11 +1293,23 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
         }
     });
     ui.horizontal(|ui| {
-        ui.checkbox(&mut st.heat, "Heat map (H)");
+        ui.label("Overlay");
+        for (mode, text, hint) in [
+            (HeatMode::Off, "off", "no overlay (H cycles off, dwell, density)"),
+            (HeatMode::Dwell, "dwell (H)", "shopper-seconds spent in each cell since opening"),
+            (HeatMode::Density, "density (D)", "people per m² in each cell now"),
+        ] {
+            if ui.selectable_label(st.heat == mode, text).on_hover_text(hint).clicked() {
+                st.heat = mode;
+            }
+        }
         if ui.button("Fit floor (F)").clicked() {
             st.fitted = false;
         }
     });
+    if st.heat != HeatMode::Off {
+        heat_scale(ui, st.heat, frame.map(|f| &f.snapshot));
+    }
     ui.separator();
 
     if let Some(f) = frame {
@@ -983,18 +1318,39 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
         let down = s.devices_up.iter().filter(|u| !**u).count();
         let conversion = if s.footfall > 0 { 100.0 * s.buyers as f64 / s.footfall as f64 } else { 0.0 };
         egui::Grid::new("kpis").num_columns(2).spacing([18.0, 4.0]).show(ui, |ui| {
-            let mut row = |name: &str, value: String| {
+            let row = |ui: &mut egui::Ui, name: &str, value: String, detail: Option<String>| {
                 ui.label(name);
-                ui.label(egui::RichText::new(value).strong().size(16.0));
+                ui.vertical(|ui| {
+                    ui.label(egui::RichText::new(value).strong().size(16.0));
+                    if let Some(d) = detail {
+                        ui.label(egui::RichText::new(d).small());
+                    }
+                });
                 ui.end_row();
             };
-            row("Shoppers inside", s.shoppers.len().to_string());
-            row("Footfall (true)", s.footfall.to_string());
-            row("Footfall (door counters)", s.footfall_sensed.to_string());
-            row("Buyers · conversion", format!("{} · {conversion:.1}%", s.buyers));
-            row("Sales", money(s.sales.0));
-            row("Waiting to pay", waiting.to_string());
-            row("Devices down", format!("{down} of {}", s.devices_up.len()));
+            row(ui, "Shoppers inside", s.shoppers.len().to_string(), None);
+            row(ui, "Footfall (true)", s.footfall.to_string(), None);
+            row(ui, "Footfall (door counters)", s.footfall_sensed.to_string(), None);
+            row(ui, "Buyers · conversion", format!("{} · {conversion:.1}%", s.buyers), None);
+            row(ui, "Sales", money(s.sales.0), None);
+            row(ui, "Waiting to pay", waiting.to_string(), None);
+            if !scene.kiosks.is_empty() {
+                let at_kiosks: u32 = kiosk_counts(scene, s).iter().map(|c| c.1).sum();
+                row(ui, "Waiting at kiosks", at_kiosks.to_string(), None);
+            }
+            // Crowding: the densest cell (the first of equals) and how many cells are full.
+            let area = s.cell_area_m2.max(f64::MIN_POSITIVE);
+            let densest = s.crowd.iter().enumerate().max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)));
+            let people = densest.map_or(0, |(_, n)| *n);
+            let place = densest.filter(|(_, n)| **n > 0).map(|(i, _)| {
+                let (x, y) = (i % usize::from(scene.width), i / usize::from(scene.width));
+                format!("{}, cell {x},{y}", place(scene, s, i))
+            });
+            row(ui, "Densest cell now", format!("{} people/m²", decimal(f64::from(people) / area)), place);
+            let full = s.crowd.iter().filter(|n| **n > 0 && **n >= s.cell_capacity).count();
+            let limit = f64::from(s.cell_capacity) / area;
+            row(ui, "Cells full", full.to_string(), Some(format!("holding {} people/m²", decimal(limit))));
+            row(ui, "Devices down", format!("{down} of {}", s.devices_up.len()), None);
         });
     } else {
         ui.label("waiting for the simulation…");
@@ -1091,42 +1447,205 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
     }
 }
 
+/// `v` with one decimal, or none when it is whole.
+fn decimal(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { format!("{v:.1}") }
+}
+
+/// A count in a few characters: 950, 2k, 9.5k, 95k, 1.2M.
+fn compact(v: f64) -> String {
+    if v < 1000.0 {
+        format!("{v:.0}")
+    } else if v < 10_000.0 {
+        format!("{}k", decimal((v / 100.0).round() / 10.0))
+    } else if v < 1_000_000.0 {
+        format!("{:.0}k", v / 1000.0)
+    } else {
+        format!("{}M", decimal((v / 1e5).round() / 10.0))
+    }
+}
+
+/// Ticks of the dwell scale up to the busiest cell's `max` shopper-seconds: 0, `max`, and
+/// round values (1, 2, 5 times a power of ten) between, at their square-root places and
+/// never closer than an eighth of the bar.
+fn dwell_ticks(max: f64) -> Vec<(f32, f64)> {
+    let mut ticks = vec![(0.0, 0.0)];
+    if max.is_nan() || max <= 0.0 {
+        return ticks;
+    }
+    let mut round = Vec::new();
+    let mut power = 10f64.powf(max.log10().floor());
+    while power >= 1.0 && round.len() < 12 {
+        for m in [5.0, 2.0, 1.0] {
+            if m * power < max {
+                round.push(m * power);
+            }
+        }
+        power /= 10.0;
+    }
+    let mut last = 1.0f32;
+    let mut between = Vec::new();
+    for v in round {
+        let at = dwell_level(v, max);
+        if last - at >= 0.125 && at >= 0.125 {
+            between.push((at, v));
+            last = at;
+        }
+    }
+    ticks.extend(between.into_iter().rev());
+    ticks.push((1.0, max));
+    ticks
+}
+
+/// The heat overlay's colour scale with its units: the dwell map's square-root ramp up to
+/// the busiest cell, or the density view's colour per head count up to a full cell.
+fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>) {
+    let text_colour = egui::Color32::from_rgb(0x57, 0x60, 0x6a);
+    let font = egui::FontId::proportional(11.0);
+    let width = ui.available_width().min(SIDE_PANEL - 30.0);
+    let title = match mode {
+        HeatMode::Dwell => "Dwell since opening: shopper-seconds per cell (square-root scale)".to_string(),
+        HeatMode::Density => match snap {
+            Some(s) => format!(
+                "Density now: people per m² (a cell is {} m² and holds {})",
+                decimal(s.cell_area_m2),
+                s.cell_capacity
+            ),
+            None => "Density now: people per m²".to_string(),
+        },
+        HeatMode::Off => return,
+    };
+    ui.label(egui::RichText::new(title).small());
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 30.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let bar = egui::Rect::from_min_size(rect.left_top() + egui::vec2(6.0, 0.0), egui::vec2(width - 12.0, 12.0));
+    let tick = |v: f32, label: String| {
+        let x = bar.left() + v * bar.width();
+        painter.line_segment([egui::pos2(x, bar.bottom()), egui::pos2(x, bar.bottom() + 3.0)], (1.0, text_colour));
+        let galley = painter.layout_no_wrap(label, font.clone(), text_colour);
+        let half = galley.size().x / 2.0;
+        let centre = x.clamp(rect.left() + half, rect.right() - half);
+        painter.galley(egui::pos2(centre - half, bar.bottom() + 4.0), galley, text_colour);
+    };
+    match mode {
+        HeatMode::Dwell => {
+            // The colour seen over the floor at each level; labels in shopper-seconds.
+            let max = snap.map_or(0.0, |s| s.heat.iter().copied().fold(0.0, f64::max));
+            let steps = 64;
+            for k in 0..steps {
+                let (a, b) = (k as f32 / steps as f32, (k + 1) as f32 / steps as f32);
+                let rgb = palette::over(palette::heat((a + b) / 2.0), palette::FLOOR);
+                let r = egui::Rect::from_x_y_ranges(
+                    bar.left() + a * bar.width()..=bar.left() + b * bar.width() + 0.5,
+                    bar.y_range(),
+                );
+                painter.rect_filled(r, 0.0, egui_colour(rgb));
+            }
+            for (level, value) in dwell_ticks(max) {
+                tick(level, compact(value));
+            }
+        }
+        HeatMode::Density => {
+            let (capacity, area) = snap.map_or((4, 1.0), |s| (s.cell_capacity.max(1), s.cell_area_m2));
+            if capacity <= 10 {
+                // One swatch per head count, as the cells show them: 0 (the floor) to full.
+                let n = usize::from(capacity) + 1;
+                let w = bar.width() / n as f32;
+                for people in 0..=capacity {
+                    let left = bar.left() + f32::from(people) * w;
+                    let r = egui::Rect::from_x_y_ranges(left + 1.0..=left + w - 1.0, bar.y_range());
+                    let rgba = palette::density(density_level(people, capacity));
+                    painter.rect_filled(r, 2.0, egui_colour(palette::over(rgba, palette::FLOOR)));
+                    if people == 0 {
+                        painter.rect_stroke(r, 2.0, (1.0, egui::Color32::from_gray(200)), egui::StrokeKind::Inside);
+                    }
+                    let label = decimal(f64::from(people) / area.max(f64::MIN_POSITIVE));
+                    tick((f32::from(people) + 0.5) / n as f32, label);
+                }
+            } else {
+                let steps = 64;
+                for k in 0..steps {
+                    let (a, b) = (k as f32 / steps as f32, (k + 1) as f32 / steps as f32);
+                    let rgb = palette::over(palette::density((a + b) / 2.0), palette::FLOOR);
+                    let r = egui::Rect::from_x_y_ranges(
+                        bar.left() + a * bar.width()..=bar.left() + b * bar.width() + 0.5,
+                        bar.y_range(),
+                    );
+                    painter.rect_filled(r, 0.0, egui_colour(rgb));
+                }
+                let top = f64::from(capacity) / area.max(f64::MIN_POSITIVE);
+                for level in [0.0f32, 0.25, 0.5, 0.75, 1.0] {
+                    tick(level, decimal((f64::from(level) * top * 10.0).round() / 10.0));
+                }
+            }
+        }
+        HeatMode::Off => {}
+    }
+}
+
 /// What the floor's colours mean.
 fn legend(ui: &mut egui::Ui, scene: &Scene) {
-    let swatch = |ui: &mut egui::Ui, rgb: Rgb, round: bool, text: &str| {
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(11.0, 11.0), egui::Sense::hover());
-        if round {
-            ui.painter().circle_filled(rect.center(), 5.0, egui_colour(rgb));
-            ui.painter().circle_stroke(rect.center(), 5.0, egui::Stroke::new(0.5, egui::Color32::GRAY));
-        } else {
-            ui.painter().rect_filled(rect, 2.0, egui_colour(rgb));
-        }
-        ui.label(egui::RichText::new(text).small());
-    };
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 4.0;
-        swatch(ui, palette::SHOPPER, true, "shopping ");
-        swatch(ui, palette::SHOPPER_SERVED, true, "paying ");
-        swatch(ui, palette::QUEUE_DOT, true, "in a queue ");
-        swatch(ui, palette::SHOPPER_KIOSK, true, "at a kiosk ");
-        swatch(ui, palette::SHOPPER_LEAVING, true, "giving up ");
-        swatch(ui, palette::LANE_OPEN, false, "lane open ");
-        swatch(ui, palette::LANE_CLOSED, false, "closed ");
-        swatch(ui, palette::LANE_DOWN, false, "down ");
-        swatch(ui, palette::DEVICE_DOWN, false, "device failed ");
+        ui.spacing_mut().item_spacing.x = 10.0;
+        swatch(ui, palette::SHOPPER, Swatch::Dot, "shopping");
+        swatch(ui, palette::SHOPPER_SERVED, Swatch::Dot, "paying");
+        swatch(ui, palette::QUEUE_DOT, Swatch::SmallDot, "in a queue");
+        swatch(ui, palette::SHOPPER_KIOSK, Swatch::Dot, "at a kiosk");
+        if !scene.kiosks.is_empty() {
+            swatch(ui, palette::KIOSK_QUEUE_DOT, Swatch::SmallDot, "waiting for a kiosk");
+        }
+        swatch(ui, palette::SHOPPER_LEAVING, Swatch::Dot, "giving up");
+        swatch(ui, palette::LANE_OPEN, Swatch::Square, "lane open");
+        swatch(ui, palette::LANE_CLOSED, Swatch::Square, "closed");
+        swatch(ui, palette::LANE_DOWN, Swatch::Square, "down");
+        swatch(ui, palette::DEVICE_DOWN, Swatch::Square, "device failed");
     });
     ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.spacing_mut().item_spacing.x = 10.0;
         for (i, name) in scene.categories.iter().enumerate() {
-            swatch(ui, palette::category(i), false, &format!("{} ", name.replace('_', " ")));
+            swatch(ui, palette::category(i), Swatch::Square, &name.replace('_', " "));
         }
     });
 }
 
+#[derive(Clone, Copy)]
+enum Swatch {
+    /// A shopper's dot.
+    Dot,
+    /// A queue's dot.
+    SmallDot,
+    Square,
+}
+
+/// A legend entry: the swatch and its label as one widget, so a wrapping row never
+/// separates them.
+fn swatch(ui: &mut egui::Ui, rgb: Rgb, kind: Swatch, text: &str) {
+    let font = egui::TextStyle::Small.resolve(ui.style());
+    let galley = ui.painter().layout_no_wrap(text.to_string(), font, ui.visuals().text_color());
+    let size = egui::vec2(11.0 + 4.0 + galley.size().x, galley.size().y.max(11.0));
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let centre = egui::pos2(rect.left() + 5.5, rect.center().y);
+    let painter = ui.painter();
+    match kind {
+        Swatch::Dot | Swatch::SmallDot => {
+            let r = if matches!(kind, Swatch::Dot) { 5.0 } else { 3.5 };
+            painter.circle_filled(centre, r, egui_colour(rgb));
+            painter.circle_stroke(centre, r, egui::Stroke::new(0.5, egui::Color32::GRAY));
+        }
+        Swatch::Square => {
+            painter.rect_filled(egui::Rect::from_center_size(centre, egui::vec2(11.0, 11.0)), 2.0, egui_colour(rgb));
+        }
+    }
+    let text_colour = ui.visuals().text_color();
+    painter.galley(egui::pos2(rect.left() + 15.0, rect.center().y - galley.size().y / 2.0), galley, text_colour);
+}
+
 /// Shoppers inside and waiting to pay over the last hour.
-fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
-    let size = egui::vec2(560.0, BOTTOM_PANEL - 24.0);
+fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene, height: f32) {
+    // At most 560 wide; in a narrow window, room for the queue table too.
+    let width = (ui.available_width() * 0.45).clamp(320.0, 560.0);
+    let size = egui::vec2(width, height - 4.0);
     let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, egui::Color32::WHITE);
@@ -1141,7 +1660,7 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
     );
     let inside_colour = egui_colour(palette::SHOPPER);
     let waiting_colour = egui_colour(palette::QUEUE_DOT);
-    painter.text(
+    let key = painter.text(
         rect.right_top() + egui::vec2(-8.0, 6.0),
         egui::Align2::RIGHT_TOP,
         "— waiting to pay",
@@ -1149,15 +1668,16 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
         waiting_colour,
     );
     painter.text(
-        rect.right_top() + egui::vec2(-130.0, 6.0),
+        egui::pos2(key.left() - 14.0, key.top()),
         egui::Align2::RIGHT_TOP,
         "— shoppers inside",
         font.clone(),
         inside_colour,
     );
+    // Room on the right for half of the last time label, centred on its tick.
     let plot = egui::Rect::from_min_max(
         rect.left_top() + egui::vec2(44.0, 28.0),
-        rect.right_bottom() - egui::vec2(12.0, 22.0),
+        rect.right_bottom() - egui::vec2(24.0, 22.0),
     );
     let Some(frame) = &latest.frame else { return };
     // The simulation's per-minute samples, and now.
@@ -1198,13 +1718,11 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene) {
             break;
         }
         let label = clock(scene.open_at_s, SimTime::from_nanos((t.max(0.0) * 1e9) as u64));
-        painter.text(
-            egui::pos2(x(t), plot.bottom() + 4.0),
-            egui::Align2::CENTER_TOP,
-            &label[..5],
-            font.clone(),
-            text_colour,
-        );
+        let galley = painter.layout_no_wrap(label[..5].to_string(), font.clone(), text_colour);
+        // Centred on its tick, but never past the chart's edges.
+        let half = galley.size().x / 2.0;
+        let centre = x(t).clamp(rect.left() + half + 2.0, rect.right() - half - 2.0);
+        painter.galley(egui::pos2(centre - half, plot.bottom() + 4.0), galley, text_colour);
     }
     let line = |pick: fn(&(f64, f64, f64)) -> f64, colour: egui::Color32| {
         let pts: Vec<egui::Pos2> = points.iter().map(|p| egui::pos2(x(p.0), y(pick(p)))).collect();
@@ -1229,8 +1747,10 @@ fn nice_ceiling(v: f64) -> f64 {
 /// open/close control of its lanes.
 fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st: &mut Ui, snap: Option<&Snapshot>) {
     ui.vertical(|ui| {
-        ui.label(egui::RichText::new("Checkout queues").strong());
-        egui::ScrollArea::vertical().id_salt("queues").show(ui, |ui| {
+        let title = ui.label(egui::RichText::new("Checkout queues").strong()).rect.height();
+        // A visible scroll bar when the window is too low for every row.
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        let table = egui::ScrollArea::both().id_salt("queues").auto_shrink([false, true]).show(ui, |ui| {
             egui::Grid::new("queue-table").num_columns(6).spacing([14.0, 3.0]).striped(true).show(ui, |ui| {
                 for h in ["queue", "lane", "waiting", "head waited", "mean wait today", ""] {
                     ui.label(egui::RichText::new(h).small().strong());
@@ -1268,20 +1788,28 @@ fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, s
                         if v.served > 0 { format!("{:.0} s", v.mean_wait_s) } else { "–".into() }
                     }));
                     if link.replay.is_none() {
-                        ui.horizontal(|ui| {
+                        // A lane of its own: "open"/"close". A shared line's lanes: one chip
+                        // each, in its lane's colour, that opens or closes it.
+                        ui.horizontal_wrapped(|ui| {
+                            ui.spacing_mut().item_spacing = egui::vec2(3.0, 2.0);
                             for l in &lanes {
-                                let is_open = snap.and_then(|s| s.lanes.get(*l)).is_some_and(|v| v.open);
+                                let view = snap.and_then(|s| s.lanes.get(*l));
+                                let is_open = view.is_some_and(|v| v.open);
                                 let lane_name = &scene.lane_names[*l];
-                                let label = if lanes.len() > 1 {
-                                    format!("{} {lane_name}", if is_open { "close" } else { "open" })
-                                } else if is_open {
-                                    "close".to_string()
+                                let verb = if is_open { "close" } else { "open" };
+                                let clicked = if lanes.len() > 1 {
+                                    let rgb = view.map_or(palette::LANE_CLOSED, |v| lane_colour(v.open, v.down));
+                                    let chip = egui::Button::new(
+                                        egui::RichText::new(lane_name).small().color(egui::Color32::WHITE),
+                                    )
+                                    .small()
+                                    .fill(egui_colour(rgb));
+                                    ui.add(chip).on_hover_text(format!("{verb} {lane_name}")).clicked()
                                 } else {
-                                    "open".to_string()
+                                    ui.small_button(verb).clicked()
                                 };
-                                if ui.small_button(label).clicked() {
+                                if clicked {
                                     let what = Intervention::SetLaneOpen { lane: *l as u16, open: !is_open };
-                                    let verb = if is_open { "close" } else { "open" };
                                     intervene(link, st, latest, what, format!("{verb} lane {lane_name}"));
                                 }
                             }
@@ -1293,6 +1821,7 @@ fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, s
                 }
             });
         });
+        st.queue_table_h = title + ui.spacing().item_spacing.y + table.content_size.y;
     });
 }
 
@@ -1351,15 +1880,17 @@ fn capture(
     let rendered = state.rendered - frames_before;
     let worst_ms = state.worst_frame.as_secs_f64() * 1000.0;
     let status = latest.frame.as_ref().map(|f| f.status);
+    let heat = ui.heat.name();
     commands.spawn(Screenshot::primary_window()).observe(
         move |shot: On<ScreenshotCaptured>, mut state: ResMut<Capture>| {
             let result = save_png(&shot.image, &path).and_then(|()| {
                 let meta = serde_json::json!({
                     "view": view,
+                    "heat": heat,
                     "frames_rendered": rendered,
                     "wall_s": wall,
                     "fps": rendered as f64 / wall.max(1e-9),
-                "worst_frame_ms": worst_ms,
+                    "worst_frame_ms": worst_ms,
                     "speed": status.map(|s| s.speed),
                     "max_lag_s": status.map(|s| s.max_lag.as_secs_f64()),
                     "events": status.map(|s| s.events),
@@ -1379,4 +1910,62 @@ fn save_png(image: &Image, path: &std::path::Path) -> Result<(), String> {
     rgb.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(|e| format!("cannot encode the PNG: {e}"))?;
     write_atomic(path, |w| w.write_all(&bytes)).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dwell_ticks_are_round_ordered_and_apart() {
+        let ticks = dwell_ticks(40_123.0);
+        let values: Vec<f64> = ticks.iter().map(|t| t.1).collect();
+        assert_eq!(values, [0.0, 2000.0, 5000.0, 10_000.0, 20_000.0, 40_123.0]);
+        assert!(ticks.windows(2).all(|w| w[1].0 - w[0].0 >= 0.125), "{ticks:?}");
+        assert!(ticks.iter().all(|(at, v)| (at - dwell_level(*v, 40_123.0)).abs() < 1e-6));
+        assert_eq!(dwell_ticks(0.0), [(0.0, 0.0)]);
+        assert_eq!(dwell_ticks(3.0).last(), Some(&(1.0, 3.0)));
+    }
+
+    #[test]
+    fn kiosk_places_fill_a_grid_that_leaves_the_centre_free() {
+        assert_eq!(kiosk_grid(4), (4, 2));
+        assert_eq!(kiosk_grid(1), (1, 1));
+        assert_eq!(kiosk_grid(16), (9, 3));
+        // A cell of four: a dot in the middle of each quarter. Its centre is outside a
+        // walker's dot (radius 0.3 cell) and it keeps clear of the cell's centre and of the
+        // middle of its edges.
+        let r = kiosk_dot_radius(2);
+        for slot in 0..4 {
+            let (dx, dy) = kiosk_slot_offset(slot, 2);
+            assert!((dx.abs() - 0.25 * CELL).abs() < 1e-4 && (dy.abs() - 0.25 * CELL).abs() < 1e-4);
+            assert!(dx.hypot(dy) > 0.3 * CELL);
+            assert!(dx.hypot(dy) - r > 0.0 && (dx.abs() - 0.42 * CELL).hypot(dy) > r);
+        }
+        let offsets: std::collections::BTreeSet<(i32, i32)> = (0..4)
+            .map(|s| kiosk_slot_offset(s, 2))
+            .map(|(x, y)| ((x * 10.0).round() as i32, (y * 10.0).round() as i32))
+            .collect();
+        assert_eq!(offsets.len(), 4);
+    }
+
+    #[test]
+    fn heat_mode_cycles_off_dwell_density() {
+        assert_eq!(HeatMode::Off.next(), HeatMode::Dwell);
+        assert_eq!(HeatMode::Dwell.next(), HeatMode::Density);
+        assert_eq!(HeatMode::Density.next(), HeatMode::Off);
+        assert_eq!(density_level(3, 4), 0.75);
+        assert_eq!(density_level(1, 0), 1.0);
+    }
+
+    #[test]
+    fn numbers_on_the_scales_are_short() {
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(2000.0), "2k");
+        assert_eq!(compact(9_540.0), "9.5k");
+        assert_eq!(compact(40_123.0), "40k");
+        assert_eq!(compact(1_234_567.0), "1.2M");
+        assert_eq!(decimal(4.0), "4");
+        assert_eq!(decimal(2.777), "2.8");
+    }
 }

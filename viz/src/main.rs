@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 use storetwin_engine::{Seed, SimTime, SystemWall};
-use storetwin_viz::app::TwinApp;
+use storetwin_viz::app::{HeatMode, TwinApp};
 use storetwin_viz::session::{self, Mode, Options, Twin, clock};
 
 /// The live store-floor twin: watch a store run, act on it, replay it exactly.
@@ -16,6 +16,7 @@ use storetwin_viz::session::{self, Mode, Options, Twin, clock};
 ///   storetwin-twin scenarios/weekday.toml --events session.events
 ///   storetwin-twin --replay session.events
 ///   storetwin-twin scenarios/weekday.toml --screenshot noon.png --at 12:00
+///   storetwin-twin scenarios/weekday.toml --screenshot crowd.png --at 12:00 --heat density
 #[derive(Parser, Debug)]
 #[command(name = "storetwin-twin", version, verbatim_doc_comment)]
 struct Args {
@@ -58,9 +59,11 @@ struct Args {
     #[arg(long, value_name = "\"HH:MM ACTION\"", conflicts_with = "replay")]
     intervene: Vec<String>,
 
-    /// Show the heat map from the start (H toggles it).
-    #[arg(long)]
-    heat: bool,
+    /// Show a heat overlay from the start: `dwell` (shopper-seconds per cell since opening;
+    /// what --heat alone shows) or `density` (people per m² now). In the window H cycles
+    /// off, dwell, density; D toggles density.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "dwell", value_parser = parse_heat)]
+    heat: Option<HeatMode>,
 
     /// Window size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1600x900", value_parser = parse_size)]
@@ -71,6 +74,18 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     match s.trim_end_matches(['x', '×']).parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         _ => Err(format!("expected a positive number of sim seconds per wall second, like 60 or 1000; got {s:?}")),
+    }
+}
+
+fn parse_heat(s: &str) -> Result<HeatMode, String> {
+    match s {
+        "dwell" => Ok(HeatMode::Dwell),
+        "density" => Ok(HeatMode::Density),
+        "off" => Ok(HeatMode::Off),
+        _ => Err(format!(
+            "expected `dwell` or `density` (or `off`); got {s:?} (the scenario goes before --heat, or after \
+             --heat MODE)"
+        )),
     }
 }
 
@@ -175,7 +190,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         frames: twin.frames.clone(),
         speed,
         paused: args.paused,
-        heat: args.heat,
+        heat: args.heat.unwrap_or_default(),
         size: args.size,
         screenshot: args.screenshot.clone(),
     };
@@ -230,4 +245,29 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heat(args: &[&str]) -> Result<Option<HeatMode>, String> {
+        Args::try_parse_from(std::iter::once("storetwin-twin").chain(args.iter().copied()))
+            .map(|a| a.heat)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn heat_alone_is_the_dwell_map_and_takes_a_mode() {
+        assert_eq!(heat(&["s.toml"]), Ok(None));
+        assert_eq!(heat(&["s.toml", "--heat"]), Ok(Some(HeatMode::Dwell)));
+        assert_eq!(heat(&["s.toml", "--heat", "--paused"]), Ok(Some(HeatMode::Dwell)));
+        assert_eq!(heat(&["s.toml", "--heat", "density"]), Ok(Some(HeatMode::Density)));
+        assert_eq!(
+            heat(&["s.toml", "--heat=dwell", "--at", "12:00", "--screenshot", "x.png"]),
+            Ok(Some(HeatMode::Dwell))
+        );
+        let err = heat(&["s.toml", "--heat", "lava"]).expect_err("not a mode");
+        assert!(err.contains("expected `dwell` or `density`"), "{err}");
+    }
 }

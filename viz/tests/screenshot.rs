@@ -1,7 +1,9 @@
 //! The twin's window, rendered for real under Xvfb (software Vulkan from Mesa): a
 //! screenshot of the weekday store at 11:00 shows the plan's shelves in their colours,
-//! the shoppers where the simulation has them, and a filled KPI panel; a `storetwin run`
-//! event log plays back in the window to the identical run.
+//! the shoppers where the simulation has them, and a filled KPI panel; at noon the
+//! density view draws the crowded cells in its scale's high colours and the kiosk's queue
+//! where the simulation counts it; a `storetwin run` event log plays back in the window
+//! to the identical run.
 //!
 //! Needs Xvfb and Mesa's Vulkan driver (`apt-get install xvfb mesa-vulkan-drivers`; CI's
 //! `.ci/run` installs them). Each test starts its own X server.
@@ -90,9 +92,25 @@ impl Shot {
     }
 
     fn at(&self, plan: &Plan, x: u16, y: u16) -> Rgb {
-        let (px, py) = self.view.pixel(plan.world(f32::from(x), f32::from(y)));
+        self.off(plan, x, y, 0.0, 0.0)
+    }
+
+    /// The pixel `(dx, dy)` cells from the centre of cell (x, y) (plan directions: y down).
+    fn off(&self, plan: &Plan, x: u16, y: u16, dx: f32, dy: f32) -> Rgb {
+        let (px, py) = self.view.pixel(plan.world(f32::from(x) + dx, f32::from(y) + dy));
         self.image.get_pixel(px.round() as u32, py.round() as u32).0
     }
+}
+
+/// The weekday store's state at `hours` after opening, simulated here, unpaced.
+fn simulate(hours: u64) -> (storetwin_scenarios::Scenario, storetwin_actors::live::Snapshot) {
+    let loaded = session::load_scenario(&weekday()).expect("loads");
+    let seed = Seed(loaded.seed);
+    let at = SimTime::from_secs(hours * 3600);
+    let mut sim = Simulation::new(StoreWorld::build(loaded.world.clone(), seed), seed);
+    sim.run(RunLimit::until(at)).expect("runs");
+    let snapshot = sim.model().snapshot(at);
+    (loaded, snapshot)
 }
 
 fn near(a: Rgb, b: Rgb) -> bool {
@@ -159,11 +177,7 @@ fn the_weekday_store_at_eleven_shows_shelves_shoppers_and_kpis() {
     }
 
     // The shoppers where the simulation has them at 11:00 (computed here, unpaced).
-    let seed = Seed(loaded.seed);
-    let at = SimTime::from_secs(3 * 3600);
-    let mut sim = Simulation::new(StoreWorld::build(spec.clone(), seed), seed);
-    sim.run(RunLimit::until(at)).expect("runs");
-    let snapshot = sim.model().snapshot(at);
+    let (_, snapshot) = simulate(3);
     let shopping: Vec<_> =
         snapshot.shoppers.iter().filter(|s| matches!(s.state, ShopperState::Walking | ShopperState::AtShelf)).collect();
     assert!(shopping.len() >= 30, "shoppers about at 11:00: {}", shopping.len());
@@ -188,6 +202,119 @@ fn the_weekday_store_at_eleven_shows_shelves_shoppers_and_kpis() {
     }
     assert!(dark * 200 > total, "the KPI panel shows text: {dark} dark pixels of {total}");
     assert!(shades.len() > 30, "the KPI panel has {} distinct colours", shades.len());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_density_view_at_noon_draws_crowded_cells_in_the_scales_high_colours() {
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let x = Xvfb::start();
+    let dir = temp_dir("density");
+    let png = dir.join("noon-density.png");
+    let scenario = weekday();
+    let out = twin(
+        &x,
+        &[
+            scenario.to_str().expect("utf-8"),
+            "--screenshot",
+            png.to_str().expect("utf-8"),
+            "--at",
+            "12:00",
+            "--heat",
+            "density",
+        ],
+    );
+    assert!(out.status.success(), "the twin failed");
+    let shot = Shot::load(&png);
+    assert_eq!(shot.meta["heat"], "density");
+
+    // Who stands where at noon, from the simulation run here: people per cell (walkers and
+    // queue members) and the most a cell holds.
+    let (loaded, snapshot) = simulate(4);
+    let floor = Floor::build(&loaded.world.store);
+    let plan = Plan { width: floor.width, height: floor.height };
+    let capacity = snapshot.cell_capacity;
+    assert!(capacity >= 2, "a cell holds {capacity}");
+    let level = |people: u16| f32::from(people) / f32::from(capacity);
+    let expected = |people: u16| {
+        let [r, g, b, _] = palette::density(level(people));
+        [r, g, b]
+    };
+    // A cell shows its colour where no dot covers it: its centre or the middle of its
+    // edges (a walker's dot covers the centre, a queue's dots sit in its quarters).
+    let samples = [(0.0, 0.0), (0.42, 0.0), (-0.42, 0.0), (0.0, 0.42), (0.0, -0.42)];
+    let shows = |cell: storetwin_actors::spec::Cell, rgb: Rgb| {
+        samples.iter().filter(|(dx, dy)| near(shot.off(&plan, cell.x, cell.y, *dx, *dy), rgb)).count() >= 3
+    };
+    // Lane cells are under their lane's tile; the rest of the floor shows its crowd.
+    let open_floor = |c: &storetwin_actors::spec::Cell| {
+        matches!(floor.kind(*c), CellKind::Floor | CellKind::Entrance | CellKind::Exit)
+    };
+    let crowded: Vec<_> =
+        floor.cells().filter(open_floor).filter(|c| level(snapshot.crowd[floor.index(*c)]) >= 0.75).collect();
+    assert!(crowded.len() >= 10, "noon is busy: {} cells at 3/4 of capacity or more", crowded.len());
+    // The scale's high colours (3/4 of a full cell and up) are far from its low one and
+    // from the floor.
+    for h in (1..=capacity).filter(|n| level(*n) >= 0.75).map(expected) {
+        assert!(!near(h, expected(1)) && !near(h, palette::FLOOR), "{h:?}");
+    }
+    let wrong: Vec<_> = crowded
+        .iter()
+        .filter(|c| !shows(**c, expected(snapshot.crowd[floor.index(**c)].min(capacity))))
+        .map(|c| (c, snapshot.crowd[floor.index(*c)], shot.off(&plan, c.x, c.y, 0.42, 0.0)))
+        .collect();
+    println!("crowded cells: {} of {} in their density colour", crowded.len() - wrong.len(), crowded.len());
+    assert!(
+        wrong.len() * 10 <= crowded.len(),
+        "{} of {} crowded cells not in their density colour, e.g. {:?}",
+        wrong.len(),
+        crowded.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+    // One person in a cell is in the scale's low colour; an empty cell shows the floor.
+    for (people, share) in [(1u16, 0.8), (0, 0.9)] {
+        let cells: Vec<_> =
+            floor.cells().filter(open_floor).filter(|c| snapshot.crowd[floor.index(*c)] == people).collect();
+        let rgb = if people == 0 { palette::FLOOR } else { expected(people) };
+        let right = cells.iter().filter(|c| shows(**c, rgb)).count();
+        println!("{people} people: {right} of {} cells in their colour", cells.len());
+        assert!(right as f64 >= share * cells.len() as f64, "{people} people: {right} of {} cells", cells.len());
+    }
+
+    // The kiosk's queue: its waiting shoppers as dots in the footprint places the
+    // simulation fills (the shopper at the kiosk first), a 2 x 2 grid a cell.
+    let waiting = snapshot.shoppers.iter().filter(|s| s.state == ShopperState::KioskQueued).count();
+    let at_kiosk = snapshot.shoppers.iter().filter(|s| s.state == ShopperState::AtKiosk).count();
+    assert!(waiting >= 20, "the kiosk's queue at noon: {waiting}");
+    let (kiosk, _) = floor.kiosks[0];
+    let footprint = floor.queue_footprint(&[kiosk]);
+    assert_eq!(capacity, 4, "the places below are a 2 x 2 grid");
+    let quarters = [(-0.25, 0.25), (0.25, 0.25), (-0.25, -0.25), (0.25, -0.25)];
+    let places: Vec<_> = footprint
+        .iter()
+        .flat_map(|i| {
+            let cell = floor.cell_at(*i as usize);
+            quarters.iter().map(move |q| (cell, *q))
+        })
+        .skip(at_kiosk)
+        .take(waiting)
+        .collect();
+    let drawn = places
+        .iter()
+        .filter(|(c, (dx, dy))| near(shot.off(&plan, c.x, c.y, *dx, *dy), palette::KIOSK_QUEUE_DOT))
+        .count();
+    println!("kiosk queue: {drawn} of {} places drawn", places.len());
+    assert!(drawn * 10 >= places.len() * 9, "{drawn} of {} kiosk queue places drawn", places.len());
+
+    // The scale in the panel shows the full cell's colour.
+    let [vx, _, vw, _] = shot.view.viewport;
+    let full = expected(capacity);
+    let in_panel = (0..400u32)
+        .flat_map(|y| ((vx + vw) as u32..1600).map(move |x| (x, y)))
+        .filter(|(x, y)| near(shot.image.get_pixel(*x, *y).0, full))
+        .count();
+    println!("density scale: {in_panel} pixels of its top colour in the panel");
+    assert!(in_panel >= 200, "the density scale in the panel: {in_panel} pixels of its top colour");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -285,6 +412,8 @@ fn bad_input_and_no_display_are_clear_errors() {
     assert!(err.contains("expected a positive number of sim seconds per wall second"), "{err}");
     let err = twin(&[scenario, "--intervene", "12:00 open L77"], ":4097");
     assert!(err.contains("no lane \"L77\""), "{err}");
+    let err = twin(&[scenario, "--heat", "lava"], ":4097");
+    assert!(err.contains("expected `dwell` or `density`"), "{err}");
     let err = twin(&["--replay", "/nonexistent/x.events"], ":4097");
     assert!(err.contains("/nonexistent/x.events"), "{err}");
 }
