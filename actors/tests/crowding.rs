@@ -35,19 +35,25 @@ fn corridor(per_hour: f64, narrow: bool, max_density: f64) -> WorldSpec {
         rows.push(String::from_utf8(row).expect("ascii"));
     }
     rows.push("#".repeat(W));
+    hour_of_walkers("corridor", &rows.join("\n"), per_hour, Vec::new(), max_density)
+}
+
+/// One hour of shoppers walking at [`FREE_MPS`] on `art` (one category `a`, one SKU that never
+/// runs out), arriving at `per_hour`, paying at `lanes`.
+fn hour_of_walkers(name: &str, art: &str, per_hour: f64, lanes: Vec<LaneSpec>, max_density: f64) -> WorldSpec {
     let mut seg = segment(c(1.0), c(1e9), u32::MAX);
     seg.speed_mps = c(FREE_MPS);
     WorldSpec {
         open_at_s: 8 * 3600,
         duration: SimDuration::from_secs(3600),
         store: StoreSpec {
-            name: "corridor".into(),
-            floor: floor(&rows.join("\n"), 1.0),
+            name: name.into(),
+            floor: floor(art, 1.0),
             categories: vec![CategorySpec { name: "a".into(), popularity: 1.0 }],
             catalogue: vec![sku("thing", 0, 100, 4_000_000_000)],
             segments: vec![seg],
             arrivals_per_hour: vec![per_hour],
-            lanes: Vec::new(),
+            lanes,
             lines: Vec::new(),
             lane_policy: LanePolicy { open_when_queue: None, close_when_idle: None },
             devices: Vec::new(),
@@ -139,27 +145,8 @@ fn doorway(per_hour: f64, max_density: f64) -> storetwin_actors::summary::CrowdK
         E.......................a#
         #......................1X#
         ##########################";
-    let mut seg = segment(c(1.0), c(1e9), u32::MAX);
-    seg.speed_mps = c(FREE_MPS);
-    let spec = WorldSpec {
-        open_at_s: 8 * 3600,
-        duration: SimDuration::from_secs(3600),
-        store: StoreSpec {
-            name: "doorway".into(),
-            floor: floor(art, 1.0),
-            categories: vec![CategorySpec { name: "a".into(), popularity: 1.0 }],
-            catalogue: vec![sku("thing", 0, 100, 4_000_000_000)],
-            segments: vec![seg],
-            arrivals_per_hour: vec![per_hour],
-            lanes: vec![lane("L1", LaneKind::Staffed, None, c(0.05))],
-            lines: Vec::new(),
-            lane_policy: LanePolicy { open_when_queue: None, close_when_idle: None },
-            devices: Vec::new(),
-            disruptions: Vec::new(),
-            replenishment: ReplenishmentSpec { staff: 1, trip: c(300.0), round: None },
-            max_density_per_m2: max_density,
-        },
-    };
+    let lanes = vec![lane("L1", LaneKind::Staffed, None, c(0.05))];
+    let spec = hour_of_walkers("doorway", art, per_hour, lanes, max_density);
     run_day(&spec, Seed(3)).expect("the doorway hour keeps its invariants").kpis.crowding
 }
 
