@@ -223,6 +223,7 @@ fn comparing_a_scenario_with_itself_gives_exactly_zero() {
     let kpis = report["kpis"].as_array().expect("kpis");
     assert!(kpis.len() > 20);
     for k in kpis {
+        assert_ne!(k["group"], "other", "every KPI is described in kpi.rs: {k}");
         assert_eq!(k["diff"]["mean"], 0.0, "{k}");
         assert_eq!(k["diff"]["ci95"], 0.0, "{k}");
         assert_eq!(k["significant"], false);
@@ -426,8 +427,15 @@ fn compare_table_is_grouped_naturally_ordered_rounded_and_fits_100_columns() {
     let starting = |prefix: &str| {
         lines.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line {prefix:?}:\n{stdout}"))
     };
-    let headings = ["footfall & conversion", "sales", "queues", "lanes", "zones", "sensors"].map(at);
+    let headings = ["footfall & conversion", "sales", "queues", "lanes", "zones", "crowding", "sensors"].map(at);
     assert!(headings.is_sorted(), "groups in order: {headings:?}");
+    // Crowding: the store-wide figures first, then each zone's densities; kiosks after the
+    // checkout queues.
+    let crowding = ["  slowed by crowds, per shopper (s)", "  door to first shelf (s)", "  aisles 1-2: mean density"];
+    let crowding = crowding.map(starting);
+    assert!(crowding.is_sorted() && headings[5] < crowding[0] && crowding[2] < headings[6], "{crowding:?}");
+    let kiosk = starting("  kiosk: gave up waiting (shoppers)");
+    assert!(starting("  line front: mean wait (s)") < kiosk && kiosk < headings[3], "kiosk after the lines");
     let lanes = ["  L1: utilisation (%)", "  L2: utilisation (%)", "  L9: utilisation (%)", "  L10: utilisation (%)"];
     let lanes = lanes.map(starting);
     assert!(lanes.is_sorted() && headings[3] < lanes[0] && lanes[3] < headings[4], "L1, L2, L9, L10: {lanes:?}");
@@ -491,6 +499,14 @@ fn compare_table_is_grouped_naturally_ordered_rounded_and_fits_100_columns() {
     let zone = kpi(&json, "zone[aisles 1-2].conversion");
     assert_eq!((&zone["group"], &zone["unit"]), (&serde_json::json!("zones"), &serde_json::json!("fraction")));
     kpi(&json, "zone[aisles 1-2].dwell_s");
+    let density = kpi(&json, "zone[aisles 1-2].peak_density");
+    assert_eq!((&density["group"], &density["unit"]), (&serde_json::json!("crowding"), &serde_json::json!("number")));
+    assert_eq!(density["label"], "aisles 1-2: peak density (people/m²)");
+    let kiosk = kpi(&json, "kiosk[kiosk].wait_mean_s");
+    assert_eq!(
+        (&kiosk["group"], &kiosk["label"]),
+        (&serde_json::json!("queues"), &serde_json::json!("kiosk: mean wait (s)"))
+    );
 
     // The page: zones in its table, the only-in-B list, readable text.
     let html = std::fs::read_to_string(dir.join("compare.html")).expect("compare.html");
