@@ -111,6 +111,27 @@ fn run_weekday_writes_summary_timeseries_and_event_log() {
     }
     assert!(k["heat_map"]["dwell_s"].as_array().expect("heat map").len() == 56 * 24);
 
+    // One console line on crowding, with the run's figures: the zone densest at its peak,
+    // the seconds slowed and blocked per shopper, the kiosk's gave-ups.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("  crowding: ")).unwrap_or_else(|| panic!("{stdout}"));
+    let c = &k["crowding"];
+    let zones = c["zones"].as_array().expect("zones");
+    let densest = zones
+        .iter()
+        .max_by(|a, b| a["peak_density"].as_f64().partial_cmp(&b["peak_density"].as_f64()).expect("numbers"))
+        .expect("a zone");
+    let f = |v: &serde_json::Value, d: usize| format!("{:.d$}", v.as_f64().expect("a number"));
+    let expected = format!(
+        "  crowding: peak {} people/m² in {}, {} s slowed and {} s blocked per shopper, kiosk: {} gave up",
+        f(&densest["peak_density"], 2),
+        densest["name"].as_str().expect("name"),
+        f(&c["slowed_s_per_shopper"], 1),
+        f(&c["blocked_s_per_shopper"], 1),
+        k["kiosks"][0]["reneged"],
+    );
+    assert_eq!(line, expected);
+
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("minute,time,occupancy,entered"));
@@ -581,6 +602,8 @@ fn run_with_replications_prints_means_with_their_intervals() {
         assert_eq!(decimals(half), decimals(mean), "{name}: mean and half-width alike");
     }
     assert!(stdout.contains("longest waits at ") && stdout.contains(" s, max "), "{stdout}");
+    let crowding = stdout.lines().find(|l| l.starts_with("  crowding: peak ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(crowding.matches(" ± ").count(), 4, "each crowding figure with its interval: {crowding}");
 }
 
 #[test]
