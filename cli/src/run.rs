@@ -146,13 +146,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         duration.as_secs_f64() / 3600.0,
         seed
     )?;
+    let door_counters =
+        world.store.devices.iter().any(|d| matches!(d.kind, storetwin_actors::spec::DeviceKind::DoorCounter { .. }));
     if runs.len() > 1 {
-        say_means(&runs)?;
+        say_means(&runs, door_counters)?;
     } else {
+        let door = if door_counters {
+            format!("door counter {:.0}", k.footfall.sensed)
+        } else {
+            "no door counters".to_string()
+        };
         say!(
-            "  footfall {:.0} (door counter {:.0}), buyers {}, conversion {:.1}%, sales {:.2}",
+            "  footfall {:.0} ({door}), buyers {}, conversion {:.1}%, sales {:.2}",
             k.footfall.truth,
-            k.footfall.sensed,
             k.buyers,
             100.0 * k.conversion,
             k.sales
@@ -179,15 +185,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// The headline figures of several replications: each one's mean with its 95% confidence
-/// interval, labelled as such.
-fn say_means(runs: &[DayRun]) -> anyhow::Result<()> {
+/// interval, labelled as such. The door counters' figure only if the store has them.
+fn say_means(runs: &[DayRun], door_counters: bool) -> anyhow::Result<()> {
     let of = |f: &dyn Fn(&StoreKpis) -> f64| estimate(&runs.iter().map(|r| f(&r.kpis)).collect::<Vec<_>>());
     let count = |f: &dyn Fn(&StoreKpis) -> f64| Unit::Count.plus_minus(&of(f));
     say!("  mean of {} replications ± the half-width of its 95% confidence interval (95% CI):", runs.len())?;
+    let door = if door_counters {
+        format!("door counter {}", count(&|k| k.footfall.sensed))
+    } else {
+        "no door counters".to_string()
+    };
     say!(
-        "  footfall {} (door counter {}), buyers {}, conversion {}%",
+        "  footfall {} ({door}), buyers {}, conversion {}%",
         count(&|k| k.footfall.truth),
-        count(&|k| k.footfall.sensed),
         count(&|k| k.buyers as f64),
         Unit::Fraction.plus_minus(&of(&|k| k.conversion)),
     )?;
