@@ -2,8 +2,9 @@
 //! under, its name and unit, which way is better, and where it comes in its group.
 //!
 //! The names are the keys of [`flat`]: `StoreKpis::flat`'s (`footfall`, `sales`,
-//! `queue[L1].wait_mean_s`, `lane[L1].utilisation`, ...) and each zone's dwell and
-//! conversion (`zone[aisles 1-2].dwell_s`, `zone[aisles 1-2].conversion`). The console
+//! `queue[L1].wait_mean_s`, `lane[L1].utilisation`, `kiosk[kiosk].reneged`,
+//! `crowd.slowed_s_per_shopper`, `zone[front aisle].peak_density`, ...) and each zone's dwell
+//! and conversion (`zone[aisles 1-2].dwell_s`, `zone[aisles 1-2].conversion`). The console
 //! table of `storetwin compare`, its JSON and `compare.html` all describe and order KPIs
 //! from here, so they read alike. A key this file does not know (a KPI added later) is
 //! still listed, under "other", with its key as its name.
@@ -40,6 +41,8 @@ pub enum Group {
     Queues,
     Lanes,
     Zones,
+    /// How crowded the floor was: time lost to crowds, density per zone.
+    Crowding,
     Sensors,
     Other,
 }
@@ -53,6 +56,7 @@ impl Group {
             Group::Queues => "queues",
             Group::Lanes => "lanes",
             Group::Zones => "zones",
+            Group::Crowding => "crowding",
             Group::Sensors => "sensors",
             Group::Other => "other",
         }
@@ -126,6 +130,41 @@ pub enum Better {
     Neither,
 }
 
+/// What a KPI with a subject is of; also the order of subjects within a group (a lane's
+/// own queue, then shared lines, then kiosks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SubjectKind {
+    Queue,
+    /// A line shared by several lanes.
+    Line,
+    Kiosk,
+    Lane,
+    Zone,
+}
+
+impl SubjectKind {
+    fn of(prefix: &str, subject: &str, shared_lines: &BTreeSet<String>) -> SubjectKind {
+        match prefix {
+            "queue" if shared_lines.contains(subject) => SubjectKind::Line,
+            "queue" => SubjectKind::Queue,
+            "kiosk" => SubjectKind::Kiosk,
+            "lane" => SubjectKind::Lane,
+            _ => SubjectKind::Zone,
+        }
+    }
+
+    /// The noun a title puts before the subject's name ("queue L1", "zone checkout").
+    fn noun(self) -> &'static str {
+        match self {
+            SubjectKind::Queue | SubjectKind::Line => "queue ",
+            SubjectKind::Lane => "lane ",
+            SubjectKind::Zone => "zone ",
+            // Kiosks carry the word in their short name already.
+            SubjectKind::Kiosk => "",
+        }
+    }
+}
+
 /// One KPI, described.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Kpi {
@@ -140,8 +179,8 @@ pub struct Kpi {
     /// The unit as written after a name: "s", "%", "shoppers", "currency units".
     pub unit_text: String,
     pub better: Better,
-    /// The subject is a line shared by several lanes (listed after the lanes' own queues).
-    shared_line: bool,
+    /// What the subject is (a kiosk's queue is listed after the checkout queues).
+    kind: Option<SubjectKind>,
     /// Where the KPI comes among the store-wide KPIs of its group, or among its
     /// subject's KPIs.
     rank: usize,
@@ -149,7 +188,7 @@ pub struct Kpi {
 
 /// The store-wide KPIs: key, group, measure, unit, unit text ("¤" is the currency) and
 /// which way is better, in the order they are listed within their group.
-const STORE: [(&str, Group, &str, Unit, &str, Better); 21] = [
+const STORE: [(&str, Group, &str, Unit, &str, Better); 25] = [
     ("footfall", Group::Footfall, "footfall", Unit::Count, "shoppers", Better::Higher),
     ("buyers", Group::Footfall, "buyers", Unit::Count, "shoppers", Better::Higher),
     ("conversion", Group::Footfall, "conversion", Unit::Fraction, "%", Better::Higher),
@@ -168,6 +207,17 @@ const STORE: [(&str, Group, &str, Unit, &str, Better); 21] = [
     ("reneged", Group::Queues, "reneged", Unit::Count, "shoppers", Better::Lower),
     ("balk_rate", Group::Queues, "balk rate", Unit::Fraction, "% of footfall", Better::Lower),
     ("renege_rate", Group::Queues, "renege rate", Unit::Fraction, "% of footfall", Better::Lower),
+    ("crowd.slowed_s_per_shopper", Group::Crowding, "slowed by crowds, per shopper", Unit::Seconds, "s", Better::Lower),
+    (
+        "crowd.blocked_s_per_shopper",
+        Group::Crowding,
+        "blocked by full cells, per shopper",
+        Unit::Seconds,
+        "s",
+        Better::Lower,
+    ),
+    ("crowd.to_first_shelf_s", Group::Crowding, "door to first shelf", Unit::Seconds, "s", Better::Lower),
+    ("crowd.entry_waits", Group::Crowding, "waited outside a full entrance", Unit::Count, "shoppers", Better::Lower),
     ("footfall_sensed", Group::Sensors, "footfall, door counters", Unit::Count, "shoppers", Better::Neither),
     ("wifi_visitors_sensed", Group::Sensors, "visitors, WiFi probes", Unit::Count, "shoppers", Better::Neither),
     ("mean_visit_s_sensed", Group::Sensors, "mean visit, WiFi probes", Unit::Seconds, "s", Better::Neither),
@@ -175,12 +225,16 @@ const STORE: [(&str, Group, &str, Unit, &str, Better); 21] = [
 
 /// The KPIs of a queue, lane or zone: group, the key's prefix, the measure's key, its
 /// name, unit, unit text and which way is better, in their order.
-const PER_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 5] = [
+const PER_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 9] = [
     (Group::Queues, "queue", "wait_mean_s", "mean wait", Unit::Seconds, "s", Better::Lower),
     (Group::Queues, "queue", "wait_p90_s", "p90 wait", Unit::Seconds, "s", Better::Lower),
+    (Group::Queues, "kiosk", "wait_mean_s", "mean wait", Unit::Seconds, "s", Better::Lower),
+    (Group::Queues, "kiosk", "reneged", "gave up waiting", Unit::Count, "shoppers", Better::Lower),
     (Group::Lanes, "lane", "utilisation", "utilisation", Unit::Fraction, "%", Better::Neither),
     (Group::Zones, "zone", "dwell_s", "dwell per visitor", Unit::Seconds, "s", Better::Neither),
     (Group::Zones, "zone", "conversion", "conversion", Unit::Fraction, "%", Better::Higher),
+    (Group::Crowding, "zone", "mean_density", "mean density", Unit::Number, "people/m²", Better::Lower),
+    (Group::Crowding, "zone", "peak_density", "peak density", Unit::Number, "people/m²", Better::Lower),
 ];
 
 /// Subject names longer than this are shortened (with "…") in labels.
@@ -190,11 +244,11 @@ impl Kpi {
     /// Describes `key`. `shared_lines` are the names of the queues that are lines shared by
     /// several lanes.
     pub fn of(key: &str, shared_lines: &BTreeSet<String>) -> Kpi {
-        let kpi = |group, subject: Option<&str>, measure: &str, unit, unit_text: &str, better, rank| Kpi {
+        let kpi = |group, subject: Option<(&str, &str)>, measure: &str, unit, unit_text: &str, better, rank| Kpi {
             key: key.to_string(),
             group,
-            shared_line: subject.is_some_and(|s| shared_lines.contains(s)),
-            subject: subject.map(str::to_string),
+            kind: subject.map(|(prefix, s)| SubjectKind::of(prefix, s, shared_lines)),
+            subject: subject.map(|(_, s)| s.to_string()),
             measure: measure.to_string(),
             unit,
             unit_text: unit_text.replace('¤', CURRENCY),
@@ -210,17 +264,23 @@ impl Kpi {
             && let Some(rank) = PER_SUBJECT.iter().position(|m| m.1 == prefix && m.2 == what)
         {
             let (group, _, _, measure, unit, unit_text, better) = PER_SUBJECT[rank];
-            return kpi(group, Some(subject), measure, unit, unit_text, better, rank);
+            return kpi(group, Some((prefix, subject)), measure, unit, unit_text, better, rank);
         }
         // A KPI added to `StoreKpis::flat` after this file was written.
         let (unit, unit_text) = if key.ends_with("_s") { (Unit::Seconds, "s") } else { (Unit::Number, "") };
         kpi(Group::Other, None, key, unit, unit_text, Better::Neither, 0)
     }
 
-    /// The subject's name as listed: a shared line of many lanes as "line A–Z", and a long
-    /// name cut to [`SUBJECT_CHARS`].
+    /// The subject's name as listed: a shared line of many lanes as "line A–Z", a kiosk
+    /// with the word "kiosk" (unless its name has it), and a long name cut to
+    /// [`SUBJECT_CHARS`].
     pub fn short_subject(&self) -> Option<String> {
-        self.subject.as_deref().map(|s| shorten(&crate::report::queue_label(s), SUBJECT_CHARS))
+        let kiosk = self.kind == Some(SubjectKind::Kiosk);
+        self.subject.as_deref().map(|s| {
+            let s = crate::report::queue_label(s);
+            let s = if kiosk && !s.to_lowercase().contains("kiosk") { format!("kiosk {s}") } else { s };
+            shorten(&s, SUBJECT_CHARS)
+        })
     }
 
     /// The name within its group, without unit: "footfall", "L1: mean wait".
@@ -244,14 +304,10 @@ impl Kpi {
     }
 
     /// The name with its unit where no group heading says what its subject is:
-    /// "queue L11: mean wait (s)", "zone checkout: conversion (%)".
+    /// "queue L11: mean wait (s)", "zone checkout: conversion (%)", "kiosk: gave up waiting
+    /// (shoppers)".
     pub fn title(&self) -> String {
-        let noun = match self.group {
-            Group::Queues => "queue ",
-            Group::Lanes => "lane ",
-            Group::Zones => "zone ",
-            _ => "",
-        };
+        let noun = self.kind.map_or("", SubjectKind::noun);
         match self.short_subject() {
             Some(s) => with_unit(format!("{noun}{s}: {}", self.measure), &self.unit_text),
             None => self.label(),
@@ -259,10 +315,10 @@ impl Kpi {
     }
 
     /// The order KPIs are listed in: by group; within it the store-wide KPIs first, then
-    /// by subject (a lane's own queue before shared lines, then names in natural order:
-    /// L2 before L10), then the subject's KPIs in their order.
+    /// by subject (a lane's own queue before shared lines, kiosks last, then names in
+    /// natural order: L2 before L10), then the subject's KPIs in their order.
     pub fn listing_order(&self, other: &Kpi) -> Ordering {
-        let subject = |k: &Kpi| k.subject.as_ref().map(|s| (k.shared_line, s.clone()));
+        let subject = |k: &Kpi| k.subject.as_ref().map(|s| (k.kind, s.clone()));
         self.group
             .cmp(&other.group)
             .then_with(|| match (subject(self), subject(other)) {
@@ -374,6 +430,11 @@ mod tests {
             "footfall",
             "lane[L2].utilisation",
             "crowding_index",
+            "zone[aisles 10-12].mean_density",
+            "kiosk[kiosk].reneged",
+            "crowd.slowed_s_per_shopper",
+            "zone[aisles 1-2].peak_density",
+            "kiosk[kiosk].wait_mean_s",
         ];
         assert_eq!(
             sorted(&keys, &["line front"]),
@@ -385,11 +446,16 @@ mod tests {
                 "queue[L10].wait_mean_s",
                 "queue[L10].wait_p90_s",
                 "queue[line front].wait_mean_s",
+                "kiosk[kiosk].wait_mean_s",
+                "kiosk[kiosk].reneged",
                 "lane[L2].utilisation",
                 "lane[L10].utilisation",
                 "zone[aisles 1-2].dwell_s",
                 "zone[aisles 1-2].conversion",
                 "zone[aisles 10-12].dwell_s",
+                "crowd.slowed_s_per_shopper",
+                "zone[aisles 1-2].peak_density",
+                "zone[aisles 10-12].mean_density",
                 "footfall_sensed",
                 "crowding_index",
             ]
@@ -416,6 +482,21 @@ mod tests {
         assert_eq!(zone.short_subject().map(|s| s.chars().count()), Some(SUBJECT_CHARS));
         let lane = Kpi::of("lane[front].utilisation", &none);
         assert_eq!((lane.group, lane.title()), (Group::Lanes, "lane front: utilisation (%)".to_string()));
+        let kiosk = Kpi::of("kiosk[kiosk].reneged", &none);
+        assert_eq!((kiosk.group, kiosk.unit, kiosk.better), (Group::Queues, Unit::Count, Better::Lower));
+        assert_eq!(kiosk.label(), "kiosk: gave up waiting (shoppers)");
+        assert_eq!(kiosk.title(), "kiosk: gave up waiting (shoppers)", "not \"kiosk kiosk\"");
+        assert_eq!(Kpi::of("kiosk[K1].wait_mean_s", &none).title(), "kiosk K1: mean wait (s)");
+        let density = Kpi::of("zone[front aisle].peak_density", &none);
+        assert_eq!((density.group, density.unit, density.better), (Group::Crowding, Unit::Number, Better::Lower));
+        assert_eq!(density.label(), "front aisle: peak density (people/m²)");
+        assert_eq!(density.title(), "zone front aisle: peak density (people/m²)");
+        assert_eq!(density.page_label(), density.label(), "the figures do not say people/m²");
+        let slowed = Kpi::of("crowd.slowed_s_per_shopper", &none);
+        assert_eq!((slowed.group, slowed.label()), (Group::Crowding, "slowed by crowds, per shopper (s)".to_string()));
+        assert_eq!(slowed.page_label(), "slowed by crowds, per shopper", "seconds are written with the figures");
+        assert_eq!(Kpi::of("crowd.entry_waits", &none).label(), "waited outside a full entrance (shoppers)");
+        assert_eq!(Kpi::of("crowd.to_first_shelf_s", &none).unit, Unit::Seconds);
         let new = Kpi::of("crowding_s", &none);
         assert_eq!((new.group, new.label()), (Group::Other, "crowding_s (s)".to_string()));
     }

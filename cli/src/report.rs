@@ -2,18 +2,23 @@
 //!
 //! One self-contained HTML file (inline CSS, charts as inline SVG, no script, nothing
 //! fetched) that opens from disk in any browser and prints: the run's identity and headline
-//! KPI cards, the floor plan with the dwell heat map and the devices, charts over the day,
-//! summary charts, and tables of every KPI. Headline figures and the KPI table are the
+//! KPI cards, the floor plan with the dwell heat map and the devices, crowding (the floor
+//! by mean density with the densest cells, per-zone density and time lost to crowds:
+//! `report/crowding.rs`), charts over the day, summary charts, lost sales by cause,
+//! category and SKU beside what restocking did (`report/lost_sales.rs`), and tables of
+//! every KPI, the queues and the kiosks' queues. Headline figures and the KPI table are the
 //! means across replications (with 95% confidence intervals when there are several); the
-//! floor, the charts over the day and the per-queue, lane, zone and device tables show
-//! replication 1, whose seed is the run's. Charts are drawn by plotters (`report/charts.rs`,
-//! `report/floor.rs`); this file lays the page out. `storetwin compare`'s page,
-//! `compare.html`, is laid out in `report/comparison.rs` from the same style, cards,
-//! tables and charts.
+//! floor, the charts and the other tables show replication 1, whose seed is the run's.
+//! Every caption that says what a chart shows is computed from its data. Charts are drawn
+//! by plotters (`report/charts.rs`, `report/floor.rs`); this file lays the page out.
+//! `storetwin compare`'s page, `compare.html`, is laid out in `report/comparison.rs` from
+//! the same style, cards, tables and charts.
 
 mod charts;
 mod comparison;
+mod crowding;
 mod floor;
+mod lost_sales;
 
 pub use comparison::{Comparison, Side, write_comparison};
 
@@ -24,6 +29,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde_json::Value;
 use storetwin_actors::day::DayRun;
+use storetwin_actors::spec::DeviceKind;
 use storetwin_actors::summary::StoreKpis;
 use storetwin_scenarios::Scenario;
 
@@ -141,6 +147,21 @@ fn describe(key: &str) -> (u8, String, Unit) {
     {
         return (2, format!("{l}: utilisation"), Unit::Percent);
     }
+    if let Some(rest) = key.strip_prefix("zone[")
+        && let Some((z, what)) = rest.rsplit_once("].")
+    {
+        return (4, format!("{z}: {}", what.replace('_', " ")), Unit::Decimal);
+    }
+    if let Some(rest) = key.strip_prefix("kiosk[")
+        && let Some((kiosk, what)) = rest.rsplit_once("].")
+    {
+        let (label, unit) = match what {
+            "wait_mean_s" => ("mean wait", Unit::Seconds),
+            "reneged" => ("gave up", Unit::Count),
+            other => (other, Unit::Decimal),
+        };
+        return (5, format!("{kiosk}: {label}"), unit);
+    }
     let (label, unit) = match key {
         "footfall" => ("Footfall (true)", Unit::Count),
         "footfall_sensed" => ("Footfall (door counters)", Unit::Count),
@@ -163,6 +184,10 @@ fn describe(key: &str) -> (u8, String, Unit) {
         "wait_mean_s" => ("Wait in queue, all queues (mean)", Unit::Seconds),
         "wait_p90_s" => ("Wait in queue, all queues (p90)", Unit::Seconds),
         "wait_max_s" => ("Wait in queue, all queues (max)", Unit::Seconds),
+        "crowd.slowed_s_per_shopper" => ("Slowed by crowds, per shopper", Unit::Seconds),
+        "crowd.blocked_s_per_shopper" => ("Blocked by full cells, per shopper", Unit::Seconds),
+        "crowd.to_first_shelf_s" => ("From the door to the first shelf (mean)", Unit::Seconds),
+        "crowd.entry_waits" => ("Waited outside a full entrance", Unit::Count),
         other => {
             let mut label = other.replace('_', " ");
             if let Some(first) = label.get(..1) {
@@ -175,7 +200,7 @@ fn describe(key: &str) -> (u8, String, Unit) {
 }
 
 /// Where the headline KPIs come in the table.
-const HEADLINE_ORDER: [&str; 19] = [
+const HEADLINE_ORDER: [&str; 25] = [
     "footfall",
     "footfall_sensed",
     "wifi_visitors_sensed",
@@ -188,6 +213,8 @@ const HEADLINE_ORDER: [&str; 19] = [
     "lost_items",
     "balked",
     "reneged",
+    "balk_rate",
+    "renege_rate",
     "wait_mean_s",
     "wait_p90_s",
     "wait_max_s",
@@ -195,7 +222,47 @@ const HEADLINE_ORDER: [&str; 19] = [
     "mean_visit_s_sensed",
     "kiosk_orders",
     "impulse_adds",
+    "crowd.slowed_s_per_shopper",
+    "crowd.blocked_s_per_shopper",
+    "crowd.to_first_shelf_s",
+    "crowd.entry_waits",
 ];
+
+/// Which kinds of sensing device the store has: a sensed figure without its device is
+/// "no sensors", not a −100% error.
+#[derive(Clone, Copy, Debug)]
+struct Sensors {
+    door_counters: bool,
+    wifi_probes: bool,
+    face_cameras: bool,
+    smart_shelves: bool,
+}
+
+impl Sensors {
+    fn of(scenario: &Scenario) -> Sensors {
+        let has = |f: fn(&DeviceKind) -> bool| scenario.world.store.devices.iter().any(|d| f(&d.kind));
+        Sensors {
+            door_counters: has(|k| matches!(k, DeviceKind::DoorCounter { .. })),
+            wifi_probes: has(|k| matches!(k, DeviceKind::WifiProbe { .. })),
+            face_cameras: has(|k| matches!(k, DeviceKind::FaceCamera { .. })),
+            smart_shelves: has(|k| matches!(k, DeviceKind::SmartShelf { .. })),
+        }
+    }
+
+    fn any(self) -> bool {
+        self.door_counters || self.wifi_probes || self.face_cameras || self.smart_shelves
+    }
+
+    /// For a sensed KPI of `StoreKpis::flat`, what is missing to sense it ("no door
+    /// counters"), if anything.
+    fn missing(self, key: &str) -> Option<&'static str> {
+        match key {
+            "footfall_sensed" if !self.door_counters => Some("no door counters"),
+            "wifi_visitors_sensed" | "mean_visit_s_sensed" if !self.wifi_probes => Some("no WiFi probes"),
+            _ => None,
+        }
+    }
+}
 
 /// For each lane, the index of the queue that feeds it (in `StoreKpis::queues` order:
 /// lanes with their own queue, then shared lines).
@@ -276,31 +343,37 @@ fn render(scenario: &Scenario, runs: &[DayRun], summary: &Value) -> anyhow::Resu
         version = esc(&text_of(run.get("version"))),
     )?;
 
-    cards(p, runs, &est, day.open_h)?;
+    let sensors = Sensors::of(scenario);
+    cards(p, runs, &est, day.open_h, sensors)?;
 
     // The floor.
     let floor_svg = floor::floor_plan(scenario, k, &lane_queue, FULL.0, None)?;
+    let devices = if k.devices.is_empty() {
+        "The store has no devices.".to_string()
+    } else if k.devices.iter().any(|d| d.down_minutes > 0.0) {
+        "Devices are marked by kind, with a red ring on those that were down during the day.".to_string()
+    } else {
+        "Devices are marked by kind.".to_string()
+    };
     write!(
         p,
         r#"<section>
 <h2>Floor plan and where shoppers spent their time</h2>
-<p class="lede">Each cell of {cell} m is coloured by the shopper-minutes spent in it over the day (replication 1). Queues form on the lane cells, so they are the hottest. Shelves are coloured by category; devices are marked by kind{down}.</p>
+<p class="lede">Each cell of {cell} m is coloured by the shopper-minutes spent in it over the day (replication 1). {hottest} Shelves are coloured by category. {devices}</p>
 <figure id="floor-heatmap" class="floor">{floor_svg}</figure>
 </section>
 "#,
         cell = grouped(scenario.world.store.floor.cell_m, 1),
-        down = if k.devices.iter().any(|d| d.down_minutes > 0.0) {
-            ", with a red ring on those that were down during the day"
-        } else {
-            ""
-        },
+        hottest = esc(&floor::hottest_caption(scenario, k)),
+        devices = esc(&devices),
     )?;
+    crowding::section(p, scenario, k, &est, &lane_queue)?;
 
     // Over the day.
     let samples = &first.samples;
     let replication_note = if n > 1 {
         format!(
-            "Replication 1 of {n} (seed {}). The tables further down give means and 95% confidence intervals across all {n}.",
+            "Replication 1 of {n} (seed {}). The key figures further down give means and 95% confidence intervals across all {n}.",
             first.seed
         )
     } else {
@@ -329,8 +402,8 @@ fn render(scenario: &Scenario, runs: &[DayRun], summary: &Value) -> anyhow::Resu
         arrivals = figure(
             "chart-arrivals",
             "Arrivals per hour",
-            "true, and as counted at the doors",
-            &charts::arrivals_per_hour(&day, samples, HALF)?
+            if sensors.door_counters { "true, and as counted at the doors" } else { "true (no door counters)" },
+            &charts::arrivals_per_hour(&day, samples, sensors.door_counters, HALF)?
         ),
         sales = figure("chart-sales", "Sales per hour", "", &charts::sales_per_hour(&day, samples, HALF)?),
         lengths = figure(
@@ -347,9 +420,11 @@ fn render(scenario: &Scenario, runs: &[DayRun], summary: &Value) -> anyhow::Resu
         ),
     )?;
 
-    summary_charts(p, k, &lane_queue, n)?;
-    kpi_table(p, k, &est, n, &lane_queue)?;
+    summary_charts(p, k, &lane_queue, n, sensors)?;
+    lost_sales::section(p, scenario, k, sensors)?;
+    kpi_table(p, k, &est, n, &lane_queue, sensors)?;
     queue_table(p, k)?;
+    kiosk_table(p, k)?;
     lane_table(p, k, &lane_queue)?;
     p.push_str("<div class=\"pair\">\n");
     zone_table(p, k)?;
@@ -452,21 +527,40 @@ fn write_cards(p: &mut String, cards: &[Card]) -> std::fmt::Result {
     Ok(())
 }
 
+/// A headline card of KPI `name` of `StoreKpis::flat`: its mean across replications
+/// (\u{b1} the 95% half-width when n > 1), or `fallback` if it is not estimated.
+fn estimate_card(
+    est: &BTreeMap<String, Estimate>,
+    label: String,
+    name: &str,
+    fallback: f64,
+    unit: Unit,
+    sub: String,
+) -> Card {
+    let e = est.get(name);
+    let v = e.map_or(fallback, |e| e.mean);
+    Card {
+        label,
+        value: unit.card(v, v),
+        ci: e.filter(|e| e.n > 1).map(|e| format!("\u{b1}{}", unit.card(e.ci95, e.mean))),
+        sub,
+        tone: None,
+        verdict: None,
+    }
+}
+
 /// The headline cards: means across replications (\u{b1} the 95% half-width when n > 1).
-fn cards(p: &mut String, runs: &[DayRun], est: &BTreeMap<String, Estimate>, open_h: f64) -> anyhow::Result<()> {
+fn cards(
+    p: &mut String,
+    runs: &[DayRun],
+    est: &BTreeMap<String, Estimate>,
+    open_h: f64,
+    sensors: Sensors,
+) -> anyhow::Result<()> {
     let k = &runs[0].kpis;
     let mean = |name: &str, fallback: f64| est.get(name).map_or(fallback, |e| e.mean);
     let card = |label: String, name: &str, fallback: f64, unit: Unit, sub: String| {
-        let e = est.get(name);
-        let v = e.map_or(fallback, |e| e.mean);
-        Card {
-            label,
-            value: unit.card(v, v),
-            ci: e.filter(|e| e.n > 1).map(|e| format!("\u{b1}{}", unit.card(e.ci95, e.mean))),
-            sub,
-            tone: None,
-            verdict: None,
-        }
+        estimate_card(est, label, name, fallback, unit, sub)
     };
     let (footfall, door) = (mean("footfall", k.footfall.truth), mean("footfall_sensed", k.footfall.sensed));
     let door_error = if footfall > 0.0 { 100.0 * (door - footfall) / footfall } else { 0.0 };
@@ -476,7 +570,11 @@ fn cards(p: &mut String, runs: &[DayRun], est: &BTreeMap<String, Estimate>, open
             "footfall",
             k.footfall.truth,
             Unit::Count,
-            format!("door counters {} ({})", Unit::Count.format(door, door), signed_pct(door_error)),
+            if sensors.door_counters {
+                format!("door counters {} ({})", Unit::Count.format(door, door), signed_pct(door_error))
+            } else {
+                "shoppers who came in (no door counters)".to_string()
+            },
         ),
         card(
             "Buyers".into(),
@@ -525,7 +623,7 @@ fn cards(p: &mut String, runs: &[DayRun], est: &BTreeMap<String, Estimate>, open
             &format!("queue[{}].wait_mean_s", q.name),
             q.wait_s.mean,
             Unit::Seconds,
-            format!("p90 {} \u{b7} the queue with the longest waits", Unit::Seconds.format(p90, p90)),
+            format!("p90 {} \u{b7} the highest p90 of any queue", Unit::Seconds.format(p90, p90)),
         ));
     }
     let lost_items: u64 = k.lost_sales.values().map(|l| l.items).sum();
@@ -546,7 +644,7 @@ fn cards(p: &mut String, runs: &[DayRun], est: &BTreeMap<String, Estimate>, open
         value: Unit::Count.card(gave_up.mean, gave_up.mean),
         ci: (gave_up.n > 1).then(|| format!("\u{b1}{}", Unit::Count.card(gave_up.ci95, gave_up.mean))),
         sub: format!(
-            "{} balked \u{b7} {} reneged",
+            "at checkout: {} balked \u{b7} {} reneged",
             Unit::Count.format(balked, balked),
             Unit::Count.format(reneged, reneged)
         ),
@@ -582,17 +680,27 @@ fn cause_name(cause: &str) -> &str {
         "renege" => "reneged in a queue",
         "price" => "price too high",
         "unreachable" => "shelf unreachable",
+        "kiosk_wait" => "gave up waiting at the kiosk",
         other => other,
     }
 }
 
-fn summary_charts(p: &mut String, k: &StoreKpis, lane_queue: &[usize], replications: usize) -> anyhow::Result<()> {
-    let lede = if replications > 1 {
-        format!(
-            "Replication 1 of {replications}: the flow from the door to the till, what was lost and why, how far the sensors were from the truth, and how busy each lane was."
-        )
+fn summary_charts(
+    p: &mut String,
+    k: &StoreKpis,
+    lane_queue: &[usize],
+    replications: usize,
+    sensors: Sensors,
+) -> anyhow::Result<()> {
+    let what = if sensors.any() {
+        "The flow from the door to the till, how far the sensors were from the truth, and how busy each lane was."
     } else {
-        "The flow from the door to the till, what was lost and why, how far the sensors were from the truth, and how busy each lane was.".to_string()
+        "The flow from the door to the till, and how busy each lane was."
+    };
+    let lede = if replications > 1 {
+        format!("Replication 1 of {replications}: {}", lower_first(what))
+    } else {
+        what.to_string()
     };
     let visitors = k.footfall.truth;
     let share = |v: f64| if visitors > 0.0 { format!(" \u{b7} {:.1}%", 100.0 * v / visitors) } else { String::new() };
@@ -612,59 +720,6 @@ fn summary_charts(p: &mut String, k: &StoreKpis, lane_queue: &[usize], replicati
         })
         .collect();
     let funnel_svg = charts::bars(&funnel, 0.0..visitors.max(1.0) * 1.32, "", &|v| grouped(*v, 0), 130, HALF)?;
-
-    let mut lost: Vec<(&str, f64, u64)> = k.lost_sales.iter().map(|(c, l)| (*c, l.value, l.items)).collect();
-    lost.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let lost_max = lost.iter().map(|l| l.1).fold(0.0, f64::max);
-    let lost_bars: Vec<Bar> = lost
-        .iter()
-        .map(|(c, v, items)| Bar {
-            label: cause_label(c).into(),
-            value: *v,
-            colour: BAD,
-            note: format!("{} \u{b7} {} items", grouped(*v, 0), grouped(*items as f64, 0)),
-        })
-        .collect();
-    let lost_svg = charts::bars(&lost_bars, 0.0..lost_max.max(1.0) * 1.55, "value", &|v| grouped(*v, 0), 130, HALF)?;
-
-    let sensed = [
-        ("Footfall (door counters)", &k.footfall, 0),
-        ("Visitors (WiFi probes)", &k.wifi_visitors, 0),
-        ("Mean visit (WiFi probes)", &k.mean_visit_s, 0),
-        ("Members identified", &k.members_identified, 0),
-        ("Shelf stock (smart shelves)", &k.shelf_stock_units, 0),
-    ];
-    let worst = sensed.iter().map(|(_, s, _)| s.error_pct.abs()).fold(5.0, f64::max);
-    let sensed_bars: Vec<Bar> = sensed
-        .iter()
-        .map(|(label, s, decimals)| {
-            let unit = if label.starts_with("Mean visit") { " s" } else { "" };
-            Bar {
-                label: (*label).into(),
-                value: s.error_pct,
-                colour: match s.error_pct.abs() {
-                    e if e < 5.0 => GOOD,
-                    e if e < 15.0 => SENSED,
-                    _ => BAD,
-                },
-                note: format!(
-                    "{}{unit} vs {}{unit} ({})",
-                    grouped(s.sensed, *decimals),
-                    grouped(s.truth, *decimals),
-                    signed_pct(s.error_pct)
-                ),
-            }
-        })
-        .collect();
-    let span = worst * 1.6;
-    let sensed_svg = charts::bars(
-        &sensed_bars,
-        -span..span,
-        "error of the sensed figure",
-        &|v| signed_whole_pct(*v),
-        200,
-        (FULL.0, 250),
-    )?;
 
     let util: Vec<Bar> = k
         .lanes
@@ -689,17 +744,10 @@ fn summary_charts(p: &mut String, k: &StoreKpis, lane_queue: &[usize], replicati
 {}
 </div>
 {}
-{}
 </section>
 "#,
         figure("chart-funnel", "Conversion funnel", "visitors \u{2192} picked something \u{2192} bought", &funnel_svg),
-        figure("chart-lost", "Lost sales by cause", "value and items", &lost_svg),
-        figure(
-            "chart-sensed",
-            "Sensed vs true",
-            "error of what the sensors reported; green within 5%, amber within 15%, red beyond",
-            &sensed_svg
-        ),
+        sensed_figure(k, sensors)?,
         figure(
             "chart-utilisation",
             "Lane utilisation",
@@ -710,6 +758,73 @@ fn summary_charts(p: &mut String, k: &StoreKpis, lane_queue: &[usize], replicati
     Ok(())
 }
 
+/// `s` with its first letter in lower case.
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_lowercase().chain(c).collect())
+}
+
+/// What the sensors reported against the truth, a bar per sensed figure; a figure whose
+/// sensors the store does not have says so instead of a bar, and a store without sensors
+/// gets a sentence instead of a chart.
+fn sensed_figure(k: &StoreKpis, sensors: Sensors) -> anyhow::Result<String> {
+    if !sensors.any() {
+        return Ok(r#"<figure id="chart-sensed"><figcaption>Sensed vs true</figcaption><p class="none">No sensors: this store has no door counters, WiFi probes, face cameras or smart shelves, so no sensed figure can be set against the truth.</p></figure>"#.to_string());
+    }
+    let identify = sensors.face_cameras || sensors.wifi_probes;
+    // Each figure, and what is missing to sense it.
+    let sensed = [
+        ("Footfall (door counters)", &k.footfall, (!sensors.door_counters).then_some("no door counters")),
+        ("Visitors (WiFi probes)", &k.wifi_visitors, (!sensors.wifi_probes).then_some("no WiFi probes")),
+        ("Mean visit (WiFi probes)", &k.mean_visit_s, (!sensors.wifi_probes).then_some("no WiFi probes")),
+        ("Members identified", &k.members_identified, (!identify).then_some("no face cameras or WiFi")),
+        ("Shelf stock (smart shelves)", &k.shelf_stock_units, (!sensors.smart_shelves).then_some("no smart shelves")),
+    ];
+    let worst = sensed.iter().filter(|s| s.2.is_none()).map(|(_, s, _)| s.error_pct.abs()).fold(5.0, f64::max);
+    let sensed_bars: Vec<Bar> = sensed
+        .iter()
+        .map(|(label, s, missing)| match missing {
+            Some(missing) => {
+                Bar { label: (*label).into(), value: 0.0, colour: charts::MUTED, note: (*missing).to_string() }
+            }
+            // An error of a figure whose truth is 0 is not a percentage.
+            None if s.truth == 0.0 && s.sensed != 0.0 => Bar {
+                label: (*label).into(),
+                value: 0.0,
+                colour: charts::MUTED,
+                note: format!("{} vs 0 (no error % of 0)", grouped(s.sensed, 0)),
+            },
+            None => {
+                let unit = if label.starts_with("Mean visit") { " s" } else { "" };
+                Bar {
+                    label: (*label).into(),
+                    value: s.error_pct,
+                    colour: match s.error_pct.abs() {
+                        e if e < 5.0 => GOOD,
+                        e if e < 15.0 => SENSED,
+                        _ => BAD,
+                    },
+                    note: format!(
+                        "{}{unit} vs {}{unit} ({})",
+                        grouped(s.sensed, 0),
+                        grouped(s.truth, 0),
+                        signed_pct(s.error_pct)
+                    ),
+                }
+            }
+        })
+        .collect();
+    let span = worst * 1.6;
+    let svg =
+        charts::bars(&sensed_bars, -span..span, "error of the sensed figure", &|v| signed_whole_pct(*v), 200, HALF)?;
+    Ok(figure(
+        "chart-sensed",
+        "Sensed vs true",
+        "error of what the sensors reported; green within 5%, amber within 15%, red beyond",
+        &svg,
+    ))
+}
+
 fn cause_label(cause: &str) -> &str {
     match cause {
         "stock_out" => "Stock-out",
@@ -717,6 +832,7 @@ fn cause_label(cause: &str) -> &str {
         "renege" => "Reneged in queue",
         "price" => "Price too high",
         "unreachable" => "Shelf unreachable",
+        "kiosk_wait" => "Gave up waiting at the kiosk",
         other => other,
     }
 }
@@ -735,6 +851,7 @@ fn kpi_table(
     est: &BTreeMap<String, Estimate>,
     n: usize,
     lane_queue: &[usize],
+    sensors: Sensors,
 ) -> anyhow::Result<()> {
     let replicated = est.values().any(|e| e.n > 1);
     let note = if replicated {
@@ -744,12 +861,12 @@ fn kpi_table(
     } else {
         "1 replication: no confidence interval; run with --replications N".to_string()
     };
-    let mut store: Vec<(u8, usize, String, Unit, Estimate)> = est
+    let mut store: Vec<(u8, usize, &str, String, Unit, Estimate)> = est
         .iter()
         .filter_map(|(key, e)| {
             let (group, label, unit) = describe(key);
             let order = HEADLINE_ORDER.iter().position(|h| h == key).unwrap_or(usize::MAX);
-            (group == 0 || group == 3).then_some((group, order, label, unit, *e))
+            (group == 0 || group == 3).then_some((group, order, key.as_str(), label, unit, *e))
         })
         .collect();
     store.sort_by_key(|a| (a.0, a.1));
@@ -767,7 +884,12 @@ fn kpi_table(
         if replicated { "Mean" } else { "Value" },
         if replicated { "<th>95% CI</th>" } else { "" },
     )?;
-    for (_, _, label, unit, e) in &store {
+    for (_, _, key, label, unit, e) in &store {
+        if let Some(missing) = sensors.missing(key) {
+            write!(p, r#"<tr><td>{}</td><td class="none">{missing}</td>"#, esc(label))?;
+            p.push_str(if replicated { "<td></td></tr>\n" } else { "</tr>\n" });
+            continue;
+        }
         write!(p, "<tr><td>{}</td><td>{}</td>", esc(label), estimate_cell(e, *unit))?;
         if replicated {
             if e.n > 1 {
@@ -812,6 +934,40 @@ fn kpi_table(
             esc(&l.name)
         )?;
     }
+    p.push_str("</tbody></table></div>\n");
+    if !k.kiosks.is_empty() {
+        p.push_str(
+            "<div class=\"table-wrap\"><table class=\"kpis\">\n<thead><tr><th>Kiosk</th><th>Mean wait</th><th>Gave up</th></tr></thead>\n<tbody>\n",
+        );
+        for q in &k.kiosks {
+            let cell = |what: &str, unit: Unit| {
+                est.get(&format!("kiosk[{}].{what}", q.name)).map_or(String::new(), |e| estimate_cell(e, unit))
+            };
+            writeln!(
+                p,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&q.name),
+                cell("wait_mean_s", Unit::Seconds),
+                cell("reneged", Unit::Count)
+            )?;
+        }
+        p.push_str("</tbody></table></div>\n");
+    }
+    p.push_str(
+        "<div class=\"table-wrap\"><table class=\"kpis\">\n<thead><tr><th>Zone</th><th>Mean people/m\u{b2}</th><th>Peak people/m\u{b2}</th></tr></thead>\n<tbody>\n",
+    );
+    for z in &k.crowding.zones {
+        let cell = |what: &str| {
+            est.get(&format!("zone[{}].{what}", z.name)).map_or(String::new(), |e| estimate_cell(e, Unit::Decimal))
+        };
+        writeln!(
+            p,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&z.name),
+            cell("mean_density"),
+            cell("peak_density")
+        )?;
+    }
     p.push_str("</tbody></table></div>\n</div>\n</div>\n</section>\n");
     Ok(())
 }
@@ -849,6 +1005,60 @@ fn queue_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
             swatch = swatch(queue_colour(i)),
             name = esc(&queue_label(&q.name)),
             kind = esc(q.kind),
+        )?;
+    }
+    p.push_str("</tbody></table></div>\n</section>\n");
+    Ok(())
+}
+
+/// Each kiosk's queue: a shopper who finds a shelf empty may queue at a kiosk to order the
+/// item; one whose patience runs out gives up and the item stays unbought.
+fn kiosk_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
+    p.push_str(
+        r#"<section id="kiosk-table">
+<h2>Kiosk queues</h2>
+"#,
+    );
+    if k.kiosks.is_empty() {
+        p.push_str("<p class=\"lede\">The store has no kiosk.</p>\n</section>\n");
+        return Ok(());
+    }
+    let joined: u64 = k.kiosks.iter().map(|q| q.joined).sum();
+    let gave_up: u64 = k.kiosks.iter().map(|q| q.reneged).sum();
+    let lost = k.lost_sales.get("kiosk_wait").map_or(0.0, |l| l.value);
+    write!(
+        p,
+        r#"<p class="lede">Replication 1. A shopper who finds a shelf empty may queue at a kiosk to order the item. {}. Waits are of those served; utilisation is busy time over the day.</p>
+<div class="table-wrap"><table>
+<thead><tr><th rowspan="2">Kiosk</th><th rowspan="2">Joined</th><th rowspan="2">Served</th><th rowspan="2">Gave up</th><th colspan="2" class="span">Wait (s)</th><th colspan="2" class="span">Queue</th><th rowspan="2">Utilisation</th></tr>
+<tr><th>mean</th><th>p90</th><th>max</th><th>mean</th></tr></thead>
+<tbody>
+"#,
+        if gave_up == 0 {
+            "Nobody gave up waiting".to_string()
+        } else {
+            format!(
+                "{} of the {} who queued ({:.0}%) gave up waiting when their patience ran out, leaving {} of sales unbought (lost sales: gave up waiting at the kiosk)",
+                grouped(gave_up as f64, 0),
+                grouped(joined as f64, 0),
+                100.0 * gave_up as f64 / joined.max(1) as f64,
+                grouped(lost, 0)
+            )
+        }
+    )?;
+    for q in &k.kiosks {
+        writeln!(
+            p,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td><td>{:.1}</td><td>{:.1}%</td></tr>",
+            esc(&q.name),
+            grouped(q.joined as f64, 0),
+            grouped(q.served as f64, 0),
+            grouped(q.reneged as f64, 0),
+            q.wait_s.mean,
+            q.wait_s.p90,
+            q.max_length,
+            q.mean_length,
+            100.0 * q.utilisation,
         )?;
     }
     p.push_str("</tbody></table></div>\n</section>\n");
@@ -919,6 +1129,10 @@ fn device_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
             e.1 += 1;
             e.2 += d.down_minutes;
         }
+    }
+    if k.devices.is_empty() {
+        p.push_str("<section id=\"device-table\">\n<h2>Devices</h2>\n<p class=\"lede\">The store has no devices.</p>\n</section>\n");
+        return Ok(());
     }
     let down: Vec<_> = k.devices.iter().filter(|d| d.down_minutes > 0.0).collect();
     write!(
@@ -993,6 +1207,8 @@ header .range span { color: var(--muted); font-weight: 400; font-size: 15px; }
 .ci { font-size: .8em; font-weight: 500; color: var(--muted); white-space: nowrap; }
 .card .ci { font-size: 14px; line-height: 1.3; }
 .card .sub { color: var(--muted); font-size: 13px; margin-top: 2px; }
+#replenishment { margin-bottom: 24px; }
+#replenishment .cards { margin-top: 4px; }
 .card .verdict { font-size: 11.5px; font-weight: 600; letter-spacing: .05em; text-transform: uppercase; margin-top: 4px; }
 .good { color: #16a34a; } .bad { color: #dc2626; } .unsure { color: var(--muted); }
 .note { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
@@ -1029,6 +1245,13 @@ summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; align-items: start; margin: 20px 0; }
 .pair > section { margin: 0; }
 footer { color: var(--muted); font-size: 13px; margin-top: 24px; }
+td.none, p.none { color: var(--muted); font-style: italic; }
+p.none { font-size: 14px; margin: 8px 0 0; }
+ul.explain { margin: 6px 0 22px; padding-left: 20px; font-size: 14px; max-width: 90ch; }
+ul.explain li { margin: 3px 0; }
+figcaption.long span { display: block; margin: 2px 0 0; max-width: 110ch; }
+th.wrap { white-space: normal; max-width: 11em; }
+tr.total td { font-weight: 600; border-top: 2px solid var(--line); }
 @media (max-width: 860px) { .grid2, .pair { grid-template-columns: 1fr; } .cards { grid-template-columns: repeat(2, 1fr); } main { padding: 20px 12px; } }
 @media print { body { background: #fff; } main { max-width: none; padding: 0; } section { break-inside: avoid; border: 0; padding: 0; } .card { break-inside: avoid; } }
 "#;

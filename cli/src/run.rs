@@ -146,13 +146,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         duration.as_secs_f64() / 3600.0,
         seed
     )?;
+    let door_counters =
+        world.store.devices.iter().any(|d| matches!(d.kind, storetwin_actors::spec::DeviceKind::DoorCounter { .. }));
     if runs.len() > 1 {
-        say_means(&runs)?;
+        say_means(&runs, door_counters)?;
     } else {
+        let door = if door_counters {
+            format!("door counter {:.0}", k.footfall.sensed)
+        } else {
+            "no door counters".to_string()
+        };
         say!(
-            "  footfall {:.0} (door counter {:.0}), buyers {}, conversion {:.1}%, sales {:.2}",
+            "  footfall {:.0} ({door}), buyers {}, conversion {:.1}%, sales {:.2}",
             k.footfall.truth,
-            k.footfall.sensed,
             k.buyers,
             100.0 * k.conversion,
             k.sales
@@ -161,6 +167,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             say!("  longest waits at {}: p90 {:.0} s, max {:.0} s", worst.name, worst.wait_s.p90, worst.wait_s.max)?;
         }
     }
+    say!("  {}", crowding_line(&runs))?;
     say!(
         "  {} events in {:.2} s wall ({:.0}x real time), {}event_hash {}",
         events,
@@ -178,15 +185,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// The headline figures of several replications: each one's mean with its 95% confidence
-/// interval, labelled as such.
-fn say_means(runs: &[DayRun]) -> anyhow::Result<()> {
+/// interval, labelled as such. The door counters' figure only if the store has them.
+fn say_means(runs: &[DayRun], door_counters: bool) -> anyhow::Result<()> {
     let of = |f: &dyn Fn(&StoreKpis) -> f64| estimate(&runs.iter().map(|r| f(&r.kpis)).collect::<Vec<_>>());
     let count = |f: &dyn Fn(&StoreKpis) -> f64| Unit::Count.plus_minus(&of(f));
     say!("  mean of {} replications ± the half-width of its 95% confidence interval (95% CI):", runs.len())?;
+    let door = if door_counters {
+        format!("door counter {}", count(&|k| k.footfall.sensed))
+    } else {
+        "no door counters".to_string()
+    };
     say!(
-        "  footfall {} (door counter {}), buyers {}, conversion {}%",
+        "  footfall {} ({door}), buyers {}, conversion {}%",
         count(&|k| k.footfall.truth),
-        count(&|k| k.footfall.sensed),
         count(&|k| k.buyers as f64),
         Unit::Fraction.plus_minus(&of(&|k| k.conversion)),
     )?;
@@ -205,6 +216,35 @@ fn say_means(runs: &[DayRun]) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// One line on crowding: the densest zone at its peak, the seconds each shopper lost to
+/// crowds, and the kiosks' gave-ups; means with their 95% intervals over several
+/// replications.
+fn crowding_line(runs: &[DayRun]) -> String {
+    let of = |f: &dyn Fn(&StoreKpis) -> f64| estimate(&runs.iter().map(|r| f(&r.kpis)).collect::<Vec<_>>());
+    let first = &runs[0].kpis;
+    let limit = first.crowding.max_density_per_m2;
+    // Zones are the same in every replication (they come from the scenario).
+    let peak = |z: usize| of(&|k| k.crowding.zones.get(z).map_or(0.0, |z| z.peak_density));
+    let densest = (0..first.crowding.zones.len()).max_by(|a, b| peak(*a).mean.total_cmp(&peak(*b).mean));
+    let mut parts = Vec::new();
+    if let Some(z) = densest {
+        let p = peak(z);
+        let over = if p.mean > limit { format!(" (limit {limit})") } else { String::new() };
+        parts.push(format!("peak {} people/m² in {}{over}", Unit::Number.plus_minus(&p), first.crowding.zones[z].name));
+    }
+    parts.push(format!(
+        "{} s slowed and {} s blocked per shopper",
+        Unit::Seconds.plus_minus(&of(&|k| k.crowding.slowed_s_per_shopper)),
+        Unit::Seconds.plus_minus(&of(&|k| k.crowding.blocked_s_per_shopper)),
+    ));
+    if !first.kiosks.is_empty() {
+        let gave_up = of(&|k| k.kiosks.iter().map(|q| q.reneged as f64).sum());
+        let noun = if first.kiosks.len() > 1 { "kiosks" } else { "kiosk" };
+        parts.push(format!("{noun}: {} gave up", Unit::Count.plus_minus(&gave_up)));
+    }
+    format!("crowding: {}", parts.join(", "))
 }
 
 fn progress_bar(total_sim_s: u64) -> ProgressBar {

@@ -525,26 +525,30 @@ pub fn sales_per_hour(day: &Day, samples: &[Sample], size: (u32, u32)) -> Result
     })
 }
 
-/// Arrivals per hour: those who entered (truth) next to what the door counters counted.
-pub fn arrivals_per_hour(day: &Day, samples: &[Sample], size: (u32, u32)) -> Result<String> {
+/// Arrivals per hour: those who entered (truth) next to what the door counters counted,
+/// when the store has door counters (`sensed`).
+pub fn arrivals_per_hour(day: &Day, samples: &[Sample], sensed: bool, size: (u32, u32)) -> Result<String> {
     let spans = spans(day, 3600);
     let truth = per_span(samples, &spans, |s| s.entered as f64);
-    let sensed = per_span(samples, &spans, |s| s.door_count as f64);
-    let max = truth.iter().chain(&sensed).flatten().fold(0.0, |m: f64, v| m.max(*v));
-    let keys = [
-        Key { label: "entered (true)".into(), colour: ACCENT },
-        Key { label: "door counters (sensed)".into(), colour: SENSED },
-    ];
+    let counted = per_span(samples, &spans, |s| s.door_count as f64);
+    let mut series = vec![(&truth, ACCENT, "entered (true)")];
+    if sensed {
+        series.push((&counted, SENSED, "door counters (sensed)"));
+    }
+    let max = series.iter().flat_map(|s| s.0.iter()).flatten().fold(0.0, |m: f64, v| m.max(*v));
+    let keys: Vec<Key> =
+        series.iter().map(|(_, colour, label)| Key { label: (*label).into(), colour: *colour }).collect();
+    let share = 0.76 / series.len() as f64;
     svg(size, |root| {
         root.fill(&WHITE)?;
         draw_keys(root, &keys, (64, 0))?;
         let (_, area) = root.split_vertically(26);
         let mut chart = time_axes(&area, day, 0.0..nice_max(max), "shoppers per hour", &|v| grouped(*v, 0))?;
-        for (values, colour, side) in [(&truth, ACCENT, 0.0), (&sensed, SENSED, 1.0)] {
+        for (side, (values, colour, _)) in series.iter().enumerate() {
             chart.draw_series(spans.iter().zip(values.iter()).filter_map(|((a, b), v)| {
                 let (x0, x1) = (day.hour_of(*a), day.hour_of(*b));
-                let w = (x1 - x0) * 0.38;
-                let left = x0 + (x1 - x0) * 0.12 + side * w;
+                let w = (x1 - x0) * share;
+                let left = x0 + (x1 - x0) * 0.12 + side as f64 * w;
                 v.map(|v| Rectangle::new([(left, 0.0), (left + w, v)], colour.filled()))
             }))?;
         }

@@ -1,8 +1,10 @@
-//! The floor plan of the report, drawn by plotters: walls, floor, shelves coloured (and
-//! labelled) by category, entrances and exits, lane cells named and outlined in their
-//! queue's colour, the devices as one glyph per kind (ringed in red if one was down during
-//! the day), and the dwell heat map over the walkable cells, with its colour scale and
-//! legends below the plan.
+//! The floor plans of the report, drawn by plotters: walls, floor, shelves labelled by
+//! category, entrances and exits, lane cells named and outlined in their queue's colour,
+//! and a heat layer over the walkable cells with its colour scale and legends below the
+//! plan. Two layers: the dwell heat map ([`floor_plan`]: shelves coloured by category, the
+//! devices as one glyph per kind, ringed in red if one was down during the day) and the
+//! mean density ([`density_plan`]: people per m², shelves in one neutral tone so that only
+//! the crowd has colour, the ten densest cells numbered).
 
 use std::collections::BTreeMap;
 
@@ -46,6 +48,26 @@ const MIN_TEXT_PX: f64 = 11.0;
 
 /// Cells with less than this many shopper-minutes of dwell are drawn as plain floor.
 const DWELL_FLOOR_MIN: f64 = 1.0;
+
+/// Cells with a mean density below this (people per m²) are drawn as plain floor.
+const DENSITY_FLOOR_MIN: f64 = 0.01;
+
+/// Shelves on the density plan: one neutral tone, so that only the crowd has colour.
+const SHELF_NEUTRAL: RGBColor = RGBColor(0xd5, 0xd9, 0xdf);
+
+/// White to deep purple (ColorBrewer RdPu), for people per m²: apart from the dwell map's
+/// oranges, the entrance's green and the shelves' grey.
+const PURPLES: [RGBColor; 9] = [
+    RGBColor(0xff, 0xf7, 0xf3),
+    RGBColor(0xfd, 0xe0, 0xdd),
+    RGBColor(0xfc, 0xc5, 0xc0),
+    RGBColor(0xfa, 0x9f, 0xb5),
+    RGBColor(0xf7, 0x68, 0xa1),
+    RGBColor(0xdd, 0x34, 0x97),
+    RGBColor(0xae, 0x01, 0x7e),
+    RGBColor(0x7a, 0x01, 0x77),
+    RGBColor(0x49, 0x00, 0x6a),
+];
 
 fn shelf_colour(category: usize) -> RGBColor {
     SHELF_COLOURS[category % SHELF_COLOURS.len()]
@@ -183,6 +205,86 @@ impl DwellScale {
     }
 }
 
+/// A square-root scale from 0 to `top` people per m² (so that the thin crowd of most of
+/// the floor shows as well as the queues): `top` is the round number at or above the
+/// densest cell, at most the density limit; denser cells take the darkest colour.
+struct DensityScale {
+    top: f64,
+    /// The densest cell.
+    max: f64,
+    map: DerivedColorMap<RGBColor>,
+}
+
+impl DensityScale {
+    fn new(density: &[f64], limit: f64) -> DensityScale {
+        let max = density.iter().copied().fold(0.0, f64::max);
+        let steps = [0.1, 0.2, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0];
+        let round = steps.iter().copied().find(|s| *s >= max).unwrap_or(max);
+        let top = if limit > 0.0 { round.min(limit) } else { round };
+        DensityScale { top: top.max(0.1), max, map: DerivedColorMap::new(&PURPLES) }
+    }
+
+    /// Where `density` lies on the scale, 0 to 1.
+    fn position(&self, density: f64) -> f64 {
+        (density / self.top).clamp(0.0, 1.0).sqrt()
+    }
+
+    fn colour(&self, density: f64) -> Option<RGBColor> {
+        (density >= DENSITY_FLOOR_MIN).then(|| self.map.get_color(self.position(density)))
+    }
+
+    /// Round values to mark on the scale, at least `gap` pixels apart on a bar `width` wide.
+    fn ticks(&self, width: f64, gap: f64) -> Vec<f64> {
+        let mut out: Vec<f64> = Vec::new();
+        let candidates = [0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0];
+        for v in candidates.iter().copied().filter(|v| *v <= self.top + 1e-9).chain(std::iter::once(self.top)) {
+            let x = self.position(v) * width;
+            let far = out.last().is_none_or(|last| x - self.position(*last) * width >= gap);
+            if far && out.last().is_none_or(|last| (v - last).abs() > 1e-9) {
+                out.push(v);
+            }
+        }
+        // The top is always marked: drop a tick too close before it.
+        if let Some(&last) = out.last()
+            && (last - self.top).abs() > 1e-9
+        {
+            if (self.position(self.top) - self.position(last)) * width < gap {
+                out.pop();
+            }
+            out.push(self.top);
+        }
+        out
+    }
+}
+
+/// `v` with at most two decimals and no trailing zeros ("0.25", "0.5", "4").
+pub(super) fn short(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// What a plan's walkable cells are coloured by.
+enum Heat {
+    /// Shopper-minutes per cell.
+    Dwell(DwellScale),
+    /// Mean people per m² per cell.
+    Density(DensityScale),
+}
+
+impl Heat {
+    /// The colour of cell `i`, or `None` for plain floor.
+    fn colour(&self, kpis: &StoreKpis, i: usize) -> Option<RGBColor> {
+        match self {
+            Heat::Dwell(scale) => scale.colour(kpis.heat_map.dwell_s.get(i).copied().unwrap_or(0.0) / 60.0),
+            Heat::Density(scale) => scale.colour(kpis.heat_map.density.get(i).copied().unwrap_or(0.0)),
+        }
+    }
+
+    fn is_density(&self) -> bool {
+        matches!(self, Heat::Density(_))
+    }
+}
+
 /// Connected groups of shelf cells of one category, for direct labels.
 fn shelf_blocks(floor: &FloorSpec) -> Vec<(usize, Vec<Cell>)> {
     let (w, h) = (usize::from(floor.width), usize::from(floor.height));
@@ -252,17 +354,28 @@ pub fn floor_plan(
     width: u32,
     dwell_high: Option<f64>,
 ) -> Result<String> {
+    let minutes: Vec<f64> = kpis.heat_map.dwell_s.iter().map(|s| s / 60.0).collect();
+    plan(scenario, kpis, lane_queue, width, Heat::Dwell(DwellScale::new(&minutes, dwell_high)))
+}
+
+/// The floor plan coloured by mean density (people per m² over the day), `width` pixels
+/// wide, with the ten densest cells numbered in the order of `kpis.crowding.densest`.
+pub fn density_plan(scenario: &Scenario, kpis: &StoreKpis, lane_queue: &[usize], width: u32) -> Result<String> {
+    let scale = DensityScale::new(&kpis.heat_map.density, kpis.crowding.max_density_per_m2);
+    plan(scenario, kpis, lane_queue, width, Heat::Density(scale))
+}
+
+fn plan(scenario: &Scenario, kpis: &StoreKpis, lane_queue: &[usize], width: u32, heat: Heat) -> Result<String> {
     let store = &scenario.world.store;
     let floor = &store.floor;
     let (w, h) = (f64::from(floor.width), f64::from(floor.height));
     let cell_px = (f64::from(width - 8) / w).floor().clamp(6.0, 28.0);
     let scale = (cell_px / 20.0).clamp(0.5, 1.2);
     let (plan_w, plan_h) = ((w * cell_px) as u32, (h * cell_px) as u32);
-    let minutes: Vec<f64> = kpis.heat_map.dwell_s.iter().map(|s| s / 60.0).collect();
-    let heat = DwellScale::new(&minutes, dwell_high);
     let down: Vec<bool> = kpis.devices.iter().map(|d| d.down_minutes > 0.0).collect();
+    let density = heat.is_density();
 
-    let legend = Legend::new(scenario, kpis, width);
+    let legend = Legend::new(scenario, kpis, width, &heat);
     let size = (width, plan_h + 30 + legend.height);
     svg(size, |root| {
         root.fill(&WHITE)?;
@@ -278,10 +391,11 @@ pub fn floor_plan(
             for x in 0..floor.width {
                 let cell = Cell { x, y };
                 let i = usize::from(y) * usize::from(floor.width) + usize::from(x);
-                let heat_or_floor = heat.colour(minutes.get(i).copied().unwrap_or(0.0)).unwrap_or(FLOOR);
+                let heat_or_floor = heat.colour(kpis, i).unwrap_or(FLOOR);
                 let colour = match floor.kind(cell) {
                     CellKind::Wall => WALL,
                     CellKind::Floor | CellKind::Lane(_) => heat_or_floor,
+                    CellKind::Shelf(_) if density => SHELF_NEUTRAL,
                     CellKind::Shelf(cat) => shelf_colour(usize::from(cat.0)),
                     CellKind::Entrance => ENTRANCE,
                     CellKind::Exit => EXIT,
@@ -363,11 +477,31 @@ pub fn floor_plan(
             };
             area.draw(&Text::new(name.to_string(), (fx + 0.5, y), style))?;
         }
-        // Devices.
-        for (i, d) in store.devices.iter().enumerate() {
-            let glyph = Glyph::of(&d.kind);
-            let at = (f64::from(d.cell.x) + 0.5, f64::from(d.cell.y) + 0.5);
-            glyph.draw(area, at, glyph.offset(cell_px), scale, down.get(i).copied().unwrap_or(false))?;
+        if density {
+            // The densest cells, outlined, with their number in a white tag (readable on any
+            // colour) on a neighbouring cell, so that the cell's own colour shows.
+            let marked: Vec<(i32, i32)> =
+                kpis.crowding.densest.iter().map(|c| (i32::from(c.x), i32::from(c.y))).collect();
+            let mut tags: Vec<(i32, i32)> = Vec::new();
+            for (rank, &(x, y)) in marked.iter().enumerate() {
+                let (fx, fy) = (f64::from(x), f64::from(y));
+                area.draw(&Rectangle::new([(fx, fy), (fx + 1.0, fy + 1.0)], INK.stroke_width(2)))?;
+                let inside =
+                    |(x, y): (i32, i32)| x >= 0 && y >= 0 && x < i32::from(floor.width) && y < i32::from(floor.height);
+                let tag = [(-1, 0), (1, 0), (0, -1), (0, 1)]
+                    .iter()
+                    .map(|(dx, dy)| (x + dx, y + dy))
+                    .find(|t| inside(*t) && !marked.contains(t) && !tags.contains(t))
+                    .unwrap_or((x, y));
+                tags.push(tag);
+                draw_mark(area, (f64::from(tag.0) + 0.5, f64::from(tag.1) + 0.5), rank + 1, cell_px)?;
+            }
+        } else {
+            for (i, d) in store.devices.iter().enumerate() {
+                let glyph = Glyph::of(&d.kind);
+                let at = (f64::from(d.cell.x) + 0.5, f64::from(d.cell.y) + 0.5);
+                glyph.draw(area, at, glyph.offset(cell_px), scale, down.get(i).copied().unwrap_or(false))?;
+            }
         }
 
         legend.draw(&bottom, &heat)?;
@@ -375,22 +509,39 @@ pub fn floor_plan(
     })
 }
 
-/// The legends under the plan: the dwell scale, the shelves' categories, the devices and
-/// the kinds of cell.
+/// A white tag with `number` in it, centred at `at`, nearly a cell of `cell_px` wide.
+fn draw_mark(area: &Plane<'_>, at: (f64, f64), number: usize, cell_px: f64) -> Result<()> {
+    let half = ((cell_px - 3.0) / 2.0).clamp(6.0, 10.0).round() as i32;
+    let half_w = if number >= 10 { half + 2 } else { half };
+    area.draw(
+        &(EmptyElement::at(at)
+            + Rectangle::new([(-half_w, -half), (half_w, half)], WHITE.filled())
+            + Rectangle::new([(-half_w, -half), (half_w, half)], INK.stroke_width(1))
+            + Text::new(
+                number.to_string(),
+                (0, 1),
+                font(MIN_TEXT_PX).style(FontStyle::Bold).color(&INK).pos(Pos::new(HPos::Center, VPos::Center)),
+            )),
+    )?;
+    Ok(())
+}
+
+/// The legends under the plan: the heat layer's scale, then rows of entries (devices,
+/// shelves' categories, marks, kinds of cell), each row after its heading.
 struct Legend {
     width: u32,
     height: u32,
     categories: Vec<(String, RGBColor)>,
     glyphs: Vec<(Glyph, usize)>,
     any_down: bool,
+    /// The kinds of cell and their colours.
+    kinds: Vec<(String, RGBColor)>,
+    /// The densest cells are numbered on the plan.
+    marks: usize,
     /// The kinds of cell have a row of their own below the scale (a narrow plan), rather
     /// than sitting right of it.
     cells_row: bool,
 }
-
-/// The kinds of cell in the legend.
-const CELL_KINDS: [(&str, RGBColor); 4] =
-    [("wall", WALL), ("under 1 min", FLOOR), ("entrance", ENTRANCE), ("exit", EXIT)];
 
 /// Room kept free at the right of the legend: the browser's text runs a little wider than
 /// [`text_width`] estimates.
@@ -398,23 +549,48 @@ const RIGHT_PAD: i32 = 24;
 
 const SCALE_H: u32 = 58;
 const ROW_H: u32 = 22;
+/// Where the entries of a row start, after its heading.
+const ENTRIES_X: i32 = 100;
+
+/// The width of one legend entry: a swatch and its name.
+fn entry_width(name: &str) -> i32 {
+    20 + text_width(name, 12.0) + 16
+}
 
 impl Legend {
-    fn new(scenario: &Scenario, kpis: &StoreKpis, width: u32) -> Legend {
+    fn new(scenario: &Scenario, kpis: &StoreKpis, width: u32, heat: &Heat) -> Legend {
         let store = &scenario.world.store;
-        let categories: Vec<(String, RGBColor)> =
-            store.categories.iter().enumerate().map(|(i, c)| (c.name.replace('_', " "), shelf_colour(i))).collect();
+        let density = heat.is_density();
+        let categories: Vec<(String, RGBColor)> = if density {
+            Vec::new()
+        } else {
+            store.categories.iter().enumerate().map(|(i, c)| (c.name.replace('_', " "), shelf_colour(i))).collect()
+        };
         let mut counts: BTreeMap<Glyph, usize> = BTreeMap::new();
-        for d in &store.devices {
-            *counts.entry(Glyph::of(&d.kind)).or_default() += 1;
+        if !density {
+            for d in &store.devices {
+                *counts.entry(Glyph::of(&d.kind)).or_default() += 1;
+            }
         }
         let glyphs: Vec<(Glyph, usize)> = counts.into_iter().collect();
-        let any_down = kpis.devices.iter().any(|d| d.down_minutes > 0.0);
-        let kinds_w: i32 = CELL_KINDS.iter().map(|(n, _)| 20 + text_width(n, 12.0) + 16).sum();
+        let any_down = !density && kpis.devices.iter().any(|d| d.down_minutes > 0.0);
+        let mut kinds = vec![("wall".to_string(), WALL)];
+        if density {
+            kinds.push(("shelf".to_string(), SHELF_NEUTRAL));
+            kinds.push((format!("under {}/m\u{b2}", DENSITY_FLOOR_MIN), FLOOR));
+        } else {
+            kinds.push(("under 1 min".to_string(), FLOOR));
+        }
+        kinds.push(("entrance".to_string(), ENTRANCE));
+        kinds.push(("exit".to_string(), EXIT));
+        let kinds_w: i32 = kinds.iter().map(|(n, _)| entry_width(n)).sum();
         let cells_row = Legend::kinds_x(width) + kinds_w > width as i32 - RIGHT_PAD + 16;
-        let mut legend = Legend { width, height: 0, categories, glyphs, any_down, cells_row };
-        let cell_rows = if cells_row { legend.entries_rows(legend.kind_widths()) } else { 0 };
-        let rows = legend.shelf_rows() + legend.device_rows() + cell_rows;
+        let marks = if density { kpis.crowding.densest.len() } else { 0 };
+        let mut legend = Legend { width, height: 0, categories, glyphs, any_down, kinds, marks, cells_row };
+        let rows = legend.device_rows()
+            + legend.shelf_rows()
+            + u32::from(legend.marks > 0)
+            + if cells_row { legend.entries_rows(legend.kind_widths()) } else { 0 };
         legend.height = SCALE_H + 10 + rows * ROW_H + 8;
         legend
     }
@@ -428,8 +604,8 @@ impl Legend {
         250 + Legend::bar_width(width) as i32 + 24
     }
 
-    fn kind_widths(&self) -> impl Iterator<Item = i32> {
-        CELL_KINDS.iter().map(|(n, _)| 20 + text_width(n, 12.0) + 16)
+    fn kind_widths(&self) -> Vec<i32> {
+        self.kinds.iter().map(|(n, _)| entry_width(n)).collect()
     }
 
     /// Where a row of entries wraps.
@@ -437,13 +613,17 @@ impl Legend {
         self.width as i32 - RIGHT_PAD + 16
     }
 
-    fn entries_rows(&self, widths: impl Iterator<Item = i32>) -> u32 {
+    /// Rows taken by entries of `widths` (none without entries).
+    fn entries_rows(&self, widths: Vec<i32>) -> u32 {
+        if widths.is_empty() {
+            return 0;
+        }
         let mut rows = 1;
-        let mut x = 100;
+        let mut x = ENTRIES_X;
         for w in widths {
-            if x > 100 && x + w > self.right() {
+            if x > ENTRIES_X && x + w > self.right() {
                 rows += 1;
-                x = 100;
+                x = ENTRIES_X;
             }
             x += w;
         }
@@ -451,12 +631,12 @@ impl Legend {
     }
 
     fn shelf_rows(&self) -> u32 {
-        self.entries_rows(self.categories.iter().map(|(n, _)| 20 + text_width(n, 12.0) + 16))
+        self.entries_rows(self.categories.iter().map(|(n, _)| entry_width(n)).collect())
     }
 
     fn device_rows(&self) -> u32 {
-        let down = self.any_down.then(|| 20 + text_width("down during the day", 12.0) + 16);
-        self.entries_rows(self.glyph_labels().iter().map(|l| 20 + text_width(l, 12.0) + 16).chain(down))
+        let down = self.any_down.then(|| entry_width("down during the day"));
+        self.entries_rows(self.glyph_labels().iter().map(|l| entry_width(l)).chain(down).collect())
     }
 
     fn glyph_labels(&self) -> Vec<String> {
@@ -466,64 +646,98 @@ impl Legend {
             .collect()
     }
 
-    fn draw(&self, area: &Area<'_>, heat: &DwellScale) -> Result<()> {
+    /// The scale of the heat layer: its title, what it measures and a colour bar with an
+    /// axis drawn by plotters (logarithmic for dwell, linear for density).
+    fn draw_scale(&self, area: &Area<'_>, heat: &Heat) -> Result<()> {
         let label = text(12.0, &MUTED).pos(Pos::new(HPos::Left, VPos::Center));
         let ink = text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center));
-
-        // The dwell scale: a log axis drawn by plotters, coloured in steps.
-        area.draw(&Text::new(
-            "Time spent in each cell",
-            (0, 10),
-            text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-        area.draw(&Text::new("shopper-minutes over the day, log scale", (0, 26), label.clone()))?;
-        let bar_w = Legend::bar_width(self.width);
-        let bar_area = area.clone().shrink((250, 0), (bar_w, SCALE_H - 10));
-        let mut bar = ChartBuilder::on(&bar_area)
-            .margin_left(6)
-            .margin_right(18)
-            .x_label_area_size(20)
-            .build_cartesian_2d((heat.low..heat.high).log_scale(), 0.0..1.0)?;
-        bar.configure_mesh()
-            .disable_mesh()
-            .disable_y_axis()
-            .x_labels(8)
-            .x_label_formatter(&|v| grouped(*v, 0))
-            .label_style(text(11.0, &MUTED))
-            .axis_style(RGBColor(0xc4, 0xc9, 0xd0))
-            .draw()?;
+        let (title, what) = match heat {
+            Heat::Dwell(_) => {
+                ("Time spent in each cell".to_string(), "shopper-minutes over the day, log scale".to_string())
+            }
+            Heat::Density(_) => ("People per m\u{b2} in each cell".to_string(), "mean over the day,".to_string()),
+        };
+        area.draw(&Text::new(title, (0, 10), ink))?;
+        area.draw(&Text::new(what, (0, 26), label.clone()))?;
+        if heat.is_density() {
+            area.draw(&Text::new("on a square-root scale", (0, 42), label))?;
+        }
+        let bar_area = area.clone().shrink((250, 0), (Legend::bar_width(self.width), SCALE_H - 10));
         let steps = 64;
-        let ratio = heat.high / heat.low;
-        bar.draw_series((0..steps).map(|k| {
-            let a = heat.low * ratio.powf(k as f64 / steps as f64);
-            let b = heat.low * ratio.powf((k + 1) as f64 / steps as f64);
-            let colour = heat.colour((a * b).sqrt()).unwrap_or(FLOOR);
-            Rectangle::new([(a, 0.0), (b, 1.0)], colour.filled())
-        }))?;
-        // Cell kinds, right of the scale when there is room.
+        match heat {
+            Heat::Dwell(dwell) => {
+                let mut bar = ChartBuilder::on(&bar_area)
+                    .margin_left(6)
+                    .margin_right(18)
+                    .x_label_area_size(20)
+                    .build_cartesian_2d((dwell.low..dwell.high).log_scale(), 0.0..1.0)?;
+                bar.configure_mesh()
+                    .disable_mesh()
+                    .disable_y_axis()
+                    .x_labels(8)
+                    .x_label_formatter(&|v| grouped(*v, 0))
+                    .label_style(text(11.0, &MUTED))
+                    .axis_style(RGBColor(0xc4, 0xc9, 0xd0))
+                    .draw()?;
+                let ratio = dwell.high / dwell.low;
+                bar.draw_series((0..steps).map(|k| {
+                    let a = dwell.low * ratio.powf(k as f64 / steps as f64);
+                    let b = dwell.low * ratio.powf((k + 1) as f64 / steps as f64);
+                    let colour = dwell.colour((a * b).sqrt()).unwrap_or(FLOOR);
+                    Rectangle::new([(a, 0.0), (b, 1.0)], colour.filled())
+                }))?;
+            }
+            Heat::Density(d) => {
+                // Drawn by hand: plotters has no square-root axis.
+                let (x0, width) = (256, Legend::bar_width(self.width) as i32 - 24);
+                for k in 0..steps {
+                    let a = x0 + width * k / steps;
+                    let b = x0 + width * (k + 1) / steps;
+                    let t = (f64::from(k) + 0.5) / f64::from(steps);
+                    area.draw(&Rectangle::new([(a, 4), (b, 20)], d.map.get_color(t).filled()))?;
+                }
+                let axis = RGBColor(0xc4, 0xc9, 0xd0);
+                area.draw(&PathElement::new(vec![(x0, 20), (x0 + width, 20)], axis))?;
+                let tick = text(11.0, &MUTED).pos(Pos::new(HPos::Center, VPos::Top));
+                let ticks = d.ticks(f64::from(width), 38.0);
+                for v in &ticks {
+                    let x = x0 + (d.position(*v) * f64::from(width)).round() as i32;
+                    area.draw(&PathElement::new(vec![(x, 20), (x, 24)], axis))?;
+                    let top = (*v - d.top).abs() < 1e-9;
+                    let label = if top && d.max > d.top { format!("\u{2265}{}", short(*v)) } else { short(*v) };
+                    area.draw(&Text::new(label, (x, 27), tick.clone()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn draw(&self, area: &Area<'_>, heat: &Heat) -> Result<()> {
+        let ink = text(12.0, &INK).pos(Pos::new(HPos::Left, VPos::Center));
+        self.draw_scale(area, heat)?;
         let kind_box = |area: &Area<'_>, x: i32, y: i32, colour: RGBColor| -> Result<()> {
             area.draw(&Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()))?;
             area.draw(&Rectangle::new([(x, y - 6), (x + 12, y + 6)], RGBColor(0xc4, 0xc9, 0xd0).stroke_width(1)))?;
             Ok(())
         };
+        // Cell kinds, right of the scale when there is room.
         if !self.cells_row {
             let kinds_x = Legend::kinds_x(self.width);
             let mut x = kinds_x;
             let mut y = 14;
-            for (name, colour) in CELL_KINDS {
-                let w = 20 + text_width(name, 12.0) + 16;
+            for ((name, colour), w) in self.kinds.iter().zip(self.kind_widths()) {
                 if x + w > self.width as i32 {
                     x = kinds_x;
                     y += ROW_H as i32;
                 }
-                kind_box(area, x, y, colour)?;
-                area.draw(&Text::new(name, (x + 18, y), ink.clone()))?;
+                kind_box(area, x, y, *colour)?;
+                area.draw(&Text::new(name.clone(), (x + 18, y), ink.clone()))?;
                 x += w;
             }
         }
 
-        // Devices and shelves: rows of entries after a heading, on a pixel plane so device
-        // glyphs are drawn by the same code as on the plan.
+        // Rows of entries after a heading, on a pixel plane so device glyphs are drawn by
+        // the same code as on the plan.
         let (_, rest) = area.split_vertically(SCALE_H + 10);
         let (rw, rh) = rest.dim_in_pixel();
         let plane = ChartBuilder::on(&rest).build_cartesian_2d(0.0..f64::from(rw), f64::from(rh)..0.0)?;
@@ -537,55 +751,171 @@ impl Legend {
             ))?;
             Ok(())
         };
-        put_heading("Devices", row_y)?;
-        let mut x = 100.0;
-        let labels = self.glyph_labels();
-        let mut entries: Vec<(Option<Glyph>, String)> =
-            self.glyphs.iter().zip(labels).map(|((g, _), l)| (Some(*g), l)).collect();
-        if self.any_down {
-            entries.push((None, "down during the day".to_string()));
+        let left = f64::from(ENTRIES_X);
+        if !self.glyphs.is_empty() {
+            put_heading("Devices", row_y)?;
+            let mut x = left;
+            let labels = self.glyph_labels();
+            let mut entries: Vec<(Option<Glyph>, String)> =
+                self.glyphs.iter().zip(labels).map(|((g, _), l)| (Some(*g), l)).collect();
+            if self.any_down {
+                entries.push((None, "down during the day".to_string()));
+            }
+            for (glyph, name) in entries {
+                let w = f64::from(entry_width(&name));
+                if x > left && x + w > f64::from(self.right()) {
+                    x = left;
+                    row_y += f64::from(ROW_H);
+                }
+                match glyph {
+                    Some(g) => g.draw(plane, (x + 6.0, row_y), (0, 0), 1.0, false)?,
+                    None => plane.draw(&Circle::new((x + 6.0, row_y), 7, DOWN.stroke_width(2)))?,
+                }
+                plane.draw(&Text::new(name, (x + 18.0, row_y), ink.clone()))?;
+                x += w;
+            }
+            row_y += f64::from(ROW_H);
         }
-        for (glyph, name) in entries {
-            let w = f64::from(20 + text_width(&name, 12.0) + 16);
-            if x > 100.0 && x + w > f64::from(self.right()) {
-                x = 100.0;
-                row_y += f64::from(ROW_H);
+        if !self.categories.is_empty() {
+            put_heading("Shelves", row_y)?;
+            let mut x = left;
+            for (name, colour) in &self.categories {
+                let w = f64::from(entry_width(name));
+                if x > left && x + w > f64::from(self.right()) {
+                    x = left;
+                    row_y += f64::from(ROW_H);
+                }
+                plane.draw(&Rectangle::new([(x, row_y - 6.0), (x + 12.0, row_y + 6.0)], colour.filled()))?;
+                plane.draw(&Text::new(name.clone(), (x + 18.0, row_y), ink.clone()))?;
+                x += w;
             }
-            match glyph {
-                Some(g) => g.draw(plane, (x + 6.0, row_y), (0, 0), 1.0, false)?,
-                None => plane.draw(&Circle::new((x + 6.0, row_y), 7, DOWN.stroke_width(2)))?,
-            }
-            plane.draw(&Text::new(name, (x + 18.0, row_y), ink.clone()))?;
-            x += w;
+            row_y += f64::from(ROW_H);
         }
-        row_y += f64::from(ROW_H);
-        put_heading("Shelves", row_y)?;
-        let mut x = 100.0;
-        for (name, colour) in &self.categories {
-            let w = f64::from(20 + text_width(name, 12.0) + 16);
-            if x > 100.0 && x + w > f64::from(self.right()) {
-                x = 100.0;
-                row_y += f64::from(ROW_H);
-            }
-            plane.draw(&Rectangle::new([(x, row_y - 6.0), (x + 12.0, row_y + 6.0)], colour.filled()))?;
-            plane.draw(&Text::new(name.clone(), (x + 18.0, row_y), ink.clone()))?;
-            x += w;
+        if self.marks > 0 {
+            put_heading("Marks", row_y)?;
+            draw_mark(plane, (left + 8.0, row_y), 1, 20.0)?;
+            plane
+                .draw(&Rectangle::new([(left + 18.0, row_y - 8.0), (left + 34.0, row_y + 8.0)], INK.stroke_width(2)))?;
+            let what = format!("the {} densest cells, outlined and numbered beside them, 1 the densest", self.marks);
+            plane.draw(&Text::new(what, (left + 42.0, row_y), ink.clone()))?;
+            row_y += f64::from(ROW_H);
         }
         if self.cells_row {
-            row_y += f64::from(ROW_H);
             put_heading("Cells", row_y)?;
-            let mut x = 100;
+            let mut x = ENTRIES_X;
             let mut y = row_y.round() as i32;
-            for ((name, colour), w) in CELL_KINDS.iter().zip(self.kind_widths()) {
-                if x > 100 && x + w > self.right() {
-                    x = 100;
+            for ((name, colour), w) in self.kinds.iter().zip(self.kind_widths()) {
+                if x > ENTRIES_X && x + w > self.right() {
+                    x = ENTRIES_X;
                     y += ROW_H as i32;
                 }
                 kind_box(&rest, x, y, *colour)?;
-                rest.draw(&Text::new(*name, (x + 18, y), ink.clone()))?;
+                rest.draw(&Text::new(name.clone(), (x + 18, y), ink.clone()))?;
                 x += w;
             }
         }
         Ok(())
+    }
+}
+
+/// The zone of each cell of the floor (row-major), by index into the scenario's zones.
+pub fn cell_zones(floor: &FloorSpec) -> Vec<Option<usize>> {
+    let mut zones = vec![None; floor.cells.len()];
+    for (z, zone) in floor.zones.iter().enumerate() {
+        for c in &zone.cells {
+            let i = usize::from(c.y) * usize::from(floor.width) + usize::from(c.x);
+            if let Some(slot) = zones.get_mut(i) {
+                *slot = Some(z);
+            }
+        }
+    }
+    zones
+}
+
+/// "[x, y] in ZONE", or "[x, y]" for a cell outside every zone.
+pub fn cell_in_zone(x: u16, y: u16, zone: Option<&str>) -> String {
+    match zone {
+        Some(z) => format!("[{x}, {y}] in {z}"),
+        None => format!("[{x}, {y}]"),
+    }
+}
+
+/// What the dwell heat map shows, from its data: the hottest cells with their zones, the
+/// zone where shoppers spent the most time per m², and how many of the hottest are lanes.
+pub fn hottest_caption(scenario: &Scenario, kpis: &StoreKpis) -> String {
+    let floor = &scenario.world.store.floor;
+    let zones = cell_zones(floor);
+    let zone_name = |i: usize| zones[i].and_then(|z| floor.zones.get(z)).map(|z| z.name.as_str());
+    let dwell = &kpis.heat_map.dwell_s;
+    let mut hot: Vec<usize> = (0..dwell.len().min(floor.cells.len())).filter(|i| dwell[*i] > 0.0).collect();
+    hot.sort_by(|a, b| dwell[*b].total_cmp(&dwell[*a]).then(a.cmp(b)));
+    let Some(&top) = hot.first() else { return "Nobody spent time on the floor.".to_string() };
+    let w = usize::from(floor.width);
+    let at = |i: usize| cell_in_zone((i % w) as u16, (i / w) as u16, zone_name(i));
+    let minutes = |i: usize| grouped(dwell[i] / 60.0, 0);
+    let mut out = format!("The hottest cell is {} ({} shopper-minutes)", at(top), minutes(top));
+    let next: Vec<String> = hot.iter().skip(1).take(2).map(|i| format!("{} ({})", at(*i), minutes(*i))).collect();
+    if !next.is_empty() {
+        out.push_str(&format!(", then {}", next.join(" and ")));
+    }
+    out.push('.');
+    let lanes = hot.iter().take(10).filter(|i| matches!(floor.cells[**i], CellKind::Lane(_))).count();
+    match lanes {
+        0 => out.push_str(" None of the ten hottest cells is a lane."),
+        1 => out.push_str(" One of the ten hottest cells is a lane."),
+        n => out.push_str(&format!(" {n} of the ten hottest cells are lanes.")),
+    }
+    let area = floor.cell_m * floor.cell_m;
+    let per_m2 = floor
+        .zones
+        .iter()
+        .enumerate()
+        .filter_map(|(z, zone)| {
+            let cells: Vec<usize> =
+                (0..floor.cells.len()).filter(|i| zones[*i] == Some(z) && floor.cells[*i].walkable()).collect();
+            let m2 = cells.len() as f64 * area;
+            let minutes: f64 = cells.iter().map(|i| dwell.get(*i).copied().unwrap_or(0.0) / 60.0).sum();
+            (m2 > 0.0).then(|| (zone.name.as_str(), minutes / m2))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((zone, v)) = per_m2 {
+        out.push_str(&format!(
+            " Per m\u{b2} of floor, shoppers spent the most time in {zone}: {} shopper-minutes.",
+            grouped(v, 0)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn density_scale_ends_at_a_round_number_no_higher_than_the_limit() {
+        let scale = DensityScale::new(&[0.0, 0.4, 3.2], 4.0);
+        assert_eq!(scale.top, 4.0);
+        let scale = DensityScale::new(&[0.3, 0.8], 4.0);
+        assert_eq!(scale.top, 1.0, "a quiet floor gets a scale of its own");
+        let scale = DensityScale::new(&[29.9], 4.0);
+        assert_eq!((scale.top, scale.max), (4.0, 29.9), "denser than the limit: the scale stops at the limit");
+        assert_eq!(scale.colour(29.9), scale.colour(4.0), "and such cells take the darkest colour");
+        assert_eq!(scale.colour(0.005), None, "next to nobody: plain floor");
+    }
+
+    #[test]
+    fn density_is_coloured_on_a_square_root_scale_with_round_ticks_apart() {
+        let scale = DensityScale::new(&[3.2], 4.0);
+        assert_eq!(scale.position(1.0), 0.5);
+        assert_eq!(scale.position(4.0), 1.0);
+        let ticks = scale.ticks(416.0, 38.0);
+        assert_eq!(ticks.first(), Some(&0.0));
+        assert_eq!(ticks.last(), Some(&4.0));
+        assert!(ticks.contains(&1.0) && ticks.contains(&2.0), "{ticks:?}");
+        for pair in ticks.windows(2) {
+            let gap = (scale.position(pair[1]) - scale.position(pair[0])) * 416.0;
+            assert!(gap >= 38.0, "{pair:?} only {gap:.0} px apart");
+        }
+        assert_eq!(ticks.iter().map(|v| short(*v)).collect::<Vec<_>>().join(" "), "0 0.05 0.25 0.5 1 2 3 4");
     }
 }
