@@ -22,7 +22,8 @@ pub enum LostCause {
     Renege,
     /// The shelf could not be reached.
     Unreachable,
-    /// Out of stock, and the shopper gave up waiting for the kiosk to order it.
+    /// Out of stock, and the shopper gave up on the kiosk that would order it (its queue
+    /// too long to join, or patience ran out in it).
     KioskWait,
 }
 

@@ -651,12 +651,22 @@ impl Shopper {
         a.crowd.enter(a.view.floor.index(self.cell), now);
     }
 
-    /// At kiosk `k`'s queue: join it (or give up at once if the kiosk is down).
+    /// At kiosk `k`'s queue: join it (or give up at once if the kiosk is down or its queue
+    /// is as long as this shopper's balking length).
     fn join_kiosk(&mut self, k: usize, a: &mut Act<'_, '_, '_, '_>) {
         let device = a.view.floor.kiosks[k].1;
         if !a.view.devices.get(usize::from(device.0)).is_some_and(|d| d.is_up()) {
             if let Some(sku) = self.kiosk_sku.take() {
                 a.metrics.lost(LostCause::StockOut, sku, a.view.store.list_price(sku));
+            }
+            return self.next_leg(a);
+        }
+        // A kiosk queue as long as the shopper's balking length: give up at once.
+        let waiting = a.view.devices[usize::from(device.0)].kiosk.as_ref().map_or(0, |q| q.queue.len());
+        if waiting as u32 >= a.view.spec.store.segments[usize::from(self.segment.0)].balk_at {
+            a.metrics.kiosk_queues[k].balked += 1;
+            if let Some(sku) = self.kiosk_sku.take() {
+                a.metrics.lost(LostCause::KioskWait, sku, a.view.store.list_price(sku));
             }
             return self.next_leg(a);
         }

@@ -116,6 +116,8 @@ pub struct KioskKpis {
     pub served: u64,
     /// Gave up waiting (patience ran out): the item stays unbought.
     pub reneged: u64,
+    /// Found the queue as long as their balking length and gave up at once.
+    pub balked: u64,
     /// Waits of those served, seconds.
     pub wait_s: Percentiles,
     pub max_length: u32,
@@ -509,6 +511,7 @@ impl StoreWorld {
                     joined: q.joined,
                     served: q.started,
                     reneged: q.reneged,
+                    balked: q.balked,
                     wait_s: percentiles_s(&q.waits_ms),
                     max_length: q.max_length,
                     mean_length: ratio(q.length_integral, span_s),

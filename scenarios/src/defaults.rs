@@ -43,6 +43,13 @@ pub(crate) fn applied(root: &Node, file: &ScenarioFile) -> Vec<AppliedDefault> {
     if !has(section("run"), "replications") {
         out.add("run.replications".into(), DEFAULT_REPLICATIONS.to_string(), "one replication");
     }
+    if !has(section("store"), "max_density_per_m2") {
+        out.add(
+            "store.max_density_per_m2".into(),
+            number(storetwin_actors::crowd::DEFAULT_MAX_DENSITY),
+            "most people per m² of floor; walking slows with density (Weidmann)",
+        );
+    }
     for (i, (node, sku)) in items("sku").iter().zip(&file.sku).enumerate() {
         if !has(Some(node), "popularity") {
             out.add(
@@ -101,13 +108,6 @@ pub(crate) fn applied(root: &Node, file: &ScenarioFile) -> Vec<AppliedDefault> {
             };
             out.add(key, file.run.close.to_string(), "lasts until closing");
         }
-    }
-    if !has(section("store"), "max_density_per_m2") {
-        out.add(
-            "store.max_density_per_m2".into(),
-            number(storetwin_actors::crowd::DEFAULT_MAX_DENSITY),
-            "most people per m² of floor; walking slows with density (Weidmann)",
-        );
     }
     if !has(section("replenishment"), "round_s") {
         out.add(

@@ -23,6 +23,7 @@ fn every_default_applied_is_listed_in_file_order() {
         defaults(&s),
         pairs(&[
             ("run.replications", "1"),
+            ("store.max_density_per_m2", "4"),
             ("sku[Milk].popularity", "1"),
             ("segment[quick].payment.cash", "0"),
             ("segment[quick].payment.prepaid", "0"),
