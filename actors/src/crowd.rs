@@ -395,11 +395,6 @@ impl Crowd {
     pub fn zone_person_s(&self) -> &[f64] {
         &self.zone_person_s
     }
-
-    /// Everyone standing on the floor now, walkers and queue members.
-    pub fn total(&self) -> u64 {
-        self.walkers.iter().map(|w| u64::from(*w)).sum::<u64>() + self.queued.iter().map(|q| u64::from(*q)).sum::<u64>()
-    }
 }
 
 #[cfg(test)]

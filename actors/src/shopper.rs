@@ -116,13 +116,15 @@ impl Shopper {
     }
 
     /// The queue footprint (see [`crate::crowd`]) this shopper stands in, if queued or in
-    /// service (at a checkout or a kiosk); `lanes` and `lines` of the store.
-    pub fn footprint(&self, lanes: usize, lines: usize) -> Option<usize> {
+    /// service (at a checkout or a kiosk) in a world of `spec`.
+    pub fn footprint(&self, spec: &crate::spec::WorldSpec) -> Option<usize> {
         match self.state {
             ShopperState::Queued | ShopperState::Reneging | ShopperState::InService => {
-                self.queue.map(|q| queue_index(lanes, q))
+                self.queue.map(|q| queue_index(spec.store.lanes.len(), q))
             }
-            ShopperState::KioskQueued | ShopperState::AtKiosk => self.kiosk.map(|k| lanes + lines + usize::from(k)),
+            ShopperState::KioskQueued | ShopperState::AtKiosk => {
+                self.kiosk.map(|k| kiosk_footprint(spec, usize::from(k)))
+            }
             _ => None,
         }
     }

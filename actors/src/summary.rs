@@ -322,10 +322,9 @@ impl StoreWorld {
     pub fn check_floor_occupancy(&self) -> Result<(), String> {
         let mut walkers = vec![0u32; self.floor.cell_count()];
         let mut members = vec![0u32; self.crowd.footprints.len()];
-        let lanes = self.lanes.len();
         for s in &self.inside {
             let shopper = &self.shoppers[s.0 as usize];
-            match shopper.footprint(lanes, self.spec.store.lines.len()) {
+            match shopper.footprint(&self.spec) {
                 Some(f) => members[f] += 1,
                 None => walkers[self.floor.index(shopper.cell)] += 1,
             }

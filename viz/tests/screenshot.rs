@@ -113,6 +113,14 @@ fn simulate(hours: u64) -> (storetwin_scenarios::Scenario, storetwin_actors::liv
     (loaded, snapshot)
 }
 
+/// The twin on weekday.toml, screenshotted into `png` at store time `at`.
+fn weekday_shot(x: &Xvfb, png: &std::path::Path, at: &str, extra: &[&str]) -> Output {
+    let scenario = weekday();
+    let mut args = vec![scenario.to_str().expect("utf-8"), "--screenshot", png.to_str().expect("utf-8"), "--at", at];
+    args.extend_from_slice(extra);
+    twin(x, &args)
+}
+
 fn near(a: Rgb, b: Rgb) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 6)
 }
@@ -123,19 +131,7 @@ fn the_weekday_store_at_eleven_shows_shelves_shoppers_and_kpis() {
     let x = Xvfb::start();
     let dir = temp_dir("eleven");
     let png = dir.join("eleven.png");
-    let scenario = weekday();
-    let out = twin(
-        &x,
-        &[
-            scenario.to_str().expect("utf-8"),
-            "--screenshot",
-            png.to_str().expect("utf-8"),
-            "--at",
-            "11:00",
-            "--speed",
-            "1000",
-        ],
-    );
+    let out = weekday_shot(&x, &png, "11:00", &["--speed", "1000"]);
     assert!(out.status.success(), "the twin failed");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("to 11:00:00"), "{stdout}");
@@ -144,7 +140,7 @@ fn the_weekday_store_at_eleven_shows_shelves_shoppers_and_kpis() {
     assert!(shot.meta["fps"].as_f64().expect("fps") > 0.0);
     assert!(shot.meta["max_lag_s"].as_f64().is_some());
 
-    let loaded = session::load_scenario(&scenario).expect("loads");
+    let loaded = session::load_scenario(&weekday()).expect("loads");
     let spec = &loaded.world;
     let floor = Floor::build(&spec.store);
     let plan = Plan { width: floor.width, height: floor.height };
@@ -211,19 +207,7 @@ fn the_density_view_at_noon_draws_crowded_cells_in_the_scales_high_colours() {
     let x = Xvfb::start();
     let dir = temp_dir("density");
     let png = dir.join("noon-density.png");
-    let scenario = weekday();
-    let out = twin(
-        &x,
-        &[
-            scenario.to_str().expect("utf-8"),
-            "--screenshot",
-            png.to_str().expect("utf-8"),
-            "--at",
-            "12:00",
-            "--heat",
-            "density",
-        ],
-    );
+    let out = weekday_shot(&x, &png, "12:00", &["--heat", "density"]);
     assert!(out.status.success(), "the twin failed");
     let shot = Shot::load(&png);
     assert_eq!(shot.meta["heat"], "density");
