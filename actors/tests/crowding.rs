@@ -8,10 +8,10 @@
 
 mod support;
 
-use storetwin_actors::crowd::speed_share;
-use storetwin_actors::day::run_day;
-use storetwin_actors::spec::*;
-use storetwin_actors::world::StoreWorld;
+use storetwin_actors::store::crowd::speed_share;
+use storetwin_actors::store::day::run_day;
+use storetwin_actors::store::spec::*;
+use storetwin_actors::store::world::StoreWorld;
 use storetwin_engine::{RunLimit, Seed, SimDuration, SimTime, Simulation};
 use support::{c, floor, lane, segment, sku};
 
@@ -139,7 +139,7 @@ fn a_bottleneck_fills_the_corridor_to_its_capacity_and_no_further() {
 }
 
 /// One entrance cell and a shelf 20 m in: the time from arriving to the first shelf.
-fn doorway(per_hour: f64, max_density: f64) -> storetwin_actors::summary::CrowdKpis {
+fn doorway(per_hour: f64, max_density: f64) -> storetwin_actors::store::summary::CrowdKpis {
     let art = "
         ##########################
         E.......................a#

@@ -4,8 +4,8 @@
 mod support;
 
 use storetwin_actors::StoreWorld;
-use storetwin_actors::day::{finish, run_day, run_day_replaying};
-use storetwin_actors::live::{Intervention, SessionRecord, TimedIntervention};
+use storetwin_actors::store::day::{finish, run_day, run_day_replaying};
+use storetwin_actors::store::live::{Intervention, SessionRecord, TimedIntervention};
 use storetwin_engine::{LiveInput, ManualWall, Pacer, RunLimit, Seed, SimTime, Simulation};
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod support;
 
-use storetwin_actors::day::run_day;
+use storetwin_actors::store::day::run_day;
 use storetwin_engine::{Seed, run_replications};
 
 #[test]
@@ -108,7 +108,7 @@ fn shared_line_agrees_with_erlang_c() {
 #[test]
 fn a_price_cut_shown_on_the_label_sells_more_through_impulse_buys() {
     use storetwin_actors::Cents;
-    use storetwin_actors::spec::DisruptionKind;
+    use storetwin_actors::store::spec::DisruptionKind;
     let mut base = support::small_store();
     // Enough bread that sales are not capped by stock.
     base.store.catalogue[2].shelf = 2_000;
@@ -116,7 +116,7 @@ fn a_price_cut_shown_on_the_label_sells_more_through_impulse_buys() {
     let mut promo = base.clone();
     // Bread (SKU 2, bakery, labelled by an ESL with 120 s latency) from 2.49 to 1.49 at 1 h.
     promo.store.disruptions[0].what =
-        DisruptionKind::PriceChange { sku: storetwin_actors::spec::SkuId(2), price: Cents(149) };
+        DisruptionKind::PriceChange { sku: storetwin_actors::store::spec::SkuId(2), price: Cents(149) };
     let (mut more, mut impulses) = (0i64, 0u64);
     for seed in 1..4 {
         let a = run_day(&base, Seed(seed)).expect("runs");
@@ -131,7 +131,7 @@ fn a_price_cut_shown_on_the_label_sells_more_through_impulse_buys() {
 
 #[test]
 fn a_degraded_door_counter_misses_more_and_recovers() {
-    use storetwin_actors::spec::{DeviceId, Disruption, DisruptionKind};
+    use storetwin_actors::store::spec::{DeviceId, Disruption, DisruptionKind};
     use storetwin_engine::SimTime;
     let base = support::small_store();
     let mut degraded = base.clone();

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use storetwin_actors::day::run_day;
+use storetwin_actors::store::day::run_day;
 use storetwin_engine::Seed;
 
 fn weekday(c: &mut Criterion) {

@@ -16,8 +16,8 @@ use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 use serde_json::json;
-use storetwin_actors::day::{DayRun, run_day};
-use storetwin_actors::spec::WorldSpec;
+use storetwin_actors::store::day::{DayRun, run_day};
+use storetwin_actors::store::spec::WorldSpec;
 use storetwin_engine::{Seed, run_replications};
 
 use crate::kpi::{CURRENCY, Group, Kpi, Unit};

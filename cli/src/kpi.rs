@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use storetwin_actors::summary::StoreKpis;
+use storetwin_actors::store::summary::StoreKpis;
 
 use crate::stats::{self, Estimate};
 

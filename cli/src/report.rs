@@ -28,9 +28,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use serde_json::Value;
-use storetwin_actors::day::DayRun;
-use storetwin_actors::spec::DeviceKind;
-use storetwin_actors::summary::StoreKpis;
+use storetwin_actors::store::day::DayRun;
+use storetwin_actors::store::spec::DeviceKind;
+use storetwin_actors::store::summary::StoreKpis;
 use storetwin_scenarios::Scenario;
 
 pub(crate) use charts::queue_label;
@@ -613,7 +613,7 @@ fn cards(
     });
     let worst = k.queues.iter().max_by(|a, b| {
         let p90 =
-            |q: &storetwin_actors::summary::QueueKpis| mean(&format!("queue[{}].wait_p90_s", q.name), q.wait_s.p90);
+            |q: &storetwin_actors::store::summary::QueueKpis| mean(&format!("queue[{}].wait_p90_s", q.name), q.wait_s.p90);
         p90(a).total_cmp(&p90(b))
     });
     if let Some(q) = worst {

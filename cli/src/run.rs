@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use storetwin_actors::day::{DayRun, run_day_with};
-use storetwin_actors::summary::{QueueKpis, StoreKpis};
+use storetwin_actors::store::day::{DayRun, run_day_with};
+use storetwin_actors::store::summary::{QueueKpis, StoreKpis};
 use storetwin_engine::{Seed, SimTime, run_replications};
 use storetwin_scenarios::Scenario;
 
@@ -147,7 +147,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         seed
     )?;
     let door_counters =
-        world.store.devices.iter().any(|d| matches!(d.kind, storetwin_actors::spec::DeviceKind::DoorCounter { .. }));
+        world.store.devices.iter().any(|d| matches!(d.kind, storetwin_actors::store::spec::DeviceKind::DoorCounter { .. }));
     if runs.len() > 1 {
         say_means(&runs, door_counters)?;
     } else {

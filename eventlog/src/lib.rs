@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use storetwin_actors::StoreMsg;
-use storetwin_actors::live::{Snapshot, TimedIntervention};
+use storetwin_actors::store::live::{Snapshot, TimedIntervention};
 use storetwin_engine::{ActorId, EventKey, Observer, SimTime};
 
 pub const FORMAT: &str = "storetwin-events";

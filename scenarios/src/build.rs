@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use storetwin_actors::Dist;
-use storetwin_actors::spec::{
+use storetwin_actors::store::spec::{
     CategoryId, CategorySpec, Cell, CellKind, DeviceId, DeviceKind, DeviceSpec, Disruption, DisruptionKind,
     FailureSpec, LaneId, LaneKind, LanePolicy, LaneSpec, PaymentMix, ReplenishmentSpec, SegmentSpec, SharedLineSpec,
     SkuId, SkuSpec, StoreSpec, WorldSpec,

@@ -46,7 +46,7 @@ pub(crate) fn applied(root: &Node, file: &ScenarioFile) -> Vec<AppliedDefault> {
     if !has(section("store"), "max_density_per_m2") {
         out.add(
             "store.max_density_per_m2".into(),
-            number(storetwin_actors::crowd::DEFAULT_MAX_DENSITY),
+            number(storetwin_actors::store::crowd::DEFAULT_MAX_DENSITY),
             "most people per m² of floor; walking slows with density (Weidmann)",
         );
     }

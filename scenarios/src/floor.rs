@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use storetwin_actors::spec::{CategoryId, Cell, CellKind, FloorSpec, LaneId, ZoneSpec};
+use storetwin_actors::store::spec::{CategoryId, Cell, CellKind, FloorSpec, LaneId, ZoneSpec};
 
 use crate::check::Checks;
 use crate::document::{Node, Value};

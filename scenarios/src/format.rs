@@ -3,7 +3,7 @@
 //! These types mirror the TOML one to one and are the source of the JSON Schema (their
 //! doc comments become its descriptions). Every table refuses unknown keys. They hold
 //! values as written (names, times of day, seconds); loading checks them and turns them
-//! into a [`storetwin_actors::spec::WorldSpec`].
+//! into a [`storetwin_actors::store::spec::WorldSpec`].
 //!
 //! Units are in the key names: `_s` seconds, `_m` metres, `_mps` metres per second.
 //! Shares and probabilities are numbers from 0 to 1. Prices are decimals in major units.
@@ -153,7 +153,7 @@ pub struct Store {
 }
 
 fn default_max_density() -> f64 {
-    storetwin_actors::crowd::DEFAULT_MAX_DENSITY
+    storetwin_actors::store::crowd::DEFAULT_MAX_DENSITY
 }
 
 /// What a character of the floor art stands for.
@@ -419,7 +419,7 @@ pub struct PaySeconds {
     pub prepaid: Option<Distribution>,
 }
 
-/// The payment methods in the order of [`storetwin_actors::spec::LaneSpec::pay_s`], with
+/// The payment methods in the order of [`storetwin_actors::store::spec::LaneSpec::pay_s`], with
 /// the seconds a method left out of `pay_s` takes.
 pub const PAY_S_DEFAULTS: [(&str, f64); 4] = [("mobile_qr", 5.0), ("card", 10.0), ("cash", 20.0), ("prepaid", 5.0)];
 

@@ -2,7 +2,7 @@
 //!
 //! A planner writes a store day as TOML; [`load`] reads it (with the files it
 //! `extends`), checks it and returns a [`Scenario`] holding a checked
-//! [`WorldSpec`](storetwin_actors::spec::WorldSpec), or a [`ScenarioError`] whose
+//! [`WorldSpec`](storetwin_actors::store::spec::WorldSpec), or a [`ScenarioError`] whose
 //! problems each point at a file, line and column with what was expected (rendered by
 //! miette). [`json_schema`] describes the format for editors.
 //!

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::de::IgnoredAny;
-use storetwin_actors::spec::WorldSpec;
+use storetwin_actors::store::spec::WorldSpec;
 
 use crate::build::build;
 use crate::check::Checks;

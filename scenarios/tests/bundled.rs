@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::render;
-use storetwin_actors::spec::{CategoryId, CellKind, DeviceKind, DisruptionKind, LaneKind, StoreSpec};
+use storetwin_actors::store::spec::{CategoryId, CellKind, DeviceKind, DisruptionKind, LaneKind, StoreSpec};
 use storetwin_scenarios::{Scenario, load, load_str};
 
 fn bundled(name: &str) -> PathBuf {

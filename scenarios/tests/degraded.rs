@@ -3,7 +3,7 @@
 mod common;
 
 use common::{MINI, load_mini, only_problem, place};
-use storetwin_actors::spec::{DeviceId, DisruptionKind};
+use storetwin_actors::store::spec::{DeviceId, DisruptionKind};
 
 #[test]
 fn a_degraded_device_is_resolved_by_name() {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{edit, line_of, load_mini, only_problem, place, render};
-use storetwin_actors::spec::{Cell, DeviceKind};
+use storetwin_actors::store::spec::{Cell, DeviceKind};
 use storetwin_scenarios::ProblemKind;
 
 /// MINI's L1 and L2 blocks (L2 opened at the start, so that the two are identical but

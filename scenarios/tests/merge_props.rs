@@ -10,7 +10,7 @@ use std::path::Path;
 use common::{MINI, render, temp_dir};
 use proptest::prelude::*;
 use storetwin_actors::Cents;
-use storetwin_actors::spec::WorldSpec;
+use storetwin_actors::store::spec::WorldSpec;
 
 /// One SKU of the base (capacity 10, category dairy) and its keys' values.
 #[derive(Clone, Debug)]

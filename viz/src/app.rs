@@ -25,10 +25,10 @@ use bevy::window::{PrimaryWindow, WindowResolution};
 use bevy_egui::input::{egui_wants_any_keyboard_input, egui_wants_any_pointer_input};
 use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui};
 use crossbeam_channel::Receiver;
-use storetwin_actors::floor::Floor;
-use storetwin_actors::live::{Controls, Frame, Intervention, Snapshot};
-use storetwin_actors::shopper::ShopperState;
-use storetwin_actors::spec::{Cell, CellKind, WorldSpec};
+use storetwin_actors::store::floor::Floor;
+use storetwin_actors::store::live::{Controls, Frame, Intervention, Snapshot};
+use storetwin_actors::store::shopper::ShopperState;
+use storetwin_actors::store::spec::{Cell, CellKind, WorldSpec};
 use storetwin_engine::SimTime;
 
 use crate::geometry::{CELL, Plan, View};
@@ -150,7 +150,7 @@ struct Scene {
 }
 
 /// A kiosk and its queue's footprint: the cells its queue fills, in order, each up to
-/// its capacity (as `storetwin_actors::crowd` fills them).
+/// its capacity (as `storetwin_actors::store::crowd` fills them).
 struct Kiosk {
     cell: Cell,
     footprint: Vec<u32>,

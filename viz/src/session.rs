@@ -12,10 +12,10 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use crossbeam_channel::Receiver;
 use storetwin_actors::StoreMsg;
-use storetwin_actors::live::{
+use storetwin_actors::store::live::{
     Controls, Frame, Intervention, SessionConfig, SessionEnd, TimedIntervention, run_session,
 };
-use storetwin_actors::spec::WorldSpec;
+use storetwin_actors::store::spec::WorldSpec;
 use storetwin_engine::{ActorId, EventKey, Observer, Seed, SimTime, WallClock};
 use storetwin_eventlog::{Checker, EndState, EventLog, Header, LogReader, Trailer};
 use storetwin_scenarios::Scenario;

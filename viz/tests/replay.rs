@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use storetwin_actors::StoreWorld;
-use storetwin_actors::live::{Frame, Intervention, simulation_with};
+use storetwin_actors::store::live::{Frame, Intervention, simulation_with};
 use storetwin_engine::{ManualWall, RunLimit, Seed, SimTime, Simulation};
 use storetwin_viz::session::{self, Mode, Options, Outcome, Twin};
 

@@ -14,9 +14,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 
 use storetwin_actors::StoreWorld;
-use storetwin_actors::floor::Floor;
-use storetwin_actors::shopper::ShopperState;
-use storetwin_actors::spec::CellKind;
+use storetwin_actors::store::floor::Floor;
+use storetwin_actors::store::shopper::ShopperState;
+use storetwin_actors::store::spec::CellKind;
 use storetwin_engine::{RunLimit, Seed, SimTime, Simulation};
 use storetwin_eventlog::{EndState, EventLog, Header, Trailer};
 use storetwin_viz::geometry::{Plan, View};
@@ -103,7 +103,7 @@ impl Shot {
 }
 
 /// The weekday store's state at `hours` after opening, simulated here, unpaced.
-fn simulate(hours: u64) -> (storetwin_scenarios::Scenario, storetwin_actors::live::Snapshot) {
+fn simulate(hours: u64) -> (storetwin_scenarios::Scenario, storetwin_actors::store::live::Snapshot) {
     let loaded = session::load_scenario(&weekday()).expect("loads");
     let seed = Seed(loaded.seed);
     let at = SimTime::from_secs(hours * 3600);
@@ -227,11 +227,11 @@ fn the_density_view_at_noon_draws_crowded_cells_in_the_scales_high_colours() {
     // A cell shows its colour where no dot covers it: its centre or the middle of its
     // edges (a walker's dot covers the centre, a queue's dots sit in its quarters).
     let samples = [(0.0, 0.0), (0.42, 0.0), (-0.42, 0.0), (0.0, 0.42), (0.0, -0.42)];
-    let shows = |cell: storetwin_actors::spec::Cell, rgb: Rgb| {
+    let shows = |cell: storetwin_actors::store::spec::Cell, rgb: Rgb| {
         samples.iter().filter(|(dx, dy)| near(shot.off(&plan, cell.x, cell.y, *dx, *dy), rgb)).count() >= 3
     };
     // Lane cells are under their lane's tile; the rest of the floor shows its crowd.
-    let open_floor = |c: &storetwin_actors::spec::Cell| {
+    let open_floor = |c: &storetwin_actors::store::spec::Cell| {
         matches!(floor.kind(*c), CellKind::Floor | CellKind::Entrance | CellKind::Exit)
     };
     let crowded: Vec<_> =

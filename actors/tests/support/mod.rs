@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use storetwin_actors::spec::*;
+use storetwin_actors::store::spec::*;
 use storetwin_actors::{Cents, Dist};
 use storetwin_engine::{SimDuration, SimTime};
 
@@ -107,7 +107,7 @@ pub fn mmc(c_lanes: usize, per_hour: f64, service_s: f64, hours: usize) -> World
             devices: Vec::new(),
             disruptions: Vec::new(),
             replenishment: ReplenishmentSpec { staff: 1, trip: c(300.0), round: None },
-            max_density_per_m2: storetwin_actors::crowd::DEFAULT_MAX_DENSITY,
+            max_density_per_m2: storetwin_actors::store::crowd::DEFAULT_MAX_DENSITY,
         },
     }
 }
@@ -215,7 +215,7 @@ pub fn small_store() -> WorldSpec {
                 trip: Dist::uniform(120.0, 300.0).unwrap(),
                 round: Some(SimDuration::from_secs(1800)),
             },
-            max_density_per_m2: storetwin_actors::crowd::DEFAULT_MAX_DENSITY,
+            max_density_per_m2: storetwin_actors::store::crowd::DEFAULT_MAX_DENSITY,
         },
     }
 }

@@ -14,7 +14,7 @@ use plotters::coord::ranged1d::{SegmentValue, SegmentedCoord};
 use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use storetwin_actors::world::Sample;
+use storetwin_actors::store::world::Sample;
 use storetwin_engine::SimTime;
 
 pub type Area<'b> = DrawingArea<SVGBackend<'b>, Shift>;

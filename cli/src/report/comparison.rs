@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::style::RGBColor;
-use storetwin_actors::day::DayRun;
+use storetwin_actors::store::day::DayRun;
 use storetwin_engine::{Seed, SimTime};
 use storetwin_scenarios::Scenario;
 

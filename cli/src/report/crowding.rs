@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use storetwin_actors::crowd::MAX_BLOCKED;
-use storetwin_actors::summary::StoreKpis;
+use storetwin_actors::store::crowd::MAX_BLOCKED;
+use storetwin_actors::store::summary::StoreKpis;
 use storetwin_scenarios::Scenario;
 
 use super::charts::grouped;

@@ -12,8 +12,8 @@ use anyhow::Result;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use storetwin_actors::spec::{Cell, CellKind, DeviceKind, FloorSpec};
-use storetwin_actors::summary::StoreKpis;
+use storetwin_actors::store::spec::{Cell, CellKind, DeviceKind, FloorSpec};
+use storetwin_actors::store::summary::StoreKpis;
 use storetwin_scenarios::Scenario;
 
 use super::charts::{Area, INK, MUTED, ORANGES, font, grouped, queue_colour, svg, text, text_width};

@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use storetwin_actors::metrics::LostCause;
-use storetwin_actors::summary::{LostBy, StoreKpis};
+use storetwin_actors::store::metrics::LostCause;
+use storetwin_actors::store::summary::{LostBy, StoreKpis};
 use storetwin_scenarios::Scenario;
 
 use super::charts::{self, BAD, Bar, grouped};

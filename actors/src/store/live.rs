@@ -5,7 +5,7 @@
 //! made (see the kernel's `clock` module); the kernel records every injection, and
 //! [`Intervention::from_injection`] turns the record back into interventions, so a live
 //! session saved as `(time, intervention)` pairs replays to the identical run
-//! ([`crate::day::run_day_replaying`]). A [`Snapshot`] is an owned copy: a viewer holding
+//! ([`crate::store::day::run_day_replaying`]). A [`Snapshot`] is an owned copy: a viewer holding
 //! one cannot reach, let alone change, the simulation.
 
 use std::time::Duration;
@@ -17,12 +17,12 @@ use storetwin_engine::{
     StopReason, WallClock,
 };
 
-use crate::day::{DayError, DayRun, finish};
+use crate::store::day::{DayError, DayRun, finish};
 
 use crate::money::Cents;
-use crate::shopper::ShopperState;
-use crate::spec::{Cell, DeviceId, LaneId, SkuId, WorldSpec};
-use crate::world::{Layout, ShopperId, StoreMsg, StoreWorld};
+use crate::store::shopper::ShopperState;
+use crate::store::spec::{Cell, DeviceId, LaneId, SkuId, WorldSpec};
+use crate::store::world::{Layout, ShopperId, StoreMsg, StoreWorld};
 
 /// Something the ops team does to the running store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,9 +11,9 @@ use std::collections::VecDeque;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
 use crate::dist::Dist;
-use crate::metrics::{Departure, Metrics};
-use crate::spec::{LaneId, LaneKind, LaneSpec, Payment, SharedLineSpec};
-use crate::world::{QueueRef, ShopperId, StoreMsg, View, queue_index};
+use crate::store::metrics::{Departure, Metrics};
+use crate::store::spec::{LaneId, LaneKind, LaneSpec, Payment, SharedLineSpec};
+use crate::store::world::{QueueRef, ShopperId, StoreMsg, View, queue_index};
 
 /// A shopper in a queue.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -3,11 +3,11 @@
 
 use storetwin_engine::{EventHash, Observer, RunLimit, Seed, SimDuration, SimError, SimTime, Simulation};
 
-use crate::live::{Snapshot, TimedIntervention};
+use crate::store::live::{Snapshot, TimedIntervention};
 
-use crate::spec::WorldSpec;
-use crate::summary::StoreKpis;
-use crate::world::{Sample, StoreMsg, StoreWorld};
+use crate::store::spec::WorldSpec;
+use crate::store::summary::StoreKpis;
+use crate::store::world::{Sample, StoreMsg, StoreWorld};
 
 /// The result of one run.
 #[derive(Clone, Debug)]
@@ -74,7 +74,7 @@ pub fn run_day_with<O: Observer<StoreMsg>>(
 /// Replays a live session: the scenario with the recorded interventions injected at their
 /// recorded times. Gives the session's exact run (same `event_hash`).
 pub fn run_day_replaying(spec: &WorldSpec, seed: Seed, record: &[TimedIntervention]) -> Result<DayRun, DayError> {
-    let mut sim = crate::live::simulation_with(spec, seed, record)?;
+    let mut sim = crate::store::live::simulation_with(spec, seed, record)?;
     let end = SimTime::ZERO.saturating_add(spec.duration);
     sim.run(RunLimit::until(end))?;
     finish(sim, end)

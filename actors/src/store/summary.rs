@@ -9,11 +9,11 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use storetwin_engine::SimTime;
 
-use crate::device::Readings;
-use crate::metrics::{LostCause, QueueStats};
-use crate::shopper::ShopperState;
-use crate::spec::DeviceKind;
-use crate::world::{QueueRef, StoreWorld};
+use crate::store::device::Readings;
+use crate::store::metrics::{LostCause, QueueStats};
+use crate::store::shopper::ShopperState;
+use crate::store::spec::DeviceKind;
+use crate::store::world::{QueueRef, StoreWorld};
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Sensed {
@@ -276,7 +276,7 @@ impl StoreWorld {
         }
         for line in &self.lines {
             let waiting: f64 = line.queue.iter().map(|w| now.saturating_since(w.joined).as_secs_f64()).sum();
-            self.metrics.queues[crate::world::queue_index(lanes, QueueRef::Line(line.index))].close(now, waiting);
+            self.metrics.queues[crate::store::world::queue_index(lanes, QueueRef::Line(line.index))].close(now, waiting);
         }
         for d in &mut self.devices {
             d.close_books(&mut self.metrics, now);
@@ -355,7 +355,7 @@ impl StoreWorld {
         }
         for line in &self.lines {
             let name = &spec.lines[usize::from(line.index)].name;
-            let qi = crate::world::queue_index(self.lanes.len(), QueueRef::Line(line.index));
+            let qi = crate::store::world::queue_index(self.lanes.len(), QueueRef::Line(line.index));
             queues.push(queue_kpis(&format!("line {name}"), "line", &m.queues[qi], span_s));
         }
         let lanes = self
@@ -434,7 +434,7 @@ impl StoreWorld {
         let wifi_seen: Vec<_> = wifi_first_last.iter().filter(|(f, _)| *f != u32::MAX).collect();
         let wifi_dwell = ratio(wifi_seen.iter().map(|(f, l)| f64::from(l - f)).sum(), wifi_seen.len() as f64);
         let visits = percentiles_s(&m.visit_ms);
-        let mut all_waits = crate::metrics::wait_histogram();
+        let mut all_waits = crate::store::metrics::wait_histogram();
         for q in &m.queues {
             // Same bounds and precision, so adding cannot fail.
             all_waits.add(&q.waits_ms).expect("wait histograms share their bounds");

@@ -1,7 +1,7 @@
 //! What a store world is built from: plain, validated data with typed units.
 //!
 //! The `scenarios` crate turns a scenario file into a [`WorldSpec`] (after checking it);
-//! [`crate::world::StoreWorld::build`] turns the spec into actors. Nothing here knows
+//! [`crate::store::world::StoreWorld::build`] turns the spec into actors. Nothing here knows
 //! about files or TOML. Times are [`SimDuration`]/[`SimTime`] since the scenario starts
 //! (which is the store's opening time of day `open_at`), money is [`Cents`], and every
 //! random quantity is a [`Dist`].
@@ -66,7 +66,7 @@ pub struct StoreSpec {
     pub devices: Vec<DeviceSpec>,
     pub disruptions: Vec<Disruption>,
     pub replenishment: ReplenishmentSpec,
-    /// Most people per m² of floor (see [`crate::crowd`]): a cell holds
+    /// Most people per m² of floor (see [`crate::store::crowd`]): a cell holds
     /// `⌊max_density × area⌋` people, at least one.
     pub max_density_per_m2: f64,
 }

@@ -143,7 +143,7 @@ impl Search {
 }
 
 impl Crowd {
-    /// No floor at all (what a [`crate::world::View`] shows an actor that may not look).
+    /// No floor at all (what a [`crate::store::world::View`] shows an actor that may not look).
     pub const EMPTY: Crowd = Crowd {
         capacity: Vec::new(),
         walkers: Vec::new(),

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use crate::spec::{CategoryId, Cell, CellKind, DeviceId, DeviceKind, FloorSpec, LaneId, StoreSpec};
+use crate::store::spec::{CategoryId, Cell, CellKind, DeviceId, DeviceKind, FloorSpec, LaneId, StoreSpec};
 
 /// Steps to a target; `UNREACHABLE` where it cannot be reached.
 pub type Steps = u16;

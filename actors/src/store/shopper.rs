@@ -2,7 +2,7 @@
 //! the labels, picks from the shelf (or substitutes, orders at a kiosk, or gives up),
 //! chooses a checkout queue by expected wait, balks or reneges, pays, and leaves.
 //!
-//! Walking is crowd-aware (see [`crate::crowd`]): the time to cross a cell follows the
+//! Walking is crowd-aware (see [`crate::store::crowd`]): the time to cross a cell follows the
 //! density around it, a full cell cannot be entered (the shopper waits, takes a route round
 //! the crowd, or after [`MAX_BLOCKED`] squeezes past other walkers), a full entrance keeps
 //! arrivals waiting outside, and a shopper who reaches the tail of the queue they are
@@ -11,12 +11,12 @@
 use rand::RngExt;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
-use crate::crowd::{self, BLOCKED_RETRY, Crowd, MAX_BLOCKED};
-use crate::floor::{NO_ZONE, Target, UNREACHABLE};
-use crate::metrics::{LostCause, Metrics};
+use crate::store::crowd::{self, BLOCKED_RETRY, Crowd, MAX_BLOCKED};
+use crate::store::floor::{NO_ZONE, Target, UNREACHABLE};
+use crate::store::metrics::{LostCause, Metrics};
 use crate::money::Cents;
-use crate::spec::{Cell, DeviceKind, LaneKind, Payment, SegmentId, SegmentSpec, SkuId};
-use crate::world::{QueueRef, ShopperId, StoreMsg, View, kiosk_footprint, queue_index};
+use crate::store::spec::{Cell, DeviceKind, LaneKind, Payment, SegmentId, SegmentSpec, SkuId};
+use crate::store::world::{QueueRef, ShopperId, StoreMsg, View, kiosk_footprint, queue_index};
 
 /// Seconds a kiosk order takes.
 pub const KIOSK_S: u64 = 60;
@@ -86,7 +86,7 @@ pub struct Shopper {
     /// Identified as a member (face camera or WiFi portal login).
     pub identified: bool,
     /// Moving to this lane's queue from another (jockeying).
-    jockey_to: Option<crate::spec::LaneId>,
+    jockey_to: Option<crate::store::spec::LaneId>,
     /// When the shopper first joined a checkout queue (patience runs from here).
     queued_since: SimTime,
     /// Promotions already considered, by SKU (a shopper decides once per promotion).
@@ -115,9 +115,9 @@ impl Shopper {
         Shopper { arrival, segment, ..Shopper::default() }
     }
 
-    /// The queue footprint (see [`crate::crowd`]) this shopper stands in, if queued or in
+    /// The queue footprint (see [`crate::store::crowd`]) this shopper stands in, if queued or in
     /// service (at a checkout or a kiosk) in a world of `spec`.
-    pub fn footprint(&self, spec: &crate::spec::WorldSpec) -> Option<usize> {
+    pub fn footprint(&self, spec: &crate::store::spec::WorldSpec) -> Option<usize> {
         match self.state {
             ShopperState::Queued | ShopperState::Reneging | ShopperState::InService => {
                 self.queue.map(|q| queue_index(spec.store.lanes.len(), q))
@@ -781,10 +781,10 @@ impl Shopper {
     /// The queue with the least expected time to service: the walk there plus the wait,
     /// (people ahead) × (mean service) / (open servers). The walk spreads shoppers over
     /// lanes whose waits tie (all idle, say) instead of sending everyone to the first.
-    fn choose_queue(&self, view: &View<'_>) -> Option<(QueueRef, crate::spec::LaneId)> {
+    fn choose_queue(&self, view: &View<'_>) -> Option<(QueueRef, crate::store::spec::LaneId)> {
         let items = self.basket.len() as f64;
         let step_s = self.step.as_secs_f64();
-        let mut best: Option<(f64, QueueRef, crate::spec::LaneId)> = None;
+        let mut best: Option<(f64, QueueRef, crate::store::spec::LaneId)> = None;
         let mut consider = |wait: f64, q: QueueRef, lane| {
             let walk = f64::from(view.floor.steps(self.cell, Target::Lane(lane))) * step_s;
             let est = wait + walk;
@@ -894,7 +894,7 @@ impl Shopper {
             let all_long = self.shortest_usable_queue(a.view).is_none_or(|n| n as u32 >= seg.balk_at);
             self.choices += 1;
             if all_long || self.choices >= 3 {
-                let qi = crate::world::queue_index(a.view.lanes.len(), q);
+                let qi = crate::store::world::queue_index(a.view.lanes.len(), q);
                 a.metrics.queues[qi].balked += 1;
                 return self.balk(a);
             }

@@ -273,7 +273,7 @@ impl Metrics {
     }
 
     /// One unit of `sku`, worth `value`, not sold because of `cause`.
-    pub fn lost(&mut self, cause: LostCause, sku: crate::spec::SkuId, value: Cents) {
+    pub fn lost(&mut self, cause: LostCause, sku: crate::store::spec::SkuId, value: Cents) {
         self.lost_items[cause as usize] += 1;
         self.lost_value[cause as usize] += value;
         let i = sku.0 as usize;

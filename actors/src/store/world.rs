@@ -12,15 +12,15 @@
 use rand::RngExt;
 use storetwin_engine::{ActorId, Context, Model, Seed, SimDuration, SimTime};
 
-use crate::crowd::{Crowd, Footprint};
-use crate::device::{self, Device};
-use crate::floor::Floor;
-use crate::lane::{self, Lane, SharedLine};
-use crate::metrics::Metrics;
+use crate::store::crowd::{Crowd, Footprint};
+use crate::store::device::{self, Device};
+use crate::store::floor::Floor;
+use crate::store::lane::{self, Lane, SharedLine};
+use crate::store::metrics::Metrics;
 use crate::money::Cents;
-use crate::shopper::{self, Shopper};
-use crate::spec::{Cell, DeviceId, LaneId, Payment, SegmentId, SkuId, WorldSpec};
-use crate::store::{self, Store};
+use crate::store::shopper::{self, Shopper};
+use crate::store::spec::{Cell, DeviceId, LaneId, Payment, SegmentId, SkuId, WorldSpec};
+use crate::store::stock::{self, Store};
 
 /// Index of a shopper in the world.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -71,7 +71,7 @@ pub enum StoreMsg {
     /// A walker facing this blocked shopper stepped into its cell: step into theirs
     /// (the two swap places).
     SwapInto {
-        cell: crate::spec::Cell,
+        cell: crate::store::spec::Cell,
     },
     // To the store.
     /// The ops team changes a price (the till at once, the ESLs after their latency).
@@ -490,7 +490,7 @@ impl Model for StoreWorld {
             let view = view!(self; store, devices);
             self.shoppers[id as usize].start(&view, ctx);
         } else if id == l.store().0 {
-            store::start(&self.spec, l, ctx);
+            stock::start(&self.spec, l, ctx);
         } else if id == l.sampler().0 {
             ctx.schedule(SimDuration::ZERO, StoreMsg::Sample);
         } else if id >= l.device(DeviceId(0)).0 {
@@ -509,7 +509,7 @@ impl Model for StoreWorld {
             shopper::handle(shopper, ShopperId(id), msg, &view, &mut self.metrics, place, ctx);
         } else if id == l.store().0 {
             let view = view!(self; lanes, lines, devices, shoppers, crowd);
-            store::handle(&mut self.store, msg, &view, &mut self.metrics, ctx);
+            stock::handle(&mut self.store, msg, &view, &mut self.metrics, ctx);
         } else if id < l.line(0).0 {
             let view = view!(self; store, lines, devices, shoppers, crowd);
             let lane = &mut self.lanes[(id - l.lane(LaneId(0)).0) as usize];
@@ -533,7 +533,7 @@ impl StoreWorld {
     /// statistics and who waits in it now.
     pub fn kpi_queues(
         &self,
-    ) -> impl Iterator<Item = (&crate::metrics::QueueStats, &std::collections::VecDeque<crate::lane::Waiting>)> + '_
+    ) -> impl Iterator<Item = (&crate::store::metrics::QueueStats, &std::collections::VecDeque<crate::store::lane::Waiting>)> + '_
     {
         let lanes = self.lanes.len();
         let own = self
@@ -549,7 +549,7 @@ impl StoreWorld {
     }
 
     fn sample(&mut self, ctx: &mut Context<'_, StoreMsg>) {
-        let queues: Vec<&crate::metrics::QueueStats> = self.kpi_queues().map(|(stats, _)| stats).collect();
+        let queues: Vec<&crate::store::metrics::QueueStats> = self.kpi_queues().map(|(stats, _)| stats).collect();
         let queue_lengths: Vec<u32> = queues.iter().map(|q| q.length()).collect();
         let queue_started = queues.iter().map(|q| q.started).collect();
         let queue_wait_s = queues.iter().map(|q| q.served_wait_s).collect();

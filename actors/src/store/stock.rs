@@ -7,11 +7,11 @@ use std::collections::VecDeque;
 
 use storetwin_engine::{Context, SimDuration, SimTime};
 
-use crate::floor::Floor;
-use crate::metrics::Metrics;
+use crate::store::floor::Floor;
+use crate::store::metrics::Metrics;
 use crate::money::Cents;
-use crate::spec::{CategoryId, Cell, DeviceId, DeviceKind, DisruptionKind, SkuId, StoreSpec, WorldSpec};
-use crate::world::{Layout, StoreMsg, View};
+use crate::store::spec::{CategoryId, Cell, DeviceId, DeviceKind, DisruptionKind, SkuId, StoreSpec, WorldSpec};
+use crate::store::world::{Layout, StoreMsg, View};
 
 #[derive(Clone, Debug, Default)]
 pub struct Store {
@@ -98,7 +98,7 @@ impl Store {
         let mut esls_of_category = vec![Vec::new(); spec.categories.len()];
         let mut smart_shelf_of_category = vec![Vec::new(); spec.categories.len()];
         for (i, d) in spec.devices.iter().enumerate() {
-            for c in crate::device::categories_next_to(d.cell, &spec.floor) {
+            for c in crate::store::device::categories_next_to(d.cell, &spec.floor) {
                 match d.kind {
                     DeviceKind::Esl { .. } => esls_of_category[usize::from(c.0)].push(DeviceId(i as u16)),
                     DeviceKind::SmartShelf { .. } => smart_shelf_of_category[usize::from(c.0)].push(DeviceId(i as u16)),
@@ -323,7 +323,7 @@ pub fn handle(
             // Lane policy: open a closed lane of the same kind that nothing disrupts.
             let long = &view.lanes[usize::from(lane.0)];
             let can_open =
-                |l: &&crate::lane::Lane| l.kind == long.kind && !l.open && !l.down && !l.closed_by_disruption;
+                |l: &&crate::store::lane::Lane| l.kind == long.kind && !l.open && !l.down && !l.closed_by_disruption;
             // A closed lane of the same line first (it serves that queue), else any of the kind.
             let closed = view.lanes.iter().filter(can_open).find(|l| l.line == long.line);
             let closed = closed.or_else(|| view.lanes.iter().find(can_open));

@@ -7,15 +7,15 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use storetwin_engine::{Context, SimDuration, SimTime};
 
-use crate::floor::Floor;
-use crate::lane::Waiting;
-use crate::metrics::{Departure, Metrics};
+use crate::store::floor::Floor;
+use crate::store::lane::Waiting;
+use crate::store::metrics::{Departure, Metrics};
 use crate::money::Cents;
-use crate::shopper::KIOSK_S;
-use crate::spec::{
+use crate::store::shopper::KIOSK_S;
+use crate::store::spec::{
     CategoryId, Cell, CellKind, DeviceId, DeviceKind, DeviceSpec, FailureSpec, FloorSpec, SkuId, StoreSpec,
 };
-use crate::world::{ShopperId, StoreMsg, View};
+use crate::store::world::{ShopperId, StoreMsg, View};
 
 /// How often a smart shelf weighs its stock.
 pub const SMART_SHELF_INTERVAL: SimDuration = SimDuration::from_secs(60);
