@@ -49,6 +49,18 @@ impl EventHasher {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct EventHash(pub u64);
 
+impl EventHash {
+    /// The fingerprint of a sharded run: the shards' own hashes folded in shard order
+    /// (same fold as events), so it changes if any shard's event sequence changes.
+    pub fn combine(shards: impl IntoIterator<Item = EventHash>) -> EventHash {
+        let mut h = EventHasher::default();
+        for shard in shards {
+            h.fold(shard.0);
+        }
+        h.finish()
+    }
+}
+
 impl fmt::Display for EventHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:016x}", self.0)

@@ -14,6 +14,13 @@ impl ActorId {
     /// live feed). No actor has this id, so a model has at most `u32::MAX` actors.
     pub const EXTERNAL: ActorId = ActorId(u32::MAX);
 
+    /// The origin of messages from shard `s` of a sharded run (see [`crate::window`]):
+    /// counted down from just below [`ActorId::EXTERNAL`], so a model with shards has
+    /// fewer actors than `u32::MAX - shards`.
+    pub const fn shard(s: u32) -> ActorId {
+        ActorId(u32::MAX - 1 - s)
+    }
+
     pub const fn index(self) -> usize {
         self.0 as usize
     }

@@ -19,6 +19,8 @@
 //!   [`WallClock`] handed to a paced run ([`clock`]).
 //! - **Replay.** Events injected from outside are stamped with the sim time they arrived
 //!   at and recorded; replaying the record reproduces the run exactly.
+//! - **Shards.** A large world runs as shards in conservative time windows ([`window`]):
+//!   each shard's events, and so the whole run, are the same for any number of threads.
 //! - **Cost.** Delivering an event allocates nothing once the queue has grown to its
 //!   working size; an absent observer (`()`) compiles to nothing.
 
@@ -34,6 +36,7 @@ mod replication;
 pub mod rng;
 mod sim;
 mod time;
+pub mod window;
 
 pub use clock::{LiveInput, ManualWall, Pacer, SystemWall, WallClock};
 pub use hash::EventHash;
@@ -45,5 +48,6 @@ pub use replication::run_replications;
 pub use rng::{ActorRng, Seed};
 pub use sim::{Injection, RunLimit, SimError, SimErrorKind, Simulation, StopReason};
 pub use time::{SimDuration, SimTime};
+pub use window::{Envelope, Shard, ShardIdx, ShardModel, WindowError, WindowStats, run_windows};
 
 mod observer;

@@ -107,7 +107,7 @@ pub struct Simulation<Mo: Model> {
     seed: Seed,
     hasher: EventHasher,
     delivered: u64,
-    started: bool,
+    pub(crate) started: bool,
     halt: Option<Halt>,
     failed: Option<SimError>,
     injections: Vec<Injection<Mo::Msg>>,
@@ -142,6 +142,13 @@ impl<Mo: Model> Simulation<Mo> {
     /// The model, read-only: for reports and snapshots between run calls.
     pub fn model(&self) -> &Mo {
         &self.model
+    }
+
+    /// The model, to change between run calls: for the owner of a shard (which hands the
+    /// model the messages other shards sent and takes the ones it sends) and for tests.
+    /// Viewers get [`Self::model`] or an owned snapshot, never this.
+    pub fn model_mut(&mut self) -> &mut Mo {
+        &mut self.model
     }
 
     /// Ends the simulation and hands back the model, for closing reports.
@@ -214,6 +221,31 @@ impl<Mo: Model> Simulation<Mo> {
                 return self.halted();
             }
         }
+    }
+
+    /// Schedules a message from another shard (see [`crate::window`]) for `to` at `at`,
+    /// with the key `(at, origin, seq)`: `origin` is [`ActorId::shard`] of the sender and
+    /// `seq` counts the sender's earlier messages to this shard, so the key is unique and
+    /// independent of threads. `at` must not lie before the current time.
+    pub fn accept_remote(
+        &mut self,
+        at: SimTime,
+        origin: ActorId,
+        seq: u32,
+        to: ActorId,
+        msg: Mo::Msg,
+    ) -> Result<(), SimError> {
+        self.start()?;
+        if to.0 >= self.actors || origin.0 < self.actors {
+            self.halt = Some(Halt::Failed(SimErrorKind::UnknownActor { from: origin, to }, self.now));
+            return Err(self.check_halt().expect_err("a failure was just recorded"));
+        }
+        if at < self.now {
+            self.halt = Some(Halt::Failed(SimErrorKind::TimeWentBackwards { event: at }, self.now));
+            return Err(self.check_halt().expect_err("a failure was just recorded"));
+        }
+        self.queue.push(Entry::new(EventKey::new(at, origin, seq), to, msg));
+        Ok(())
     }
 
     /// Calls `Model::start` for every actor, once.

@@ -1,0 +1,387 @@
+//! Shards run in conservative time windows.
+//!
+//! A large world (a chain of stores and its central platform) runs as *shards*: each one a
+//! simulation with its own event queue, exchanging messages of one small type
+//! ([`Shard::Remote`]) that take at least `lookahead` of simulated time to arrive. That
+//! bound is what makes the shards independent for a while: an event a shard handles before
+//! `t + lookahead` can only have been caused by messages sent before `t`. So the runner
+//! moves all shards through windows `[start, start + lookahead)`: within a window each
+//! shard delivers its own events with no one else's help (on any thread), and at the
+//! window's end the messages sent in it are handed to their receivers, all of them due at
+//! or after the window's end ([`WindowError::Lookahead`] otherwise). `start` is the
+//! earliest pending event of any shard, so quiet stretches cost one window each.
+//!
+//! Determinism, whatever the number of threads: a shard's events depend only on its own
+//! state and the messages it accepts, and every message is accepted before its time comes,
+//! with a key that does not depend on threads: its time, the origin
+//! [`ActorId::shard`]`(sender)` and the number of earlier messages from that sender to
+//! this shard. So each shard delivers the same events in the same order (the same
+//! per-shard `event_hash`) for any thread count, and so does the whole run.
+//!
+//! Threads: shards are split into `threads` contiguous blocks, one per worker, for the
+//! whole run; each window ends at a barrier, messages are exchanged, and a second barrier
+//! starts the next window. The barrier spins (then yields): a chain day has millions of
+//! short windows, and sleeping at each would cost more than the work. The exchange is
+//! plain memory here; the same protocol can run over MPI collectives between processes.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use crate::{ActorId, SimDuration, SimError, SimTime};
+
+/// Index of a shard in the slice given to [`run_windows`].
+pub type ShardIdx = u32;
+
+/// A message from one shard to an actor of another, due at `at`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope<X> {
+    pub at: SimTime,
+    pub from: ShardIdx,
+    pub to_shard: ShardIdx,
+    pub to: ActorId,
+    pub msg: X,
+}
+
+/// One shard of a sharded world.
+pub trait Shard: Send {
+    /// What shards say to each other: keep it small and self-contained.
+    type Remote: Send;
+
+    /// Delivers every pending event with time `< end` and appends the messages sent to
+    /// other shards meanwhile to `outbox` (in the order they were sent).
+    fn run_window(&mut self, end: SimTime, outbox: &mut Vec<Envelope<Self::Remote>>) -> Result<(), SimError>;
+
+    /// Takes a message from another shard, due at `env.at` (never before the end of the
+    /// window being closed), to be delivered with the key `(env.at, origin, seq)`.
+    fn accept(&mut self, origin: ActorId, seq: u32, env: Envelope<Self::Remote>) -> Result<(), SimError>;
+
+    /// The time of this shard's next pending event.
+    fn next_event_time(&self) -> Option<SimTime>;
+}
+
+/// Counts of a windowed run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct WindowStats {
+    /// Windows run (each ends with an exchange).
+    pub windows: u64,
+    /// Messages that crossed between shards.
+    pub messages: u64,
+}
+
+#[derive(Clone, PartialEq, Debug, thiserror::Error)]
+pub enum WindowError {
+    #[error("shard {shard}: {error}")]
+    Shard { shard: ShardIdx, error: SimError },
+    #[error(
+        "shard {from} sent a message to shard {to_shard} due at {at}, inside the window ending at {window_end}: \
+         cross-shard messages must take at least the lookahead ({lookahead})"
+    )]
+    Lookahead { from: ShardIdx, to_shard: ShardIdx, at: SimTime, window_end: SimTime, lookahead: SimDuration },
+    #[error("shard {from} sent a message to shard {to_shard}, which does not exist ({shards} shards)")]
+    UnknownShard { from: ShardIdx, to_shard: ShardIdx, shards: usize },
+    #[error("the lookahead must be positive")]
+    ZeroLookahead,
+    #[error("more than 2^32 messages from shard {from} to shard {to_shard}")]
+    SeqExhausted { from: ShardIdx, to_shard: ShardIdx },
+}
+
+impl WindowError {
+    /// The shard's simulation error, if the run stopped on one (a broken invariant).
+    pub fn sim_error(&self) -> Option<&SimError> {
+        match self {
+            WindowError::Shard { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `shards` until no event before `end` is left (events at `end` or later stay
+/// pending), `threads` at a time (at least one; more threads than shards are not used).
+pub fn run_windows<S: Shard>(
+    shards: &mut [S],
+    lookahead: SimDuration,
+    end: SimTime,
+    threads: usize,
+) -> Result<WindowStats, WindowError> {
+    if lookahead == SimDuration::ZERO {
+        return Err(WindowError::ZeroLookahead);
+    }
+    let n = shards.len();
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        return run_sequential(shards, lookahead, end);
+    }
+    run_threaded(shards, lookahead, end, threads)
+}
+
+/// The sequence counters of the messages each shard has accepted, per sender.
+struct Inbound {
+    seqs: Vec<u32>,
+    shards: usize,
+}
+
+impl Inbound {
+    fn new(shards: usize) -> Self {
+        Inbound { seqs: vec![0; shards * shards], shards }
+    }
+
+    /// Hands `env` to its receiver (one of `local`, whose first index is `first`).
+    fn deliver<S: Shard>(
+        &mut self,
+        local: &mut [S],
+        first: usize,
+        env: Envelope<S::Remote>,
+    ) -> Result<(), WindowError> {
+        let (from, to) = (env.from, env.to_shard);
+        let slot = &mut self.seqs[to as usize * self.shards + from as usize];
+        let seq = *slot;
+        *slot = seq.checked_add(1).ok_or(WindowError::SeqExhausted { from, to_shard: to })?;
+        local[to as usize - first]
+            .accept(ActorId::shard(from), seq, env)
+            .map_err(|error| WindowError::Shard { shard: to, error })
+    }
+}
+
+fn window_end(start: SimTime, lookahead: SimDuration, end: SimTime) -> SimTime {
+    start.saturating_add(lookahead).min(end)
+}
+
+/// Checks that every message in `out` (sent in the window ending at `window_end`) is due
+/// at or after it and goes to an existing shard.
+fn check_outbox<X>(
+    out: &[Envelope<X>],
+    window_end: SimTime,
+    lookahead: SimDuration,
+    shards: usize,
+) -> Result<(), WindowError> {
+    for env in out {
+        if env.to_shard as usize >= shards {
+            return Err(WindowError::UnknownShard { from: env.from, to_shard: env.to_shard, shards });
+        }
+        if env.at < window_end {
+            return Err(WindowError::Lookahead {
+                from: env.from,
+                to_shard: env.to_shard,
+                at: env.at,
+                window_end,
+                lookahead,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn next_time<S: Shard>(shards: &[S]) -> Option<SimTime> {
+    shards.iter().filter_map(Shard::next_event_time).min()
+}
+
+fn run_sequential<S: Shard>(
+    shards: &mut [S],
+    lookahead: SimDuration,
+    end: SimTime,
+) -> Result<WindowStats, WindowError> {
+    let n = shards.len();
+    let mut stats = WindowStats::default();
+    let mut inbound = Inbound::new(n);
+    let mut out = Vec::new();
+    while let Some(start) = next_time(shards).filter(|&t| t < end) {
+        let stop = window_end(start, lookahead, end);
+        for (i, shard) in shards.iter_mut().enumerate() {
+            if shard.next_event_time().is_some_and(|t| t < stop) {
+                shard.run_window(stop, &mut out).map_err(|error| WindowError::Shard { shard: i as ShardIdx, error })?;
+            }
+        }
+        check_outbox(&out, stop, lookahead, n)?;
+        stats.windows += 1;
+        stats.messages += out.len() as u64;
+        for env in out.drain(..) {
+            inbound.deliver(shards, 0, env)?;
+        }
+    }
+    Ok(stats)
+}
+
+/// A sense-reversing barrier that spins, then yields.
+struct SpinBarrier {
+    parties: u32,
+    arrived: AtomicU32,
+    generation: AtomicU32,
+}
+
+impl SpinBarrier {
+    fn new(parties: u32) -> Self {
+        SpinBarrier { parties, arrived: AtomicU32::new(0), generation: AtomicU32::new(0) }
+    }
+
+    fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.store(generation.wrapping_add(1), Ordering::Release);
+            return;
+        }
+        let mut spins = 0u32;
+        while self.generation.load(Ordering::Acquire) == generation {
+            if spins < 2_000 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+const NONE: u64 = u64::MAX;
+
+fn run_threaded<S: Shard>(
+    shards: &mut [S],
+    lookahead: SimDuration,
+    end: SimTime,
+    threads: usize,
+) -> Result<WindowStats, WindowError> {
+    let n = shards.len();
+    let block = n.div_ceil(threads);
+    let workers = n.div_ceil(block);
+    let barrier = SpinBarrier::new(workers as u32);
+    // `slots[s][r]`: the messages worker `s`'s shards sent in the last window to worker
+    // `r`'s shards, in send order. Written by `s` after a window, drained by `r` after the
+    // barrier that ends it.
+    type Slot<X> = Mutex<Vec<Envelope<X>>>;
+    let slots: Vec<Vec<Slot<S::Remote>>> =
+        (0..workers).map(|_| (0..workers).map(|_| Mutex::new(Vec::new())).collect()).collect();
+    // Per worker: the time of its shards' next event (`NONE` if none).
+    let next: Vec<AtomicU64> = (0..workers).map(|_| AtomicU64::new(NONE)).collect();
+    // The first window in which a worker met an error (`NONE`: none yet). Every worker
+    // looks at it once per window, just after the barrier that starts the next window, so
+    // they all stop after the same window (an error seen in the window it was met could be
+    // seen by some workers and not others).
+    let failed = AtomicU64::new(NONE);
+    let error: Mutex<Option<WindowError>> = Mutex::new(None);
+    let stats = Mutex::new(WindowStats::default());
+
+    let record = |window: u64, e: WindowError| {
+        let mut slot = error.lock().unwrap_or_else(PoisonError::into_inner);
+        // Keep the error of the lowest shard, so the report does not depend on timing.
+        let shard_of = |e: &WindowError| match e {
+            WindowError::Shard { shard, .. } => *shard,
+            WindowError::Lookahead { from, .. }
+            | WindowError::UnknownShard { from, .. }
+            | WindowError::SeqExhausted { from, .. } => *from,
+            WindowError::ZeroLookahead => 0,
+        };
+        if slot.as_ref().is_none_or(|old| shard_of(&e) < shard_of(old)) {
+            *slot = Some(e);
+        }
+        failed.fetch_min(window, Ordering::AcqRel);
+    };
+
+    std::thread::scope(|scope| {
+        for (w, local) in shards.chunks_mut(block).enumerate() {
+            let (barrier, slots, next, failed, stats, record) = (&barrier, &slots, &next, &failed, &stats, &record);
+            scope.spawn(move || {
+                let first = w * block;
+                let mut inbound = Inbound::new(n);
+                let mut out = Vec::new();
+                let mut sorted: Vec<Vec<Envelope<S::Remote>>> = (0..workers).map(|_| Vec::new()).collect();
+                let mut windows = 0u64;
+                let mut messages = 0u64;
+                next[w].store(next_time(local).map_or(NONE, SimTime::as_nanos), Ordering::Release);
+                loop {
+                    barrier.wait();
+                    if failed.load(Ordering::Acquire) < windows {
+                        break;
+                    }
+                    let start = next.iter().map(|t| t.load(Ordering::Acquire)).min().unwrap_or(NONE);
+                    if start == NONE || start >= end.as_nanos() {
+                        break;
+                    }
+                    let stop = window_end(SimTime::from_nanos(start), lookahead, end);
+                    for (i, shard) in local.iter_mut().enumerate() {
+                        if shard.next_event_time().is_some_and(|t| t < stop)
+                            && let Err(error) = shard.run_window(stop, &mut out)
+                        {
+                            record(windows, WindowError::Shard { shard: (first + i) as ShardIdx, error });
+                        }
+                    }
+                    match check_outbox(&out, stop, lookahead, n) {
+                        Err(e) => record(windows, e),
+                        Ok(()) => {
+                            messages += out.len() as u64;
+                            for env in out.drain(..) {
+                                sorted[env.to_shard as usize / block].push(env);
+                            }
+                            for (r, list) in sorted.iter_mut().enumerate() {
+                                if !list.is_empty() {
+                                    let mut slot = slots[w][r].lock().unwrap_or_else(PoisonError::into_inner);
+                                    slot.append(list);
+                                }
+                            }
+                        }
+                    }
+                    barrier.wait();
+                    // Senders in worker order; each slot in send order.
+                    for from in slots {
+                        let mut slot = from[w].lock().unwrap_or_else(PoisonError::into_inner);
+                        for env in slot.drain(..) {
+                            if let Err(e) = inbound.deliver(local, first, env) {
+                                record(windows, e);
+                            }
+                        }
+                    }
+                    next[w].store(next_time(local).map_or(NONE, SimTime::as_nanos), Ordering::Release);
+                    windows += 1;
+                }
+                let mut total = stats.lock().unwrap_or_else(PoisonError::into_inner);
+                if w == 0 {
+                    total.windows = windows;
+                }
+                total.messages += messages;
+            });
+        }
+    });
+    match error.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        Some(e) => Err(e),
+        None => Ok(stats.into_inner().unwrap_or_else(PoisonError::into_inner)),
+    }
+}
+
+/// A kernel [`Model`](crate::Model) that can be a shard: it keeps the messages its actors
+/// send to other shards (each with its due time) until the window ends, and turns the
+/// messages it receives into its own. A [`Simulation`](crate::Simulation) of such a model
+/// is a [`Shard`].
+pub trait ShardModel: crate::Model {
+    type Remote: Send;
+
+    /// Moves the messages sent to other shards since the last call to `out`, in send order.
+    fn take_outbox(&mut self, out: &mut Vec<Envelope<Self::Remote>>);
+
+    /// The message to deliver for `msg`, received from another shard.
+    fn remote_msg(&mut self, msg: Self::Remote) -> Self::Msg;
+}
+
+impl<Mo> Shard for crate::Simulation<Mo>
+where
+    Mo: ShardModel + Send,
+    Mo::Msg: Send,
+{
+    type Remote = Mo::Remote;
+
+    fn run_window(&mut self, end: SimTime, outbox: &mut Vec<Envelope<Mo::Remote>>) -> Result<(), SimError> {
+        let until = SimTime::from_nanos(end.as_nanos().saturating_sub(1));
+        self.run(crate::RunLimit::until(until))?;
+        self.model_mut().take_outbox(outbox);
+        Ok(())
+    }
+
+    fn accept(&mut self, origin: ActorId, seq: u32, env: Envelope<Mo::Remote>) -> Result<(), SimError> {
+        let msg = self.model_mut().remote_msg(env.msg);
+        self.accept_remote(env.at, origin, seq, env.to, msg)
+    }
+
+    fn next_event_time(&self) -> Option<SimTime> {
+        // Before its first run a simulation has not started its actors yet: it may have
+        // events at time zero.
+        if self.started { crate::Simulation::next_event_time(self) } else { Some(self.now()) }
+    }
+}
