@@ -356,8 +356,9 @@ pub trait ShardModel: crate::Model {
     /// Moves the messages sent to other shards since the last call to `out`, in send order.
     fn take_outbox(&mut self, out: &mut Vec<Envelope<Self::Remote>>);
 
-    /// The message to deliver for `msg`, received from another shard.
-    fn remote_msg(&mut self, msg: Self::Remote) -> Self::Msg;
+    /// The message to deliver for `msg`, received from another shard; `Err` says why the
+    /// model cannot take it (a protocol error, which stops the run).
+    fn remote_msg(&mut self, msg: Self::Remote) -> Result<Self::Msg, String>;
 }
 
 impl<Mo> Shard for crate::Simulation<Mo>
@@ -375,8 +376,14 @@ where
     }
 
     fn accept(&mut self, origin: ActorId, seq: u32, env: Envelope<Mo::Remote>) -> Result<(), SimError> {
-        let msg = self.model_mut().remote_msg(env.msg);
-        self.accept_remote(env.at, origin, seq, env.to, msg)
+        match self.model_mut().remote_msg(env.msg) {
+            Ok(msg) => self.accept_remote(env.at, origin, seq, env.to, msg),
+            Err(detail) => Err(SimError {
+                kind: crate::SimErrorKind::Invariant { invariant: "shard protocol", detail },
+                at: self.now(),
+                seed: self.seed(),
+            }),
+        }
     }
 
     fn next_event_time(&self) -> Option<SimTime> {

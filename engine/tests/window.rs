@@ -90,8 +90,8 @@ impl ShardModel for Ring {
     fn take_outbox(&mut self, out: &mut Vec<Envelope<(u64, u32)>>) {
         out.append(&mut self.outbox);
     }
-    fn remote_msg(&mut self, (due, hop): (u64, u32)) -> Msg {
-        Msg::Remote(due, hop)
+    fn remote_msg(&mut self, (due, hop): (u64, u32)) -> Result<Msg, String> {
+        Ok(Msg::Remote(due, hop))
     }
 }
 

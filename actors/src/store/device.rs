@@ -7,10 +7,10 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::money::Cents;
 use crate::store::floor::Floor;
 use crate::store::lane::Waiting;
 use crate::store::metrics::{Departure, Metrics};
-use crate::money::Cents;
 use crate::store::shopper::KIOSK_S;
 use crate::store::spec::{
     CategoryId, Cell, CellKind, DeviceId, DeviceKind, DeviceSpec, FailureSpec, FloorSpec, SkuId, StoreSpec,

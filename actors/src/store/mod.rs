@@ -14,6 +14,7 @@ pub mod floor;
 pub mod lane;
 pub mod live;
 pub mod metrics;
+pub mod office;
 pub mod shopper;
 pub mod spec;
 pub mod stock;

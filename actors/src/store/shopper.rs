@@ -11,10 +11,10 @@
 use rand::RngExt;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::money::Cents;
 use crate::store::crowd::{self, BLOCKED_RETRY, Crowd, MAX_BLOCKED};
 use crate::store::floor::{NO_ZONE, Target, UNREACHABLE};
 use crate::store::metrics::{LostCause, Metrics};
-use crate::money::Cents;
 use crate::store::spec::{Cell, DeviceKind, LaneKind, Payment, SegmentId, SegmentSpec, SkuId};
 use crate::store::world::{QueueRef, ShopperId, StoreMsg, View, kiosk_footprint, queue_index};
 
@@ -756,6 +756,12 @@ impl Shopper {
             if ordered {
                 a.metrics.kiosk_orders += 1;
                 a.metrics.kiosk_value += a.view.store.list_price(sku);
+                // In a chain the order goes to the order centre, which finds another
+                // store with the item.
+                if let (Some(office), Some(to)) = (a.view.office.as_deref(), a.view.layout.office()) {
+                    let member = if self.member { office.member_id(a.id) } else { u32::MAX };
+                    a.ctx.send(to, SimDuration::ZERO, StoreMsg::KioskOrdered { sku, member });
+                }
             } else {
                 a.metrics.lost(LostCause::StockOut, sku, a.view.store.list_price(sku));
             }

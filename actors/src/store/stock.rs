@@ -7,9 +7,9 @@ use std::collections::VecDeque;
 
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::money::Cents;
 use crate::store::floor::Floor;
 use crate::store::metrics::Metrics;
-use crate::money::Cents;
 use crate::store::spec::{CategoryId, Cell, DeviceId, DeviceKind, DisruptionKind, SkuId, StoreSpec, WorldSpec};
 use crate::store::world::{Layout, StoreMsg, View};
 
@@ -19,6 +19,10 @@ pub struct Store {
     pub back_room: Vec<u32>,
     pub in_baskets: Vec<u32>,
     pub sold: Vec<u32>,
+    /// Units held for online orders (no shopper can take them), and units of orders that
+    /// have left the store (collected, or handed to a courier or carrier).
+    pub reserved: Vec<u32>,
+    pub handed_over: Vec<u32>,
     pub initial: Vec<u32>,
     /// The price the till charges now.
     pub price: Vec<Cents>,
@@ -64,6 +68,8 @@ impl Store {
         back_room: Vec::new(),
         in_baskets: Vec::new(),
         sold: Vec::new(),
+        reserved: Vec::new(),
+        handed_over: Vec::new(),
         initial: Vec::new(),
         price: Vec::new(),
         list_price: Vec::new(),
@@ -111,6 +117,8 @@ impl Store {
             back_room: spec.catalogue.iter().map(|s| s.back_room).collect(),
             in_baskets: vec![0; n],
             sold: vec![0; n],
+            reserved: vec![0; n],
+            handed_over: vec![0; n],
             initial: spec.catalogue.iter().map(|s| s.shelf + s.back_room).collect(),
             price: spec.catalogue.iter().map(|s| s.price).collect(),
             list_price: spec.catalogue.iter().map(|s| s.price).collect(),
@@ -175,11 +183,19 @@ impl Store {
     pub fn check_conservation(&self) -> Result<(), String> {
         for i in 0..self.shelf.len() {
             let now = u64::from(self.shelf[i]) + u64::from(self.back_room[i]) + u64::from(self.in_baskets[i]);
-            let total = now + u64::from(self.sold[i]);
+            let orders = u64::from(self.reserved[i]) + u64::from(self.handed_over[i]);
+            let total = now + u64::from(self.sold[i]) + orders;
             if total != u64::from(self.initial[i]) {
                 return Err(format!(
-                    "SKU {i}: shelf {} + back room {} + in baskets {} + sold {} != starting {}",
-                    self.shelf[i], self.back_room[i], self.in_baskets[i], self.sold[i], self.initial[i]
+                    "SKU {i}: shelf {} + back room {} + in baskets {} + sold {} + reserved {} + handed over {} \
+                     != starting {}",
+                    self.shelf[i],
+                    self.back_room[i],
+                    self.in_baskets[i],
+                    self.sold[i],
+                    self.reserved[i],
+                    self.handed_over[i],
+                    self.initial[i]
                 ));
             }
         }
@@ -211,6 +227,31 @@ impl Store {
             };
             ctx.send(view.layout.device(esl), latency, StoreMsg::PriceUpdate { sku, price });
         }
+    }
+
+    /// Reserves one unit of each line (the back room first, then the shelf), all or none.
+    fn reserve(&mut self, lines: &[SkuId]) -> bool {
+        if lines.is_empty() {
+            return false;
+        }
+        let mut need: Vec<(SkuId, u32)> = Vec::new();
+        for sku in lines {
+            match need.iter_mut().find(|(s, _)| s == sku) {
+                Some((_, n)) => *n += 1,
+                None => need.push((*sku, 1)),
+            }
+        }
+        if need.iter().any(|(s, n)| self.shelf[s.0 as usize] + self.back_room[s.0 as usize] < *n) {
+            return false;
+        }
+        for (sku, n) in need {
+            let i = sku.0 as usize;
+            let from_back = n.min(self.back_room[i]);
+            self.back_room[i] -= from_back;
+            self.shelf[i] -= n - from_back;
+            self.reserved[i] += n;
+        }
+        true
     }
 
     fn request_restock(&mut self, sku: SkuId) {
@@ -361,6 +402,30 @@ pub fn handle(
             }
         }
         StoreMsg::SetPrice { sku, price } => store.change_price(sku, price, view, metrics, ctx),
+        StoreMsg::ReserveOrder { order } => {
+            let Some(office) = view.office.as_deref() else {
+                ctx.fail("message routing", "a store without an office got an order");
+                return;
+            };
+            let lines = office.orders.get(&order).map_or(&[][..], |o| &o.lines[..]);
+            let ok = store.reserve(lines);
+            if let Some(to) = view.layout.office() {
+                ctx.send(to, SimDuration::ZERO, StoreMsg::OrderReserved { order, ok });
+            }
+        }
+        StoreMsg::HandOver { sku } | StoreMsg::ReturnUnit { sku } => {
+            let i = sku.0 as usize;
+            if store.reserved[i] == 0 {
+                ctx.fail("stock conservation", format!("SKU {i} left an order but none was reserved"));
+                return;
+            }
+            store.reserved[i] -= 1;
+            if matches!(msg, StoreMsg::HandOver { .. }) {
+                store.handed_over[i] += 1;
+            } else {
+                store.back_room[i] += 1;
+            }
+        }
         other => ctx.fail("message routing", format!("store got {other:?}")),
     }
 }

@@ -276,7 +276,8 @@ impl StoreWorld {
         }
         for line in &self.lines {
             let waiting: f64 = line.queue.iter().map(|w| now.saturating_since(w.joined).as_secs_f64()).sum();
-            self.metrics.queues[crate::store::world::queue_index(lanes, QueueRef::Line(line.index))].close(now, waiting);
+            self.metrics.queues[crate::store::world::queue_index(lanes, QueueRef::Line(line.index))]
+                .close(now, waiting);
         }
         for d in &mut self.devices {
             d.close_books(&mut self.metrics, now);

@@ -1,7 +1,8 @@
 //! A store world on the kernel: the actors of one store and the messages between them.
 //!
 //! Actor ids are laid out shoppers first (`0..shoppers`), then the store, the lanes, the
-//! shared lines, the devices and the sampler. Shoppers come first so that a shopper keeps
+//! shared lines, the devices and the sampler, and, for a store of a chain, its office
+//! (see [`crate::store::office`]) last. Shoppers come first so that a shopper keeps
 //! its id, and so its random stream, when another part of the scenario changes: the basis
 //! of common random numbers between two layouts.
 //!
@@ -12,12 +13,14 @@
 use rand::RngExt;
 use storetwin_engine::{ActorId, Context, Model, Seed, SimDuration, SimTime};
 
+use crate::chain::link::{Down, OrderId};
+use crate::money::Cents;
 use crate::store::crowd::{Crowd, Footprint};
 use crate::store::device::{self, Device};
 use crate::store::floor::Floor;
 use crate::store::lane::{self, Lane, SharedLine};
 use crate::store::metrics::Metrics;
-use crate::money::Cents;
+use crate::store::office::{self, Office};
 use crate::store::shopper::{self, Shopper};
 use crate::store::spec::{Cell, DeviceId, LaneId, Payment, SegmentId, SkuId, WorldSpec};
 use crate::store::stock::{self, Store};
@@ -160,6 +163,45 @@ pub enum StoreMsg {
     },
     // To the sampler.
     Sample,
+    // Chain stores only (see `office`): from the centres to the office, and between the
+    // office and the store's stock.
+    /// A message from the centres.
+    Platform(Down),
+    /// The office's stock-sync timer.
+    SyncStock,
+    /// Reserve every line of this order (to the store), and the answer (to the office).
+    ReserveOrder {
+        order: OrderId,
+    },
+    OrderReserved {
+        order: OrderId,
+        ok: bool,
+    },
+    /// A reserved unit leaves the store with its order (collected or dispatched).
+    HandOver {
+        sku: SkuId,
+    },
+    /// A reserved unit of an expired order goes back to the back room.
+    ReturnUnit {
+        sku: SkuId,
+    },
+    PickDone {
+        order: OrderId,
+    },
+    CustomerArrives {
+        order: OrderId,
+    },
+    CounterDone {
+        order: OrderId,
+    },
+    HoldExpires {
+        order: OrderId,
+    },
+    /// A kiosk took an "endless aisle" order for `sku` (member id, or `u32::MAX`).
+    KioskOrdered {
+        sku: SkuId,
+        member: u32,
+    },
 }
 
 impl StoreMsg {
@@ -208,7 +250,27 @@ impl StoreMsg {
             SwapInto { cell } => (40, u32::from(cell.x) << 16 | u32::from(cell.y)),
             SetAccuracy { per_mille } => (37, u32::from(per_mille)),
             SetPrice { sku, .. } => (38, sku.0),
+            Platform(down) => (39, platform_code(&down)),
+            SyncStock => (40, 0),
+            ReserveOrder { order } => (41, order.0),
+            OrderReserved { order, .. } => (42, order.0),
+            HandOver { sku } => (43, sku.0),
+            ReturnUnit { sku } => (44, sku.0),
+            PickDone { order } => (45, order.0),
+            CustomerArrives { order } => (46, order.0),
+            CounterDone { order } => (47, order.0),
+            HoldExpires { order } => (48, order.0),
+            KioskOrdered { sku, .. } => (49, sku.0),
         }
+    }
+}
+
+/// The main argument of a message from the centres, for the event log.
+fn platform_code(down: &Down) -> u32 {
+    match *down {
+        Down::OrderLine { order, .. } | Down::OrderPlaced { order, .. } => order.0,
+        Down::Issued { ticket, .. } | Down::ClaimRefused { ticket, .. } => ticket,
+        Down::Redeemed { txn, .. } => txn.0,
     }
 }
 
@@ -219,6 +281,8 @@ pub struct Layout {
     pub lanes: u32,
     pub lines: u32,
     pub devices: u32,
+    /// 1 for a store of a chain (its office is the last actor), else 0.
+    pub offices: u32,
 }
 
 impl Layout {
@@ -246,8 +310,12 @@ impl Layout {
     pub fn sampler(&self) -> ActorId {
         ActorId(self.shoppers + 1 + self.lanes + self.lines + self.devices)
     }
+    /// The store's office, if it is a store of a chain.
+    pub fn office(&self) -> Option<ActorId> {
+        (self.offices > 0).then(|| ActorId(self.shoppers + 2 + self.lanes + self.lines + self.devices))
+    }
     pub fn count(&self) -> u32 {
-        self.shoppers + 2 + self.lanes + self.lines + self.devices
+        self.shoppers + 2 + self.lanes + self.lines + self.devices + self.offices
     }
 }
 
@@ -262,6 +330,8 @@ pub struct View<'a> {
     pub devices: &'a [Device],
     pub shoppers: &'a [Shopper],
     pub crowd: &'a Crowd,
+    /// The office of a chain store (`None` alone, or while the office is acting).
+    pub office: &'a Option<Box<Office>>,
 }
 
 /// One row of the per-minute time series.
@@ -306,6 +376,8 @@ pub struct StoreWorld {
     /// Shoppers inside the store, in no particular order (swap-removed on leaving).
     pub inside: Vec<ShopperId>,
     pub sample_every: SimDuration,
+    /// A chain store's office (its link to the centres, pickers, pickup counter).
+    pub office: Option<Box<Office>>,
 }
 
 impl StoreWorld {
@@ -319,6 +391,7 @@ impl StoreWorld {
             lanes: spec.store.lanes.len() as u32,
             lines: spec.store.lines.len() as u32,
             devices: spec.store.devices.len() as u32,
+            offices: 0,
         };
         let shoppers = arrivals.into_iter().map(|(at, segment)| Shopper::new(at, segment)).collect();
         let store = Store::new(&spec.store, &floor);
@@ -359,8 +432,18 @@ impl StoreWorld {
             samples: Vec::new(),
             inside: Vec::new(),
             sample_every: SimDuration::from_secs(60),
+            office: None,
             spec,
         }
+    }
+
+    /// The world of a store of a chain: as [`Self::build`], plus the office as the last
+    /// actor (so every other actor keeps its id and random stream).
+    pub fn build_in_chain(spec: WorldSpec, seed: Seed, office: Office) -> StoreWorld {
+        let mut world = StoreWorld::build(spec, seed);
+        world.layout.offices = 1;
+        world.office = Some(Box::new(office));
+        world
     }
 
     /// Index of a queue in `metrics.queues`: lanes first, then shared lines.
@@ -472,6 +555,7 @@ impl<'a> View<'a> {
             devices: &[],
             shoppers: &[],
             crowd: &NO_CROWD,
+            office: &None,
         }
     }
 }
@@ -493,6 +577,10 @@ impl Model for StoreWorld {
             stock::start(&self.spec, l, ctx);
         } else if id == l.sampler().0 {
             ctx.schedule(SimDuration::ZERO, StoreMsg::Sample);
+        } else if Some(ctx.me()) == l.office() {
+            if let Some(o) = &self.office {
+                office::start(o, ctx);
+            }
         } else if id >= l.device(DeviceId(0)).0 {
             let d = (id - l.device(DeviceId(0)).0) as usize;
             self.devices[d].start(ctx);
@@ -503,12 +591,12 @@ impl Model for StoreWorld {
         let id = ctx.me().0;
         let l = self.layout;
         if id < l.shoppers {
-            let view = view!(self; store, lanes, lines, devices);
+            let view = view!(self; store, lanes, lines, devices, office);
             let shopper = &mut self.shoppers[id as usize];
             let place = shopper::Place { inside: &mut self.inside, crowd: &mut self.crowd };
             shopper::handle(shopper, ShopperId(id), msg, &view, &mut self.metrics, place, ctx);
         } else if id == l.store().0 {
-            let view = view!(self; lanes, lines, devices, shoppers, crowd);
+            let view = view!(self; lanes, lines, devices, shoppers, crowd, office);
             stock::handle(&mut self.store, msg, &view, &mut self.metrics, ctx);
         } else if id < l.line(0).0 {
             let view = view!(self; store, lines, devices, shoppers, crowd);
@@ -522,8 +610,12 @@ impl Model for StoreWorld {
             let view = view!(self; store, lanes, lines, shoppers, crowd);
             let device = &mut self.devices[(id - l.device(DeviceId(0)).0) as usize];
             device::handle(device, msg, &view, &self.inside, &mut self.metrics, ctx);
-        } else {
+        } else if id == l.sampler().0 {
             self.sample(ctx);
+        } else if let Some(mut o) = self.office.take() {
+            let view = view!(self; store, lanes, lines, devices, shoppers, crowd);
+            office::handle(&mut o, msg, &view, ctx);
+            self.office = Some(o);
         }
     }
 }
@@ -533,8 +625,9 @@ impl StoreWorld {
     /// statistics and who waits in it now.
     pub fn kpi_queues(
         &self,
-    ) -> impl Iterator<Item = (&crate::store::metrics::QueueStats, &std::collections::VecDeque<crate::store::lane::Waiting>)> + '_
-    {
+    ) -> impl Iterator<
+        Item = (&crate::store::metrics::QueueStats, &std::collections::VecDeque<crate::store::lane::Waiting>),
+    > + '_ {
         let lanes = self.lanes.len();
         let own = self
             .lanes
@@ -574,5 +667,17 @@ impl StoreWorld {
         if ctx.now().saturating_add(self.sample_every) <= SimTime::ZERO.saturating_add(self.spec.duration) {
             ctx.schedule(self.sample_every, StoreMsg::Sample);
         }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Messages live inline in the event queue: chain concerns must not make the store's
+    /// message bigger (cross-shard messages are their own type, see `chain::link`).
+    #[test]
+    fn a_store_message_stays_small() {
+        assert!(std::mem::size_of::<StoreMsg>() <= 16, "StoreMsg is {} bytes", std::mem::size_of::<StoreMsg>());
     }
 }

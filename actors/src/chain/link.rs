@@ -1,0 +1,181 @@
+//! What a store and the centres say to each other, and the link that carries it.
+//!
+//! Messages between a store and the centres cross shards (see `storetwin_engine::window`),
+//! so they are their own small `Copy` type, [`PlatformMsg`]: [`Up`] from a store to a
+//! centre, [`Down`] from a centre to a store. Bulky things travel as several messages
+//! (an order as its lines, then a closing message), which arrive in send order.
+//!
+//! The [`Link`] decides when a message sent now arrives: after the platform's least
+//! latency plus a random extra drawn from the sender's own stream, or, while the store's
+//! link is down (a partition), after the link comes back. Nothing is lost: a message sent
+//! during a partition waits at its sender.
+
+use storetwin_engine::{ActorRng, SimDuration, SimTime};
+
+use crate::chain::spec::{CampaignId, ChainSpec, Fulfilment, OnlineChannel, StoreIdx};
+use crate::dist::Dist;
+use crate::store::spec::{Payment, SkuId};
+
+/// A platform-wide order number (online orders and kiosk orders alike).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct OrderId(pub u32);
+
+/// A store's transaction at a till, unique with its store.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Txn(pub u32);
+
+/// What a store tells the centres.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Up {
+    /// Units of `sku` on hand and free to sell (shelf + back room), at the last sync.
+    StockLevel { sku: SkuId, available: u32 },
+    /// The store reserved every line of the order and queued it for its pickers.
+    OrderAccepted { order: OrderId },
+    /// The store cannot serve the order (a line is short): route it elsewhere.
+    OrderShort { order: OrderId },
+    /// Picked, `pick_ms` after the store accepted it.
+    OrderPicked { order: OrderId, pick_ms: u32 },
+    /// The customer collected it at the pickup counter, after `wait_ms` in its queue.
+    OrderCollected { order: OrderId, wait_ms: u32 },
+    /// Handed to a courier or carrier, delivered `after_ms` later (reported at dispatch:
+    /// the store knows the promised time).
+    OrderDispatched { order: OrderId, after_ms: u32 },
+    /// Not collected within the hold: its stock went back to the shelf.
+    OrderExpired { order: OrderId },
+    /// A shopper at a kiosk ordered an item this store does not have.
+    KioskOrder { sku: SkuId, member: Option<u32> },
+    /// A shopper wants a coupon of `campaign` (`ticket`: the store's shopper, for the answer).
+    Claim { campaign: CampaignId, member: u32, ticket: u32 },
+    /// Lock and redeem `serial` for till transaction `txn`, worth `discount` cents.
+    Redeem { txn: Txn, serial: u32, discount: u32 },
+    /// Points for a payment of `paid` cents.
+    Earn { member: u32, txn: Txn, paid: u32 },
+    /// A payment at a till: `gross` at list prices, `paid` after discounts.
+    Payment { txn: Txn, method: Payment, gross: u32, paid: u32 },
+    /// One coupon's discount in payment `txn`.
+    Discount { txn: Txn, campaign: CampaignId, amount: u32 },
+}
+
+/// What the centres tell a store.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Down {
+    /// One line (one unit) of an order the order centre routes to the store; the lines
+    /// come first, then [`Down::OrderPlaced`].
+    OrderLine {
+        order: OrderId,
+        sku: SkuId,
+    },
+    OrderPlaced {
+        order: OrderId,
+        lines: u16,
+        fulfilment: Fulfilment,
+        channel: OnlineChannel,
+    },
+    /// A coupon for the shopper `ticket`.
+    Issued {
+        ticket: u32,
+        serial: u32,
+        campaign: CampaignId,
+    },
+    ClaimRefused {
+        ticket: u32,
+        campaign: CampaignId,
+    },
+    /// The answer to [`Up::Redeem`].
+    Redeemed {
+        txn: Txn,
+        serial: u32,
+        ok: bool,
+    },
+}
+
+/// A message between a store and the centres.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum PlatformMsg {
+    Up { from: StoreIdx, msg: Up },
+    Down(Down),
+}
+
+/// Shard index of store `s` (the centres are shard 0).
+pub fn store_shard(s: StoreIdx) -> u32 {
+    u32::from(s.0) + 1
+}
+
+/// The centres' shard.
+pub const PLATFORM_SHARD: u32 = 0;
+
+/// When messages between one store and the centres arrive.
+#[derive(Clone, Debug)]
+pub struct Link {
+    min: SimDuration,
+    extra_s: Dist,
+    /// The windows in which this store's link is down, in time order.
+    down: Vec<(SimTime, SimTime)>,
+}
+
+impl Link {
+    /// The link of `store` (`None`: the platform's view of all links; partitions are then
+    /// asked per store with [`Link::down_for`]).
+    pub fn of(spec: &ChainSpec, store: StoreIdx) -> Link {
+        let mut down: Vec<(SimTime, SimTime)> =
+            spec.partitions.iter().filter(|p| p.store.is_none_or(|s| s == store)).map(|p| (p.from, p.to)).collect();
+        down.sort();
+        Link { min: spec.platform.latency_min, extra_s: spec.platform.latency_extra_s.clone(), down }
+    }
+
+    /// Whether the link is down at `now`, and until when.
+    pub fn down_until(&self, now: SimTime) -> Option<SimTime> {
+        // Overlapping windows chain: the link is back at the end of the last one that
+        // covers `now` or starts before that end.
+        let mut until: Option<SimTime> = None;
+        for &(from, to) in &self.down {
+            let covered = until.map_or(now, |u| u.max(now));
+            if from <= covered && to > covered {
+                until = Some(to);
+            }
+        }
+        until
+    }
+
+    /// When a message sent at `now` arrives, drawing the extra latency from `rng`.
+    pub fn arrival(&self, now: SimTime, rng: &mut ActorRng) -> SimTime {
+        let extra = SimDuration::from_secs_f64(self.extra_s.sample(rng).max(0.0));
+        let leaves = self.down_until(now).unwrap_or(now);
+        leaves.saturating_add(self.min).saturating_add(extra)
+    }
+
+    pub fn min(&self) -> SimDuration {
+        self.min
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(down: &[(u64, u64)]) -> Link {
+        Link {
+            min: SimDuration::from_millis(20),
+            extra_s: Dist::Constant(0.01),
+            down: down.iter().map(|&(a, b)| (SimTime::from_secs(a), SimTime::from_secs(b))).collect(),
+        }
+    }
+
+    #[test]
+    fn a_message_takes_the_least_latency_plus_the_extra() {
+        let mut rng = storetwin_engine::Seed(1).actor_stream(storetwin_engine::ActorId(0));
+        let at = link(&[]).arrival(SimTime::from_secs(5), &mut rng);
+        assert_eq!(at, SimTime::from_nanos(5_030_000_000));
+    }
+
+    #[test]
+    fn during_a_partition_a_message_waits_for_the_link() {
+        let l = link(&[(10, 20), (15, 30), (40, 50)]);
+        assert_eq!(l.down_until(SimTime::from_secs(9)), None);
+        assert_eq!(l.down_until(SimTime::from_secs(12)), Some(SimTime::from_secs(30)));
+        assert_eq!(l.down_until(SimTime::from_secs(30)), None);
+        assert_eq!(l.down_until(SimTime::from_secs(45)), Some(SimTime::from_secs(50)));
+        let mut rng = storetwin_engine::Seed(1).actor_stream(storetwin_engine::ActorId(0));
+        assert_eq!(l.arrival(SimTime::from_secs(12), &mut rng), SimTime::from_nanos(30_030_000_000));
+    }
+}

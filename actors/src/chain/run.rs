@@ -1,0 +1,177 @@
+//! Running a chain: one shard per store and one for the centres, in conservative time
+//! windows as wide as the platform's least latency (`storetwin_engine::window`), on any
+//! number of threads with the same result.
+//!
+//! Shard 0 is the centres ([`Platform`]); shard `s + 1` is store `s`, a store world with
+//! an office ([`crate::store::office`]). Each shard has its own seed, derived from the
+//! run's seed and the shard's index only, so a store's shoppers are the same whatever
+//! else the chain holds at other indices (common random numbers between two variants of a
+//! chain that keep the store order).
+
+use std::sync::Arc;
+
+use storetwin_engine::{
+    ActorId, Envelope, EventHash, Seed, Shard, ShardModel, SimDuration, SimError, SimTime, Simulation, WindowError,
+    rng::mix, run_windows,
+};
+
+use crate::chain::link::PlatformMsg;
+use crate::chain::platform::Platform;
+use crate::chain::spec::{ChainSpec, StoreIdx};
+use crate::store::day::{DayError, DayRun, finish};
+use crate::store::office::{Office, OfficeKpis};
+use crate::store::world::{StoreMsg, StoreWorld};
+
+impl ShardModel for StoreWorld {
+    type Remote = PlatformMsg;
+
+    fn take_outbox(&mut self, out: &mut Vec<Envelope<PlatformMsg>>) {
+        if let Some(office) = &mut self.office {
+            out.append(&mut office.outbox);
+        }
+    }
+
+    fn remote_msg(&mut self, msg: PlatformMsg) -> Result<StoreMsg, String> {
+        match msg {
+            PlatformMsg::Down(d) => Ok(StoreMsg::Platform(d)),
+            PlatformMsg::Up { from, msg } => Err(format!("a store got a message from store {}: {msg:?}", from.0)),
+        }
+    }
+}
+
+/// One shard of a chain.
+pub enum ChainShard {
+    Platform(Simulation<Platform>),
+    Store(Simulation<StoreWorld>),
+}
+
+impl Shard for ChainShard {
+    type Remote = PlatformMsg;
+
+    fn run_window(&mut self, end: SimTime, outbox: &mut Vec<Envelope<PlatformMsg>>) -> Result<(), SimError> {
+        match self {
+            ChainShard::Platform(s) => s.run_window(end, outbox),
+            ChainShard::Store(s) => s.run_window(end, outbox),
+        }
+    }
+
+    fn accept(&mut self, origin: ActorId, seq: u32, env: Envelope<PlatformMsg>) -> Result<(), SimError> {
+        match self {
+            ChainShard::Platform(s) => s.accept(origin, seq, env),
+            ChainShard::Store(s) => s.accept(origin, seq, env),
+        }
+    }
+
+    fn next_event_time(&self) -> Option<SimTime> {
+        match self {
+            ChainShard::Platform(s) => Shard::next_event_time(s),
+            ChainShard::Store(s) => Shard::next_event_time(s),
+        }
+    }
+}
+
+/// The seed of shard `shard` of a run with `seed`.
+pub fn shard_seed(seed: Seed, shard: u32) -> Seed {
+    Seed(mix(seed.0 ^ mix(0x4348_4149_4e00_0000 | u64::from(shard))))
+}
+
+/// One store's day in the chain.
+#[derive(Clone, Debug)]
+pub struct StoreRun {
+    pub name: String,
+    pub day: DayRun,
+    pub office: OfficeKpis,
+    /// Orders still in the store when the run ended (being picked or waiting for pickup).
+    pub open_orders: u64,
+    /// Units held for those orders.
+    pub reserved_units: u64,
+}
+
+/// The result of a chain run.
+pub struct ChainRun {
+    pub seed: Seed,
+    pub stores: Vec<StoreRun>,
+    pub platform: Platform,
+    /// Events of every shard, and the chain's fingerprint: the shards' `event_hash`es
+    /// folded in shard order (centres first).
+    pub events: u64,
+    pub event_hash: EventHash,
+    pub shard_hashes: Vec<EventHash>,
+    pub windows: u64,
+    pub messages: u64,
+    pub end: SimTime,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ChainError {
+    #[error("store {store}: {error}")]
+    Store { store: String, error: DayError },
+    #[error("centres: {0}")]
+    Platform(SimError),
+    #[error(transparent)]
+    Window(WindowError),
+    #[error(
+        "invariant broken at the end of the run: {invariant}: {detail} (seed {seed}; rerun with this seed to reproduce)"
+    )]
+    Invariant { invariant: &'static str, detail: String, seed: Seed },
+}
+
+/// Runs the chain `spec` with `seed` on `threads` threads (the result does not depend on
+/// them).
+pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRun, ChainError> {
+    let spec = Arc::new(spec.clone());
+    let mut shards = Vec::with_capacity(spec.stores.len() + 1);
+    let mut offices = Vec::with_capacity(spec.stores.len());
+    let mut stores = Vec::with_capacity(spec.stores.len());
+    for (i, store) in spec.stores.iter().enumerate() {
+        let idx = StoreIdx(i as u16);
+        let office = Office::new(&spec, idx);
+        let world_seed = shard_seed(seed, i as u32 + 1);
+        let world = StoreWorld::build_in_chain(store.world.clone(), world_seed, office);
+        offices.push(world.layout.office().expect("a chain store has an office"));
+        stores.push(Simulation::new(world, world_seed));
+    }
+    let platform = Platform::new(Arc::clone(&spec), offices);
+    shards.push(ChainShard::Platform(Simulation::new(platform, shard_seed(seed, 0))));
+    shards.extend(stores.into_iter().map(ChainShard::Store));
+
+    let end = SimTime::ZERO.saturating_add(spec.duration);
+    // Events at `end` are part of the day, as for one store.
+    let stop = end.saturating_add(SimDuration::from_nanos(1));
+    let stats = run_windows(&mut shards, spec.platform.latency_min, stop, threads).map_err(|e| match e {
+        WindowError::Shard { shard: 0, error } => ChainError::Platform(error),
+        WindowError::Shard { shard, error } => {
+            ChainError::Store { store: spec.stores[shard as usize - 1].name.clone(), error: DayError::Sim(error) }
+        }
+        other => ChainError::Window(other),
+    })?;
+
+    let mut shards = shards.into_iter();
+    let Some(ChainShard::Platform(platform)) = shards.next() else { unreachable!("shard 0 is the centres") };
+    let mut shard_hashes = vec![platform.event_hash()];
+    let mut events = platform.events_delivered();
+    let mut runs = Vec::with_capacity(spec.stores.len());
+    for (i, shard) in shards.enumerate() {
+        let ChainShard::Store(mut sim) = shard else { unreachable!("shards after the first are stores") };
+        shard_hashes.push(sim.event_hash());
+        events += sim.events_delivered();
+        let office = sim.model_mut().office.take().expect("a chain store has an office");
+        let name = spec.stores[i].name.clone();
+        let reserved_units = sim.model().store.reserved.iter().map(|&u| u64::from(u)).sum();
+        let day = finish(sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
+        runs.push(StoreRun { name, day, open_orders: office.orders.len() as u64, reserved_units, office: office.kpis });
+    }
+    let platform = platform.into_model();
+    platform.orders.check().map_err(|detail| ChainError::Invariant { invariant: "order lifecycle", detail, seed })?;
+    Ok(ChainRun {
+        seed,
+        stores: runs,
+        platform,
+        events,
+        event_hash: EventHash::combine(shard_hashes.iter().copied()),
+        shard_hashes,
+        windows: stats.windows,
+        messages: stats.messages,
+        end,
+    })
+}

@@ -1,0 +1,352 @@
+//! The back office of a store in a chain: its link to the centres, its pickers and its
+//! pickup counter. A store on its own has no office (and no extra actor), so a one-store
+//! scenario runs exactly as before.
+//!
+//! Everything the store says to the centres leaves through the office, which stamps it
+//! with its arrival time (the [`Link`]: least latency plus a random extra, or after a
+//! partition ends) and keeps it in the outbox the shard runner collects at the end of
+//! each window. What the centres say arrives as [`StoreMsg::Platform`].
+//!
+//! An online order's life in the store: its lines arrive, then [`Down::OrderPlaced`]; the
+//! office asks the store (the owner of the stock) to reserve every line at once
+//! ([`StoreMsg::ReserveOrder`]): units leave the back room first, then the shelf, and are
+//! held for the order (no shopper can take them). If a line is short the order goes back
+//! to the order centre ([`Up::OrderShort`]); otherwise it queues for a picker (FIFO,
+//! `pickers` of them, pick time by lines). A picked order is then handed over: to a
+//! courier (same-city) or a carrier (ship from store), or it waits for its customer at the
+//! pickup counter. A customer comes after a random time (or never: a no-show), queues at
+//! the counter (FIFO, `pickup_staff` servers) and collects; an order not collected within
+//! the hold expires and its units go back to the back room.
+//!
+//! The office also syncs the store's stock with the inventory centre: every
+//! `stock_sync_every`, the SKUs whose free stock changed since the last sync.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use storetwin_engine::{Context, Envelope, SimDuration, SimTime};
+
+use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Up, store_shard};
+use crate::chain::platform;
+use crate::chain::spec::{ChainSpec, Fulfilment, PlatformSpec, StoreIdx};
+use crate::store::spec::SkuId;
+use crate::store::world::{StoreMsg, View};
+
+/// An order in this store, from its first line to its hand-over.
+#[derive(Clone, Debug)]
+pub struct StoreOrder {
+    pub lines: Vec<SkuId>,
+    pub fulfilment: Fulfilment,
+    pub state: OrderState,
+    /// When the store accepted it (reserved its stock).
+    pub accepted_at: SimTime,
+    /// When the customer joined the pickup counter's queue, and how long they waited in
+    /// it before being served.
+    pub queued_at: SimTime,
+    pub counter_wait: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderState {
+    /// Lines arriving.
+    Receiving,
+    /// Waiting for the store to reserve its stock.
+    Reserving,
+    /// Waiting for a picker, or being picked.
+    Picking,
+    /// Picked; waiting for its customer (pickup orders).
+    Ready,
+    /// Its customer is at the counter (queued or being served).
+    AtCounter,
+}
+
+/// The office's counts, for the store's KPIs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OfficeKpis {
+    pub orders_accepted: u64,
+    pub orders_short: u64,
+    pub orders_picked: u64,
+    pub picked_within_target: u64,
+    /// Seconds from accepted to picked, summed (for the mean).
+    pub pick_s_total: f64,
+    pub collected: u64,
+    pub counter_wait_s_total: f64,
+    pub expired: u64,
+    pub dispatched: u64,
+    pub no_shows: u64,
+    /// Picker-seconds spent picking (for utilisation).
+    pub picker_busy_s: f64,
+    pub messages_sent: u64,
+    /// Messages that had to wait for a partition to end.
+    pub messages_held: u64,
+    pub stock_syncs: u64,
+    pub kiosk_orders_sent: u64,
+}
+
+pub struct Office {
+    pub store: StoreIdx,
+    link: Link,
+    platform: PlatformSpec,
+    pickers: u32,
+    pickup_staff: u32,
+    population: u32,
+    /// Messages to the centres sent in the current window, with their arrival time.
+    pub outbox: Vec<Envelope<PlatformMsg>>,
+    /// Orders in the store now, by id (removed when handed over or expired).
+    pub orders: BTreeMap<OrderId, StoreOrder>,
+    pickers_free: u32,
+    pick_queue: VecDeque<OrderId>,
+    counter_free: u32,
+    counter_queue: VecDeque<OrderId>,
+    /// Free stock per SKU at the last sync (what the inventory centre was told).
+    synced: Vec<u32>,
+    pub kpis: OfficeKpis,
+}
+
+impl Office {
+    pub fn new(chain: &ChainSpec, store: StoreIdx) -> Office {
+        let spec = &chain.stores[usize::from(store.0)];
+        let synced = spec.world.store.catalogue.iter().map(|s| s.shelf + s.back_room).collect();
+        Office {
+            store,
+            link: Link::of(chain, store),
+            platform: chain.platform.clone(),
+            pickers: spec.pickers,
+            pickup_staff: spec.pickup_staff,
+            population: chain.members.population,
+            outbox: Vec::new(),
+            orders: BTreeMap::new(),
+            pickers_free: spec.pickers,
+            pick_queue: VecDeque::new(),
+            counter_free: spec.pickup_staff,
+            counter_queue: VecDeque::new(),
+            synced,
+            kpis: OfficeKpis::default(),
+        }
+    }
+
+    /// The chain-wide member id of a member shopper of this store: a fixed function of the
+    /// store and the shopper (no random draw, so the store's day is unchanged), spread
+    /// over the member population.
+    pub fn member_id(&self, shopper: crate::store::world::ShopperId) -> u32 {
+        let key = (u64::from(self.store.0) << 32) | u64::from(shopper.0);
+        (storetwin_engine::rng::mix(key) % u64::from(self.population.max(1))) as u32
+    }
+
+    pub fn pickers(&self) -> u32 {
+        self.pickers
+    }
+
+    pub fn pickup_staff(&self) -> u32 {
+        self.pickup_staff
+    }
+
+    /// Orders still in the store, by state: what is open when the run ends.
+    pub fn open_orders(&self) -> impl Iterator<Item = (&OrderId, &StoreOrder)> {
+        self.orders.iter()
+    }
+
+    /// Sends `msg` to centre actor `to` over the link.
+    pub fn send_up(&mut self, to: storetwin_engine::ActorId, msg: Up, ctx: &mut Context<'_, StoreMsg>) {
+        let now = ctx.now();
+        let at = self.link.arrival(now, ctx.rng());
+        if self.link.down_until(now).is_some() {
+            self.kpis.messages_held += 1;
+        }
+        self.kpis.messages_sent += 1;
+        self.outbox.push(Envelope {
+            at,
+            from: store_shard(self.store),
+            to_shard: PLATFORM_SHARD,
+            to,
+            msg: PlatformMsg::Up { from: self.store, msg },
+        });
+    }
+}
+
+pub fn start(office: &Office, ctx: &mut Context<'_, StoreMsg>) {
+    ctx.schedule(office.platform.stock_sync_every, StoreMsg::SyncStock);
+}
+
+/// A message to the office.
+pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Context<'_, StoreMsg>) {
+    let now = ctx.now();
+    match msg {
+        StoreMsg::Platform(down) => match down {
+            Down::OrderLine { order, sku } => {
+                let entry = office.orders.entry(order).or_insert_with(|| StoreOrder {
+                    lines: Vec::new(),
+                    fulfilment: Fulfilment::Pickup,
+                    state: OrderState::Receiving,
+                    accepted_at: now,
+                    queued_at: now,
+                    counter_wait: SimDuration::ZERO,
+                });
+                entry.lines.push(sku);
+            }
+            Down::OrderPlaced { order, lines, fulfilment, .. } => {
+                let Some(o) = office.orders.get_mut(&order) else {
+                    ctx.fail(
+                        "order lifecycle",
+                        format!("order {} placed with no lines at store {}", order.0, office.store.0),
+                    );
+                    return;
+                };
+                if o.lines.len() != usize::from(lines) || o.state != OrderState::Receiving {
+                    ctx.fail(
+                        "order lifecycle",
+                        format!(
+                            "order {} arrived with {} of {lines} lines in state {:?}",
+                            order.0,
+                            o.lines.len(),
+                            o.state
+                        ),
+                    );
+                    return;
+                }
+                o.fulfilment = fulfilment;
+                o.state = OrderState::Reserving;
+                ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::ReserveOrder { order });
+            }
+            other => ctx.fail("message routing", format!("office got {other:?} (coupons are not wired yet)")),
+        },
+        StoreMsg::OrderReserved { order, ok } => {
+            if ok {
+                let o = office.orders.get_mut(&order).expect("reserved orders are known");
+                o.state = OrderState::Picking;
+                o.accepted_at = now;
+                office.kpis.orders_accepted += 1;
+                office.pick_queue.push_back(order);
+                office.send_up(platform::ORDERS, Up::OrderAccepted { order }, ctx);
+                dispatch_pickers(office, ctx);
+            } else {
+                office.orders.remove(&order);
+                office.kpis.orders_short += 1;
+                office.send_up(platform::ORDERS, Up::OrderShort { order }, ctx);
+            }
+        }
+        StoreMsg::PickDone { order } => {
+            office.pickers_free += 1;
+            let o = office.orders.get_mut(&order).expect("picked orders are known");
+            let pick = now.saturating_since(o.accepted_at);
+            office.kpis.orders_picked += 1;
+            office.kpis.pick_s_total += pick.as_secs_f64();
+            if pick <= office.platform.pick_target {
+                office.kpis.picked_within_target += 1;
+            }
+            let pick_ms = u32::try_from(pick.as_nanos() / 1_000_000).unwrap_or(u32::MAX);
+            let fulfilment = o.fulfilment;
+            office.send_up(platform::ORDERS, Up::OrderPicked { order, pick_ms }, ctx);
+            match fulfilment {
+                Fulfilment::Pickup => {
+                    let o = office.orders.get_mut(&order).expect("known");
+                    o.state = OrderState::Ready;
+                    ctx.schedule(office.platform.pickup_hold, StoreMsg::HoldExpires { order });
+                    let rng = ctx.rng();
+                    if rand::RngExt::random::<f64>(rng) < office.platform.pickup_no_show {
+                        office.kpis.no_shows += 1;
+                    } else {
+                        let after = office.platform.collect_after_s.sample(rng).max(0.0);
+                        ctx.schedule(SimDuration::from_secs_f64(after), StoreMsg::CustomerArrives { order });
+                    }
+                }
+                Fulfilment::SameCity | Fulfilment::ShipFromStore => {
+                    let dist = if fulfilment == Fulfilment::SameCity {
+                        &office.platform.courier_s
+                    } else {
+                        &office.platform.ship_s
+                    };
+                    let after = SimDuration::from_secs_f64(dist.sample(ctx.rng()).max(0.0));
+                    let after_ms = u32::try_from(after.as_nanos() / 1_000_000).unwrap_or(u32::MAX);
+                    let o = office.orders.remove(&order).expect("known");
+                    office.kpis.dispatched += 1;
+                    for sku in o.lines {
+                        ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::HandOver { sku });
+                    }
+                    office.send_up(platform::ORDERS, Up::OrderDispatched { order, after_ms }, ctx);
+                }
+            }
+            dispatch_pickers(office, ctx);
+        }
+        StoreMsg::CustomerArrives { order } => {
+            // The hold may have run out first: then the customer finds nothing to collect.
+            if let Some(o) = office.orders.get_mut(&order)
+                && o.state == OrderState::Ready
+            {
+                o.state = OrderState::AtCounter;
+                o.queued_at = now;
+                office.counter_queue.push_back(order);
+                serve_counter(office, ctx);
+            }
+        }
+        StoreMsg::CounterDone { order } => {
+            office.counter_free += 1;
+            let o = office.orders.remove(&order).expect("orders at the counter are known");
+            office.kpis.collected += 1;
+            for &sku in &o.lines {
+                ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::HandOver { sku });
+            }
+            let wait_ms = u32::try_from(o.counter_wait.as_nanos() / 1_000_000).unwrap_or(u32::MAX);
+            office.send_up(platform::ORDERS, Up::OrderCollected { order, wait_ms }, ctx);
+            serve_counter(office, ctx);
+        }
+        StoreMsg::HoldExpires { order } => {
+            if office.orders.get(&order).is_some_and(|o| o.state == OrderState::Ready) {
+                let o = office.orders.remove(&order).expect("known");
+                office.kpis.expired += 1;
+                for sku in o.lines {
+                    ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::ReturnUnit { sku });
+                }
+                office.send_up(platform::ORDERS, Up::OrderExpired { order }, ctx);
+            }
+        }
+        StoreMsg::KioskOrdered { sku, member } => {
+            office.kpis.kiosk_orders_sent += 1;
+            let member = (member != u32::MAX).then_some(member);
+            office.send_up(platform::ORDERS, Up::KioskOrder { sku, member }, ctx);
+        }
+        StoreMsg::SyncStock => {
+            office.kpis.stock_syncs += 1;
+            for i in 0..office.synced.len() {
+                let available = view.store.shelf[i] + view.store.back_room[i];
+                if available != office.synced[i] {
+                    office.synced[i] = available;
+                    office.send_up(platform::INVENTORY, Up::StockLevel { sku: SkuId(i as u32), available }, ctx);
+                }
+            }
+            if now.saturating_add(office.platform.stock_sync_every) <= SimTime::ZERO.saturating_add(view.spec.duration)
+            {
+                ctx.schedule(office.platform.stock_sync_every, StoreMsg::SyncStock);
+            }
+        }
+        other => ctx.fail("message routing", format!("office got {other:?}")),
+    }
+}
+
+/// Free pickers take the oldest orders waiting.
+fn dispatch_pickers(office: &mut Office, ctx: &mut Context<'_, StoreMsg>) {
+    while office.pickers_free > 0 {
+        let Some(order) = office.pick_queue.pop_front() else { return };
+        office.pickers_free -= 1;
+        let lines = office.orders.get(&order).map_or(0, |o| o.lines.len());
+        let rng = ctx.rng();
+        let base = office.platform.pick_base_s.sample(rng).max(0.0);
+        let per_line: f64 = (0..lines).map(|_| office.platform.pick_per_line_s.sample(rng).max(0.0)).sum();
+        office.kpis.picker_busy_s += base + per_line;
+        ctx.schedule(SimDuration::from_secs_f64(base + per_line), StoreMsg::PickDone { order });
+    }
+}
+
+/// Free counter staff serve the first customers in the counter's queue.
+fn serve_counter(office: &mut Office, ctx: &mut Context<'_, StoreMsg>) {
+    while office.counter_free > 0 {
+        let Some(order) = office.counter_queue.pop_front() else { return };
+        office.counter_free -= 1;
+        let now = ctx.now();
+        if let Some(o) = office.orders.get_mut(&order) {
+            o.counter_wait = now.saturating_since(o.queued_at);
+            office.kpis.counter_wait_s_total += o.counter_wait.as_secs_f64();
+        }
+        let service = office.platform.pickup_service_s.sample(ctx.rng()).max(0.0);
+        ctx.schedule(SimDuration::from_secs_f64(service), StoreMsg::CounterDone { order });
+    }
+}
