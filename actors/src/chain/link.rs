@@ -8,7 +8,9 @@
 //! The [`Link`] decides when a message sent now arrives: after the platform's least
 //! latency plus a random extra drawn from the sender's own stream, or, while the store's
 //! link is down (a partition), after the link comes back. Nothing is lost: a message sent
-//! during a partition waits at its sender.
+//! during a partition waits at its sender. A link is FIFO, like the TCP connection it
+//! stands for: a message never arrives before one sent earlier on the same link (so an
+//! order's lines arrive before the message that closes it).
 
 use storetwin_engine::{ActorRng, SimDuration, SimTime};
 
@@ -111,6 +113,8 @@ pub struct Link {
     extra_s: Dist,
     /// The windows in which this store's link is down, in time order.
     down: Vec<(SimTime, SimTime)>,
+    /// Arrival time of the last message sent on this link (one direction).
+    last: SimTime,
 }
 
 impl Link {
@@ -120,7 +124,12 @@ impl Link {
         let mut down: Vec<(SimTime, SimTime)> =
             spec.partitions.iter().filter(|p| p.store.is_none_or(|s| s == store)).map(|p| (p.from, p.to)).collect();
         down.sort();
-        Link { min: spec.platform.latency_min, extra_s: spec.platform.latency_extra_s.clone(), down }
+        Link {
+            min: spec.platform.latency_min,
+            extra_s: spec.platform.latency_extra_s.clone(),
+            down,
+            last: SimTime::ZERO,
+        }
     }
 
     /// Whether the link is down at `now`, and until when.
@@ -137,11 +146,13 @@ impl Link {
         until
     }
 
-    /// When a message sent at `now` arrives, drawing the extra latency from `rng`.
-    pub fn arrival(&self, now: SimTime, rng: &mut ActorRng) -> SimTime {
+    /// When a message sent at `now` arrives, drawing the extra latency from `rng`: not
+    /// before the previous message on the link.
+    pub fn arrival(&mut self, now: SimTime, rng: &mut ActorRng) -> SimTime {
         let extra = SimDuration::from_secs_f64(self.extra_s.sample(rng).max(0.0));
         let leaves = self.down_until(now).unwrap_or(now);
-        leaves.saturating_add(self.min).saturating_add(extra)
+        self.last = leaves.saturating_add(self.min).saturating_add(extra).max(self.last);
+        self.last
     }
 
     pub fn min(&self) -> SimDuration {
@@ -158,6 +169,7 @@ mod tests {
             min: SimDuration::from_millis(20),
             extra_s: Dist::Constant(0.01),
             down: down.iter().map(|&(a, b)| (SimTime::from_secs(a), SimTime::from_secs(b))).collect(),
+            last: SimTime::ZERO,
         }
     }
 
@@ -169,8 +181,20 @@ mod tests {
     }
 
     #[test]
+    fn a_link_is_first_in_first_out() {
+        let mut l = Link { extra_s: Dist::uniform(0.0, 1.0).unwrap(), ..link(&[]) };
+        let mut rng = storetwin_engine::Seed(1).actor_stream(storetwin_engine::ActorId(0));
+        let mut last = SimTime::ZERO;
+        for _ in 0..100 {
+            let at = l.arrival(SimTime::from_secs(5), &mut rng);
+            assert!(at >= last);
+            last = at;
+        }
+    }
+
+    #[test]
     fn during_a_partition_a_message_waits_for_the_link() {
-        let l = link(&[(10, 20), (15, 30), (40, 50)]);
+        let mut l = link(&[(10, 20), (15, 30), (40, 50)]);
         assert_eq!(l.down_until(SimTime::from_secs(9)), None);
         assert_eq!(l.down_until(SimTime::from_secs(12)), Some(SimTime::from_secs(30)));
         assert_eq!(l.down_until(SimTime::from_secs(30)), None);

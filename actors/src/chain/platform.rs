@@ -50,7 +50,7 @@ pub struct Downlink {
 impl Downlink {
     /// Sends `msg` to the office of `store`.
     pub fn send(&mut self, store: StoreIdx, msg: Down, ctx: &mut Context<'_, CentreMsg>) {
-        let link = &self.links[usize::from(store.0)];
+        let link = &mut self.links[usize::from(store.0)];
         let now = ctx.now();
         if link.down_until(now).is_some() {
             self.held += 1;

@@ -219,3 +219,92 @@ pub fn small_store() -> WorldSpec {
         },
     }
 }
+
+/// Three copies of [`small_store`] in a town (1-2 km apart), a platform with 20-30 ms
+/// links, app and web orders, and no coupon campaigns.
+pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
+    use storetwin_actors::chain::spec::*;
+    let base = small_store();
+    let catalogue = base
+        .store
+        .catalogue
+        .iter()
+        .map(|s| CatalogueItem {
+            name: s.name.clone(),
+            category: s.category,
+            price: s.price,
+            cost: s.cost,
+            popularity: s.popularity,
+        })
+        .collect();
+    let stores = ["north", "centre", "south"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut world = base.clone();
+            world.store.name = (*name).into();
+            for sku in &mut world.store.catalogue {
+                sku.back_room += 40;
+            }
+            ChainStoreSpec {
+                name: (*name).into(),
+                world,
+                location_km: (0.0, i as f64 * 1.5),
+                pickers: 2,
+                pickup_staff: 1,
+                franchise_bps: (i == 2).then_some(6000),
+                offline_coupons: OfflineCoupons::Refuse,
+            }
+        })
+        .collect();
+    let online = |name: &str, channel, per_hour: f64| OnlineSegmentSpec {
+        name: name.into(),
+        channel,
+        orders_per_hour: vec![per_hour; 4],
+        basket: Dist::uniform(1.0, 4.0).unwrap(),
+        fulfilment: [0.5, 0.3, 0.2],
+        member_share: 0.6,
+        payment: PaymentMix { mobile_qr: 0.7, card: 0.3, cash: 0.0, prepaid: 0.0 },
+    };
+    ChainSpec {
+        name: "small chain".into(),
+        open_at_s: base.open_at_s,
+        duration: base.duration,
+        categories: base.store.categories.iter().map(|c| c.name.clone()).collect(),
+        catalogue,
+        stores,
+        platform: PlatformSpec {
+            latency_min: SimDuration::from_millis(20),
+            latency_extra_s: Dist::uniform(0.0, 0.01).unwrap(),
+            stock_sync_every: SimDuration::from_secs(300),
+            pick_base_s: Dist::uniform(60.0, 120.0).unwrap(),
+            pick_per_line_s: Dist::uniform(20.0, 60.0).unwrap(),
+            pick_target: SimDuration::from_secs(900),
+            pickup_hold: SimDuration::from_secs(3600),
+            collect_after_s: Dist::uniform(300.0, 2400.0).unwrap(),
+            pickup_no_show: 0.1,
+            pickup_service_s: Dist::uniform(30.0, 90.0).unwrap(),
+            courier_s: Dist::uniform(1200.0, 2400.0).unwrap(),
+            ship_s: Dist::uniform(3600.0, 7200.0).unwrap(),
+            settlement: SettlementSpec { fee_bps: [60, 120, 0, 0] },
+        },
+        members: MemberSpec {
+            population: 5_000,
+            levels: vec![
+                MemberLevel { name: "silver".into(), share: 0.8, points_per_unit: 1 },
+                MemberLevel { name: "gold".into(), share: 0.2, points_per_unit: 2 },
+            ],
+            point_value: Cents(1),
+            redeem_share: 0.2,
+            redeem_max_bps: 2000,
+        },
+        online: vec![online("app", OnlineChannel::App, 12.0), online("web", OnlineChannel::Web, 6.0)],
+        campaigns: Vec::new(),
+        partitions: vec![Partition {
+            store: Some(StoreIdx(1)),
+            from: SimTime::from_secs(3600),
+            to: SimTime::from_secs(4500),
+        }],
+        courier_delays: Vec::new(),
+    }
+}
