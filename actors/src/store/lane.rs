@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
 use crate::dist::Dist;
+use crate::money::Cents;
 use crate::store::metrics::{Departure, Metrics};
 use crate::store::spec::{LaneId, LaneKind, LaneSpec, Payment, SharedLineSpec};
 use crate::store::world::{QueueRef, ShopperId, StoreMsg, View, queue_index};
@@ -117,6 +118,33 @@ impl Lane {
         ctx.schedule(SimDuration::from_secs_f64(secs), StoreMsg::ServiceDone);
     }
 
+    /// The shopper being served has paid, `discount` off the basket's value: the lane is
+    /// free for the next.
+    fn finish_payment(
+        &mut self,
+        discount: Cents,
+        view: &View<'_>,
+        metrics: &mut Metrics,
+        ctx: &mut Context<'_, StoreMsg>,
+    ) {
+        let Some(w) = self.serving.take() else { return };
+        let now = ctx.now();
+        let paid = view.shoppers[w.shopper.0 as usize].basket_value - discount;
+        let stats = &mut metrics.servers[usize::from(self.id.0)];
+        stats.served += 1;
+        stats.items += u64::from(w.items);
+        stats.busy_s += now.saturating_since(self.service_started).as_secs_f64();
+        stats.payments += paid;
+        metrics.payments += paid;
+        metrics.discounts += discount;
+        ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::Served);
+        match self.line {
+            Some(line) => ctx.send(view.layout.line(line), SimDuration::ZERO, StoreMsg::LaneIdle { lane: self.id }),
+            None => self.try_start(view, metrics, ctx),
+        }
+        self.maybe_idle(view, ctx);
+    }
+
     fn set_open(&mut self, open: bool, metrics: &mut Metrics, now: SimTime) {
         if open == self.open {
             return;
@@ -176,21 +204,16 @@ pub fn handle_lane(
             lane.begin(Waiting { shopper, items, payment, joined: now }, ctx);
         }
         StoreMsg::ServiceDone => {
-            let Some(w) = lane.serving.take() else { return };
-            let value = view.shoppers[w.shopper.0 as usize].basket_value;
-            let stats = &mut metrics.servers[usize::from(lane.id.0)];
-            stats.served += 1;
-            stats.items += u64::from(w.items);
-            stats.busy_s += now.saturating_since(lane.service_started).as_secs_f64();
-            stats.payments += value;
-            metrics.payments += value;
-            ctx.send(view.layout.shopper(w.shopper), SimDuration::ZERO, StoreMsg::Served);
-            match lane.line {
-                Some(line) => ctx.send(view.layout.line(line), SimDuration::ZERO, StoreMsg::LaneIdle { lane: lane.id }),
-                None => lane.try_start(view, metrics, ctx),
+            // In a chain, the payment goes through the office (coupons, points, the payment
+            // record), and the lane waits for its answer.
+            if let (Some(office), Some(w)) = (view.layout.office(), &lane.serving) {
+                let pay = StoreMsg::TillPayment { shopper: w.shopper, lane: lane.id };
+                ctx.send(office, SimDuration::ZERO, pay);
+                return;
             }
-            lane.maybe_idle(view, ctx);
+            lane.finish_payment(Cents::ZERO, view, metrics, ctx);
         }
+        StoreMsg::PaymentDone { discount } => lane.finish_payment(Cents(i64::from(discount)), view, metrics, ctx),
         StoreMsg::SetLaneOpen { open, by_policy } => {
             // The policy may later close what it opened; a lane the ops team opened stays.
             if open && !lane.open {

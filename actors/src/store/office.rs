@@ -304,6 +304,9 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
             let member = (member != u32::MAX).then_some(member);
             office.send_up(platform::ORDERS, Up::KioskOrder { sku, member }, ctx);
         }
+        StoreMsg::TillPayment { lane, .. } => {
+            ctx.send(view.layout.lane(lane), SimDuration::ZERO, StoreMsg::PaymentDone { discount: 0 });
+        }
         StoreMsg::SyncStock => {
             office.kpis.stock_syncs += 1;
             for i in 0..office.synced.len() {

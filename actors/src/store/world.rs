@@ -202,6 +202,15 @@ pub enum StoreMsg {
         sku: SkuId,
         member: u32,
     },
+    /// A chain store's till asks the office to settle the shopper's payment (coupons,
+    /// points, the payment record), and the office's answer: the discount given, in cents.
+    TillPayment {
+        shopper: ShopperId,
+        lane: LaneId,
+    },
+    PaymentDone {
+        discount: u32,
+    },
 }
 
 impl StoreMsg {
@@ -261,6 +270,8 @@ impl StoreMsg {
             CounterDone { order } => (47, order.0),
             HoldExpires { order } => (48, order.0),
             KioskOrdered { sku, .. } => (49, sku.0),
+            TillPayment { shopper, .. } => (50, shopper.0),
+            PaymentDone { discount } => (51, discount),
         }
     }
 }
