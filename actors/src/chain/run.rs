@@ -81,6 +81,8 @@ pub struct StoreRun {
     pub name: String,
     pub day: DayRun,
     pub office: OfficeKpis,
+    pub pickers: u32,
+    pub pickup_staff: u32,
     /// Orders still in the store when the run ended (being picked or waiting for pickup).
     pub open_orders: u64,
     /// Units held for those orders.
@@ -159,7 +161,15 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
         let name = spec.stores[i].name.clone();
         let reserved_units = sim.model().store.reserved.iter().map(|&u| u64::from(u)).sum();
         let day = finish(sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
-        runs.push(StoreRun { name, day, open_orders: office.orders.len() as u64, reserved_units, office: office.kpis });
+        runs.push(StoreRun {
+            name,
+            day,
+            open_orders: office.orders.len() as u64,
+            reserved_units,
+            pickers: office.pickers(),
+            pickup_staff: office.pickup_staff(),
+            office: office.kpis,
+        });
     }
     let platform = platform.into_model();
     platform.orders.check().map_err(|detail| ChainError::Invariant { invariant: "order lifecycle", detail, seed })?;

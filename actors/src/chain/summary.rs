@@ -1,0 +1,212 @@
+//! The KPIs of a chain run: chain totals, every store's own KPIs (as for one store) with
+//! its online-order work, and the centres' figures (orders by channel, and the coupon,
+//! member and settlement books).
+
+use serde::Serialize;
+
+use crate::chain::orders::{OrderCentre, Source, Status};
+use crate::chain::run::{ChainRun, StoreRun};
+use crate::store::summary::StoreKpis;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ChainKpis {
+    pub chain: ChainTotals,
+    pub stores: Vec<ChainStoreKpis>,
+    pub orders: OrderKpis,
+}
+
+/// Sums over the stores (money in major units).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ChainTotals {
+    pub stores: u32,
+    pub shoppers_in_store: u64,
+    pub buyers: u64,
+    pub sales: f64,
+    pub payments: f64,
+    pub discounts: f64,
+    pub items_sold: u64,
+    pub lost_sales_value: f64,
+    pub online_orders: u64,
+    pub online_value: f64,
+    pub kiosk_orders: u64,
+    /// Messages between stores and centres, and the shards' time windows.
+    pub platform_messages: u64,
+    pub windows: u64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ChainStoreKpis {
+    pub name: String,
+    /// The store's own KPIs, exactly as a one-store run reports them.
+    #[serde(flatten)]
+    pub kpis: StoreKpis,
+    pub online: StoreOrderKpis,
+}
+
+/// A store's share of the online work: its pickers and pickup counter.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StoreOrderKpis {
+    pub pickers: u32,
+    pub pickup_staff: u32,
+    pub orders_accepted: u64,
+    pub orders_short: u64,
+    pub orders_picked: u64,
+    pub share_picked_within_target: f64,
+    pub mean_pick_s: f64,
+    pub picker_utilisation: f64,
+    pub collected: u64,
+    pub mean_counter_wait_s: f64,
+    pub expired: u64,
+    pub no_shows: u64,
+    pub dispatched: u64,
+    pub open_at_close: u64,
+    pub reserved_units_at_close: u64,
+    pub messages_sent: u64,
+    pub messages_held_by_partition: u64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct OrderKpis {
+    /// Every source together, then one entry per channel (app, mini-program, web, kiosk).
+    pub all: ChannelOrders,
+    pub by_channel: Vec<ChannelOrders>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ChannelOrders {
+    pub channel: String,
+    pub orders: u64,
+    pub value: f64,
+    pub rerouted: u64,
+    pub picked: u64,
+    pub pick_p50_s: f64,
+    pub pick_p90_s: f64,
+    pub pick_p99_s: f64,
+    pub share_picked_within_target: f64,
+    pub collected: u64,
+    pub delivered: u64,
+    pub expired: u64,
+    pub cancelled: u64,
+    /// Still under way when the run ended, by state.
+    pub open_routed: u64,
+    pub open_picking: u64,
+    pub open_ready: u64,
+    pub open_dispatched: u64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn store_orders(s: &StoreRun, day_s: f64) -> StoreOrderKpis {
+    let k = &s.office;
+    StoreOrderKpis {
+        pickers: s.pickers,
+        pickup_staff: s.pickup_staff,
+        orders_accepted: k.orders_accepted,
+        orders_short: k.orders_short,
+        orders_picked: k.orders_picked,
+        share_picked_within_target: ratio(k.picked_within_target, k.orders_picked),
+        mean_pick_s: if k.orders_picked == 0 { 0.0 } else { k.pick_s_total / k.orders_picked as f64 },
+        picker_utilisation: if s.pickers == 0 { 0.0 } else { k.picker_busy_s / (f64::from(s.pickers) * day_s) },
+        collected: k.collected,
+        mean_counter_wait_s: if k.collected == 0 { 0.0 } else { k.counter_wait_s_total / k.collected as f64 },
+        expired: k.expired,
+        no_shows: k.no_shows,
+        dispatched: k.dispatched,
+        open_at_close: s.open_orders,
+        reserved_units_at_close: s.reserved_units,
+        messages_sent: k.messages_sent,
+        messages_held_by_partition: k.messages_held,
+    }
+}
+
+fn channel(centre: &OrderCentre, source: Option<Source>) -> ChannelOrders {
+    let sources: Vec<Source> = match source {
+        Some(s) => vec![s],
+        None => Source::ALL.to_vec(),
+    };
+    let mut hist = crate::store::metrics::wait_histogram();
+    let mut c = ChannelOrders {
+        channel: source.map_or("all", Source::name).to_string(),
+        orders: 0,
+        value: 0.0,
+        rerouted: 0,
+        picked: 0,
+        pick_p50_s: 0.0,
+        pick_p90_s: 0.0,
+        pick_p99_s: 0.0,
+        share_picked_within_target: 0.0,
+        collected: 0,
+        delivered: 0,
+        expired: 0,
+        cancelled: 0,
+        open_routed: 0,
+        open_picking: 0,
+        open_ready: 0,
+        open_dispatched: 0,
+    };
+    let mut within = 0;
+    for s in &sources {
+        let st = &centre.stats[s.index()];
+        c.orders += st.placed;
+        c.value += st.value.as_major();
+        c.rerouted += st.rerouted;
+        c.picked += st.picked;
+        within += st.picked_within_target;
+        c.collected += st.collected;
+        c.delivered += st.delivered;
+        c.expired += st.expired;
+        c.cancelled += st.cancelled;
+        hist.add(&st.pick_ms).expect("histograms of one shape add");
+        let by = centre.by_status(Some(*s));
+        c.open_routed += by[Status::Routed as usize];
+        c.open_picking += by[Status::Accepted as usize];
+        c.open_ready += by[Status::Ready as usize];
+        c.open_dispatched += by[Status::Dispatched as usize];
+    }
+    c.share_picked_within_target = ratio(within, c.picked);
+    if !hist.is_empty() {
+        c.pick_p50_s = hist.value_at_quantile(0.5) as f64 / 1000.0;
+        c.pick_p90_s = hist.value_at_quantile(0.9) as f64 / 1000.0;
+        c.pick_p99_s = hist.value_at_quantile(0.99) as f64 / 1000.0;
+    }
+    c
+}
+
+impl ChainRun {
+    /// The run's KPIs.
+    pub fn kpis(&self) -> ChainKpis {
+        let day_s = self.end.as_secs_f64().max(1.0);
+        let stores: Vec<ChainStoreKpis> = self
+            .stores
+            .iter()
+            .map(|s| ChainStoreKpis { name: s.name.clone(), kpis: s.day.kpis.clone(), online: store_orders(s, day_s) })
+            .collect();
+        let centre = &self.platform.orders;
+        let all = channel(centre, None);
+        let sum = |f: fn(&StoreKpis) -> f64| stores.iter().map(|s| f(&s.kpis)).sum::<f64>();
+        let sumu = |f: fn(&StoreKpis) -> u64| stores.iter().map(|s| f(&s.kpis)).sum::<u64>();
+        let kiosk = &centre.stats[Source::Kiosk.index()];
+        let chain = ChainTotals {
+            stores: stores.len() as u32,
+            shoppers_in_store: sum(|k| k.footfall.truth) as u64,
+            buyers: sumu(|k| k.buyers),
+            sales: sum(|k| k.sales),
+            payments: sum(|k| k.payments),
+            discounts: sum(|k| k.discounts),
+            items_sold: sumu(|k| k.items_sold),
+            lost_sales_value: sum(|k| k.lost_sales.values().map(|l| l.value).sum()),
+            online_orders: all.orders - kiosk.placed,
+            online_value: all.value - kiosk.value.as_major(),
+            kiosk_orders: kiosk.placed,
+            platform_messages: self.messages,
+            windows: self.windows,
+        };
+        ChainKpis {
+            chain,
+            stores,
+            orders: OrderKpis { all, by_channel: Source::ALL.iter().map(|s| channel(centre, Some(*s))).collect() },
+        }
+    }
+}
