@@ -72,13 +72,16 @@
 //! variants `layout-b.toml`, `staffing-lean.toml`, ...) live beside this crate.
 
 mod build;
+pub mod chain;
 mod check;
 mod defaults;
 mod deserializer;
 pub mod distribution;
 mod document;
+pub mod duration;
 pub mod error;
 mod extends;
+mod file_kind;
 mod fingerprint;
 mod floor;
 pub mod format;
@@ -90,8 +93,11 @@ mod schema;
 mod source;
 pub mod time_of_day;
 
+pub use chain::{Chain, load_chain};
 pub use defaults::AppliedDefault;
+pub use duration::{DurationError, parse_duration};
 pub use error::{Location, Problem, ProblemKind, ScenarioError};
+pub use file_kind::{FileKind, file_kind};
 pub use price::{PriceError, parse_price};
 pub use scenario::{Scenario, load, load_str};
 pub use schema::json_schema;

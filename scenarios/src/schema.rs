@@ -50,6 +50,7 @@ fn schema_value() -> Value {
         let Some(def) = defs.get_mut(*name) else { continue };
         def["properties"]["names"] = form("names");
         def["properties"]["count"] = form("count");
+        def["properties"]["first"] = form("first");
         let mut either = vec![("name", "names")];
         if *name == "Device" {
             def["properties"]["cells"] = group["properties"]["cells"].clone();
