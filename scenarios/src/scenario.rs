@@ -63,6 +63,8 @@ pub(crate) fn failure(name: &Path, mut issues: Vec<Issue>, sources: &Sources) ->
     if issues.is_empty() {
         issues.push(Issue::new(ProblemKind::BadValue, "the scenario could not be built"));
     }
+    // A problem in a group's block is found in each of its items: it is reported once.
+    issues.dedup_by(|a, b| a.origin.is_some() && a.origin == b.origin && a.message == b.message);
     let problems = issues.into_iter().take(MAX_PROBLEMS).map(|i| i.resolve(sources)).collect();
     ScenarioError::new(name.display().to_string(), problems)
 }

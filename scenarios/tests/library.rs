@@ -27,6 +27,7 @@ fn every_bundled_scenario_loads_and_has_a_header() {
     }
     names.sort();
     for expected in [
+        "chain-100-stores.toml",
         "chain-3-stores.toml",
         "device-failures.toml",
         "holiday-peak.toml",

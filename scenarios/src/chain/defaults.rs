@@ -221,8 +221,11 @@ pub(crate) fn applied(
     }
 
     // What the chain does to each store scenario, once per scenario.
-    for scenario in &stores.files {
+    for (index, scenario) in stores.files.iter().enumerate() {
         let Some(checked) = &scenario.checked else { continue };
+        // Lanes open at opening are the chain's when every store of this scenario says.
+        let lanes_overridden =
+            file.store.iter().zip(&stores.of_store).filter(|(_, f)| **f == index).all(|(s, _)| s.open_lanes.is_some());
         let prefix = &scenario.written;
         let world = &checked.built.world;
         let (file_open, file_close) = (
@@ -256,7 +259,11 @@ pub(crate) fn applied(
                 "the chain's catalogue replaces what the scenario says of its SKUs",
             );
         }
-        for d in checked.defaults.iter().filter(|d| !d.key.starts_with("run.")) {
+        let replaced = |key: &str| {
+            key.starts_with("run.")
+                || (lanes_overridden && key.starts_with("lane[") && key.ends_with("].open_at_start"))
+        };
+        for d in checked.defaults.iter().filter(|d| !replaced(&d.key)) {
             add(format!("{prefix}:{}", d.key), d.value.clone(), d.note);
         }
     }

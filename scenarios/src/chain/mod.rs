@@ -51,8 +51,8 @@ pub use self::stores::{DEFAULT_PICKERS, DEFAULT_PICKUP_STAFF};
 pub struct Chain {
     /// The chain file loaded, as given.
     pub path: PathBuf,
-    /// Every file read from disk: the chain file, the chain files it extends, then the
-    /// store scenarios (and what they extend) in order of first use.
+    /// Every file read from disk, once: the chain file, the chain files it extends, then
+    /// the store scenarios (and what they extend) in order of first use.
     pub files: Vec<PathBuf>,
     /// Fingerprint of the merged chain file and its store scenarios, 16 hex digits (recipe
     /// in the module docs).
@@ -206,15 +206,13 @@ fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) 
         partitions,
         courier_delays,
     };
-    Ok(Chain {
-        files: sources.files().iter().filter_map(|f| f.path.clone()).collect(),
-        path,
-        hash,
-        seed,
-        replications: file.run.replications,
-        spec,
-        defaults,
-    })
+    let mut files: Vec<PathBuf> = Vec::new();
+    for path in sources.files().iter().filter_map(|f| f.path.clone()) {
+        if !files.contains(&path) {
+            files.push(path);
+        }
+    }
+    Ok(Chain { files, path, hash, seed, replications: file.run.replications, spec, defaults })
 }
 
 /// The hash of the chain document and its store scenarios (recipe in the module docs).

@@ -410,9 +410,6 @@ fn chain_world(
         if let DisruptionKind::PriceChange { sku, .. } = &mut d.what {
             *sku = catalogue.skus[&store.catalogue[sku.0 as usize].name];
         }
-        if file_open == hours.open_s {
-            continue;
-        }
         match (shift(d.at).filter(|t| *t < end), d.until.map(shift)) {
             (Some(at), None) => d.at = at,
             (Some(at), Some(Some(until))) => (d.at, d.until) = (at, Some(until)),
