@@ -18,8 +18,13 @@
 //! - A legend entry replaces the base's.
 //! - Any other value, other arrays included (`per_hour`), replaces the base's whole.
 //!
+//! Chain files merge the same way, with their own named arrays (`[[store]]`, `[[coupon]]`,
+//! ... by `name`; see [`crate::group`]). A file extends only a file of its own kind (a
+//! chain file another chain file, a store scenario another store scenario; see
+//! [`crate::file_kind`]).
+//!
 //! `remove` and `after` need a base: in a file that extends nothing they are errors. Chains
-//! are allowed (C extends B extends A); a cycle is an error that names the files. Every
+//! of files are allowed (C extends B extends A); a cycle is an error that names the files. Every
 //! value keeps the origin of the file that wrote it, so problems point into the right file.
 
 use std::collections::BTreeMap;

@@ -33,7 +33,7 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         issue.help("every message between a store and the centres takes at least this long: it is the width of the window stores run in side by side");
     }
     let extra = &p.latency.extra_s.0;
-    if !(extra.min() >= 0.0) {
+    if extra.min().is_nan() || extra.min() < 0.0 {
         checks
             .bad(
                 at!["platform", "latency", "extra_s"],
