@@ -33,7 +33,7 @@ pub(crate) struct Built {
 }
 
 /// Names of one kind and their ids.
-type Names<T> = BTreeMap<String, T>;
+pub(crate) type Names<T> = BTreeMap<String, T>;
 
 pub(crate) fn build(file: &ScenarioFile, checks: &mut Checks<'_>) -> Option<Built> {
     let (open, close) = (file.run.open, file.run.close);
@@ -125,7 +125,7 @@ pub(crate) fn build(file: &ScenarioFile, checks: &mut Checks<'_>) -> Option<Buil
 }
 
 /// Ids for the names of one kind (in the order given), reporting empty and repeated names.
-fn names<T: Copy>(
+pub(crate) fn names<T: Copy>(
     checks: &mut Checks<'_>,
     what: &str,
     names: impl Iterator<Item = impl AsRef<str>>,

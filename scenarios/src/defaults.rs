@@ -128,19 +128,19 @@ impl Defaults {
 }
 
 /// `lane[L7].open_at_start`; an item with an empty name by its position.
-fn item(array: &str, name: &str, index: usize, key: &str) -> String {
+pub(crate) fn item(array: &str, name: &str, index: usize, key: &str) -> String {
     if name.is_empty() { format!("{array}[{index}].{key}") } else { format!("{array}[{}].{key}", bare_or_quoted(name)) }
 }
 
 /// A name as is if it is a bare word that is not a number, quoted otherwise.
-fn bare_or_quoted(name: &str) -> String {
+pub(crate) fn bare_or_quoted(name: &str) -> String {
     let bare = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !name.chars().all(|c| c.is_ascii_digit());
     if bare && !name.is_empty() { name.to_owned() } else { format!("{name:?}") }
 }
 
 /// A number as a planner writes it: `5`, `2.5`.
-fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
 }
 

@@ -18,8 +18,13 @@
 //! - A legend entry replaces the base's.
 //! - Any other value, other arrays included (`per_hour`), replaces the base's whole.
 //!
+//! Chain files merge the same way, with their own named arrays (`[[store]]`, `[[coupon]]`,
+//! ... by `name`; see [`crate::group`]). A file extends only a file of its own kind (a
+//! chain file another chain file, a store scenario another store scenario; see
+//! [`crate::file_kind`]).
+//!
 //! `remove` and `after` need a base: in a file that extends nothing they are errors. Chains
-//! are allowed (C extends B extends A); a cycle is an error that names the files. Every
+//! of files are allowed (C extends B extends A); a cycle is an error that names the files. Every
 //! value keeps the origin of the file that wrote it, so problems point into the right file.
 
 use std::collections::BTreeMap;
@@ -30,30 +35,85 @@ use crate::check::name_list;
 use crate::deserializer::closest;
 use crate::document::{self, Entry, Node, Table, Value};
 use crate::error::{Issue, ProblemKind};
-use crate::group::{self, NAMED_ARRAYS, item_path, name_of, named_array};
+use crate::file_kind::{self, FileKind};
+use crate::group::{self, item_path, name_of, named_array};
 use crate::path::KeyPath;
 use crate::source::{FileId, Origin, Sources};
 
-/// Reads the scenario at `path` and everything it extends, merged.
-pub(crate) fn read_path(path: &Path, sources: &mut Sources) -> Result<Node, Vec<Issue>> {
-    read_file(path, None, &mut Vec::new(), sources)
+/// How a file came to be read: what a problem reading it points at.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Via {
+    /// Named by the user.
+    User,
+    /// The `extends` of another file, at this value.
+    Extends(Origin),
+    /// The `file` of a chain's `[[store]]`, at this value.
+    StoreFile(Origin),
 }
 
-/// Reads a scenario given as text; an `extends` in it is relative to the working directory.
-pub(crate) fn read_text(name: &str, text: &str, sources: &mut Sources) -> Result<Node, Vec<Issue>> {
+impl Via {
+    fn origin(self) -> Option<Origin> {
+        match self {
+            Via::User => None,
+            Via::Extends(o) | Via::StoreFile(o) => Some(o),
+        }
+    }
+}
+
+/// Reads the file at `path`, which must be of kind `expected`, and everything it extends,
+/// merged.
+pub(crate) fn read_path(path: &Path, expected: FileKind, via: Via, sources: &mut Sources) -> Result<Node, Vec<Issue>> {
+    let (root, kind) = read_file(path, via, &mut Vec::new(), sources)?;
+    expect_kind(&path.display().to_string(), &root, kind, expected, via)?;
+    Ok(root)
+}
+
+/// Reads a file given as text; an `extends` in it is relative to the working directory.
+pub(crate) fn read_text(name: &str, text: &str, expected: FileKind, sources: &mut Sources) -> Result<Node, Vec<Issue>> {
     let file = sources.add(name.to_owned(), None, text);
     let root = read_document(name, file, text, None)?;
-    with_base(root, None, &mut Vec::new(), sources)
+    let (root, kind) = with_base(root, None, &mut Vec::new(), sources)?;
+    expect_kind(name, &root, kind, expected, Via::User)?;
+    Ok(root)
+}
+
+/// A chain file where a store scenario belongs, or the other way round, is one problem
+/// saying so (rather than one per key the other format does not know).
+fn expect_kind(name: &str, root: &Node, kind: FileKind, expected: FileKind, via: Via) -> Result<(), Vec<Issue>> {
+    if kind == expected {
+        return Ok(());
+    }
+    let (message, label, help) = match (via, kind) {
+        (Via::StoreFile(_), _) => (
+            format!("{name} is a {}, but a [[store]] `file` is a store scenario", kind.noun()),
+            "not a store scenario",
+            "a chain's stores are store scenarios (weekday.toml, ...); a chain cannot hold another chain",
+        ),
+        (_, FileKind::Chain) => (
+            format!("{name} is a chain file, not a store scenario"),
+            "a chain file",
+            "a chain is loaded as a chain: its [[store]] entries name the store scenarios it runs",
+        ),
+        (_, FileKind::Store) => (
+            format!("{name} is a store scenario, not a chain file"),
+            "a store scenario",
+            "a chain file has a [chain] table and [[store]] entries whose `file` names store scenarios like this one",
+        ),
+    };
+    let deciding = root.as_table().and_then(|t| t.get("chain").or_else(|| t.get("store"))).map(|e| e.key);
+    let origin = via.origin().or(deciding).unwrap_or(root.origin);
+    Err(vec![Issue::new(ProblemKind::NotAScenario, message).at(origin).with_label(label).with_help(help)])
 }
 
 /// The files being read, outermost first: their canonical paths and names.
 type Chain = Vec<(PathBuf, String)>;
 
-fn read_file(path: &Path, via: Option<Origin>, chain: &mut Chain, sources: &mut Sources) -> Result<Node, Vec<Issue>> {
+fn read_file(path: &Path, via: Via, chain: &mut Chain, sources: &mut Sources) -> Result<(Node, FileKind), Vec<Issue>> {
     let name = path.display().to_string();
     let cannot_read = |why: String| {
-        let mut issue = Issue::new(if via.is_some() { ProblemKind::Extends } else { ProblemKind::Io }, why);
-        if let Some(origin) = via {
+        let kind = if matches!(via, Via::Extends(_)) { ProblemKind::Extends } else { ProblemKind::Io };
+        let mut issue = Issue::new(kind, why);
+        if let Some(origin) = via.origin() {
             issue = issue.at(origin).with_label("this file cannot be read");
         }
         vec![issue]
@@ -63,7 +123,7 @@ fn read_file(path: &Path, via: Option<Origin>, chain: &mut Chain, sources: &mut 
         let cycle: Vec<&str> =
             chain[first..].iter().map(|(_, n)| n.as_str()).chain(std::iter::once(name.as_str())).collect();
         let mut issue = Issue::new(ProblemKind::Extends, format!("extends cycle: {}", cycle.join(" extends ")));
-        if let Some(origin) = via {
+        if let Some(origin) = via.origin() {
             issue = issue.at(origin).with_label("this file extends, through the chain, the file that extends it");
         }
         return Err(vec![issue.with_help("a scenario cannot extend itself; break the cycle")]);
@@ -71,23 +131,22 @@ fn read_file(path: &Path, via: Option<Origin>, chain: &mut Chain, sources: &mut 
     let bytes = fs::read(&canonical).map_err(|e| cannot_read(format!("cannot read {name}: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|_| cannot_read(format!("{name} is not UTF-8 text")))?;
     let file = sources.add(name.clone(), Some(path.to_path_buf()), &text);
-    let root = read_document(&name, file, &text, via)?;
+    let root = read_document(&name, file, &text, via.origin())?;
     chain.push((canonical, name));
     let merged = with_base(root, path.parent(), chain, sources);
     chain.pop();
     merged
 }
 
-/// One file parsed, recognised as a scenario, with its groups expanded.
+/// One file parsed and recognised as a scenario.
 fn read_document(name: &str, file: FileId, text: &str, via: Option<Origin>) -> Result<Node, Vec<Issue>> {
-    let mut root = document::parse(file, text)?;
+    let root = document::parse(file, text)?;
     if let Some(mut issue) = not_a_scenario(name, &root) {
         if let Some(origin) = via {
             issue = Issue { origin: Some(origin), label: Some("not a scenario".to_owned()), ..issue };
         }
         return Err(vec![issue]);
     }
-    group::expand(&mut root)?;
     Ok(root)
 }
 
@@ -100,7 +159,9 @@ fn not_a_scenario(name: &str, root: &Node) -> Option<Issue> {
         return None;
     }
     let cargo = ["package", "workspace"].into_iter().find_map(|k| table.get(k));
-    let scenario_keys = table.keys().any(|k| crate::scenario::SECTIONS.contains(&k.as_str()));
+    let scenario_keys = table
+        .keys()
+        .any(|k| crate::scenario::SECTIONS.contains(&k.as_str()) || crate::chain::SECTIONS.contains(&k.as_str()));
     let (why, at) = match cargo {
         Some(entry) => (" (it looks like a Cargo manifest)", entry.key),
         None if !scenario_keys => ("", table.values().next().map_or(root.origin, |e| e.key)),
@@ -117,14 +178,23 @@ fn not_a_scenario(name: &str, root: &Node) -> Option<Issue> {
     )
 }
 
-/// `root` merged on top of the file its `extends` names (relative to `dir`), if any.
-fn with_base(mut root: Node, dir: Option<&Path>, chain: &mut Chain, sources: &mut Sources) -> Result<Node, Vec<Issue>> {
+/// `root` with its groups expanded, merged on top of the file its `extends` names
+/// (relative to `dir`), if any; and the kind of file it is.
+fn with_base(
+    mut root: Node,
+    dir: Option<&Path>,
+    chain: &mut Chain,
+    sources: &mut Sources,
+) -> Result<(Node, FileKind), Vec<Issue>> {
+    let own = file_kind::of_document(&root);
     let Value::Table(table) = &mut root.value else {
-        return Ok(root);
+        return Ok((root, own.unwrap_or(FileKind::Store)));
     };
     let Some(entry) = table.remove("extends") else {
-        check_without_base(&root)?;
-        return Ok(root);
+        let kind = own.unwrap_or(FileKind::Store);
+        group::expand(&mut root, kind)?;
+        check_without_base(&root, kind)?;
+        return Ok((root, kind));
     };
     let Value::String(base) = &entry.node.value else {
         return Err(vec![
@@ -137,14 +207,44 @@ fn with_base(mut root: Node, dir: Option<&Path>, chain: &mut Chain, sources: &mu
         Some(dir) => dir.join(base),
         None => PathBuf::from(base),
     };
-    let base = read_file(&base_path, Some(entry.node.origin), chain, sources)?;
-    merge(base, root)
+    let (base, kind) = read_file(&base_path, Via::Extends(entry.node.origin), chain, sources)?;
+    if let Some(own) = own
+        && own != kind
+    {
+        let help = match own {
+            FileKind::Chain => {
+                "a chain file extends another chain file; the store scenarios it runs are named by its \
+                 [[store]] entries (`file = \"weekday.toml\"`)"
+            }
+            FileKind::Store => {
+                "a store scenario extends another store scenario; a chain file names store scenarios in its \
+                 [[store]] entries, not the other way round"
+            }
+        };
+        return Err(vec![
+            Issue::new(
+                ProblemKind::Extends,
+                format!(
+                    "a {} cannot extend a {}: {} is a {}",
+                    own.noun(),
+                    kind.noun(),
+                    base_path.display(),
+                    kind.noun()
+                ),
+            )
+            .at(entry.node.origin)
+            .with_label(format!("a {}", kind.noun()))
+            .with_help(help),
+        ]);
+    }
+    group::expand(&mut root, kind)?;
+    Ok((merge(kind, base, root)?, kind))
 }
 
 /// `remove` and `after` refer to the base; a file that extends nothing has none.
-fn check_without_base(root: &Node) -> Result<(), Vec<Issue>> {
+fn check_without_base(root: &Node, kind: FileKind) -> Result<(), Vec<Issue>> {
     let mut issues = Vec::new();
-    for &(path, what) in NAMED_ARRAYS {
+    for &(path, what) in group::named_arrays(kind) {
         let Some(Value::Array(items)) = path_node(root, path).map(|n| &n.value) else { continue };
         for (i, item) in items.iter().enumerate() {
             let Some(table) = item.as_table() else { continue };
@@ -179,15 +279,15 @@ fn path_node<'a>(root: &'a Node, path: &[&str]) -> Option<&'a Node> {
 
 /// `over` (a file that extends another) applied on top of `base` (what it extends,
 /// already merged), by the rules of the module docs.
-pub(crate) fn merge(base: Node, over: Node) -> Result<Node, Vec<Issue>> {
+pub(crate) fn merge(kind: FileKind, base: Node, over: Node) -> Result<Node, Vec<Issue>> {
     let mut issues = Vec::new();
-    let merged = merge_node(base, over, &mut Vec::new(), &mut issues);
+    let merged = merge_node(kind, base, over, &mut Vec::new(), &mut issues);
     if issues.is_empty() { Ok(merged) } else { Err(issues) }
 }
 
 /// A merged table keeps the base's origin; every value keeps the origin of the file that
 /// wrote it.
-fn merge_node(base: Node, over: Node, path: &mut Vec<String>, issues: &mut Vec<Issue>) -> Node {
+fn merge_node(kind: FileKind, base: Node, over: Node, path: &mut Vec<String>, issues: &mut Vec<Issue>) -> Node {
     let Node { value: base_value, origin: base_origin } = base;
     let Node { value: over_value, origin: over_origin } = over;
     match (base_value, over_value) {
@@ -199,7 +299,7 @@ fn merge_node(base: Node, over: Node, path: &mut Vec<String>, issues: &mut Vec<I
                 let merged = match table.remove(&key) {
                     Some(old) => {
                         path.push(key.clone());
-                        let node = merge_node(old.node, entry.node, path, issues);
+                        let node = merge_node(kind, old.node, entry.node, path, issues);
                         path.pop();
                         Entry { key: entry.key, node }
                     }
@@ -209,9 +309,9 @@ fn merge_node(base: Node, over: Node, path: &mut Vec<String>, issues: &mut Vec<I
             }
             Node { value: Value::Table(table), origin: base_origin }
         }
-        (Value::Array(items), Value::Array(changes)) if named_array(path).is_some() => {
-            let what = named_array(path).expect("checked in the guard");
-            Node { value: Value::Array(merge_items(items, changes, path, what, issues)), origin: base_origin }
+        (Value::Array(items), Value::Array(changes)) if named_array(kind, path).is_some() => {
+            let what = named_array(kind, path).expect("checked in the guard");
+            Node { value: Value::Array(merge_items(kind, items, changes, path, what, issues)), origin: base_origin }
         }
         (_, value) => Node { value, origin: over_origin },
     }
@@ -230,6 +330,7 @@ fn replaces_whole(path: &[String], base: &Table, over: &Table) -> bool {
 
 /// The items of a named array of the base with the changes of one file applied.
 fn merge_items(
+    kind: FileKind,
     base: Vec<Node>,
     changes: Vec<Node>,
     path: &mut Vec<String>,
@@ -275,7 +376,7 @@ fn merge_items(
                 }
                 let Some(old) = slots[target].take() else { continue };
                 path.push(format!("[{target}]"));
-                slots[target] = Some(merge_node(old, Node { value: Value::Table(table), origin }, path, issues));
+                slots[target] = Some(merge_node(kind, old, Node { value: Value::Table(table), origin }, path, issues));
                 path.pop();
             }
             None => {
@@ -423,12 +524,12 @@ mod tests {
 
     fn doc(file: usize, text: &str) -> Node {
         let mut root = document::parse(FileId(file), text).expect("test documents are valid TOML");
-        group::expand(&mut root).expect("test groups expand");
+        group::expand(&mut root, FileKind::Store).expect("test groups expand");
         root
     }
 
     fn merged(base: &str, over: &str) -> Node {
-        merge(doc(0, base), doc(1, over)).expect("the documents merge")
+        merge(FileKind::Store, doc(0, base), doc(1, over)).expect("the documents merge")
     }
 
     fn names(root: &Node, array: &str) -> Vec<String> {
@@ -498,7 +599,7 @@ mod tests {
     #[test]
     fn removals_and_placements_are_checked() {
         let base = doc(0, "[[lane]]\nname = 'A'\n[[lane]]\nname = 'B'\n");
-        let fails = |over: &str| merge(base.clone(), doc(1, over)).expect_err("a bad change");
+        let fails = |over: &str| merge(FileKind::Store, base.clone(), doc(1, over)).expect_err("a bad change");
         let issue = &fails("[[lane]]\nname = 'A'\nremove = true\nkind = 'staffed'\n")[0];
         assert_eq!(issue.message, "a removal takes only `name` and `remove = true`, not `kind`");
         let issue = &fails("[[lane]]\nname = 'Z'\nremove = true\n")[0];
@@ -511,7 +612,8 @@ mod tests {
         assert_eq!(issue.message, "`remove = false` removes nothing");
         let issue = &fails("[[lane]]\nname = 'B'\nremove = true\n[[lane]]\nname = 'N'\nafter = 'B'\n")[0];
         assert!(issue.message.contains("placed after one that this file removes"), "{}", issue.message);
-        let issues = check_without_base(&doc(0, "[[lane]]\nname = 'A'\nremove = true\n")).expect_err("no base");
+        let issues =
+            check_without_base(&doc(0, "[[lane]]\nname = 'A'\nremove = true\n"), FileKind::Store).expect_err("no base");
         assert!(issues[0].message.contains("but it extends none"), "{}", issues[0].message);
     }
 }

@@ -21,8 +21,13 @@ pub(crate) fn canonical_json(node: &Node) -> String {
 
 /// The 16-hex-digit FNV-1a hash of the canonical JSON of a document.
 pub(crate) fn scenario_hash(node: &Node) -> String {
+    fnv1a_hex(&canonical_json(node))
+}
+
+/// The 64-bit FNV-1a hash of a text, as 16 lowercase hex digits.
+pub(crate) fn fnv1a_hex(text: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in canonical_json(node).bytes() {
+    for b in text.bytes() {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }

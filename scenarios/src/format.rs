@@ -13,7 +13,8 @@
 //! described by [`ItemForms`] and [`DeviceGroup`]):
 //!
 //! - A group: `names = ["L1", "L2"]`, or `name = "SCO{n}"` with `count = 6` (`{n}` counts
-//!   from 1), stands for one item per name with every other key of the block. A group of
+//!   from 1, or from `first`; `{n:02}` writes it with 2 digits), stands for one item per
+//!   name with every other key of the block. A group of
 //!   devices gives `cells = [[x, y], ...]`, one cell per device, instead of `at`.
 //! - In a file that `extends` another: an item whose `name` is in the base changes that
 //!   item and gives only the keys it changes; an item with a new name is added after the
@@ -255,6 +256,11 @@ pub struct ItemForms {
     /// number counted from 1: `name = "SCO{n}"` with `count = 6` is SCO1 ... SCO6.
     #[schemars(range(min = 1, max = 65535))]
     pub count: Option<u32>,
+    /// With `count`: the number of the group's first item (default 1). `{n:03}` in the
+    /// pattern writes the number with 3 digits: `name = "S{n:03}"`, `count = 40`,
+    /// `first = 61` is S061 ... S100.
+    #[schemars(range(min = 0, max = 65535))]
+    pub first: Option<u32>,
     /// Only in a file that extends another: `true` removes the base's item of this `name`
     /// (every item, for a group). A removal gives no other key.
     pub remove: Option<bool>,

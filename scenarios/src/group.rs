@@ -1,8 +1,9 @@
 //! Groups: one block of a named array that stands for several items.
 //!
-//! Every named array (`[[sku]]`, `[[segment]]`, `[[lane]]`, `[[device]]`,
-//! `[[disruption]]`, `[[store.zone]]`) takes two forms of group; every other key of the
-//! block applies to each item:
+//! Every named array (in a store scenario `[[sku]]`, `[[segment]]`, `[[lane]]`,
+//! `[[device]]`, `[[disruption]]`, `[[store.zone]]`; in a chain file `[[store]]`, `[[sku]]`,
+//! `[[online]]`, `[[coupon]]`, `[[members.level]]`, `[[partition]]`, `[[courier_delay]]`)
+//! takes two forms of group; every other key of the block applies to each item:
 //!
 //! ```toml
 //! [[lane]]
@@ -24,8 +25,10 @@
 //! # ...
 //! ```
 //!
-//! With a name pattern, a group of devices may leave out `count`: it has one device per
-//! cell. A group that changes or removes items of the scenario a file extends needs no
+//! `{n}` is the item's number, `{n:03}` the number written with at least 3 digits (001,
+//! 002, ...); numbers count from `first` (default 1): `name = "S{n:03}"` with `count = 40`
+//! and `first = 61` is S061 ... S100. With a name pattern, a group of devices may leave out
+//! `count`: it has one device per cell. A group that changes or removes items of the scenario a file extends needs no
 //! `cells` (its devices already stand somewhere).
 //!
 //! Groups are expanded in each file before the file is merged with the one it extends, so
@@ -37,10 +40,12 @@ use std::collections::BTreeSet;
 
 use crate::document::{Entry, Node, Table, Value};
 use crate::error::{Issue, ProblemKind};
+use crate::file_kind::FileKind;
 use crate::path::{KeyPath, Segment};
 use crate::source::Origin;
 
-/// The arrays whose items have a `name` (at these key paths), and what an item is called.
+/// The arrays of a store scenario whose items have a `name` (at these key paths), and what
+/// an item is called.
 pub(crate) const NAMED_ARRAYS: &[(&[&str], &str)] = &[
     (&["sku"], "SKU"),
     (&["segment"], "segment"),
@@ -50,12 +55,34 @@ pub(crate) const NAMED_ARRAYS: &[(&[&str], &str)] = &[
     (&["store", "zone"], "zone"),
 ];
 
+/// The named arrays of a chain file.
+pub(crate) const CHAIN_NAMED_ARRAYS: &[(&[&str], &str)] = &[
+    (&["store"], "store"),
+    (&["sku"], "SKU"),
+    (&["online"], "online segment"),
+    (&["coupon"], "coupon"),
+    (&["members", "level"], "member level"),
+    (&["partition"], "partition"),
+    (&["courier_delay"], "courier delay"),
+];
+
+/// The named arrays of a file of this kind.
+pub(crate) fn named_arrays(kind: FileKind) -> &'static [(&'static [&'static str], &'static str)] {
+    match kind {
+        FileKind::Store => NAMED_ARRAYS,
+        FileKind::Chain => CHAIN_NAMED_ARRAYS,
+    }
+}
+
 /// The most items one group may stand for (lane and device ids are 16-bit).
 pub(crate) const MAX_GROUP: i64 = 65_535;
 
 /// What an item of the named array at `path` is called, if it is one.
-pub(crate) fn named_array(path: &[String]) -> Option<&'static str> {
-    NAMED_ARRAYS.iter().find(|(p, _)| p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == b)).map(|(_, w)| *w)
+pub(crate) fn named_array(kind: FileKind, path: &[String]) -> Option<&'static str> {
+    named_arrays(kind)
+        .iter()
+        .find(|(p, _)| p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == b))
+        .map(|(_, w)| *w)
 }
 
 /// The name of an item, if it has a string `name`.
@@ -78,9 +105,9 @@ pub(crate) fn item_path(array: &[impl AsRef<str>], index: usize, key: Option<&st
 
 /// Expands the groups of every named array of one file and checks that its names are
 /// unique.
-pub(crate) fn expand(root: &mut Node) -> Result<(), Vec<Issue>> {
+pub(crate) fn expand(root: &mut Node, kind: FileKind) -> Result<(), Vec<Issue>> {
     let mut issues = Vec::new();
-    for &(path, what) in NAMED_ARRAYS {
+    for &(path, what) in named_arrays(kind) {
         let Some(Node { value: Value::Array(items), .. }) = get_mut(root, path) else {
             continue;
         };
@@ -149,7 +176,7 @@ impl Group<'_> {
     /// broken to expand, whose problems are reported: the file is not loaded).
     fn expand(&mut self, item: &Node) -> Option<Vec<Node>> {
         let table = item.as_table()?;
-        let devices = self.array == ["device"];
+        let devices = self.array == ["device"] && self.what == "device";
         let names = table.get("names");
         let count = table.get("count");
         let cells = if devices { table.get("cells") } else { None };
@@ -158,9 +185,20 @@ impl Group<'_> {
             Value::String(s) => Some(s.as_str()),
             _ => None,
         });
+        let first = table.get("first");
         if names.is_none() && count.is_none() && cells.is_none() {
+            if let Some(entry) = first {
+                self.problem(
+                    ProblemKind::BadValue,
+                    entry.key,
+                    "first",
+                    "`first` is the number of the first item of a group with `count`".to_owned(),
+                    "this block has no `count`",
+                );
+                return None;
+            }
             if let (Some(entry), Some(p)) = (name, pattern)
-                && p.contains("{n}")
+                && p.contains("{n")
             {
                 self.problem(
                     ProblemKind::BadValue,
@@ -188,6 +226,16 @@ impl Group<'_> {
                 return None;
             }
             (Some(n), None) => {
+                if let Some(entry) = first {
+                    self.problem(
+                        ProblemKind::BadValue,
+                        entry.key,
+                        "first",
+                        "`first` numbers the items of a `name` pattern; a group with `names` names each".to_owned(),
+                        "not with `names`",
+                    );
+                    return None;
+                }
                 if let Some(entry) = name {
                     self.problem(
                         ProblemKind::BadValue,
@@ -218,16 +266,23 @@ impl Group<'_> {
                 };
                 // A name of the wrong type is reported when the items are read.
                 let Value::String(p) = &entry.node.value else { return None };
-                if !p.contains("{n}") {
-                    self.problem(
-                        ProblemKind::BadValue,
-                        entry.node.origin,
-                        "name",
-                        format!("the name of a group needs `{{n}}` where each item's number goes, found \"{p}\""),
-                        "expected a pattern like \"L{n}\"",
-                    );
-                    return None;
-                }
+                let pattern = match Pattern::parse(p) {
+                    Ok(pattern) => pattern,
+                    Err(why) => {
+                        self.problem(
+                            ProblemKind::BadValue,
+                            entry.node.origin,
+                            "name",
+                            why,
+                            "expected a pattern like \"L{n}\" or \"S{n:03}\"",
+                        );
+                        return None;
+                    }
+                };
+                let start = match first {
+                    Some(f) => self.first(f)?,
+                    None => 1,
+                };
                 let n = match c {
                     Some(c) => self.count(c)?,
                     None => {
@@ -240,7 +295,7 @@ impl Group<'_> {
                     }
                 };
                 let origin = entry.node.origin;
-                ((1..=n).map(|k| (p.replace("{n}", &k.to_string()), origin)).collect(), entry.key)
+                ((start..start + n).map(|k| (pattern.name(k), origin)).collect(), entry.key)
             }
         };
         if items.is_empty() {
@@ -263,7 +318,7 @@ impl Group<'_> {
         let mut out = Vec::with_capacity(items.len());
         for (k, (name, origin)) in items.into_iter().enumerate() {
             let mut t: Table = table.clone();
-            for key in ["names", "count", "cells"] {
+            for key in ["names", "count", "first", "cells"] {
                 if key != "cells" || devices {
                     t.remove(key);
                 }
@@ -336,6 +391,23 @@ impl Group<'_> {
         }
     }
 
+    /// The value of `first`: a whole number from 0 to [`MAX_GROUP`].
+    fn first(&mut self, entry: &Entry) -> Option<i64> {
+        match entry.node.value {
+            Value::Integer(n) if (0..=MAX_GROUP).contains(&n) => Some(n),
+            _ => {
+                self.problem(
+                    ProblemKind::BadValue,
+                    entry.node.origin,
+                    "first",
+                    "`first` is the number of the group's first item".to_owned(),
+                    "expected a whole number from 0 to 65535",
+                );
+                None
+            }
+        }
+    }
+
     fn cells_type(&mut self, cells: &Entry) {
         self.problem(
             ProblemKind::WrongType,
@@ -375,5 +447,76 @@ impl Group<'_> {
             return None;
         }
         Some(list.iter().map(|node| Entry { key: cells.key, node: node.clone() }).collect())
+    }
+}
+
+/// A name pattern: text with `{n}` or `{n:0W}` (the number with at least `W` digits) where
+/// each item's number goes.
+struct Pattern {
+    parts: Vec<PatternPart>,
+}
+
+enum PatternPart {
+    Text(String),
+    Number { width: usize },
+}
+
+impl Pattern {
+    fn parse(text: &str) -> Result<Pattern, String> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        let mut numbered = false;
+        while let Some(at) = rest.find("{n") {
+            parts.push(PatternPart::Text(rest[..at].to_owned()));
+            let after = &rest[at + 2..];
+            let Some(close) = after.find('}') else {
+                return Err(format!("\"{text}\" opens `{{n` but never closes it with `}}`"));
+            };
+            let width = match &after[..close] {
+                "" => 0,
+                spec => match spec.strip_prefix(":0").map(str::parse::<usize>) {
+                    Some(Ok(width)) if (1..=9).contains(&width) => width,
+                    _ => {
+                        return Err(format!(
+                            "`{{n{spec}}}` in \"{text}\" is not a number's place: write `{{n}}`, or `{{n:03}}` for 3 digits"
+                        ));
+                    }
+                },
+            };
+            parts.push(PatternPart::Number { width });
+            numbered = true;
+            rest = &after[close + 1..];
+        }
+        parts.push(PatternPart::Text(rest.to_owned()));
+        if !numbered {
+            return Err(format!("the name of a group needs `{{n}}` where each item's number goes, found \"{text}\""));
+        }
+        Ok(Pattern { parts })
+    }
+
+    fn name(&self, n: i64) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                PatternPart::Text(t) => t.clone(),
+                PatternPart::Number { width } => format!("{n:0width$}"),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_number_items_with_padding() {
+        let p = Pattern::parse("S{n:03}").expect("a pattern");
+        assert_eq!((p.name(1), p.name(42), p.name(1234)), ("S001".into(), "S042".into(), "S1234".into()));
+        assert_eq!(Pattern::parse("L{n}").expect("a pattern").name(7), "L7");
+        assert_eq!(Pattern::parse("{n}-{n:02}").expect("a pattern").name(3), "3-03");
+        for bad in ["S{n:3}", "S{n", "S", "S{n:0}", "S{n:x}"] {
+            assert!(Pattern::parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 }

@@ -66,19 +66,28 @@
 //! trip_s = { dist = "exponential", mean = 300 }
 //! ```
 //!
+//! A chain file (`[chain]`, `[[store]]` entries naming store scenarios, `[platform]`,
+//! `[members]`, `[[online]]`, `[[coupon]]`, ...) runs several stores as one chain:
+//! [`Chain::load`] gives its checked
+//! [`ChainSpec`](storetwin_actors::chain::spec::ChainSpec) (see [`chain`]), and
+//! [`file_kind`] tells the two kinds of file apart; [`chain_json_schema`] describes it.
+//!
 //! A file with `extends = "other.toml"` is a change to another scenario; repeated items are
 //! written once as a group (see [`format`]). [`Scenario::defaults`] lists every value the
 //! file left out and loading filled in. The bundled scenarios (`weekday.toml`, its
 //! variants `layout-b.toml`, `staffing-lean.toml`, ...) live beside this crate.
 
 mod build;
+pub mod chain;
 mod check;
 mod defaults;
 mod deserializer;
 pub mod distribution;
 mod document;
+pub mod duration;
 pub mod error;
 mod extends;
+mod file_kind;
 mod fingerprint;
 mod floor;
 pub mod format;
@@ -90,8 +99,11 @@ mod schema;
 mod source;
 pub mod time_of_day;
 
+pub use chain::{Chain, load_chain};
 pub use defaults::AppliedDefault;
+pub use duration::{DurationError, parse_duration};
 pub use error::{Location, Problem, ProblemKind, ScenarioError};
+pub use file_kind::{FileKind, file_kind};
 pub use price::{PriceError, parse_price};
 pub use scenario::{Scenario, load, load_str};
-pub use schema::json_schema;
+pub use schema::{chain_json_schema, json_schema, json_schema_for};

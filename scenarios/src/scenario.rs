@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use serde::de::IgnoredAny;
 use storetwin_actors::store::spec::WorldSpec;
 
-use crate::build::build;
+use crate::build::{Built, build};
 use crate::check::Checks;
 use crate::defaults::{self, AppliedDefault};
 use crate::deserializer::{from_node, unknown_key};
 use crate::document::{Node, Value};
 use crate::error::{Issue, ProblemKind, ScenarioError};
-use crate::extends;
+use crate::extends::{self, Via};
+use crate::file_kind::FileKind;
 use crate::fingerprint::scenario_hash;
 use crate::format::{
     Arrivals, Device, Disruption, Lane, LanePolicy, Line, Replenishment, Run, ScenarioFile, Segment, Sku, Store,
@@ -45,7 +46,7 @@ pub struct Scenario {
 /// Loads and checks the scenario file at `path`, with the files it extends.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let mut sources = Sources::default();
-    let root = extends::read_path(path, &mut sources);
+    let root = extends::read_path(path, FileKind::Store, Via::User, &mut sources);
     finish(path.to_path_buf(), root, &sources)
 }
 
@@ -53,34 +54,55 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// `extends` in the text is resolved relative to the working directory.
 pub fn load_str(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let mut sources = Sources::default();
-    let root = extends::read_text(name, text, &mut sources);
+    let root = extends::read_text(name, text, FileKind::Store, &mut sources);
     finish(PathBuf::from(name), root, &sources)
 }
 
+/// The error of a load that found `issues` (at most [`MAX_PROBLEMS`] of them are kept).
+pub(crate) fn failure(name: &Path, mut issues: Vec<Issue>, sources: &Sources) -> ScenarioError {
+    if issues.is_empty() {
+        issues.push(Issue::new(ProblemKind::BadValue, "the scenario could not be built"));
+    }
+    // A problem in a group's block is found in each of its items: it is reported once.
+    issues.dedup_by(|a, b| a.origin.is_some() && a.origin == b.origin && a.message == b.message);
+    let problems = issues.into_iter().take(MAX_PROBLEMS).map(|i| i.resolve(sources)).collect();
+    ScenarioError::new(name.display().to_string(), problems)
+}
+
 fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &Sources) -> Result<Scenario, ScenarioError> {
-    let fail = |mut issues: Vec<Issue>| {
-        if issues.is_empty() {
-            issues.push(Issue::new(ProblemKind::BadValue, "the scenario could not be built"));
-        }
-        let problems = issues.into_iter().take(MAX_PROBLEMS).map(|i| i.resolve(sources)).collect();
-        ScenarioError::new(path.display().to_string(), problems)
-    };
-    let root = root.map_err(fail)?;
-    let file = read_format(&root).map_err(fail)?;
+    let checked = root.and_then(|root| check_store(root, sources)).map_err(|i| failure(&path, i, sources))?;
+    Ok(Scenario {
+        files: sources.files().iter().filter_map(|f| f.path.clone()).collect(),
+        path,
+        hash: scenario_hash(&checked.root),
+        seed: checked.built.seed,
+        replications: checked.built.replications,
+        world: checked.built.world,
+        defaults: checked.defaults,
+    })
+}
+
+/// A store scenario read, checked and built, with the merged document it came from.
+pub(crate) struct CheckedStore {
+    pub(crate) root: Node,
+    pub(crate) file: ScenarioFile,
+    pub(crate) built: Built,
+    pub(crate) defaults: Vec<AppliedDefault>,
+}
+
+/// Reads the merged document of a store scenario as the format, checks it and builds its
+/// world.
+pub(crate) fn check_store(root: Node, sources: &Sources) -> Result<CheckedStore, Vec<Issue>> {
+    let file = read_sections::<ScenarioFile>(&root, SECTIONS, SECTION_READERS, "scenario")?;
     let mut checks = Checks::new(&root, sources);
     let built = build(&file, &mut checks);
     let issues = checks.finish();
     match built {
-        Some(built) if issues.is_empty() => Ok(Scenario {
-            files: sources.files().iter().filter_map(|f| f.path.clone()).collect(),
-            path,
-            hash: scenario_hash(&root),
-            seed: built.seed,
-            replications: built.replications,
-            world: built.world,
-            defaults: defaults::applied(&root, &file),
-        }),
-        _ => Err(fail(issues)),
+        Some(built) if issues.is_empty() => {
+            let defaults = defaults::applied(&root, &file);
+            Ok(CheckedStore { root, file, built, defaults })
+        }
+        _ => Err(issues),
     }
 }
 
@@ -102,15 +124,18 @@ pub(crate) const SECTIONS: &[&str] = &[
 ];
 
 /// Reads a value as `T`, only to find its problems.
-type Reader = fn(&Node, &KeyPath) -> Result<(), Box<Issue>>;
+pub(crate) type Reader = fn(&Node, &KeyPath) -> Result<(), Box<Issue>>;
 
-fn reader<T: serde::de::DeserializeOwned>(node: &Node, path: &KeyPath) -> Result<(), Box<Issue>> {
+/// A section of a file: its key, whether it is required, whether it is an array of
+/// tables (read table by table), and how to read one table of it.
+pub(crate) type SectionReader = (&'static str, bool, bool, Reader);
+
+pub(crate) fn reader<T: serde::de::DeserializeOwned>(node: &Node, path: &KeyPath) -> Result<(), Box<Issue>> {
     from_node::<T>(node, path).map(drop)
 }
 
-/// A section of a scenario: its key, whether it is required, whether it is an array of
-/// tables (read table by table), and how to read one table of it.
-const SECTION_READERS: &[(&str, bool, bool, Reader)] = &[
+/// The sections of a scenario.
+const SECTION_READERS: &[SectionReader] = &[
     ("run", true, false, reader::<Run>),
     ("store", true, false, reader::<Store>),
     ("categories", true, false, reader::<BTreeMap<String, f64>>),
@@ -125,20 +150,26 @@ const SECTION_READERS: &[(&str, bool, bool, Reader)] = &[
     ("replenishment", true, false, reader::<Replenishment>),
 ];
 
-/// Reads the merged document as a [`ScenarioFile`]. Each section (and each table of an
-/// array of tables) is read on its own first, so that problems in several sections are
-/// all reported.
-fn read_format(root: &Node) -> Result<ScenarioFile, Vec<Issue>> {
+/// Reads the merged document as `T` (a [`ScenarioFile`], a chain file) whose top-level
+/// keys are `sections`, read by `readers`. Each section (and each table of an array of
+/// tables) is read on its own first, so that problems in several sections are all
+/// reported; `what` names the file in messages ("scenario", "chain").
+pub(crate) fn read_sections<T: serde::de::DeserializeOwned>(
+    root: &Node,
+    sections: &'static [&'static str],
+    readers: &[SectionReader],
+    what: &str,
+) -> Result<T, Vec<Issue>> {
     let Some(table) = root.as_table() else {
-        return Err(vec![Issue::new(ProblemKind::WrongType, "a scenario is a TOML table").at(root.origin)]);
+        return Err(vec![Issue::new(ProblemKind::WrongType, format!("a {what} is a TOML table")).at(root.origin)]);
     };
     let mut issues = Vec::new();
     for (key, entry) in table {
-        if !SECTIONS.contains(&key.as_str()) {
-            issues.push(unknown_key(key, entry.key, at![key], SECTIONS));
+        if !sections.contains(&key.as_str()) {
+            issues.push(unknown_key(key, entry.key, at![key], sections));
         }
     }
-    for &(key, required, array, read) in SECTION_READERS {
+    for &(key, required, array, read) in readers {
         match table.get(key).map(|e| &e.node) {
             Some(Node { value: Value::Array(items), .. }) if array => {
                 issues.extend(
@@ -157,7 +188,7 @@ fn read_format(root: &Node) -> Result<ScenarioFile, Vec<Issue>> {
                 issues.push(
                     Issue::new(ProblemKind::MissingKey, format!("missing `{what}`"))
                         .at(root.origin)
-                        .with_label(format!("this scenario needs {needs}"))
+                        .with_label(format!("this {what} needs {needs}"))
                         .with_path(KeyPath::default()),
                 );
             }
@@ -168,5 +199,5 @@ fn read_format(root: &Node) -> Result<ScenarioFile, Vec<Issue>> {
         issues.sort_by_key(|i| i.origin.map(|o| (o.file, o.start)));
         return Err(issues);
     }
-    from_node::<ScenarioFile>(root, &KeyPath::default()).map_err(|issue| vec![*issue])
+    from_node::<T>(root, &KeyPath::default()).map_err(|issue| vec![*issue])
 }

@@ -1,33 +1,51 @@
 //! The JSON Schema of the scenario format, for editors (`storetwin schema`).
 //!
-//! Generated from the types of [`crate::format`] with schemars: their doc comments are
+//! Two schemas: of a store scenario ([`json_schema`], from [`crate::format`]) and of a
+//! chain file ([`chain_json_schema`], from [`crate::chain::format`]). Each is generated
+//! from its types with schemars: their doc comments are
 //! the descriptions, `deny_unknown_fields` becomes `additionalProperties: false`, and
 //! the hand-written schemas of prices, times of day, distributions, legend entries and
 //! placements say what those accept. Semantic rules (shares summing to 1, names that
 //! must exist, a walkable floor) are beyond a schema and checked by [`crate::load`].
 //!
-//! Two shapes of file are described. A complete scenario (no `extends`) must give every
+//! Two shapes of file are described. A complete file (no `extends`) must give every
 //! required key, and its named arrays may hold groups ([`crate::format::ItemForms`]'s
-//! `names` and `count`, [`crate::format::DeviceGroup`]'s `cells`). A file with `extends`
+//! `names`, `count` and `first`, [`crate::format::DeviceGroup`]'s `cells`). A file with `extends`
 //! is a change: every key is optional (a table gives only what it changes, an item of a
 //! named array only its `name` and the keys it changes), and items may also be `remove`d
 //! or placed `after` another. The root describes the change shape (so that an editor
 //! offers every key and its description in both), and says `if` there is no `extends`,
-//! the file is also a `CompleteScenario`; each definition `X` whose change shape differs
-//! has it as `XChange`.
+//! the file is also a `CompleteScenario` (`CompleteChain`); each definition `X` whose
+//! change shape differs has it as `XChange`.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::chain::format::ChainFile;
+use crate::file_kind::FileKind;
 use crate::format::{DeviceGroup, ItemForms, PAY_S_DEFAULTS, ScenarioFile};
 
-/// The definitions of the items of named arrays.
+/// The definitions of the items of a store scenario's named arrays.
 const ITEM_DEFS: &[&str] = &["Sku", "Segment", "Lane", "Device", "Disruption", "Zone"];
 
-/// The JSON Schema (2020-12) of a scenario file, pretty-printed.
+/// The definitions of the items of a chain file's named arrays.
+const CHAIN_ITEM_DEFS: &[&str] =
+    &["ChainStore", "ChainSku", "Online", "Coupon", "MemberLevelFile", "PartitionFile", "CourierDelayFile"];
+
+/// The JSON Schema (2020-12) of a store scenario file, pretty-printed.
 pub fn json_schema() -> String {
-    let schema = schema_value();
+    json_schema_for(FileKind::Store)
+}
+
+/// The JSON Schema (2020-12) of a chain file, pretty-printed.
+pub fn chain_json_schema() -> String {
+    json_schema_for(FileKind::Chain)
+}
+
+/// The JSON Schema (2020-12) of a file of this kind, pretty-printed.
+pub fn json_schema_for(kind: FileKind) -> String {
+    let schema = schema_value(kind);
     serde_json::to_string_pretty(&schema).expect("a JSON Schema is plain JSON and always serialises")
 }
 
@@ -35,8 +53,11 @@ fn to_value(schema: schemars::Schema) -> Value {
     serde_json::to_value(schema).expect("a schemars schema is JSON")
 }
 
-fn schema_value() -> Value {
-    let mut root = to_value(schemars::schema_for!(ScenarioFile));
+fn schema_value(kind: FileKind) -> Value {
+    let (mut root, item_defs, complete, what) = match kind {
+        FileKind::Store => (to_value(schemars::schema_for!(ScenarioFile)), ITEM_DEFS, "CompleteScenario", "scenario"),
+        FileKind::Chain => (to_value(schemars::schema_for!(ChainFile)), CHAIN_ITEM_DEFS, "CompleteChain", "chain file"),
+    };
     let forms = to_value(schemars::schema_for!(ItemForms));
     let group = to_value(schemars::schema_for!(DeviceGroup));
     let form = |key: &str| forms["properties"][key].clone();
@@ -46,10 +67,11 @@ fn schema_value() -> Value {
     };
 
     // Complete files: items of named arrays may be groups.
-    for name in ITEM_DEFS {
+    for name in item_defs {
         let Some(def) = defs.get_mut(*name) else { continue };
         def["properties"]["names"] = form("names");
         def["properties"]["count"] = form("count");
+        def["properties"]["first"] = form("first");
         let mut either = vec![("name", "names")];
         if *name == "Device" {
             def["properties"]["cells"] = group["properties"]["cells"].clone();
@@ -80,7 +102,7 @@ fn schema_value() -> Value {
     // relaxed twin.
     let mut relaxed: BTreeSet<String> = defs
         .iter()
-        .filter(|(name, def)| ITEM_DEFS.contains(&name.as_str()) || has_required(def))
+        .filter(|(name, def)| item_defs.contains(&name.as_str()) || has_required(def))
         .map(|(name, _)| name.clone())
         .collect();
     loop {
@@ -98,7 +120,7 @@ fn schema_value() -> Value {
     for name in &relaxed {
         let mut def = defs[name].clone();
         relax(&mut def, &relaxed);
-        if ITEM_DEFS.contains(&name.as_str()) {
+        if item_defs.contains(&name.as_str()) {
             def["properties"]["remove"] = form("remove");
             def["properties"]["after"] = form("after");
         }
@@ -109,9 +131,9 @@ fn schema_value() -> Value {
     let required = root_map.remove("required").unwrap_or_else(|| json!([]));
     let properties = root_map.get("properties").cloned().unwrap_or_else(|| json!({}));
     defs.insert(
-        "CompleteScenario".to_owned(),
+        complete.to_owned(),
         json!({
-            "description": "A scenario without `extends`: every required key is given, and no item is removed or placed.",
+            "description": format!("A {what} without `extends`: every required key is given, and no item is removed or placed."),
             "type": "object",
             "properties": properties,
             "required": required,
@@ -125,11 +147,11 @@ fn schema_value() -> Value {
         "description".to_owned(),
         json!(format!(
             "{description}\n\nA file with `extends` is a change to the file it names: every key is optional. Without \
-             `extends` it is a complete scenario (`CompleteScenario`)."
+             `extends` it is a complete {what} (`{complete}`)."
         )),
     );
     root_map.insert("if".to_owned(), json!({ "required": ["extends"] }));
-    root_map.insert("else".to_owned(), json!({ "$ref": "#/$defs/CompleteScenario" }));
+    root_map.insert("else".to_owned(), json!({ "$ref": format!("#/$defs/{complete}") }));
     defs.extend(changes);
     root_map.insert("$defs".to_owned(), Value::Object(defs));
     root
@@ -253,6 +275,109 @@ mod tests {
     }
 
     #[test]
+    fn the_chain_schema_names_every_section_and_has_both_shapes() {
+        let schema: Value = serde_json::from_str(&chain_json_schema()).expect("the schema is JSON");
+        let mut keys: Vec<&str> =
+            schema["properties"].as_object().expect("properties").keys().map(String::as_str).collect();
+        let mut sections = crate::chain::SECTIONS.to_vec();
+        keys.sort_unstable();
+        sections.sort_unstable();
+        assert_eq!(keys, sections, "chain::SECTIONS must list the keys of ChainFile");
+        assert_eq!(schema["additionalProperties"], Value::Bool(false));
+        assert_eq!(schema["else"]["$ref"], "#/$defs/CompleteChain");
+        let required = strings(&schema["$defs"]["CompleteChain"]["required"]);
+        for key in ["run", "chain", "store", "platform", "members"] {
+            assert!(required.contains(&key), "{key}: {required:?}");
+        }
+        assert!(!required.contains(&"coupon") && !required.contains(&"sku"), "{required:?}");
+        let defs = &schema["$defs"];
+        let store = &defs["ChainStore"];
+        for key in ["names", "count", "first", "arrivals_scale", "open_lanes", "franchise"] {
+            assert!(store["properties"][key].is_object(), "ChainStore.{key}: {store}");
+        }
+        let change = &defs["ChainStoreChange"];
+        assert!(!has_required(change) && change["properties"]["remove"].is_object(), "{change}");
+        assert_eq!(schema["properties"]["store"]["items"]["$ref"], "#/$defs/ChainStoreChange");
+        assert!(defs["Duration"]["pattern"].is_string());
+        // The store schema is unchanged in its shape.
+        assert_eq!(
+            serde_json::from_str::<Value>(&json_schema()).expect("JSON")["else"]["$ref"],
+            "#/$defs/CompleteScenario"
+        );
+    }
+
+    /// Every key a file writes is a property the schema (followed through `$ref`, `items`,
+    /// `anyOf` and `allOf`) describes at that place.
+    fn keys_described(schema: &Value, at: &Value, node: &crate::document::Node, path: &str, missing: &mut Vec<String>) {
+        use crate::document::Value as V;
+        let resolve = |s: &Value| {
+            let mut s = s.clone();
+            while let Some(r) = s.get("$ref").and_then(Value::as_str).map(str::to_owned) {
+                s = schema["$defs"][def_name(&r).expect("a definition")].clone();
+            }
+            s
+        };
+        // The alternatives a value may be, nested `anyOf`s flattened.
+        let mut alternatives: Vec<Value> = Vec::new();
+        let mut open = vec![resolve(at)];
+        while let Some(s) = open.pop() {
+            match s.get("anyOf").and_then(Value::as_array) {
+                Some(list) => open.extend(list.iter().map(&resolve)),
+                None => alternatives.push(s),
+            }
+        }
+        match &node.value {
+            V::Table(table) => {
+                for (key, entry) in table {
+                    let described = alternatives.iter().find_map(|a| a["properties"].get(key).cloned());
+                    match described {
+                        Some(sub) => keys_described(schema, &sub, &entry.node, &format!("{path}.{key}"), missing),
+                        None if alternatives.iter().any(|a| a.get("properties").is_some()) => {
+                            missing.push(format!("{path}.{key}"));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            V::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(sub) = alternatives.iter().find_map(|a| a.get("items").cloned()) {
+                        keys_described(schema, &sub, item, &format!("{path}[{i}]"), missing);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_schemas_describe_every_key_of_the_bundled_files() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (name, kind) in [
+            ("chain-3-stores.toml", FileKind::Chain),
+            ("chain-100-stores.toml", FileKind::Chain),
+            ("weekday.toml", FileKind::Store),
+        ] {
+            let schema: Value = serde_json::from_str(&json_schema_for(kind)).expect("JSON");
+            let text = std::fs::read_to_string(dir.join(name)).expect("readable");
+            let root = crate::document::parse(crate::source::FileId(0), &text).expect("valid TOML");
+            let complete =
+                schema["$defs"][if kind == FileKind::Chain { "CompleteChain" } else { "CompleteScenario" }].clone();
+            let mut missing = Vec::new();
+            keys_described(&schema, &complete, &root, "", &mut missing);
+            keys_described(&schema, &schema, &root, "", &mut missing);
+            assert!(missing.is_empty(), "{name}: keys the schema does not describe: {missing:?}");
+        }
+        // The check can fail: a key no type has is found, however deep.
+        let schema: Value = serde_json::from_str(&chain_json_schema()).expect("JSON");
+        let text = "[[store]]\nname = 'a'\nlocation_km = { x = 1, z = 2 }\n[platform.latency]\nmax = '1s'\n";
+        let root = crate::document::parse(crate::source::FileId(0), text).expect("valid TOML");
+        let mut missing = Vec::new();
+        keys_described(&schema, &schema, &root, "", &mut missing);
+        assert_eq!(missing, [".platform.latency.max", ".store[0].location_km.z"]);
+    }
+
+    #[test]
     fn every_reference_resolves() {
         fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
             match v {
@@ -264,13 +389,15 @@ mod tests {
                 _ => {}
             }
         }
-        let schema = schema();
-        let mut all = Vec::new();
-        refs(&schema, &mut all);
-        assert!(all.len() > 40, "{}", all.len());
-        for r in all {
-            let name = def_name(r).unwrap_or_else(|| panic!("{r} is not a definition"));
-            assert!(schema["$defs"][name].is_object(), "{r} does not resolve");
+        for kind in [FileKind::Store, FileKind::Chain] {
+            let schema: Value = serde_json::from_str(&json_schema_for(kind)).expect("the schema is JSON");
+            let mut all = Vec::new();
+            refs(&schema, &mut all);
+            assert!(all.len() > 40, "{}", all.len());
+            for r in all {
+                let name = def_name(r).unwrap_or_else(|| panic!("{r} is not a definition"));
+                assert!(schema["$defs"][name].is_object(), "{kind:?}: {r} does not resolve");
+            }
         }
     }
 }
