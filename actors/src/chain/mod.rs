@@ -10,4 +10,5 @@
 pub mod spec;
 
 pub mod channel;
+pub mod settlement;
 pub mod txn;
