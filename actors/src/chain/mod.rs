@@ -10,5 +10,6 @@
 pub mod spec;
 
 pub mod channel;
+pub mod members;
 pub mod settlement;
 pub mod txn;
