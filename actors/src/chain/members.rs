@@ -438,6 +438,8 @@ impl MemberCentre {
 }
 
 #[cfg(test)]
+// Amounts are written major_minor: `100_00` is 100.00.
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use storetwin_engine::Seed;
 

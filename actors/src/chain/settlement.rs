@@ -840,6 +840,8 @@ impl Settlement {
 }
 
 #[cfg(test)]
+// Amounts are written major_minor: `100_00` is 100.00.
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::chain::spec::OnlineChannel;
