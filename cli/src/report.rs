@@ -612,8 +612,9 @@ fn cards(
         verdict: None,
     });
     let worst = k.queues.iter().max_by(|a, b| {
-        let p90 =
-            |q: &storetwin_actors::store::summary::QueueKpis| mean(&format!("queue[{}].wait_p90_s", q.name), q.wait_s.p90);
+        let p90 = |q: &storetwin_actors::store::summary::QueueKpis| {
+            mean(&format!("queue[{}].wait_p90_s", q.name), q.wait_s.p90)
+        };
         p90(a).total_cmp(&p90(b))
     });
     if let Some(q) = worst {
