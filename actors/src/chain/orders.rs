@@ -18,12 +18,14 @@ use hdrhistogram::Histogram;
 use rand::RngExt;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::chain::channel::Channel;
 use crate::chain::inventory::Inventory;
 use crate::chain::link::{Down, OrderId, Up};
 use crate::chain::platform::{CentreMsg, Downlink};
+use crate::chain::platform::{MEMBERS, SETTLEMENT};
 use crate::chain::spec::{ChainSpec, Fulfilment, OnlineChannel, StoreIdx};
 use crate::money::Cents;
-use crate::store::spec::SkuId;
+use crate::store::spec::{Payment, PaymentMix, SkuId};
 
 /// Stores an order is offered to before it is cancelled.
 pub const MAX_TRIES: usize = 3;
@@ -94,6 +96,18 @@ pub struct Order {
     pub tries: u8,
     pub status: Status,
     pub placed_at: SimTime,
+    pub method: Payment,
+}
+
+impl Order {
+    /// The sales channel it is settled in: its online channel, or the store's for a
+    /// kiosk order.
+    pub fn channel(&self) -> Channel {
+        match self.source {
+            Source::Online(c) => Channel::Online(c),
+            Source::Kiosk => Channel::Store,
+        }
+    }
 }
 
 /// Per-source counts and pick times.
@@ -281,7 +295,9 @@ impl OrderCentre {
         };
         let member = (rng.random::<f64>() < seg.member_share).then(|| rng.random_range(0..self.population.max(1)));
         let value = lines.iter().fold(Cents::ZERO, |v, s| v + self.prices[s.0 as usize]);
+        let method = draw_payment(&seg.payment, rng.random::<f64>());
         let id = self.new_order(Order {
+            method,
             source: Source::Online(seg.channel),
             fulfilment,
             home,
@@ -312,6 +328,7 @@ impl OrderCentre {
             CentreMsg::FromStore { from, msg } => match msg {
                 Up::KioskOrder { sku, member } => {
                     let id = self.new_order(Order {
+                        method: Payment::MobileQr,
                         source: Source::Kiosk,
                         fulfilment: Fulfilment::ShipFromStore,
                         home: from,
@@ -329,6 +346,13 @@ impl OrderCentre {
                     let o = self.order_at(order, from, Status::Routed)?;
                     o.status = Status::Accepted;
                     let source = o.source.index();
+                    // Charged now, with the member's points if they use them.
+                    let charge = if o.member.is_some() {
+                        (MEMBERS, CentreMsg::OnlineRedeem { order })
+                    } else {
+                        (SETTLEMENT, CentreMsg::OnlineCharge { order, points_value: 0 })
+                    };
+                    ctx.send(charge.0, SimDuration::ZERO, charge.1);
                     self.stats[source].accepted += 1;
                 }
                 Up::OrderShort { order } => {
@@ -366,12 +390,15 @@ impl OrderCentre {
                     o.status = Status::Collected;
                     let source = o.source.index();
                     self.stats[source].collected += 1;
+                    ctx.send(MEMBERS, SimDuration::ZERO, CentreMsg::OnlineEarn { order });
                 }
                 Up::OrderExpired { order } => {
                     let o = self.order_at(order, from, Status::Ready)?;
                     o.status = Status::Expired;
                     let source = o.source.index();
                     self.stats[source].expired += 1;
+                    ctx.send(SETTLEMENT, SimDuration::ZERO, CentreMsg::OnlineRefund { order });
+                    ctx.send(MEMBERS, SimDuration::ZERO, CentreMsg::OnlineReturnPoints { order });
                 }
                 other => return Err(format!("order centre got {other:?} from store {}", from.0)),
             },
@@ -382,6 +409,7 @@ impl OrderCentre {
                 }
                 o.status = Status::Delivered;
                 self.stats[o.source.index()].delivered += 1;
+                ctx.send(MEMBERS, SimDuration::ZERO, CentreMsg::OnlineEarn { order });
             }
             other => return Err(format!("order centre got {other:?}")),
         }
@@ -427,6 +455,19 @@ impl OrderCentre {
         }
         Ok(())
     }
+}
+
+/// The payment method of a draw `u` from `mix`.
+fn draw_payment(mix: &PaymentMix, u: f64) -> Payment {
+    let shares = [mix.mobile_qr, mix.card, mix.cash, mix.prepaid];
+    let mut acc = 0.0;
+    for (share, method) in shares.iter().zip(Payment::ALL) {
+        acc += share;
+        if u < acc {
+            return method;
+        }
+    }
+    Payment::Card
 }
 
 /// The first arrival after `now` of a Poisson process with `per_hour[h]` arrivals per hour

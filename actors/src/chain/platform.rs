@@ -2,20 +2,45 @@
 //! downlink to the stores.
 //!
 //! Actors: the [`INVENTORY`] centre, the [`ORDERS`] centre (which also generates the
-//! online shoppers' orders), and the member, coupon and settlement centres. They run in
-//! their own shard; stores reach them only through messages with latency
-//! ([`crate::chain::link`]), and they answer the same way.
+//! online shoppers' orders), the [`MEMBERS`] centre (points earned at tills and on
+//! completed online orders, redeemed on online orders), the [`COUPONS`] centre and
+//! [`SETTLEMENT`] (every payment split between HQ, franchisees, payment channels and coupon
+//! funders). They run in their own shard; stores reach them only through messages with
+//! latency ([`crate::chain::link`]), and they answer the same way.
+//!
+//! Money of an online order: it is charged when a store accepts it (settled with that
+//! store's owner, with the member's points as a discount funded by HQ), refunded exactly
+//! if it expires uncollected, and earns points when it is collected or delivered. An order
+//! cancelled before any store accepted it was never charged.
 
 use std::sync::Arc;
 
 use rand::RngExt;
 use storetwin_engine::{ActorId, Context, Envelope, Model, ShardModel};
 
+use crate::chain::channel::Channel;
 use crate::chain::inventory::Inventory;
 use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Up, store_shard};
+use crate::chain::members::{MemberCentre, MemberId};
 use crate::chain::orders::{self, OrderCentre};
+use crate::chain::settlement::{Discount, DiscountSource, Sale, Settlement};
+use crate::chain::spec::Funding;
 use crate::chain::spec::{ChainSpec, StoreIdx};
+use crate::chain::txn::{TxnId, TxnSource};
+use crate::money::Cents;
 use crate::store::spec::SkuId;
+
+/// Stream domain of the members' levels (a stream outside any actor).
+const MEMBER_LEVELS_DOMAIN: u64 = 0x4d45_4d42_4c45_5645; // "MEMBLEVE"
+
+/// Points redeemed on an online order, as a discount HQ funds.
+fn points_discount(value: Cents) -> [Discount; 1] {
+    [Discount {
+        source: DiscountSource::Points,
+        funding: Funding { hq_bps: 10_000, franchisee_bps: 0, brand_bps: 0 },
+        amount: value,
+    }]
+}
 
 pub const INVENTORY: ActorId = ActorId(0);
 pub const ORDERS: ActorId = ActorId(1);
@@ -28,13 +53,44 @@ const ACTORS: u32 = 5;
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum CentreMsg {
     /// A message from a store.
-    FromStore { from: StoreIdx, msg: Up },
+    FromStore {
+        from: StoreIdx,
+        msg: Up,
+    },
     /// The order centre routed one unit of `sku` to `store` (to the inventory centre).
-    Allocate { store: StoreIdx, sku: SkuId },
+    Allocate {
+        store: StoreIdx,
+        sku: SkuId,
+    },
     /// The next online order of a segment (the order centre's timer).
-    OnlineArrival { segment: u16 },
+    OnlineArrival {
+        segment: u16,
+    },
     /// A dispatched order reaches its customer.
-    Delivered { order: OrderId },
+    Delivered {
+        order: OrderId,
+    },
+    /// A store accepted a member's online order: pay part with points? (to the members
+    /// centre), then charge it (to settlement, with the points' value).
+    OnlineRedeem {
+        order: OrderId,
+    },
+    OnlineCharge {
+        order: OrderId,
+        points_value: u32,
+    },
+    /// An online order expired uncollected: refund it (settlement) and give the points back
+    /// (members).
+    OnlineRefund {
+        order: OrderId,
+    },
+    OnlineReturnPoints {
+        order: OrderId,
+    },
+    /// An online order reached its customer: the member earns points.
+    OnlineEarn {
+        order: OrderId,
+    },
 }
 
 /// The way from the centres to the stores: the links (latency and partitions) and the
@@ -71,19 +127,176 @@ pub struct Platform {
     pub spec: Arc<ChainSpec>,
     pub inventory: Inventory,
     pub orders: OrderCentre,
+    pub members: MemberCentre,
+    pub settlement: Settlement,
     pub down: Downlink,
+    /// Discounts of till payments whose payment message has not come yet (the discounts
+    /// come first on the store's FIFO link).
+    pending_discounts: Vec<(StoreIdx, u32, Discount)>,
+    /// Points value charged on each online order (for its refund), and points redeemed on
+    /// it (to give back).
+    online_points: std::collections::BTreeMap<OrderId, (Cents, u64)>,
+    /// The order centre's own transaction numbers, one counter per centre it writes to.
+    online_settlement_seq: u64,
+    online_member_seq: u64,
+    /// Transactions the member or settlement centre had already applied (a repeated
+    /// message changes nothing; none is expected, since links lose nothing).
+    pub duplicates: u64,
 }
 
 impl Platform {
     /// The centres of `spec`; `offices[s]` is the office actor of store `s` in its shard.
-    pub fn new(spec: Arc<ChainSpec>, offices: Vec<ActorId>) -> Platform {
+    ///
+    /// `Err` names what in the spec the centres cannot take (a rate above 100%, a member
+    /// level share that does not add up).
+    pub fn new(spec: Arc<ChainSpec>, offices: Vec<ActorId>, seed: storetwin_engine::Seed) -> Result<Platform, String> {
         let links = (0..spec.stores.len()).map(|s| Link::of(&spec, StoreIdx(s as u16))).collect();
-        Platform {
+        let mut levels = seed.stream(MEMBER_LEVELS_DOMAIN, 0);
+        Ok(Platform {
             inventory: Inventory::new(&spec),
             orders: OrderCentre::new(&spec),
+            members: MemberCentre::for_chain(&spec, &mut levels).map_err(|e| e.to_string())?,
+            settlement: Settlement::for_chain(&spec).map_err(|e| e.to_string())?,
             down: Downlink { links, offices, outbox: Vec::new(), sent: 0, held: 0 },
+            pending_discounts: Vec::new(),
+            online_points: std::collections::BTreeMap::new(),
+            online_settlement_seq: 0,
+            online_member_seq: 0,
+            duplicates: 0,
             spec,
+        })
+    }
+
+    fn online_txn(&mut self, settlement: bool) -> TxnId {
+        let source = TxnSource::online(self.spec.stores.len());
+        let seq = if settlement { &mut self.online_settlement_seq } else { &mut self.online_member_seq };
+        *seq += 1;
+        TxnId::new(source, *seq - 1)
+    }
+
+    /// The sale record of online order `order` (with `points_value` off).
+    fn online_sale<'a>(&self, order: OrderId, points: &'a [Discount]) -> Option<Sale<'a>> {
+        let o = self.orders.orders.get(order.0 as usize)?;
+        let discount = points.iter().fold(Cents::ZERO, |d, p| d + p.amount);
+        Some(Sale {
+            store: o.store?,
+            channel: o.channel(),
+            method: o.method,
+            gross: o.value,
+            discounts: points,
+            paid: o.value - discount,
+        })
+    }
+
+    /// The settlement and member centres' messages.
+    fn money(&mut self, msg: CentreMsg, ctx: &mut Context<'_, CentreMsg>) -> Result<(), String> {
+        let err = |e: &dyn std::fmt::Display| e.to_string();
+        match msg {
+            CentreMsg::FromStore { from, msg: Up::Discount { txn, campaign, amount } } => {
+                let funding = self
+                    .spec
+                    .campaigns
+                    .get(usize::from(campaign.0))
+                    .ok_or_else(|| format!("store {} applied unknown campaign {}", from.0, campaign.0))?
+                    .funding;
+                let d =
+                    Discount { source: DiscountSource::Campaign(campaign), funding, amount: Cents(i64::from(amount)) };
+                self.pending_discounts.push((from, txn.0, d));
+            }
+            CentreMsg::FromStore { from, msg: Up::Payment { txn, method, gross, paid } } => {
+                let mine: Vec<Discount> = self
+                    .pending_discounts
+                    .iter()
+                    .filter(|(s, t, _)| *s == from && *t == txn.0)
+                    .map(|(_, _, d)| *d)
+                    .collect();
+                self.pending_discounts.retain(|(s, t, _)| !(*s == from && *t == txn.0));
+                let sale = Sale {
+                    store: from,
+                    channel: Channel::Store,
+                    method,
+                    gross: Cents(i64::from(gross)),
+                    discounts: &mine,
+                    paid: Cents(i64::from(paid)),
+                };
+                let id = TxnId::new(TxnSource::store(from), u64::from(txn.0));
+                let outcome = self.settlement.record(id, &sale).map_err(|e| err(&e))?;
+                self.duplicates += u64::from(outcome.is_duplicate());
+            }
+            CentreMsg::FromStore { from, msg: Up::Earn { member, txn, paid } } => {
+                let id = TxnId::new(TxnSource::store(from), u64::from(txn.0));
+                let outcome = self
+                    .members
+                    .earn(id, MemberId(member), Channel::Store, Cents(i64::from(paid)))
+                    .map_err(|e| err(&e))?;
+                self.duplicates += u64::from(outcome.is_duplicate());
+            }
+            CentreMsg::OnlineRedeem { order } => {
+                let (member, value, channel) = {
+                    let o = &self.orders.orders[order.0 as usize];
+                    (o.member, o.value, o.channel())
+                };
+                let mut points_value = Cents::ZERO;
+                if let Some(m) = member
+                    && rand::RngExt::random::<f64>(ctx.rng()) < self.spec.members.redeem_share
+                {
+                    let id = self.online_txn(false);
+                    if let Some(r) =
+                        self.members.redeem(id, MemberId(m), channel, value, u64::MAX).map_err(|e| err(&e))?.applied()
+                    {
+                        points_value = r.value;
+                        self.online_points.insert(order, (r.value, r.points));
+                    }
+                }
+                let points_value = u32::try_from(points_value.0).unwrap_or(u32::MAX);
+                ctx.send(
+                    SETTLEMENT,
+                    storetwin_engine::SimDuration::ZERO,
+                    CentreMsg::OnlineCharge { order, points_value },
+                );
+            }
+            CentreMsg::OnlineCharge { order, points_value } => {
+                let value = Cents(i64::from(points_value));
+                let discounts = points_discount(value)[..usize::from(value > Cents::ZERO)].to_vec();
+                let sale = self.online_sale(order, &discounts).ok_or("charging an unknown order")?;
+                let id = self.online_txn(true);
+                let outcome = self.settlement.record(id, &sale).map_err(|e| err(&e))?;
+                self.duplicates += u64::from(outcome.is_duplicate());
+            }
+            CentreMsg::OnlineRefund { order } => {
+                let value = self.online_points.get(&order).map_or(Cents::ZERO, |p| p.0);
+                let points = points_discount(value);
+                let discounts = points[..usize::from(value > Cents::ZERO)].to_vec();
+                let sale = self.online_sale(order, &discounts).ok_or("refunding an unknown order")?;
+                let id = self.online_txn(true);
+                let outcome = self.settlement.refund(id, &sale).map_err(|e| err(&e))?;
+                self.duplicates += u64::from(outcome.is_duplicate());
+            }
+            CentreMsg::OnlineReturnPoints { order } => {
+                if let Some(&(_, points)) = self.online_points.get(&order) {
+                    let o = &self.orders.orders[order.0 as usize];
+                    let (member, channel) = (o.member, o.channel());
+                    if let Some(m) = member {
+                        let id = self.online_txn(false);
+                        let outcome =
+                            self.members.return_points(id, MemberId(m), channel, points).map_err(|e| err(&e))?;
+                        self.duplicates += u64::from(outcome.is_duplicate());
+                    }
+                }
+            }
+            CentreMsg::OnlineEarn { order } => {
+                let o = &self.orders.orders[order.0 as usize];
+                let (member, channel, value) = (o.member, o.channel(), o.value);
+                if let Some(m) = member {
+                    let paid = value - self.online_points.get(&order).map_or(Cents::ZERO, |p| p.0);
+                    let id = self.online_txn(false);
+                    let outcome = self.members.earn(id, MemberId(m), channel, paid).map_err(|e| err(&e))?;
+                    self.duplicates += u64::from(outcome.is_duplicate());
+                }
+            }
+            other => return Err(format!("settlement or members got {other:?}")),
         }
+        Ok(())
     }
 }
 
@@ -128,6 +341,7 @@ impl Model for Platform {
                 }
                 other => self.orders.handle(other, &self.spec, &self.inventory, &mut self.down, ctx),
             },
+            MEMBERS | SETTLEMENT => self.money(msg, ctx),
             other => Err(format!("centre {other} got {msg:?}, which it does not handle yet")),
         };
         if let Err(detail) = result {

@@ -133,7 +133,8 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
         offices.push(world.layout.office().expect("a chain store has an office"));
         stores.push(Simulation::new(world, world_seed));
     }
-    let platform = Platform::new(Arc::clone(&spec), offices);
+    let platform = Platform::new(Arc::clone(&spec), offices, shard_seed(seed, 0))
+        .map_err(|detail| ChainError::Invariant { invariant: "platform settings", detail, seed })?;
     shards.push(ChainShard::Platform(Simulation::new(platform, shard_seed(seed, 0))));
     shards.extend(stores.into_iter().map(ChainShard::Store));
 

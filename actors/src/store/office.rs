@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use storetwin_engine::{Context, Envelope, SimDuration, SimTime};
 
-use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Up, store_shard};
+use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Txn, Up, store_shard};
 use crate::chain::platform;
 use crate::chain::spec::{ChainSpec, Fulfilment, PlatformSpec, StoreIdx};
 use crate::store::spec::SkuId;
@@ -99,6 +99,10 @@ pub struct Office {
     counter_queue: VecDeque<OrderId>,
     /// Free stock per SKU at the last sync (what the inventory centre was told).
     synced: Vec<u32>,
+    /// This store's transaction numbers, one counter per centre it writes to (each centre
+    /// keeps every source's numbers to apply each message once).
+    settlement_seq: u32,
+    members_seq: u32,
     pub kpis: OfficeKpis,
 }
 
@@ -120,6 +124,8 @@ impl Office {
             counter_free: spec.pickup_staff,
             counter_queue: VecDeque::new(),
             synced,
+            settlement_seq: 0,
+            members_seq: 0,
             kpis: OfficeKpis::default(),
         }
     }
@@ -304,8 +310,21 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
             let member = (member != u32::MAX).then_some(member);
             office.send_up(platform::ORDERS, Up::KioskOrder { sku, member }, ctx);
         }
-        StoreMsg::TillPayment { lane, .. } => {
-            ctx.send(view.layout.lane(lane), SimDuration::ZERO, StoreMsg::PaymentDone { discount: 0 });
+        StoreMsg::TillPayment { shopper, lane } => {
+            let s = &view.shoppers[shopper.0 as usize];
+            let gross = u32::try_from(s.basket_value.0).unwrap_or(u32::MAX);
+            let discount = 0;
+            let paid = gross - discount;
+            let txn = Txn(office.settlement_seq);
+            office.settlement_seq += 1;
+            office.send_up(platform::SETTLEMENT, Up::Payment { txn, method: s.payment, gross, paid }, ctx);
+            if s.member {
+                let member = office.member_id(shopper);
+                let txn = Txn(office.members_seq);
+                office.members_seq += 1;
+                office.send_up(platform::MEMBERS, Up::Earn { member, txn, paid }, ctx);
+            }
+            ctx.send(view.layout.lane(lane), SimDuration::ZERO, StoreMsg::PaymentDone { discount });
         }
         StoreMsg::SyncStock => {
             office.kpis.stock_syncs += 1;
