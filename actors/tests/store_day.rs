@@ -147,3 +147,17 @@ fn a_degraded_door_counter_misses_more_and_recovers() {
     assert!(a.footfall.error_pct > -6.0, "{}", a.footfall.error_pct);
     assert!((-60.0..-40.0).contains(&b.footfall.error_pct), "degraded counter error {}", b.footfall.error_pct);
 }
+
+#[test]
+fn a_shopper_turned_away_by_a_full_shared_line_counts_in_the_lines_balked() {
+    // Three lanes fed by one line of at most 3 people, at four times the load they can
+    // serve; nobody is too impatient to queue, so every balk is the line being full.
+    let mut spec = support::mmc(3, 360.0, 120.0, 2);
+    spec.store.lines[0].capacity = Some(3);
+    let k = run_day(&spec, Seed(11)).expect("runs").kpis;
+    let line = &k.queues[0];
+    assert_eq!(line.kind, "line");
+    assert!(k.balked > 100, "the line is full most of the time: {} balked", k.balked);
+    assert_eq!(line.balked, k.balked, "every balk was at the full line: {line:?}");
+    assert!(line.max_length <= 3, "{line:?}");
+}

@@ -75,6 +75,7 @@ pub struct QueueStats {
     pub started: u64,
     pub reneged: u64,
     pub jockeyed: u64,
+    /// Turned away by this queue (see `QueueKpis::balked`).
     pub balked: u64,
     pub waits_ms: Histogram<u64>,
     /// Sum of the waits of those whose service started, seconds.

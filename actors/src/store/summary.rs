@@ -63,6 +63,10 @@ pub struct QueueKpis {
     pub reneged: u64,
     /// Moved to a shorter queue.
     pub jockeyed: u64,
+    /// Turned away by this queue: found it as long as their balking length and gave up
+    /// rather than choose again, or found this shared line full with no other queue they
+    /// could use having room. Each is also in the store's `balked`, which has besides
+    /// those who found no queue open to them at all.
     pub balked: u64,
     /// Waits of those whose service started, seconds.
     pub wait_s: Percentiles,
@@ -234,6 +238,9 @@ pub struct StoreKpis {
     pub kiosk_orders: u64,
     pub kiosk_value: f64,
     pub kiosks: Vec<KioskKpis>,
+    /// Shoppers who left without buying because no checkout queue would take them: those
+    /// a queue turned away (each also in that queue's `QueueKpis::balked`) and those who
+    /// found no queue open to them.
     pub balked: u64,
     pub reneged: u64,
     pub inside_at_close: u64,
