@@ -981,7 +981,7 @@ fn queue_table(p: &mut String, k: &StoreKpis) -> Result<()> {
     p.push_str(
         r#"<section id="queue-table">
 <h2>Queues</h2>
-<p class="lede">Replication 1. Waits are of those whose service started; Little's law: the mean number waiting L equals the arrival rate &lambda; times the mean time in queue W of everyone who joined.</p>
+<p class="lede">Replication 1. Served are those whose service ended, as their lanes count them; waits are of those whose service started; Little's law: the mean number waiting L equals the arrival rate &lambda; times the mean time in queue W of everyone who joined.</p>
 <div class="table-wrap"><table>
 <thead><tr><th rowspan="2">Queue</th><th rowspan="2" class="t">Kind</th><th rowspan="2">Joined</th><th rowspan="2">Served</th><th rowspan="2">Reneged</th><th rowspan="2">Jockeyed</th><th rowspan="2">Balked</th><th colspan="5" class="span">Wait (s)</th><th rowspan="2">Max length</th><th colspan="2" class="span">Little's law</th></tr>
 <tr><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>L</th><th>&lambda;W</th></tr></thead>

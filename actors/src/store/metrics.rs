@@ -72,6 +72,8 @@ pub enum Departure {
 #[derive(Clone, Debug)]
 pub struct QueueStats {
     pub joined: u64,
+    /// Left the queue into service. (Served, service ended, is counted by the lane:
+    /// `ServerStats::served`.)
     pub started: u64,
     pub reneged: u64,
     pub jockeyed: u64,
@@ -151,6 +153,7 @@ impl QueueStats {
 /// Busy and open time of one lane's server.
 #[derive(Clone, Debug, Default)]
 pub struct ServerStats {
+    /// Shoppers whose service ended here.
     pub served: u64,
     pub busy_s: f64,
     pub open_s: f64,
