@@ -105,10 +105,19 @@ fn run_weekday_writes_summary_timeseries_and_event_log() {
         let (p50, p90, p99, max) = (w["p50"].as_f64(), w["p90"].as_f64(), w["p99"].as_f64(), w["max"].as_f64());
         assert!(p50 <= p90 && p90 <= p99 && p99 <= max, "percentiles in order: {w}");
     }
-    for lane in k["lanes"].as_array().expect("lanes") {
+    let lanes = k["lanes"].as_array().expect("lanes");
+    for lane in lanes {
         let u = lane["utilisation"].as_f64().expect("utilisation");
         assert!((0.0..=1.0).contains(&u));
     }
+    // A queue's served are those its lanes served: a lane's own queue, its lane's; a shared
+    // line, the sum over its lanes (every lane is fed by one queue).
+    let served = |v: &serde_json::Value| v["served"].as_u64().expect("a count");
+    for q in queues.iter().filter(|q| q["kind"] == "lane") {
+        let lane = lanes.iter().find(|l| l["name"] == q["name"]).expect("the queue's lane");
+        assert_eq!(served(q), served(lane), "{q}");
+    }
+    assert_eq!(queues.iter().map(served).sum::<u64>(), lanes.iter().map(served).sum::<u64>());
     assert!(k["heat_map"]["dwell_s"].as_array().expect("heat map").len() == 56 * 24);
 
     // One console line on crowding, with the run's figures: the zone densest at its peak,

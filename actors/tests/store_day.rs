@@ -147,3 +147,45 @@ fn a_degraded_door_counter_misses_more_and_recovers() {
     assert!(a.footfall.error_pct > -6.0, "{}", a.footfall.error_pct);
     assert!((-60.0..-40.0).contains(&b.footfall.error_pct), "degraded counter error {}", b.footfall.error_pct);
 }
+
+#[test]
+fn a_shopper_turned_away_by_a_full_shared_line_counts_in_the_lines_balked() {
+    // Three lanes fed by one line of at most 3 people, at four times the load they can
+    // serve; nobody is too impatient to queue, so every balk is the line being full.
+    let mut spec = support::mmc(3, 360.0, 120.0, 2);
+    spec.store.lines[0].capacity = Some(3);
+    let k = run_day(&spec, Seed(11)).expect("runs").kpis;
+    let line = &k.queues[0];
+    assert_eq!(line.kind, "line");
+    assert!(k.balked > 100, "the line is full most of the time: {} balked", k.balked);
+    assert_eq!(line.balked, k.balked, "every balk was at the full line: {line:?}");
+    assert!(line.max_length <= 3, "{line:?}");
+}
+
+#[test]
+fn every_queue_counts_as_served_whom_its_lanes_served_over_a_whole_day() {
+    let spec = support::weekday_like();
+    let mut ended_mid_service = 0;
+    for seed in 1..4 {
+        let run = run_day(&spec, Seed(seed)).expect("runs");
+        let k = &run.kpis;
+        ended_mid_service += run.last.lanes.iter().filter(|l| l.serving).count();
+        let lane = |name: &str| k.lanes.iter().find(|l| l.name == name).expect("a lane of the store");
+        for (q, name) in k.queues.iter().zip(["L1", "L2"]) {
+            assert_eq!((q.kind, q.name.as_str()), ("lane", name));
+            assert_eq!(q.served, lane(name).served, "seed {seed}: queue {name} and its lane: {q:?}");
+        }
+        let line = &k.queues[2];
+        assert_eq!(line.kind, "line");
+        assert_eq!(line.served, lane("S1").served + lane("S2").served, "seed {seed}: {line:?}");
+        // Everyone who joined a queue was served, left it, or was still there (waiting,
+        // or in service at one of its lanes) when the day ended.
+        let lanes = &run.last.lanes;
+        let own = |i: usize| u64::from(lanes[i].waiting) + u64::from(lanes[i].serving);
+        let queues = [own(0), own(1), u64::from(run.last.queues[2].waiting) + own(2) + own(3)];
+        for (q, at_close) in k.queues.iter().zip(queues) {
+            assert_eq!(q.joined, q.served + q.reneged + q.jockeyed + at_close, "seed {seed}: {q:?}");
+        }
+    }
+    assert!(ended_mid_service > 0, "some day must end mid-service, or served counts cannot differ");
+}

@@ -6,25 +6,24 @@
 //! with the same shopping lists in both. The difference of each KPI is then estimated
 //! from the paired per-replication differences (Student's t, 95%), which cancels most of
 //! the noise the two runs share. `--independent` gives B its own seeds and Welch's
-//! interval instead, to see what the pairing buys. With `--out`, the comparison is also
-//! written as `comparison.json` and as the page `compare.html` (`report/comparison.rs`).
+//! interval instead, to see what the pairing buys. The estimation and the files
+//! (`comparison.json` and the page `compare.html`, with `--out`) are
+//! `storetwin_report::compare`'s and `storetwin_report::html`'s; this file runs the
+//! replications and prints the table.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
-use serde::Serialize;
-use serde_json::json;
 use storetwin_actors::store::day::{DayRun, run_day};
 use storetwin_actors::store::spec::WorldSpec;
 use storetwin_engine::{Seed, run_replications};
+use storetwin_report::compare::{Comparison, Differences, Row, Side, differences, row_decimals};
+use storetwin_report::kpi::CURRENCY;
+use storetwin_report::stats;
 
-use crate::kpi::{CURRENCY, Group, Kpi, Unit};
-use crate::report::{Comparison, Side};
 use crate::run::{default_threads, load_scenario, out_dir, threads};
-use crate::stats::{self, Estimate, estimate, welch};
-use storetwin_eventlog::atomic::write_atomic;
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -52,45 +51,6 @@ pub struct CompareArgs {
     out: Option<PathBuf>,
 }
 
-/// One KPI compared.
-#[derive(Serialize, Debug)]
-pub struct Row {
-    pub kpi: String,
-    pub group: Group,
-    /// Its name and unit, as the table lists it under its group.
-    pub label: String,
-    pub unit: Unit,
-    pub a: f64,
-    pub b: f64,
-    /// B − A, with its 95% confidence interval.
-    pub diff: Estimate,
-    /// The interval excludes zero.
-    pub significant: bool,
-    #[serde(skip)]
-    pub info: Kpi,
-}
-
-/// A KPI that only one of the two scenarios has (a lane or a zone of its own), so it
-/// cannot be compared: its mean across that scenario's replications.
-#[derive(Serialize, Debug)]
-pub struct OnlyIn {
-    pub kpi: String,
-    pub group: Group,
-    /// Its name and unit, with what it is of ("lane SCO7: utilisation (%)").
-    pub label: String,
-    pub unit: Unit,
-    pub value: Estimate,
-    #[serde(skip)]
-    pub info: Kpi,
-}
-
-/// What a comparison found: the KPIs both have, in listing order, and those only one has.
-pub struct Found {
-    pub rows: Vec<Row>,
-    pub only_a: Vec<OnlyIn>,
-    pub only_b: Vec<OnlyIn>,
-}
-
 /// Seed offset for B's replications under `--independent`.
 const INDEPENDENT: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -105,42 +65,29 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     let n = args.replications;
     let (first_a, flat_a) = replicate(&a.world, n, args.threads, seed).context("scenario A failed")?;
     let (first_b, flat_b) = replicate(&b.world, n, args.threads, seed_b).context("scenario B failed")?;
-    let shared_lines = crate::kpi::shared_lines([&first_a.kpis, &first_b.kpis]);
+    let shared_lines = storetwin_report::kpi::shared_lines([&first_a.kpis, &first_b.kpis]);
     let found = differences(&flat_a, &flat_b, args.independent, &shared_lines);
+    let comparison = Comparison {
+        a: Side { scenario: &a, run: &first_a },
+        b: Side { scenario: &b, run: &first_b },
+        seed,
+        replications: n,
+        paired: !args.independent,
+        rows: &found.rows,
+        only_a: &found.only_a,
+        only_b: &found.only_b,
+    };
 
-    let report = json!({
-        "a": { "scenario": a.path.display().to_string(), "scenario_hash": a.hash },
-        "b": { "scenario": b.path.display().to_string(), "scenario_hash": b.hash },
-        "seed": seed.0,
-        "replications": n,
-        "common_random_numbers": !args.independent,
-        "kpis": found.rows,
-        "only_in_a": found.only_a,
-        "only_in_b": found.only_b,
-    });
     let mut page = None;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        write_atomic(&dir.join("comparison.json"), |w| {
-            serde_json::to_writer_pretty(&mut *w, &report)?;
-            w.write_all(b"\n")
-        })?;
+        storetwin_report::compare::write_comparison_json(&dir.join("comparison.json"), &comparison)?;
         let path = dir.join("compare.html");
-        let comparison = Comparison {
-            a: Side { scenario: &a, run: &first_a },
-            b: Side { scenario: &b, run: &first_b },
-            seed,
-            replications: n,
-            paired: !args.independent,
-            rows: &found.rows,
-            only_a: &found.only_a,
-            only_b: &found.only_b,
-        };
-        crate::report::write_comparison(&path, &comparison)?;
+        storetwin_report::html::write_comparison_page(&path, &comparison)?;
         page = Some(path);
     }
     if args.json {
-        say!("{}", serde_json::to_string(&report)?)?;
+        say!("{}", serde_json::to_string(&storetwin_report::compare::comparison_json(&comparison))?)?;
         return Ok(());
     }
     let pairing = if args.independent {
@@ -162,75 +109,6 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each KPI's difference B − A from the per-replication KPIs of both (paired, or Welch's
-/// when `independent`), in listing order, and the KPIs only one of them has.
-fn differences(
-    flat_a: &[BTreeMap<String, f64>],
-    flat_b: &[BTreeMap<String, f64>],
-    independent: bool,
-    shared_lines: &BTreeSet<String>,
-) -> Found {
-    let keys = |flats: &[BTreeMap<String, f64>]| -> BTreeSet<String> {
-        flats.first().map(|f| f.keys().cloned().collect()).unwrap_or_default()
-    };
-    let (keys_a, keys_b) = (keys(flat_a), keys(flat_b));
-    let values = |flats: &[BTreeMap<String, f64>], key: &str| -> Vec<f64> {
-        flats.iter().filter_map(|f| f.get(key).copied()).collect()
-    };
-    let mut rows: Vec<Row> = keys_a
-        .intersection(&keys_b)
-        .map(|key| {
-            let (va, vb) = (values(flat_a, key), values(flat_b, key));
-            let diff = if independent {
-                welch(&va, &vb)
-            } else {
-                let d: Vec<f64> = va.iter().zip(&vb).map(|(x, y)| y - x).collect();
-                estimate(&d)
-            };
-            let significant = diff.low > 0.0 || diff.high < 0.0;
-            let info = Kpi::of(key, shared_lines);
-            Row {
-                kpi: key.clone(),
-                group: info.group,
-                label: info.label(),
-                unit: info.unit,
-                a: estimate(&va).mean,
-                b: estimate(&vb).mean,
-                diff,
-                significant,
-                info,
-            }
-        })
-        .collect();
-    rows.sort_by(|x, y| x.info.listing_order(&y.info));
-    let only = |flats: &[BTreeMap<String, f64>], keys: &BTreeSet<String>, other: &BTreeSet<String>| {
-        let mut only: Vec<OnlyIn> = keys
-            .difference(other)
-            .map(|key| {
-                let info = Kpi::of(key, shared_lines);
-                OnlyIn {
-                    kpi: key.clone(),
-                    group: info.group,
-                    label: info.title(),
-                    unit: info.unit,
-                    value: estimate(&values(flats, key)),
-                    info,
-                }
-            })
-            .collect();
-        only.sort_by(|x, y| x.info.listing_order(&y.info));
-        only
-    };
-    Found { only_a: only(flat_a, &keys_a, &keys_b), only_b: only(flat_b, &keys_b, &keys_a), rows }
-}
-
-/// The decimals a row is written with: those that give the half-width of the difference's
-/// interval two significant digits (fractions in percent), and never so few that a
-/// significant difference reads as zero.
-pub fn row_decimals(row: &Row) -> usize {
-    stats::decimals(&row.diff.scaled(row.unit.scale()), row.unit.default_decimals(), row.significant)
-}
-
 /// A row's figures as written: A, B, B − A and the interval's ends, all with
 /// [`row_decimals`].
 fn written(row: &Row) -> [String; 5] {
@@ -249,7 +127,7 @@ fn written(row: &Row) -> [String; 5] {
 /// The console table: a heading per group, its KPIs below it, and the KPIs only one
 /// scenario has at the end. No line is wider than [`WIDTH`]: a label that does not fit
 /// its column is written on a line of its own, its figures on the next.
-fn table_lines(found: &Found) -> Vec<String> {
+fn table_lines(found: &Differences) -> Vec<String> {
     const INDENT: &str = "  ";
     let cells: Vec<[String; 5]> = found.rows.iter().map(written).collect();
     let width =
@@ -314,7 +192,7 @@ fn replicate(
 ) -> anyhow::Result<(DayRun, Vec<BTreeMap<String, f64>>)> {
     let results = run_replications(n, threads, seed, |i, s| {
         run_day(world, s).map(|run| {
-            let flat = crate::kpi::flat(&run.kpis);
+            let flat = storetwin_report::kpi::flat(&run.kpis);
             (flat, (i == 0).then_some(run))
         })
     });
@@ -330,6 +208,8 @@ fn replicate(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     fn flats(rows: &[&[(&str, f64)]]) -> Vec<BTreeMap<String, f64>> {
@@ -337,7 +217,7 @@ mod tests {
     }
 
     #[test]
-    fn kpis_of_one_scenario_only_are_listed_not_dropped() {
+    fn kpis_of_one_scenario_only_are_listed_after_the_table() {
         let a = flats(&[
             &[("sales", 100.0), ("lane[L1].utilisation", 0.5)],
             &[("sales", 110.0), ("lane[L1].utilisation", 0.6)],
@@ -347,13 +227,6 @@ mod tests {
             &[("sales", 113.0), ("lane[L1].utilisation", 0.6), ("lane[L11].utilisation", 0.3)],
         ]);
         let found = differences(&a, &b, false, &BTreeSet::new());
-        let keys: Vec<&str> = found.rows.iter().map(|r| r.kpi.as_str()).collect();
-        assert_eq!(keys, ["sales", "lane[L1].utilisation"]);
-        assert_eq!(found.rows[0].diff.mean, 3.5, "paired: mean of 4 and 3");
-        assert!(found.only_a.is_empty());
-        assert_eq!(found.only_b.len(), 1);
-        assert_eq!(found.only_b[0].label, "lane L11: utilisation (%)");
-        assert!((found.only_b[0].value.mean - 0.25).abs() < 1e-12);
         let lines = table_lines(&found);
         let at = lines.iter().position(|l| l.starts_with("only in B")).expect("an only-in-B list");
         assert!(

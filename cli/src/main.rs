@@ -11,11 +11,8 @@ macro_rules! say {
 
 mod bench;
 mod compare;
-mod kpi;
 mod memory;
-mod report;
 mod run;
-mod stats;
 
 use std::process::ExitCode;
 

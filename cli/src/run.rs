@@ -1,6 +1,7 @@
-//! `storetwin run`: one scenario, one or more replications, and the files a planner reads.
+//! `storetwin run`: one scenario, one or more replications, and the files a planner reads
+//! (written by `storetwin_report`).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -8,16 +9,14 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 use storetwin_actors::store::day::{DayRun, run_day_with};
 use storetwin_actors::store::summary::{QueueKpis, StoreKpis};
 use storetwin_engine::{Seed, SimTime, run_replications};
-use storetwin_scenarios::Scenario;
-
-use crate::kpi::{CURRENCY, Unit};
-use crate::stats::estimate;
-use storetwin_eventlog::atomic::write_atomic;
 use storetwin_eventlog::{EndState, EventLog, Header, Trailer};
+use storetwin_report::kpi::{CURRENCY, Unit};
+use storetwin_report::stats::estimate;
+use storetwin_report::summary::Measured;
+use storetwin_scenarios::Scenario;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -123,19 +122,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let first = &runs[0];
 
-    let mut summary = summary_json(&scenario, seed, args.threads, wall, &runs);
-    let events: u64 = runs.iter().map(|r| r.events).sum();
-    summary["engine"]["heap_allocations"] = json!(allocations);
-    summary["engine"]["heap_allocations_per_event"] = json!(allocations as f64 / events.max(1) as f64);
+    let measured = Measured { threads: args.threads, wall_s: wall, heap_allocations: Some(allocations as u64) };
+    let summary = storetwin_report::summary::summary(&scenario, seed, &runs, &measured);
     let summary_path = args.out.join("summary.json");
-    write_atomic(&summary_path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &summary)?;
-        w.write_all(b"\n")
-    })?;
+    storetwin_report::summary::write_summary(&summary_path, &summary)?;
     let csv_path = args.out.join("timeseries.csv");
-    write_atomic(&csv_path, |w| write_timeseries(w, &scenario, first))?;
+    storetwin_report::timeseries::write_timeseries(&csv_path, &scenario, first)?;
     let report_path = args.out.join("report.html");
-    crate::report::write_report(&report_path, &scenario, &runs, &summary)?;
+    storetwin_report::html::write_run_report(&report_path, &scenario, &runs, &summary)?;
+    let events: u64 = runs.iter().map(|r| r.events).sum();
 
     let k = &first.kpis;
     let sim_s = duration.as_secs_f64() * f64::from(replications);
@@ -146,8 +141,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         duration.as_secs_f64() / 3600.0,
         seed
     )?;
-    let door_counters =
-        world.store.devices.iter().any(|d| matches!(d.kind, storetwin_actors::store::spec::DeviceKind::DoorCounter { .. }));
+    let door_counters = world
+        .store
+        .devices
+        .iter()
+        .any(|d| matches!(d.kind, storetwin_actors::store::spec::DeviceKind::DoorCounter { .. }));
     if runs.len() > 1 {
         say_means(&runs, door_counters)?;
     } else {
@@ -258,81 +256,4 @@ fn progress_bar(total_sim_s: u64) -> ProgressBar {
             .progress_chars("=> "),
     );
     bar
-}
-
-fn summary_json(scenario: &Scenario, seed: Seed, threads: usize, wall: f64, runs: &[DayRun]) -> serde_json::Value {
-    let first = &runs[0];
-    let flats: Vec<_> = runs.iter().map(|r| r.kpis.flat()).collect();
-    let mut across = serde_json::Map::new();
-    for name in flats[0].keys() {
-        let values: Vec<f64> = flats.iter().filter_map(|f| f.get(name).copied()).collect();
-        let mut entry = serde_json::to_value(estimate(&values)).unwrap_or_default();
-        // The per-replication values, so others can pair or pool them.
-        entry["values"] = json!(values);
-        across.insert(name.clone(), entry);
-    }
-    let events: u64 = runs.iter().map(|r| r.events).sum();
-    let sim_s = first.end.as_secs_f64() * runs.len() as f64;
-    json!({
-        "run": {
-            "scenario": scenario.path.display().to_string(),
-            "scenario_hash": scenario.hash,
-            "seed": seed.0,
-            "replications": runs.len(),
-            "threads": threads,
-            "version": env!("CARGO_PKG_VERSION"),
-            "open_at": clock(scenario.world.open_at_s),
-            "duration_h": first.end.as_secs_f64() / 3600.0,
-        },
-        "engine": {
-            "event_hash": first.event_hash.to_string(),
-            "events": first.events,
-            "events_all_replications": events,
-            "shoppers": first.shoppers,
-            "wall_s": wall,
-            "real_time_factor": sim_s / wall.max(1e-9),
-            "events_per_sec": events as f64 / wall.max(1e-9),
-            "replication_hashes": runs.iter().map(|r| r.event_hash.to_string()).collect::<Vec<_>>(),
-        },
-        "kpis": first.kpis,
-        "replications": across,
-    })
-}
-
-fn clock(seconds_of_day: u32) -> String {
-    format!("{:02}:{:02}", seconds_of_day / 3600 % 24, seconds_of_day / 60 % 60)
-}
-
-fn write_timeseries(w: &mut dyn Write, scenario: &Scenario, run: &DayRun) -> std::io::Result<()> {
-    let k = &run.kpis;
-    write!(w, "minute,time,occupancy,entered,left,buyers,sales,lost_items,door_count,open_lanes,queue_total")?;
-    for q in &k.queues {
-        write!(w, ",queue[{}]", q.name.replace(',', " "))?;
-    }
-    writeln!(w)?;
-    let mut previous = None;
-    for s in &run.samples {
-        let minute = s.at.as_nanos() / 60_000_000_000;
-        let p = previous.unwrap_or(s);
-        write!(
-            w,
-            "{minute},{},{},{},{},{},{:.2},{},{},{},{}",
-            clock(scenario.world.open_at_s + (s.at.as_nanos() / 1_000_000_000) as u32),
-            s.occupancy,
-            s.entered - p.entered,
-            s.left - p.left,
-            s.buyers - p.buyers,
-            (s.sales - p.sales).as_major(),
-            s.lost_items - p.lost_items,
-            s.door_count - p.door_count,
-            s.open_lanes,
-            s.queue_total
-        )?;
-        for len in &s.queue_lengths {
-            write!(w, ",{len}")?;
-        }
-        writeln!(w)?;
-        previous = Some(s);
-    }
-    Ok(())
 }

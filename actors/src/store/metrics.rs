@@ -72,9 +72,12 @@ pub enum Departure {
 #[derive(Clone, Debug)]
 pub struct QueueStats {
     pub joined: u64,
+    /// Left the queue into service. (Served, service ended, is counted by the lane:
+    /// `ServerStats::served`.)
     pub started: u64,
     pub reneged: u64,
     pub jockeyed: u64,
+    /// Turned away by this queue (see `QueueKpis::balked`).
     pub balked: u64,
     pub waits_ms: Histogram<u64>,
     /// Sum of the waits of those whose service started, seconds.
@@ -150,6 +153,7 @@ impl QueueStats {
 /// Busy and open time of one lane's server.
 #[derive(Clone, Debug, Default)]
 pub struct ServerStats {
+    /// Shoppers whose service ended here.
     pub served: u64,
     pub busy_s: f64,
     pub open_s: f64,

@@ -769,14 +769,15 @@ impl Shopper {
         self.next_leg(a);
     }
 
-    /// Chooses the queue with the least expected wait among those this shopper may use.
+    /// Chooses the queue with the least expected wait among those this shopper may use;
+    /// balks if none has room (at the full shared line that turned them away, if any).
     fn go_to_checkout(&mut self, a: &mut Act<'_, '_, '_, '_>) {
         match self.choose_queue(a.view) {
-            Some((queue, lane_cell_of)) => {
+            Ok((queue, lane_cell_of)) => {
                 self.queue = Some(queue);
                 self.go_to(Target::Lane(lane_cell_of), a);
             }
-            None => self.balk(a),
+            Err(full) => self.balk(full, a),
         }
     }
 
@@ -787,21 +788,25 @@ impl Shopper {
     /// The queue with the least expected time to service: the walk there plus the wait,
     /// (people ahead) × (mean service) / (open servers). The walk spreads shoppers over
     /// lanes whose waits tie (all idle, say) instead of sending everyone to the first.
-    fn choose_queue(&self, view: &View<'_>) -> Option<(QueueRef, crate::store::spec::LaneId)> {
+    /// `Err` if no queue this shopper may use has room: with the full shared line they
+    /// would have chosen by the same rule (the one that turned them away), if there is one.
+    fn choose_queue(&self, view: &View<'_>) -> Result<(QueueRef, crate::store::spec::LaneId), Option<QueueRef>> {
+        type Choice = Option<(f64, QueueRef, crate::store::spec::LaneId)>;
         let items = self.basket.len() as f64;
         let step_s = self.step.as_secs_f64();
-        let mut best: Option<(f64, QueueRef, crate::store::spec::LaneId)> = None;
-        let mut consider = |wait: f64, q: QueueRef, lane| {
+        let (mut best, mut best_full): (Choice, Choice) = (None, None);
+        let consider = |best: &mut Choice, wait: f64, q: QueueRef, lane| {
             let walk = f64::from(view.floor.steps(self.cell, Target::Lane(lane))) * step_s;
             let est = wait + walk;
             if best.is_none_or(|(b, ..)| est < b) {
-                best = Some((est, q, lane));
+                *best = Some((est, q, lane));
             }
         };
         for lane in view.lanes {
             if lane.line.is_none() && lane.accepts() && self.may_use(lane.kind) {
                 let ahead = lane.queue.len() + usize::from(lane.serving.is_some());
                 consider(
+                    &mut best,
                     ahead as f64 * lane.mean_service_s(view, items, self.payment),
                     QueueRef::Lane(lane.id),
                     lane.id,
@@ -811,7 +816,7 @@ impl Shopper {
         for line in view.lines {
             let mut open = line.lanes.iter().map(|l| &view.lanes[usize::from(l.0)]).filter(|l| l.accepts());
             let Some(first) = open.next() else { continue };
-            if !self.may_use(first.kind) || line.is_full() {
+            if !self.may_use(first.kind) {
                 continue;
             }
             let (servers, busy) = open.fold((1, usize::from(first.serving.is_some())), |(n, b), l| {
@@ -819,9 +824,10 @@ impl Shopper {
             });
             let ahead = (line.queue.len() + busy) as f64;
             let est = ahead * first.mean_service_s(view, items, self.payment) / servers as f64;
-            consider(est, QueueRef::Line(line.index), first.id);
+            let choice = if line.is_full() { &mut best_full } else { &mut best };
+            consider(choice, est, QueueRef::Line(line.index), first.id);
         }
-        best.map(|(_, q, lane)| (q, lane))
+        best.map(|(_, q, lane)| (q, lane)).ok_or(best_full.map(|(_, q, _)| q))
     }
 
     fn identify(&mut self, a: &mut Act<'_, '_, '_, '_>) {
@@ -877,15 +883,15 @@ impl Shopper {
     fn join_queue(&mut self, a: &mut Act<'_, '_, '_, '_>) {
         let Some(q) = self.queue else { return self.go_to_checkout(a) };
         let seg = &a.view.spec.store.segments[usize::from(self.segment.0)];
-        let (usable, length) = match q {
+        let (usable, full, length) = match q {
             QueueRef::Lane(l) => {
                 let lane = &a.view.lanes[usize::from(l.0)];
-                (lane.accepts(), lane.queue.len())
+                (lane.accepts(), false, lane.queue.len())
             }
             QueueRef::Line(i) => {
                 let line = &a.view.lines[usize::from(i)];
                 let open = line.lanes.iter().any(|l| a.view.lanes[usize::from(l.0)].accepts());
-                (open && !line.is_full(), line.queue.len())
+                (open && !line.is_full(), open && line.is_full(), line.queue.len())
             }
         };
         if !usable {
@@ -893,16 +899,14 @@ impl Shopper {
             if self.choices < 3 {
                 return self.go_to_checkout(a);
             }
-            return self.balk(a);
+            return self.balk(full.then_some(q), a);
         }
         let jockeying = self.jockey_to.take().is_some();
         if !jockeying && length as u32 >= seg.balk_at {
             let all_long = self.shortest_usable_queue(a.view).is_none_or(|n| n as u32 >= seg.balk_at);
             self.choices += 1;
             if all_long || self.choices >= 3 {
-                let qi = crate::store::world::queue_index(a.view.lanes.len(), q);
-                a.metrics.queues[qi].balked += 1;
-                return self.balk(a);
+                return self.balk(Some(q), a);
             }
             return self.go_to_checkout(a);
         }
@@ -923,8 +927,14 @@ impl Shopper {
         }
     }
 
-    fn balk(&mut self, a: &mut Act<'_, '_, '_, '_>) {
+    /// Leaves without buying: counted in the store's `balked`, and in the `balked` of the
+    /// queue that turned this shopper away (`at`: as long as their balking length, or a
+    /// full shared line), if one did.
+    fn balk(&mut self, at: Option<QueueRef>, a: &mut Act<'_, '_, '_, '_>) {
         a.metrics.balked_shoppers += 1;
+        if let Some(q) = at {
+            a.metrics.queues[queue_index(a.view.lanes.len(), q)].balked += 1;
+        }
         self.queue = None;
         self.give_back(LostCause::Balk, a);
         self.go_to(Target::Exit, a);

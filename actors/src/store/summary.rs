@@ -59,10 +59,18 @@ pub struct QueueKpis {
     /// "lane" (its own queue) or "line" (shared by several lanes).
     pub kind: &'static str,
     pub joined: u64,
+    /// Shoppers whose service ended (who paid) at the lanes this queue feeds, as the lanes
+    /// count them: an own queue's is its lane's `LaneKpis::served`, a shared line's the sum
+    /// over its lanes. Someone still in service when the run ends is counted in neither
+    /// (but their wait is in `wait_s`, which is of everyone whose service started).
     pub served: u64,
     pub reneged: u64,
     /// Moved to a shorter queue.
     pub jockeyed: u64,
+    /// Turned away by this queue: found it as long as their balking length and gave up
+    /// rather than choose again, or found this shared line full with no other queue they
+    /// could use having room. Each is also in the store's `balked`, which has besides
+    /// those who found no queue open to them at all.
     pub balked: u64,
     /// Waits of those whose service started, seconds.
     pub wait_s: Percentiles,
@@ -78,6 +86,8 @@ pub struct QueueKpis {
 pub struct LaneKpis {
     pub name: String,
     pub kind: &'static str,
+    /// Shoppers whose service here ended (who paid); one in service when the run ends is
+    /// not counted. The queue feeding the lane counts the same (`QueueKpis::served`).
     pub served: u64,
     pub items: u64,
     pub payments: f64,
@@ -234,6 +244,9 @@ pub struct StoreKpis {
     pub kiosk_orders: u64,
     pub kiosk_value: f64,
     pub kiosks: Vec<KioskKpis>,
+    /// Shoppers who left without buying because no checkout queue would take them: those
+    /// a queue turned away (each also in that queue's `QueueKpis::balked`) and those who
+    /// found no queue open to them.
     pub balked: u64,
     pub reneged: u64,
     pub inside_at_close: u64,
@@ -351,13 +364,15 @@ impl StoreWorld {
         let mut queues = Vec::new();
         for (i, lane) in self.lanes.iter().enumerate() {
             if lane.line.is_none() {
-                queues.push(queue_kpis(&spec.lanes[i].name, "lane", &m.queues[i], span_s));
+                queues.push(queue_kpis(&spec.lanes[i].name, "lane", &m.queues[i], m.servers[i].served, span_s));
             }
         }
         for line in &self.lines {
             let name = &spec.lines[usize::from(line.index)].name;
             let qi = crate::store::world::queue_index(self.lanes.len(), QueueRef::Line(line.index));
-            queues.push(queue_kpis(&format!("line {name}"), "line", &m.queues[qi], span_s));
+            // Served is counted where service ends: at the line's lanes.
+            let served = line.lanes.iter().map(|l| m.servers[usize::from(l.0)].served).sum();
+            queues.push(queue_kpis(&format!("line {name}"), "line", &m.queues[qi], served, span_s));
         }
         let lanes = self
             .lanes
@@ -628,13 +643,14 @@ fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-fn queue_kpis(name: &str, kind: &'static str, q: &QueueStats, span_s: f64) -> QueueKpis {
+/// The KPIs of queue `q`, whose lanes finished serving `served` shoppers.
+fn queue_kpis(name: &str, kind: &'static str, q: &QueueStats, served: u64, span_s: f64) -> QueueKpis {
     let (l, lambda, w) = little(q, span_s);
     QueueKpis {
         name: name.to_string(),
         kind,
         joined: q.joined,
-        served: q.started,
+        served,
         reneged: q.reneged,
         jockeyed: q.jockeyed,
         balked: q.balked,

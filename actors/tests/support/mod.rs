@@ -308,3 +308,16 @@ pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
         courier_delays: Vec::new(),
     }
 }
+
+/// [`small_store`] open for a whole 12-hour day with a weekday's arrivals (a lunch peak and
+/// an evening peak, busy up to closing) and shelves that last the day.
+pub fn weekday_like() -> WorldSpec {
+    let mut spec = small_store();
+    spec.duration = SimDuration::from_secs(12 * 3600);
+    spec.store.arrivals_per_hour = vec![40.0, 60.0, 80.0, 120.0, 140.0, 100.0, 80.0, 90.0, 120.0, 150.0, 130.0, 110.0];
+    for sku in &mut spec.store.catalogue {
+        sku.shelf = 10_000;
+        sku.shelf_capacity = 10_000;
+    }
+    spec
+}

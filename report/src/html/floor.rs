@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use crate::Result;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

@@ -1,18 +1,20 @@
-//! `report.html`: the planner's one-page report of a run, written next to `summary.json`.
+//! The two pages: `report.html`, the planner's one-page report of a run, written next to
+//! `summary.json` ([`write_run_report`]), and `compare.html`, the page of a comparison of
+//! two scenarios ([`write_comparison_page`]).
 //!
-//! One self-contained HTML file (inline CSS, charts as inline SVG, no script, nothing
-//! fetched) that opens from disk in any browser and prints: the run's identity and headline
-//! KPI cards, the floor plan with the dwell heat map and the devices, crowding (the floor
-//! by mean density with the densest cells, per-zone density and time lost to crowds:
-//! `report/crowding.rs`), charts over the day, summary charts, lost sales by cause,
-//! category and SKU beside what restocking did (`report/lost_sales.rs`), and tables of
+//! `report.html` is one self-contained HTML file (inline CSS, charts as inline SVG, no
+//! script, nothing fetched) that opens from disk in any browser and prints: the run's
+//! identity and headline KPI cards, the floor plan with the dwell heat map and the devices,
+//! crowding (the floor by mean density with the densest cells, per-zone density and time
+//! lost to crowds: `html/crowding.rs`), charts over the day, summary charts, lost sales by
+//! cause, category and SKU beside what restocking did (`html/lost_sales.rs`), and tables of
 //! every KPI, the queues and the kiosks' queues. Headline figures and the KPI table are the
 //! means across replications (with 95% confidence intervals when there are several); the
 //! floor, the charts and the other tables show replication 1, whose seed is the run's.
 //! Every caption that says what a chart shows is computed from its data. Charts are drawn
-//! by plotters (`report/charts.rs`, `report/floor.rs`); this file lays the page out.
-//! `storetwin compare`'s page, `compare.html`, is laid out in `report/comparison.rs` from
-//! the same style, cards, tables and charts.
+//! by plotters (`html/charts.rs`, `html/floor.rs`); this file lays the page out.
+//! `compare.html` is laid out in `html/comparison.rs` from the same style, cards, tables
+//! and charts.
 
 mod charts;
 mod comparison;
@@ -20,30 +22,32 @@ mod crowding;
 mod floor;
 mod lost_sales;
 
-pub use comparison::{Comparison, Side, write_comparison};
+pub use comparison::write_comparison_page;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context as _;
 use serde_json::Value;
 use storetwin_actors::store::day::DayRun;
 use storetwin_actors::store::spec::DeviceKind;
 use storetwin_actors::store::summary::StoreKpis;
 use storetwin_scenarios::Scenario;
 
-pub(crate) use charts::queue_label;
 use charts::{ACCENT, BAD, Bar, Day, GOOD, SENSED, clock, css, grouped, queue_colour};
 use storetwin_eventlog::atomic::write_atomic;
+
+use crate::kpi::queue_label;
+use crate::{Error, Result};
 
 /// Chart sizes in pixels: across the page, and in one of two columns.
 const FULL: (u32, u32) = (1100, 330);
 const HALF: (u32, u32) = (540, 300);
 
-/// Writes the report of `runs` of `scenario` to `path` (atomically). `summary` is what
-/// `summary.json` holds (its `run` and `replications` objects are read).
-pub fn write_report(path: &Path, scenario: &Scenario, runs: &[DayRun], summary: &Value) -> anyhow::Result<()> {
+/// Writes the report of `runs` of `scenario` (in replication order; at least one) to
+/// `path` (atomically). `summary` is what `summary.json` holds
+/// ([`crate::summary::summary`]; its `run` and `replications` objects are read).
+pub fn write_run_report(path: &Path, scenario: &Scenario, runs: &[DayRun], summary: &Value) -> Result<()> {
     let started = std::time::Instant::now();
     let html = render(scenario, runs, summary)?;
     write_atomic(path, |w| w.write_all(html.as_bytes()))?;
@@ -294,10 +298,10 @@ fn swatch(colour: plotters::style::RGBColor) -> String {
     format!(r#"<span class="swatch" style="background:{}"></span>"#, css(colour))
 }
 
-fn render(scenario: &Scenario, runs: &[DayRun], summary: &Value) -> anyhow::Result<String> {
-    let first = runs.first().context("a report needs at least one run")?;
+fn render(scenario: &Scenario, runs: &[DayRun], summary: &Value) -> Result<String> {
+    let first = runs.first().ok_or(Error::Input("a report needs at least one run"))?;
     let k = &first.kpis;
-    let run = summary.get("run").context("summary has no `run` object")?;
+    let run = summary.get("run").ok_or(Error::Input("summary has no `run` object"))?;
     let est = estimates(summary);
     let n = runs.len();
     let day = Day::new(scenario.world.open_at_s, first.end);
@@ -556,7 +560,7 @@ fn cards(
     est: &BTreeMap<String, Estimate>,
     open_h: f64,
     sensors: Sensors,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let k = &runs[0].kpis;
     let mean = |name: &str, fallback: f64| est.get(name).map_or(fallback, |e| e.mean);
     let card = |label: String, name: &str, fallback: f64, unit: Unit, sub: String| {
@@ -692,7 +696,7 @@ fn summary_charts(
     lane_queue: &[usize],
     replications: usize,
     sensors: Sensors,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let what = if sensors.any() {
         "The flow from the door to the till, how far the sensors were from the truth, and how busy each lane was."
     } else {
@@ -768,7 +772,7 @@ fn lower_first(s: &str) -> String {
 /// What the sensors reported against the truth, a bar per sensed figure; a figure whose
 /// sensors the store does not have says so instead of a bar, and a store without sensors
 /// gets a sentence instead of a chart.
-fn sensed_figure(k: &StoreKpis, sensors: Sensors) -> anyhow::Result<String> {
+fn sensed_figure(k: &StoreKpis, sensors: Sensors) -> Result<String> {
     if !sensors.any() {
         return Ok(r#"<figure id="chart-sensed"><figcaption>Sensed vs true</figcaption><p class="none">No sensors: this store has no door counters, WiFi probes, face cameras or smart shelves, so no sensed figure can be set against the truth.</p></figure>"#.to_string());
     }
@@ -853,7 +857,7 @@ fn kpi_table(
     n: usize,
     lane_queue: &[usize],
     sensors: Sensors,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let replicated = est.values().any(|e| e.n > 1);
     let note = if replicated {
         format!(
@@ -973,11 +977,11 @@ fn kpi_table(
     Ok(())
 }
 
-fn queue_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
+fn queue_table(p: &mut String, k: &StoreKpis) -> Result<()> {
     p.push_str(
         r#"<section id="queue-table">
 <h2>Queues</h2>
-<p class="lede">Replication 1. Waits are of those whose service started; Little's law: the mean number waiting L equals the arrival rate &lambda; times the mean time in queue W of everyone who joined.</p>
+<p class="lede">Replication 1. Served are those whose service ended, as their lanes count them; waits are of those whose service started; Little's law: the mean number waiting L equals the arrival rate &lambda; times the mean time in queue W of everyone who joined.</p>
 <div class="table-wrap"><table>
 <thead><tr><th rowspan="2">Queue</th><th rowspan="2" class="t">Kind</th><th rowspan="2">Joined</th><th rowspan="2">Served</th><th rowspan="2">Reneged</th><th rowspan="2">Jockeyed</th><th rowspan="2">Balked</th><th colspan="5" class="span">Wait (s)</th><th rowspan="2">Max length</th><th colspan="2" class="span">Little's law</th></tr>
 <tr><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>L</th><th>&lambda;W</th></tr></thead>
@@ -1014,7 +1018,7 @@ fn queue_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
 
 /// Each kiosk's queue: a shopper who finds a shelf empty may queue at a kiosk to order the
 /// item; one whose patience runs out gives up and the item stays unbought.
-fn kiosk_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
+fn kiosk_table(p: &mut String, k: &StoreKpis) -> Result<()> {
     p.push_str(
         r#"<section id="kiosk-table">
 <h2>Kiosk queues</h2>
@@ -1066,7 +1070,7 @@ fn kiosk_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn lane_table(p: &mut String, k: &StoreKpis, lane_queue: &[usize]) -> anyhow::Result<()> {
+fn lane_table(p: &mut String, k: &StoreKpis, lane_queue: &[usize]) -> Result<()> {
     p.push_str(
         r#"<section id="lane-table">
 <h2>Lanes</h2>
@@ -1094,7 +1098,7 @@ fn lane_table(p: &mut String, k: &StoreKpis, lane_queue: &[usize]) -> anyhow::Re
     Ok(())
 }
 
-fn zone_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
+fn zone_table(p: &mut String, k: &StoreKpis) -> Result<()> {
     p.push_str(
         r#"<section id="zone-table">
 <h2>Zones</h2>
@@ -1119,7 +1123,7 @@ fn zone_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn device_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
+fn device_table(p: &mut String, k: &StoreKpis) -> Result<()> {
     // By name, whatever its case.
     let mut kinds: BTreeMap<(String, String), (usize, usize, f64)> = BTreeMap::new();
     for d in &k.devices {

@@ -1,4 +1,5 @@
-//! `compare.html`: the page of `storetwin compare A B --out DIR`, next to `comparison.json`.
+//! `compare.html`: the page of a comparison of two scenarios (`storetwin compare A B --out
+//! DIR`), next to `comparison.json`.
 //!
 //! One self-contained page in the style of `report.html`: which scenarios were compared and
 //! how, headline cards of the differences B − A of the key KPIs with their 95% confidence
@@ -11,38 +12,16 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::style::RGBColor;
-use storetwin_actors::store::day::DayRun;
-use storetwin_engine::{Seed, SimTime};
+use storetwin_engine::SimTime;
 use storetwin_scenarios::Scenario;
 
 use super::charts::{self, ACCENT, BAD, Day, GOOD, Interval, Key, Line, MUTED, SENSED, grouped};
 use super::{Card, FULL, HALF, Tone, esc, figure, floor, lane_queues, page_end, page_start, swatch, write_cards};
-use crate::compare::{OnlyIn, Row, row_decimals};
+use crate::Result;
+use crate::compare::{Comparison, Row, Side, row_decimals};
 use crate::kpi::{Better, CURRENCY, Unit};
 use crate::stats::{self, Estimate};
 use storetwin_eventlog::atomic::write_atomic;
-
-/// One of the two scenarios compared, with its replication 1.
-pub struct Side<'a> {
-    pub scenario: &'a Scenario,
-    pub run: &'a DayRun,
-}
-
-/// What `storetwin compare` found, for the page.
-pub struct Comparison<'a> {
-    pub a: Side<'a>,
-    pub b: Side<'a>,
-    /// Seed of A's replication 1 (and B's, under common random numbers).
-    pub seed: Seed,
-    pub replications: u32,
-    /// Common random numbers and paired differences; otherwise independent seeds (Welch).
-    pub paired: bool,
-    /// Every KPI both scenarios have, with B − A, in listing order.
-    pub rows: &'a [Row],
-    /// The KPIs only A has, and only B has.
-    pub only_a: &'a [OnlyIn],
-    pub only_b: &'a [OnlyIn],
-}
 
 /// The colours of A and B wherever both are drawn.
 const A_COLOUR: RGBColor = ACCENT;
@@ -120,8 +99,8 @@ fn plus_minus(e: &Estimate, unit: Unit) -> String {
     if e.n > 1 { format!("{mean} \u{b1} {}", grouped(e.ci95, d)) } else { mean }
 }
 
-/// Writes the comparison page to `path` (atomically).
-pub fn write_comparison(path: &Path, c: &Comparison<'_>) -> anyhow::Result<()> {
+/// Writes the page of comparison `c` to `path` (atomically).
+pub fn write_comparison_page(path: &Path, c: &Comparison<'_>) -> Result<()> {
     let started = std::time::Instant::now();
     let html = render(c)?;
     write_atomic(path, |w| w.write_all(html.as_bytes()))?;
@@ -143,7 +122,7 @@ fn common_day(c: &Comparison<'_>) -> Day {
     Day::new(open_s, SimTime::from_nanos(end))
 }
 
-fn render(c: &Comparison<'_>) -> anyhow::Result<String> {
+fn render(c: &Comparison<'_>) -> Result<String> {
     let (name_a, name_b) = (name_of(c.a.scenario), name_of(c.b.scenario));
     let n = c.replications;
     let pairing = if c.paired { "common random numbers (paired)" } else { "independent seeds (Welch)" };
@@ -258,7 +237,7 @@ fn split_by_reach(rows: Vec<Interval>) -> (Vec<Interval>, Vec<Interval>) {
 /// The chart of the headline differences relative to A. Its axis reaches a little beyond
 /// the widest interval; a few intervals much wider than the rest get a chart of their own,
 /// so that they do not flatten the others.
-fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
+fn differences(p: &mut String, c: &Comparison<'_>) -> Result<()> {
     let mut skipped = Vec::new();
     let rows: Vec<Interval> = HEADLINES
         .iter()
@@ -315,7 +294,7 @@ fn differences(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
 }
 
 /// The two floors' heat maps side by side, on one scale.
-fn floors(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> anyhow::Result<()> {
+fn floors(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> Result<()> {
     let high = floor::dwell_max_minutes(&c.a.run.kpis).max(floor::dwell_max_minutes(&c.b.run.kpis));
     let plan = |s: &Side<'_>| floor::floor_plan(s.scenario, &s.run.kpis, &lane_queues(s.scenario), HALF.0, Some(high));
     let (svg_a, svg_b) = (plan(&c.a)?, plan(&c.b)?);
@@ -345,7 +324,7 @@ fn floors(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> any
 }
 
 /// Occupancy over the day of both, on one chart.
-fn occupancy(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> anyhow::Result<()> {
+fn occupancy(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> Result<()> {
     let day = common_day(c);
     let line = |label: &str, name: &str, colour: RGBColor, s: &Side<'_>| {
         let own = Day::new(s.scenario.world.open_at_s, s.run.end);
@@ -384,7 +363,7 @@ fn capitalised(s: &str) -> String {
 
 /// Every KPI both have, under the headings of their groups: A, B, B − A, its 95% interval
 /// and whether it excludes zero; then the KPIs only one of them has.
-fn table(p: &mut String, c: &Comparison<'_>) -> anyhow::Result<()> {
+fn table(p: &mut String, c: &Comparison<'_>) -> Result<()> {
     write!(
         p,
         r#"<section id="kpi-diff-table">

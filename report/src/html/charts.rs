@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use anyhow::Result;
+use crate::Result;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{SegmentValue, SegmentedCoord};
 use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
@@ -16,6 +16,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use storetwin_actors::store::world::Sample;
 use storetwin_engine::SimTime;
+
+use crate::kpi::queue_label;
 
 pub type Area<'b> = DrawingArea<SVGBackend<'b>, Shift>;
 type TimeChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -263,18 +265,6 @@ pub fn occupancy(day: &Day, samples: &[Sample], size: (u32, u32)) -> Result<Stri
         }
         Ok(())
     })
-}
-
-/// Short display name of a queue: a shared line of many lanes as "line A…Z".
-pub fn queue_label(name: &str) -> String {
-    match name.strip_prefix("line ") {
-        Some(lanes) if lanes.matches('+').count() >= 2 => {
-            let first = lanes.split('+').next().unwrap_or(lanes);
-            let last = lanes.rsplit('+').next().unwrap_or(lanes);
-            format!("line {first}\u{2013}{last}")
-        }
-        _ => name.to_string(),
-    }
 }
 
 /// Light to dark blue (ColorBrewer Blues), for counts of people.
@@ -860,7 +850,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_times_and_queue_names_read_as_a_planner_writes_them() {
+    fn numbers_and_times_read_as_a_planner_writes_them() {
         assert_eq!(grouped(1_234_567.891, 2), "1,234,567.89");
         assert_eq!(grouped(999.0, 0), "999");
         assert_eq!(grouped(-1.94, 1), "\u{2212}1.9");
@@ -868,8 +858,6 @@ mod tests {
         assert_eq!(clock(8.0), "08:00");
         assert_eq!(clock(19.999), "20:00");
         assert_eq!(clock(25.5), "01:30", "a day past midnight wraps");
-        assert_eq!(queue_label("line SCO1+SCO2+SCO3"), "line SCO1\u{2013}SCO3");
-        assert_eq!(queue_label("line A+B"), "line A+B");
         assert_eq!(nice_ceil(1.9), 2.0);
         assert_eq!(nice_ceil(4.0), 4.0);
         assert_eq!(nice_ceil(41.0), 80.0);

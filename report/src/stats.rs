@@ -4,13 +4,16 @@
 
 use serde::Serialize;
 
+/// A mean (or a difference of means) with its 95% confidence interval.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Estimate {
     pub mean: f64,
     /// Half-width of the 95% confidence interval of the mean (0 for one replication).
     pub ci95: f64,
+    /// The interval's ends: `mean ∓ ci95`.
     pub low: f64,
     pub high: f64,
+    /// The number of values (replications, or pairs of them) it is estimated from.
     pub n: usize,
 }
 
@@ -42,6 +45,8 @@ pub fn t975(df: usize) -> f64 {
     }
 }
 
+/// The mean of `values` (one per replication) with the 95% confidence interval of the
+/// mean (Student's t); no interval for fewer than two values.
 pub fn estimate(values: &[f64]) -> Estimate {
     let n = values.len();
     let mean = if n == 0 { 0.0 } else { values.iter().sum::<f64>() / n as f64 };

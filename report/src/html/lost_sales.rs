@@ -11,12 +11,13 @@ use storetwin_scenarios::Scenario;
 
 use super::charts::{self, BAD, Bar, grouped};
 use super::{Card, FULL, Sensors, cause_label, cause_name, esc, figure, write_cards};
+use crate::Result;
 
 /// SKUs listed in the table.
 const TOP_SKUS: usize = 10;
 
 /// The section: what was lost and why, restocking, by category, by SKU.
-pub(super) fn section(p: &mut String, scenario: &Scenario, k: &StoreKpis, sensors: Sensors) -> anyhow::Result<()> {
+pub(super) fn section(p: &mut String, scenario: &Scenario, k: &StoreKpis, sensors: Sensors) -> Result<()> {
     let value: f64 = k.lost_sales.values().map(|l| l.value).sum();
     let items: u64 = k.lost_sales.values().map(|l| l.items).sum();
     let mut causes: Vec<(&str, f64, u64)> = k.lost_sales.iter().map(|(c, l)| (*c, l.value, l.items)).collect();
@@ -84,7 +85,7 @@ fn share_pct(pct: f64) -> String {
 }
 
 /// What replenishment did, next to the stock-outs: rounds, alerts, trips and units.
-fn restocking(p: &mut String, scenario: &Scenario, k: &StoreKpis, sensors: Sensors) -> anyhow::Result<()> {
+fn restocking(p: &mut String, scenario: &Scenario, k: &StoreKpis, sensors: Sensors) -> Result<()> {
     let r = &scenario.world.store.replenishment;
     let card = |label: &str, v: u64, sub: String| Card {
         label: label.to_string(),
@@ -133,7 +134,7 @@ fn main_cause(l: &LostBy) -> Option<(&'static str, f64)> {
 }
 
 /// A bar per category: value lost, with its items and their main cause.
-fn by_category(p: &mut String, k: &StoreKpis, total: f64) -> anyhow::Result<()> {
+fn by_category(p: &mut String, k: &StoreKpis, total: f64) -> Result<()> {
     let cats = &k.lost_by_category;
     let Some(top) = cats.first() else {
         p.push_str(&figure(
@@ -171,7 +172,7 @@ fn by_category(p: &mut String, k: &StoreKpis, total: f64) -> anyhow::Result<()> 
 }
 
 /// The SKUs that lost the most value, with their category and items by cause.
-fn sku_table(p: &mut String, scenario: &Scenario, k: &StoreKpis, total: f64) -> anyhow::Result<()> {
+fn sku_table(p: &mut String, scenario: &Scenario, k: &StoreKpis, total: f64) -> Result<()> {
     let store = &scenario.world.store;
     let top: Vec<&LostBy> = k.lost_by_sku.iter().take(TOP_SKUS).collect();
     if top.is_empty() {

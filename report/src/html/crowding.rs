@@ -14,6 +14,7 @@ use storetwin_scenarios::Scenario;
 use super::charts::grouped;
 use super::floor::{self, cell_in_zone};
 use super::{Estimate, FULL, Unit, esc, estimate_card, write_cards};
+use crate::Result;
 
 /// `n` and its noun, singular or plural ("1 detour", "9,965 detours").
 fn count(n: u64, one: &str, many: &str) -> String {
@@ -32,7 +33,7 @@ pub(super) fn section(
     k: &StoreKpis,
     est: &BTreeMap<String, Estimate>,
     lane_queue: &[usize],
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let c = &k.crowding;
     let cell_m = scenario.world.store.floor.cell_m;
     let replicated = est.values().any(|e| e.n > 1);
@@ -177,7 +178,7 @@ fn join_and(parts: &[String]) -> String {
 }
 
 /// The ten densest cells, as numbered on the plan.
-fn densest_table(p: &mut String, scenario: &Scenario, k: &StoreKpis) -> anyhow::Result<()> {
+fn densest_table(p: &mut String, scenario: &Scenario, k: &StoreKpis) -> Result<()> {
     let cell_m2 = scenario.world.store.floor.cell_m.powi(2);
     write!(
         p,
@@ -209,7 +210,7 @@ fn densest_table(p: &mut String, scenario: &Scenario, k: &StoreKpis) -> anyhow::
 
 /// Each zone's walkable area, density (mean and at its peak) and the shopper-hours lost in
 /// it to slow walking and to waiting at full cells; the whole floor's hours below.
-fn zone_table(p: &mut String, k: &StoreKpis) -> anyhow::Result<()> {
+fn zone_table(p: &mut String, k: &StoreKpis) -> Result<()> {
     let c = &k.crowding;
     p.push_str(
         r#"<div id="crowd-zone-table">

@@ -277,7 +277,7 @@ impl Kpi {
     pub fn short_subject(&self) -> Option<String> {
         let kiosk = self.kind == Some(SubjectKind::Kiosk);
         self.subject.as_deref().map(|s| {
-            let s = crate::report::queue_label(s);
+            let s = queue_label(s);
             let s = if kiosk && !s.to_lowercase().contains("kiosk") { format!("kiosk {s}") } else { s };
             shorten(&s, SUBJECT_CHARS)
         })
@@ -329,6 +329,18 @@ impl Kpi {
             })
             .then(self.rank.cmp(&other.rank))
             .then_with(|| natural_cmp(&self.key, &other.key))
+    }
+}
+
+/// Short display name of a queue: a shared line of many lanes as "line A…Z".
+pub fn queue_label(name: &str) -> String {
+    match name.strip_prefix("line ") {
+        Some(lanes) if lanes.matches('+').count() >= 2 => {
+            let first = lanes.split('+').next().unwrap_or(lanes);
+            let last = lanes.rsplit('+').next().unwrap_or(lanes);
+            format!("line {first}\u{2013}{last}")
+        }
+        _ => name.to_string(),
     }
 }
 
@@ -465,6 +477,13 @@ mod tests {
             sorted(&["queue[SCO line].wait_mean_s", "queue[T9].wait_mean_s"], &["SCO line"]),
             ["queue[T9].wait_mean_s", "queue[SCO line].wait_mean_s"]
         );
+    }
+
+    #[test]
+    fn a_shared_line_of_many_lanes_is_named_by_its_first_and_last_lane() {
+        assert_eq!(queue_label("line SCO1+SCO2+SCO3"), "line SCO1\u{2013}SCO3");
+        assert_eq!(queue_label("line A+B"), "line A+B");
+        assert_eq!(queue_label("L1"), "L1");
     }
 
     #[test]
