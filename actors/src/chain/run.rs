@@ -41,7 +41,7 @@ impl ShardModel for StoreWorld {
 
 /// One shard of a chain.
 pub enum ChainShard {
-    Platform(Simulation<Platform>),
+    Platform(Box<Simulation<Platform>>),
     Store(Simulation<StoreWorld>),
 }
 
@@ -64,7 +64,7 @@ impl Shard for ChainShard {
 
     fn next_event_time(&self) -> Option<SimTime> {
         match self {
-            ChainShard::Platform(s) => Shard::next_event_time(s),
+            ChainShard::Platform(s) => Shard::next_event_time(s.as_ref()),
             ChainShard::Store(s) => Shard::next_event_time(s),
         }
     }
@@ -135,7 +135,7 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     }
     let platform = Platform::new(Arc::clone(&spec), offices, shard_seed(seed, 0))
         .map_err(|detail| ChainError::Invariant { invariant: "platform settings", detail, seed })?;
-    shards.push(ChainShard::Platform(Simulation::new(platform, shard_seed(seed, 0))));
+    shards.push(ChainShard::Platform(Box::new(Simulation::new(platform, shard_seed(seed, 0)))));
     shards.extend(stores.into_iter().map(ChainShard::Store));
 
     let end = SimTime::ZERO.saturating_add(spec.duration);

@@ -4,8 +4,13 @@
 
 use serde::Serialize;
 
+use crate::chain::channel::Channel;
+use crate::chain::members::{LevelIdx, MemberCentre};
 use crate::chain::orders::{OrderCentre, Source, Status};
 use crate::chain::run::{ChainRun, StoreRun};
+use crate::chain::settlement::Settlement;
+use crate::chain::spec::{ChainSpec, StoreIdx};
+use crate::store::spec::Payment;
 use crate::store::summary::StoreKpis;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -13,6 +18,70 @@ pub struct ChainKpis {
     pub chain: ChainTotals,
     pub stores: Vec<ChainStoreKpis>,
     pub orders: OrderKpis,
+    pub members: MemberKpis,
+    pub settlement: SettlementKpis,
+}
+
+/// Points across channels (whole points).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MemberKpis {
+    pub population: u32,
+    pub earned: u64,
+    pub redeemed: u64,
+    pub returned: u64,
+    pub outstanding: u64,
+    pub by_level: Vec<PointsBy>,
+    pub by_channel: Vec<PointsBy>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PointsBy {
+    pub name: String,
+    pub members: Option<u32>,
+    pub earns: u64,
+    pub earned: u64,
+    pub redemptions: u64,
+    pub redeemed: u64,
+}
+
+/// The money of the day, settled (major units), and the reconciliation.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SettlementKpis {
+    pub payments: i64,
+    pub gross: f64,
+    pub discounts: f64,
+    pub paid: f64,
+    pub fees: f64,
+    /// Net positions: what each party ends the day with.
+    pub hq_net: f64,
+    pub franchisees_net: f64,
+    pub payment_channels_net: f64,
+    pub brands_net: f64,
+    /// Who funded the discounts.
+    pub funded_by_hq: f64,
+    pub funded_by_franchisees: f64,
+    pub funded_by_brands: f64,
+    pub points_discounts: f64,
+    pub by_store: Vec<StoreSettlement>,
+    pub reconciliation: Reconciled,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StoreSettlement {
+    pub store: String,
+    pub paid: f64,
+    pub fees: f64,
+    pub hq_net: f64,
+    /// `None` for an HQ-owned store.
+    pub franchisee_net: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Reconciled {
+    /// Every identity checked, and whether all hold exactly (to the cent).
+    pub identities: usize,
+    pub holds: bool,
+    pub broken: Vec<String>,
 }
 
 /// Sums over the stores (money in major units).
@@ -207,6 +276,77 @@ impl ChainRun {
             chain,
             stores,
             orders: OrderKpis { all, by_channel: Source::ALL.iter().map(|s| channel(centre, Some(*s))).collect() },
+            members: members(&self.platform.members, &self.platform.spec),
+            settlement: settlement(&self.platform.settlement, &self.platform.spec),
         }
+    }
+}
+
+fn members(m: &MemberCentre, spec: &ChainSpec) -> MemberKpis {
+    let t = m.totals();
+    let by = |name: String, members: Option<u32>, c: &crate::chain::members::PointCounters| PointsBy {
+        name,
+        members,
+        earns: c.earns,
+        earned: c.earned,
+        redemptions: c.redemptions,
+        redeemed: c.redeemed,
+    };
+    MemberKpis {
+        population: m.population(),
+        earned: t.earned,
+        redeemed: t.redeemed,
+        returned: t.returned,
+        outstanding: m.outstanding(),
+        by_level: (0..m.level_count())
+            .map(|l| {
+                let level = LevelIdx(l as u8);
+                by(spec.members.levels[l].name.clone(), Some(m.level_members(level)), m.by_level(level))
+            })
+            .collect(),
+        by_channel: Channel::ALL.iter().map(|c| by(c.name().to_string(), None, m.by_channel(*c))).collect(),
+    }
+}
+
+fn settlement(s: &Settlement, spec: &ChainSpec) -> SettlementKpis {
+    let c = s.chain();
+    let r = s.reconcile();
+    let franchisees_net: f64 =
+        (0..spec.stores.len()).filter_map(|i| s.franchisee_net(StoreIdx(i as u16))).map(|c| c.as_major()).sum();
+    SettlementKpis {
+        payments: c.payments,
+        gross: c.gross.as_major(),
+        discounts: c.discounts.as_major(),
+        paid: c.paid.as_major(),
+        fees: c.fee.as_major(),
+        hq_net: s.hq_net().as_major(),
+        franchisees_net,
+        payment_channels_net: Payment::ALL.iter().map(|m| s.channel_net(*m).as_major()).sum(),
+        brands_net: s.brand_net().as_major(),
+        funded_by_hq: c.hq_funded.as_major(),
+        funded_by_franchisees: c.franchisee_funded.as_major(),
+        funded_by_brands: c.brand_funded.as_major(),
+        points_discounts: s.points().amount.as_major(),
+        by_store: spec
+            .stores
+            .iter()
+            .enumerate()
+            .map(|(i, store)| {
+                let idx = StoreIdx(i as u16);
+                let f = s.store(idx);
+                StoreSettlement {
+                    store: store.name.clone(),
+                    paid: f.paid.as_major(),
+                    fees: f.fee.as_major(),
+                    hq_net: f.hq_net().as_major(),
+                    franchisee_net: s.franchisee_net(idx).map(|c| c.as_major()),
+                }
+            })
+            .collect(),
+        reconciliation: Reconciled {
+            identities: r.identities.len(),
+            holds: r.holds(),
+            broken: r.broken().map(|i| i.detail()).collect(),
+        },
     }
 }

@@ -80,6 +80,9 @@ pub struct OfficeKpis {
     pub messages_held: u64,
     pub stock_syncs: u64,
     pub kiosk_orders_sent: u64,
+    /// Till payments (cents) whose record reaches settlement only after the run ends
+    /// (sent in the last moments, or held by a partition that outlasts the day).
+    pub paid_in_flight_at_close: i64,
 }
 
 pub struct Office {
@@ -89,6 +92,7 @@ pub struct Office {
     pickers: u32,
     pickup_staff: u32,
     population: u32,
+    day_end: SimTime,
     /// Messages to the centres sent in the current window, with their arrival time.
     pub outbox: Vec<Envelope<PlatformMsg>>,
     /// Orders in the store now, by id (removed when handed over or expired).
@@ -117,6 +121,7 @@ impl Office {
             pickers: spec.pickers,
             pickup_staff: spec.pickup_staff,
             population: chain.members.population,
+            day_end: SimTime::ZERO.saturating_add(chain.duration),
             outbox: Vec::new(),
             orders: BTreeMap::new(),
             pickers_free: spec.pickers,
@@ -159,6 +164,11 @@ impl Office {
             self.kpis.messages_held += 1;
         }
         self.kpis.messages_sent += 1;
+        if let Up::Payment { paid, .. } = msg
+            && at > self.day_end
+        {
+            self.kpis.paid_in_flight_at_close += i64::from(paid);
+        }
         self.outbox.push(Envelope {
             at,
             from: store_shard(self.store),
