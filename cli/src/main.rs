@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod bench;
+mod chain;
 mod compare;
 mod memory;
 mod run;
@@ -28,7 +29,10 @@ Examples:
   storetwin compare scenarios/weekday.toml scenarios/layout-b.toml --replications 20
   storetwin validate scenarios/layout-b.toml
   storetwin validate scenarios/weekday.toml scenarios/layout-b.toml
+  storetwin run scenarios/chain-3-stores.toml --out out/chain-3-stores --threads 2
+  storetwin validate scenarios/chain-3-stores.toml
   storetwin schema > storetwin.schema.json
+  storetwin schema --chain > storetwin-chain.schema.json
   storetwin bench phold --lps 1024 --events 10000000
   storetwin bench phold --lps 65536 --end-time 100 --json
   RUST_LOG=debug storetwin bench phold --lps 64 --events 1000
@@ -46,7 +50,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario: writes report.html, summary.json and timeseries.csv (and an event log).
+    /// Run a scenario: writes report.html, summary.json and timeseries.csv (and an event log);
+    /// a chain file runs every store and the central platform and writes summary.json.
     Run(run::RunArgs),
     /// Compare two scenarios with common random numbers: each KPI's difference and its 95% CI.
     Compare(compare::CompareArgs),
@@ -57,8 +62,13 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<std::path::PathBuf>,
     },
-    /// Print the JSON Schema of the scenario format (for editors).
-    Schema,
+    /// Print the JSON Schema of store scenario files (with --chain: of chain files), for
+    /// editors.
+    Schema {
+        /// The schema of chain files.
+        #[arg(long)]
+        chain: bool,
+    },
     /// Benchmark the simulation kernel.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -69,6 +79,17 @@ enum Command {
 fn validate(paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
     let mut failed = Vec::new();
     for path in paths {
+        if run::is_chain(path)? {
+            match chain::load_chain(path) {
+                Ok(c) => describe_chain(path, &c)?,
+                Err(e) if paths.len() == 1 => return Err(e),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    failed.push(path.display().to_string());
+                }
+            }
+            continue;
+        }
         match storetwin_scenarios::load(path) {
             Ok(scenario) => describe(path, &scenario)?,
             // One file: its problems are the error.
@@ -115,6 +136,34 @@ fn describe(path: &std::path::Path, scenario: &storetwin_scenarios::Scenario) ->
 
 /// The applied defaults, one line per key and value: items of an array that take the same
 /// default share a line (`lane[L1, L2].open_at_start = true`).
+fn describe_chain(path: &std::path::Path, chain: &storetwin_scenarios::Chain) -> anyhow::Result<()> {
+    let spec = &chain.spec;
+    let franchised = spec.stores.iter().filter(|s| s.franchise_bps.is_some()).count();
+    say!(
+        "{}: ok. Chain \"{}\": {} stores ({} franchised), {} SKUs, {} online segments, {} coupon campaigns, \
+         {} partitions; {:.1} h from {:02}:{:02}; links {:.0} ms and more",
+        path.display(),
+        spec.name,
+        spec.stores.len(),
+        franchised,
+        spec.catalogue.len(),
+        spec.online.len(),
+        spec.campaigns.len(),
+        spec.partitions.len(),
+        spec.duration.as_secs_f64() / 3600.0,
+        spec.open_at_s / 3600,
+        spec.open_at_s / 60 % 60,
+        spec.platform.latency_min.as_secs_f64() * 1000.0,
+    )?;
+    if !chain.defaults.is_empty() {
+        say!("  defaults applied (not in the file):")?;
+        for line in default_lines(&chain.defaults) {
+            say!("    {line}")?;
+        }
+    }
+    Ok(())
+}
+
 fn default_lines(defaults: &[storetwin_scenarios::AppliedDefault]) -> Vec<String> {
     /// The array, the key after the item, the value and the note of a line.
     type Line<'a> = (String, String, String, &'a str);
@@ -156,7 +205,11 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
         Command::Validate { scenarios } => validate(&scenarios),
-        Command::Schema => say!("{}", storetwin_scenarios::json_schema()).map_err(anyhow::Error::from),
+        Command::Schema { chain } => say!(
+            "{}",
+            if chain { storetwin_scenarios::chain_json_schema() } else { storetwin_scenarios::json_schema() }
+        )
+        .map_err(anyhow::Error::from),
         Command::Bench(b) => bench::run(b),
     };
     match result {

@@ -20,23 +20,24 @@ use storetwin_scenarios::Scenario;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The scenario file (TOML).
-    scenario: PathBuf,
+    /// The scenario file (TOML): one store, or a chain of stores.
+    pub scenario: PathBuf,
     /// Directory for report.html, summary.json and timeseries.csv (created if missing).
     #[arg(long, value_name = "DIR", value_parser = out_dir)]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Seed of the run (replication 0); default: the scenario's `run.seed`.
     #[arg(long, value_name = "S")]
-    seed: Option<u64>,
+    pub seed: Option<u64>,
     /// Number of replications; default: the scenario's `run.replications`.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    replications: Option<u32>,
-    /// Threads for the replications (results are identical for any count).
+    pub replications: Option<u32>,
+    /// Threads for the replications, or for a chain's shards (results are identical for
+    /// any count).
     #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = threads)]
-    threads: usize,
+    pub threads: usize,
     /// Also write a compact log of every event of replication 0 to FILE.
     #[arg(long, value_name = "FILE")]
-    events: Option<PathBuf>,
+    pub events: Option<PathBuf>,
 }
 
 pub fn default_threads() -> usize {
@@ -62,12 +63,21 @@ pub fn out_dir(arg: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// Whether `path` is a chain file (else a store scenario).
+pub fn is_chain(path: &std::path::Path) -> anyhow::Result<bool> {
+    let kind = storetwin_scenarios::file_kind(path).map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))?;
+    Ok(kind == storetwin_scenarios::FileKind::Chain)
+}
+
 /// Loads a scenario, turning its diagnostics into the compiler-like report.
 pub fn load_scenario(path: &std::path::Path) -> anyhow::Result<Scenario> {
     storetwin_scenarios::load(path).map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    if is_chain(&args.scenario)? {
+        return crate::chain::run(&args);
+    }
     let scenario = load_scenario(&args.scenario)?;
     let seed = Seed(args.seed.unwrap_or(scenario.seed));
     let replications = args.replications.unwrap_or(scenario.replications).max(1);

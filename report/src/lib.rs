@@ -17,6 +17,7 @@
 //!
 //! [`DayRun`]: storetwin_actors::store::day::DayRun
 
+pub mod chain;
 pub mod compare;
 pub mod html;
 pub mod kpi;
