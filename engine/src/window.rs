@@ -19,9 +19,11 @@
 //! per-shard `event_hash`) for any thread count, and so does the whole run.
 //!
 //! Threads: shards are split into `threads` contiguous blocks, one per worker, for the
-//! whole run; each window ends at a barrier, messages are exchanged, and a second barrier
-//! starts the next window. The barrier spins (then yields): a chain day has millions of
-//! short windows, and sleeping at each would cost more than the work. The exchange is
+//! whole run; each window ends at one barrier, after which every worker takes the messages
+//! for its shards and computes the next window's start from figures all workers published
+//! before the barrier (so no second barrier is needed; the hand-over is double-buffered by
+//! the window's parity). The barrier spins (then yields): a chain day has millions of short
+//! windows, and sleeping at each would cost more than the work. The exchange is
 //! plain memory here; the same protocol can run over MPI collectives between processes.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -244,23 +246,31 @@ fn run_threaded<S: Shard>(
     let block = n.div_ceil(threads);
     let workers = n.div_ceil(block);
     let barrier = SpinBarrier::new(workers as u32);
-    // `slots[s][r]`: the messages worker `s`'s shards sent in the last window to worker
-    // `r`'s shards, in send order. Written by `s` after a window, drained by `r` after the
-    // barrier that ends it.
+    // Everything a worker hands the others is double-buffered by the window's parity: what
+    // it writes in window `k` is read by the others after the barrier that ends `k`, while
+    // it may already write window `k + 1` into the other half. It cannot write `k + 2`
+    // (the same half again) before everyone has passed the barrier ending `k + 1`, so after
+    // they finished reading `k`.
+    //
+    // `slots[s][r][parity]`: messages worker `s`'s shards sent to worker `r`'s shards, in
+    // send order. `next[w][parity]`: the time of worker `w`'s next event after its run,
+    // and the earliest message it sent (so every worker computes the next window's start
+    // from the same figures, without a second barrier).
     type Slot<X> = Mutex<Vec<Envelope<X>>>;
-    let slots: Vec<Vec<Slot<S::Remote>>> =
-        (0..workers).map(|_| (0..workers).map(|_| Mutex::new(Vec::new())).collect()).collect();
-    // Per worker: the time of its shards' next event (`NONE` if none).
-    let next: Vec<AtomicU64> = (0..workers).map(|_| AtomicU64::new(NONE)).collect();
-    // The first window in which a worker met an error (`NONE`: none yet). Every worker
-    // looks at it once per window, just after the barrier that starts the next window, so
-    // they all stop after the same window (an error seen in the window it was met could be
-    // seen by some workers and not others).
+    let slots: Vec<Vec<[Slot<S::Remote>; 2]>> = (0..workers)
+        .map(|_| (0..workers).map(|_| [Mutex::new(Vec::new()), Mutex::new(Vec::new())]).collect())
+        .collect();
+    let next: Vec<[AtomicU64; 2]> = (0..workers).map(|_| [AtomicU64::new(NONE), AtomicU64::new(NONE)]).collect();
+    let sent: Vec<[AtomicU64; 2]> = (0..workers).map(|_| [AtomicU64::new(NONE), AtomicU64::new(NONE)]).collect();
+    // The first phase in which a worker met an error: `2k` while running window `k`, `2k + 1`
+    // while delivering its messages (`NONE`: none yet). Looked at just after the barrier
+    // ending window `k`, when every phase up to `2k` is over on every worker, so all stop
+    // after the same barrier.
     let failed = AtomicU64::new(NONE);
     let error: Mutex<Option<WindowError>> = Mutex::new(None);
     let stats = Mutex::new(WindowStats::default());
 
-    let record = |window: u64, e: WindowError| {
+    let record = |phase: u64, e: WindowError| {
         let mut slot = error.lock().unwrap_or_else(PoisonError::into_inner);
         // Keep the error of the lowest shard, so the report does not depend on timing.
         let shard_of = |e: &WindowError| match e {
@@ -273,68 +283,79 @@ fn run_threaded<S: Shard>(
         if slot.as_ref().is_none_or(|old| shard_of(&e) < shard_of(old)) {
             *slot = Some(e);
         }
-        failed.fetch_min(window, Ordering::AcqRel);
+        failed.fetch_min(phase, Ordering::AcqRel);
+    };
+    let earliest = |parity: usize| {
+        let of = |v: &[[AtomicU64; 2]]| v.iter().map(|t| t[parity].load(Ordering::Acquire)).min().unwrap_or(NONE);
+        of(&next).min(of(&sent))
     };
 
     std::thread::scope(|scope| {
         for (w, local) in shards.chunks_mut(block).enumerate() {
-            let (barrier, slots, next, failed, stats, record) = (&barrier, &slots, &next, &failed, &stats, &record);
+            let (barrier, slots, next, sent, failed, stats, record, earliest) =
+                (&barrier, &slots, &next, &sent, &failed, &stats, &record, &earliest);
             scope.spawn(move || {
                 let first = w * block;
                 let mut inbound = Inbound::new(n);
                 let mut out = Vec::new();
                 let mut sorted: Vec<Vec<Envelope<S::Remote>>> = (0..workers).map(|_| Vec::new()).collect();
-                let mut windows = 0u64;
                 let mut messages = 0u64;
-                next[w].store(next_time(local).map_or(NONE, SimTime::as_nanos), Ordering::Release);
-                loop {
-                    barrier.wait();
-                    if failed.load(Ordering::Acquire) < windows {
-                        break;
-                    }
-                    let start = next.iter().map(|t| t.load(Ordering::Acquire)).min().unwrap_or(NONE);
-                    if start == NONE || start >= end.as_nanos() {
-                        break;
-                    }
+                // Window -1: nothing run, nothing sent; its figures give window 0's start.
+                next[w][1].store(next_time(local).map_or(NONE, SimTime::as_nanos), Ordering::Release);
+                barrier.wait();
+                let mut start = earliest(1);
+                let mut k = 0u64;
+                while start != NONE && start < end.as_nanos() {
+                    let parity = (k % 2) as usize;
                     let stop = window_end(SimTime::from_nanos(start), lookahead, end);
                     for (i, shard) in local.iter_mut().enumerate() {
                         if shard.next_event_time().is_some_and(|t| t < stop)
                             && let Err(error) = shard.run_window(stop, &mut out)
                         {
-                            record(windows, WindowError::Shard { shard: (first + i) as ShardIdx, error });
+                            record(2 * k, WindowError::Shard { shard: (first + i) as ShardIdx, error });
                         }
                     }
+                    let mut earliest_sent = NONE;
                     match check_outbox(&out, stop, lookahead, n) {
-                        Err(e) => record(windows, e),
+                        Err(e) => {
+                            out.clear();
+                            record(2 * k, e);
+                        }
                         Ok(()) => {
                             messages += out.len() as u64;
                             for env in out.drain(..) {
+                                earliest_sent = earliest_sent.min(env.at.as_nanos());
                                 sorted[env.to_shard as usize / block].push(env);
                             }
                             for (r, list) in sorted.iter_mut().enumerate() {
                                 if !list.is_empty() {
-                                    let mut slot = slots[w][r].lock().unwrap_or_else(PoisonError::into_inner);
+                                    let mut slot = slots[w][r][parity].lock().unwrap_or_else(PoisonError::into_inner);
                                     slot.append(list);
                                 }
                             }
                         }
                     }
+                    next[w][parity].store(next_time(local).map_or(NONE, SimTime::as_nanos), Ordering::Release);
+                    sent[w][parity].store(earliest_sent, Ordering::Release);
                     barrier.wait();
+                    if failed.load(Ordering::Acquire) <= 2 * k {
+                        break;
+                    }
                     // Senders in worker order; each slot in send order.
                     for from in slots {
-                        let mut slot = from[w].lock().unwrap_or_else(PoisonError::into_inner);
+                        let mut slot = from[w][parity].lock().unwrap_or_else(PoisonError::into_inner);
                         for env in slot.drain(..) {
                             if let Err(e) = inbound.deliver(local, first, env) {
-                                record(windows, e);
+                                record(2 * k + 1, e);
                             }
                         }
                     }
-                    next[w].store(next_time(local).map_or(NONE, SimTime::as_nanos), Ordering::Release);
-                    windows += 1;
+                    start = earliest(parity);
+                    k += 1;
                 }
                 let mut total = stats.lock().unwrap_or_else(PoisonError::into_inner);
                 if w == 0 {
-                    total.windows = windows;
+                    total.windows = k;
                 }
                 total.messages += messages;
             });

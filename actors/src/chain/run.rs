@@ -19,6 +19,7 @@ use crate::chain::link::PlatformMsg;
 use crate::chain::platform::Platform;
 use crate::chain::spec::{ChainSpec, StoreIdx};
 use crate::store::day::{DayError, DayRun, finish};
+use crate::store::floor::Floor;
 use crate::store::office::{Office, OfficeKpis};
 use crate::store::world::{StoreMsg, StoreWorld};
 
@@ -125,11 +126,22 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     let mut shards = Vec::with_capacity(spec.stores.len() + 1);
     let mut offices = Vec::with_capacity(spec.stores.len());
     let mut stores = Vec::with_capacity(spec.stores.len());
+    // Stores drawn from one template share their floor's precomputed tables.
+    let mut floors: Vec<(usize, Arc<Floor>)> = Vec::new();
     for (i, store) in spec.stores.iter().enumerate() {
         let idx = StoreIdx(i as u16);
         let office = Office::new(&spec, idx);
         let world_seed = shard_seed(seed, i as u32 + 1);
-        let world = StoreWorld::build_in_chain(store.world.clone(), world_seed, office);
+        let floor =
+            match floors.iter().find(|(j, _)| Floor::same_plan(&spec.stores[*j].world.store, &store.world.store)) {
+                Some((_, f)) => Arc::clone(f),
+                None => {
+                    let f = Arc::new(Floor::build(&store.world.store));
+                    floors.push((i, Arc::clone(&f)));
+                    f
+                }
+            };
+        let world = StoreWorld::build_in_chain(store.world.clone(), world_seed, office, floor);
         offices.push(world.layout.office().expect("a chain store has an office"));
         stores.push(Simulation::new(world, world_seed));
     }

@@ -66,6 +66,12 @@ pub const DOOR_COUNTER_RANGE_M: f64 = 2.0;
 pub const NO_ZONE: u16 = u16::MAX;
 
 impl Floor {
+    /// Whether `a` and `b` build the same floor (the same plan, lanes, devices and
+    /// categories), so stores of a chain drawn from one template can share it.
+    pub fn same_plan(a: &StoreSpec, b: &StoreSpec) -> bool {
+        a.floor == b.floor && a.lanes == b.lanes && a.devices == b.devices && a.categories.len() == b.categories.len()
+    }
+
     pub fn build(store: &StoreSpec) -> Floor {
         let spec = &store.floor;
         let n = usize::from(spec.width) * usize::from(spec.height);

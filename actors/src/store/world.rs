@@ -373,7 +373,8 @@ const ARRIVALS_DOMAIN: u64 = 0x5354_4f52_4541_5252; // "STOREARR"
 
 pub struct StoreWorld {
     pub spec: WorldSpec,
-    pub floor: Floor,
+    /// Shared by the stores of a chain built on the same floor plan (read-only).
+    pub floor: std::sync::Arc<Floor>,
     pub layout: Layout,
     pub store: Store,
     pub lanes: Vec<Lane>,
@@ -395,7 +396,13 @@ impl StoreWorld {
     /// Builds the world: the arrival times of the day's shoppers are drawn here, from the
     /// seed's arrival stream (a non-homogeneous Poisson process, constant per hour).
     pub fn build(spec: WorldSpec, seed: Seed) -> StoreWorld {
-        let floor = Floor::build(&spec.store);
+        let floor = std::sync::Arc::new(Floor::build(&spec.store));
+        StoreWorld::build_on(spec, seed, floor)
+    }
+
+    /// As [`Self::build`], on a floor already built from an equal plan (see
+    /// [`Floor::same_plan`]).
+    pub fn build_on(spec: WorldSpec, seed: Seed, floor: std::sync::Arc<Floor>) -> StoreWorld {
         let arrivals = draw_arrivals(&spec, seed);
         let layout = Layout {
             shoppers: arrivals.len() as u32,
@@ -450,8 +457,8 @@ impl StoreWorld {
 
     /// The world of a store of a chain: as [`Self::build`], plus the office as the last
     /// actor (so every other actor keeps its id and random stream).
-    pub fn build_in_chain(spec: WorldSpec, seed: Seed, office: Office) -> StoreWorld {
-        let mut world = StoreWorld::build(spec, seed);
+    pub fn build_in_chain(spec: WorldSpec, seed: Seed, office: Office, floor: std::sync::Arc<Floor>) -> StoreWorld {
+        let mut world = StoreWorld::build_on(spec, seed, floor);
         world.layout.offices = 1;
         world.office = Some(Box::new(office));
         world
