@@ -12,6 +12,7 @@
 //! and count per sales [`channel`].
 
 pub mod channel;
+pub mod coupons;
 pub mod inventory;
 pub mod link;
 pub mod members;
