@@ -1222,3 +1222,332 @@ impl Search<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::spec::IssueChannel;
+
+    const ALL_CLASSES: &[StackClass] = &[StackClass::Product, StackClass::Order, StackClass::Service];
+
+    fn campaign(kind: CouponKind, class: StackClass, combines_with: &[StackClass], order: u32) -> CampaignSpec {
+        CampaignSpec {
+            name: format!("c{order}"),
+            kind,
+            scope: CouponScope::All,
+            issue: IssueChannel::QrPoster,
+            claim_share: 1.0,
+            validity: Validity::AfterClaim(DAY),
+            class,
+            combines_with: combines_with.to_vec(),
+            order,
+            per_member_limit: 1,
+            total_limit: None,
+            budget_total: None,
+            budget_daily: None,
+            funding: Funding { hq_bps: 10_000, franchisee_bps: 0, brand_bps: 0 },
+            activate_at: SimTime::ZERO,
+            pauses: Vec::new(),
+            stop_at: None,
+            stores: None,
+        }
+    }
+
+    fn line(sku: u32, category: u16, unit_price: i64, qty: u32) -> BasketLine {
+        BasketLine { sku: SkuId(sku), category: CategoryId(category), unit_price: Cents(unit_price), qty }
+    }
+
+    fn held(serial: u32, campaign: u16) -> HeldCoupon {
+        HeldCoupon {
+            serial: Serial(serial),
+            campaign: CampaignId(campaign),
+            valid_from: SimTime::ZERO,
+            valid_to: SimTime::from_secs(3600),
+        }
+    }
+
+    fn in_store() -> Checkout {
+        Checkout { store: Some(StoreIdx(0)), channel: SaleChannel::InStore, now: SimTime::from_secs(60) }
+    }
+
+    fn discounts(a: &Applied) -> Vec<(u32, i64)> {
+        a.coupons.iter().map(|c| (c.serial.0, c.discount.0)).collect()
+    }
+
+    fn secs(s: u64) -> SimTime {
+        SimTime::from_secs(s)
+    }
+
+    /// Spend 100 save 20 (an order coupon) and 10 % off (a product coupon) on a basket of
+    /// 100.00, each allowing the other's class. Threshold first: 20 off leaves 80, and
+    /// 10 % of that is 8: 28 off. Percent first: 10 off leaves 90, below the threshold's
+    /// 100, so together they give only 10, and the threshold alone (20) is best.
+    #[test]
+    fn spend_100_save_20_with_10_percent_in_both_orders() {
+        let threshold = CouponKind::Threshold { spend: Cents(100_00), off: Cents(20_00) };
+        let percent = CouponKind::Percent { bps: 1000, max_off: None };
+        let basket = [line(0, 0, 60_00, 1), line(1, 1, 20_00, 2)];
+        let coupons = [held(0, 0), held(1, 1)];
+
+        let threshold_first = [
+            campaign(threshold, StackClass::Order, &[StackClass::Product], 0),
+            campaign(percent, StackClass::Product, &[StackClass::Order], 1),
+        ];
+        let best = best_combination(&basket, &coupons, &threshold_first, &in_store());
+        assert_eq!(discounts(&best), [(0, 20_00), (1, 8_00)]);
+        assert_eq!((best.subtotal, best.discount, best.to_pay), (Cents(100_00), Cents(28_00), Cents(72_00)));
+        // The lines carry the discounts in proportion: 60/100 and 40/100 of each.
+        assert_eq!(best.left, [Cents(43_20), Cents(28_80)]);
+
+        let percent_first = [
+            campaign(threshold, StackClass::Order, &[StackClass::Product], 1),
+            campaign(percent, StackClass::Product, &[StackClass::Order], 0),
+        ];
+        let both = apply_in_order(&basket, &coupons, &percent_first, &in_store()).unwrap();
+        assert_eq!(discounts(&both), [(1, 10_00), (0, 0)]);
+        let best = best_combination(&basket, &coupons, &percent_first, &in_store());
+        assert_eq!(discounts(&best), [(0, 20_00)]);
+        assert_eq!(best.to_pay, Cents(80_00));
+    }
+
+    /// Stripe: 200 off a 100 subtotal gives 0, not -100.
+    #[test]
+    fn a_coupon_never_takes_the_amount_below_zero() {
+        let campaigns = [campaign(CouponKind::Cash { off: Cents(200_00) }, StackClass::Order, &[], 0)];
+        let best = best_combination(&[line(0, 0, 100_00, 1)], &[held(0, 0)], &campaigns, &in_store());
+        assert_eq!((best.discount, best.to_pay), (Cents(100_00), Cents::ZERO));
+    }
+
+    /// Two product coupons combine only if both allow product coupons (Shopify).
+    #[test]
+    fn two_product_coupons_combine_only_if_both_allow_it() {
+        let cash = CouponKind::Cash { off: Cents(5_00) };
+        let basket = [line(0, 0, 50_00, 1)];
+        let coupons = [held(0, 0), held(1, 1)];
+        let one_way = [
+            campaign(cash, StackClass::Product, &[StackClass::Product], 0),
+            campaign(cash, StackClass::Product, &[StackClass::Order], 1),
+        ];
+        assert_eq!(discounts(&best_combination(&basket, &coupons, &one_way, &in_store())), [(0, 5_00)]);
+        assert_eq!(
+            apply_in_order(&basket, &coupons, &one_way, &in_store()),
+            Err(NotCombinable::Classes(Serial(0), Serial(1)))
+        );
+        let both_ways = [
+            campaign(cash, StackClass::Product, &[StackClass::Product], 0),
+            campaign(cash, StackClass::Product, &[StackClass::Product], 1),
+        ];
+        let best = best_combination(&basket, &coupons, &both_ways, &in_store());
+        assert_eq!(discounts(&best), [(0, 5_00), (1, 5_00)]);
+    }
+
+    /// 10 % of 9.99 is 0.999, which rounds down to 0.99; a cap of 0.50 holds it there.
+    #[test]
+    fn percentages_round_down_then_cap() {
+        let basket = [line(0, 0, 9_99, 1)];
+        for (max_off, off) in [(None, 99), (Some(Cents(50)), 50)] {
+            let campaigns = [campaign(CouponKind::Percent { bps: 1000, max_off }, StackClass::Product, &[], 0)];
+            let best = best_combination(&basket, &[held(0, 0)], &campaigns, &in_store());
+            assert_eq!(best.discount, Cents(off));
+        }
+    }
+
+    /// Half off category 1 applies to its lines only; a SKU coupon after it sees what the
+    /// category coupon left on that SKU.
+    #[test]
+    fn scopes_take_from_their_own_lines() {
+        let mut half = campaign(CouponKind::Percent { bps: 5000, max_off: None }, StackClass::Product, ALL_CLASSES, 0);
+        half.scope = CouponScope::Category(CategoryId(1));
+        let mut sku = campaign(CouponKind::Cash { off: Cents(10_00) }, StackClass::Order, ALL_CLASSES, 1);
+        sku.scope = CouponScope::Sku(SkuId(2));
+        let basket = [line(0, 0, 30_00, 1), line(1, 1, 10_00, 2), line(2, 1, 6_00, 1)];
+        let best = best_combination(&basket, &[held(0, 0), held(1, 1)], &[half, sku], &in_store());
+        // Category 1 is 26.00: 13.00 off, spread 10.00 : 3.00. SKU 2 has 3.00 left: 3.00 off.
+        assert_eq!(discounts(&best), [(0, 13_00), (1, 3_00)]);
+        assert_eq!(best.left, [Cents(30_00), Cents(10_00), Cents::ZERO]);
+    }
+
+    /// Parking coupons apply in store only; pickup coupons to pickup orders only.
+    #[test]
+    fn parking_in_store_and_pickup_on_pickup_orders() {
+        let campaigns = [
+            campaign(CouponKind::Parking { off: Cents(3_00) }, StackClass::Service, ALL_CLASSES, 0),
+            campaign(CouponKind::Pickup { off: Cents(2_00) }, StackClass::Service, ALL_CLASSES, 1),
+        ];
+        let basket = [line(0, 0, 20_00, 1)];
+        let coupons = [held(0, 0), held(1, 1)];
+        let cases = [
+            (SaleChannel::InStore, vec![(0, 3_00)]),
+            (SaleChannel::Online(Fulfilment::Pickup), vec![(1, 2_00)]),
+            (SaleChannel::Online(Fulfilment::SameCity), vec![]),
+        ];
+        for (channel, expected) in cases {
+            let checkout = Checkout { channel, ..in_store() };
+            assert_eq!(discounts(&best_combination(&basket, &coupons, &campaigns, &checkout)), expected);
+        }
+    }
+
+    /// Of two coupons of one campaign, the one expiring first is used; an equal total goes
+    /// to fewer coupons.
+    #[test]
+    fn one_coupon_per_campaign_and_ties_to_fewer_coupons() {
+        let cash = CouponKind::Cash { off: Cents(5_00) };
+        let campaigns = [
+            campaign(cash, StackClass::Order, ALL_CLASSES, 0),
+            campaign(CouponKind::Cash { off: Cents(9_00) }, StackClass::Order, ALL_CLASSES, 1),
+        ];
+        let basket = [line(0, 0, 9_00, 1)];
+        let later = HeldCoupon { valid_to: secs(7200), ..held(0, 0) };
+        let sooner = held(1, 0);
+        let best = best_combination(&basket, &[later, sooner], &campaigns[..1], &in_store());
+        assert_eq!(discounts(&best), [(1, 5_00)]);
+        // 9.00 alone or 5.00 + 4.00: the single coupon.
+        let best = best_combination(&basket, &[later, held(2, 1)], &campaigns, &in_store());
+        assert_eq!(discounts(&best), [(2, 9_00)]);
+    }
+
+    #[test]
+    fn funder_shares_sum_to_the_discount() {
+        let thirds = Funding { hq_bps: 3333, franchisee_bps: 3333, brand_bps: 3334 };
+        // Exact shares 333.63, 333.63, 333.73: floors sum to 999; the two cents over go to
+        // the brand (largest remainder) and then HQ (first of the tie).
+        assert_eq!(
+            thirds.split(Cents(1001)),
+            FunderShares { hq: Cents(334), franchisee: Cents(333), brand: Cents(334) }
+        );
+        let no_brand = Funding { hq_bps: 5000, franchisee_bps: 5000, brand_bps: 0 };
+        assert_eq!(
+            no_brand.split(Cents(1)),
+            FunderShares { hq: Cents(1), franchisee: Cents::ZERO, brand: Cents::ZERO }
+        );
+    }
+
+    /// Active from 10 s, paused 20–30 s, stopped at 40 s: it issues only while running.
+    #[test]
+    fn the_batch_issues_only_while_running() {
+        let mut spec = campaign(CouponKind::Cash { off: Cents(1_00) }, StackClass::Order, &[], 0);
+        spec.activate_at = secs(10);
+        spec.pauses = vec![(secs(20), secs(30))];
+        spec.stop_at = Some(secs(40));
+        spec.per_member_limit = 10;
+        let expected = [
+            (0, BatchStatus::Unactivated, Some(10)),
+            (10, BatchStatus::Running, Some(20)),
+            (25, BatchStatus::Paused, Some(30)),
+            (30, BatchStatus::Running, Some(40)),
+            (45, BatchStatus::Stopped, None),
+        ];
+        let mut centre = CouponCentre::new(std::slice::from_ref(&spec)).unwrap();
+        for (t, status, next) in expected {
+            assert_eq!(spec.status(secs(t)), status);
+            assert_eq!(spec.next_transition(secs(t)), next.map(secs));
+            let claimed = centre.claim(CampaignId(0), MemberId(1), None, secs(t));
+            assert_eq!(claimed.is_ok(), status == BatchStatus::Running, "at {t} s");
+        }
+        let k = centre.counters(CampaignId(0)).unwrap();
+        assert_eq!((k.issued, k.claim_refused[ClaimRefused::NotRunning.index()]), (2, 3));
+        // Coupons issued before the stop stay usable after it.
+        assert_eq!(centre.lock(Serial(0), TxnId(1), MemberId(1), None, secs(50)), Ok(()));
+    }
+
+    /// One winner per serial; retries answer as the first time and charge the budget once.
+    #[test]
+    fn redemption_is_idempotent_with_one_winner() {
+        let mut spec = campaign(CouponKind::Cash { off: Cents(5_00) }, StackClass::Order, &[], 0);
+        spec.budget_total = Some(Cents(100_00));
+        spec.funding = Funding { hq_bps: 5000, franchisee_bps: 3000, brand_bps: 2000 };
+        let mut centre = CouponCentre::new(&[spec]).unwrap();
+        let (m, t1, t2) = (MemberId(7), TxnId(1), TxnId(2));
+        let s = centre.claim(CampaignId(0), m, Some(StoreIdx(0)), secs(0)).unwrap();
+        assert_eq!(centre.claim(CampaignId(0), m, None, secs(1)), Err(ClaimRefused::MemberLimit));
+        assert_eq!(centre.lock(s, t1, MemberId(8), None, secs(2)), Err(LockRefused::NotHolder));
+        assert_eq!(centre.lock(s, t1, m, None, secs(2)), Ok(()));
+        assert_eq!(centre.lock(s, t1, m, None, secs(2)), Ok(()));
+        assert_eq!(centre.lock(s, t2, m, None, secs(2)), Err(LockRefused::LockedByOther));
+        assert_eq!(centre.redeem(s, t2, Cents(5_00), secs(3)), Err(RedeemRefused::LockedByOther));
+        let first = centre.redeem(s, t1, Cents(4_00), secs(3)).unwrap();
+        assert_eq!(first.funded, FunderShares { hq: Cents(2_00), franchisee: Cents(1_20), brand: Cents(80) });
+        assert_eq!(centre.redeem(s, t1, Cents(5_00), secs(4)), Ok(first));
+        assert_eq!(centre.redeem(s, t2, Cents(5_00), secs(4)), Err(RedeemRefused::AlreadyUsed));
+        assert_eq!(centre.release(s, t1, secs(5)), Err(ReleaseRefused::AlreadyUsed));
+        assert_eq!(centre.release(s, t2, secs(5)), Ok(()));
+        let k = centre.counters(CampaignId(0)).unwrap();
+        assert_eq!((k.redeemed, k.budget_used, k.funded.total()), (1, Cents(4_00), Cents(4_00)));
+        centre.check_invariants().unwrap();
+    }
+
+    /// A budget of 5.00 and two 3.00 coupons: the second redemption is refused and keeps
+    /// its lock, and may redeem what is left. The daily budget starts again the next day.
+    #[test]
+    fn budgets_refuse_what_would_overspend() {
+        let mut spec = campaign(CouponKind::Cash { off: Cents(3_00) }, StackClass::Order, &[], 0);
+        spec.per_member_limit = 3;
+        spec.budget_total = Some(Cents(8_00));
+        spec.budget_daily = Some(Cents(5_00));
+        spec.validity = Validity::AfterClaim(SimDuration::from_secs(3 * 86_400));
+        let mut centre = CouponCentre::new(&[spec]).unwrap();
+        let m = MemberId(1);
+        let serials: Vec<Serial> = (0..3).map(|_| centre.claim(CampaignId(0), m, None, secs(0)).unwrap()).collect();
+        for (i, s) in serials.iter().enumerate() {
+            centre.lock(*s, TxnId(i as u64), m, None, secs(1)).unwrap();
+        }
+        assert!(centre.redeem(serials[0], TxnId(0), Cents(3_00), secs(2)).is_ok());
+        assert_eq!(centre.redeem(serials[1], TxnId(1), Cents(3_00), secs(2)), Err(RedeemRefused::DailyBudgetExhausted));
+        assert_eq!(centre.budget_left(CampaignId(0), secs(2)), Some(Cents(2_00)));
+        assert!(centre.redeem(serials[1], TxnId(1), Cents(2_00), secs(2)).is_ok());
+        // Today's budget is spent: no more issuing today.
+        assert_eq!(centre.claim(CampaignId(0), MemberId(2), None, secs(3)), Err(ClaimRefused::DailyBudgetExhausted));
+        let tomorrow = secs(86_400 + 1);
+        assert_eq!(centre.budget_left(CampaignId(0), tomorrow), Some(Cents(3_00)));
+        assert_eq!(centre.redeem(serials[2], TxnId(2), Cents(3_00), tomorrow).map(|r| r.discount), Ok(Cents(3_00)));
+        assert_eq!(centre.claim(CampaignId(0), MemberId(2), None, tomorrow), Err(ClaimRefused::BudgetExhausted));
+        assert_eq!(centre.daily_used(CampaignId(0), 0), Cents(5_00));
+        centre.check_invariants().unwrap();
+    }
+
+    /// Coupons valid an hour after their claim: the sweep expires the free ones; a locked
+    /// one waits for its order, and expires when released late.
+    #[test]
+    fn coupons_expire_unless_an_order_holds_them() {
+        let mut spec = campaign(CouponKind::Cash { off: Cents(1_00) }, StackClass::Order, &[], 0);
+        spec.validity = Validity::AfterClaim(SimDuration::from_secs(3600));
+        spec.per_member_limit = 3;
+        let mut centre = CouponCentre::new(&[spec]).unwrap();
+        let m = MemberId(3);
+        let [a, b, c] = [0, 60, 120].map(|t| centre.claim(CampaignId(0), m, None, secs(t)).unwrap());
+        centre.lock(b, TxnId(9), m, None, secs(3000)).unwrap();
+        assert_eq!(centre.expire(secs(3660)), 1);
+        assert_eq!(centre.lock(c, TxnId(10), m, None, secs(3720)), Err(LockRefused::Expired));
+        assert_eq!(centre.coupon(a).unwrap().state, SerialState::Expired);
+        centre.release(b, TxnId(9), secs(4000)).unwrap();
+        let k = centre.counters(CampaignId(0)).unwrap();
+        assert_eq!((k.expired, k.released, k.locked), (3, 1, 0));
+        assert_eq!(centre.expire(secs(10_000)), 0);
+        assert_eq!(centre.wallet(m).count(), 0);
+        centre.check_invariants().unwrap();
+    }
+
+    /// A release that overtakes its own lock on the way to the centre leaves the coupon
+    /// free: the late lock is refused.
+    #[test]
+    fn a_lock_overtaken_by_its_release_is_refused() {
+        let spec = campaign(CouponKind::Cash { off: Cents(1_00) }, StackClass::Order, &[], 0);
+        let mut centre = CouponCentre::new(&[spec]).unwrap();
+        let m = MemberId(3);
+        let s = centre.claim(CampaignId(0), m, None, secs(0)).unwrap();
+        assert_eq!(centre.release(s, TxnId(1), secs(1)), Ok(()));
+        assert_eq!(centre.lock(s, TxnId(1), m, None, secs(2)), Err(LockRefused::TxnReleased));
+        assert_eq!(centre.lock(s, TxnId(2), m, None, secs(2)), Ok(()));
+        assert_eq!(centre.wallet(m).count(), 0);
+    }
+
+    #[test]
+    fn campaigns_the_rules_cannot_apply_to_are_refused() {
+        let mut bad = campaign(CouponKind::Parking { off: Cents(1_00) }, StackClass::Order, &[], 0);
+        let err = CouponCentre::new(std::slice::from_ref(&bad)).unwrap_err();
+        assert_eq!(err.problem, "parking and pickup coupons are in the service class");
+        bad.class = StackClass::Service;
+        bad.funding.brand_bps = 1;
+        assert!(CouponCentre::new(&[bad]).unwrap_err().problem.contains("10001"));
+    }
+}
