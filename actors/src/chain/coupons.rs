@@ -633,7 +633,7 @@ impl CouponCentre {
     }
 
     /// Order `txn` of `member` at `store` (`None`: no store) takes the coupon, if it is
-    /// the member's, valid at `now` and free. `Ok` again if `txn` already holds or redeemed
+    /// the member's, its campaign runs at `store`, and it is valid at `now` and free. `Ok` again if `txn` already holds or redeemed
     /// it. A coupon found past its validity expires here.
     pub fn lock(
         &mut self,
@@ -648,6 +648,8 @@ impl CouponCentre {
         let counters = &mut self.counters[c];
         let result = if coupon.member != member {
             Err(LockRefused::NotHolder)
+        } else if !self.campaigns[c].runs_in(store) {
+            Err(LockRefused::NotInStore)
         } else {
             match coupon.state {
                 SerialState::Locked { txn: holder } | SerialState::Used { txn: holder, .. } if holder == txn => Ok(()),
@@ -657,8 +659,6 @@ impl CouponCentre {
                 SerialState::Issued => {
                     if coupon.released_by == Some(txn) {
                         Err(LockRefused::TxnReleased)
-                    } else if !self.campaigns[c].runs_in(store) {
-                        Err(LockRefused::NotInStore)
                     } else if now < coupon.valid_from {
                         Err(LockRefused::NotYetValid)
                     } else if now >= coupon.valid_to {
@@ -1223,7 +1223,9 @@ impl Search<'_> {
     }
 }
 
+// Amounts are written as units_cents: `100_00` is 100.00.
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::chain::spec::IssueChannel;
