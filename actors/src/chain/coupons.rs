@@ -11,8 +11,10 @@
 //! The rules, and where they come from (research brief, chain-flash-load.md §3):
 //! - **Types**: cash (Stripe `amount_off`), percent with an optional cap (Stripe
 //!   `percent_off`, WeChat `DISCOUNT`), threshold "spend X save Y" (WeChat `NORMAL` with
-//!   `transaction_minimum`, Shopify `minimumRequirement`), parking and pickup. A percent
-//!   discount rounds down to the cent.
+//!   `transaction_minimum`, Shopify `minimumRequirement`), parking and pickup (the seeds).
+//!   A percent discount rounds down to the cent. Parking and pickup coupons are in the
+//!   `Service` class and take their amount off their scope like cash, parking only in
+//!   store, pickup only on pickup orders ([`SaleChannel`]).
 //! - **Never below zero**: a coupon takes at most what is left in its scope (Stripe: 200
 //!   off a 100 subtotal gives 0), so no line, scope or total goes negative.
 //! - **Stacking**: Shopify's `combinesWith` per class: two coupons combine only if each
@@ -38,15 +40,15 @@
 //! - **Cost sharing**: each discount is split between HQ, franchisee and brand by the
 //!   campaign's [`Funding`], exactly to the cent ([`Funding::split`]).
 //!
-//! **Idempotent redemption, one winner per serial.** A serial leaves `Issued` only by the
-//! first `lock` that finds it valid (`Locked { txn }`); after that only that txn moves it,
-//! to `Used { txn, discount }` (redeem, final) or back to `Issued` (release). Every other
-//! call is answered from the state alone and changes nothing: a lock or redeem by another
-//! txn is refused; a repeated lock by the holder is `Ok`; a repeated redeem by the winner
-//! returns the recorded discount; a release by a txn that holds nothing is `Ok`. So a call
-//! repeated any number of times, interleaved with others, has the effect of its first
-//! success, and the budget is charged exactly once per serial, on the one `Locked → Used`
-//! step. Messages may overtake each other, so a released serial remembers the txn that
+//! **Idempotent redemption, one winner per serial.** A serial leaves `Issued` only by
+//! expiring or by the first `lock` that finds it valid (`Locked { txn }`); then only that
+//! txn moves it, to `Used { txn, discount }` (redeem, final) or back to `Issued`
+//! (release). Every other call is answered from the state alone and changes no state: a
+//! lock or redeem by another txn is refused; a repeated lock by the holder is `Ok`; a
+//! repeated redeem by the winner returns the recorded discount; a release by a txn that
+//! holds nothing is `Ok`. So a call repeated any number of times, interleaved with others,
+//! has the effect of its first success, and the budget is charged exactly once per serial,
+//! on the one `Locked → Used` step. Messages may overtake each other, so a released serial remembers the txn that
 //! released it (or said it holds nothing) and refuses that txn's later lock: a txn that
 //! releases a serial never holds it again.
 
@@ -985,8 +987,8 @@ pub fn usable(coupon: &HeldCoupon, campaigns: &[CampaignSpec], checkout: &Checko
     channel && spec.runs_in(checkout.store) && coupon.valid_from <= checkout.now && checkout.now < coupon.valid_to
 }
 
-/// Whether two campaigns' coupons may be applied together: different campaigns, and each
-/// one's class in the other's `combines_with`.
+/// Whether coupons of two different campaigns may be applied together: each one's class
+/// is in the other's `combines_with` (two of one campaign never are: callers check that).
 pub fn combine(a: &CampaignSpec, b: &CampaignSpec) -> bool {
     a.combines_with.contains(&b.class) && b.combines_with.contains(&a.class)
 }
