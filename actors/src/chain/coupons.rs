@@ -38,7 +38,9 @@
 //! - **Serial lifecycle**: issued → used | expired (WeChat `SENDED`), with a locked state
 //!   while an order holds the coupon, released on cancel.
 //! - **Cost sharing**: each discount is split between HQ, franchisee and brand by the
-//!   campaign's [`Funding`], exactly to the cent ([`Funding::split`]).
+//!   campaign's funding, exactly to the cent, by the settlement's own rule
+//!   ([`split_discount`]: largest remainder), so the centre's figures by funder are the
+//!   settlement's.
 //!
 //! **Idempotent redemption, one winner per serial.** A serial leaves `Issued` only by
 //! expiring or by the first `lock` that finds it valid (`Locked { txn }`); then only that
@@ -50,16 +52,21 @@
 //! has the effect of its first success, and the budget is charged exactly once per serial,
 //! on the one `Locked → Used` step. Messages may overtake each other, so a released serial remembers the txn that
 //! released it (or said it holds nothing) and refuses that txn's later lock: a txn that
-//! releases a serial never holds it again.
+//! releases a serial never holds it again. An order is named by its [`TxnId`] (a till
+//! transaction, or an online order from the order centre's source); the centre needs the
+//! ids unique per order, not dense.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use storetwin_engine::{SimDuration, SimTime};
 
+use crate::chain::members::MemberId;
+use crate::chain::settlement::{FundingParts, funding_is_whole, split_discount};
 use crate::chain::spec::{
-    CampaignId, CampaignSpec, CouponKind, CouponScope, Fulfilment, Funding, MemberId, StackClass, StoreIdx, Validity,
+    CampaignId, CampaignSpec, CouponKind, CouponScope, Fulfilment, StackClass, StoreIdx, Validity,
 };
+use crate::chain::txn::TxnId;
 use crate::money::Cents;
 use crate::store::spec::{CategoryId, SkuId};
 
@@ -77,12 +84,6 @@ pub fn day_of(now: SimTime) -> u32 {
 /// A coupon's serial number: dense, in issue order across all campaigns of the centre.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Serial(pub u32);
-
-/// Who holds a lock: a checkout at a till or an online order. Unique per transaction
-/// across the chain (the caller's choice, e.g. store index and a per-store count); a
-/// retried call carries the same id.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct TxnId(pub u64);
 
 // ---------------------------------------------------------------------------------------
 // The spec types, read by the coupon rules.
@@ -198,62 +199,20 @@ impl CouponKind {
     }
 }
 
-/// A discount split between the three funders; the parts sum to the discount.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct FunderShares {
-    pub hq: Cents,
-    pub franchisee: Cents,
-    pub brand: Cents,
+/// The parts of a discount by funder ([`split_discount`], the settlement's rule), for a
+/// discount the centre accepted: not negative, on a campaign whose funding is whole.
+fn funding_parts(spec: &CampaignSpec, discount: Cents) -> FundingParts {
+    split_discount(discount, spec.funding).expect("funding checked whole by CouponCentre::new, discount not negative")
 }
 
-impl FunderShares {
-    pub fn total(&self) -> Cents {
-        self.hq + self.franchisee + self.brand
-    }
+fn add_parts(sum: &mut FundingParts, parts: FundingParts) {
+    sum.hq += parts.hq;
+    sum.franchisee += parts.franchisee;
+    sum.brand += parts.brand;
 }
 
-impl std::ops::AddAssign for FunderShares {
-    fn add_assign(&mut self, rhs: FunderShares) {
-        self.hq += rhs.hq;
-        self.franchisee += rhs.franchisee;
-        self.brand += rhs.brand;
-    }
-}
-
-impl Funding {
-    /// Splits a discount exactly by the shares (largest remainder): each funder gets the
-    /// floor of its share, and the cents left over (at most two) go one each to the
-    /// largest fractional remainders, ties in the order HQ, franchisee, brand. So the parts
-    /// sum to the discount, each is within a cent of its exact share, and a funder with no
-    /// share never pays a cent. Shares are read relative to their sum (10,000 in a valid
-    /// campaign); if all are zero, HQ pays. A negative amount splits as the negation of
-    /// its opposite.
-    pub fn split(&self, discount: Cents) -> FunderShares {
-        if discount.0 < 0 {
-            let s = self.split(-discount);
-            return FunderShares { hq: -s.hq, franchisee: -s.franchisee, brand: -s.brand };
-        }
-        let bps = [self.hq_bps, self.franchisee_bps, self.brand_bps].map(i128::from);
-        let whole: i128 = bps.iter().sum();
-        if whole == 0 {
-            return FunderShares { hq: discount, ..FunderShares::default() };
-        }
-        let d = i128::from(discount.0);
-        let mut parts = bps.map(|b| d * b / whole);
-        let remainders = bps.map(|b| d * b % whole);
-        let mut left = d - parts.iter().sum::<i128>();
-        let mut by_remainder = [0usize, 1, 2];
-        by_remainder.sort_by_key(|&i| (Reverse(remainders[i]), i));
-        for i in by_remainder {
-            if left == 0 {
-                break;
-            }
-            parts[i] += 1;
-            left -= 1;
-        }
-        let [hq, franchisee, brand] = parts.map(|p| Cents(i64::try_from(p).expect("a part of an i64 amount")));
-        FunderShares { hq, franchisee, brand }
-    }
+fn parts_total(parts: &FundingParts) -> Cents {
+    parts.hq + parts.franchisee + parts.brand
 }
 
 // ---------------------------------------------------------------------------------------
@@ -407,7 +366,7 @@ pub struct CampaignError {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Redemption {
     pub discount: Cents,
-    pub funded: FunderShares,
+    pub funded: FundingParts,
 }
 
 /// A campaign's figures for the KPIs. Refusals of unknown ids are not counted.
@@ -429,7 +388,7 @@ pub struct CampaignCounters {
     /// Discount given so far: the budget spent.
     pub budget_used: Cents,
     /// The same, by funder.
-    pub funded: FunderShares,
+    pub funded: FundingParts,
 }
 
 impl CampaignCounters {
@@ -701,7 +660,7 @@ impl CouponCentre {
         let day = day_of(now);
         let result = match coupon.state {
             SerialState::Used { txn: winner, discount } if winner == txn => {
-                Ok(Redemption { discount, funded: spec.funding.split(discount) })
+                Ok(Redemption { discount, funded: funding_parts(spec, discount) })
             }
             SerialState::Used { .. } => Err(RedeemRefused::AlreadyUsed),
             SerialState::Locked { txn: holder } if holder != txn => Err(RedeemRefused::LockedByOther),
@@ -718,12 +677,12 @@ impl CouponCentre {
                 } else if spec.budget_daily.is_some_and(|b| today + discount > b) {
                     Err(RedeemRefused::DailyBudgetExhausted)
                 } else {
-                    let funded = spec.funding.split(discount);
+                    let funded = funding_parts(spec, discount);
                     coupon.state = SerialState::Used { txn, discount };
                     counters.locked -= 1;
                     counters.redeemed += 1;
                     counters.budget_used += discount;
-                    counters.funded += funded;
+                    add_parts(&mut counters.funded, funded);
                     *self.daily_used[c].entry(day).or_insert(Cents::ZERO) += discount;
                     Ok(Redemption { discount, funded })
                 }
@@ -818,14 +777,14 @@ impl CouponCentre {
                     ),
                 ));
             }
-            if given[c] != k.budget_used || k.funded.total() != k.budget_used {
+            if given[c] != k.budget_used || parts_total(&k.funded) != k.budget_used {
                 return Err((
                     "coupon money",
                     format!(
                         "campaign {c}: discounts given {}, budget used {}, funded {}",
                         given[c],
                         k.budget_used,
-                        k.funded.total()
+                        parts_total(&k.funded)
                     ),
                 ));
             }
@@ -859,10 +818,10 @@ impl CouponCentre {
 
 /// Why the centre cannot run the campaign, if it cannot.
 fn campaign_problem(c: &CampaignSpec) -> Option<String> {
-    let f = c.funding;
-    let funding = u64::from(f.hq_bps) + u64::from(f.franchisee_bps) + u64::from(f.brand_bps);
-    if funding != 10_000 {
-        return Some(format!("funding shares sum to {funding} basis points, not 10,000"));
+    if !funding_is_whole(c.funding) {
+        let f = c.funding;
+        let sum = u64::from(f.hq_bps) + u64::from(f.franchisee_bps) + u64::from(f.brand_bps);
+        return Some(format!("funding shares sum to {sum} basis points, not 10,000"));
     }
     let amounts = match c.kind {
         CouponKind::Cash { off } | CouponKind::Parking { off } | CouponKind::Pickup { off } => [off, Cents::ZERO],
@@ -1230,7 +1189,8 @@ impl Search<'_> {
 #[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
-    use crate::chain::spec::IssueChannel;
+    use crate::chain::spec::{Funding, IssueChannel};
+    use crate::chain::txn::TxnSource;
 
     const ALL_CLASSES: &[StackClass] = &[StackClass::Product, StackClass::Order, StackClass::Service];
 
@@ -1280,6 +1240,11 @@ mod tests {
 
     fn secs(s: u64) -> SimTime {
         SimTime::from_secs(s)
+    }
+
+    /// Till transaction `seq` of store 0.
+    fn txn(seq: u64) -> TxnId {
+        TxnId::new(TxnSource(0), seq)
     }
 
     /// Spend 100 save 20 (an order coupon) and 10 % off (a product coupon) on a basket of
@@ -1410,22 +1375,6 @@ mod tests {
         assert_eq!(discounts(&best), [(2, 9_00)]);
     }
 
-    #[test]
-    fn funder_shares_sum_to_the_discount() {
-        let thirds = Funding { hq_bps: 3333, franchisee_bps: 3333, brand_bps: 3334 };
-        // Exact shares 333.63, 333.63, 333.73: floors sum to 999; the two cents over go to
-        // the brand (largest remainder) and then HQ (first of the tie).
-        assert_eq!(
-            thirds.split(Cents(1001)),
-            FunderShares { hq: Cents(334), franchisee: Cents(333), brand: Cents(334) }
-        );
-        let no_brand = Funding { hq_bps: 5000, franchisee_bps: 5000, brand_bps: 0 };
-        assert_eq!(
-            no_brand.split(Cents(1)),
-            FunderShares { hq: Cents(1), franchisee: Cents::ZERO, brand: Cents::ZERO }
-        );
-    }
-
     /// Active from 10 s, paused 20–30 s, stopped at 40 s: it issues only while running.
     #[test]
     fn the_batch_issues_only_while_running() {
@@ -1451,7 +1400,7 @@ mod tests {
         let k = centre.counters(CampaignId(0)).unwrap();
         assert_eq!((k.issued, k.claim_refused[ClaimRefused::NotRunning.index()]), (2, 3));
         // Coupons issued before the stop stay usable after it.
-        assert_eq!(centre.lock(Serial(0), TxnId(1), MemberId(1), None, secs(50)), Ok(()));
+        assert_eq!(centre.lock(Serial(0), txn(1), MemberId(1), None, secs(50)), Ok(()));
     }
 
     /// One winner per serial; retries answer as the first time and charge the budget once.
@@ -1461,7 +1410,7 @@ mod tests {
         spec.budget_total = Some(Cents(100_00));
         spec.funding = Funding { hq_bps: 5000, franchisee_bps: 3000, brand_bps: 2000 };
         let mut centre = CouponCentre::new(&[spec]).unwrap();
-        let (m, t1, t2) = (MemberId(7), TxnId(1), TxnId(2));
+        let (m, t1, t2) = (MemberId(7), txn(1), txn(2));
         let s = centre.claim(CampaignId(0), m, Some(StoreIdx(0)), secs(0)).unwrap();
         assert_eq!(centre.claim(CampaignId(0), m, None, secs(1)), Err(ClaimRefused::MemberLimit));
         assert_eq!(centre.lock(s, t1, MemberId(8), None, secs(2)), Err(LockRefused::NotHolder));
@@ -1470,13 +1419,13 @@ mod tests {
         assert_eq!(centre.lock(s, t2, m, None, secs(2)), Err(LockRefused::LockedByOther));
         assert_eq!(centre.redeem(s, t2, Cents(5_00), secs(3)), Err(RedeemRefused::LockedByOther));
         let first = centre.redeem(s, t1, Cents(4_00), secs(3)).unwrap();
-        assert_eq!(first.funded, FunderShares { hq: Cents(2_00), franchisee: Cents(1_20), brand: Cents(80) });
+        assert_eq!(first.funded, FundingParts { hq: Cents(2_00), franchisee: Cents(1_20), brand: Cents(80) });
         assert_eq!(centre.redeem(s, t1, Cents(5_00), secs(4)), Ok(first));
         assert_eq!(centre.redeem(s, t2, Cents(5_00), secs(4)), Err(RedeemRefused::AlreadyUsed));
         assert_eq!(centre.release(s, t1, secs(5)), Err(ReleaseRefused::AlreadyUsed));
         assert_eq!(centre.release(s, t2, secs(5)), Ok(()));
         let k = centre.counters(CampaignId(0)).unwrap();
-        assert_eq!((k.redeemed, k.budget_used, k.funded.total()), (1, Cents(4_00), Cents(4_00)));
+        assert_eq!((k.redeemed, k.budget_used, parts_total(&k.funded)), (1, Cents(4_00), Cents(4_00)));
         centre.check_invariants().unwrap();
     }
 
@@ -1493,17 +1442,17 @@ mod tests {
         let m = MemberId(1);
         let serials: Vec<Serial> = (0..3).map(|_| centre.claim(CampaignId(0), m, None, secs(0)).unwrap()).collect();
         for (i, s) in serials.iter().enumerate() {
-            centre.lock(*s, TxnId(i as u64), m, None, secs(1)).unwrap();
+            centre.lock(*s, txn(i as u64), m, None, secs(1)).unwrap();
         }
-        assert!(centre.redeem(serials[0], TxnId(0), Cents(3_00), secs(2)).is_ok());
-        assert_eq!(centre.redeem(serials[1], TxnId(1), Cents(3_00), secs(2)), Err(RedeemRefused::DailyBudgetExhausted));
+        assert!(centre.redeem(serials[0], txn(0), Cents(3_00), secs(2)).is_ok());
+        assert_eq!(centre.redeem(serials[1], txn(1), Cents(3_00), secs(2)), Err(RedeemRefused::DailyBudgetExhausted));
         assert_eq!(centre.budget_left(CampaignId(0), secs(2)), Some(Cents(2_00)));
-        assert!(centre.redeem(serials[1], TxnId(1), Cents(2_00), secs(2)).is_ok());
+        assert!(centre.redeem(serials[1], txn(1), Cents(2_00), secs(2)).is_ok());
         // Today's budget is spent: no more issuing today.
         assert_eq!(centre.claim(CampaignId(0), MemberId(2), None, secs(3)), Err(ClaimRefused::DailyBudgetExhausted));
         let tomorrow = secs(86_400 + 1);
         assert_eq!(centre.budget_left(CampaignId(0), tomorrow), Some(Cents(3_00)));
-        assert_eq!(centre.redeem(serials[2], TxnId(2), Cents(3_00), tomorrow).map(|r| r.discount), Ok(Cents(3_00)));
+        assert_eq!(centre.redeem(serials[2], txn(2), Cents(3_00), tomorrow).map(|r| r.discount), Ok(Cents(3_00)));
         assert_eq!(centre.claim(CampaignId(0), MemberId(2), None, tomorrow), Err(ClaimRefused::BudgetExhausted));
         assert_eq!(centre.daily_used(CampaignId(0), 0), Cents(5_00));
         centre.check_invariants().unwrap();
@@ -1519,11 +1468,11 @@ mod tests {
         let mut centre = CouponCentre::new(&[spec]).unwrap();
         let m = MemberId(3);
         let [a, b, c] = [0, 60, 120].map(|t| centre.claim(CampaignId(0), m, None, secs(t)).unwrap());
-        centre.lock(b, TxnId(9), m, None, secs(3000)).unwrap();
+        centre.lock(b, txn(9), m, None, secs(3000)).unwrap();
         assert_eq!(centre.expire(secs(3660)), 1);
-        assert_eq!(centre.lock(c, TxnId(10), m, None, secs(3720)), Err(LockRefused::Expired));
+        assert_eq!(centre.lock(c, txn(10), m, None, secs(3720)), Err(LockRefused::Expired));
         assert_eq!(centre.coupon(a).unwrap().state, SerialState::Expired);
-        centre.release(b, TxnId(9), secs(4000)).unwrap();
+        centre.release(b, txn(9), secs(4000)).unwrap();
         let k = centre.counters(CampaignId(0)).unwrap();
         assert_eq!((k.expired, k.released, k.locked), (3, 1, 0));
         assert_eq!(centre.expire(secs(10_000)), 0);
@@ -1539,9 +1488,9 @@ mod tests {
         let mut centre = CouponCentre::new(&[spec]).unwrap();
         let m = MemberId(3);
         let s = centre.claim(CampaignId(0), m, None, secs(0)).unwrap();
-        assert_eq!(centre.release(s, TxnId(1), secs(1)), Ok(()));
-        assert_eq!(centre.lock(s, TxnId(1), m, None, secs(2)), Err(LockRefused::TxnReleased));
-        assert_eq!(centre.lock(s, TxnId(2), m, None, secs(2)), Ok(()));
+        assert_eq!(centre.release(s, txn(1), secs(1)), Ok(()));
+        assert_eq!(centre.lock(s, txn(1), m, None, secs(2)), Err(LockRefused::TxnReleased));
+        assert_eq!(centre.lock(s, txn(2), m, None, secs(2)), Ok(()));
         assert_eq!(centre.wallet(m).count(), 0);
     }
 

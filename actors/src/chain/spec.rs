@@ -25,10 +25,6 @@ pub struct StoreIdx(pub u16);
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct CampaignId(pub u16);
 
-/// A member of the chain, `0..MemberSpec::population`: one id across stores and channels.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct MemberId(pub u32);
-
 /// A chain: stores, the central platform and everything that flows between them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChainSpec {
