@@ -68,3 +68,34 @@ fn during_a_partition_messages_wait_and_nothing_is_lost() {
     let orders = &run.platform.orders;
     assert_eq!(orders.by_status(None).iter().sum::<u64>(), orders.orders.len() as u64);
 }
+
+#[test]
+fn coupons_are_claimed_redeemed_within_budget_and_settled() {
+    let mut spec = support::small_chain();
+    // Most shoppers are app-using members, so many hold coupons when the partition starts.
+    for store in &mut spec.stores {
+        for seg in &mut store.world.store.segments {
+            seg.member_share = 0.9;
+            seg.app_share = 0.9;
+        }
+    }
+    let run = run_chain(&spec, Seed(5), 2).expect("chain run");
+    let k = run.kpis();
+    let [dairy, wifi] = &k.coupons[..] else { panic!("two campaigns") };
+    assert!(dairy.issued > 10 && dairy.redeemed > 5, "{dairy:?}");
+    assert!(wifi.issued > 10 && wifi.redeemed > 5, "{wifi:?}");
+    // The brand-funded campaign stops at its budget of 150.00 (a coupon gives at most 5.00,
+    // less on a smaller basket): redemptions past it are refused.
+    assert!(wifi.budget_used <= 150.0 && wifi.budget_used > 140.0, "{wifi:?}");
+    assert!(wifi.redemptions_refused > 0, "{wifi:?}");
+    assert_eq!(wifi.funded_by_brands, wifi.budget_used);
+    assert!((dairy.funded_by_hq - dairy.funded_by_franchisees).abs() <= 0.01 * f64::from(dairy.redeemed));
+    // Every discount the tills gave reached settlement, campaign by campaign.
+    let given: f64 = run.stores.iter().map(|s| s.office.discount_given as f64 / 100.0).sum();
+    let settled: f64 = k.coupons.iter().map(|c| c.settled_discounts).sum();
+    assert!((given - settled).abs() < 0.005, "tills gave {given:.2}, settlement booked {settled:.2}");
+    assert!((k.chain.discounts - given).abs() < 0.005);
+    // The partitioned store refuses coupons while offline (its policy).
+    assert!(run.stores[1].office.coupons_refused_offline > 0, "{:?}", run.stores[1].office);
+    assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
+}

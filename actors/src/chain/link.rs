@@ -48,8 +48,12 @@ pub enum Up {
     KioskOrder { sku: SkuId, member: Option<u32> },
     /// A shopper wants a coupon of `campaign` (`ticket`: the store's shopper, for the answer).
     Claim { campaign: CampaignId, member: u32, ticket: u32 },
-    /// Lock and redeem `serial` for till transaction `txn`, worth `discount` cents.
-    Redeem { txn: Txn, serial: u32, discount: u32 },
+    /// The member was identified: send the coupons the member holds (claimed before, e.g.
+    /// a second-visit coupon) for the shopper `ticket`.
+    Wallet { member: u32, ticket: u32 },
+    /// Lock and redeem `serial` of `member` for till transaction `txn`, worth `discount`
+    /// cents (idempotent: the same call again gives the same answer).
+    Redeem { txn: Txn, serial: u32, discount: u32, member: u32 },
     /// Points for a payment of `paid` cents.
     Earn { member: u32, txn: Txn, paid: u32 },
     /// A payment at a till: `gross` at list prices, `paid` after discounts.

@@ -19,6 +19,7 @@ use rand::RngExt;
 use storetwin_engine::{ActorId, Context, Envelope, Model, ShardModel};
 
 use crate::chain::channel::Channel;
+use crate::chain::coupons::{CouponCentre, Serial};
 use crate::chain::inventory::Inventory;
 use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Up, store_shard};
 use crate::chain::members::{MemberCentre, MemberId};
@@ -91,6 +92,11 @@ pub enum CentreMsg {
     OnlineEarn {
         order: OrderId,
     },
+    /// A member paid at `store`: second-visit campaigns may issue them a coupon.
+    Purchased {
+        member: u32,
+        store: StoreIdx,
+    },
 }
 
 /// The way from the centres to the stores: the links (latency and partitions) and the
@@ -128,6 +134,7 @@ pub struct Platform {
     pub inventory: Inventory,
     pub orders: OrderCentre,
     pub members: MemberCentre,
+    pub coupons: CouponCentre,
     pub settlement: Settlement,
     pub down: Downlink,
     /// Discounts of till payments whose payment message has not come yet (the discounts
@@ -142,6 +149,7 @@ pub struct Platform {
     /// Transactions the member or settlement centre had already applied (a repeated
     /// message changes nothing; none is expected, since links lose nothing).
     pub duplicates: u64,
+    has_second_visit: bool,
 }
 
 impl Platform {
@@ -157,12 +165,14 @@ impl Platform {
             orders: OrderCentre::new(&spec),
             members: MemberCentre::for_chain(&spec, &mut levels).map_err(|e| e.to_string())?,
             settlement: Settlement::for_chain(&spec).map_err(|e| e.to_string())?,
+            coupons: CouponCentre::new(&spec.campaigns).map_err(|e| format!("{e:?}"))?,
             down: Downlink { links, offices, outbox: Vec::new(), sent: 0, held: 0 },
             pending_discounts: Vec::new(),
             online_points: std::collections::BTreeMap::new(),
             online_settlement_seq: 0,
             online_member_seq: 0,
             duplicates: 0,
+            has_second_visit: spec.campaigns.iter().any(|c| c.issue == crate::chain::spec::IssueChannel::SecondVisit),
             spec,
         })
     }
@@ -186,6 +196,51 @@ impl Platform {
             discounts: points,
             paid: o.value - discount,
         })
+    }
+
+    /// The coupon centre's messages: claims, wallets, redemptions, second-visit issues.
+    fn coupon(&mut self, msg: CentreMsg, ctx: &mut Context<'_, CentreMsg>) -> Result<(), String> {
+        let now = ctx.now();
+        match msg {
+            CentreMsg::FromStore { from, msg: Up::Claim { campaign, member, ticket } } => {
+                let answer = match self.coupons.claim(campaign, MemberId(member), Some(from), now) {
+                    Ok(serial) => Down::Issued { ticket, serial: serial.0, campaign },
+                    Err(_) => Down::ClaimRefused { ticket, campaign },
+                };
+                self.down.send(from, answer, ctx);
+            }
+            CentreMsg::FromStore { from, msg: Up::Wallet { member, ticket } } => {
+                // At most a handful: what an app shows at the till.
+                let held: Vec<_> = self.coupons.wallet(MemberId(member)).take(8).collect();
+                for h in held {
+                    self.down.send(from, Down::Issued { ticket, serial: h.serial.0, campaign: h.campaign }, ctx);
+                }
+            }
+            CentreMsg::FromStore { from, msg: Up::Redeem { txn, serial, discount, member } } => {
+                let id = TxnId::new(TxnSource::store(from), u64::from(txn.0));
+                let serial_id = Serial(serial);
+                let ok = self.coupons.lock(serial_id, id, MemberId(member), Some(from), now).is_ok()
+                    && self.coupons.redeem(serial_id, id, Cents(i64::from(discount)), now).is_ok();
+                if !ok {
+                    // A lock that could not be redeemed (a budget ran out) is given back.
+                    let _ = self.coupons.release(serial_id, id, now);
+                }
+                self.down.send(from, Down::Redeemed { txn, serial, ok }, ctx);
+            }
+            CentreMsg::Purchased { member, store } => {
+                for c in 0..self.spec.campaigns.len() {
+                    let spec = &self.spec.campaigns[c];
+                    if spec.issue == crate::chain::spec::IssueChannel::SecondVisit
+                        && rand::RngExt::random::<f64>(ctx.rng()) < spec.claim_share
+                    {
+                        let campaign = crate::chain::spec::CampaignId(c as u16);
+                        let _ = self.coupons.claim(campaign, MemberId(member), Some(store), now);
+                    }
+                }
+            }
+            other => return Err(format!("coupon centre got {other:?}")),
+        }
+        Ok(())
     }
 
     /// The settlement and member centres' messages.
@@ -230,6 +285,13 @@ impl Platform {
                     .earn(id, MemberId(member), Channel::Store, Cents(i64::from(paid)))
                     .map_err(|e| err(&e))?;
                 self.duplicates += u64::from(outcome.is_duplicate());
+                if self.has_second_visit {
+                    ctx.send(
+                        COUPONS,
+                        storetwin_engine::SimDuration::ZERO,
+                        CentreMsg::Purchased { member, store: from },
+                    );
+                }
             }
             CentreMsg::OnlineRedeem { order } => {
                 let (member, value, channel) = {
@@ -342,6 +404,7 @@ impl Model for Platform {
                 other => self.orders.handle(other, &self.spec, &self.inventory, &mut self.down, ctx),
             },
             MEMBERS | SETTLEMENT => self.money(msg, ctx),
+            COUPONS => self.coupon(msg, ctx),
             other => Err(format!("centre {other} got {msg:?}, which it does not handle yet")),
         };
         if let Err(detail) = result {

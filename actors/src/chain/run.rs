@@ -184,7 +184,13 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
             office: office.kpis,
         });
     }
-    let platform = platform.into_model();
+    let mut platform = platform.into_model();
+    platform.coupons.expire(end);
+    platform.coupons.check_invariants().map_err(|(invariant, detail)| ChainError::Invariant {
+        invariant,
+        detail,
+        seed,
+    })?;
     platform.orders.check().map_err(|detail| ChainError::Invariant { invariant: "order lifecycle", detail, seed })?;
     Ok(ChainRun {
         seed,

@@ -20,6 +20,30 @@ pub struct ChainKpis {
     pub orders: OrderKpis,
     pub members: MemberKpis,
     pub settlement: SettlementKpis,
+    pub coupons: Vec<CampaignKpis>,
+}
+
+/// One coupon campaign's funnel and money (major units).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CampaignKpis {
+    pub name: String,
+    pub kind: String,
+    pub issue: String,
+    /// Claimed = issued (a coupon is issued to the member who claims it).
+    pub issued: u32,
+    pub redeemed: u32,
+    pub expired: u32,
+    pub released: u32,
+    pub claims_refused: u32,
+    pub redemptions_refused: u32,
+    pub budget_total: Option<f64>,
+    pub budget_used: f64,
+    pub funded_by_hq: f64,
+    pub funded_by_franchisees: f64,
+    pub funded_by_brands: f64,
+    /// The discounts settlement booked for the campaign (equal to the budget used unless a
+    /// store accepted coupons offline that the centre then refused).
+    pub settled_discounts: f64,
 }
 
 /// Points across channels (whole points).
@@ -278,6 +302,7 @@ impl ChainRun {
             orders: OrderKpis { all, by_channel: Source::ALL.iter().map(|s| channel(centre, Some(*s))).collect() },
             members: members(&self.platform.members, &self.platform.spec),
             settlement: settlement(&self.platform.settlement, &self.platform.spec),
+            coupons: coupons(&self.platform),
         }
     }
 }
@@ -349,4 +374,33 @@ fn settlement(s: &Settlement, spec: &ChainSpec) -> SettlementKpis {
             broken: r.broken().map(|i| i.detail()).collect(),
         },
     }
+}
+
+fn coupons(p: &crate::chain::platform::Platform) -> Vec<CampaignKpis> {
+    p.spec
+        .campaigns
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let id = crate::chain::spec::CampaignId(i as u16);
+            let c = p.coupons.counters(id).cloned().unwrap_or_default();
+            CampaignKpis {
+                name: spec.name.clone(),
+                kind: format!("{:?}", spec.kind).split([' ', '{']).next().unwrap_or("").to_lowercase(),
+                issue: spec.issue.name().to_string(),
+                issued: c.issued,
+                redeemed: c.redeemed,
+                expired: c.expired,
+                released: c.released,
+                claims_refused: c.claim_refused.iter().sum(),
+                redemptions_refused: c.lock_refused.iter().sum::<u32>() + c.redeem_refused.iter().sum::<u32>(),
+                budget_total: spec.budget_total.map(|b| b.as_major()),
+                budget_used: c.budget_used.as_major(),
+                funded_by_hq: c.funded.hq.as_major(),
+                funded_by_franchisees: c.funded.franchisee.as_major(),
+                funded_by_brands: c.funded.brand.as_major(),
+                settled_discounts: p.settlement.campaign(id).amount.as_major(),
+            }
+        })
+        .collect()
 }

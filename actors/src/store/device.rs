@@ -355,6 +355,13 @@ fn passed(
         DeviceKind::Beacon { .. } if accuracy >= 1.0 || ctx.rng().random::<f64>() < accuracy => {
             *count += 1;
             metrics.beacon_pushes += 1;
+            // In a chain, a member who "shakes" at the push is offered the beacon's coupons.
+            if let Some(office) = view.layout.office()
+                && view.shoppers[shopper.0 as usize].member
+            {
+                let channel = crate::chain::spec::IssueChannel::BeaconShake as u8;
+                ctx.send(office, SimDuration::ZERO, StoreMsg::OfferCoupons { shopper, channel });
+            }
         }
         _ => {}
     }

@@ -25,11 +25,14 @@ use std::collections::{BTreeMap, VecDeque};
 
 use storetwin_engine::{Context, Envelope, SimDuration, SimTime};
 
+use crate::chain::coupons::{AppliedCoupon, BasketLine, Checkout, HeldCoupon, SaleChannel, Serial, best_combination};
 use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Txn, Up, store_shard};
 use crate::chain::platform;
-use crate::chain::spec::{ChainSpec, Fulfilment, PlatformSpec, StoreIdx};
+use crate::chain::spec::{
+    CampaignId, CampaignSpec, ChainSpec, Fulfilment, IssueChannel, OfflineCoupons, PlatformSpec, StoreIdx,
+};
 use crate::store::spec::SkuId;
-use crate::store::world::{StoreMsg, View};
+use crate::store::world::{ShopperId, StoreMsg, View};
 
 /// An order in this store, from its first line to its hand-over.
 #[derive(Clone, Debug)]
@@ -80,6 +83,19 @@ pub struct OfficeKpis {
     pub messages_held: u64,
     pub stock_syncs: u64,
     pub kiosk_orders_sent: u64,
+    /// Coupons: claims sent and answered, coupons held at checkout, redemptions asked for
+    /// and granted, and what the offline policy did while the link was down.
+    pub claims_sent: u64,
+    pub coupons_issued: u64,
+    pub claims_refused: u64,
+    pub wallet_fetches: u64,
+    pub redemptions_asked: u64,
+    pub redemptions_granted: u64,
+    pub redemptions_refused: u64,
+    pub coupons_refused_offline: u64,
+    pub coupons_accepted_offline: u64,
+    /// Discount given at the tills, in cents.
+    pub discount_given: i64,
     /// Till payments (cents) whose record reaches settlement only after the run ends
     /// (sent in the last moments, or held by a partition that outlasts the day).
     pub paid_in_flight_at_close: i64,
@@ -107,7 +123,23 @@ pub struct Office {
     /// keeps every source's numbers to apply each message once).
     settlement_seq: u32,
     members_seq: u32,
+    campaigns: Vec<CampaignSpec>,
+    offline_coupons: OfflineCoupons,
+    /// The coupons each shopper holds in their app, by shopper id.
+    wallets: BTreeMap<u32, Vec<HeldCoupon>>,
+    /// Till payments waiting for the coupon centre's answers, by transaction.
+    redeeming: BTreeMap<u32, Redeeming>,
     pub kpis: OfficeKpis,
+}
+
+/// A till payment whose coupons the coupon centre is redeeming.
+#[derive(Clone, Debug)]
+struct Redeeming {
+    shopper: ShopperId,
+    lane: crate::store::spec::LaneId,
+    coupons: Vec<AppliedCoupon>,
+    answered: Vec<bool>,
+    ok: Vec<bool>,
 }
 
 impl Office {
@@ -131,6 +163,10 @@ impl Office {
             synced,
             settlement_seq: 0,
             members_seq: 0,
+            campaigns: chain.campaigns.clone(),
+            offline_coupons: spec.offline_coupons,
+            wallets: BTreeMap::new(),
+            redeeming: BTreeMap::new(),
             kpis: OfficeKpis::default(),
         }
     }
@@ -223,7 +259,42 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
                 o.state = OrderState::Reserving;
                 ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::ReserveOrder { order });
             }
-            other => ctx.fail("message routing", format!("office got {other:?} (coupons are not wired yet)")),
+            Down::Issued { ticket, serial, campaign } => {
+                office.kpis.coupons_issued += 1;
+                // A shopper who has already paid keeps it for a later visit (the centre
+                // still holds it for the member).
+                if !view.shoppers.get(ticket as usize).is_some_and(|s| s.paid) {
+                    let held = HeldCoupon {
+                        serial: Serial(serial),
+                        campaign,
+                        valid_from: SimTime::ZERO,
+                        valid_to: SimTime::MAX,
+                    };
+                    let wallet = office.wallets.entry(ticket).or_default();
+                    if !wallet.iter().any(|h| h.serial == held.serial) {
+                        wallet.push(held);
+                    }
+                }
+            }
+            Down::ClaimRefused { .. } => office.kpis.claims_refused += 1,
+            Down::Redeemed { txn, serial, ok } => {
+                let Some(r) = office.redeeming.get_mut(&txn.0) else {
+                    ctx.fail("coupon protocol", format!("an answer for unknown till transaction {}", txn.0));
+                    return;
+                };
+                if let Some(i) = (0..r.coupons.len()).find(|&i| r.coupons[i].serial.0 == serial && !r.answered[i]) {
+                    r.answered[i] = true;
+                    r.ok[i] = ok;
+                }
+                if r.answered.iter().all(|a| *a) {
+                    let r = office.redeeming.remove(&txn.0).expect("present");
+                    let granted: Vec<AppliedCoupon> =
+                        r.coupons.iter().zip(&r.ok).filter(|(_, ok)| **ok).map(|(c, _)| *c).collect();
+                    office.kpis.redemptions_granted += granted.len() as u64;
+                    office.kpis.redemptions_refused += (r.coupons.len() - granted.len()) as u64;
+                    settle_payment(office, r.shopper, r.lane, txn, &granted, view, ctx);
+                }
+            }
         },
         StoreMsg::OrderReserved { order, ok } => {
             if ok {
@@ -320,21 +391,34 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
             let member = (member != u32::MAX).then_some(member);
             office.send_up(platform::ORDERS, Up::KioskOrder { sku, member }, ctx);
         }
-        StoreMsg::TillPayment { shopper, lane } => {
-            let s = &view.shoppers[shopper.0 as usize];
-            let gross = u32::try_from(s.basket_value.0).unwrap_or(u32::MAX);
-            let discount = 0;
-            let paid = gross - discount;
-            let txn = Txn(office.settlement_seq);
-            office.settlement_seq += 1;
-            office.send_up(platform::SETTLEMENT, Up::Payment { txn, method: s.payment, gross, paid }, ctx);
-            if s.member {
-                let member = office.member_id(shopper);
-                let txn = Txn(office.members_seq);
-                office.members_seq += 1;
-                office.send_up(platform::MEMBERS, Up::Earn { member, txn, paid }, ctx);
+        StoreMsg::TillPayment { shopper, lane } => till_payment(office, shopper, lane, view, ctx),
+        StoreMsg::OfferCoupons { shopper, channel } => {
+            let Some(channel) = issue_channel(channel) else { return };
+            if !view.shoppers[shopper.0 as usize].member || office.link.down_until(now).is_some() {
+                return;
             }
-            ctx.send(view.layout.lane(lane), SimDuration::ZERO, StoreMsg::PaymentDone { discount });
+            let member = office.member_id(shopper);
+            for c in 0..office.campaigns.len() {
+                let spec = &office.campaigns[c];
+                if spec.issue != channel
+                    || !spec.runs_in(Some(office.store))
+                    || spec.status(now) != crate::chain::coupons::BatchStatus::Running
+                {
+                    continue;
+                }
+                if rand::RngExt::random::<f64>(ctx.rng()) < spec.claim_share {
+                    office.kpis.claims_sent += 1;
+                    let campaign = CampaignId(c as u16);
+                    office.send_up(platform::COUPONS, Up::Claim { campaign, member, ticket: shopper.0 }, ctx);
+                }
+            }
+        }
+        StoreMsg::FetchWallet { shopper } => {
+            if !office.campaigns.is_empty() && office.link.down_until(now).is_none() {
+                office.kpis.wallet_fetches += 1;
+                let member = office.member_id(shopper);
+                office.send_up(platform::COUPONS, Up::Wallet { member, ticket: shopper.0 }, ctx);
+            }
         }
         StoreMsg::SyncStock => {
             office.kpis.stock_syncs += 1;
@@ -352,6 +436,121 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
         }
         other => ctx.fail("message routing", format!("office got {other:?}")),
     }
+}
+
+fn issue_channel(code: u8) -> Option<IssueChannel> {
+    [
+        IssueChannel::WifiPortal,
+        IssueChannel::QrPoster,
+        IssueChannel::BeaconShake,
+        IssueChannel::RegisterToGet,
+        IssueChannel::SecondVisit,
+        IssueChannel::Referral,
+    ]
+    .into_iter()
+    .find(|c| *c as u8 == code)
+}
+
+/// A till asks to settle a shopper's payment: the best allowed combination of the
+/// shopper's coupons, redeemed at the coupon centre (the till waits for the answers), or,
+/// while the link is down, the store's offline policy.
+fn till_payment(
+    office: &mut Office,
+    shopper: ShopperId,
+    lane: crate::store::spec::LaneId,
+    view: &View<'_>,
+    ctx: &mut Context<'_, StoreMsg>,
+) {
+    let txn = Txn(office.settlement_seq);
+    office.settlement_seq += 1;
+    let wallet = office.wallets.remove(&shopper.0).unwrap_or_default();
+    let s = &view.shoppers[shopper.0 as usize];
+    if wallet.is_empty() || s.basket.is_empty() {
+        return settle_payment(office, shopper, lane, txn, &[], view, ctx);
+    }
+    let mut lines: Vec<BasketLine> = Vec::new();
+    for &sku in &s.basket {
+        match lines.iter_mut().find(|l| l.sku == sku) {
+            Some(l) => l.qty += 1,
+            None => lines.push(BasketLine {
+                sku,
+                category: view.store.category_of(sku),
+                unit_price: view.store.price[sku.0 as usize],
+                qty: 1,
+            }),
+        }
+    }
+    let checkout = Checkout { store: Some(office.store), channel: SaleChannel::InStore, now: ctx.now() };
+    let applied = best_combination(&lines, &wallet, &office.campaigns, &checkout);
+    if applied.coupons.is_empty() {
+        return settle_payment(office, shopper, lane, txn, &[], view, ctx);
+    }
+    let member = office.member_id(shopper);
+    let offline = office.link.down_until(ctx.now()).is_some();
+    match (offline, office.offline_coupons) {
+        (true, OfflineCoupons::Refuse) => {
+            office.kpis.coupons_refused_offline += applied.coupons.len() as u64;
+            settle_payment(office, shopper, lane, txn, &[], view, ctx)
+        }
+        (true, OfflineCoupons::AcceptAndSync) => {
+            // Given now; the redemptions wait for the link, and the centre's answer comes
+            // when it is back (a serial redeemed elsewhere meanwhile is refused there).
+            office.kpis.coupons_accepted_offline += applied.coupons.len() as u64;
+            for c in &applied.coupons {
+                let discount = u32::try_from(c.discount.0).unwrap_or(0);
+                office.send_up(platform::COUPONS, Up::Redeem { txn, serial: c.serial.0, discount, member }, ctx);
+            }
+            office.kpis.redemptions_asked += applied.coupons.len() as u64;
+            settle_payment(office, shopper, lane, txn, &applied.coupons, view, ctx)
+        }
+        (false, _) => {
+            for c in &applied.coupons {
+                let discount = u32::try_from(c.discount.0).unwrap_or(0);
+                office.send_up(platform::COUPONS, Up::Redeem { txn, serial: c.serial.0, discount, member }, ctx);
+            }
+            office.kpis.redemptions_asked += applied.coupons.len() as u64;
+            let n = applied.coupons.len();
+            office.redeeming.insert(
+                txn.0,
+                Redeeming { shopper, lane, coupons: applied.coupons, answered: vec![false; n], ok: vec![false; n] },
+            );
+        }
+    }
+}
+
+/// The payment is settled with the coupons `granted`: its records go to settlement (each
+/// discount, then the payment) and the member centre (points), and the till is told the
+/// discount.
+fn settle_payment(
+    office: &mut Office,
+    shopper: ShopperId,
+    lane: crate::store::spec::LaneId,
+    txn: Txn,
+    granted: &[AppliedCoupon],
+    view: &View<'_>,
+    ctx: &mut Context<'_, StoreMsg>,
+) {
+    let s = &view.shoppers[shopper.0 as usize];
+    let gross = u32::try_from(s.basket_value.0).unwrap_or(u32::MAX);
+    let mut discount = 0u32;
+    for c in granted {
+        // Never below zero: the discounts of one basket never exceed it.
+        let amount = u32::try_from(c.discount.0).unwrap_or(0).min(gross - discount);
+        if amount > 0 {
+            discount += amount;
+            office.send_up(platform::SETTLEMENT, Up::Discount { txn, campaign: c.campaign, amount }, ctx);
+        }
+    }
+    office.kpis.discount_given += i64::from(discount);
+    let paid = gross - discount;
+    office.send_up(platform::SETTLEMENT, Up::Payment { txn, method: s.payment, gross, paid }, ctx);
+    if s.member {
+        let member = office.member_id(shopper);
+        let earn = Txn(office.members_seq);
+        office.members_seq += 1;
+        office.send_up(platform::MEMBERS, Up::Earn { member, txn: earn, paid }, ctx);
+    }
+    ctx.send(view.layout.lane(lane), SimDuration::ZERO, StoreMsg::PaymentDone { discount });
 }
 
 /// Free pickers take the oldest orders waiting.

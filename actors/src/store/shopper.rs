@@ -11,6 +11,7 @@
 use rand::RngExt;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::chain::spec::IssueChannel;
 use crate::money::Cents;
 use crate::store::crowd::{self, BLOCKED_RETRY, Crowd, MAX_BLOCKED};
 use crate::store::floor::{NO_ZONE, Target, UNREACHABLE};
@@ -344,6 +345,11 @@ impl Shopper {
         if self.member && self.app && wifi_up {
             a.metrics.portal_logins += 1;
             self.identify(a);
+            self.offer_coupons(IssueChannel::WifiPortal, a);
+        }
+        // App users scan the QR posters at the door.
+        if self.member && self.app {
+            self.offer_coupons(IssueChannel::QrPoster, a);
         }
         self.next_leg(a);
     }
@@ -834,6 +840,17 @@ impl Shopper {
         if !self.identified {
             self.identified = true;
             a.metrics.members_identified += 1;
+            // In a chain, the member's coupons follow them into the store.
+            if let Some(office) = a.view.layout.office() {
+                a.ctx.send(office, SimDuration::ZERO, StoreMsg::FetchWallet { shopper: a.id });
+            }
+        }
+    }
+
+    /// In a chain: the office offers this member the coupons issued through `channel`.
+    fn offer_coupons(&self, channel: IssueChannel, a: &mut Act<'_, '_, '_, '_>) {
+        if let Some(office) = a.view.layout.office() {
+            a.ctx.send(office, SimDuration::ZERO, StoreMsg::OfferCoupons { shopper: a.id, channel: channel as u8 });
         }
     }
 

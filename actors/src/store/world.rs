@@ -211,6 +211,16 @@ pub enum StoreMsg {
     PaymentDone {
         discount: u32,
     },
+    /// A member shopper is offered the coupons of campaigns issued through `channel`
+    /// (`IssueChannel as u8`: QR posters at the door, the WiFi portal, a beacon's push).
+    OfferCoupons {
+        shopper: ShopperId,
+        channel: u8,
+    },
+    /// A member shopper was identified: fetch the coupons the member already holds.
+    FetchWallet {
+        shopper: ShopperId,
+    },
 }
 
 impl StoreMsg {
@@ -272,6 +282,8 @@ impl StoreMsg {
             KioskOrdered { sku, .. } => (49, sku.0),
             TillPayment { shopper, .. } => (50, shopper.0),
             PaymentDone { discount } => (51, discount),
+            OfferCoupons { shopper, .. } => (52, shopper.0),
+            FetchWallet { shopper } => (53, shopper.0),
         }
     }
 }

@@ -220,8 +220,58 @@ pub fn small_store() -> WorldSpec {
     }
 }
 
+/// Two coupon campaigns: 5.00 off a basket for WiFi-portal logins (brand-funded, with a
+/// budget of 150.00), and 10% off dairy for QR-poster scans (HQ and franchisee halves),
+/// which combine.
+pub fn small_chain_campaigns() -> Vec<storetwin_actors::chain::spec::CampaignSpec> {
+    use storetwin_actors::chain::spec::*;
+    let day = SimDuration::from_secs(86_400);
+    vec![
+        CampaignSpec {
+            name: "dairy-10pct".into(),
+            kind: CouponKind::Percent { bps: 1000, max_off: None },
+            scope: CouponScope::Category(CategoryId(0)),
+            issue: IssueChannel::QrPoster,
+            claim_share: 0.5,
+            validity: Validity::AfterClaim(day),
+            class: StackClass::Product,
+            combines_with: vec![StackClass::Order],
+            order: 0,
+            per_member_limit: 1,
+            total_limit: None,
+            budget_total: None,
+            budget_daily: None,
+            funding: Funding { hq_bps: 5000, franchisee_bps: 5000, brand_bps: 0 },
+            activate_at: SimTime::ZERO,
+            pauses: Vec::new(),
+            stop_at: None,
+            stores: None,
+        },
+        CampaignSpec {
+            name: "wifi-5-off".into(),
+            kind: CouponKind::Cash { off: Cents(500) },
+            scope: CouponScope::All,
+            issue: IssueChannel::WifiPortal,
+            claim_share: 0.8,
+            validity: Validity::AfterClaim(day),
+            class: StackClass::Order,
+            combines_with: vec![StackClass::Product],
+            order: 1,
+            per_member_limit: 2,
+            total_limit: None,
+            budget_total: Some(Cents(15_000)),
+            budget_daily: None,
+            funding: Funding { hq_bps: 0, franchisee_bps: 0, brand_bps: 10_000 },
+            activate_at: SimTime::ZERO,
+            pauses: Vec::new(),
+            stop_at: None,
+            stores: None,
+        },
+    ]
+}
+
 /// Three copies of [`small_store`] in a town (1-2 km apart), a platform with 20-30 ms
-/// links, app and web orders, and no coupon campaigns.
+/// links, app and web orders, and the two campaigns of [`small_chain_campaigns`].
 pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
     use storetwin_actors::chain::spec::*;
     let base = small_store();
@@ -299,7 +349,7 @@ pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
             redeem_max_bps: 2000,
         },
         online: vec![online("app", OnlineChannel::App, 12.0), online("web", OnlineChannel::Web, 6.0)],
-        campaigns: Vec::new(),
+        campaigns: small_chain_campaigns(),
         partitions: vec![Partition {
             store: Some(StoreIdx(1)),
             from: SimTime::from_secs(3600),
