@@ -88,6 +88,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         if s.reconciliation.holds { "holds to the cent" } else { "BROKEN" },
         s.reconciliation.identities
     )?;
+    for c in &k.coupons {
+        say!(
+            "  coupon {}: {} issued, {} redeemed, {:.2} of {} budget used (HQ {:.2}, franchisees {:.2}, brands {:.2})",
+            c.name,
+            c.issued,
+            c.redeemed,
+            c.budget_used,
+            c.budget_total.map_or("no".to_string(), |b| format!("{b:.2}")),
+            c.funded_by_hq,
+            c.funded_by_franchisees,
+            c.funded_by_brands
+        )?;
+    }
     say!(
         "  members: {} points earned, {} redeemed, {} outstanding",
         k.members.earned,

@@ -1,7 +1,7 @@
 //! `summary.json` of a chain run: run identity, engine figures (events, windows,
 //! cross-shard messages, every shard's `event_hash`) and the chain's KPIs
 //! ([`storetwin_actors::chain::summary::ChainKpis`]: `chain` totals, `stores`, `orders`,
-//! `members`, `settlement`), one entry per replication after the first's.
+//! `members`, `settlement`, `coupons` per campaign), one entry per replication after the first's.
 
 use serde_json::{Value, json};
 use storetwin_actors::chain::run::ChainRun;
@@ -48,6 +48,7 @@ pub fn chain_summary(chain: &Chain, seed: Seed, runs: &[ChainRun], measured: &Me
         "orders": kpis.orders,
         "members": kpis.members,
         "settlement": kpis.settlement,
+        "coupons": kpis.coupons,
         "replications": runs.iter().skip(1).map(|r| {
             let k = r.kpis();
             json!({ "event_hash": r.event_hash.to_string(), "chain": k.chain, "orders": k.orders.all })
