@@ -99,3 +99,24 @@ fn coupons_are_claimed_redeemed_within_budget_and_settled() {
     assert!(run.stores[1].office.coupons_refused_offline > 0, "{:?}", run.stores[1].office);
     assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
 }
+
+#[test]
+fn a_store_that_accepts_coupons_offline_syncs_them_when_the_link_is_back() {
+    let mut spec = support::small_chain();
+    for store in &mut spec.stores {
+        for seg in &mut store.world.store.segments {
+            seg.member_share = 0.9;
+            seg.app_share = 0.9;
+        }
+    }
+    spec.stores[1].offline_coupons = storetwin_actors::chain::spec::OfflineCoupons::AcceptAndSync;
+    let run = run_chain(&spec, Seed(5), 2).expect("chain run");
+    let cut = &run.stores[1].office;
+    assert!(cut.coupons_accepted_offline > 0, "{cut:?}");
+    assert_eq!(cut.coupons_refused_offline, 0);
+    // Every redemption asked for was answered (granted, refused online, or an offline
+    // conflict), none twice.
+    assert_eq!(cut.redemptions_asked, cut.redemptions_granted + cut.redemptions_refused + cut.offline_conflicts);
+    let k = run.kpis();
+    assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
+}

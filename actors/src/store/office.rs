@@ -94,6 +94,9 @@ pub struct OfficeKpis {
     pub redemptions_refused: u64,
     pub coupons_refused_offline: u64,
     pub coupons_accepted_offline: u64,
+    /// Coupons accepted offline that the centre then refused (redeemed elsewhere, over a
+    /// limit or budget): the discount was given anyway.
+    pub offline_conflicts: u64,
     /// Discount given at the tills, in cents.
     pub discount_given: i64,
     /// Till payments (cents) whose record reaches settlement only after the run ends
@@ -129,6 +132,9 @@ pub struct Office {
     wallets: BTreeMap<u32, Vec<HeldCoupon>>,
     /// Till payments waiting for the coupon centre's answers, by transaction.
     redeeming: BTreeMap<u32, Redeeming>,
+    /// Redemptions accepted offline and sent when the link came back: answers still due,
+    /// by transaction.
+    offline_sent: BTreeMap<u32, u32>,
     pub kpis: OfficeKpis,
 }
 
@@ -167,6 +173,7 @@ impl Office {
             offline_coupons: spec.offline_coupons,
             wallets: BTreeMap::new(),
             redeeming: BTreeMap::new(),
+            offline_sent: BTreeMap::new(),
             kpis: OfficeKpis::default(),
         }
     }
@@ -277,6 +284,18 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
                 }
             }
             Down::ClaimRefused { .. } => office.kpis.claims_refused += 1,
+            Down::Redeemed { txn, ok, .. } if office.offline_sent.contains_key(&txn.0) => {
+                let left = office.offline_sent.get_mut(&txn.0).expect("checked");
+                *left -= 1;
+                if *left == 0 {
+                    office.offline_sent.remove(&txn.0);
+                }
+                if ok {
+                    office.kpis.redemptions_granted += 1;
+                } else {
+                    office.kpis.offline_conflicts += 1;
+                }
+            }
             Down::Redeemed { txn, serial, ok } => {
                 let Some(r) = office.redeeming.get_mut(&txn.0) else {
                     ctx.fail("coupon protocol", format!("an answer for unknown till transaction {}", txn.0));
@@ -501,6 +520,7 @@ fn till_payment(
                 office.send_up(platform::COUPONS, Up::Redeem { txn, serial: c.serial.0, discount, member }, ctx);
             }
             office.kpis.redemptions_asked += applied.coupons.len() as u64;
+            office.offline_sent.insert(txn.0, applied.coupons.len() as u32);
             settle_payment(office, shopper, lane, txn, &applied.coupons, view, ctx)
         }
         (false, _) => {
