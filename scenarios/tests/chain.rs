@@ -179,7 +179,7 @@ fn three_stores_in_a_town() {
     assert_eq!(riverside.world.store.arrivals_per_hour, weekday.world.store.arrivals_per_hour);
     assert_eq!(riverside.world.store.catalogue, weekday.world.store.catalogue);
     assert_eq!(riverside.world.store.floor, weekday.world.store.floor);
-    assert_eq!((riverside.pickers, riverside.franchise_bps), (2, None));
+    assert_eq!((riverside.pickers, riverside.franchise_bps), (3, None));
     assert_eq!(riverside.offline_coupons, OfflineCoupons::Refuse);
     let old_town = &spec.stores[1];
     assert_eq!(old_town.franchise_bps, Some(7000));
@@ -292,7 +292,7 @@ fn a_hundred_stores_and_a_million_shoppers() {
     for s in &spec.stores[85..] {
         let (x, y) = s.location_km;
         assert!((15.0..=25.0).contains(&x) && (8.0..=17.0).contains(&y), "flagship {}: {x}, {y}", s.name);
-        assert_eq!(s.pickers, 3);
+        assert_eq!(s.pickers, 5);
     }
     assert!(
         spec.stores[40..85].iter().all(|s| s.franchise_bps == Some(7000) && s.world.store.replenishment.staff == 3)
