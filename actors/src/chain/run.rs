@@ -43,7 +43,7 @@ impl ShardModel for StoreWorld {
 /// One shard of a chain.
 pub enum ChainShard {
     Platform(Box<Simulation<Platform>>),
-    Store(Simulation<StoreWorld>),
+    Store(Box<Simulation<StoreWorld>>),
 }
 
 impl Shard for ChainShard {
@@ -66,7 +66,7 @@ impl Shard for ChainShard {
     fn next_event_time(&self) -> Option<SimTime> {
         match self {
             ChainShard::Platform(s) => Shard::next_event_time(s.as_ref()),
-            ChainShard::Store(s) => Shard::next_event_time(s),
+            ChainShard::Store(s) => Shard::next_event_time(s.as_ref()),
         }
     }
 }
@@ -143,7 +143,7 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
             };
         let world = StoreWorld::build_in_chain(store.world.clone(), world_seed, office, floor);
         offices.push(world.layout.office().expect("a chain store has an office"));
-        stores.push(Simulation::new(world, world_seed));
+        stores.push(Box::new(Simulation::new(world, world_seed)));
     }
     let platform = Platform::new(Arc::clone(&spec), offices, shard_seed(seed, 0))
         .map_err(|detail| ChainError::Invariant { invariant: "platform settings", detail, seed })?;
@@ -173,7 +173,7 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
         let office = sim.model_mut().office.take().expect("a chain store has an office");
         let name = spec.stores[i].name.clone();
         let reserved_units = sim.model().store.reserved.iter().map(|&u| u64::from(u)).sum();
-        let day = finish(sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
+        let day = finish(*sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
         runs.push(StoreRun {
             name,
             day,
