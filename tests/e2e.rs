@@ -1042,3 +1042,73 @@ fn assert_numbers_contrast_with_their_cells(svg: &str, at_least: usize) {
     }
     assert!(checked >= at_least, "{checked} numbers checked");
 }
+
+#[test]
+fn run_of_a_chain_writes_its_summary_timeseries_and_report() {
+    let dir = scratch("chain-run");
+    let args = ["run", &scenario("chain-3-stores.toml"), "--out", dir.to_str().expect("utf-8"), "--threads", "1"];
+    let out = storetwin(&args);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let page = dir.join("report.html");
+    assert!(stdout.contains(&format!("report: {}", page.display())), "the report's path is printed: {stdout}");
+    assert!(!stdout.contains("not written yet"), "{stdout}");
+
+    let s = summary(&dir);
+    for section in ["run", "engine", "chain", "stores", "orders", "members", "settlement"] {
+        assert!(s.get(section).is_some(), "summary.json has `{section}`");
+    }
+    assert_eq!(s["run"]["kind"], "chain");
+    let stores = s["stores"].as_array().expect("stores");
+    let names: Vec<&str> = stores.iter().map(|st| st["name"].as_str().expect("a name")).collect();
+    assert_eq!(names, ["riverside", "old-town", "station"]);
+    let channels: Vec<&str> = s["orders"]["by_channel"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .map(|c| c["channel"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(channels, ["app", "mini_program", "web", "kiosk"]);
+    assert_eq!(s["settlement"]["reconciliation"]["holds"], true);
+    // The chain's sales are its stores' sales.
+    let sales: f64 = stores.iter().map(|st| f(&st["sales"])).sum();
+    assert!((f(&s["chain"]["sales"]) - sales).abs() < 0.01);
+
+    // timeseries.csv: one row a minute, 08:00 to 20:00; arrivals add up to the shoppers.
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    assert!(header.contains(&"occupancy[station]"), "{header:?}");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 12 * 60 + 1);
+    assert_eq!((rows[0][1], rows[rows.len() - 1][1]), ("08:00", "20:00"));
+    let entered = header.iter().position(|h| *h == "entered").expect("an entered column");
+    let arrivals: f64 = rows.iter().map(|r| r[entered].parse::<f64>().expect("a count")).sum();
+    assert_eq!(arrivals, f(&s["chain"]["shoppers_in_store"]));
+
+    // report.html: one self-contained page with every section and the summary's figures.
+    let html = std::fs::read_to_string(&page).expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"), "a whole page");
+    let without_namespace = html.replace(r#"xmlns="http://www.w3.org/2000/svg""#, "");
+    for needle in ["http://", "https://", "src=", "href=", "<script", "<link", "<img", "@import", "url("] {
+        assert!(!without_namespace.contains(needle), "the report must not reference anything outside it: {needle}");
+    }
+    for id in ["stores", "over-the-day", "orders", "coupons", "settlement", "members"] {
+        assert!(html.contains(&format!(r#"<section id="{id}">"#)), "a section {id}");
+    }
+    let text = text_of(&html);
+    assert!(text.contains(&format!("Sales in store {}", thousands(f(&s["chain"]["sales"])))), "the sales card");
+    assert!(text.contains(&format!("All parties (= paid) {}", grouped(f(&s["settlement"]["paid"]), 2))));
+    let identities = s["settlement"]["reconciliation"]["identities"].as_u64().expect("a count");
+    assert!(text.contains(&format!("Every identity {identities} {identities} holds")), "every identity holds");
+    let coupons = text_of(by_id(&html, "coupons"));
+    assert!(coupons.contains("Coupons are not in this run") || coupons.contains("campaigns issued"), "{coupons}");
+    // The store table ranks by sales, best first.
+    let mut by_sales: Vec<(f64, &str)> =
+        stores.iter().map(|st| (f(&st["sales"]), st["name"].as_str().expect("a name"))).collect();
+    by_sales.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let at = |name: &str| html.find(&format!(r#"data-store="{name}""#)).expect("a row per store");
+    assert!(at(by_sales[0].1) < at(by_sales[1].1) && at(by_sales[1].1) < at(by_sales[2].1));
+    let leftovers = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok());
+    assert!(leftovers.filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count() == 0);
+}

@@ -51,7 +51,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a scenario: writes report.html, summary.json and timeseries.csv (and an event log);
-    /// a chain file runs every store and the central platform and writes summary.json.
+    /// a chain file runs every store and the central platform.
     Run(run::RunArgs),
     /// Compare two scenarios with common random numbers: each KPI's difference and its 95% CI.
     Compare(compare::CompareArgs),
