@@ -1112,3 +1112,57 @@ fn run_of_a_chain_writes_its_summary_timeseries_and_report() {
     let leftovers = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok());
     assert!(leftovers.filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count() == 0);
 }
+
+#[test]
+fn compare_of_two_chains_shows_one_more_picker_per_store_picks_faster() {
+    let dir = scratch("compare-chains");
+    let (a, b) = (scenario("chain-3-stores.toml"), scenario("chain-3-stores-more-pickers.toml"));
+    let out = dir.to_str().expect("utf-8");
+    let report = compare_json_reps(&a, &b, "2", &["--threads", "1", "--out", out]);
+    assert_eq!(report["a"]["kind"], "chain");
+    assert_eq!(report["common_random_numbers"], true);
+    for k in report["kpis"].as_array().expect("kpis") {
+        assert_ne!(k["group"], "other", "every chain KPI is described in kpi.rs: {k}");
+    }
+    // One more picker in each store: orders are picked sooner, more of them within target.
+    for name in ["orders.pick_p50_s", "orders.pick_p90_s", "store[riverside].online.mean_pick_s"] {
+        let k = kpi(&report, name);
+        assert!(k["diff"]["mean"].as_f64().expect("a difference") < 0.0, "{name} is shorter: {k}");
+        assert!(k["b"].as_f64().expect("B") < k["a"].as_f64().expect("A"), "{k}");
+    }
+    let within = kpi(&report, "orders.within_target");
+    assert!(within["diff"]["mean"].as_f64().expect("a difference") > 0.1, "{within}");
+    assert_eq!(within["label"], "picked within target (%)");
+    assert_eq!(kpi(&report, "store[station].online.within_target")["label"], "station: picked within target (%)");
+    // The same shoppers come to the stores in both: the store floor does not change.
+    for name in ["chain.shoppers", "store[old-town].footfall", "store[station].sales"] {
+        assert_eq!(kpi(&report, name)["diff"]["mean"], 0.0, "{name}");
+    }
+    assert_eq!(report["only_in_a"], serde_json::json!([]), "the same stores in both");
+    assert_eq!(report["only_in_b"], serde_json::json!([]));
+
+    // The files: comparison.json is the same object, compare.html has the chain's headlines
+    // and no floors (a chain has one per store).
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).expect("json")).expect("JSON");
+    assert_eq!(written["kpis"], report["kpis"]);
+    let html = std::fs::read_to_string(dir.join("compare.html")).expect("compare.html");
+    let text = text_of(&html);
+    assert!(text.contains("Picked within target") && text.contains("p90 pick time"), "chain headline cards");
+    assert!(!html.contains(r#"id="floor-a""#));
+    assert!(html.contains(r#"id="chart-occupancy-ab""#));
+    let table = by_id(&html, "kpi-diff-table");
+    assert_eq!(table.matches("<tr><td title=").count(), report["kpis"].as_array().expect("kpis").len());
+}
+
+#[test]
+fn a_chain_is_not_compared_with_a_store() {
+    for (a, b) in [("chain-3-stores.toml", "weekday.toml"), ("weekday.toml", "chain-3-stores.toml")] {
+        let out = storetwin(&["compare", &scenario(a), &scenario(b), "--replications", "2"]);
+        assert!(!out.status.success(), "{a} vs {b} is refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot compare a chain with a store"), "{stderr}");
+        assert!(stderr.contains("chain-3-stores.toml is a chain file"), "{stderr}");
+        assert!(out.stdout.is_empty(), "nothing ran");
+    }
+}
