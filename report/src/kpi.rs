@@ -843,7 +843,7 @@ mod tests {
         let mut renamed = kpis.clone();
         renamed.stores[2].name = "airport".into();
         renamed.settlement.by_store[2].store = "airport".into();
-        let found = crate::compare::differences(&[flat.clone()], &[chain_flat(&renamed)], false, &none);
+        let found = crate::compare::differences(std::slice::from_ref(&flat), &[chain_flat(&renamed)], false, &none);
         let only = |o: &[crate::compare::OnlyIn]| o.iter().map(|o| o.kpi.clone()).collect::<Vec<_>>();
         assert!(
             !only(&found.only_a).is_empty() && only(&found.only_a).iter().all(|k| k.starts_with("store[station]."))
