@@ -1042,3 +1042,127 @@ fn assert_numbers_contrast_with_their_cells(svg: &str, at_least: usize) {
     }
     assert!(checked >= at_least, "{checked} numbers checked");
 }
+
+#[test]
+fn run_of_a_chain_writes_its_summary_timeseries_and_report() {
+    let dir = scratch("chain-run");
+    let args = ["run", &scenario("chain-3-stores.toml"), "--out", dir.to_str().expect("utf-8"), "--threads", "1"];
+    let out = storetwin(&args);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let page = dir.join("report.html");
+    assert!(stdout.contains(&format!("report: {}", page.display())), "the report's path is printed: {stdout}");
+    assert!(!stdout.contains("not written yet"), "{stdout}");
+
+    let s = summary(&dir);
+    for section in ["run", "engine", "chain", "stores", "orders", "members", "settlement"] {
+        assert!(s.get(section).is_some(), "summary.json has `{section}`");
+    }
+    assert_eq!(s["run"]["kind"], "chain");
+    let stores = s["stores"].as_array().expect("stores");
+    let names: Vec<&str> = stores.iter().map(|st| st["name"].as_str().expect("a name")).collect();
+    assert_eq!(names, ["riverside", "old-town", "station"]);
+    let channels: Vec<&str> = s["orders"]["by_channel"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .map(|c| c["channel"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(channels, ["app", "mini_program", "web", "kiosk"]);
+    assert_eq!(s["settlement"]["reconciliation"]["holds"], true);
+    // The chain's sales are its stores' sales.
+    let sales: f64 = stores.iter().map(|st| f(&st["sales"])).sum();
+    assert!((f(&s["chain"]["sales"]) - sales).abs() < 0.01);
+
+    // timeseries.csv: one row a minute, 08:00 to 20:00; arrivals add up to the shoppers.
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    assert!(header.contains(&"occupancy[station]"), "{header:?}");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 12 * 60 + 1);
+    assert_eq!((rows[0][1], rows[rows.len() - 1][1]), ("08:00", "20:00"));
+    let entered = header.iter().position(|h| *h == "entered").expect("an entered column");
+    let arrivals: f64 = rows.iter().map(|r| r[entered].parse::<f64>().expect("a count")).sum();
+    assert_eq!(arrivals, f(&s["chain"]["shoppers_in_store"]));
+
+    // report.html: one self-contained page with every section and the summary's figures.
+    let html = std::fs::read_to_string(&page).expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"), "a whole page");
+    let without_namespace = html.replace(r#"xmlns="http://www.w3.org/2000/svg""#, "");
+    for needle in ["http://", "https://", "src=", "href=", "<script", "<link", "<img", "@import", "url("] {
+        assert!(!without_namespace.contains(needle), "the report must not reference anything outside it: {needle}");
+    }
+    for id in ["stores", "over-the-day", "orders", "coupons", "settlement", "members"] {
+        assert!(html.contains(&format!(r#"<section id="{id}">"#)), "a section {id}");
+    }
+    let text = text_of(&html);
+    assert!(text.contains(&format!("Sales in store {}", thousands(f(&s["chain"]["sales"])))), "the sales card");
+    assert!(text.contains(&format!("All parties (= paid) {}", grouped(f(&s["settlement"]["paid"]), 2))));
+    let identities = s["settlement"]["reconciliation"]["identities"].as_u64().expect("a count");
+    assert!(text.contains(&format!("Every identity {identities} {identities} holds")), "every identity holds");
+    let coupons = text_of(by_id(&html, "coupons"));
+    assert!(coupons.contains("Coupons are not in this run") || coupons.contains("campaigns issued"), "{coupons}");
+    // The store table ranks by sales, best first.
+    let mut by_sales: Vec<(f64, &str)> =
+        stores.iter().map(|st| (f(&st["sales"]), st["name"].as_str().expect("a name"))).collect();
+    by_sales.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let at = |name: &str| html.find(&format!(r#"data-store="{name}""#)).expect("a row per store");
+    assert!(at(by_sales[0].1) < at(by_sales[1].1) && at(by_sales[1].1) < at(by_sales[2].1));
+    let leftovers = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok());
+    assert!(leftovers.filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count() == 0);
+}
+
+#[test]
+fn compare_of_two_chains_shows_one_more_picker_per_store_picks_faster() {
+    let dir = scratch("compare-chains");
+    let (a, b) = (scenario("chain-3-stores.toml"), scenario("chain-3-stores-more-pickers.toml"));
+    let out = dir.to_str().expect("utf-8");
+    let report = compare_json_reps(&a, &b, "2", &["--threads", "1", "--out", out]);
+    assert_eq!(report["a"]["kind"], "chain");
+    assert_eq!(report["common_random_numbers"], true);
+    for k in report["kpis"].as_array().expect("kpis") {
+        assert_ne!(k["group"], "other", "every chain KPI is described in kpi.rs: {k}");
+    }
+    // One more picker in each store: orders are picked sooner, more of them within target.
+    for name in ["orders.pick_p50_s", "orders.pick_p90_s", "store[riverside].online.mean_pick_s"] {
+        let k = kpi(&report, name);
+        assert!(k["diff"]["mean"].as_f64().expect("a difference") < 0.0, "{name} is shorter: {k}");
+        assert!(k["b"].as_f64().expect("B") < k["a"].as_f64().expect("A"), "{k}");
+    }
+    let within = kpi(&report, "orders.within_target");
+    assert!(within["diff"]["mean"].as_f64().expect("a difference") > 0.1, "{within}");
+    assert_eq!(within["label"], "picked within target (%)");
+    assert_eq!(kpi(&report, "store[station].online.within_target")["label"], "station: picked within target (%)");
+    // The same shoppers come to the stores in both: the store floor does not change.
+    for name in ["chain.shoppers", "store[old-town].footfall", "store[station].sales"] {
+        assert_eq!(kpi(&report, name)["diff"]["mean"], 0.0, "{name}");
+    }
+    assert_eq!(report["only_in_a"], serde_json::json!([]), "the same stores in both");
+    assert_eq!(report["only_in_b"], serde_json::json!([]));
+
+    // The files: comparison.json is the same object, compare.html has the chain's headlines
+    // and no floors (a chain has one per store).
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).expect("json")).expect("JSON");
+    assert_eq!(written["kpis"], report["kpis"]);
+    let html = std::fs::read_to_string(dir.join("compare.html")).expect("compare.html");
+    let text = text_of(&html);
+    assert!(text.contains("Picked within target") && text.contains("p90 pick time"), "chain headline cards");
+    assert!(!html.contains(r#"id="floor-a""#));
+    assert!(html.contains(r#"id="chart-occupancy-ab""#));
+    let table = by_id(&html, "kpi-diff-table");
+    assert_eq!(table.matches("<tr><td title=").count(), report["kpis"].as_array().expect("kpis").len());
+}
+
+#[test]
+fn a_chain_is_not_compared_with_a_store() {
+    for (a, b) in [("chain-3-stores.toml", "weekday.toml"), ("weekday.toml", "chain-3-stores.toml")] {
+        let out = storetwin(&["compare", &scenario(a), &scenario(b), "--replications", "2"]);
+        assert!(!out.status.success(), "{a} vs {b} is refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot compare a chain with a store"), "{stderr}");
+        assert!(stderr.contains("chain-3-stores.toml is a chain file"), "{stderr}");
+        assert!(out.stdout.is_empty(), "nothing ran");
+    }
+}

@@ -1,5 +1,6 @@
 //! `storetwin run CHAIN.toml`: a chain of stores and its central platform, run as shards
-//! on `--threads` threads (the result does not depend on them), and its `summary.json`.
+//! on `--threads` threads (the result does not depend on them), and its files
+//! (`summary.json`, `timeseries.csv`, `report.html`), written by `storetwin_report`.
 
 use std::time::Instant;
 
@@ -39,6 +40,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let summary = storetwin_report::chain::chain_summary(&chain, seed, &runs, &measured);
     let summary_path = args.out.join("summary.json");
     storetwin_report::summary::write_summary(&summary_path, &summary)?;
+    let timeseries_path = args.out.join("timeseries.csv");
+    storetwin_report::chain::write_chain_timeseries(&timeseries_path, &chain, &runs[0])?;
+    let report_path = args.out.join("report.html");
+    storetwin_report::html::write_chain_report(&report_path, &chain, &runs, &summary)?;
 
     let first = &runs[0];
     let k = first.kpis();
@@ -119,7 +124,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         if runs.len() > 1 { "replication 1's " } else { "" },
         first.event_hash
     )?;
-    say!("  wrote {}", summary_path.display())?;
-    say!("  report.html and timeseries.csv of a chain are not written yet (summary.json has every figure)")?;
+    say!("  wrote {} and {}", summary_path.display(), timeseries_path.display())?;
+    say!("  report: {}", report_path.display())?;
     Ok(())
 }

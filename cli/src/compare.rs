@@ -6,7 +6,12 @@
 //! with the same shopping lists in both. The difference of each KPI is then estimated
 //! from the paired per-replication differences (Student's t, 95%), which cancels most of
 //! the noise the two runs share. `--independent` gives B its own seeds and Welch's
-//! interval instead, to see what the pairing buys. The estimation and the files
+//! interval instead, to see what the pairing buys. Two chain files compare the same way:
+//! each store's shard draws from the replication's seed and its position in the chain, so
+//! a store at the same position sees the same shoppers in both; the KPIs are the chain's
+//! (`storetwin_report::kpi::chain_flat`), each store's under its name, and a store only one
+//! chain has is listed apart. A chain file is not compared with a store scenario. The
+//! estimation and the files
 //! (`comparison.json` and the page `compare.html`, with `--out`) are
 //! `storetwin_report::compare`'s and `storetwin_report::html`'s; this file runs the
 //! replications and prints the table.
@@ -16,6 +21,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
+use storetwin_actors::chain::run::{ChainRun, run_chain};
+use storetwin_actors::chain::spec::ChainSpec;
 use storetwin_actors::store::day::{DayRun, run_day};
 use storetwin_actors::store::spec::WorldSpec;
 use storetwin_engine::{Seed, run_replications};
@@ -23,7 +30,8 @@ use storetwin_report::compare::{Comparison, Differences, Row, Side, differences,
 use storetwin_report::kpi::CURRENCY;
 use storetwin_report::stats;
 
-use crate::run::{default_threads, load_scenario, out_dir, threads};
+use crate::chain::load_chain;
+use crate::run::{default_threads, is_chain, load_scenario, out_dir, threads};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -34,7 +42,8 @@ pub struct CompareArgs {
     /// Replications of each scenario.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=10_000))]
     replications: u32,
-    /// Threads for the replications (results are identical for any count).
+    /// Threads for the replications, or for a chain's shards (results are identical for any
+    /// count).
     #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = threads)]
     threads: usize,
     /// Base seed; default: A's `run.seed`.
@@ -58,6 +67,19 @@ const INDEPENDENT: u64 = 0x9E37_79B9_7F4A_7C15;
 pub const WIDTH: usize = 100;
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
+    match (is_chain(&args.a)?, is_chain(&args.b)?) {
+        (true, true) => return compare_chains(&args),
+        (false, false) => {}
+        (a_chain, _) => {
+            let (chain, store) = if a_chain { (&args.a, &args.b) } else { (&args.b, &args.a) };
+            anyhow::bail!(
+                "cannot compare a chain with a store: {} is a chain file and {} a store scenario; compare two \
+                 chain files (storetwin compare CHAIN_A.toml CHAIN_B.toml) or two store scenarios",
+                chain.display(),
+                store.display()
+            );
+        }
+    }
     let a = load_scenario(&args.a)?;
     let b = load_scenario(&args.b)?;
     let seed = Seed(args.seed.unwrap_or(a.seed));
@@ -68,8 +90,8 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     let shared_lines = storetwin_report::kpi::shared_lines([&first_a.kpis, &first_b.kpis]);
     let found = differences(&flat_a, &flat_b, args.independent, &shared_lines);
     let comparison = Comparison {
-        a: Side { scenario: &a, run: &first_a },
-        b: Side { scenario: &b, run: &first_b },
+        a: Side::Store { scenario: &a, run: &first_a },
+        b: Side::Store { scenario: &b, run: &first_b },
         seed,
         replications: n,
         paired: !args.independent,
@@ -78,16 +100,52 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
         only_b: &found.only_b,
     };
 
+    write_and_print(&args, &comparison, &found, "store's")
+}
+
+/// `storetwin compare` of two chain files: both run the same replication seeds, one
+/// replication after another, each on `--threads` shard threads.
+fn compare_chains(args: &CompareArgs) -> anyhow::Result<()> {
+    let a = load_chain(&args.a)?;
+    let b = load_chain(&args.b)?;
+    let seed = Seed(args.seed.unwrap_or(a.seed));
+    let seed_b = if args.independent { Seed(seed.0 ^ INDEPENDENT) } else { seed };
+    let n = args.replications;
+    let (first_a, flat_a) = replicate_chain(&a.spec, n, args.threads, seed).context("chain A failed")?;
+    let (first_b, flat_b) = replicate_chain(&b.spec, n, args.threads, seed_b).context("chain B failed")?;
+    let found = differences(&flat_a, &flat_b, args.independent, &Default::default());
+    let comparison = Comparison {
+        a: Side::Chain { chain: &a, run: &first_a },
+        b: Side::Chain { chain: &b, run: &first_b },
+        seed,
+        replications: n,
+        paired: !args.independent,
+        rows: &found.rows,
+        only_a: &found.only_a,
+        only_b: &found.only_b,
+    };
+    write_and_print(args, &comparison, &found, "chain's")
+}
+
+/// Writes `comparison.json` and `compare.html` (with `--out`) and prints the table, or the
+/// JSON with `--json`. `whose` says whose currency the money is in.
+fn write_and_print(
+    args: &CompareArgs,
+    comparison: &Comparison<'_>,
+    found: &Differences,
+    whose: &str,
+) -> anyhow::Result<()> {
+    let (a, b, seed, n) = (comparison.a.path(), comparison.b.path(), comparison.seed, comparison.replications);
     let mut page = None;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        storetwin_report::compare::write_comparison_json(&dir.join("comparison.json"), &comparison)?;
+        storetwin_report::compare::write_comparison_json(&dir.join("comparison.json"), comparison)?;
         let path = dir.join("compare.html");
-        storetwin_report::html::write_comparison_page(&path, &comparison)?;
+        storetwin_report::html::write_comparison_page(&path, comparison)?;
         page = Some(path);
     }
     if args.json {
-        say!("{}", serde_json::to_string(&storetwin_report::compare::comparison_json(&comparison))?)?;
+        say!("{}", serde_json::to_string(&storetwin_report::compare::comparison_json(comparison))?)?;
         return Ok(());
     }
     let pairing = if args.independent {
@@ -95,14 +153,14 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     } else {
         "common random numbers (paired differences)"
     };
-    say!("A: {}\nB: {}", a.path.display(), b.path.display())?;
+    say!("A: {}\nB: {}", a.display(), b.display())?;
     say!("{n} replications of each, seed {seed}, {pairing}")?;
     say!("B - A: the difference of the means, with its 95% confidence interval (CI)\n")?;
-    for line in table_lines(&found) {
+    for line in table_lines(found) {
         say!("{line}")?;
     }
     say!("\n* the 95% CI of the difference excludes zero. Percentages differ in percentage points.")?;
-    say!("Money is in the store's {CURRENCY} (the scenario files name no currency).")?;
+    say!("Money is in the {whose} {CURRENCY} (the scenario files name no currency).")?;
     if let Some(path) = page {
         say!("page: {}", path.display())?;
     }
@@ -180,6 +238,27 @@ fn table_lines(found: &Differences) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Runs `n` replications of the chain `spec` from `seed`, one after another on `threads`
+/// shard threads: replication 0's whole run (for the page) and every replication's flat
+/// KPIs, in replication order.
+fn replicate_chain(
+    spec: &ChainSpec,
+    n: u32,
+    threads: usize,
+    seed: Seed,
+) -> anyhow::Result<(ChainRun, Vec<BTreeMap<String, f64>>)> {
+    let mut first = None;
+    let mut flats = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let run = run_chain(spec, seed.replication(i), threads)?;
+        flats.push(storetwin_report::kpi::chain_flat(&run.kpis()));
+        if i == 0 {
+            first = Some(run);
+        }
+    }
+    Ok((first.context("no replication ran")?, flats))
 }
 
 /// Runs `n` replications of `world` from `seed`: replication 0's whole run (for the page's

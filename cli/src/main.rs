@@ -31,6 +31,7 @@ Examples:
   storetwin validate scenarios/weekday.toml scenarios/layout-b.toml
   storetwin run scenarios/chain-3-stores.toml --out out/chain-3-stores --threads 2
   storetwin validate scenarios/chain-3-stores.toml
+  storetwin compare scenarios/chain-3-stores.toml scenarios/chain-3-stores-more-pickers.toml --replications 10
   storetwin schema > storetwin.schema.json
   storetwin schema --chain > storetwin-chain.schema.json
   storetwin bench phold --lps 1024 --events 10000000
@@ -51,7 +52,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a scenario: writes report.html, summary.json and timeseries.csv (and an event log);
-    /// a chain file runs every store and the central platform and writes summary.json.
+    /// a chain file runs every store and the central platform.
     Run(run::RunArgs),
     /// Compare two scenarios with common random numbers: each KPI's difference and its 95% CI.
     Compare(compare::CompareArgs),

@@ -15,10 +15,11 @@ use std::path::Path;
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use storetwin_actors::chain::run::ChainRun;
 use storetwin_actors::store::day::DayRun;
-use storetwin_engine::Seed;
+use storetwin_engine::{Seed, SimTime};
 use storetwin_eventlog::atomic::write_atomic;
-use storetwin_scenarios::Scenario;
+use storetwin_scenarios::{Chain, Scenario};
 
 use crate::kpi::{Group, Kpi, Unit};
 use crate::stats::{self, Estimate, estimate, welch};
@@ -135,11 +136,71 @@ pub fn row_decimals(row: &Row) -> usize {
     stats::decimals(&row.diff.scaled(row.unit.scale()), row.unit.default_decimals(), row.significant)
 }
 
-/// One of the two scenarios compared, with its replication 1 (for the page's floors and
-/// charts).
-pub struct Side<'a> {
-    pub scenario: &'a Scenario,
-    pub run: &'a DayRun,
+/// One of the two scenarios compared, a store or a chain of stores, with its replication
+/// 1 (for the page's floors and charts).
+pub enum Side<'a> {
+    Store { scenario: &'a Scenario, run: &'a DayRun },
+    Chain { chain: &'a Chain, run: &'a ChainRun },
+}
+
+impl Side<'_> {
+    /// The scenario file, as given.
+    pub fn path(&self) -> &Path {
+        match self {
+            Side::Store { scenario, .. } => &scenario.path,
+            Side::Chain { chain, .. } => &chain.path,
+        }
+    }
+
+    /// The scenario's hash (a chain's covers its store scenarios).
+    pub fn hash(&self) -> &str {
+        match self {
+            Side::Store { scenario, .. } => &scenario.hash,
+            Side::Chain { chain, .. } => &chain.hash,
+        }
+    }
+
+    /// "store" or "chain".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Side::Store { .. } => "store",
+            Side::Chain { .. } => "chain",
+        }
+    }
+
+    /// Time of day the run starts at, in seconds after midnight.
+    pub fn open_at_s(&self) -> u32 {
+        match self {
+            Side::Store { scenario, .. } => scenario.world.open_at_s,
+            Side::Chain { chain, .. } => chain.spec.open_at_s,
+        }
+    }
+
+    /// The end of replication 1, from its start.
+    pub fn end(&self) -> SimTime {
+        match self {
+            Side::Store { run, .. } => run.end,
+            Side::Chain { run, .. } => run.end,
+        }
+    }
+
+    /// The seed of replication 1.
+    pub fn seed(&self) -> Seed {
+        match self {
+            Side::Store { run, .. } => run.seed,
+            Side::Chain { run, .. } => run.seed,
+        }
+    }
+
+    /// Shoppers inside minute by minute in replication 1 (a chain's stores summed).
+    pub fn occupancy(&self) -> Vec<(SimTime, f64)> {
+        match self {
+            Side::Store { run, .. } => run.samples.iter().map(|s| (s.at, f64::from(s.occupancy))).collect(),
+            Side::Chain { run, .. } => {
+                crate::chain::chain_samples(run).iter().map(|s| (s.at, s.occupancy as f64)).collect()
+            }
+        }
+    }
 }
 
 /// A comparison as it is written: the two scenarios, how they were run, and what
@@ -159,13 +220,13 @@ pub struct Comparison<'a> {
     pub only_b: &'a [OnlyIn],
 }
 
-/// What `comparison.json` holds: both scenarios (file and hash), the seed, the
+/// What `comparison.json` holds: both scenarios (kind, file and hash), the seed, the
 /// replications, whether they were paired, every KPI compared (`kpis`) and those only one
 /// scenario has (`only_in_a`, `only_in_b`).
 pub fn comparison_json(c: &Comparison<'_>) -> Value {
     json!({
-        "a": { "scenario": c.a.scenario.path.display().to_string(), "scenario_hash": c.a.scenario.hash },
-        "b": { "scenario": c.b.scenario.path.display().to_string(), "scenario_hash": c.b.scenario.hash },
+        "a": { "kind": c.a.kind(), "scenario": c.a.path().display().to_string(), "scenario_hash": c.a.hash() },
+        "b": { "kind": c.b.kind(), "scenario": c.b.path().display().to_string(), "scenario_hash": c.b.hash() },
         "seed": c.seed.0,
         "replications": c.replications,
         "common_random_numbers": c.paired,

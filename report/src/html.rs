@@ -16,13 +16,21 @@
 //! `compare.html` is laid out in `html/comparison.rs` from the same style, cards, tables
 //! and charts.
 
+mod chain;
 mod charts;
 mod comparison;
+mod coupons;
 mod crowding;
 mod floor;
 mod lost_sales;
+mod members;
+mod orders;
+mod settlement;
 
+pub use chain::write_chain_report;
 pub use comparison::write_comparison_page;
+pub use coupons::{CampaignFunnel, Coupons};
+pub use settlement::{IdentityCount, identity_counts};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -1257,6 +1265,11 @@ ul.explain li { margin: 3px 0; }
 figcaption.long span { display: block; margin: 2px 0 0; max-width: 110ch; }
 th.wrap { white-space: normal; max-width: 11em; }
 tr.total td { font-weight: 600; border-top: 2px solid var(--line); }
+td.best { color: #15803d; font-weight: 650; } td.worst { color: #b91c1c; font-weight: 650; }
+table.compact th, table.compact td { padding: 6px 7px; }
+table.compact thead th { white-space: normal; }
+.tag { color: var(--muted); font-size: 12px; margin-left: 8px; }
+section h3:first-child { margin-top: 0; }
 @media (max-width: 860px) { .grid2, .pair { grid-template-columns: 1fr; } .cards { grid-template-columns: repeat(2, 1fr); } main { padding: 20px 12px; } }
 @media print { body { background: #fff; } main { max-width: none; padding: 0; } section { break-inside: avoid; border: 0; padding: 0; } .card { break-inside: avoid; } }
 "#;

@@ -8,11 +8,18 @@
 //! table of `storetwin compare`, its JSON and `compare.html` all describe and order KPIs
 //! from here, so they read alike. A key this file does not know (a KPI added later) is
 //! still listed, under "other", with its key as its name.
+//!
+//! A chain's KPIs are [`chain_flat`]'s: the chain's totals (`chain.sales`), all its orders
+//! (`orders.pick_p90_s`) and each channel's (`channel[app].within_target`), settlement
+//! (`settlement.hq_net`), members' points (`members.earned`, `level[gold].earned`) and each
+//! store's store-wide KPIs, online work and books under its name (`store[riverside].sales`,
+//! `store[riverside].online.mean_pick_s`), listed as "riverside: sales".
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
+use storetwin_actors::chain::summary::{ChainKpis, ChannelOrders};
 use storetwin_actors::store::summary::StoreKpis;
 
 use crate::stats::{self, Estimate};
@@ -32,6 +39,97 @@ pub fn flat(kpis: &StoreKpis) -> BTreeMap<String, f64> {
     out
 }
 
+/// The KPIs of one chain run by name (see the module doc): the chain's totals, its orders
+/// and each channel's, settlement, members' points, and each store's store-wide KPIs
+/// ([`flat`]'s without a queue, lane, zone or kiosk of their own), online work and books.
+pub fn chain_flat(k: &ChainKpis) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let mut put = |key: String, v: f64| {
+        out.insert(key, v);
+    };
+    let c = &k.chain;
+    put("chain.shoppers".into(), c.shoppers_in_store as f64);
+    put("chain.buyers".into(), c.buyers as f64);
+    put("chain.conversion".into(), ratio(c.buyers as f64, c.shoppers_in_store as f64));
+    put("chain.sales".into(), c.sales);
+    put("chain.payments".into(), c.payments);
+    put("chain.discounts".into(), c.discounts);
+    put("chain.items_sold".into(), c.items_sold as f64);
+    put("chain.lost_value".into(), c.lost_sales_value);
+    put("chain.online_orders".into(), c.online_orders as f64);
+    put("chain.online_value".into(), c.online_value);
+    put("chain.kiosk_orders".into(), c.kiosk_orders as f64);
+    let orders = |prefix: &str, o: &ChannelOrders, put: &mut dyn FnMut(String, f64)| {
+        put(format!("{prefix}orders"), o.orders as f64);
+        put(format!("{prefix}picked"), o.picked as f64);
+        put(format!("{prefix}within_target"), o.share_picked_within_target);
+        put(format!("{prefix}pick_p50_s"), o.pick_p50_s);
+        put(format!("{prefix}pick_p90_s"), o.pick_p90_s);
+        put(format!("{prefix}pick_p99_s"), o.pick_p99_s);
+        put(format!("{prefix}collected"), o.collected as f64);
+        put(format!("{prefix}delivered"), o.delivered as f64);
+        put(format!("{prefix}expired"), o.expired as f64);
+        put(format!("{prefix}cancelled"), o.cancelled as f64);
+        put(format!("{prefix}rerouted"), o.rerouted as f64);
+        put(format!("{prefix}open"), (o.open_routed + o.open_picking + o.open_ready + o.open_dispatched) as f64);
+    };
+    orders("orders.", &k.orders.all, &mut put);
+    for ch in &k.orders.by_channel {
+        orders(&format!("channel[{}].", ch.channel), ch, &mut put);
+    }
+    let s = &k.settlement;
+    put("settlement.gross".into(), s.gross);
+    put("settlement.discounts".into(), s.discounts);
+    put("settlement.paid".into(), s.paid);
+    put("settlement.fees".into(), s.fees);
+    put("settlement.hq_net".into(), s.hq_net);
+    put("settlement.franchisees_net".into(), s.franchisees_net);
+    put("settlement.brands_net".into(), s.brands_net);
+    put("settlement.funded_by_hq".into(), s.funded_by_hq);
+    put("settlement.funded_by_franchisees".into(), s.funded_by_franchisees);
+    put("settlement.funded_by_brands".into(), s.funded_by_brands);
+    put("settlement.points_discounts".into(), s.points_discounts);
+    put("settlement.broken_identities".into(), s.reconciliation.broken.len() as f64);
+    let m = &k.members;
+    put("members.earned".into(), m.earned as f64);
+    put("members.redeemed".into(), m.redeemed as f64);
+    put("members.returned".into(), m.returned as f64);
+    put("members.outstanding".into(), m.outstanding as f64);
+    for l in &m.by_level {
+        put(format!("level[{}].earned", l.name), l.earned as f64);
+        put(format!("level[{}].redeemed", l.name), l.redeemed as f64);
+    }
+    for st in &k.stores {
+        let prefix = format!("store[{}].", st.name);
+        for (key, v) in st.kpis.flat() {
+            if STORE.iter().any(|s| s.0 == key) {
+                put(format!("{prefix}{key}"), v);
+            }
+        }
+        let o = &st.online;
+        put(format!("{prefix}online.orders_picked"), o.orders_picked as f64);
+        put(format!("{prefix}online.within_target"), o.share_picked_within_target);
+        put(format!("{prefix}online.mean_pick_s"), o.mean_pick_s);
+        put(format!("{prefix}online.picker_utilisation"), o.picker_utilisation);
+        put(format!("{prefix}online.counter_wait_s"), o.mean_counter_wait_s);
+        put(format!("{prefix}online.expired"), o.expired as f64);
+        put(format!("{prefix}online.open_at_close"), o.open_at_close as f64);
+    }
+    for b in &s.by_store {
+        let prefix = format!("store[{}].", b.store);
+        put(format!("{prefix}paid"), b.paid);
+        put(format!("{prefix}hq_net"), b.hq_net);
+        if let Some(f) = b.franchisee_net {
+            put(format!("{prefix}franchisee_net"), f);
+        }
+    }
+    out
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
 /// The groups KPIs are listed under, in the order they are listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,6 +142,15 @@ pub enum Group {
     /// How crowded the floor was: time lost to crowds, density per zone.
     Crowding,
     Sensors,
+    /// A chain's totals.
+    Chain,
+    /// A chain's online and kiosk orders, all together and by channel.
+    Orders,
+    Settlement,
+    /// Member points, all together and by level.
+    Members,
+    /// Each store of a chain, under its name.
+    Stores,
     Other,
 }
 
@@ -58,6 +165,11 @@ impl Group {
             Group::Zones => "zones",
             Group::Crowding => "crowding",
             Group::Sensors => "sensors",
+            Group::Chain => "chain",
+            Group::Orders => "orders",
+            Group::Settlement => "settlement",
+            Group::Members => "member points",
+            Group::Stores => "stores",
             Group::Other => "other",
         }
     }
@@ -140,6 +252,12 @@ enum SubjectKind {
     Kiosk,
     Lane,
     Zone,
+    /// A sales channel of a chain's orders.
+    Channel,
+    /// A member level.
+    Level,
+    /// A store of a chain.
+    Store,
 }
 
 impl SubjectKind {
@@ -149,6 +267,9 @@ impl SubjectKind {
             "queue" => SubjectKind::Queue,
             "kiosk" => SubjectKind::Kiosk,
             "lane" => SubjectKind::Lane,
+            "channel" => SubjectKind::Channel,
+            "level" => SubjectKind::Level,
+            "store" => SubjectKind::Store,
             _ => SubjectKind::Zone,
         }
     }
@@ -159,6 +280,9 @@ impl SubjectKind {
             SubjectKind::Queue | SubjectKind::Line => "queue ",
             SubjectKind::Lane => "lane ",
             SubjectKind::Zone => "zone ",
+            SubjectKind::Channel => "channel ",
+            SubjectKind::Level => "level ",
+            SubjectKind::Store => "store ",
             // Kiosks carry the word in their short name already.
             SubjectKind::Kiosk => "",
         }
@@ -237,6 +361,91 @@ const PER_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 9] = [
     (Group::Crowding, "zone", "peak_density", "peak density", Unit::Number, "people/m²", Better::Lower),
 ];
 
+/// A chain's KPIs: key, group, measure, unit, unit text and which way is better, in the
+/// order they are listed within their group.
+const CHAIN: [(&str, Group, &str, Unit, &str, Better); 39] = [
+    ("chain.shoppers", Group::Chain, "shoppers in store", Unit::Count, "shoppers", Better::Higher),
+    ("chain.buyers", Group::Chain, "buyers", Unit::Count, "shoppers", Better::Higher),
+    ("chain.conversion", Group::Chain, "conversion", Unit::Fraction, "%", Better::Higher),
+    ("chain.sales", Group::Chain, "sales in store", Unit::Money, "¤", Better::Higher),
+    ("chain.payments", Group::Chain, "paid at the tills", Unit::Money, "¤", Better::Higher),
+    ("chain.discounts", Group::Chain, "discounts at the tills", Unit::Money, "¤", Better::Neither),
+    ("chain.items_sold", Group::Chain, "items sold in store", Unit::Count, "items", Better::Higher),
+    ("chain.lost_value", Group::Chain, "lost sales", Unit::Money, "¤", Better::Lower),
+    ("chain.online_orders", Group::Chain, "online orders", Unit::Count, "orders", Better::Higher),
+    ("chain.online_value", Group::Chain, "online sales", Unit::Money, "¤", Better::Higher),
+    ("chain.kiosk_orders", Group::Chain, "kiosk orders", Unit::Count, "orders", Better::Neither),
+    ("orders.orders", Group::Orders, "all orders", Unit::Count, "orders", Better::Neither),
+    ("orders.picked", Group::Orders, "picked", Unit::Count, "orders", Better::Higher),
+    ("orders.within_target", Group::Orders, "picked within target", Unit::Fraction, "%", Better::Higher),
+    ("orders.pick_p50_s", Group::Orders, "p50 pick time", Unit::Seconds, "s", Better::Lower),
+    ("orders.pick_p90_s", Group::Orders, "p90 pick time", Unit::Seconds, "s", Better::Lower),
+    ("orders.pick_p99_s", Group::Orders, "p99 pick time", Unit::Seconds, "s", Better::Lower),
+    ("orders.collected", Group::Orders, "collected", Unit::Count, "orders", Better::Higher),
+    ("orders.delivered", Group::Orders, "delivered", Unit::Count, "orders", Better::Higher),
+    ("orders.expired", Group::Orders, "expired", Unit::Count, "orders", Better::Lower),
+    ("orders.cancelled", Group::Orders, "cancelled", Unit::Count, "orders", Better::Lower),
+    ("orders.rerouted", Group::Orders, "rerouted", Unit::Count, "orders", Better::Lower),
+    ("orders.open", Group::Orders, "open at the close", Unit::Count, "orders", Better::Lower),
+    ("settlement.gross", Group::Settlement, "gross", Unit::Money, "¤", Better::Higher),
+    ("settlement.discounts", Group::Settlement, "discounts", Unit::Money, "¤", Better::Neither),
+    ("settlement.paid", Group::Settlement, "paid", Unit::Money, "¤", Better::Higher),
+    ("settlement.fees", Group::Settlement, "payment channels' fees", Unit::Money, "¤", Better::Lower),
+    ("settlement.hq_net", Group::Settlement, "HQ net", Unit::Money, "¤", Better::Higher),
+    ("settlement.franchisees_net", Group::Settlement, "franchisees' net", Unit::Money, "¤", Better::Higher),
+    ("settlement.brands_net", Group::Settlement, "brands' net", Unit::Money, "¤", Better::Neither),
+    ("settlement.funded_by_hq", Group::Settlement, "discounts funded by HQ", Unit::Money, "¤", Better::Neither),
+    (
+        "settlement.funded_by_franchisees",
+        Group::Settlement,
+        "discounts funded by franchisees",
+        Unit::Money,
+        "¤",
+        Better::Neither,
+    ),
+    ("settlement.funded_by_brands", Group::Settlement, "discounts funded by brands", Unit::Money, "¤", Better::Neither),
+    ("settlement.points_discounts", Group::Settlement, "paid with points", Unit::Money, "¤", Better::Neither),
+    ("settlement.broken_identities", Group::Settlement, "identities broken", Unit::Count, "identities", Better::Lower),
+    ("members.earned", Group::Members, "earned", Unit::Count, "points", Better::Neither),
+    ("members.redeemed", Group::Members, "redeemed", Unit::Count, "points", Better::Neither),
+    ("members.returned", Group::Members, "returned with refunds", Unit::Count, "points", Better::Neither),
+    ("members.outstanding", Group::Members, "outstanding", Unit::Count, "points", Better::Neither),
+];
+
+/// The KPIs of a chain's channel or member level: group, the key's prefix, the measure's
+/// key, its name, unit, unit text and which way is better, in their order.
+const CHAIN_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 14] = [
+    (Group::Orders, "channel", "orders", "orders", Unit::Count, "orders", Better::Neither),
+    (Group::Orders, "channel", "picked", "picked", Unit::Count, "orders", Better::Higher),
+    (Group::Orders, "channel", "within_target", "picked within target", Unit::Fraction, "%", Better::Higher),
+    (Group::Orders, "channel", "pick_p50_s", "p50 pick time", Unit::Seconds, "s", Better::Lower),
+    (Group::Orders, "channel", "pick_p90_s", "p90 pick time", Unit::Seconds, "s", Better::Lower),
+    (Group::Orders, "channel", "pick_p99_s", "p99 pick time", Unit::Seconds, "s", Better::Lower),
+    (Group::Orders, "channel", "collected", "collected", Unit::Count, "orders", Better::Higher),
+    (Group::Orders, "channel", "delivered", "delivered", Unit::Count, "orders", Better::Higher),
+    (Group::Orders, "channel", "expired", "expired", Unit::Count, "orders", Better::Lower),
+    (Group::Orders, "channel", "cancelled", "cancelled", Unit::Count, "orders", Better::Lower),
+    (Group::Orders, "channel", "rerouted", "rerouted", Unit::Count, "orders", Better::Lower),
+    (Group::Orders, "channel", "open", "open at the close", Unit::Count, "orders", Better::Lower),
+    (Group::Members, "level", "earned", "earned", Unit::Count, "points", Better::Neither),
+    (Group::Members, "level", "redeemed", "redeemed", Unit::Count, "points", Better::Neither),
+];
+
+/// A chain store's KPIs beyond its store-wide ones: its online work and its books (key
+/// after the store's prefix, measure, unit, unit text, which way is better), in order.
+const STORE_IN_CHAIN: [(&str, &str, Unit, &str, Better); 10] = [
+    ("online.orders_picked", "orders picked", Unit::Count, "orders", Better::Neither),
+    ("online.within_target", "picked within target", Unit::Fraction, "%", Better::Higher),
+    ("online.mean_pick_s", "mean pick time", Unit::Seconds, "s", Better::Lower),
+    ("online.picker_utilisation", "picker utilisation", Unit::Fraction, "%", Better::Neither),
+    ("online.counter_wait_s", "pickup counter wait", Unit::Seconds, "s", Better::Lower),
+    ("online.expired", "orders expired", Unit::Count, "orders", Better::Lower),
+    ("online.open_at_close", "orders open at the close", Unit::Count, "orders", Better::Lower),
+    ("paid", "settled payments", Unit::Money, "¤", Better::Higher),
+    ("hq_net", "HQ net", Unit::Money, "¤", Better::Higher),
+    ("franchisee_net", "franchisee net", Unit::Money, "¤", Better::Higher),
+];
+
 /// Subject names longer than this are shortened (with "…") in labels.
 pub const SUBJECT_CHARS: usize = 22;
 
@@ -259,6 +468,39 @@ impl Kpi {
             let (_, group, measure, unit, unit_text, better) = STORE[rank];
             return kpi(group, None, measure, unit, unit_text, better, rank);
         }
+        if let Some(rank) = CHAIN.iter().position(|s| s.0 == key) {
+            let (_, group, measure, unit, unit_text, better) = CHAIN[rank];
+            return kpi(group, None, measure, unit, unit_text, better, rank);
+        }
+        // A chain's store: its store-wide KPI, online work or books, listed in that order.
+        if let Some(rest) = key.strip_prefix("store[")
+            && let Some((store, inner)) = rest.split_once("].")
+        {
+            let subject = Some(("store", store));
+            if let Some(rank) = STORE.iter().position(|s| s.0 == inner) {
+                let (_, group, measure, unit, unit_text, better) = STORE[rank];
+                return kpi(Group::Stores, subject, measure, unit, unit_text, better, 100 * group as usize + rank);
+            }
+            if let Some(rank) = STORE_IN_CHAIN.iter().position(|s| s.0 == inner) {
+                let (_, measure, unit, unit_text, better) = STORE_IN_CHAIN[rank];
+                return kpi(
+                    Group::Stores,
+                    subject,
+                    measure,
+                    unit,
+                    unit_text,
+                    better,
+                    100 * Group::Other as usize + rank,
+                );
+            }
+        }
+        if let Some((prefix, rest)) = key.split_once('[')
+            && let Some((subject, what)) = rest.rsplit_once("].")
+            && let Some(rank) = CHAIN_SUBJECT.iter().position(|m| m.1 == prefix && m.2 == what)
+        {
+            let (group, _, _, measure, unit, unit_text, better) = CHAIN_SUBJECT[rank];
+            return kpi(group, Some((prefix, subject)), measure, unit, unit_text, better, rank);
+        }
         if let Some((prefix, rest)) = key.split_once('[')
             && let Some((subject, what)) = rest.rsplit_once("].")
             && let Some(rank) = PER_SUBJECT.iter().position(|m| m.1 == prefix && m.2 == what)
@@ -276,8 +518,9 @@ impl Kpi {
     /// [`SUBJECT_CHARS`].
     pub fn short_subject(&self) -> Option<String> {
         let kiosk = self.kind == Some(SubjectKind::Kiosk);
+        let channel = self.kind == Some(SubjectKind::Channel);
         self.subject.as_deref().map(|s| {
-            let s = queue_label(s);
+            let s = if channel { channel_label(s) } else { queue_label(s) };
             let s = if kiosk && !s.to_lowercase().contains("kiosk") { format!("kiosk {s}") } else { s };
             shorten(&s, SUBJECT_CHARS)
         })
@@ -318,17 +561,34 @@ impl Kpi {
     /// by subject (a lane's own queue before shared lines, kiosks last, then names in
     /// natural order: L2 before L10), then the subject's KPIs in their order.
     pub fn listing_order(&self, other: &Kpi) -> Ordering {
-        let subject = |k: &Kpi| k.subject.as_ref().map(|s| (k.kind, s.clone()));
+        // Channels in the order the chain counts them (app, mini-program, web, kiosks).
+        let channel_rank = |k: &Kpi, s: &str| {
+            if k.kind == Some(SubjectKind::Channel) { CHANNELS.iter().position(|c| *c == s) } else { None }
+        };
+        let subject = |k: &Kpi| k.subject.as_ref().map(|s| (k.kind, channel_rank(k, s), s.clone()));
         self.group
             .cmp(&other.group)
             .then_with(|| match (subject(self), subject(other)) {
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => Ordering::Less,
                 (Some(_), None) => Ordering::Greater,
-                (Some((la, a)), Some((lb, b))) => la.cmp(&lb).then_with(|| natural_cmp(&a, &b)),
+                (Some((la, ra, a)), Some((lb, rb, b))) => {
+                    la.cmp(&lb).then(ra.cmp(&rb)).then_with(|| natural_cmp(&a, &b))
+                }
             })
             .then(self.rank.cmp(&other.rank))
             .then_with(|| natural_cmp(&self.key, &other.key))
+    }
+}
+
+/// The channels of a chain's orders, in the order they are listed.
+const CHANNELS: [&str; 4] = ["app", "mini_program", "web", "kiosk"];
+
+/// A channel's name as listed: "mini-program", "kiosks".
+pub fn channel_label(channel: &str) -> String {
+    match channel {
+        "kiosk" => "kiosks".to_string(),
+        other => other.replace('_', "-"),
     }
 }
 
@@ -518,5 +778,79 @@ mod tests {
         assert_eq!(Kpi::of("crowd.to_first_shelf_s", &none).unit, Unit::Seconds);
         let new = Kpi::of("crowding_s", &none);
         assert_eq!((new.group, new.label()), (Group::Other, "crowding_s (s)".to_string()));
+    }
+
+    #[test]
+    fn a_chains_kpis_are_described_grouped_and_a_store_of_one_chain_only_is_listed_apart() {
+        let chain = crate::chain::chain_opening(1);
+        let run = storetwin_actors::chain::run::run_chain(&chain.spec, storetwin_engine::Seed(3), 1).expect("runs");
+        let kpis = run.kpis();
+        let flat = chain_flat(&kpis);
+        let none = BTreeSet::new();
+        for key in flat.keys() {
+            assert_ne!(Kpi::of(key, &none).group, Group::Other, "{key} is described");
+        }
+        assert_eq!(flat["chain.sales"], kpis.chain.sales);
+        assert_eq!(flat["store[old-town].sales"], kpis.stores[1].kpis.sales);
+        assert!(flat.contains_key("store[old-town].franchisee_net"), "a franchised store's franchisee");
+        assert!(!flat.contains_key("store[riverside].franchisee_net"), "an HQ-owned store has none");
+        let k = Kpi::of("channel[mini_program].pick_p90_s", &none);
+        assert_eq!(
+            (k.group, k.label(), k.better),
+            (Group::Orders, "mini-program: p90 pick time (s)".into(), Better::Lower)
+        );
+        let k = Kpi::of("store[S001].online.mean_pick_s", &none);
+        assert_eq!(
+            (k.group, k.label(), k.title()),
+            (Group::Stores, "S001: mean pick time (s)".into(), "store S001: mean pick time (s)".into())
+        );
+        assert_eq!(Kpi::of("level[gold].earned", &none).title(), "level gold: earned (points)");
+        assert_eq!(Kpi::of("orders.within_target", &none).unit, Unit::Fraction);
+
+        // Listed: the chain, its orders (all, then app, mini-program, web, kiosks), ...,
+        // then each store with its store-wide KPIs before its online work.
+        assert_eq!(
+            sorted(
+                &[
+                    "store[S10].sales",
+                    "store[S2].online.mean_pick_s",
+                    "store[S2].sales",
+                    "channel[kiosk].orders",
+                    "channel[app].orders",
+                    "channel[web].orders",
+                    "members.earned",
+                    "settlement.hq_net",
+                    "orders.pick_p90_s",
+                    "chain.sales",
+                ],
+                &[]
+            ),
+            [
+                "chain.sales",
+                "orders.pick_p90_s",
+                "channel[app].orders",
+                "channel[web].orders",
+                "channel[kiosk].orders",
+                "settlement.hq_net",
+                "members.earned",
+                "store[S2].sales",
+                "store[S2].online.mean_pick_s",
+                "store[S10].sales",
+            ]
+        );
+
+        // B renames the station store: its KPIs are listed apart on each side.
+        let mut renamed = kpis.clone();
+        renamed.stores[2].name = "airport".into();
+        renamed.settlement.by_store[2].store = "airport".into();
+        let found = crate::compare::differences(std::slice::from_ref(&flat), &[chain_flat(&renamed)], false, &none);
+        let only = |o: &[crate::compare::OnlyIn]| o.iter().map(|o| o.kpi.clone()).collect::<Vec<_>>();
+        assert!(
+            !only(&found.only_a).is_empty() && only(&found.only_a).iter().all(|k| k.starts_with("store[station]."))
+        );
+        assert!(only(&found.only_b).iter().all(|k| k.starts_with("store[airport].")));
+        assert_eq!(found.only_a.len(), found.only_b.len());
+        assert!(found.only_b.iter().any(|o| o.label == "store airport: sales (currency units)"));
+        assert!(found.rows.iter().all(|r| r.diff.mean == 0.0), "the rest is the same run");
     }
 }

@@ -4,7 +4,8 @@
 //! A run of one scenario writes `summary.json` ([`summary`]: run identity, engine figures,
 //! every KPI and its mean and 95% confidence interval across replications),
 //! `timeseries.csv` ([`timeseries`]: one row per simulated minute) and `report.html`
-//! ([`html::write_run_report`]). A comparison of two scenarios is estimated here too
+//! ([`html::write_run_report`]); a chain run writes the same three ([`chain`] and
+//! [`html::write_chain_report`]). A comparison of two scenarios is estimated here too
 //! ([`compare::differences`], from the paired replications) and written as
 //! `comparison.json` ([`compare::write_comparison_json`]) and `compare.html`
 //! ([`html::write_comparison_page`]). [`kpi`] says what each KPI is (group, name, unit,

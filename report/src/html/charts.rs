@@ -25,8 +25,8 @@ type TimeChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoor
 /// Text and lines.
 pub const INK: RGBColor = RGBColor(0x1f, 0x29, 0x37);
 pub const MUTED: RGBColor = RGBColor(0x6b, 0x72, 0x80);
-const AXIS: RGBColor = RGBColor(0xc4, 0xc9, 0xd0);
-const GRID: RGBColor = RGBColor(0xec, 0xee, 0xf1);
+pub const AXIS: RGBColor = RGBColor(0xc4, 0xc9, 0xd0);
+pub const GRID: RGBColor = RGBColor(0xec, 0xee, 0xf1);
 /// The one colour of single-series charts.
 pub const ACCENT: RGBColor = RGBColor(0x25, 0x63, 0xeb);
 /// What sensors report, next to the truth in [`ACCENT`].
@@ -134,7 +134,7 @@ pub fn grouped(v: f64, decimals: usize) -> String {
 }
 
 /// A round upper bound for an axis showing values up to `v`.
-fn nice_max(v: f64) -> f64 {
+pub fn nice_max(v: f64) -> f64 {
     if v <= 0.0 || !v.is_finite() {
         return 1.0;
     }

@@ -6,12 +6,15 @@
 //! intervals, those differences relative to A as a chart, the two floors' heat maps side by
 //! side on one scale, occupancy over the day of both, and a table of every KPI. Differences
 //! and intervals are from all replications; the floors and the occupancy chart show
-//! replication 1 of each (the same seed for both under common random numbers).
+//! replication 1 of each (the same seed for both under common random numbers). Two chains
+//! get the chain's headline KPIs (sales, pick times against the target, net positions), the
+//! chain's occupancy (its stores summed) and no floors.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::style::RGBColor;
+use storetwin_actors::store::day::DayRun;
 use storetwin_engine::SimTime;
 use storetwin_scenarios::Scenario;
 
@@ -27,8 +30,20 @@ use storetwin_eventlog::atomic::write_atomic;
 const A_COLOUR: RGBColor = ACCENT;
 const B_COLOUR: RGBColor = SENSED;
 
-/// The KPIs with a headline card and a bar on the chart of differences, in that order,
-/// with their short names.
+/// The KPIs of a chain with a headline card and a bar on the chart of differences.
+const CHAIN_HEADLINES: [(&str, &str); 8] = [
+    ("chain.sales", "Sales in store"),
+    ("chain.conversion", "Conversion"),
+    ("orders.within_target", "Picked within target"),
+    ("orders.pick_p50_s", "p50 pick time"),
+    ("orders.pick_p90_s", "p90 pick time"),
+    ("chain.lost_value", "Lost sales (value)"),
+    ("settlement.hq_net", "HQ net"),
+    ("settlement.franchisees_net", "Franchisees' net"),
+];
+
+/// The KPIs of a store with a headline card and a bar on the chart of differences, in that
+/// order, with their short names.
 const HEADLINES: [(&str, &str); 8] = [
     ("footfall", "Footfall"),
     ("conversion", "Conversion"),
@@ -109,21 +124,27 @@ pub fn write_comparison_page(path: &Path, c: &Comparison<'_>) -> Result<()> {
 }
 
 /// The file name of a scenario without its extension, for titles.
-fn name_of(scenario: &Scenario) -> String {
-    scenario.path.file_stem().map_or_else(|| scenario.path.display().to_string(), |s| s.to_string_lossy().into_owned())
+fn name_of(side: &Side<'_>) -> String {
+    let path = side.path();
+    path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+/// The headline KPIs of the comparison: a chain's when both sides are chains.
+fn headlines(c: &Comparison<'_>) -> &'static [(&'static str, &'static str)] {
+    if matches!(c.a, Side::Chain { .. }) { &CHAIN_HEADLINES } else { &HEADLINES }
 }
 
 /// The span of the day covering both scenarios' days.
 fn common_day(c: &Comparison<'_>) -> Day {
     let (a, b) = (&c.a, &c.b);
-    let open_s = a.scenario.world.open_at_s.min(b.scenario.world.open_at_s);
-    let close_ns = |s: &Side<'_>| u64::from(s.scenario.world.open_at_s) * 1_000_000_000 + s.run.end.as_nanos();
+    let open_s = a.open_at_s().min(b.open_at_s());
+    let close_ns = |s: &Side<'_>| u64::from(s.open_at_s()) * 1_000_000_000 + s.end().as_nanos();
     let end = close_ns(a).max(close_ns(b)) - u64::from(open_s) * 1_000_000_000;
     Day::new(open_s, SimTime::from_nanos(end))
 }
 
 fn render(c: &Comparison<'_>) -> Result<String> {
-    let (name_a, name_b) = (name_of(c.a.scenario), name_of(c.b.scenario));
+    let (name_a, name_b) = (name_of(&c.a), name_of(&c.b));
     let n = c.replications;
     let pairing = if c.paired { "common random numbers (paired)" } else { "independent seeds (Welch)" };
     let mut page = String::with_capacity(1 << 20);
@@ -136,8 +157,8 @@ fn render(c: &Comparison<'_>) -> Result<String> {
             r#"<div><dt>{label}</dt><dd>{}<code>{}</code></dd></div>
 <div><dt>{label} hash</dt><dd><code>{}</code></dd></div>"#,
             swatch(colour),
-            esc(&s.scenario.path.display().to_string()),
-            esc(&s.scenario.hash)
+            esc(&s.path().display().to_string()),
+            esc(s.hash())
         )
     };
     write!(
@@ -164,7 +185,7 @@ fn render(c: &Comparison<'_>) -> Result<String> {
 
     // Headline cards.
     let headline = |key: &str| c.rows.iter().find(|r| r.kpi == key);
-    let cards: Vec<Card> = HEADLINES
+    let cards: Vec<Card> = headlines(c)
         .iter()
         .filter_map(|(key, label)| {
             let row = headline(key)?;
@@ -188,7 +209,12 @@ fn render(c: &Comparison<'_>) -> Result<String> {
     };
     writeln!(
         p,
-        r#"<p class="note">B &minus; A: the difference of the means across {n} replications, with its 95% confidence interval {method}. Green or red where the interval excludes zero (better or worse; for waits, lost sales, balks and reneges up is worse); grey where it does not, so the difference may be noise.</p>"#
+        r#"<p class="note">B &minus; A: the difference of the means across {n} replications, with its 95% confidence interval {method}. Green or red where the interval excludes zero (better or worse; for {worse} up is worse); grey where it does not, so the difference may be noise.</p>"#,
+        worse = if matches!(c.a, Side::Chain { .. }) {
+            "pick times, waits and lost sales"
+        } else {
+            "waits, lost sales, balks and reneges"
+        }
     )?;
 
     differences(p, c)?;
@@ -201,10 +227,10 @@ fn render(c: &Comparison<'_>) -> Result<String> {
         &format!(
             "Written by storetwin {} from <code>{}</code> (scenario hash <code>{}</code>) and <code>{}</code> (scenario hash <code>{}</code>), seed <code>{}</code>, {n} replications each. The same files and seed give the same figures on any machine.",
             esc(env!("CARGO_PKG_VERSION")),
-            esc(&c.a.scenario.path.display().to_string()),
-            esc(&c.a.scenario.hash),
-            esc(&c.b.scenario.path.display().to_string()),
-            esc(&c.b.scenario.hash),
+            esc(&c.a.path().display().to_string()),
+            esc(c.a.hash()),
+            esc(&c.b.path().display().to_string()),
+            esc(c.b.hash()),
             c.seed,
         ),
     )?;
@@ -239,7 +265,7 @@ fn split_by_reach(rows: Vec<Interval>) -> (Vec<Interval>, Vec<Interval>) {
 /// so that they do not flatten the others.
 fn differences(p: &mut String, c: &Comparison<'_>) -> Result<()> {
     let mut skipped = Vec::new();
-    let rows: Vec<Interval> = HEADLINES
+    let rows: Vec<Interval> = headlines(c)
         .iter()
         .filter_map(|(key, label)| {
             let row = c.rows.iter().find(|r| r.kpi == *key)?;
@@ -293,11 +319,15 @@ fn differences(p: &mut String, c: &Comparison<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The two floors' heat maps side by side, on one scale.
+/// The two floors' heat maps side by side, on one scale (two stores only: a chain has a
+/// floor per store).
 fn floors(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> Result<()> {
-    let high = floor::dwell_max_minutes(&c.a.run.kpis).max(floor::dwell_max_minutes(&c.b.run.kpis));
-    let plan = |s: &Side<'_>| floor::floor_plan(s.scenario, &s.run.kpis, &lane_queues(s.scenario), HALF.0, Some(high));
-    let (svg_a, svg_b) = (plan(&c.a)?, plan(&c.b)?);
+    let (Side::Store { scenario: sa, run: ra }, Side::Store { scenario: sb, run: rb }) = (&c.a, &c.b) else {
+        return Ok(());
+    };
+    let high = floor::dwell_max_minutes(&ra.kpis).max(floor::dwell_max_minutes(&rb.kpis));
+    let plan = |s: &Scenario, r: &DayRun| floor::floor_plan(s, &r.kpis, &lane_queues(s), HALF.0, Some(high));
+    let (svg_a, svg_b) = (plan(sa, ra)?, plan(sb, rb)?);
     let caption = |id: &str, label: &str, name: &str, colour: RGBColor, svg: &str| {
         format!(
             r#"<figure id="{id}" class="floor"><figcaption>{}{label} <span>{}</span></figcaption>{svg}</figure>"#,
@@ -327,10 +357,10 @@ fn floors(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> Res
 fn occupancy(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> Result<()> {
     let day = common_day(c);
     let line = |label: &str, name: &str, colour: RGBColor, s: &Side<'_>| {
-        let own = Day::new(s.scenario.world.open_at_s, s.run.end);
+        let own = Day::new(s.open_at_s(), s.end());
         Line {
             key: Key { label: format!("{label}: {name}"), colour },
-            points: s.run.samples.iter().map(|x| (own.hour_of(x.at), f64::from(x.occupancy))).collect(),
+            points: s.occupancy().iter().map(|(at, v)| (own.hour_of(*at), *v)).collect(),
         }
     };
     let lines = [line("A", name_a, A_COLOUR, &c.a), line("B", name_b, B_COLOUR, &c.b)];
@@ -343,14 +373,19 @@ fn occupancy(p: &mut String, c: &Comparison<'_>, name_a: &str, name_b: &str) -> 
 {}
 </section>
 "#,
-        c.a.run.seed,
-        if c.paired { String::new() } else { format!(" and {}", c.b.run.seed) },
+        c.a.seed(),
+        if c.paired { String::new() } else { format!(" and {}", c.b.seed()) },
         if c.paired {
             " The same shoppers come to both, so the lines part only where B changes what they do."
         } else {
             ""
         },
-        figure("chart-occupancy-ab", "Shoppers in the store", "minute by minute, A and B", &svg),
+        figure(
+            "chart-occupancy-ab",
+            if matches!(c.a, Side::Chain { .. }) { "Shoppers in the chain's stores" } else { "Shoppers in the store" },
+            "minute by minute, A and B",
+            &svg
+        ),
     )?;
     Ok(())
 }
