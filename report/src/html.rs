@@ -29,7 +29,7 @@ mod settlement;
 
 pub use chain::write_chain_report;
 pub use comparison::write_comparison_page;
-pub use coupons::{CampaignFunnel, Coupons};
+pub use coupons::CampaignFunnel;
 pub use settlement::{IdentityCount, identity_counts};
 
 use std::collections::BTreeMap;

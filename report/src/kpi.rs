@@ -10,7 +10,8 @@
 //! still listed, under "other", with its key as its name.
 //!
 //! A chain's KPIs are [`chain_flat`]'s: the chain's totals (`chain.sales`), all its orders
-//! (`orders.pick_p90_s`) and each channel's (`channel[app].within_target`), settlement
+//! (`orders.pick_p90_s`) and each channel's (`channel[app].within_target`), each coupon
+//! campaign's funnel (`coupon[dairy-wifi].redeemed`), settlement
 //! (`settlement.hq_net`), members' points (`members.earned`, `level[gold].earned`) and each
 //! store's store-wide KPIs, online work and books under its name (`store[riverside].sales`,
 //! `store[riverside].online.mean_pick_s`), listed as "riverside: sales".
@@ -40,7 +41,7 @@ pub fn flat(kpis: &StoreKpis) -> BTreeMap<String, f64> {
 }
 
 /// The KPIs of one chain run by name (see the module doc): the chain's totals, its orders
-/// and each channel's, settlement, members' points, and each store's store-wide KPIs
+/// and each channel's, each coupon campaign's funnel and budget used, settlement, members' points, and each store's store-wide KPIs
 /// ([`flat`]'s without a queue, lane, zone or kiosk of their own), online work and books.
 pub fn chain_flat(k: &ChainKpis) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
@@ -90,6 +91,14 @@ pub fn chain_flat(k: &ChainKpis) -> BTreeMap<String, f64> {
     put("settlement.funded_by_brands".into(), s.funded_by_brands);
     put("settlement.points_discounts".into(), s.points_discounts);
     put("settlement.broken_identities".into(), s.reconciliation.broken.len() as f64);
+    for c in &k.coupons {
+        let prefix = format!("coupon[{}].", c.name);
+        put(format!("{prefix}issued"), f64::from(c.issued));
+        put(format!("{prefix}redeemed"), f64::from(c.redeemed));
+        put(format!("{prefix}expired"), f64::from(c.expired));
+        put(format!("{prefix}refused"), f64::from(c.claims_refused + c.redemptions_refused));
+        put(format!("{prefix}budget_used"), c.budget_used);
+    }
     let m = &k.members;
     put("members.earned".into(), m.earned as f64);
     put("members.redeemed".into(), m.redeemed as f64);
@@ -146,6 +155,8 @@ pub enum Group {
     Chain,
     /// A chain's online and kiosk orders, all together and by channel.
     Orders,
+    /// Each coupon campaign's funnel and budget.
+    Coupons,
     Settlement,
     /// Member points, all together and by level.
     Members,
@@ -167,6 +178,7 @@ impl Group {
             Group::Sensors => "sensors",
             Group::Chain => "chain",
             Group::Orders => "orders",
+            Group::Coupons => "coupons",
             Group::Settlement => "settlement",
             Group::Members => "member points",
             Group::Stores => "stores",
@@ -254,6 +266,8 @@ enum SubjectKind {
     Zone,
     /// A sales channel of a chain's orders.
     Channel,
+    /// A coupon campaign.
+    Campaign,
     /// A member level.
     Level,
     /// A store of a chain.
@@ -269,6 +283,7 @@ impl SubjectKind {
             "lane" => SubjectKind::Lane,
             "channel" => SubjectKind::Channel,
             "level" => SubjectKind::Level,
+            "coupon" => SubjectKind::Campaign,
             "store" => SubjectKind::Store,
             _ => SubjectKind::Zone,
         }
@@ -282,6 +297,7 @@ impl SubjectKind {
             SubjectKind::Zone => "zone ",
             SubjectKind::Channel => "channel ",
             SubjectKind::Level => "level ",
+            SubjectKind::Campaign => "coupon ",
             SubjectKind::Store => "store ",
             // Kiosks carry the word in their short name already.
             SubjectKind::Kiosk => "",
@@ -414,7 +430,7 @@ const CHAIN: [(&str, Group, &str, Unit, &str, Better); 39] = [
 
 /// The KPIs of a chain's channel or member level: group, the key's prefix, the measure's
 /// key, its name, unit, unit text and which way is better, in their order.
-const CHAIN_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 14] = [
+const CHAIN_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 19] = [
     (Group::Orders, "channel", "orders", "orders", Unit::Count, "orders", Better::Neither),
     (Group::Orders, "channel", "picked", "picked", Unit::Count, "orders", Better::Higher),
     (Group::Orders, "channel", "within_target", "picked within target", Unit::Fraction, "%", Better::Higher),
@@ -427,6 +443,11 @@ const CHAIN_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 14] = [
     (Group::Orders, "channel", "cancelled", "cancelled", Unit::Count, "orders", Better::Lower),
     (Group::Orders, "channel", "rerouted", "rerouted", Unit::Count, "orders", Better::Lower),
     (Group::Orders, "channel", "open", "open at the close", Unit::Count, "orders", Better::Lower),
+    (Group::Coupons, "coupon", "issued", "issued", Unit::Count, "coupons", Better::Neither),
+    (Group::Coupons, "coupon", "redeemed", "redeemed", Unit::Count, "coupons", Better::Neither),
+    (Group::Coupons, "coupon", "expired", "expired", Unit::Count, "coupons", Better::Neither),
+    (Group::Coupons, "coupon", "refused", "claims and redemptions refused", Unit::Count, "calls", Better::Lower),
+    (Group::Coupons, "coupon", "budget_used", "budget used", Unit::Money, "¤", Better::Neither),
     (Group::Members, "level", "earned", "earned", Unit::Count, "points", Better::Neither),
     (Group::Members, "level", "redeemed", "redeemed", Unit::Count, "points", Better::Neither),
 ];
@@ -805,6 +826,9 @@ mod tests {
             (Group::Stores, "S001: mean pick time (s)".into(), "store S001: mean pick time (s)".into())
         );
         assert_eq!(Kpi::of("level[gold].earned", &none).title(), "level gold: earned (points)");
+        let k = Kpi::of("coupon[dairy-wifi].budget_used", &none);
+        assert_eq!((k.group, k.label()), (Group::Coupons, "dairy-wifi: budget used (currency units)".into()));
+        assert_eq!(flat["coupon[dairy-wifi].issued"], f64::from(kpis.coupons[0].issued));
         assert_eq!(Kpi::of("orders.within_target", &none).unit, Unit::Fraction);
 
         // Listed: the chain, its orders (all, then app, mini-program, web, kiosks), ...,

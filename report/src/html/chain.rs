@@ -1,13 +1,13 @@
 //! `report.html` of a chain run ([`write_chain_report`]): the chain's day on one page.
 //!
 //! In the style of the one-store report (inline CSS, charts as inline SVG, no script,
-//! nothing fetched): the run's identity and headline cards; the stores ranked by sales
-//! with the best and worst of each figure marked; the chain over the day; online and kiosk
-//! orders by channel, their pick times against the target, each store's share picked
-//! within it and how the orders ended (`html/orders.rs`); the coupon funnel of each
-//! campaign when the run counts coupons (`html/coupons.rs`); settlement: each party's net
-//! position, who funded the discounts, each store's books and every reconciliation
-//! identity (`html/settlement.rs`); and the members' points by level and channel
+//! nothing fetched): the run's identity and headline cards; the stores ranked by sales with
+//! the best and worst of each figure marked; the chain over the day; online and kiosk
+//! orders by channel, their pick times against the target, each store's share picked within
+//! it and how the orders ended (`html/orders.rs`); the coupon funnel of each campaign, or a
+//! sentence when the chain has none (`html/coupons.rs`); settlement: each party's net
+//! position, who funded the discounts, each store's books and every reconciliation identity
+//! (`html/settlement.rs`); and the members' points by level and channel
 //! (`html/members.rs`). Headline cards are means across replications (with 95% confidence
 //! intervals when there are several); the rest shows replication 1, whose seed is the
 //! run's. Every caption is computed from the data.
@@ -35,9 +35,8 @@ use crate::{Error, Result};
 const LINES_PER_STORE_UP_TO: usize = 8;
 
 /// Writes the report of `runs` of `chain` (in replication order; at least one) to `path`
-/// (atomically). `summary` is what `summary.json` holds ([`crate::chain::chain_summary`]):
-/// the run's identity is read from its `run` object, and the coupon funnel from its
-/// `coupons` section when the run has one.
+/// (atomically). `summary` is what `summary.json` holds ([`crate::chain::chain_summary`]);
+/// the run's identity is read from its `run` object.
 pub fn write_chain_report(path: &Path, chain: &Chain, runs: &[ChainRun], summary: &Value) -> Result<()> {
     let started = std::time::Instant::now();
     let html = render(chain, runs, summary)?;
@@ -134,7 +133,7 @@ fn render(chain: &Chain, runs: &[ChainRun], summary: &Value) -> Result<String> {
     stores_section(p, spec, k, n)?;
     over_the_day(p, first, &day, n)?;
     orders::section(p, spec, k)?;
-    coupons::section(p, spec, summary)?;
+    coupons::section(p, spec, &k.coupons)?;
     settlement::section(p, spec, k, first)?;
     members::section(p, spec, k)?;
 
@@ -172,7 +171,6 @@ fn estimate_card(label: &str, e: Estimate, unit: Unit, sub: String) -> Card {
 /// The headline cards: means across replications (\u{b1} the 95% half-width when n > 1).
 fn cards(p: &mut String, spec: &ChainSpec, all: &[ChainKpis]) -> Result<()> {
     let k = &all[0];
-    let c = &k.chain;
     let mean = |f: &dyn Fn(&ChainKpis) -> f64| across(all, f).mean;
     let target = spec.platform.pick_target.as_secs_f64();
     let s = &k.settlement;
@@ -196,7 +194,11 @@ fn cards(p: &mut String, spec: &ChainSpec, all: &[ChainKpis]) -> Result<()> {
             "Sales in store",
             across(all, |k| k.chain.sales),
             Unit::Money,
-            format!("{} items \u{b7} {} stores", grouped(mean(&|k| k.chain.items_sold as f64), 0), c.stores),
+            format!(
+                "{} items \u{b7} {} off at the tills",
+                grouped(mean(&|k| k.chain.items_sold as f64), 0),
+                grouped(mean(&|k| k.chain.discounts), 0)
+            ),
         ),
         estimate_card(
             "Online orders",
