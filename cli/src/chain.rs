@@ -29,14 +29,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let replications = args.replications.unwrap_or(chain.replications).max(1);
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
 
+    // Shard threads: 1 unless asked (see `RunArgs::threads`).
+    let threads = args.threads.unwrap_or(1);
     let started = Instant::now();
     let mut runs: Vec<ChainRun> = Vec::with_capacity(replications as usize);
     for i in 0..replications {
-        let run = run_chain(&chain.spec, seed.replication(i), args.threads).map_err(anyhow::Error::new)?;
+        let run = run_chain(&chain.spec, seed.replication(i), threads).map_err(anyhow::Error::new)?;
         runs.push(run);
     }
     let wall = started.elapsed().as_secs_f64();
-    let measured = Measured { threads: args.threads, wall_s: wall, heap_allocations: None };
+    let measured = Measured { threads, wall_s: wall, heap_allocations: None };
     let summary = storetwin_report::chain::chain_summary(&chain, seed, &runs, &measured);
     let summary_path = args.out.join("summary.json");
     storetwin_report::summary::write_summary(&summary_path, &summary)?;
@@ -117,7 +119,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         "  {} events in {:.2} s wall on {} thread(s), {} windows of {:.0} ms, {} messages between shards, {}event_hash {}",
         events,
         wall,
-        args.threads,
+        threads,
         first.windows,
         chain.spec.platform.latency_min.as_secs_f64() * 1000.0,
         first.messages,

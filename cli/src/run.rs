@@ -31,10 +31,11 @@ pub struct RunArgs {
     /// Number of replications; default: the scenario's `run.replications`.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: Option<u32>,
-    /// Threads for the replications, or for a chain's shards (results are identical for
-    /// any count).
-    #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = threads)]
-    pub threads: usize,
+    /// Threads for the replications (default: one per core), or for a chain's shards
+    /// (default: 1; more pay off only with many stores on an idle machine, see
+    /// benches/README.md). Results are identical for any count.
+    #[arg(long, value_name = "T", value_parser = threads)]
+    pub threads: Option<usize>,
     /// Also write a compact log of every event of replication 0 to FILE.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
@@ -96,7 +97,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let allocations_before = crate::memory::allocations();
     let started = Instant::now();
-    let results = run_replications(replications, args.threads, seed, |i, rep_seed| {
+    let results = run_replications(replications, args.threads.unwrap_or_else(default_threads), seed, |i, rep_seed| {
         let mut progress = |t: SimTime| {
             let mut done = done_s.lock().unwrap_or_else(|p| p.into_inner());
             done[i as usize] = t.as_nanos() / 1_000_000_000;
@@ -132,7 +133,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let first = &runs[0];
 
-    let measured = Measured { threads: args.threads, wall_s: wall, heap_allocations: Some(allocations as u64) };
+    let measured = Measured {
+        threads: args.threads.unwrap_or_else(default_threads),
+        wall_s: wall,
+        heap_allocations: Some(allocations as u64),
+    };
     let summary = storetwin_report::summary::summary(&scenario, seed, &runs, &measured);
     let summary_path = args.out.join("summary.json");
     storetwin_report::summary::write_summary(&summary_path, &summary)?;

@@ -26,6 +26,7 @@ use crate::chain::platform::{MEMBERS, SETTLEMENT};
 use crate::chain::spec::{ChainSpec, Fulfilment, OnlineChannel, StoreIdx};
 use crate::money::Cents;
 use crate::store::spec::{Payment, PaymentMix, SkuId};
+use crate::store::stock::{cumulative, pick};
 
 /// Stores an order is offered to before it is cancelled.
 pub const MAX_TRIES: usize = 3;
@@ -157,21 +158,6 @@ pub struct OrderCentre {
     pick_target: SimDuration,
     population: u32,
     pub stats: Vec<SourceStats>,
-}
-
-fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
-    let mut total = 0.0;
-    weights
-        .map(|w| {
-            total += w.max(0.0);
-            total
-        })
-        .collect()
-}
-
-fn pick(cumulative: &[f64], u: f64) -> usize {
-    let total = cumulative.last().copied().unwrap_or(0.0);
-    cumulative.partition_point(|c| *c <= u * total).min(cumulative.len().saturating_sub(1))
 }
 
 impl OrderCentre {

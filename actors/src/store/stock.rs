@@ -46,7 +46,8 @@ pub struct Store {
     restock_pending: Vec<bool>,
 }
 
-fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+/// Running sums of `weights` (negative ones count as zero), for [`pick`].
+pub(crate) fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
     let mut total = 0.0;
     weights
         .map(|w| {
@@ -56,7 +57,8 @@ fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
         .collect()
 }
 
-fn pick(cumulative: &[f64], u: f64) -> usize {
+/// The index a uniform draw `u` falls on in running sums from [`cumulative`].
+pub(crate) fn pick(cumulative: &[f64], u: f64) -> usize {
     let total = cumulative.last().copied().unwrap_or(0.0);
     cumulative.partition_point(|c| *c <= u * total).min(cumulative.len().saturating_sub(1))
 }
