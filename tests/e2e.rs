@@ -1172,3 +1172,20 @@ fn a_chain_is_not_compared_with_a_store() {
         assert!(out.stdout.is_empty(), "nothing ran");
     }
 }
+
+/// Every bundled chain closes its books: the 100-store chain's whole day, on two shard
+/// threads, reconciles to the cent and keeps every invariant (a broken one fails the run).
+#[test]
+fn the_hundred_store_chain_reconciles_on_two_threads() {
+    let dir = scratch("chain-100");
+    let args = ["run", &scenario("chain-100-stores.toml"), "--out", dir.to_str().expect("utf-8"), "--threads", "2"];
+    let out = storetwin(&args);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let s = summary(&dir);
+    assert_eq!(s["stores"].as_array().map(Vec::len), Some(100));
+    assert_eq!(s["settlement"]["reconciliation"]["holds"], true, "{}", s["settlement"]["reconciliation"]);
+    let shoppers = f(&s["chain"]["shoppers_in_store"]);
+    assert!((900_000.0..1_000_000.0).contains(&shoppers), "{shoppers} shoppers in store");
+    assert!(f(&s["chain"]["online_orders"]) > 30_000.0);
+    assert_eq!(s["engine"]["shard_hashes"].as_array().map(Vec::len), Some(101));
+}

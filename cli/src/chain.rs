@@ -29,8 +29,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let replications = args.replications.unwrap_or(chain.replications).max(1);
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
 
-    // Shard threads: 1 unless asked (see `RunArgs::threads`).
-    let threads = args.threads.unwrap_or(1);
+    let threads = args.threads.unwrap_or_else(crate::run::default_threads);
     let started = Instant::now();
     let mut runs: Vec<ChainRun> = Vec::with_capacity(replications as usize);
     for i in 0..replications {

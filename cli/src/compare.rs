@@ -42,9 +42,8 @@ pub struct CompareArgs {
     /// Replications of each scenario.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=10_000))]
     replications: u32,
-    /// Threads for the replications (default: one per core), or for a chain's shards
-    /// (default: 1; more pay off only with many stores on an idle machine, see
-    /// benches/README.md). Results are identical for any count.
+    /// Threads for the replications, or for a chain's shards (default: one per core).
+    /// Results are identical for any count.
     #[arg(long, value_name = "T", value_parser = threads)]
     threads: Option<usize>,
     /// Base seed; default: A's `run.seed`.
@@ -114,8 +113,10 @@ fn compare_chains(args: &CompareArgs) -> anyhow::Result<()> {
     let seed = Seed(args.seed.unwrap_or(a.seed));
     let seed_b = if args.independent { Seed(seed.0 ^ INDEPENDENT) } else { seed };
     let n = args.replications;
-    let (first_a, flat_a) = replicate_chain(&a.spec, n, args.threads.unwrap_or(1), seed).context("chain A failed")?;
-    let (first_b, flat_b) = replicate_chain(&b.spec, n, args.threads.unwrap_or(1), seed_b).context("chain B failed")?;
+    let (first_a, flat_a) =
+        replicate_chain(&a.spec, n, args.threads.unwrap_or_else(default_threads), seed).context("chain A failed")?;
+    let (first_b, flat_b) =
+        replicate_chain(&b.spec, n, args.threads.unwrap_or_else(default_threads), seed_b).context("chain B failed")?;
     let found = differences(&flat_a, &flat_b, args.independent, &Default::default());
     let comparison = Comparison {
         a: Side::Chain { chain: &a, run: &first_a },

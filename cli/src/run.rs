@@ -31,9 +31,8 @@ pub struct RunArgs {
     /// Number of replications; default: the scenario's `run.replications`.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: Option<u32>,
-    /// Threads for the replications (default: one per core), or for a chain's shards
-    /// (default: 1; more pay off only with many stores on an idle machine, see
-    /// benches/README.md). Results are identical for any count.
+    /// Threads for the replications, or for a chain's shards (default: one per core).
+    /// Results are identical for any count.
     #[arg(long, value_name = "T", value_parser = threads)]
     pub threads: Option<usize>,
     /// Also write a compact log of every event of replication 0 to FILE.
