@@ -18,8 +18,8 @@
 //! this shard. So each shard delivers the same events in the same order (the same
 //! per-shard `event_hash`) for any thread count, and so does the whole run.
 //!
-//! Threads: shards are split into `threads` contiguous blocks, one per worker, for the
-//! whole run; each window ends at one barrier, after which every worker takes the messages
+//! Threads: shards are dealt to `threads` workers for the whole run, heaviest first to the
+//! least loaded (by [`Shard::weight`], a hint: only the speed depends on it); each window ends at one barrier, after which every worker takes the messages
 //! for its shards and computes the next window's start from figures all workers published
 //! before the barrier (so no second barrier is needed; the hand-over is double-buffered by
 //! the window's parity). The barrier spins (then yields): a chain day has millions of short
@@ -59,6 +59,13 @@ pub trait Shard: Send {
 
     /// The time of this shard's next pending event.
     fn next_event_time(&self) -> Option<SimTime>;
+
+    /// How much work this shard is expected to be, relative to the others (e.g. the
+    /// events it will deliver): the threaded runner gives each worker about the same
+    /// total. Only the speed depends on it, never the results.
+    fn weight(&self) -> u64 {
+        1
+    }
 }
 
 /// Counts of a windowed run.
@@ -127,20 +134,13 @@ impl Inbound {
         Inbound { seqs: vec![0; shards * shards], shards }
     }
 
-    /// Hands `env` to its receiver (one of `local`, whose first index is `first`).
-    fn deliver<S: Shard>(
-        &mut self,
-        local: &mut [S],
-        first: usize,
-        env: Envelope<S::Remote>,
-    ) -> Result<(), WindowError> {
+    /// Hands `env` to its receiver, `shard`.
+    fn deliver<S: Shard>(&mut self, shard: &mut S, env: Envelope<S::Remote>) -> Result<(), WindowError> {
         let (from, to) = (env.from, env.to_shard);
         let slot = &mut self.seqs[to as usize * self.shards + from as usize];
         let seq = *slot;
         *slot = seq.checked_add(1).ok_or(WindowError::SeqExhausted { from, to_shard: to })?;
-        local[to as usize - first]
-            .accept(ActorId::shard(from), seq, env)
-            .map_err(|error| WindowError::Shard { shard: to, error })
+        shard.accept(ActorId::shard(from), seq, env).map_err(|error| WindowError::Shard { shard: to, error })
     }
 }
 
@@ -177,6 +177,21 @@ fn next_time<S: Shard>(shards: &[S]) -> Option<SimTime> {
     shards.iter().filter_map(Shard::next_event_time).min()
 }
 
+/// The worker of each shard: heaviest first, each to the least loaded worker so far
+/// (ties to the lower index), so that `workers` get about the same total weight.
+fn assign(weights: &[u64], workers: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(weights[i]), i));
+    let mut load = vec![0u64; workers];
+    let mut owner = vec![0; weights.len()];
+    for i in order {
+        let w = (0..workers).min_by_key(|&w| (load[w], w)).unwrap_or(0);
+        load[w] = load[w].saturating_add(weights[i].max(1));
+        owner[i] = w;
+    }
+    owner
+}
+
 fn run_sequential<S: Shard>(
     shards: &mut [S],
     lookahead: SimDuration,
@@ -197,7 +212,8 @@ fn run_sequential<S: Shard>(
         stats.windows += 1;
         stats.messages += out.len() as u64;
         for env in out.drain(..) {
-            inbound.deliver(shards, 0, env)?;
+            let to = env.to_shard as usize;
+            inbound.deliver(&mut shards[to], env)?;
         }
     }
     Ok(stats)
@@ -243,8 +259,17 @@ fn run_threaded<S: Shard>(
     threads: usize,
 ) -> Result<WindowStats, WindowError> {
     let n = shards.len();
-    let block = n.div_ceil(threads);
-    let workers = n.div_ceil(block);
+    let workers = threads.min(n);
+    let weights: Vec<u64> = shards.iter().map(Shard::weight).collect();
+    let owner = assign(&weights, workers);
+    // Each worker's shards, in index order, with their indices; and each shard's place in
+    // its worker's list.
+    let mut place = vec![0usize; n];
+    let mut locals: Vec<Vec<(ShardIdx, &mut S)>> = (0..workers).map(|_| Vec::new()).collect();
+    for (i, shard) in shards.iter_mut().enumerate() {
+        place[i] = locals[owner[i]].len();
+        locals[owner[i]].push((i as ShardIdx, shard));
+    }
     let barrier = SpinBarrier::new(workers as u32);
     // Everything a worker hands the others is double-buffered by the window's parity: what
     // it writes in window `k` is read by the others after the barrier that ends `k`, while
@@ -291,28 +316,30 @@ fn run_threaded<S: Shard>(
     };
 
     std::thread::scope(|scope| {
-        for (w, local) in shards.chunks_mut(block).enumerate() {
-            let (barrier, slots, next, sent, failed, stats, record, earliest) =
-                (&barrier, &slots, &next, &sent, &failed, &stats, &record, &earliest);
+        for (w, mut local) in locals.into_iter().enumerate() {
+            let (barrier, slots, next, sent, failed, stats, record, earliest, owner, place) =
+                (&barrier, &slots, &next, &sent, &failed, &stats, &record, &earliest, &owner, &place);
             scope.spawn(move || {
-                let first = w * block;
+                let next_time = |local: &[(ShardIdx, &mut S)]| {
+                    local.iter().filter_map(|(_, s)| s.next_event_time()).min().map_or(NONE, SimTime::as_nanos)
+                };
                 let mut inbound = Inbound::new(n);
                 let mut out = Vec::new();
                 let mut sorted: Vec<Vec<Envelope<S::Remote>>> = (0..workers).map(|_| Vec::new()).collect();
                 let mut messages = 0u64;
                 // Window -1: nothing run, nothing sent; its figures give window 0's start.
-                next[w][1].store(next_time(local).map_or(NONE, SimTime::as_nanos), Ordering::Release);
+                next[w][1].store(next_time(&local), Ordering::Release);
                 barrier.wait();
                 let mut start = earliest(1);
                 let mut k = 0u64;
                 while start != NONE && start < end.as_nanos() {
                     let parity = (k % 2) as usize;
                     let stop = window_end(SimTime::from_nanos(start), lookahead, end);
-                    for (i, shard) in local.iter_mut().enumerate() {
+                    for (i, shard) in local.iter_mut() {
                         if shard.next_event_time().is_some_and(|t| t < stop)
                             && let Err(error) = shard.run_window(stop, &mut out)
                         {
-                            record(2 * k, WindowError::Shard { shard: (first + i) as ShardIdx, error });
+                            record(2 * k, WindowError::Shard { shard: *i, error });
                         }
                     }
                     let mut earliest_sent = NONE;
@@ -325,7 +352,7 @@ fn run_threaded<S: Shard>(
                             messages += out.len() as u64;
                             for env in out.drain(..) {
                                 earliest_sent = earliest_sent.min(env.at.as_nanos());
-                                sorted[env.to_shard as usize / block].push(env);
+                                sorted[owner[env.to_shard as usize]].push(env);
                             }
                             for (r, list) in sorted.iter_mut().enumerate() {
                                 if !list.is_empty() {
@@ -335,7 +362,7 @@ fn run_threaded<S: Shard>(
                             }
                         }
                     }
-                    next[w][parity].store(next_time(local).map_or(NONE, SimTime::as_nanos), Ordering::Release);
+                    next[w][parity].store(next_time(&local), Ordering::Release);
                     sent[w][parity].store(earliest_sent, Ordering::Release);
                     barrier.wait();
                     if failed.load(Ordering::Acquire) <= 2 * k {
@@ -345,7 +372,8 @@ fn run_threaded<S: Shard>(
                     for from in slots {
                         let mut slot = from[w][parity].lock().unwrap_or_else(PoisonError::into_inner);
                         for env in slot.drain(..) {
-                            if let Err(e) = inbound.deliver(local, first, env) {
+                            let to = env.to_shard as usize;
+                            if let Err(e) = inbound.deliver(&mut *local[place[to]].1, env) {
                                 record(2 * k + 1, e);
                             }
                         }
@@ -411,5 +439,38 @@ where
         // Before its first run a simulation has not started its actors yet: it may have
         // events at time zero.
         if self.started { crate::Simulation::next_event_time(self) } else { Some(self.now()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assign;
+
+    fn loads(weights: &[u64], owner: &[usize], workers: usize) -> Vec<u64> {
+        let mut load = vec![0; workers];
+        for (w, o) in weights.iter().zip(owner) {
+            load[*o] += w;
+        }
+        load
+    }
+
+    #[test]
+    fn heavy_shards_are_spread_over_the_workers() {
+        // A platform, 40 + 45 light stores and 15 heavy ones at the end, as a chain lists
+        // them: contiguous blocks would give one worker all the heavy stores.
+        let mut weights = vec![5];
+        weights.extend(std::iter::repeat_n(10, 85));
+        weights.extend(std::iter::repeat_n(37, 15));
+        let owner = assign(&weights, 2);
+        let load = loads(&weights, &owner, 2);
+        assert!(load[0].abs_diff(load[1]) <= 37, "{load:?}");
+        let heavy: Vec<usize> = owner[86..].to_vec();
+        assert!(heavy.iter().filter(|&&w| w == 0).count().abs_diff(heavy.iter().filter(|&&w| w == 1).count()) <= 1);
+    }
+
+    #[test]
+    fn equal_weights_deal_round_robin_and_every_worker_gets_a_shard() {
+        assert_eq!(assign(&[1; 7], 3), vec![0, 1, 2, 0, 1, 2, 0]);
+        assert_eq!(assign(&[0, 0, 9], 3).iter().copied().collect::<std::collections::BTreeSet<_>>().len(), 3);
     }
 }

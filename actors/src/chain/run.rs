@@ -42,8 +42,17 @@ impl ShardModel for StoreWorld {
 
 /// One shard of a chain.
 pub enum ChainShard {
-    Platform(Box<Simulation<Platform>>),
+    /// The centres, with their expected work (see [`Shard::weight`]).
+    Platform(Box<Simulation<Platform>>, u64),
     Store(Box<Simulation<StoreWorld>>),
+}
+
+/// About how many events a store's day will be: each shopper walks about 20 cells per item
+/// on the list. Only which thread runs the store depends on it.
+fn expected_events(world: &StoreWorld) -> u64 {
+    let segments = &world.spec.store.segments;
+    let items: f64 = segments.iter().map(|s| s.share * s.basket.mean().max(1.0)).sum();
+    (world.shoppers.len() as f64 * (20.0 * items + 10.0)) as u64
 }
 
 impl Shard for ChainShard {
@@ -51,22 +60,29 @@ impl Shard for ChainShard {
 
     fn run_window(&mut self, end: SimTime, outbox: &mut Vec<Envelope<PlatformMsg>>) -> Result<(), SimError> {
         match self {
-            ChainShard::Platform(s) => s.run_window(end, outbox),
+            ChainShard::Platform(s, _) => s.run_window(end, outbox),
             ChainShard::Store(s) => s.run_window(end, outbox),
         }
     }
 
     fn accept(&mut self, origin: ActorId, seq: u32, env: Envelope<PlatformMsg>) -> Result<(), SimError> {
         match self {
-            ChainShard::Platform(s) => s.accept(origin, seq, env),
+            ChainShard::Platform(s, _) => s.accept(origin, seq, env),
             ChainShard::Store(s) => s.accept(origin, seq, env),
         }
     }
 
     fn next_event_time(&self) -> Option<SimTime> {
         match self {
-            ChainShard::Platform(s) => Shard::next_event_time(s.as_ref()),
+            ChainShard::Platform(s, _) => Shard::next_event_time(s.as_ref()),
             ChainShard::Store(s) => Shard::next_event_time(s.as_ref()),
+        }
+    }
+
+    fn weight(&self) -> u64 {
+        match self {
+            ChainShard::Platform(_, w) => *w,
+            ChainShard::Store(s) => expected_events(s.model()),
         }
     }
 }
@@ -147,7 +163,9 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     }
     let platform = Platform::new(Arc::clone(&spec), offices, shard_seed(seed, 0))
         .map_err(|detail| ChainError::Invariant { invariant: "platform settings", detail, seed })?;
-    shards.push(ChainShard::Platform(Box::new(Simulation::new(platform, shard_seed(seed, 0)))));
+    // The centres handle a few messages per store shopper (claims, payments, stock levels).
+    let platform_work = stores.iter().map(|s| s.model().shoppers.len() as u64 * 5).sum();
+    shards.push(ChainShard::Platform(Box::new(Simulation::new(platform, shard_seed(seed, 0))), platform_work));
     shards.extend(stores.into_iter().map(ChainShard::Store));
 
     let end = SimTime::ZERO.saturating_add(spec.duration);
@@ -162,7 +180,7 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     })?;
 
     let mut shards = shards.into_iter();
-    let Some(ChainShard::Platform(platform)) = shards.next() else { unreachable!("shard 0 is the centres") };
+    let Some(ChainShard::Platform(platform, _)) = shards.next() else { unreachable!("shard 0 is the centres") };
     let mut shard_hashes = vec![platform.event_hash()];
     let mut events = platform.events_delivered();
     let mut runs = Vec::with_capacity(spec.stores.len());
