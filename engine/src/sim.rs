@@ -54,6 +54,16 @@ pub struct SimError {
     pub seed: Seed,
 }
 
+impl SimError {
+    /// The invariant the run stopped on, if it stopped on a broken one.
+    pub fn invariant(&self) -> Option<&'static str> {
+        match self.kind {
+            SimErrorKind::Invariant { invariant, .. } => Some(invariant),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Debug)]
 pub enum SimErrorKind {
     /// A model invariant is broken (reported through [`Context::fail`]).

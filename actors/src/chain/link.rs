@@ -60,6 +60,28 @@ pub enum Up {
     Payment { txn: Txn, method: Payment, gross: u32, paid: u32 },
     /// One coupon's discount in payment `txn`.
     Discount { txn: Txn, campaign: CampaignId, amount: u32 },
+    /// Flash sale: the store's shopper `client` (member `member`) grabs a unit for pickup
+    /// here; `attempt` counts retries, `keyed`: the call carries the first call's
+    /// idempotency key.
+    Grab { client: u32, member: u32, attempt: u16, keyed: bool },
+    /// Flash sale: pay for reservation `reservation`.
+    FlashPay { client: u32, reservation: u32 },
+    /// Flash sale, unsafe protocol: read the replica's units left.
+    ReadReplica { client: u32, attempt: u16 },
+    /// Flash sale, demarcation: the store's quota is used up; it asks for `units` more.
+    QuotaWanted { units: u32 },
+}
+
+/// The stock holder's answer to a grab.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum GrabOutcome {
+    Reserved,
+    /// A keyed retry of a grab already served: the same reservation again.
+    Duplicate,
+    /// A unit returned and offered to this waitlisted shopper.
+    Offered,
+    Waitlisted,
+    Refused(crate::chain::flash::ledger::Refusal),
 }
 
 /// What the centres tell a store.
@@ -92,6 +114,35 @@ pub enum Down {
         txn: Txn,
         serial: u32,
         ok: bool,
+    },
+    /// Flash sale: the answer to a grab (`reservation` is `u32::MAX` without one). The
+    /// store packs a unit for a new reservation even when `lost` (the answer never reaches
+    /// the shopper).
+    GrabAnswer {
+        client: u32,
+        reservation: u32,
+        outcome: GrabOutcome,
+        lost: bool,
+    },
+    ReplicaLeft {
+        client: u32,
+        attempt: u16,
+        left: u32,
+        lost: bool,
+    },
+    FlashPaid {
+        client: u32,
+        reservation: u32,
+        ok: bool,
+    },
+    /// A reservation expired unpaid: unpack its unit.
+    FlashReturned {
+        client: u32,
+        reservation: u32,
+    },
+    /// Demarcation: quota handed to the store (0: the pool is empty).
+    QuotaGrant {
+        units: u32,
     },
 }
 

@@ -13,6 +13,7 @@
 
 pub mod channel;
 pub mod coupons;
+pub mod flash;
 pub mod inventory;
 pub mod link;
 pub mod members;

@@ -48,6 +48,8 @@ pub const ORDERS: ActorId = ActorId(1);
 pub const MEMBERS: ActorId = ActorId(2);
 pub const COUPONS: ActorId = ActorId(3);
 pub const SETTLEMENT: ActorId = ActorId(4);
+/// The flash sale's stock holder (an actor only in a chain with a flash sale).
+pub const FLASH: ActorId = ActorId(5);
 const ACTORS: u32 = 5;
 
 /// Every message of the platform shard.
@@ -97,6 +99,14 @@ pub enum CentreMsg {
         member: u32,
         store: StoreIdx,
     },
+    /// The stock holder's server (bucket) finished a call; a reservation's timer; the
+    /// sweeper; the replica's refresh.
+    FlashServed {
+        server: u16,
+    },
+    FlashExpire,
+    FlashSweep,
+    FlashReplica,
 }
 
 /// The way from the centres to the stores: the links (latency and partitions) and the
@@ -137,6 +147,8 @@ pub struct Platform {
     pub coupons: CouponCentre,
     pub settlement: Settlement,
     pub down: Downlink,
+    /// The flash sale's stock holder, if the chain runs one.
+    pub flash: Option<crate::chain::flash::holder::StockHolder>,
     /// Discounts of till payments whose payment message has not come yet (the discounts
     /// come first on the store's FIFO link).
     pending_discounts: Vec<(StoreIdx, u32, Discount)>,
@@ -167,6 +179,10 @@ impl Platform {
             settlement: Settlement::for_chain(&spec).map_err(|e| e.to_string())?,
             coupons: CouponCentre::new(&spec.campaigns).map_err(|e| format!("{e:?}"))?,
             down: Downlink { links, offices, outbox: Vec::new(), sent: 0, held: 0 },
+            flash: spec
+                .flash
+                .as_ref()
+                .map(|sale| crate::chain::flash::holder::StockHolder::new(sale.clone(), spec.members.population)),
             pending_discounts: Vec::new(),
             online_points: std::collections::BTreeMap::new(),
             online_settlement_seq: 0,
@@ -366,10 +382,15 @@ impl Model for Platform {
     type Msg = CentreMsg;
 
     fn actor_count(&self) -> u32 {
-        ACTORS
+        ACTORS + u32::from(self.flash.is_some())
     }
 
     fn start(&mut self, ctx: &mut Context<'_, CentreMsg>) {
+        if ctx.me() == FLASH
+            && let Some(holder) = self.flash.as_mut()
+        {
+            holder.start(ctx);
+        }
         if ctx.me() == ORDERS {
             for segment in 0..self.spec.online.len() {
                 let u = ctx.rng().random::<f64>();
@@ -405,6 +426,10 @@ impl Model for Platform {
             },
             MEMBERS | SETTLEMENT => self.money(msg, ctx),
             COUPONS => self.coupon(msg, ctx),
+            FLASH => match self.flash.as_mut() {
+                Some(holder) => holder.handle(msg, &mut self.down, ctx),
+                None => Err(format!("no flash sale, but the stock holder got {msg:?}")),
+            },
             other => Err(format!("centre {other} got {msg:?}, which it does not handle yet")),
         };
         if let Err(detail) = result {

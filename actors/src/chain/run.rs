@@ -87,6 +87,41 @@ impl Shard for ChainShard {
     }
 }
 
+/// The flash sale's books at the end: the stores never hold or sell more than the chain's
+/// quota, and under demarcation the local quotas and the pool add up to it.
+fn check_flash(
+    holder: &Option<crate::chain::flash::holder::StockHolder>,
+    runs: &[StoreRun],
+    spec: &ChainSpec,
+) -> Result<(), (&'static str, String)> {
+    let Some(holder) = holder else { return Ok(()) };
+    let quota = holder.sale.quota;
+    let taken: u64 = runs.iter().filter_map(|r| r.flash.as_ref()).map(|d| u64::from(d.kpis.packed + d.kpis.sold)).sum();
+    if taken > u64::from(quota) {
+        return Err((
+            crate::chain::flash::ledger::invariant::QUOTA,
+            format!("the stores hold or sold {taken} units of a quota of {quota}"),
+        ));
+    }
+    if let crate::chain::flash::Protocol::Demarcation { .. } = holder.sale.protocol {
+        let local: u64 =
+            runs.iter().filter_map(|r| r.flash.as_ref()?.local.as_ref()).map(|l| u64::from(l.ledger.limit)).sum();
+        let granted_in_flight = u64::from(quota) - u64::from(holder.pool) - local;
+        let initial: u64 = crate::chain::flash::initial_local(&holder.sale).iter().map(|&u| u64::from(u)).sum();
+        if local + u64::from(holder.pool) > u64::from(quota)
+            || local + u64::from(holder.pool) + granted_in_flight != u64::from(quota)
+            || local < initial.min(u64::from(quota))
+        {
+            return Err((
+                "flash sale: local quotas + pool + quota in flight = quota",
+                format!("local {local} + pool {} + in flight {granted_in_flight} != quota {quota}", holder.pool),
+            ));
+        }
+    }
+    let _ = spec;
+    Ok(())
+}
+
 /// The seed of shard `shard` of a run with `seed`.
 pub fn shard_seed(seed: Seed, shard: u32) -> Seed {
     Seed(mix(seed.0 ^ mix(0x4348_4149_4e00_0000 | u64::from(shard))))
@@ -104,6 +139,8 @@ pub struct StoreRun {
     pub open_orders: u64,
     /// Units held for those orders.
     pub reserved_units: u64,
+    /// The store's side of the flash sale, if the chain ran one.
+    pub flash: Option<Box<crate::chain::flash::desk::FlashDesk>>,
 }
 
 /// The result of a chain run.
@@ -188,7 +225,8 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
         let ChainShard::Store(mut sim) = shard else { unreachable!("shards after the first are stores") };
         shard_hashes.push(sim.event_hash());
         events += sim.events_delivered();
-        let office = sim.model_mut().office.take().expect("a chain store has an office");
+        let mut office = sim.model_mut().office.take().expect("a chain store has an office");
+        let flash = office.flash.take();
         let name = spec.stores[i].name.clone();
         let reserved_units = sim.model().store.reserved.iter().map(|&u| u64::from(u)).sum();
         let day = finish(*sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
@@ -200,8 +238,14 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
             pickers: office.pickers(),
             pickup_staff: office.pickup_staff(),
             office: office.kpis,
+            flash,
         });
     }
+    check_flash(&platform.model().flash, &runs, &spec).map_err(|(invariant, detail)| ChainError::Invariant {
+        invariant,
+        detail,
+        seed,
+    })?;
     let mut platform = platform.into_model();
     platform.coupons.expire(end);
     platform.coupons.check_invariants().map_err(|(invariant, detail)| ChainError::Invariant {

@@ -49,6 +49,9 @@ pub struct ChainSpec {
     pub partitions: Vec<Partition>,
     /// Courier delays: deliveries dispatched in the window take `extra` longer.
     pub courier_delays: Vec<CourierDelay>,
+    /// A flash sale across the chain, and who grabs for it (a load test's scenarios).
+    pub flash: Option<crate::chain::flash::FlashSaleSpec>,
+    pub demand: Vec<crate::chain::flash::Demand>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

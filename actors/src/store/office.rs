@@ -136,6 +136,14 @@ pub struct Office {
     /// by transaction.
     offline_sent: BTreeMap<u32, u32>,
     pub kpis: OfficeKpis,
+    /// The store's side of the chain's flash sale, if there is one.
+    pub flash: Option<Box<crate::chain::flash::desk::FlashDesk>>,
+}
+
+impl crate::chain::flash::desk::Uplink for Office {
+    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>) {
+        self.send_up(platform::FLASH, msg, ctx);
+    }
 }
 
 /// A till payment whose coupons the coupon centre is redeeming.
@@ -175,6 +183,7 @@ impl Office {
             redeeming: BTreeMap::new(),
             offline_sent: BTreeMap::new(),
             kpis: OfficeKpis::default(),
+            flash: crate::chain::flash::desk::FlashDesk::for_store(chain, store).map(Box::new),
         }
     }
 
@@ -222,14 +231,42 @@ impl Office {
     }
 }
 
-pub fn start(office: &Office, ctx: &mut Context<'_, StoreMsg>) {
+pub fn start(office: &mut Office, ctx: &mut Context<'_, StoreMsg>) {
     ctx.schedule(office.platform.stock_sync_every, StoreMsg::SyncStock);
+    if let Some(desk) = office.flash.as_mut() {
+        crate::chain::flash::desk::start(desk, ctx);
+    }
+}
+
+/// Runs `f` on the office's flash desk, with the office as its way to the centres.
+fn with_desk(
+    office: &mut Office,
+    ctx: &mut Context<'_, StoreMsg>,
+    f: impl FnOnce(&mut crate::chain::flash::desk::FlashDesk, &mut Office, &mut Context<'_, StoreMsg>),
+) {
+    match office.flash.take() {
+        Some(mut desk) => {
+            f(&mut desk, office, ctx);
+            office.flash = Some(desk);
+        }
+        None => ctx.fail("message routing", "a flash-sale message at a store with no flash sale".to_string()),
+    }
 }
 
 /// A message to the office.
 pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Context<'_, StoreMsg>) {
     let now = ctx.now();
     match msg {
+        StoreMsg::Flash(m) => {
+            with_desk(office, ctx, |desk, up, ctx| crate::chain::flash::desk::handle(desk, m, up, ctx))
+        }
+        StoreMsg::Platform(
+            down @ (Down::GrabAnswer { .. }
+            | Down::ReplicaLeft { .. }
+            | Down::FlashPaid { .. }
+            | Down::FlashReturned { .. }
+            | Down::QuotaGrant { .. }),
+        ) => with_desk(office, ctx, |desk, up, ctx| crate::chain::flash::desk::answer(desk, down, up, ctx)),
         StoreMsg::Platform(down) => match down {
             Down::OrderLine { order, sku } => {
                 let entry = office.orders.entry(order).or_insert_with(|| StoreOrder {
@@ -314,6 +351,7 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
                     settle_payment(office, r.shopper, r.lane, txn, &granted, view, ctx);
                 }
             }
+            flash => ctx.fail("message routing", format!("flash-sale message {flash:?} not routed to the desk")),
         },
         StoreMsg::OrderReserved { order, ok } => {
             if ok {

@@ -221,6 +221,8 @@ pub enum StoreMsg {
     FetchWallet {
         shopper: ShopperId,
     },
+    /// A flash-sale step at the office's desk.
+    Flash(crate::chain::flash::FlashMsg),
 }
 
 impl StoreMsg {
@@ -284,6 +286,7 @@ impl StoreMsg {
             PaymentDone { discount } => (51, discount),
             OfferCoupons { shopper, .. } => (52, shopper.0),
             FetchWallet { shopper } => (53, shopper.0),
+            Flash(m) => (54, flash_code(&m)),
         }
     }
 }
@@ -294,6 +297,27 @@ fn platform_code(down: &Down) -> u32 {
         Down::OrderLine { order, .. } | Down::OrderPlaced { order, .. } => order.0,
         Down::Issued { ticket, .. } | Down::ClaimRefused { ticket, .. } => ticket,
         Down::Redeemed { txn, .. } => txn.0,
+        Down::GrabAnswer { client, .. }
+        | Down::ReplicaLeft { client, .. }
+        | Down::FlashPaid { client, .. }
+        | Down::FlashReturned { client, .. } => client,
+        Down::QuotaGrant { units } => units,
+    }
+}
+
+/// The main argument of a flash-sale step, for the event log.
+fn flash_code(m: &crate::chain::flash::FlashMsg) -> u32 {
+    use crate::chain::flash::FlashMsg::*;
+    match *m {
+        Arrive { demand } => u32::from(demand),
+        Send { client }
+        | KioskDone { client }
+        | Timeout { client, .. }
+        | PayNow { client }
+        | CounterDone { client }
+        | LocalArrive { client }
+        | LocalAnswer { client } => client,
+        LocalServed | LocalExpire | LocalSweep => 0,
     }
 }
 
@@ -608,7 +632,7 @@ impl Model for StoreWorld {
         } else if id == l.sampler().0 {
             ctx.schedule(SimDuration::ZERO, StoreMsg::Sample);
         } else if Some(ctx.me()) == l.office() {
-            if let Some(o) = &self.office {
+            if let Some(o) = &mut self.office {
                 office::start(o, ctx);
             }
         } else if id >= l.device(DeviceId(0)).0 {

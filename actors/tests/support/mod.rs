@@ -356,6 +356,8 @@ pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
             to: SimTime::from_secs(4500),
         }],
         courier_delays: Vec::new(),
+        flash: None,
+        demand: Vec::new(),
     }
 }
 

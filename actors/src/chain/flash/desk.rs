@@ -1,0 +1,673 @@
+//! A store's side of a flash sale: the shoppers who grab for pickup here (online in the
+//! app, or in the store at a QR poster or kiosk), the units the store packs for their
+//! reservations, the collections at its pickup counter, and, under `demarcation`, the
+//! store's own quota and holder.
+//!
+//! A grab is a call with a timeout: no answer in time, and the client retries after a
+//! backoff (with the first call's idempotency key, or without: then the retry is a new
+//! grab and may deduct again), up to its retries; then the grab has failed. An answer that
+//! comes after the client stopped waiting is late; a reservation it brings is an orphan,
+//! packed by the store and held until it expires (an undersell, never an oversell).
+//!
+//! The store packs a unit as soon as it learns of a reservation for it, and unpacks it
+//! when the holder returns it; per store, `packed + sold <= store quota <= stock` is
+//! checked at every change.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use hdrhistogram::Histogram;
+use rand::RngExt;
+use storetwin_engine::{Context, SimDuration, SimTime};
+
+use crate::chain::flash::ledger::{self, Ledger, Refusal, ResId};
+use crate::chain::flash::spec::{FlashSaleSpec, InStoreGrab, Journey, Protocol};
+use crate::chain::flash::{Demand, FlashMsg};
+use crate::chain::link::{Down, GrabOutcome, Up};
+use crate::chain::spec::StoreIdx;
+use crate::store::world::StoreMsg;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Scanning the poster, queueing at a kiosk or waiting for a backoff.
+    Starting,
+    /// Waiting for an answer.
+    Waiting,
+    Waitlisted,
+    Holding,
+    Paid,
+    Collected,
+    Failed,
+    /// Held a reservation that expired unpaid.
+    Lapsed,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Client {
+    member: u32,
+    demand: u8,
+    state: State,
+    attempt: u16,
+    first_sent: SimTime,
+    reservation: u32,
+    /// Demarcation: the store's answer on its way to an online shopper.
+    pending: Option<GrabOutcome>,
+}
+
+/// A store's flash-sale counts.
+#[derive(Clone, Debug)]
+pub struct DeskKpis {
+    /// Shoppers who started a journey, per demand (the load scenarios), and those dropped
+    /// because `max_shoppers` were in flight.
+    pub arrived: Vec<u64>,
+    pub dropped: Vec<u64>,
+    pub grabs: u64,
+    pub got: u64,
+    pub waitlisted: u64,
+    pub offered: u64,
+    pub refused: u64,
+    /// Grabs that got no answer after every retry.
+    pub failed: u64,
+    pub timeouts: u64,
+    pub retries: u64,
+    pub answers_lost: u64,
+    /// Answers that came after the client stopped waiting, and reservations among them
+    /// that the client never used (a retry without key deducted twice, or it gave up).
+    pub late_answers: u64,
+    pub orphaned: u64,
+    pub paid: u64,
+    pub pay_too_late: u64,
+    pub lapsed: u64,
+    pub collected: u64,
+    pub nothing_to_collect: u64,
+    /// Simulated nanoseconds from a grab's first call to its final answer.
+    pub grab_latency_ns: Histogram<u64>,
+    pub kiosk_wait_ns: Histogram<u64>,
+    /// Units packed for reservations now, sold (paid) and collected.
+    pub packed: u32,
+    pub sold: u32,
+    /// Under demarcation: quota asked for, granted, and grabs refused while the store's
+    /// quota was used up but the chain's was not (a local sold-out).
+    pub quota_asked: u64,
+    pub quota_granted: u64,
+    pub local_sold_out: u64,
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 2).expect("valid bounds")
+}
+
+/// The store's own quota under demarcation.
+#[derive(Clone, Debug)]
+pub struct LocalHolder {
+    pub ledger: Ledger,
+    queue: VecDeque<(u32, SimTime)>,
+    busy: bool,
+    asking: bool,
+    pool_empty: bool,
+    pub queue_wait_ns: Histogram<u64>,
+    pub busy_s: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct FlashDesk {
+    pub sale: Arc<FlashSaleSpec>,
+    store: StoreIdx,
+    population: u32,
+    demand: Vec<Demand>,
+    /// This store's share of each demand's arrivals and its cap on shoppers in flight.
+    share: f64,
+    caps: Vec<u32>,
+    in_flight: Vec<u32>,
+    clients: Vec<Client>,
+    kiosks: u32,
+    kiosk_free: u32,
+    kiosk_queue: VecDeque<(u32, SimTime)>,
+    counter_free: u32,
+    /// Paid reservations waiting for their shopper, oldest first.
+    to_collect: VecDeque<u32>,
+    collect_queue: VecDeque<u32>,
+    pickup_service_s: crate::dist::Dist,
+    /// One-way network time of an online shopper's call to the store's own holder
+    /// (demarcation): the platform's least latency plus its extra.
+    latency_min: SimDuration,
+    latency_extra_s: crate::dist::Dist,
+    pub local: Option<LocalHolder>,
+    pub kpis: DeskKpis,
+}
+
+impl FlashDesk {
+    /// The desk of `store` in `chain`, if the chain runs a flash sale: it takes an equal
+    /// share of every demand's arrivals.
+    pub fn for_store(chain: &crate::chain::spec::ChainSpec, store: StoreIdx) -> Option<FlashDesk> {
+        let sale = Arc::new(chain.flash.clone()?);
+        let spec = &chain.stores[usize::from(store.0)];
+        let kiosks =
+            spec.world.store.devices.iter().filter(|d| d.kind == crate::store::spec::DeviceKind::Kiosk).count() as u32;
+        let demand = chain.demand.clone();
+        let share = 1.0 / chain.stores.len().max(1) as f64;
+        let population = chain.members.population;
+        let pickup_staff = spec.pickup_staff;
+        let pickup_service_s = chain.platform.pickup_service_s.clone();
+        let latency = (chain.platform.latency_min, chain.platform.latency_extra_s.clone());
+        let n = demand.len();
+        let caps = demand.iter().map(|d| ((f64::from(d.max_shoppers) * share).ceil() as u32).max(1)).collect();
+        let local = match sale.protocol {
+            Protocol::Demarcation { .. } => {
+                let s = usize::from(store.0);
+                let initial = crate::chain::flash::initial_local(&sale)[s];
+                Some(LocalHolder {
+                    ledger: Ledger::new(
+                        initial,
+                        vec![sale.store_quota[s]],
+                        vec![sale.stock[s]],
+                        sale.member_limit,
+                        sale.ttl,
+                        0,
+                        None,
+                    ),
+                    queue: VecDeque::new(),
+                    busy: false,
+                    asking: false,
+                    pool_empty: false,
+                    queue_wait_ns: histogram(),
+                    busy_s: 0.0,
+                })
+            }
+            _ => None,
+        };
+        Some(FlashDesk {
+            sale,
+            store,
+            population: population.max(1),
+            share,
+            caps,
+            in_flight: vec![0; n],
+            demand,
+            clients: Vec::new(),
+            kiosks: kiosks.max(1),
+            kiosk_free: kiosks.max(1),
+            kiosk_queue: VecDeque::new(),
+            counter_free: pickup_staff.max(1),
+            to_collect: VecDeque::new(),
+            collect_queue: VecDeque::new(),
+            pickup_service_s,
+            latency_min: latency.0,
+            latency_extra_s: latency.1,
+            local,
+            kpis: DeskKpis {
+                arrived: vec![0; n],
+                dropped: vec![0; n],
+                grabs: 0,
+                got: 0,
+                waitlisted: 0,
+                offered: 0,
+                refused: 0,
+                failed: 0,
+                timeouts: 0,
+                retries: 0,
+                answers_lost: 0,
+                late_answers: 0,
+                orphaned: 0,
+                paid: 0,
+                pay_too_late: 0,
+                lapsed: 0,
+                collected: 0,
+                nothing_to_collect: 0,
+                grab_latency_ns: histogram(),
+                kiosk_wait_ns: histogram(),
+                packed: 0,
+                sold: 0,
+                quota_asked: 0,
+                quota_granted: 0,
+                local_sold_out: 0,
+            },
+        })
+    }
+
+    pub fn kiosks(&self) -> u32 {
+        self.kiosks
+    }
+}
+
+/// What the desk needs of the office: sending to the centres.
+pub trait Uplink {
+    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>);
+}
+
+/// The desk's first timers: each demand's first arrival, the local sweeper.
+pub fn start(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
+    for d in 0..desk.demand.len() {
+        schedule_arrival(desk, d, ctx);
+    }
+    if desk.local.is_some()
+        && let crate::chain::flash::spec::Expiry::Sweeper { every } = desk.sale.expiry
+    {
+        ctx.schedule(every, StoreMsg::Flash(FlashMsg::LocalSweep));
+    }
+}
+
+fn schedule_arrival(desk: &FlashDesk, d: usize, ctx: &mut Context<'_, StoreMsg>) {
+    let now = ctx.now();
+    let u: f64 = ctx.rng().random();
+    if let Some(at) = desk.demand[d].arrivals.next_arrival(now, desk.share, u) {
+        ctx.schedule(at.saturating_since(now), StoreMsg::Flash(FlashMsg::Arrive { demand: d as u8 }));
+    }
+}
+
+fn member_of(store: StoreIdx, client: u32, population: u32) -> u32 {
+    let key = (1u64 << 63) | (u64::from(store.0) << 32) | u64::from(client);
+    (storetwin_engine::rng::mix(key) % u64::from(population)) as u32
+}
+
+fn latency(desk: &FlashDesk, c: &Client, now: SimTime) -> u64 {
+    let _ = desk;
+    now.saturating_since(c.first_sent).as_nanos().max(1)
+}
+
+fn finish(desk: &mut FlashDesk, client: u32) {
+    let d = usize::from(desk.clients[client as usize].demand);
+    desk.in_flight[d] = desk.in_flight[d].saturating_sub(1);
+}
+
+/// A flash-sale timer or step at the store.
+pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mut Context<'_, StoreMsg>) {
+    let now = ctx.now();
+    match msg {
+        FlashMsg::Arrive { demand } => {
+            let d = usize::from(demand);
+            schedule_arrival(desk, d, ctx);
+            if desk.in_flight[d] >= desk.caps[d] {
+                desk.kpis.dropped[d] += 1;
+                return;
+            }
+            desk.kpis.arrived[d] += 1;
+            desk.in_flight[d] += 1;
+            let id = desk.clients.len() as u32;
+            let member = member_of(desk.store, id, desk.population);
+            desk.clients.push(Client {
+                member,
+                demand,
+                state: State::Starting,
+                attempt: 0,
+                first_sent: now,
+                reservation: u32::MAX,
+                pending: None,
+            });
+            match desk.demand[d].journey {
+                Journey::GrabOnline => send_grab(desk, id, up, ctx),
+                Journey::GrabInStore => match &desk.sale.in_store {
+                    InStoreGrab::QrPoster { scan_s } => {
+                        let after = SimDuration::from_secs_f64(scan_s.sample(ctx.rng()).max(0.0));
+                        ctx.schedule(after, StoreMsg::Flash(FlashMsg::Send { client: id }));
+                    }
+                    InStoreGrab::Kiosk { .. } => {
+                        desk.kiosk_queue.push_back((id, now));
+                        serve_kiosk(desk, ctx);
+                    }
+                },
+                Journey::CollectReservation => match desk.to_collect.pop_front() {
+                    Some(owner) => {
+                        desk.clients[id as usize].state = State::Collected;
+                        desk.clients[id as usize].reservation = owner;
+                        desk.collect_queue.push_back(id);
+                        serve_counter(desk, ctx);
+                    }
+                    None => {
+                        desk.kpis.nothing_to_collect += 1;
+                        desk.clients[id as usize].state = State::Failed;
+                        finish(desk, id);
+                    }
+                },
+            }
+        }
+        FlashMsg::Send { client } => send_grab(desk, client, up, ctx),
+        FlashMsg::KioskDone { client } => {
+            desk.kiosk_free += 1;
+            send_grab(desk, client, up, ctx);
+            serve_kiosk(desk, ctx);
+        }
+        FlashMsg::Timeout { client, attempt } => {
+            let c = desk.clients[client as usize];
+            if c.state != State::Waiting || c.attempt != attempt {
+                return;
+            }
+            desk.kpis.timeouts += 1;
+            if u32::from(attempt) < desk.sale.client.retries {
+                desk.kpis.retries += 1;
+                desk.clients[client as usize].attempt += 1;
+                desk.clients[client as usize].state = State::Starting;
+                let after = SimDuration::from_secs_f64(desk.sale.client.backoff_s.sample(ctx.rng()).max(0.0));
+                ctx.schedule(after, StoreMsg::Flash(FlashMsg::Send { client }));
+            } else {
+                desk.kpis.failed += 1;
+                desk.clients[client as usize].state = State::Failed;
+                let l = latency(desk, &c, now);
+                desk.kpis.grab_latency_ns.saturating_record(l);
+                finish(desk, client);
+            }
+        }
+        FlashMsg::PayNow { client } => {
+            let c = desk.clients[client as usize];
+            if c.state == State::Holding {
+                match desk.local.as_mut() {
+                    Some(local) => {
+                        let ok = local.ledger.pay(ResId(c.reservation));
+                        paid(desk, client, ok, ctx);
+                    }
+                    None => up.up(Up::FlashPay { client, reservation: c.reservation }, ctx),
+                }
+            }
+        }
+        FlashMsg::CounterDone { client } => {
+            desk.counter_free += 1;
+            desk.kpis.collected += 1;
+            finish(desk, client);
+            serve_counter(desk, ctx);
+        }
+        FlashMsg::LocalServed => local_served(desk, up, ctx),
+        FlashMsg::LocalArrive { client } => {
+            if let Some(local) = desk.local.as_mut() {
+                local.queue.push_back((client, now));
+                if !local.busy {
+                    local_begin(desk, ctx);
+                }
+            }
+        }
+        FlashMsg::LocalAnswer { client } => {
+            let c = &mut desk.clients[client as usize];
+            if let Some(outcome) = c.pending.take() {
+                let reservation = c.reservation;
+                decided(desk, client, outcome, reservation, ctx);
+            }
+        }
+        FlashMsg::LocalExpire | FlashMsg::LocalSweep => {
+            local_expire(desk, ctx);
+            if msg == FlashMsg::LocalSweep
+                && let crate::chain::flash::spec::Expiry::Sweeper { every } = desk.sale.expiry
+            {
+                ctx.schedule(every, StoreMsg::Flash(FlashMsg::LocalSweep));
+            }
+        }
+    }
+}
+
+fn serve_kiosk(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
+    while desk.kiosk_free > 0 {
+        let Some((client, since)) = desk.kiosk_queue.pop_front() else { return };
+        desk.kiosk_free -= 1;
+        let now = ctx.now();
+        desk.kpis.kiosk_wait_ns.saturating_record(now.saturating_since(since).as_nanos().max(1));
+        let InStoreGrab::Kiosk { kiosk_s } = &desk.sale.in_store else { return };
+        let after = SimDuration::from_secs_f64(kiosk_s.sample(ctx.rng()).max(0.0));
+        ctx.schedule(after, StoreMsg::Flash(FlashMsg::KioskDone { client }));
+    }
+}
+
+fn serve_counter(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
+    while desk.counter_free > 0 {
+        let Some(client) = desk.collect_queue.pop_front() else { return };
+        desk.counter_free -= 1;
+        let after = SimDuration::from_secs_f64(desk.pickup_service_s.sample(ctx.rng()).max(0.0));
+        ctx.schedule(after, StoreMsg::Flash(FlashMsg::CounterDone { client }));
+    }
+}
+
+fn send_grab(desk: &mut FlashDesk, client: u32, up: &mut dyn Uplink, ctx: &mut Context<'_, StoreMsg>) {
+    let now = ctx.now();
+    let c = &mut desk.clients[client as usize];
+    if c.attempt == 0 {
+        c.first_sent = now;
+        desk.kpis.grabs += 1;
+    }
+    c.state = State::Waiting;
+    let (member, attempt) = (c.member, c.attempt);
+    let keyed = desk.sale.client.idempotency_key;
+    ctx.schedule(desk.sale.client.timeout, StoreMsg::Flash(FlashMsg::Timeout { client, attempt }));
+    match (&desk.sale.protocol, desk.local.as_mut()) {
+        (Protocol::UnsafeReadThenWrite { .. }, _) => up.up(Up::ReadReplica { client, attempt }, ctx),
+        (_, Some(_)) => {
+            // The store's own holder: an online shopper's call crosses the network to it;
+            // an in-store one is on the store's own network.
+            let _ = (member, keyed);
+            let after = network(desk, client, ctx);
+            ctx.schedule(after, StoreMsg::Flash(FlashMsg::LocalArrive { client }));
+        }
+        _ => up.up(Up::Grab { client, member, attempt, keyed }, ctx),
+    }
+}
+
+/// An answer from the centres about the flash sale.
+pub fn answer(desk: &mut FlashDesk, down: Down, up: &mut dyn Uplink, ctx: &mut Context<'_, StoreMsg>) {
+    match down {
+        Down::GrabAnswer { client, reservation, outcome, lost } => {
+            if matches!(outcome, GrabOutcome::Reserved | GrabOutcome::Offered) {
+                pack(desk, ctx);
+            }
+            if lost {
+                desk.kpis.answers_lost += 1;
+                return;
+            }
+            decided(desk, client, outcome, reservation, ctx);
+        }
+        Down::ReplicaLeft { client, attempt, left, lost } => {
+            if lost {
+                desk.kpis.answers_lost += 1;
+                return;
+            }
+            let c = desk.clients[client as usize];
+            if c.state != State::Waiting || c.attempt != attempt {
+                desk.kpis.late_answers += 1;
+                return;
+            }
+            if left == 0 {
+                decided(desk, client, GrabOutcome::Refused(Refusal::SoldOut), u32::MAX, ctx);
+            } else {
+                up.up(Up::Grab { client, member: c.member, attempt, keyed: desk.sale.client.idempotency_key }, ctx);
+            }
+        }
+        Down::FlashPaid { client, reservation, ok } => {
+            if desk.clients[client as usize].reservation == reservation {
+                paid(desk, client, ok, ctx);
+            }
+        }
+        Down::FlashReturned { client, .. } => {
+            desk.kpis.packed = desk.kpis.packed.saturating_sub(1);
+            let c = &mut desk.clients[client as usize];
+            if c.state == State::Holding {
+                c.state = State::Lapsed;
+                desk.kpis.lapsed += 1;
+                finish(desk, client);
+            }
+        }
+        Down::QuotaGrant { units } => {
+            if let Some(local) = desk.local.as_mut() {
+                local.asking = false;
+                local.ledger.limit += units;
+                local.pool_empty = units == 0;
+                desk.kpis.quota_granted += u64::from(units);
+            }
+        }
+        other => ctx.fail("message routing", format!("the flash desk got {other:?}")),
+    }
+}
+
+fn pack(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
+    desk.kpis.packed += 1;
+    let s = usize::from(desk.store.0);
+    let taken = desk.kpis.packed + desk.kpis.sold;
+    if taken > desk.sale.store_quota[s] || taken > desk.sale.stock[s] {
+        ctx.fail(
+            ledger::invariant::STORE_QUOTA,
+            format!(
+                "store {}: packed {} + sold {} > quota {} or stock {}",
+                desk.store.0, desk.kpis.packed, desk.kpis.sold, desk.sale.store_quota[s], desk.sale.stock[s]
+            ),
+        );
+    }
+}
+
+/// The final answer to a grab (if the client still waits for one).
+fn decided(desk: &mut FlashDesk, client: u32, outcome: GrabOutcome, reservation: u32, ctx: &mut Context<'_, StoreMsg>) {
+    let now = ctx.now();
+    let c = desk.clients[client as usize];
+    let waiting = c.state == State::Waiting || (outcome == GrabOutcome::Offered && c.state == State::Waitlisted);
+    if !waiting {
+        desk.kpis.late_answers += 1;
+        if outcome == GrabOutcome::Reserved {
+            desk.kpis.orphaned += 1;
+        }
+        return;
+    }
+    if c.state == State::Waiting {
+        desk.kpis.grab_latency_ns.saturating_record(latency(desk, &c, now));
+    }
+    match outcome {
+        GrabOutcome::Reserved | GrabOutcome::Duplicate | GrabOutcome::Offered => {
+            if outcome == GrabOutcome::Offered {
+                desk.kpis.offered += 1;
+            } else {
+                desk.kpis.got += 1;
+            }
+            let cl = &mut desk.clients[client as usize];
+            cl.state = State::Holding;
+            cl.reservation = reservation;
+            if ctx.rng().random::<f64>() < desk.sale.pay_share {
+                let after = SimDuration::from_secs_f64(desk.sale.pay_after_s.sample(ctx.rng()).max(0.0));
+                ctx.schedule(after, StoreMsg::Flash(FlashMsg::PayNow { client }));
+            }
+        }
+        GrabOutcome::Waitlisted => {
+            desk.kpis.waitlisted += 1;
+            desk.clients[client as usize].state = State::Waitlisted;
+        }
+        GrabOutcome::Refused(_) => {
+            desk.kpis.refused += 1;
+            desk.clients[client as usize].state = State::Failed;
+            finish(desk, client);
+        }
+    }
+}
+
+fn paid(desk: &mut FlashDesk, client: u32, ok: bool, _ctx: &mut Context<'_, StoreMsg>) {
+    if ok {
+        desk.kpis.paid += 1;
+        desk.kpis.packed = desk.kpis.packed.saturating_sub(1);
+        desk.kpis.sold += 1;
+        desk.clients[client as usize].state = State::Paid;
+        desk.to_collect.push_back(client);
+        finish(desk, client);
+    } else {
+        desk.kpis.pay_too_late += 1;
+    }
+}
+
+/// One-way time of a call between the shopper `client` and the store's holder.
+fn network(desk: &FlashDesk, client: u32, ctx: &mut Context<'_, StoreMsg>) -> SimDuration {
+    let d = usize::from(desk.clients[client as usize].demand);
+    if desk.demand[d].journey == Journey::GrabOnline {
+        let extra = desk.latency_extra_s.sample(ctx.rng()).max(0.0);
+        SimDuration::from_nanos(
+            desk.latency_min.as_nanos().saturating_add(SimDuration::from_secs_f64(extra).as_nanos()),
+        )
+    } else {
+        SimDuration::ZERO
+    }
+}
+
+fn local_begin(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
+    let Some(local) = desk.local.as_mut() else { return };
+    let Some(&(_, since)) = local.queue.front() else {
+        local.busy = false;
+        return;
+    };
+    local.busy = true;
+    local.queue_wait_ns.saturating_record(ctx.now().saturating_since(since).as_nanos().max(1));
+    let service = SimDuration::from_secs_f64(desk.sale.service_s.sample(ctx.rng()).max(0.0));
+    local.busy_s += service.as_secs_f64();
+    ctx.schedule(service, StoreMsg::Flash(FlashMsg::LocalServed));
+}
+
+fn local_served(desk: &mut FlashDesk, up: &mut dyn Uplink, ctx: &mut Context<'_, StoreMsg>) {
+    let now = ctx.now();
+    let Some(local) = desk.local.as_mut() else { return };
+    let Some((client, _)) = local.queue.pop_front() else { return };
+    let c = desk.clients[client as usize];
+    let store = desk.store;
+    let outcome = if desk.sale.client.idempotency_key
+        && let Some(r) = local.ledger.keyed(store, client)
+    {
+        local.ledger.kpis.deduplicated += 1;
+        (GrabOutcome::Duplicate, r.0)
+    } else if now < desk.sale.start {
+        local.ledger.refused(Refusal::NotOpen);
+        (GrabOutcome::Refused(Refusal::NotOpen), u32::MAX)
+    } else {
+        match local.ledger.refusal(store, c.member) {
+            None => {
+                let r = local.ledger.reserve(store, client, c.member, 0, now);
+                if let Err((invariant, detail)) = local.ledger.check(store) {
+                    ctx.fail(invariant, detail);
+                }
+                if desk.sale.expiry == crate::chain::flash::spec::Expiry::Exact {
+                    ctx.schedule(desk.sale.ttl, StoreMsg::Flash(FlashMsg::LocalExpire));
+                }
+                (GrabOutcome::Reserved, r.0)
+            }
+            Some(why) => {
+                local.ledger.refused(why);
+                if why == Refusal::SoldOut {
+                    desk.kpis.local_sold_out += 1;
+                }
+                (GrabOutcome::Refused(why), u32::MAX)
+            }
+        }
+    };
+    // A store whose quota ran out asks the centre's pool for more, one request at a time.
+    if let Some(local) = desk.local.as_mut()
+        && !local.asking
+        && !local.pool_empty
+        && local.ledger.left() == 0
+        && let Protocol::Demarcation { batch, .. } = desk.sale.protocol
+    {
+        local.asking = true;
+        desk.kpis.quota_asked += 1;
+        up.up(Up::QuotaWanted { units: batch }, ctx);
+    }
+    if outcome.0 == GrabOutcome::Reserved {
+        pack(desk, ctx);
+    }
+    let lost = desk.sale.client.answer_loss > 0.0 && ctx.rng().random::<f64>() < desk.sale.client.answer_loss;
+    if lost {
+        desk.kpis.answers_lost += 1;
+    } else {
+        let after = network(desk, client, ctx);
+        let cl = &mut desk.clients[client as usize];
+        if after == SimDuration::ZERO || cl.pending.is_some() {
+            decided(desk, client, outcome.0, outcome.1, ctx);
+        } else {
+            cl.pending = Some(outcome.0);
+            if outcome.1 != u32::MAX {
+                cl.reservation = outcome.1;
+            }
+            ctx.schedule(after, StoreMsg::Flash(FlashMsg::LocalAnswer { client }));
+        }
+    }
+    local_begin(desk, ctx);
+}
+
+fn local_expire(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
+    let now = ctx.now();
+    loop {
+        let Some(local) = desk.local.as_mut() else { return };
+        let Some(id) = local.ledger.expire_due(now) else { return };
+        let r = local.ledger.reservations[id.0 as usize];
+        desk.kpis.packed = desk.kpis.packed.saturating_sub(1);
+        let c = &mut desk.clients[r.client as usize];
+        if c.state == State::Holding && c.reservation == id.0 {
+            c.state = State::Lapsed;
+            desk.kpis.lapsed += 1;
+            finish(desk, r.client);
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The stock holder: the centres' actor that serves grabs against the chain's quota.
+//!
+//! It is a hot key: one server (a bucket: one per bucket) taking one call at a time, each
+//! for a service time, in arrival order; calls reach it with the store–centre latency
+//! and wait in its queue. What it decides depends on the sale's [`Protocol`]:
+//! - `atomic`: one check-and-decrement per grab against the [`Ledger`] (global quota,
+//!   the pickup store's quota, the member's limit); oversell is impossible by
+//!   construction, and the ledger's check after every change proves it.
+//! - `buckets`: the quota is split into `n` sub-quotas, each served by its own server; a
+//!   member's grab goes to bucket `member % n`, which refuses when it has run out even if
+//!   others have units (counted as phantom sold-out; their units are leftovers).
+//! - `demarcation`: the stores hold the quota; the holder keeps only the pool not yet
+//!   handed out and grants it in batches, lowering the pool before it tells the store.
+//! - `unsafe_read_then_write`: grabs read the remaining units from a replica refreshed
+//!   every `replica_lag`, and a decrement follows without a check: the ledger's check then
+//!   stops the run at the first oversold unit.
+//!
+//! Reservations expire `ttl` after they are made, by a timer each (`exact`) or when a
+//! sweeper finds them; the returned unit goes to the first waitlisted member who may take
+//! it.
+
+use std::collections::VecDeque;
+
+use hdrhistogram::Histogram;
+use rand::RngExt;
+use storetwin_engine::{Context, SimDuration, SimTime};
+
+use crate::chain::flash::ledger::{Ledger, Refusal, ResId};
+use crate::chain::flash::spec::{Expiry, FlashSaleSpec, Protocol};
+use crate::chain::link::{Down, GrabOutcome, Up};
+use crate::chain::platform::{CentreMsg, Downlink};
+use crate::chain::spec::StoreIdx;
+
+/// A call waiting for the holder.
+#[derive(Clone, Copy, Debug)]
+struct Call {
+    from: StoreIdx,
+    client: u32,
+    member: u32,
+    attempt: u16,
+    keyed: bool,
+    arrived: SimTime,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Server {
+    queue: VecDeque<Call>,
+    busy: bool,
+    /// Units left in this bucket (buckets only).
+    left: u32,
+}
+
+/// The holder's counts.
+#[derive(Clone, Debug)]
+pub struct HolderKpis {
+    pub calls: u64,
+    /// Calls that were retries (attempt > 0).
+    pub retries_seen: u64,
+    pub answers_lost: u64,
+    pub replica_reads: u64,
+    /// Nanoseconds each call waited in the queue before its service began.
+    pub queue_wait_ns: Histogram<u64>,
+    pub max_queue: u64,
+    /// Server-seconds busy (for utilisation).
+    pub busy_s: f64,
+    pub quota_granted: u64,
+    pub quota_requests: u64,
+}
+
+impl Default for HolderKpis {
+    fn default() -> Self {
+        HolderKpis {
+            calls: 0,
+            retries_seen: 0,
+            answers_lost: 0,
+            replica_reads: 0,
+            queue_wait_ns: Histogram::new_with_bounds(1, 3_600_000_000_000, 2).expect("valid bounds"),
+            max_queue: 0,
+            busy_s: 0.0,
+            quota_granted: 0,
+            quota_requests: 0,
+        }
+    }
+}
+
+pub struct StockHolder {
+    pub sale: FlashSaleSpec,
+    pub ledger: Ledger,
+    servers: Vec<Server>,
+    /// What the replica says is left (unsafe protocol).
+    replica_left: u32,
+    /// Units not handed to any store yet (demarcation).
+    pub pool: u32,
+    pub kpis: HolderKpis,
+}
+
+impl StockHolder {
+    pub fn new(sale: FlashSaleSpec, population: u32) -> StockHolder {
+        let n = match sale.protocol {
+            Protocol::Buckets { n } => n.max(1),
+            _ => 1,
+        };
+        let mut servers: Vec<Server> = (0..n).map(|_| Server::default()).collect();
+        for (b, s) in servers.iter_mut().enumerate() {
+            s.left = sale.quota / n + u32::from((b as u32) < sale.quota % n);
+        }
+        let pool = match sale.protocol {
+            Protocol::Demarcation { .. } => {
+                sale.quota.saturating_sub(crate::chain::flash::initial_local(&sale).iter().sum::<u32>())
+            }
+            _ => 0,
+        };
+        let ledger = Ledger::new(
+            sale.quota,
+            sale.store_quota.clone(),
+            sale.stock.clone(),
+            sale.member_limit,
+            sale.ttl,
+            sale.waitlist,
+            Some(population),
+        );
+        StockHolder { replica_left: sale.quota, ledger, servers, pool, kpis: HolderKpis::default(), sale }
+    }
+
+    /// The holder's first timers (the sweeper, the replica refresh).
+    pub fn start(&mut self, ctx: &mut Context<'_, CentreMsg>) {
+        if let Expiry::Sweeper { every } = self.sale.expiry {
+            ctx.schedule(every, CentreMsg::FlashSweep);
+        }
+        if let Protocol::UnsafeReadThenWrite { replica_lag } = self.sale.protocol {
+            ctx.schedule(replica_lag, CentreMsg::FlashReplica);
+        }
+    }
+
+    /// A message for the holder. `Err` is a protocol error; a broken ledger stops the run
+    /// through `ctx.fail`, naming the invariant.
+    pub fn handle(
+        &mut self,
+        msg: CentreMsg,
+        down: &mut Downlink,
+        ctx: &mut Context<'_, CentreMsg>,
+    ) -> Result<(), String> {
+        let now = ctx.now();
+        match msg {
+            CentreMsg::FromStore { from, msg: Up::Grab { client, member, attempt, keyed } } => {
+                let server = match self.sale.protocol {
+                    Protocol::Buckets { n } => (member % n.max(1)) as usize,
+                    Protocol::Atomic | Protocol::UnsafeReadThenWrite { .. } => 0,
+                    Protocol::Demarcation { .. } => {
+                        return Err(format!("store {} sent a grab to the centre under demarcation", from.0));
+                    }
+                };
+                self.kpis.calls += 1;
+                if attempt > 0 {
+                    self.kpis.retries_seen += 1;
+                }
+                let call = Call { from, client, member, attempt, keyed, arrived: now };
+                let s = &mut self.servers[server];
+                s.queue.push_back(call);
+                self.kpis.max_queue = self.kpis.max_queue.max(s.queue.len() as u64);
+                if !s.busy {
+                    self.begin(server, ctx);
+                }
+            }
+            CentreMsg::FromStore { from, msg: Up::ReadReplica { client, attempt } } => {
+                self.kpis.replica_reads += 1;
+                let lost = self.lost(ctx);
+                down.send(from, Down::ReplicaLeft { client, attempt, left: self.replica_left, lost }, ctx);
+            }
+            CentreMsg::FromStore { from, msg: Up::FlashPay { client, reservation } } => {
+                let ok = self.ledger.pay(ResId(reservation));
+                down.send(from, Down::FlashPaid { client, reservation, ok }, ctx);
+            }
+            CentreMsg::FromStore { from, msg: Up::QuotaWanted { units } } => {
+                // The giver lowers its own quota first, then tells the receiver.
+                let grant = units.min(self.pool);
+                self.pool -= grant;
+                self.kpis.quota_requests += 1;
+                self.kpis.quota_granted += u64::from(grant);
+                down.send(from, Down::QuotaGrant { units: grant }, ctx);
+            }
+            CentreMsg::FlashServed { server } => self.served(server as usize, down, ctx),
+            CentreMsg::FlashExpire => self.expire(down, ctx),
+            CentreMsg::FlashSweep => {
+                self.expire(down, ctx);
+                if let Expiry::Sweeper { every } = self.sale.expiry {
+                    ctx.schedule(every, CentreMsg::FlashSweep);
+                }
+            }
+            CentreMsg::FlashReplica => {
+                self.replica_left = self.ledger.left();
+                if let Protocol::UnsafeReadThenWrite { replica_lag } = self.sale.protocol {
+                    ctx.schedule(replica_lag, CentreMsg::FlashReplica);
+                }
+            }
+            other => return Err(format!("the stock holder got {other:?}")),
+        }
+        let _ = now;
+        Ok(())
+    }
+
+    fn lost(&mut self, ctx: &mut Context<'_, CentreMsg>) -> bool {
+        let p = self.sale.client.answer_loss;
+        let lost = p > 0.0 && ctx.rng().random::<f64>() < p;
+        if lost {
+            self.kpis.answers_lost += 1;
+        }
+        lost
+    }
+
+    fn begin(&mut self, server: usize, ctx: &mut Context<'_, CentreMsg>) {
+        let s = &mut self.servers[server];
+        let Some(call) = s.queue.front() else {
+            s.busy = false;
+            return;
+        };
+        s.busy = true;
+        let wait = ctx.now().saturating_since(call.arrived);
+        self.kpis.queue_wait_ns.saturating_record(wait.as_nanos().max(1));
+        let service = SimDuration::from_secs_f64(self.sale.service_s.sample(ctx.rng()).max(0.0));
+        self.kpis.busy_s += service.as_secs_f64();
+        ctx.schedule(service, CentreMsg::FlashServed { server: server as u16 });
+    }
+
+    /// The server finished its front call: decide it and answer.
+    fn served(&mut self, server: usize, down: &mut Downlink, ctx: &mut Context<'_, CentreMsg>) {
+        let now = ctx.now();
+        let Some(call) = self.servers[server].queue.pop_front() else { return };
+        let outcome = self.decide(server, call, now);
+        let reservation = match outcome {
+            (GrabOutcome::Reserved | GrabOutcome::Duplicate, Some(r)) => r.0,
+            _ => u32::MAX,
+        };
+        if outcome.0 == GrabOutcome::Reserved
+            && let Err((invariant, detail)) = self.ledger.check(call.from)
+        {
+            ctx.fail(invariant, detail);
+        }
+        let lost = self.lost(ctx);
+        down.send(call.from, Down::GrabAnswer { client: call.client, reservation, outcome: outcome.0, lost }, ctx);
+        if outcome.0 == GrabOutcome::Reserved && self.sale.expiry == Expiry::Exact {
+            ctx.schedule(self.sale.ttl, CentreMsg::FlashExpire);
+        }
+        self.begin(server, ctx);
+    }
+
+    fn decide(&mut self, server: usize, call: Call, now: SimTime) -> (GrabOutcome, Option<ResId>) {
+        let l = &mut self.ledger;
+        if call.keyed
+            && let Some(r) = l.keyed(call.from, call.client)
+        {
+            l.kpis.deduplicated += 1;
+            return (GrabOutcome::Duplicate, Some(r));
+        }
+        if now < self.sale.start {
+            l.refused(Refusal::NotOpen);
+            return (GrabOutcome::Refused(Refusal::NotOpen), None);
+        }
+        match self.sale.protocol {
+            Protocol::UnsafeReadThenWrite { .. } => {
+                // The client saw units on the replica: the decrement does not check.
+                let r = l.reserve(call.from, call.client, call.member, 0, now);
+                (GrabOutcome::Reserved, Some(r))
+            }
+            Protocol::Buckets { .. } => {
+                let left_elsewhere = self.servers.iter().enumerate().any(|(b, s)| b != server && s.left > 0);
+                if self.servers[server].left == 0 {
+                    l.refused(Refusal::SoldOut);
+                    if left_elsewhere {
+                        l.kpis.phantom_sold_out += 1;
+                    }
+                    return (GrabOutcome::Refused(Refusal::SoldOut), None);
+                }
+                if let Some(why) = l.refusal(call.from, call.member) {
+                    l.refused(why);
+                    return (GrabOutcome::Refused(why), None);
+                }
+                self.servers[server].left -= 1;
+                let r = l.reserve(call.from, call.client, call.member, server as u16, now);
+                (GrabOutcome::Reserved, Some(r))
+            }
+            Protocol::Atomic | Protocol::Demarcation { .. } => match l.refusal(call.from, call.member) {
+                Some(why) => {
+                    l.refused(why);
+                    if why == Refusal::SoldOut && l.wait(call.from, call.client, call.member) {
+                        return (GrabOutcome::Waitlisted, None);
+                    }
+                    (GrabOutcome::Refused(why), None)
+                }
+                None => {
+                    let r = l.reserve(call.from, call.client, call.member, 0, now);
+                    (GrabOutcome::Reserved, Some(r))
+                }
+            },
+        }
+    }
+
+    /// Returns every reservation due, each to the waitlist's first member or its bucket.
+    fn expire(&mut self, down: &mut Downlink, ctx: &mut Context<'_, CentreMsg>) {
+        let now = ctx.now();
+        while let Some(id) = self.ledger.expire_due(now) {
+            let r = self.ledger.reservations[id.0 as usize];
+            if let Protocol::Buckets { .. } = self.sale.protocol {
+                self.servers[usize::from(r.bucket)].left += 1;
+            }
+            down.send(r.store, Down::FlashReturned { client: r.client, reservation: id.0 }, ctx);
+            if let Some((offer, store, client)) = self.ledger.offer(now) {
+                if let Err((invariant, detail)) = self.ledger.check(store) {
+                    ctx.fail(invariant, detail);
+                }
+                down.send(
+                    store,
+                    Down::GrabAnswer { client, reservation: offer.0, outcome: GrabOutcome::Offered, lost: false },
+                    ctx,
+                );
+                if self.sale.expiry == Expiry::Exact {
+                    ctx.schedule(self.sale.ttl, CentreMsg::FlashExpire);
+                }
+            }
+        }
+    }
+
+    /// Server utilisation over `span`.
+    pub fn utilisation(&self, span: SimDuration) -> f64 {
+        let s = span.as_secs_f64() * self.servers.len() as f64;
+        if s > 0.0 { self.kpis.busy_s / s } else { 0.0 }
+    }
+
+    /// Units left in buckets while at least one bucket ran out (buckets only).
+    pub fn bucket_leftovers(&self) -> u32 {
+        if self.servers.iter().any(|s| s.left == 0) { self.servers.iter().map(|s| s.left).sum() } else { 0 }
+    }
+}

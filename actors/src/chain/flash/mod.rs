@@ -1,0 +1,126 @@
+//! Flash sales: a SKU at a sale price from a start time, with a global quota and one per
+//! store, a per-member limit, reservations that expire, a waitlist, and shoppers racing
+//! for units online and in the stores.
+//!
+//! [`spec`] is what a sale is built from; [`ledger`] keeps the books of a quota and checks
+//! them at every change (sold + reserved never above the quota or a store's stock: an
+//! oversell stops the run); [`holder`] is the centres' stock holder (a hot key with a
+//! queue, answering grabs by the sale's protocol); [`desk`] is a store's side (the grab
+//! clients with timeouts and retries, packing, collection, and the store's own quota under
+//! demarcation).
+//!
+//! Who grabs, and when, is [`Demand`]: arrival processes (the load test's scenarios) that
+//! each store's desk runs for its share of the shoppers.
+
+pub mod desk;
+pub mod holder;
+pub mod ledger;
+pub mod spec;
+
+use std::sync::Arc;
+
+use storetwin_engine::SimTime;
+
+pub use spec::{ClientSpec, Expiry, FlashSaleSpec, InStoreGrab, Journey, Protocol};
+
+/// A flash-sale step at a store (inside [`crate::store::world::StoreMsg::Flash`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlashMsg {
+    /// The next shopper of demand `demand` arrives (its timer).
+    Arrive {
+        demand: u8,
+    },
+    /// The client sends its grab (after a scan or a backoff).
+    Send {
+        client: u32,
+    },
+    KioskDone {
+        client: u32,
+    },
+    Timeout {
+        client: u32,
+        attempt: u16,
+    },
+    PayNow {
+        client: u32,
+    },
+    CounterDone {
+        client: u32,
+    },
+    /// Demarcation: the store's holder finished a call; a reservation's timer; the sweeper.
+    LocalServed,
+    /// Demarcation: an online shopper's call reaches the store's holder; its answer
+    /// reaches the shopper.
+    LocalArrive {
+        client: u32,
+    },
+    LocalAnswer {
+        client: u32,
+    },
+    LocalExpire,
+    LocalSweep,
+}
+
+/// When shoppers arrive: an open arrival process over the run.
+pub trait Arrivals: Send + Sync + std::fmt::Debug {
+    /// The first arrival after `now` of this process with its rate scaled by `scale`
+    /// (a store's share), from the uniform draw `u` in `[0, 1)`; `None`: no more.
+    fn next_arrival(&self, now: SimTime, scale: f64, u: f64) -> Option<SimTime>;
+}
+
+/// One stream of flash-sale shoppers (a load test's scenario), split over the stores.
+#[derive(Clone, Debug)]
+pub struct Demand {
+    pub name: String,
+    pub journey: Journey,
+    pub arrivals: Arc<dyn Arrivals>,
+    /// Shoppers of this demand in flight at once, chain-wide (each store gets its share);
+    /// an arrival beyond it is dropped and counted.
+    pub max_shoppers: u32,
+}
+
+impl PartialEq for Demand {
+    fn eq(&self, other: &Demand) -> bool {
+        self.name == other.name
+            && self.journey == other.journey
+            && self.max_shoppers == other.max_shoppers
+            && Arc::ptr_eq(&self.arrivals, &other.arrivals)
+    }
+}
+
+/// Under demarcation, each store's starting local quota: `initial` each, at most its
+/// store quota and stock, handed out in store order while the chain's quota lasts.
+pub fn initial_local(sale: &FlashSaleSpec) -> Vec<u32> {
+    let Protocol::Demarcation { initial, .. } = sale.protocol else { return vec![0; sale.store_quota.len()] };
+    let mut left = sale.quota;
+    sale.store_quota
+        .iter()
+        .zip(&sale.stock)
+        .map(|(&q, &st)| {
+            let give = initial.min(q).min(st).min(left);
+            left -= give;
+            give
+        })
+        .collect()
+}
+
+/// A constant-rate Poisson process from `from` to `to` (`per_s` shoppers a second).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConstantRate {
+    pub per_s: f64,
+    pub from: SimTime,
+    pub to: SimTime,
+}
+
+impl Arrivals for ConstantRate {
+    fn next_arrival(&self, now: SimTime, scale: f64, u: f64) -> Option<SimTime> {
+        let rate = self.per_s * scale;
+        if rate <= 0.0 {
+            return None;
+        }
+        let start = now.max(self.from);
+        let gap = -(1.0 - u).ln() / rate;
+        let at = start.saturating_add(storetwin_engine::SimDuration::from_secs_f64(gap));
+        (at < self.to).then_some(at)
+    }
+}

@@ -1,0 +1,248 @@
+//! Flash sales on a chain: the stock holder's protocols, reservations, retries, the
+//! waitlist, and the invariant that stops an oversell.
+
+mod support;
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use storetwin_actors::chain::flash::ledger::invariant;
+use storetwin_actors::chain::flash::{
+    ClientSpec, ConstantRate, Demand, Expiry, FlashSaleSpec, InStoreGrab, Journey, Protocol,
+};
+use storetwin_actors::chain::run::{ChainError, ChainRun, run_chain};
+use storetwin_actors::chain::spec::{ChainSpec, Partition, StoreIdx};
+use storetwin_actors::dist::Dist;
+use storetwin_actors::money::Cents;
+use storetwin_actors::store::spec::SkuId;
+use storetwin_engine::{Seed, SimDuration, SimTime};
+
+const QUOTA: u32 = 300;
+
+fn sale(protocol: Protocol) -> FlashSaleSpec {
+    FlashSaleSpec {
+        name: "phone".into(),
+        sku: SkuId(0),
+        price: Cents(19_900),
+        start: SimTime::from_secs(600),
+        quota: QUOTA,
+        store_quota: vec![120; 3],
+        stock: vec![150; 3],
+        member_limit: 5,
+        ttl: SimDuration::from_secs(300),
+        expiry: Expiry::Exact,
+        pickup_window: SimDuration::from_secs(48 * 3600),
+        waitlist: 1_000,
+        protocol,
+        service_s: Dist::Constant(0.005),
+        client: ClientSpec {
+            timeout: SimDuration::from_secs(2),
+            retries: 2,
+            backoff_s: Dist::uniform(0.2, 1.0).unwrap(),
+            idempotency_key: true,
+            answer_loss: 0.0,
+        },
+        pay_share: 0.8,
+        pay_after_s: Dist::uniform(20.0, 200.0).unwrap(),
+        in_store: InStoreGrab::QrPoster { scan_s: Dist::uniform(5.0, 20.0).unwrap() },
+    }
+}
+
+/// The small chain with `sale` and `per_s` grabs a second (two thirds online, a third in
+/// the stores) from 590 s to 1,200 s, and collections after.
+fn chain(sale: FlashSaleSpec, per_s: f64) -> ChainSpec {
+    let mut spec = support::small_chain();
+    spec.partitions.clear();
+    let surge =
+        |share: f64| ConstantRate { per_s: per_s * share, from: SimTime::from_secs(590), to: SimTime::from_secs(1200) };
+    spec.demand = vec![
+        Demand {
+            name: "online".into(),
+            journey: Journey::GrabOnline,
+            arrivals: Arc::new(surge(2.0 / 3.0)),
+            max_shoppers: 100_000,
+        },
+        Demand {
+            name: "in-store".into(),
+            journey: Journey::GrabInStore,
+            arrivals: Arc::new(surge(1.0 / 3.0)),
+            max_shoppers: 100_000,
+        },
+        Demand {
+            name: "collect".into(),
+            journey: Journey::CollectReservation,
+            arrivals: Arc::new(ConstantRate {
+                per_s: 0.5,
+                from: SimTime::from_secs(1300),
+                to: SimTime::from_secs(3000),
+            }),
+            max_shoppers: 1_000,
+        },
+    ];
+    spec.flash = Some(sale);
+    spec
+}
+
+fn holder(run: &ChainRun) -> &storetwin_actors::chain::flash::holder::StockHolder {
+    run.platform.flash.as_ref().expect("a flash sale")
+}
+
+fn desks(run: &ChainRun) -> impl Iterator<Item = &storetwin_actors::chain::flash::desk::FlashDesk> {
+    run.stores.iter().map(|s| s.flash.as_deref().expect("a desk"))
+}
+
+fn broken_invariant(e: &ChainError) -> Option<&'static str> {
+    match e {
+        ChainError::Invariant { invariant, .. } => Some(invariant),
+        ChainError::Platform(error) => error.invariant(),
+        ChainError::Store { error: storetwin_actors::store::day::DayError::Sim(error), .. } => error.invariant(),
+        _ => None,
+    }
+}
+
+#[test]
+fn an_atomic_sale_sells_out_without_overselling_on_any_number_of_threads() {
+    let spec = chain(sale(Protocol::Atomic), 20.0);
+    let one = run_chain(&spec, Seed(3), 1).expect("atomic never oversells");
+    let h = holder(&one);
+    assert!(h.ledger.kpis.sold_out_at.is_some(), "12,000 grabs for 300 units sell out");
+    assert!(h.ledger.taken() <= QUOTA);
+    assert!(h.ledger.sold > 200, "most reservations are paid ({} sold)", h.ledger.sold);
+    for s in 0..3 {
+        assert!(h.ledger.store_sold[s] + h.ledger.store_reserved[s] <= 120);
+    }
+    let got: u64 = desks(&one).map(|d| d.kpis.got + d.kpis.offered).sum();
+    assert_eq!(got, h.ledger.kpis.reserved_total, "every reservation reached its shopper");
+    let sold: u32 = desks(&one).map(|d| d.kpis.sold).sum();
+    assert_eq!(sold, h.ledger.sold, "stores and holder agree on what was sold");
+    let collected: u64 = desks(&one).map(|d| d.kpis.collected).sum();
+    assert!(collected > 100, "paid units are collected ({collected})");
+    for threads in [2, 4] {
+        let other = run_chain(&spec, Seed(3), threads).expect("chain run");
+        assert_eq!(one.event_hash, other.event_hash, "{threads} threads");
+        assert_eq!(holder(&other).ledger.sold, h.ledger.sold);
+    }
+}
+
+#[test]
+fn the_unsafe_protocol_oversells_and_the_invariant_stops_the_run() {
+    let unsafe_sale = sale(Protocol::UnsafeReadThenWrite { replica_lag: SimDuration::from_secs(2) });
+    let e = run_chain(&chain(unsafe_sale, 40.0), Seed(3), 2).err().expect("the run must stop");
+    assert_eq!(broken_invariant(&e), Some(invariant::QUOTA), "{e}");
+    assert!(e.to_string().contains("seed"), "the error names the seed: {e}");
+}
+
+/// Shoppers who hold more than one reservation (a retry deducted again).
+fn double_deducted(run: &ChainRun) -> usize {
+    let mut per_client = std::collections::BTreeMap::new();
+    for r in &holder(run).ledger.reservations {
+        *per_client.entry((r.store, r.client)).or_insert(0u32) += 1;
+    }
+    per_client.values().filter(|&&n| n > 1).count()
+}
+
+#[test]
+fn retries_without_idempotency_keys_deduct_twice_and_with_them_never() {
+    // A slow holder (50 ms a call against 30 grabs a second) and lost answers: clients
+    // time out and retry.
+    let mut slow = sale(Protocol::Atomic);
+    slow.service_s = Dist::Constant(0.05);
+    slow.client.answer_loss = 0.1;
+    slow.client.timeout = SimDuration::from_millis(800);
+    slow.quota = 3_000;
+    slow.store_quota = vec![1_000; 3];
+    slow.stock = vec![1_000; 3];
+    let keyed = run_chain(&chain(slow.clone(), 30.0), Seed(5), 2).expect("keyed run");
+    assert!(holder(&keyed).kpis.retries_seen > 50, "clients retried ({})", holder(&keyed).kpis.retries_seen);
+    assert!(holder(&keyed).ledger.kpis.deduplicated > 0, "retries were answered from their key");
+    assert_eq!(double_deducted(&keyed), 0, "a key never deducts twice");
+
+    slow.client.idempotency_key = false;
+    let unkeyed = run_chain(&chain(slow, 30.0), Seed(5), 2).expect("unkeyed run");
+    assert!(double_deducted(&unkeyed) > 0, "without keys some retries deduct again");
+    let orphans: u64 = desks(&unkeyed).map(|d| d.kpis.orphaned).sum();
+    assert!(orphans > 0, "the extra reservations are orphans that expire");
+}
+
+#[test]
+fn expired_reservations_go_to_the_waitlist_and_a_sweeper_lags() {
+    let mut lax = sale(Protocol::Atomic);
+    lax.pay_share = 0.3;
+    let exact = run_chain(&chain(lax.clone(), 20.0), Seed(9), 2).expect("exact expiry");
+    let k = &holder(&exact).ledger.kpis;
+    assert!(k.expired > 50, "unpaid reservations expire ({})", k.expired);
+    assert!(k.offered_from_waitlist > 50, "returned units go to the waitlist ({})", k.offered_from_waitlist);
+    assert_eq!(k.undersell_unit_s, 0.0, "an exact timer returns a unit at once");
+    lax.expiry = Expiry::Sweeper { every: SimDuration::from_secs(30) };
+    let swept = run_chain(&chain(lax, 20.0), Seed(9), 2).expect("sweeper expiry");
+    let k = &holder(&swept).ledger.kpis;
+    assert!(k.undersell_unit_s > 0.0 && k.max_expiry_lag_s <= 30.0 + 1e-9, "{k:?}");
+}
+
+#[test]
+fn buckets_refuse_while_other_buckets_have_units() {
+    let run = run_chain(&chain(sale(Protocol::Buckets { n: 8 }), 20.0), Seed(4), 2).expect("buckets");
+    let h = holder(&run);
+    assert!(h.ledger.taken() <= QUOTA);
+    assert!(h.ledger.kpis.phantom_sold_out > 0, "a bucket ran out before the others");
+}
+
+#[test]
+fn demarcation_undersells_during_a_partition_and_never_oversells() {
+    let mut spec = chain(sale(Protocol::Demarcation { initial: 40, batch: 20 }), 20.0);
+    spec.partitions =
+        vec![Partition { store: Some(StoreIdx(1)), from: SimTime::from_secs(500), to: SimTime::from_secs(2000) }];
+    let run = run_chain(&spec, Seed(2), 2).expect("demarcation");
+    let cut = run.stores[1].flash.as_deref().unwrap();
+    assert!(cut.kpis.local_sold_out > 0, "the cut-off store ran out of its own quota");
+    let local = cut.local.as_ref().unwrap();
+    assert_eq!(local.ledger.limit, 40 + cut.kpis.quota_granted as u32);
+    let sold: u32 = desks(&run).map(|d| d.kpis.sold + d.kpis.packed).sum();
+    assert!(sold <= QUOTA);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Protocols that claim safety never oversell, whatever the latencies, timeouts,
+    /// retries, lost answers and partitions.
+    #[test]
+    fn safe_protocols_never_oversell(
+        protocol in prop_oneof![
+            Just(Protocol::Atomic),
+            (2u32..6).prop_map(|n| Protocol::Buckets { n }),
+            (0u32..60, 1u32..30).prop_map(|(initial, batch)| Protocol::Demarcation { initial, batch }),
+        ],
+        service_ms in 1u64..60,
+        timeout_ms in 200u64..3000,
+        retries in 0u32..4,
+        keyed in any::<bool>(),
+        loss in 0.0f64..0.3,
+        partition in proptest::option::of((0u16..3, 550u64..1100, 10u64..600)),
+        seed in 0u64..1000,
+    ) {
+        let mut s = sale(protocol);
+        s.service_s = Dist::Constant(service_ms as f64 / 1000.0);
+        s.client.timeout = SimDuration::from_millis(timeout_ms);
+        s.client.retries = retries;
+        s.client.idempotency_key = keyed;
+        s.client.answer_loss = loss;
+        if let Protocol::Buckets { .. } | Protocol::Demarcation { .. } = protocol {
+            s.waitlist = 0;
+        }
+        let mut spec = chain(s, 15.0);
+        if let Some((store, from, len)) = partition {
+            spec.partitions = vec![Partition {
+                store: Some(StoreIdx(store)),
+                from: SimTime::from_secs(from),
+                to: SimTime::from_secs(from + len),
+            }];
+        }
+        let run = run_chain(&spec, Seed(seed), 2);
+        prop_assert!(run.is_ok(), "{:?}", run.err());
+        let run = run.unwrap();
+        let taken: u32 = desks(&run).map(|d| d.kpis.sold + d.kpis.packed).sum();
+        prop_assert!(taken <= QUOTA);
+        prop_assert!(holder(&run).ledger.taken() <= QUOTA);
+    }
+}
