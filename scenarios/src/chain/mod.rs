@@ -205,6 +205,8 @@ fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) 
         campaigns,
         partitions,
         courier_delays,
+        flash: None,
+        demand: Vec::new(),
     };
     let mut files: Vec<PathBuf> = Vec::new();
     for path in sources.files().iter().filter_map(|f| f.path.clone()) {
