@@ -90,9 +90,12 @@ fn coupons_are_claimed_redeemed_within_budget_and_settled() {
     assert!(wifi.redemptions_refused > 0, "{wifi:?}");
     assert_eq!(wifi.funded_by_brands, wifi.budget_used);
     assert!((dairy.funded_by_hq - dairy.funded_by_franchisees).abs() <= 0.01 * f64::from(dairy.redeemed));
-    // Every discount the tills gave reached settlement, campaign by campaign.
+    // Every discount the tills gave reached settlement, campaign by campaign (settlement
+    // also holds the online orders' coupons, and the offline losses).
     let given: f64 = run.stores.iter().map(|s| s.office.discount_given as f64 / 100.0).sum();
-    let settled: f64 = k.coupons.iter().map(|c| c.settled_discounts).sum();
+    let online: f64 = k.coupons.iter().map(|c| c.online_discount).sum();
+    let settled: f64 =
+        k.coupons.iter().map(|c| c.settled_discounts).sum::<f64>() + k.settlement.offline_losses.total - online;
     assert!((given - settled).abs() < 0.005, "tills gave {given:.2}, settlement booked {settled:.2}");
     assert!((k.chain.discounts - given).abs() < 0.005);
     // The partitioned store refuses coupons while offline (its policy).
@@ -117,6 +120,239 @@ fn a_store_that_accepts_coupons_offline_syncs_them_when_the_link_is_back() {
     // Every redemption asked for was answered (granted, refused online, or an offline
     // conflict), none twice.
     assert_eq!(cut.redemptions_asked, cut.redemptions_granted + cut.redemptions_refused + cut.offline_conflicts);
+    let k = run.kpis();
+    assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
+}
+
+/// A 1.00 pickup coupon for new members (register to get) and a 2.00 reward for a member
+/// whose referred friend joins.
+fn member_campaigns() -> Vec<storetwin_actors::chain::spec::CampaignSpec> {
+    use storetwin_actors::Cents;
+    use storetwin_actors::chain::spec::*;
+    let base = support::small_chain_campaigns().remove(0);
+    let welcome = CampaignSpec {
+        name: "pickup-welcome".into(),
+        kind: CouponKind::Pickup { off: Cents(1_00) },
+        scope: CouponScope::All,
+        issue: IssueChannel::RegisterToGet,
+        claim_share: 1.0,
+        class: StackClass::Service,
+        combines_with: vec![StackClass::Product, StackClass::Order],
+        order: 5,
+        funding: Funding { hq_bps: 10_000, franchisee_bps: 0, brand_bps: 0 },
+        ..base.clone()
+    };
+    let referral = CampaignSpec {
+        name: "refer-a-friend".into(),
+        kind: CouponKind::Cash { off: Cents(2_00) },
+        issue: IssueChannel::Referral,
+        claim_share: 1.0,
+        class: StackClass::Order,
+        combines_with: vec![StackClass::Product, StackClass::Service],
+        order: 6,
+        per_member_limit: 100,
+        funding: Funding { hq_bps: 10_000, franchisee_bps: 0, brand_bps: 0 },
+        ..base
+    };
+    vec![welcome, referral]
+}
+
+fn busy_members(spec: &mut storetwin_actors::chain::spec::ChainSpec) {
+    for store in &mut spec.stores {
+        for seg in &mut store.world.store.segments {
+            seg.member_share = 0.9;
+            seg.app_share = 0.9;
+        }
+    }
+}
+
+/// Guests online and app users at the WiFi portal register; each new member gets the
+/// next id and the register-to-get pickup coupon, which online pickup orders redeem (and
+/// only they); members refer friends, and a friend who joins earns the referrer the
+/// referral coupon. Every end-of-run invariant holds (the run would fail otherwise).
+#[test]
+fn registrations_and_referrals_issue_their_coupons() {
+    use storetwin_actors::chain::coupons::SerialState;
+    use storetwin_actors::chain::txn::TxnSource;
+    let mut spec = support::small_chain();
+    spec.campaigns.extend(member_campaigns());
+    spec.members.register_share = 0.5;
+    spec.members.referral_share = 0.2;
+    for seg in &mut spec.online {
+        seg.member_share = 0.3;
+        seg.fulfilment = [0.8, 0.2, 0.0];
+    }
+    let run = run_chain(&spec, Seed(5), 2).expect("chain run");
+    let p = &run.platform;
+    let r = p.members.registrations();
+    let online: u64 = r.online.iter().sum();
+    let in_store: u64 = r.in_store.iter().sum();
+    assert!(online > 10 && in_store > 10, "{r:?}");
+    assert_eq!(u64::from(p.members.population()), u64::from(spec.members.population) + r.total());
+    let stores_registered: u64 = run.stores.iter().map(|s| s.office.registrations).sum();
+    assert_eq!(stores_registered, in_store, "every in-store registration was answered");
+    // Each registration was offered the welcome coupon (claim share 1, one per member).
+    let k = run.kpis();
+    let welcome = &k.coupons[2];
+    assert_eq!(u64::from(welcome.issued), r.total(), "{welcome:?}");
+    assert!(welcome.redeemed > 5, "{welcome:?}");
+    let online_source = TxnSource::online(spec.stores.len());
+    for c in p.coupons.coupons().iter().filter(|c| c.campaign.0 == 2) {
+        assert!(c.member.0 >= spec.members.population, "a welcome coupon goes to a new member");
+        if let SerialState::Used { txn, .. } = c.state {
+            assert_eq!(txn.source, online_source, "pickup coupons are redeemed online");
+            let order = &p.orders.orders[txn.seq as usize];
+            assert_eq!(order.fulfilment, Fulfilment::Pickup);
+            assert_eq!(order.member, Some(c.member.0));
+        }
+    }
+    // Referrals: the reward follows the friend's registration, once per friend.
+    assert!(p.counts.referrals > 20 && p.counts.referrals_joined > 5, "{:?}", p.counts);
+    assert_eq!(r.referred, p.counts.referrals_joined);
+    let reward = &k.coupons[3];
+    assert_eq!(u64::from(reward.issued), p.counts.referrals_joined, "{reward:?}");
+    assert_eq!(k.members.registrations.referred, p.counts.referrals_joined);
+    assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
+}
+
+/// Online member orders take the best coupons of the member's wallet; what the coupon
+/// centre charged each campaign is exactly what settlement booked for it, and an order
+/// refunded gives its coupons back.
+#[test]
+fn online_orders_redeem_coupons_and_refunds_give_them_back() {
+    let mut spec = support::small_chain();
+    busy_members(&mut spec);
+    spec.campaigns.extend(member_campaigns());
+    spec.members.register_share = 0.6;
+    for seg in &mut spec.online {
+        seg.member_share = 0.3;
+        seg.fulfilment = [0.8, 0.2, 0.0];
+        seg.orders_per_hour = vec![30.0; 4];
+    }
+    spec.platform.pickup_no_show = 0.4;
+    let run = run_chain(&spec, Seed(9), 2).expect("chain run");
+    let p = &run.platform;
+    assert!(p.counts.online_coupons_redeemed > 10, "{:?}", p.counts);
+    assert!(p.counts.online_coupons_given_back > 0, "{:?}", p.counts);
+    let k = run.kpis();
+    let given_back: u32 = k.coupons.iter().map(|c| c.reversed).sum();
+    assert_eq!(u64::from(given_back), p.counts.online_coupons_given_back + p.counts.till_redemptions_reversed);
+    assert_eq!(
+        k.coupons.iter().map(|c| u64::from(c.redeemed_online)).sum::<u64>(),
+        p.counts.online_coupons_redeemed - p.counts.online_coupons_given_back
+    );
+    if run.stores.iter().all(|s| s.office.paid_in_flight_at_close == 0) {
+        for (i, c) in k.coupons.iter().enumerate() {
+            let id = storetwin_actors::chain::spec::CampaignId(i as u16);
+            let counters = p.coupons.counters(id).unwrap();
+            assert_eq!(p.settlement.campaign(id).amount, counters.budget_used, "{c:?}");
+        }
+    }
+    assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
+}
+
+/// Two stores accept coupons while offline (one HQ-owned, one franchised), each cut off for
+/// a while; coupons the centre refuses afterwards are offline losses, borne by the store's
+/// owner, and no campaign pays for them.
+#[test]
+fn coupons_refused_after_an_offline_acceptance_are_the_owners_loss() {
+    use storetwin_actors::chain::spec::{OfflineCoupons, Partition, StoreIdx};
+    use storetwin_engine::SimTime;
+    let mut spec = support::small_chain();
+    busy_members(&mut spec);
+    // Few members, so the same member shops in two stores and a serial is redeemed twice.
+    spec.members.population = 300;
+    for s in [1, 2] {
+        spec.stores[s].offline_coupons = OfflineCoupons::AcceptAndSync;
+    }
+    spec.partitions.push(Partition {
+        store: Some(StoreIdx(2)),
+        from: SimTime::from_secs(4000),
+        to: SimTime::from_secs(7000),
+    });
+    spec.partitions[0].to = SimTime::from_secs(7000);
+    let run = run_chain(&spec, Seed(5), 2).expect("chain run");
+    let k = run.kpis();
+    let s = &run.platform.settlement;
+    for (i, store) in run.stores.iter().enumerate().skip(1) {
+        let o = &store.office;
+        assert!(o.offline_conflicts > 0, "store {i}: {o:?}");
+        let loss = s.offline_losses(StoreIdx(i as u16));
+        if o.paid_in_flight_at_close == 0 && o.coupon_answers_due_at_close == 0 {
+            assert_eq!(loss.count, o.offline_conflicts as i64, "store {i}");
+        }
+        let owner = if i == 2 { loss.franchisee } else { loss.hq };
+        assert!(owner > storetwin_actors::Cents::ZERO && owner == loss.amount, "store {i}: {loss:?}");
+        assert_eq!(loss.brand, storetwin_actors::Cents::ZERO);
+    }
+    let by_owner = &k.settlement.offline_losses;
+    assert!(by_owner.borne_by_hq > 0.0 && by_owner.borne_by_franchisees > 0.0, "{by_owner:?}");
+    assert_eq!(u64::from(by_owner.coupons), run.platform.counts.offline_losses);
+    // What the coupon centre charged a campaign is what settlement charged its funders.
+    if run.stores.iter().all(|s| s.office.paid_in_flight_at_close == 0) {
+        for i in 0..k.coupons.len() {
+            let id = storetwin_actors::chain::spec::CampaignId(i as u16);
+            assert_eq!(s.campaign(id).amount, run.platform.coupons.counters(id).unwrap().budget_used);
+        }
+    }
+    assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
+}
+
+/// Links of 20 s and a 60 s coupon timeout, with a minute's partition every three minutes:
+/// some redemptions are asked for just before a partition starts, and their answers are
+/// held. The till gives up after the timeout: the refusing store gives the coupons back
+/// (the centre reverses what it redeemed), the accepting store applies them; every late
+/// answer is matched once, no serial stays locked, and every invariant holds.
+#[test]
+fn a_till_that_times_out_waiting_for_the_centre_reconciles_the_late_answer() {
+    use storetwin_actors::chain::spec::{OfflineCoupons, Partition, StoreIdx};
+    use storetwin_engine::{SimDuration, SimTime};
+    let mut spec = support::small_chain();
+    busy_members(&mut spec);
+    spec.platform.latency_min = SimDuration::from_secs(20);
+    spec.platform.latency_extra_s = storetwin_actors::Dist::Constant(0.0);
+    spec.platform.coupon_timeout = SimDuration::from_secs(60);
+    spec.stores[2].offline_coupons = OfflineCoupons::AcceptAndSync;
+    spec.partitions.clear();
+    for s in [1u16, 2] {
+        for k in 0..70u64 {
+            let from = 300 + 180 * k + u64::from(s) * 7;
+            spec.partitions.push(Partition {
+                store: Some(StoreIdx(s)),
+                from: SimTime::from_secs(from),
+                to: SimTime::from_secs(from + 60),
+            });
+        }
+    }
+    let run = run_chain(&spec, Seed(5), 2).expect("chain run");
+    let refuse = &run.stores[1].office;
+    let accept = &run.stores[2].office;
+    assert!(refuse.coupon_timeouts > 0 && refuse.coupons_given_up > 0, "{refuse:?}");
+    assert!(accept.coupon_timeouts > 0 && accept.coupons_accepted_on_timeout > 0, "{accept:?}");
+    assert_eq!(run.stores[0].office.coupon_timeouts, 0, "a store never cut off never times out");
+    for o in [refuse, accept] {
+        // Every coupon asked for is answered exactly once (or still on its way at close).
+        assert_eq!(
+            o.redemptions_asked,
+            o.redemptions_granted
+                + o.redemptions_refused
+                + o.offline_conflicts
+                + o.late_granted_released
+                + o.late_refused_released
+                + o.coupon_answers_due_at_close,
+            "{o:?}"
+        );
+    }
+    assert_eq!(accept.coupons_given_up, 0);
+    assert_eq!(refuse.coupons_accepted_on_timeout, 0);
+    // What the refusing store gave up and the centre had granted, the centre reversed.
+    assert_eq!(run.platform.counts.till_redemptions_reversed, refuse.late_granted_released);
+    assert!(refuse.late_granted_released > 0, "{refuse:?}");
+    // No serial is left locked by a till that gave up on it.
+    for i in 0..spec.campaigns.len() {
+        let c = run.platform.coupons.counters(storetwin_actors::chain::spec::CampaignId(i as u16)).unwrap();
+        assert_eq!(c.locked, 0, "{c:?}");
+    }
     let k = run.kpis();
     assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
 }

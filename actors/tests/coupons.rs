@@ -394,6 +394,11 @@ enum Op {
         serial: u32,
         txn: u64,
     },
+    /// The order is cancelled: give back whatever it holds of the serial.
+    Cancel {
+        serial: u32,
+        txn: u64,
+    },
     Expire,
     Advance(u64),
 }
@@ -406,6 +411,7 @@ fn op(serials: u32) -> impl Strategy<Value = Op> {
             .prop_map(|(serial, txn, member, as_holder, store)| Op::Lock { serial, txn, member, as_holder, store }),
         4 => (0..serials, 0u64..5, -100i64..2500).prop_map(|(serial, txn, discount)| Op::Redeem { serial, txn, discount }),
         2 => (0..serials, 0u64..5).prop_map(|(serial, txn)| Op::Release { serial, txn }),
+        1 => (0..serials, 0u64..5).prop_map(|(serial, txn)| Op::Cancel { serial, txn }),
         1 => Just(Op::Expire),
         2 => (0u64..30_000).prop_map(Op::Advance),
     ]
@@ -425,6 +431,8 @@ struct Book {
     redeemed: BTreeMap<(u16, u32), u32>,
     /// The last txn whose release of each serial was answered `Ok`.
     last_released: BTreeMap<u32, TxnId>,
+    /// The budget day each standing redemption was charged to.
+    won_day: BTreeMap<u32, u32>,
 }
 
 /// Runs one call (`times` times in a row, as retries) and checks its answers against the
@@ -490,6 +498,7 @@ fn run(
                     None => {
                         prop_assert_eq!(r.discount, Cents(discount));
                         book.winners.insert(serial, (txn_id(txn), r.discount));
+                        book.won_day.insert(serial, day_of(*now));
                         let coupon = *centre.coupon(Serial(serial)).unwrap();
                         let c = coupon.campaign.0;
                         let spec = &campaigns[usize::from(c)];
@@ -523,6 +532,48 @@ fn run(
                 book.last_released.insert(serial, txn_id(txn));
             }
         }
+        Op::Cancel { serial, txn } => {
+            let before = centre.coupon(Serial(serial)).copied();
+            let first = centre.cancel(Serial(serial), txn_id(txn), *now);
+            for _ in 1..times {
+                // Whatever the first gave back is given back once: a repeat finds nothing.
+                prop_assert_eq!(centre.cancel(Serial(serial), txn_id(txn), *now), first.map(|_| Cancelled::Nothing));
+            }
+            let Some(before) = before else {
+                prop_assert!(first.is_err());
+                return Ok(());
+            };
+            book.last_released.insert(serial, txn_id(txn));
+            match (book.winners.get(&serial).copied(), first) {
+                (Some((winner, d)), Ok(Cancelled::Reversed(r))) if winner == txn_id(txn) => {
+                    prop_assert_eq!(r.discount, d);
+                    prop_assert_eq!(r.funded.hq + r.funded.franchisee + r.funded.brand, d);
+                    let c = before.campaign.0;
+                    book.winners.remove(&serial);
+                    let day = book.won_day.remove(&serial).expect("a winner has its day");
+                    book.used[usize::from(c)] -= d;
+                    *book.daily.get_mut(&(c, day)).expect("charged") -= d;
+                    *book.redeemed.get_mut(&(c, before.member.0)).expect("counted") -= 1;
+                    let after = centre.coupon(Serial(serial)).unwrap().state;
+                    prop_assert!(matches!(after, SerialState::Issued | SerialState::Expired), "{after:?}");
+                    prop_assert_eq!(after == SerialState::Expired, *now >= before.valid_to);
+                }
+                (Some((winner, _)), answer) if winner == txn_id(txn) => {
+                    return Err(TestCaseError::fail(format!("the winner's cancel answered {answer:?}")));
+                }
+                (_, Ok(Cancelled::Released)) => {
+                    prop_assert_eq!(before.state, SerialState::Locked { txn: txn_id(txn) });
+                }
+                (_, Ok(Cancelled::Nothing)) => {
+                    prop_assert!(
+                        !matches!(before.state, SerialState::Locked { txn: t } if t == txn_id(txn)),
+                        "a holder's cancel gave nothing back"
+                    );
+                    prop_assert_eq!(centre.coupon(Serial(serial)).unwrap().state, before.state);
+                }
+                (_, answer) => return Err(TestCaseError::fail(format!("cancel answered {answer:?}"))),
+            }
+        }
         Op::Expire => {
             centre.expire(*now);
             prop_assert!(
@@ -550,9 +601,11 @@ fn run(
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-    /// Random claims, locks, redemptions, releases, sweeps and time steps over three
-    /// campaigns: limits (per member, total) and budgets (total, daily) hold after every
-    /// call, there is one winner per serial, and funders' parts sum to each discount.
+    /// Random claims, locks, redemptions, releases, cancels, sweeps and time steps over
+    /// three campaigns: limits (per member, total) and budgets (total, daily) hold after
+    /// every call, there is one standing winner per serial (a cancel reverses its own
+    /// redemption exactly once, budget and day included), and funders' parts sum to each
+    /// discount.
     #[test]
     fn limits_and_budgets_hold_under_any_calls(
         campaigns in prop::collection::vec(centre_campaign(), 3),

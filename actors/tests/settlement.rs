@@ -9,7 +9,7 @@ use storetwin_actors::Cents;
 use storetwin_actors::chain::channel::Channel;
 use storetwin_actors::chain::members::{MemberCentre, MemberId, PointCounters, invariant as member_invariant};
 use storetwin_actors::chain::settlement::{
-    Discount, DiscountSource, DiscountTotals, Flow, Sale, Settlement, WHOLE_BPS, split_discount,
+    Discount, DiscountSource, DiscountTotals, Flow, Sale, Settlement, WHOLE_BPS, offline_loss_funding, split_discount,
 };
 use storetwin_actors::chain::spec::{CampaignId, Funding, MemberLevel, MemberSpec, SettlementSpec, StoreIdx};
 use storetwin_actors::chain::txn::{Outcome, TxnId, TxnSource};
@@ -119,24 +119,32 @@ struct OwnedSale {
 
 impl OwnedSale {
     fn new(draw: &SaleDraw, rates: &Rates) -> OwnedSale {
+        let store = StoreIdx((draw.store % rates.franchise.len()) as u16);
+        let franchised = rates.franchise[usize::from(store.0)].is_some();
         let discounts: Vec<Discount> = draw
             .discounts
             .iter()
             .map(|(source, share)| {
                 let amount = Cents(draw.gross * i64::from(*share) / 4_000);
-                // One source in the campaigns' count + 1 is member points.
-                let pick = source % (rates.fundings.len() + 1);
+                // One source in the campaigns' count + 2 is member points, one an offline
+                // loss (a coupon of campaign 0 the centre refused), borne by the owner.
+                let pick = source % (rates.fundings.len() + 2);
                 match rates.fundings.get(pick) {
                     Some(f) => {
                         Discount { source: DiscountSource::Campaign(CampaignId(pick as u16)), funding: *f, amount }
                     }
+                    None if pick > rates.fundings.len() && !rates.fundings.is_empty() => Discount {
+                        source: DiscountSource::OfflineLoss(CampaignId(0)),
+                        funding: offline_loss_funding(franchised),
+                        amount,
+                    },
                     None => Discount { source: DiscountSource::Points, funding: rates.points, amount },
                 }
             })
             .collect();
         let off: i64 = discounts.iter().map(|d| d.amount.0).sum();
         OwnedSale {
-            store: StoreIdx((draw.store % rates.franchise.len()) as u16),
+            store,
             channel: Channel::ALL[draw.channel],
             method: Payment::ALL[draw.method],
             gross: Cents(draw.gross),
@@ -165,6 +173,7 @@ struct Snapshot {
     methods: Vec<Flow>,
     campaigns: Vec<DiscountTotals>,
     points: DiscountTotals,
+    offline: Vec<DiscountTotals>,
 }
 
 fn snapshot(s: &Settlement) -> Snapshot {
@@ -179,6 +188,7 @@ fn snapshot(s: &Settlement) -> Snapshot {
         methods: Payment::ALL.iter().map(|m| *s.method(*m)).collect(),
         campaigns: (0..s.campaign_count()).map(|c| *s.campaign(CampaignId(c as u16))).collect(),
         points: *s.points(),
+        offline: (0..s.store_count()).map(|i| *s.offline_losses(StoreIdx(i as u16))).collect(),
     }
 }
 
@@ -279,6 +289,13 @@ proptest! {
             prop_assert!(r.holds(), "{:?}", r.check());
         }
         prop_assert_eq!(*s.chain(), expected);
+        // Offline losses are borne by the store's owner alone, and each is the owner's part.
+        for i in 0..s.store_count() {
+            let loss = s.offline_losses(StoreIdx(i as u16));
+            prop_assert_eq!(loss.brand, Cents::ZERO);
+            let owner = if rates.franchise[i].is_some() { loss.franchisee } else { loss.hq };
+            prop_assert_eq!(owner, loss.amount);
+        }
 
         for (sale, _, refunded) in &sales {
             if !refunded {
@@ -298,6 +315,9 @@ proptest! {
             prop_assert_eq!(*s.campaign(CampaignId(c as u16)), DiscountTotals::default());
         }
         prop_assert_eq!(*s.points(), DiscountTotals::default());
+        for i in 0..s.store_count() {
+            prop_assert_eq!(*s.offline_losses(StoreIdx(i as u16)), DiscountTotals::default());
+        }
         prop_assert_eq!(s.check(), Ok(()));
     }
 
@@ -389,6 +409,9 @@ fn member_spec(population: u32, point_value: i64, redeem_max_bps: u32) -> Member
         point_value: Cents(point_value),
         redeem_share: 0.3,
         redeem_max_bps,
+        register_share: 0.0,
+        referral_share: 0.0,
+        referral_join_after_s: storetwin_actors::Dist::Constant(0.0),
     }
 }
 

@@ -94,12 +94,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         if s.reconciliation.holds { "holds to the cent" } else { "BROKEN" },
         s.reconciliation.identities
     )?;
+    let l = &s.offline_losses;
+    if l.coupons > 0 {
+        say!(
+            "  offline losses: {} coupons refused after a store gave them, {:.2} (HQ {:.2}, franchisees {:.2})",
+            l.coupons,
+            l.total,
+            l.borne_by_hq,
+            l.borne_by_franchisees
+        )?;
+    }
     for c in &k.coupons {
         say!(
-            "  coupon {}: {} issued, {} redeemed, {:.2} of {} budget used (HQ {:.2}, franchisees {:.2}, brands {:.2})",
+            "  coupon {}: {} issued, {} redeemed ({} online), {:.2} of {} budget used (HQ {:.2}, franchisees {:.2}, brands {:.2})",
             c.name,
             c.issued,
             c.redeemed,
+            c.redeemed_online,
             c.budget_used,
             c.budget_total.map_or("no".to_string(), |b| format!("{b:.2}")),
             c.funded_by_hq,
@@ -107,8 +118,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             c.funded_by_brands
         )?;
     }
+    let r = &k.members.registrations;
     say!(
-        "  members: {} points earned, {} redeemed, {} outstanding",
+        "  members: {} registered ({} in store, {} online, {} referred; {} referrals), {} points earned, {} redeemed, {} outstanding",
+        r.total,
+        r.in_store,
+        r.online,
+        r.referred,
+        k.members.referrals.referred,
         k.members.earned,
         k.members.redeemed,
         k.members.outstanding

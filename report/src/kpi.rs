@@ -90,11 +90,15 @@ pub fn chain_flat(k: &ChainKpis) -> BTreeMap<String, f64> {
     put("settlement.funded_by_franchisees".into(), s.funded_by_franchisees);
     put("settlement.funded_by_brands".into(), s.funded_by_brands);
     put("settlement.points_discounts".into(), s.points_discounts);
+    put("settlement.offline_losses".into(), s.offline_losses.total);
+    put("settlement.offline_losses_hq".into(), s.offline_losses.borne_by_hq);
+    put("settlement.offline_losses_franchisees".into(), s.offline_losses.borne_by_franchisees);
     put("settlement.broken_identities".into(), s.reconciliation.broken.len() as f64);
     for c in &k.coupons {
         let prefix = format!("coupon[{}].", c.name);
         put(format!("{prefix}issued"), f64::from(c.issued));
         put(format!("{prefix}redeemed"), f64::from(c.redeemed));
+        put(format!("{prefix}redeemed_online"), f64::from(c.redeemed_online));
         put(format!("{prefix}expired"), f64::from(c.expired));
         put(format!("{prefix}refused"), f64::from(c.claims_refused + c.redemptions_refused));
         put(format!("{prefix}budget_used"), c.budget_used);
@@ -104,6 +108,11 @@ pub fn chain_flat(k: &ChainKpis) -> BTreeMap<String, f64> {
     put("members.redeemed".into(), m.redeemed as f64);
     put("members.returned".into(), m.returned as f64);
     put("members.outstanding".into(), m.outstanding as f64);
+    put("members.registrations".into(), m.registrations.total as f64);
+    put("members.registrations_in_store".into(), m.registrations.in_store as f64);
+    put("members.registrations_online".into(), m.registrations.online as f64);
+    put("members.referrals".into(), m.referrals.referred as f64);
+    put("members.referrals_joined".into(), m.referrals.joined as f64);
     for l in &m.by_level {
         put(format!("level[{}].earned", l.name), l.earned as f64);
         put(format!("level[{}].redeemed", l.name), l.redeemed as f64);
@@ -379,7 +388,7 @@ const PER_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 9] = [
 
 /// A chain's KPIs: key, group, measure, unit, unit text and which way is better, in the
 /// order they are listed within their group.
-const CHAIN: [(&str, Group, &str, Unit, &str, Better); 39] = [
+const CHAIN: [(&str, Group, &str, Unit, &str, Better); 47] = [
     ("chain.shoppers", Group::Chain, "shoppers in store", Unit::Count, "shoppers", Better::Higher),
     ("chain.buyers", Group::Chain, "buyers", Unit::Count, "shoppers", Better::Higher),
     ("chain.conversion", Group::Chain, "conversion", Unit::Fraction, "%", Better::Higher),
@@ -421,16 +430,45 @@ const CHAIN: [(&str, Group, &str, Unit, &str, Better); 39] = [
     ),
     ("settlement.funded_by_brands", Group::Settlement, "discounts funded by brands", Unit::Money, "¤", Better::Neither),
     ("settlement.points_discounts", Group::Settlement, "paid with points", Unit::Money, "¤", Better::Neither),
+    ("settlement.offline_losses", Group::Settlement, "offline losses", Unit::Money, "¤", Better::Lower),
+    ("settlement.offline_losses_hq", Group::Settlement, "offline losses borne by HQ", Unit::Money, "¤", Better::Lower),
+    (
+        "settlement.offline_losses_franchisees",
+        Group::Settlement,
+        "offline losses borne by franchisees",
+        Unit::Money,
+        "¤",
+        Better::Lower,
+    ),
     ("settlement.broken_identities", Group::Settlement, "identities broken", Unit::Count, "identities", Better::Lower),
     ("members.earned", Group::Members, "earned", Unit::Count, "points", Better::Neither),
     ("members.redeemed", Group::Members, "redeemed", Unit::Count, "points", Better::Neither),
     ("members.returned", Group::Members, "returned with refunds", Unit::Count, "points", Better::Neither),
     ("members.outstanding", Group::Members, "outstanding", Unit::Count, "points", Better::Neither),
+    ("members.registrations", Group::Members, "registrations", Unit::Count, "members", Better::Higher),
+    (
+        "members.registrations_in_store",
+        Group::Members,
+        "registered at a WiFi portal",
+        Unit::Count,
+        "members",
+        Better::Higher,
+    ),
+    (
+        "members.registrations_online",
+        Group::Members,
+        "registered ordering online",
+        Unit::Count,
+        "members",
+        Better::Higher,
+    ),
+    ("members.referrals", Group::Members, "friends referred", Unit::Count, "friends", Better::Higher),
+    ("members.referrals_joined", Group::Members, "referred friends who joined", Unit::Count, "members", Better::Higher),
 ];
 
 /// The KPIs of a chain's channel or member level: group, the key's prefix, the measure's
 /// key, its name, unit, unit text and which way is better, in their order.
-const CHAIN_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 19] = [
+const CHAIN_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 20] = [
     (Group::Orders, "channel", "orders", "orders", Unit::Count, "orders", Better::Neither),
     (Group::Orders, "channel", "picked", "picked", Unit::Count, "orders", Better::Higher),
     (Group::Orders, "channel", "within_target", "picked within target", Unit::Fraction, "%", Better::Higher),
@@ -445,6 +483,7 @@ const CHAIN_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 19] = [
     (Group::Orders, "channel", "open", "open at the close", Unit::Count, "orders", Better::Lower),
     (Group::Coupons, "coupon", "issued", "issued", Unit::Count, "coupons", Better::Neither),
     (Group::Coupons, "coupon", "redeemed", "redeemed", Unit::Count, "coupons", Better::Neither),
+    (Group::Coupons, "coupon", "redeemed_online", "redeemed online", Unit::Count, "coupons", Better::Neither),
     (Group::Coupons, "coupon", "expired", "expired", Unit::Count, "coupons", Better::Neither),
     (Group::Coupons, "coupon", "refused", "claims and redemptions refused", Unit::Count, "calls", Better::Lower),
     (Group::Coupons, "coupon", "budget_used", "budget used", Unit::Money, "¤", Better::Neither),

@@ -204,6 +204,10 @@ fn three_stores_in_a_town() {
     assert_eq!(spec.platform.settlement.fee_bps, [60, 120, 0, 0]);
     assert_eq!(spec.members.levels.len(), 3);
     assert_eq!(spec.members.redeem_max_bps, 2000);
+    // Guests and WiFi-portal users register; no referrals; the till's default timeout.
+    assert_eq!(spec.members.register_share, 0.2);
+    assert_eq!(spec.members.referral_share, 0.0);
+    assert_eq!(spec.platform.coupon_timeout, SimDuration::from_secs(5));
     assert_eq!(spec.online.len(), 3);
     let online: f64 = spec.online.iter().flat_map(|o| &o.orders_per_hour).sum();
     let in_store: f64 = spec.stores.iter().flat_map(|s| &s.world.store.arrivals_per_hour).sum();
@@ -371,6 +375,10 @@ fn the_defaults_list_what_the_chain_filled_in() {
     assert_eq!(find("store[north].location_km"), None);
     assert_eq!(find("platform.pick_target"), Some("\"15min\""));
     assert_eq!(find("platform.settlement"), Some("none"));
+    assert_eq!(find("platform.coupon_timeout"), Some("\"5s\""));
+    assert_eq!(find("members.register_share"), Some("0"));
+    assert_eq!(find("members.referral_share"), Some("0"));
+    assert_eq!(find("members.referral_join_after_s"), Some("{ dist = \"exponential\", mean = 3600 }"));
     assert_eq!(find("coupon[milk-off].per_member_limit"), Some("1"));
     assert_eq!(find("coupon[milk-off].class"), Some("\"product\""));
     assert_eq!(find("online[app].fulfilment.ship_from_store"), Some("0"));
@@ -515,6 +523,18 @@ fn a_negative_or_zero_latency_is_refused() {
     let text = edit("min = \"20ms\"", "min = 20");
     let (p, _) = only_problem("latency-unit", &text);
     assert!(p.message().starts_with("a duration needs its unit"), "{}", p.message());
+}
+
+#[test]
+fn a_register_share_above_one_and_a_zero_coupon_timeout_are_refused() {
+    let text = edit("redeem_max = 0.2", "redeem_max = 0.2\nregister_share = 1.25");
+    let (p, dir) = only_problem("register-share", &text);
+    assert_eq!(p.path(), Some("members.register_share"));
+    assert_eq!(place(&p), where_is(&dir, "chain.toml", &text, "1.25"));
+    let text = edit("ship_s = 86400", "ship_s = 86400\ncoupon_timeout = \"0s\"");
+    let (p, _) = only_problem("coupon-timeout", &text);
+    assert_eq!(p.path(), Some("platform.coupon_timeout"));
+    assert_eq!(p.message(), "the coupon timeout must be above 0");
 }
 
 #[test]

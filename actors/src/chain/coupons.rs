@@ -36,7 +36,11 @@
 //! - **Batch lifecycle**: unactivated → running ⇄ paused → stopped (WeChat stock states):
 //!   pausing and stopping stop issuing, and issued coupons stay valid.
 //! - **Serial lifecycle**: issued → used | expired (WeChat `SENDED`), with a locked state
-//!   while an order holds the coupon, released on cancel.
+//!   while an order holds the coupon, released on cancel. An order that is cancelled after
+//!   it redeemed (an online order refunded, a till that gave up waiting for the answer)
+//!   gives the coupon back ([`CouponCentre::cancel`]): the redemption is reversed, its
+//!   discount returned to the budgets of the day it was charged to, and the serial is free
+//!   again (or expired, if its validity has ended).
 //! - **Cost sharing**: each discount is split between HQ, franchisee and brand by the
 //!   campaign's funding, exactly to the cent, by the settlement's own rule
 //!   ([`split_discount`]: largest remainder), so the centre's figures by funder are the
@@ -49,8 +53,9 @@
 //! lock or redeem by another txn is refused; a repeated lock by the holder is `Ok`; a
 //! repeated redeem by the winner returns the recorded discount; a release by a txn that
 //! holds nothing is `Ok`. So a call repeated any number of times, interleaved with others,
-//! has the effect of its first success, and the budget is charged exactly once per serial,
-//! on the one `Locked → Used` step. Messages may overtake each other, so a released serial remembers the txn that
+//! has the effect of its first success, and the budget is charged exactly once per
+//! redemption, on the one `Locked → Used` step (and given back once, on the one
+//! `Used → Issued | Expired` step of [`CouponCentre::cancel`] by the same txn). Messages may overtake each other, so a released serial remembers the txn that
 //! released it (or said it holds nothing) and refuses that txn's later lock: a txn that
 //! releases a serial never holds it again. An order is named by its [`TxnId`] (a till
 //! transaction, or an online order from the order centre's source); the centre needs the
@@ -244,6 +249,8 @@ pub struct Coupon {
     pub valid_from: SimTime,
     pub valid_to: SimTime,
     pub state: SerialState,
+    /// The budget day its redemption was charged to (meaningful while `Used`).
+    pub redeemed_day: u32,
     /// The last txn that released it (or released it without holding it): its later
     /// lock is refused, so a lock overtaken by its own release cannot hold the serial.
     pub released_by: Option<TxnId>,
@@ -353,6 +360,17 @@ pub enum ReleaseRefused {
     AlreadyUsed,
 }
 
+/// What [`CouponCentre::cancel`] gave back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cancelled {
+    /// The order held nothing of the serial (never locked it, or gave it back already).
+    Nothing,
+    /// Its lock.
+    Released,
+    /// Its redemption: this discount, funded so, is no longer given.
+    Reversed(Redemption),
+}
+
 /// A campaign the centre cannot run as written.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("campaign {index} ({name}): {problem}")]
@@ -378,6 +396,9 @@ pub struct CampaignCounters {
     pub expired: u32,
     /// Locks given back by their order (checkout or online order cancelled).
     pub released: u32,
+    /// Redemptions reversed by their order ([`CouponCentre::cancel`]: an online order
+    /// refunded, a till that gave up waiting); `redeemed` counts the ones that stand.
+    pub reversed: u32,
     /// Coupons held by an order now.
     pub locked: u32,
     /// Refused calls by reason ([`ClaimRefused::index`] and so on); a retried refused call
@@ -549,6 +570,7 @@ impl CouponCentre {
             valid_from,
             valid_to,
             state: SerialState::Issued,
+            redeemed_day: 0,
             released_by: None,
         });
         self.counters[c].issued += 1;
@@ -679,6 +701,7 @@ impl CouponCentre {
                 } else {
                     let funded = funding_parts(spec, discount);
                     coupon.state = SerialState::Used { txn, discount };
+                    coupon.redeemed_day = day;
                     counters.locked -= 1;
                     counters.redeemed += 1;
                     counters.budget_used += discount;
@@ -718,6 +741,81 @@ impl CouponCentre {
         }
         coupon.released_by = Some(txn);
         Ok(())
+    }
+
+    /// Order `txn` is cancelled: whatever it holds of the coupon comes back. A lock is
+    /// released (as [`release`](Self::release)); a redemption by `txn` is reversed: the
+    /// discount goes back to the total budget and to the day it was charged to, the
+    /// funders' parts with it, and the serial is free again, or expired if its validity
+    /// ended by `now`. Anything else changes nothing but the serial's memory of `txn`, whose
+    /// later locks are refused (so a cancel overtaking its own lock or redeem wins). A
+    /// repeated cancel finds nothing to give back. Returns what was given back.
+    pub fn cancel(&mut self, serial: Serial, txn: TxnId, now: SimTime) -> Result<Cancelled, ReleaseRefused> {
+        let Some(coupon) = self.coupons.get(serial.0 as usize) else { return Err(ReleaseRefused::UnknownSerial) };
+        match coupon.state {
+            SerialState::Locked { txn: holder } if holder == txn => {
+                self.release(serial, txn, now)?;
+                Ok(Cancelled::Released)
+            }
+            SerialState::Used { txn: winner, discount } if winner == txn => {
+                let c = usize::from(coupon.campaign.0);
+                let funded = funding_parts(&self.campaigns[c], discount);
+                let day = coupon.redeemed_day;
+                let coupon = &mut self.coupons[serial.0 as usize];
+                let counters = &mut self.counters[c];
+                counters.redeemed -= 1;
+                counters.reversed += 1;
+                counters.budget_used -= discount;
+                counters.funded.hq -= funded.hq;
+                counters.funded.franchisee -= funded.franchisee;
+                counters.funded.brand -= funded.brand;
+                *self.daily_used[c].get_mut(&day).expect("a redemption charged its day") -= discount;
+                if now >= coupon.valid_to {
+                    coupon.state = SerialState::Expired;
+                    counters.expired += 1;
+                } else {
+                    coupon.state = SerialState::Issued;
+                    self.expiry.push(Reverse((coupon.valid_to, serial)));
+                }
+                coupon.released_by = Some(txn);
+                Ok(Cancelled::Reversed(Redemption { discount, funded }))
+            }
+            _ => {
+                self.coupons[serial.0 as usize].released_by = Some(txn);
+                Ok(Cancelled::Nothing)
+            }
+        }
+    }
+
+    /// Checkout at the centre itself (an online order, which needs no message to reach the
+    /// coupons): the best allowed combination of the member's free coupons for this basket
+    /// ([`best_combination`] with the centre's campaigns), each locked and redeemed for
+    /// `txn` at once. A coupon the centre refuses (a budget spent meanwhile) is released and
+    /// left out; the others keep the discounts the combination gave them (dropping one
+    /// never raises the total above the basket). Returns the coupons redeemed.
+    pub fn redeem_best(
+        &mut self,
+        member: MemberId,
+        txn: TxnId,
+        lines: &[BasketLine],
+        checkout: &Checkout,
+    ) -> Vec<AppliedCoupon> {
+        let held: Vec<HeldCoupon> = self.wallet(member).collect();
+        if held.is_empty() {
+            return Vec::new();
+        }
+        let applied = best_combination(lines, &held, &self.campaigns, checkout);
+        let mut granted = Vec::with_capacity(applied.coupons.len());
+        for c in applied.coupons {
+            let ok = self.lock(c.serial, txn, member, checkout.store, checkout.now).is_ok()
+                && self.redeem(c.serial, txn, c.discount, checkout.now).is_ok();
+            if ok {
+                granted.push(c);
+            } else {
+                let _ = self.release(c.serial, txn, checkout.now);
+            }
+        }
+        granted
     }
 
     /// Expires every free coupon whose validity ended by `now`; returns how many. Locked
@@ -1492,6 +1590,84 @@ mod tests {
         assert_eq!(centre.lock(s, txn(1), m, None, secs(2)), Err(LockRefused::TxnReleased));
         assert_eq!(centre.lock(s, txn(2), m, None, secs(2)), Ok(()));
         assert_eq!(centre.wallet(m).count(), 0);
+    }
+
+    /// A redemption cancelled by its order is reversed exactly once: the budget of the day
+    /// it was charged to gets the discount back, the serial is free again for another
+    /// order (not for the one that cancelled), and a coupon whose validity ended expires.
+    #[test]
+    fn a_cancelled_redemption_gives_the_coupon_and_the_budget_back() {
+        let mut spec = campaign(CouponKind::Cash { off: Cents(3_00) }, StackClass::Order, &[], 0);
+        spec.per_member_limit = 2;
+        spec.budget_total = Some(Cents(10_00));
+        spec.budget_daily = Some(Cents(5_00));
+        spec.funding = Funding { hq_bps: 5000, franchisee_bps: 0, brand_bps: 5000 };
+        spec.validity = Validity::AfterClaim(SimDuration::from_secs(3 * 86_400));
+        let mut centre = CouponCentre::new(&[spec]).unwrap();
+        let m = MemberId(4);
+        let (a, b) = (
+            centre.claim(CampaignId(0), m, None, secs(0)).unwrap(),
+            centre.claim(CampaignId(0), m, None, secs(0)).unwrap(),
+        );
+        centre.lock(a, txn(1), m, None, secs(10)).unwrap();
+        centre.redeem(a, txn(1), Cents(3_00), secs(10)).unwrap();
+        // Cancelled the next day: day 0 gets its 3.00 back.
+        let tomorrow = secs(86_400 + 5);
+        let back = centre.cancel(a, txn(1), tomorrow).unwrap();
+        assert_eq!(
+            back,
+            Cancelled::Reversed(Redemption {
+                discount: Cents(3_00),
+                funded: FundingParts { hq: Cents(1_50), franchisee: Cents::ZERO, brand: Cents(1_50) }
+            })
+        );
+        assert_eq!(centre.cancel(a, txn(1), tomorrow), Ok(Cancelled::Nothing));
+        assert_eq!(centre.daily_used(CampaignId(0), 0), Cents::ZERO);
+        assert_eq!(centre.budget_left(CampaignId(0), secs(20)), Some(Cents(5_00)));
+        let k = centre.counters(CampaignId(0)).unwrap();
+        assert_eq!((k.redeemed, k.reversed, k.budget_used, k.funded), (0, 1, Cents::ZERO, FundingParts::default()));
+        // Free again, but never for the order that cancelled.
+        assert_eq!(centre.lock(a, txn(1), m, None, tomorrow), Err(LockRefused::TxnReleased));
+        assert_eq!(centre.redeem(a, txn(1), Cents(3_00), tomorrow), Err(RedeemRefused::NotLocked));
+        centre.lock(a, txn(2), m, None, tomorrow).unwrap();
+        assert_eq!(centre.redeem(a, txn(2), Cents(3_00), tomorrow).map(|r| r.discount), Ok(Cents(3_00)));
+        // A lock is released by a cancel; a cancel before its lock refuses the lock.
+        centre.lock(b, txn(3), m, None, tomorrow).unwrap();
+        assert_eq!(centre.cancel(b, txn(3), tomorrow), Ok(Cancelled::Released));
+        assert_eq!(centre.cancel(b, txn(4), tomorrow), Ok(Cancelled::Nothing));
+        assert_eq!(centre.lock(b, txn(4), m, None, tomorrow), Err(LockRefused::TxnReleased));
+        // Reversed after its validity ended: expired, not free.
+        centre.lock(b, txn(5), m, None, tomorrow).unwrap();
+        centre.redeem(b, txn(5), Cents(2_00), tomorrow).unwrap();
+        assert!(matches!(centre.cancel(b, txn(5), secs(4 * 86_400)), Ok(Cancelled::Reversed(_))));
+        assert_eq!(centre.coupon(b).unwrap().state, SerialState::Expired);
+        let k = centre.counters(CampaignId(0)).unwrap();
+        assert_eq!((k.redeemed, k.reversed, k.expired, k.budget_used), (1, 2, 1, Cents(3_00)));
+        centre.check_invariants().unwrap();
+    }
+
+    /// The centre's own checkout: the best combination of the member's wallet, redeemed;
+    /// a pickup coupon only on a pickup order.
+    #[test]
+    fn an_online_checkout_redeems_the_best_combination() {
+        let campaigns = [
+            campaign(CouponKind::Pickup { off: Cents(1_00) }, StackClass::Service, ALL_CLASSES, 0),
+            campaign(CouponKind::Cash { off: Cents(2_00) }, StackClass::Order, ALL_CLASSES, 1),
+        ];
+        let mut centre = CouponCentre::new(&campaigns).unwrap();
+        let m = MemberId(9);
+        let p = centre.claim(CampaignId(0), m, None, secs(0)).unwrap();
+        let c = centre.claim(CampaignId(1), m, None, secs(0)).unwrap();
+        let basket = [line(0, 0, 10_00, 1)];
+        let order = |f| Checkout { store: Some(StoreIdx(1)), channel: SaleChannel::Online(f), now: secs(30) };
+        let online = TxnId::new(TxnSource(3), 0);
+        let got = centre.redeem_best(m, online, &basket, &order(Fulfilment::SameCity));
+        assert_eq!(got.iter().map(|a| a.serial).collect::<Vec<_>>(), [c]);
+        let got = centre.redeem_best(m, TxnId::new(TxnSource(3), 1), &basket, &order(Fulfilment::Pickup));
+        assert_eq!(got.iter().map(|a| (a.serial, a.discount)).collect::<Vec<_>>(), [(p, Cents(1_00))]);
+        assert_eq!(centre.counters(CampaignId(0)).unwrap().redeemed, 1);
+        assert!(centre.redeem_best(MemberId(10), online, &basket, &order(Fulfilment::Pickup)).is_empty());
+        centre.check_invariants().unwrap();
     }
 
     #[test]

@@ -54,6 +54,11 @@ pub enum Up {
     /// Lock and redeem `serial` of `member` for till transaction `txn`, worth `discount`
     /// cents (idempotent: the same call again gives the same answer).
     Redeem { txn: Txn, serial: u32, discount: u32, member: u32 },
+    /// The till gave up waiting for the answer to [`Up::Redeem`] of `serial` for `txn` and
+    /// did not apply it: give back whatever `txn` holds of it (a lock, or the redemption).
+    Release { txn: Txn, serial: u32 },
+    /// The shopper `ticket`, not a member, registers at the store's WiFi portal.
+    Register { ticket: u32 },
     /// Points for a payment of `paid` cents.
     Earn { member: u32, txn: Txn, paid: u32 },
     /// A payment at a till: `gross` at list prices, `paid` after discounts.
@@ -108,6 +113,11 @@ pub enum Down {
     ClaimRefused {
         ticket: u32,
         campaign: CampaignId,
+    },
+    /// The answer to [`Up::Register`]: the shopper `ticket` is member `member` now.
+    Registered {
+        ticket: u32,
+        member: u32,
     },
     /// The answer to [`Up::Redeem`].
     Redeemed {

@@ -21,6 +21,14 @@
 //!   are earned when an order is completed (collected or delivered), so a cancelled order
 //!   has earned none and nothing is clawed back.
 //!
+//! Registration: a non-member who registers ([`MemberCentre::register`]) becomes the next
+//! member id after the population the centre opened with (ids are dense, in order of
+//! registration, and no random draw is made), at the first level of
+//! [`MemberSpec::levels`] (the entry level), with no points. How they joined is counted
+//! ([`Joined`]): at a store's WiFi portal, when ordering online as a guest, or referred by
+//! a member. Whether a shopper registers is the caller's draw (`register_share`), from a
+//! stream of its own, so registrations shift no other random stream.
+//!
 //! Counters are kept per level, per [`Channel`] and in total; the books obey
 //! `earned − (redeemed − returned) = Σ balances` ([`MemberCentre::check`]).
 //!
@@ -54,6 +62,34 @@ pub mod invariant {
     pub const KNOWN_MEMBER: &str = "members: known member";
     pub const NOT_NEGATIVE: &str = "members: amounts are not negative";
     pub const SETTINGS: &str = "members: valid settings";
+    pub const REGISTRATIONS: &str = "members: population = members at open + registrations";
+}
+
+/// How a new member joined.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum Joined {
+    /// At the WiFi portal of this store (an app user who was not a member).
+    InStore(crate::chain::spec::StoreIdx),
+    /// When ordering online as a guest, in this channel.
+    Online(crate::chain::spec::OnlineChannel),
+    /// Referred by a member (the friend registers in the app).
+    Referred,
+}
+
+/// Registrations by how the member joined.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Registrations {
+    /// At each store's WiFi portal, by store index.
+    pub in_store: Vec<u64>,
+    /// Online guests, indexed like [`crate::chain::spec::OnlineChannel::ALL`].
+    pub online: [u64; 3],
+    pub referred: u64,
+}
+
+impl Registrations {
+    pub fn total(&self) -> u64 {
+        self.in_store.iter().sum::<u64>() + self.online.iter().sum::<u64>() + self.referred
+    }
 }
 
 /// Points moved, by count of transactions and of points.
@@ -139,6 +175,9 @@ pub struct MemberCentre {
     outstanding: u64,
     point_value: Cents,
     redeem_max_bps: u32,
+    /// Members when the centre opened; the ids after them are registrations.
+    at_open: u32,
+    registrations: Registrations,
     log: TxnLog,
 }
 
@@ -195,6 +234,8 @@ impl MemberCentre {
             outstanding: 0,
             point_value: spec.point_value,
             redeem_max_bps: spec.redeem_max_bps,
+            at_open: spec.population,
+            registrations: Registrations::default(),
             log: TxnLog::new(sources),
         })
     }
@@ -205,8 +246,43 @@ impl MemberCentre {
         MemberCentre::new(&chain.members, rng, TxnSource::chain_sources(chain.stores.len()))
     }
 
+    /// Members now: those at open and every registration since.
     pub fn population(&self) -> u32 {
         self.levels.len() as u32
+    }
+
+    /// Members when the centre opened.
+    pub fn population_at_open(&self) -> u32 {
+        self.at_open
+    }
+
+    pub fn registrations(&self) -> &Registrations {
+        &self.registrations
+    }
+
+    /// A non-member registers: the next member id, at the entry level (the first), with no
+    /// points. Allocates (the member tables grow by one).
+    pub fn register(&mut self, joined: Joined) -> Result<MemberId, MemberError> {
+        let id = u32::try_from(self.levels.len())
+            .ok()
+            .filter(|id| *id < u32::MAX)
+            .ok_or_else(|| MemberError::Settings("more than 2^32 - 1 members".into()))?;
+        self.levels.push(LevelIdx(0));
+        self.balances.push(0);
+        self.level_members[0] += 1;
+        let r = &mut self.registrations;
+        match joined {
+            Joined::InStore(store) => {
+                let s = usize::from(store.0);
+                if r.in_store.len() <= s {
+                    r.in_store.resize(s + 1, 0);
+                }
+                r.in_store[s] += 1;
+            }
+            Joined::Online(channel) => r.online[channel as usize] += 1,
+            Joined::Referred => r.referred += 1,
+        }
+        Ok(MemberId(id))
     }
 
     fn index(&self, member: MemberId) -> Result<usize, MemberError> {
@@ -433,6 +509,17 @@ impl MemberCentre {
         if levels != *t || channels != *t {
             return Err((ADD_UP, format!("levels {levels:?}, channels {channels:?}, totals {t:?}")));
         }
+        if u64::from(self.population()) != u64::from(self.at_open) + self.registrations.total() {
+            return Err((
+                REGISTRATIONS,
+                format!(
+                    "{} members, {} at open and {} registrations",
+                    self.population(),
+                    self.at_open,
+                    self.registrations.total()
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -456,6 +543,9 @@ mod tests {
             point_value: Cents(1),
             redeem_share: 0.3,
             redeem_max_bps: 5_000,
+            register_share: 0.0,
+            referral_share: 0.0,
+            referral_join_after_s: crate::dist::Dist::Constant(0.0),
         }
     }
 
@@ -566,6 +656,27 @@ mod tests {
             (err.invariant(), err.to_string().as_str()),
             (invariant::SETTINGS, "the level shares sum to 0.8, not 1")
         );
+    }
+
+    /// Registrations take the next ids in order, at the entry level, earn like any member,
+    /// and are counted by how they joined.
+    #[test]
+    fn a_registration_is_the_next_member_id_at_the_entry_level() {
+        let mut m = centre(10, 5);
+        let a = m.register(Joined::InStore(crate::chain::spec::StoreIdx(2))).unwrap();
+        let b = m.register(Joined::Online(OnlineChannel::Web)).unwrap();
+        let c = m.register(Joined::Referred).unwrap();
+        assert_eq!((a, b, c), (MemberId(10), MemberId(11), MemberId(12)));
+        assert_eq!((m.population(), m.population_at_open()), (13, 10));
+        assert_eq!(m.level(b), Ok(LevelIdx(0)));
+        assert_eq!(m.balance(c), Ok(0));
+        assert_eq!(m.earn(txn(0), b, APP, Cents(3_00)), Ok(Outcome::Applied(3)));
+        let r = m.registrations();
+        assert_eq!((r.in_store.as_slice(), r.online, r.referred, r.total()), (&[0, 0, 1][..], [0, 0, 1], 1, 3));
+        assert_eq!(m.check(), Ok(()));
+        // A registration the books do not account for breaks the population identity.
+        m.registrations.referred += 1;
+        assert_eq!(m.check().unwrap_err().0, invariant::REGISTRATIONS);
     }
 
     #[test]

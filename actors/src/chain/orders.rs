@@ -21,8 +21,8 @@ use storetwin_engine::{Context, SimDuration, SimTime};
 use crate::chain::channel::Channel;
 use crate::chain::inventory::Inventory;
 use crate::chain::link::{Down, OrderId, Up};
+use crate::chain::platform::{COUPONS, MEMBERS, SETTLEMENT};
 use crate::chain::platform::{CentreMsg, Downlink};
-use crate::chain::platform::{MEMBERS, SETTLEMENT};
 use crate::chain::spec::{ChainSpec, Fulfilment, OnlineChannel, StoreIdx};
 use crate::money::Cents;
 use crate::store::spec::{Payment, PaymentMix, SkuId};
@@ -332,8 +332,10 @@ impl OrderCentre {
                     let o = self.order_at(order, from, Status::Routed)?;
                     o.status = Status::Accepted;
                     let source = o.source.index();
-                    // Charged now, with the member's points if they use them.
-                    let charge = if o.member.is_some() {
+                    // Charged now, with the member's coupons and points if they use them.
+                    let charge = if o.member.is_some() && !spec.campaigns.is_empty() {
+                        (COUPONS, CentreMsg::OnlineCoupons { order })
+                    } else if o.member.is_some() {
                         (MEMBERS, CentreMsg::OnlineRedeem { order })
                     } else {
                         (SETTLEMENT, CentreMsg::OnlineCharge { order, points_value: 0 })
@@ -385,6 +387,9 @@ impl OrderCentre {
                     self.stats[source].expired += 1;
                     ctx.send(SETTLEMENT, SimDuration::ZERO, CentreMsg::OnlineRefund { order });
                     ctx.send(MEMBERS, SimDuration::ZERO, CentreMsg::OnlineReturnPoints { order });
+                    if !spec.campaigns.is_empty() {
+                        ctx.send(COUPONS, SimDuration::ZERO, CentreMsg::OnlineCouponsBack { order });
+                    }
                 }
                 other => return Err(format!("order centre got {other:?} from store {}", from.0)),
             },

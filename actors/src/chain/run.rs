@@ -18,6 +18,7 @@ use storetwin_engine::{
 use crate::chain::link::PlatformMsg;
 use crate::chain::platform::Platform;
 use crate::chain::spec::{ChainSpec, StoreIdx};
+use crate::money::Cents;
 use crate::store::day::{DayError, DayRun, finish};
 use crate::store::floor::Floor;
 use crate::store::office::{Office, OfficeKpis};
@@ -122,6 +123,10 @@ fn check_flash(
     Ok(())
 }
 
+/// The invariant that every till payment is booked once: what a store's lanes took =
+/// what its office sent to settlement = what settlement booked + what was still on its way.
+pub const TILL_MONEY: &str = "chain: till takings = settlement booked + in flight at close";
+
 /// The seed of shard `shard` of a run with `seed`.
 pub fn shard_seed(seed: Seed, shard: u32) -> Seed {
     Seed(mix(seed.0 ^ mix(0x4348_4149_4e00_0000 | u64::from(shard))))
@@ -183,8 +188,8 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     let mut floors: Vec<(usize, Arc<Floor>)> = Vec::new();
     for (i, store) in spec.stores.iter().enumerate() {
         let idx = StoreIdx(i as u16);
-        let office = Office::new(&spec, idx);
         let world_seed = shard_seed(seed, i as u32 + 1);
+        let office = Office::new(&spec, idx, world_seed);
         let floor =
             match floors.iter().find(|(j, _)| Floor::same_plan(&spec.stores[*j].world.store, &store.world.store)) {
                 Some((_, f)) => Arc::clone(f),
@@ -221,13 +226,27 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     let mut shard_hashes = vec![platform.event_hash()];
     let mut events = platform.events_delivered();
     let mut runs = Vec::with_capacity(spec.stores.len());
+    let mut tills = Vec::with_capacity(spec.stores.len());
     for (i, shard) in shards.enumerate() {
         let ChainShard::Store(mut sim) = shard else { unreachable!("shards after the first are stores") };
         shard_hashes.push(sim.event_hash());
         events += sim.events_delivered();
         let mut office = sim.model_mut().office.take().expect("a chain store has an office");
         let flash = office.flash.take();
+        office.kpis.coupon_answers_due_at_close = office.coupon_answers_due();
         let name = spec.stores[i].name.clone();
+        let lanes_took = sim.model().metrics.payments;
+        if lanes_took != Cents(office.kpis.paid_sent) {
+            return Err(ChainError::Invariant {
+                invariant: TILL_MONEY,
+                detail: format!(
+                    "store {name}: the lanes took {lanes_took}, the office sent {}",
+                    Cents(office.kpis.paid_sent)
+                ),
+                seed,
+            });
+        }
+        tills.push((name.clone(), office.kpis.paid_sent, office.kpis.paid_in_flight_at_close));
         let reserved_units = sim.model().store.reserved.iter().map(|&u| u64::from(u)).sum();
         let day = finish(*sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
         runs.push(StoreRun {
@@ -254,6 +273,23 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
         seed,
     })?;
     platform.orders.check().map_err(|detail| ChainError::Invariant { invariant: "order lifecycle", detail, seed })?;
+    let broken = |(invariant, detail): (&'static str, String)| ChainError::Invariant { invariant, detail, seed };
+    platform.settlement.check().map_err(broken)?;
+    platform.members.check().map_err(broken)?;
+    for (s, (name, sent, in_flight)) in tills.into_iter().enumerate() {
+        let booked = platform.till_paid[s];
+        if Cents(sent) != booked + Cents(in_flight) {
+            return Err(ChainError::Invariant {
+                invariant: TILL_MONEY,
+                detail: format!(
+                    "store {name}: the tills took {}, settlement booked {booked} and {} was on its way",
+                    Cents(sent),
+                    Cents(in_flight)
+                ),
+                seed,
+            });
+        }
+    }
     Ok(ChainRun {
         seed,
         stores: runs,

@@ -27,9 +27,16 @@
 //!    discount), the franchisee receives `x_f − f` and HQ receives `x_h − h` (either may be
 //!    negative, a payment to the other). The transfers are the brand's payment:
 //!    `(x_f − f) + (x_h − h) = d − f − h = b`. At an HQ-owned store HQ is the owner and
-//!    bears the franchisee part too (`x_f = 0`, HQ receives `d − h − f`); a discount the
-//!    store's owner must bear (an offline coupon refused later) is funded all by the
-//!    franchisee, so it lands on whoever owns the store.
+//!    bears the franchisee part too (`x_f = 0`, HQ receives `d − h − f`).
+//!
+//! **Offline losses.** A coupon a store accepted while it could not reach the coupon
+//! centre (policy `accept_and_sync`, or a till that gave up waiting for the centre's
+//! answer) and that the centre then refused (its serial redeemed elsewhere meanwhile, a
+//! budget spent) was given to the customer, but no campaign pays for it: it is booked as
+//! [`DiscountSource::OfflineLoss`], funded all by the store's owner (the franchisee of a
+//! franchised store, HQ otherwise; [`offline_loss_funding`]), and kept apart per store
+//! ([`Settlement::offline_losses`]). It is a discount like any other in every identity, so
+//! the books still sum exactly in cents.
 //!
 //! Each party's net position is then what it earned:
 //! - a franchisee: `R_f + x_f − f`, its share of the sale at list prices after the fee
@@ -166,6 +173,19 @@ pub enum DiscountSource {
     /// Member points redeemed against the order (usually funded by HQ, which runs the
     /// member programme).
     Points,
+    /// A coupon of this campaign accepted offline and refused by the centre afterwards:
+    /// borne by the store's owner (see the module doc).
+    OfflineLoss(CampaignId),
+}
+
+/// The funding of an offline loss at a store: all by its franchisee, or all by HQ at a
+/// store HQ owns.
+pub fn offline_loss_funding(franchised: bool) -> Funding {
+    if franchised {
+        Funding { hq_bps: 0, franchisee_bps: WHOLE_BPS, brand_bps: 0 }
+    } else {
+        Funding { hq_bps: WHOLE_BPS, franchisee_bps: 0, brand_bps: 0 }
+    }
 }
 
 impl fmt::Display for DiscountSource {
@@ -173,6 +193,7 @@ impl fmt::Display for DiscountSource {
         match self {
             DiscountSource::Campaign(c) => write!(f, "campaign #{}", c.0),
             DiscountSource::Points => f.write_str("member points"),
+            DiscountSource::OfflineLoss(c) => write!(f, "offline loss on campaign #{}", c.0),
         }
     }
 }
@@ -393,6 +414,8 @@ pub enum Scope {
     Method(Payment),
     Campaign(CampaignId),
     Points,
+    /// One store's offline losses.
+    OfflineLosses(StoreIdx),
 }
 
 impl fmt::Display for Scope {
@@ -404,6 +427,7 @@ impl fmt::Display for Scope {
             Scope::Method(m) => write!(f, "method {}", m.name()),
             Scope::Campaign(c) => write!(f, "campaign #{}", c.0),
             Scope::Points => f.write_str("member points"),
+            Scope::OfflineLosses(s) => write!(f, "offline losses of store #{}", s.0),
         }
     }
 }
@@ -527,6 +551,8 @@ pub struct Settlement {
     methods: [Flow; 4],
     campaigns: Vec<DiscountTotals>,
     points: DiscountTotals,
+    /// Per store: the offline losses its owner bore.
+    offline: Vec<DiscountTotals>,
     /// The chain, net of refunds.
     chain: Flow,
     log: TxnLog,
@@ -558,6 +584,7 @@ impl Settlement {
             methods: [Flow::default(); 4],
             campaigns: vec![DiscountTotals::default(); campaigns],
             points: DiscountTotals::default(),
+            offline: vec![DiscountTotals::default(); franchise_bps.len()],
             chain: Flow::default(),
             log: TxnLog::new(sources),
         })
@@ -586,7 +613,7 @@ impl Settlement {
         let mut discounts = 0i128;
         for d in sale.discounts {
             non_negative("a discount", d.amount)?;
-            if let DiscountSource::Campaign(c) = d.source
+            if let DiscountSource::Campaign(c) | DiscountSource::OfflineLoss(c) = d.source
                 && usize::from(c.0) >= self.campaigns.len()
             {
                 return Err(SettlementError::UnknownCampaign { campaign: c, campaigns: self.campaigns.len() });
@@ -665,6 +692,7 @@ impl Settlement {
             let totals = match d.source {
                 DiscountSource::Campaign(c) => &mut self.campaigns[usize::from(c.0)],
                 DiscountSource::Points => &mut self.points,
+                DiscountSource::OfflineLoss(_) => &mut self.offline[usize::from(sale.store.0)],
             };
             totals.add(d.amount, parts, sign);
         }
@@ -730,6 +758,15 @@ impl Settlement {
     /// The discounts paid with member points, net of refunds.
     pub fn points(&self) -> &DiscountTotals {
         &self.points
+    }
+
+    /// The offline losses a store's owner bore (see the module doc), net of refunds: `hq`
+    /// at a store HQ owns, `franchisee` at a franchised one.
+    ///
+    /// # Panics
+    /// If `store` is not one of the stores.
+    pub fn offline_losses(&self, store: StoreIdx) -> &DiscountTotals {
+        &self.offline[usize::from(store.0)]
     }
 
     /// HQ's net position over the chain.
@@ -803,7 +840,11 @@ impl Settlement {
             self.campaigns.iter().enumerate().map(|(i, t)| {
                 (Scope::Campaign(CampaignId(u16::try_from(i).expect("campaigns are indexed by u16"))), t)
             });
-        for (scope, t) in campaigns.chain(std::iter::once((Scope::Points, &self.points))) {
+        let offline =
+            self.offline.iter().enumerate().map(|(i, t)| {
+                (Scope::OfflineLosses(StoreIdx(u16::try_from(i).expect("stores are indexed by u16"))), t)
+            });
+        for (scope, t) in campaigns.chain(std::iter::once((Scope::Points, &self.points))).chain(offline) {
             r.equal(FUNDING, scope, "HQ + franchisee + brand parts", t.hq + t.franchisee + t.brand, t.amount);
             parts.amount += t.amount;
             parts.hq += t.hq;
@@ -820,16 +861,28 @@ impl Settlement {
             r.equal(ADD_UP, Scope::Chain, quantity, field(&stores_total), field(chain));
             r.equal(ADD_UP, Scope::Chain, quantity, field(&methods_total), field(chain));
         }
-        r.equal(ADD_UP, Scope::Chain, "discounts of campaigns and points", parts.amount, chain.discounts);
-        r.equal(ADD_UP, Scope::Chain, "HQ parts of campaigns and points", parts.hq, chain.hq_funded);
         r.equal(
             ADD_UP,
             Scope::Chain,
-            "franchisee parts of campaigns and points",
+            "discounts of campaigns, points and offline losses",
+            parts.amount,
+            chain.discounts,
+        );
+        r.equal(ADD_UP, Scope::Chain, "HQ parts of campaigns, points and offline losses", parts.hq, chain.hq_funded);
+        r.equal(
+            ADD_UP,
+            Scope::Chain,
+            "franchisee parts of campaigns, points and offline losses",
             parts.franchisee,
             chain.franchisee_funded,
         );
-        r.equal(ADD_UP, Scope::Chain, "brand parts of campaigns and points", parts.brand, chain.brand_funded);
+        r.equal(
+            ADD_UP,
+            Scope::Chain,
+            "brand parts of campaigns, points and offline losses",
+            parts.brand,
+            chain.brand_funded,
+        );
         Reconciliation { identities: r.0 }
     }
 
@@ -975,6 +1028,34 @@ mod tests {
         assert_eq!(*s.points(), DiscountTotals::default());
         assert_eq!(*s.refunds(StoreIdx(0), Channel::Online(OnlineChannel::App)), flow);
         assert_eq!(s.check(), Ok(()));
+    }
+
+    /// A 2.00 coupon accepted offline and refused later: at the franchised store (70 %)
+    /// the franchisee bears all of it (it pays HQ back the 0.60 HQ went without), at the
+    /// HQ-owned store HQ does; no campaign is charged and the books reconcile.
+    #[test]
+    fn an_offline_loss_is_borne_by_the_stores_owner() {
+        let mut s = books();
+        let loss = |store: u16| Discount {
+            source: DiscountSource::OfflineLoss(CampaignId(1)),
+            funding: offline_loss_funding(store == 0),
+            amount: Cents(2_00),
+        };
+        let at_franchise = [loss(0)];
+        let f = s.record(txn(0), &sale(0, &at_franchise, 20_00)).unwrap().applied().unwrap();
+        assert_eq!((f.franchisee_funded, f.hq_funded, f.brand_funded), (Cents(2_00), Cents::ZERO, Cents::ZERO));
+        assert_eq!((f.franchisee_coupon, f.hq_coupon), (Cents(1_40 - 2_00), Cents(60)));
+        let at_hq = [loss(1)];
+        let h = s.record(txn(1), &sale(1, &at_hq, 20_00)).unwrap().applied().unwrap();
+        assert_eq!((h.hq_funded, h.franchisee_funded, h.hq_coupon), (Cents(2_00), Cents::ZERO, Cents::ZERO));
+        assert_eq!(s.offline_losses(StoreIdx(0)).franchisee, Cents(2_00));
+        assert_eq!(s.offline_losses(StoreIdx(1)).hq, Cents(2_00));
+        assert_eq!(*s.campaign(CampaignId(1)), DiscountTotals::default());
+        assert_eq!(s.chain().discounts, Cents(4_00));
+        assert_eq!(s.check(), Ok(()));
+        // The franchisee ends with its share of the sale at list prices less the whole loss.
+        let fee = bps_of(Cents(18_00), 60);
+        assert_eq!(s.franchisee_net(StoreIdx(0)), Some(bps_of(Cents(18_00) - fee, 7_000) + Cents(1_40 - 2_00)));
     }
 
     #[test]

@@ -130,6 +130,10 @@ pub struct PlatformSpec {
     /// Seconds from picked to delivered, shipped from the store to the customer (or to a
     /// pickup store: an in-transit transfer).
     pub ship_s: Dist,
+    /// How long a till waits for the coupon centre's answer to a redemption before it
+    /// gives up and applies the store's offline policy ([`OfflineCoupons`]); a late answer
+    /// is then reconciled (see `crate::store::office`).
+    pub coupon_timeout: SimDuration,
     pub settlement: SettlementSpec,
 }
 
@@ -155,6 +159,17 @@ pub struct MemberSpec {
     /// the order's value (basis points).
     pub redeem_share: f64,
     pub redeem_max_bps: u32,
+    /// Share of the non-members offered membership who register: app users who are not
+    /// members at a store's WiFi portal, online shoppers ordering as guests, and friends a
+    /// member referred. A new member gets the next member id after the population, the
+    /// first level, and the coupons of the `register_to_get` campaigns.
+    pub register_share: f64,
+    /// Share of member purchases (a till payment, an online order completed) after which
+    /// the member refers a friend; the friend is offered membership
+    /// `referral_join_after_s` seconds later and, on registering, earns the referrer the
+    /// coupons of the `referral` campaigns.
+    pub referral_share: f64,
+    pub referral_join_after_s: Dist,
 }
 
 #[derive(Clone, Debug, PartialEq)]

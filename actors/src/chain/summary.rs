@@ -34,6 +34,11 @@ pub struct CampaignKpis {
     pub redeemed: u32,
     pub expired: u32,
     pub released: u32,
+    /// Redemptions reversed (an online order refunded, a till that gave up waiting).
+    pub reversed: u32,
+    /// Of `redeemed`, those on online orders, and their discount (major units).
+    pub redeemed_online: u32,
+    pub online_discount: f64,
     pub claims_refused: u32,
     pub redemptions_refused: u32,
     pub budget_total: Option<f64>,
@@ -41,15 +46,69 @@ pub struct CampaignKpis {
     pub funded_by_hq: f64,
     pub funded_by_franchisees: f64,
     pub funded_by_brands: f64,
-    /// The discounts settlement booked for the campaign (equal to the budget used unless a
-    /// store accepted coupons offline that the centre then refused).
+    /// The discounts settlement booked for the campaign's funders: the budget used, less
+    /// what was on its way to settlement at close (a coupon a store accepted offline and the
+    /// centre refused is an offline loss of the store's owner, not the campaign's).
     pub settled_discounts: f64,
+}
+
+/// How members joined during the run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RegistrationKpis {
+    pub total: u64,
+    /// At the stores' WiFi portals, and per store (in store order).
+    pub in_store: u64,
+    pub by_store: Vec<StoreCount>,
+    /// Online guests who registered when ordering.
+    pub online: u64,
+    /// Friends referred by members who joined.
+    pub referred: u64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StoreCount {
+    pub store: String,
+    pub count: u64,
+}
+
+/// Members' referrals: friends referred after a purchase, and those who joined (each
+/// earning the referrer the referral campaigns' coupons).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ReferralKpis {
+    pub referred: u64,
+    pub joined: u64,
+    pub conversion: f64,
+}
+
+/// Coupons stores accepted offline (or after a timeout) that the centre refused: each
+/// store's owner bears them (major units).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct OfflineLossKpis {
+    pub coupons: u32,
+    pub total: f64,
+    pub borne_by_hq: f64,
+    pub borne_by_franchisees: f64,
+    /// Stores with a loss.
+    pub by_store: Vec<StoreOfflineLoss>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StoreOfflineLoss {
+    pub store: String,
+    /// "franchisee" or "hq".
+    pub borne_by: String,
+    pub coupons: u32,
+    pub amount: f64,
 }
 
 /// Points across channels (whole points).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MemberKpis {
+    /// Members at the end of the run, and at its start (the difference: registrations).
     pub population: u32,
+    pub population_at_open: u32,
+    pub registrations: RegistrationKpis,
+    pub referrals: ReferralKpis,
     pub earned: u64,
     pub redeemed: u64,
     pub returned: u64,
@@ -86,6 +145,7 @@ pub struct SettlementKpis {
     pub funded_by_franchisees: f64,
     pub funded_by_brands: f64,
     pub points_discounts: f64,
+    pub offline_losses: OfflineLossKpis,
     pub by_store: Vec<StoreSettlement>,
     pub reconciliation: Reconciled,
 }
@@ -300,15 +360,18 @@ impl ChainRun {
             chain,
             stores,
             orders: OrderKpis { all, by_channel: Source::ALL.iter().map(|s| channel(centre, Some(*s))).collect() },
-            members: members(&self.platform.members, &self.platform.spec),
+            members: members(&self.platform, &self.platform.spec),
             settlement: settlement(&self.platform.settlement, &self.platform.spec),
             coupons: coupons(&self.platform),
         }
     }
 }
 
-fn members(m: &MemberCentre, spec: &ChainSpec) -> MemberKpis {
+fn members(p: &crate::chain::platform::Platform, spec: &ChainSpec) -> MemberKpis {
+    let m: &MemberCentre = &p.members;
     let t = m.totals();
+    let r = m.registrations();
+    let in_store_of = |i: usize| r.in_store.get(i).copied().unwrap_or(0);
     let by = |name: String, members: Option<u32>, c: &crate::chain::members::PointCounters| PointsBy {
         name,
         members,
@@ -319,6 +382,24 @@ fn members(m: &MemberCentre, spec: &ChainSpec) -> MemberKpis {
     };
     MemberKpis {
         population: m.population(),
+        population_at_open: m.population_at_open(),
+        registrations: RegistrationKpis {
+            total: r.total(),
+            in_store: r.in_store.iter().sum(),
+            by_store: spec
+                .stores
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StoreCount { store: s.name.clone(), count: in_store_of(i) })
+                .collect(),
+            online: r.online.iter().sum(),
+            referred: r.referred,
+        },
+        referrals: ReferralKpis {
+            referred: p.counts.referrals,
+            joined: p.counts.referrals_joined,
+            conversion: ratio(p.counts.referrals_joined, p.counts.referrals),
+        },
         earned: t.earned,
         redeemed: t.redeemed,
         returned: t.returned,
@@ -352,6 +433,7 @@ fn settlement(s: &Settlement, spec: &ChainSpec) -> SettlementKpis {
         funded_by_franchisees: c.franchisee_funded.as_major(),
         funded_by_brands: c.brand_funded.as_major(),
         points_discounts: s.points().amount.as_major(),
+        offline_losses: offline_losses(s, spec),
         by_store: spec
             .stores
             .iter()
@@ -376,7 +458,40 @@ fn settlement(s: &Settlement, spec: &ChainSpec) -> SettlementKpis {
     }
 }
 
+fn offline_losses(s: &Settlement, spec: &ChainSpec) -> OfflineLossKpis {
+    let mut k =
+        OfflineLossKpis { coupons: 0, total: 0.0, borne_by_hq: 0.0, borne_by_franchisees: 0.0, by_store: Vec::new() };
+    for (i, store) in spec.stores.iter().enumerate() {
+        let loss = s.offline_losses(StoreIdx(i as u16));
+        if loss.count == 0 && loss.amount.0 == 0 {
+            continue;
+        }
+        k.coupons += u32::try_from(loss.count).unwrap_or(0);
+        k.total += loss.amount.as_major();
+        k.borne_by_hq += loss.hq.as_major();
+        k.borne_by_franchisees += loss.franchisee.as_major();
+        k.by_store.push(StoreOfflineLoss {
+            store: store.name.clone(),
+            borne_by: if store.franchise_bps.is_some() { "franchisee" } else { "hq" }.into(),
+            coupons: u32::try_from(loss.count).unwrap_or(0),
+            amount: loss.amount.as_major(),
+        });
+    }
+    k
+}
+
 fn coupons(p: &crate::chain::platform::Platform) -> Vec<CampaignKpis> {
+    let online = crate::chain::txn::TxnSource::online(p.spec.stores.len());
+    let mut redeemed_online = vec![(0u32, crate::money::Cents::ZERO); p.spec.campaigns.len()];
+    for c in p.coupons.coupons() {
+        if let crate::chain::coupons::SerialState::Used { txn, discount } = c.state
+            && txn.source == online
+        {
+            let r = &mut redeemed_online[usize::from(c.campaign.0)];
+            r.0 += 1;
+            r.1 += discount;
+        }
+    }
     p.spec
         .campaigns
         .iter()
@@ -392,6 +507,9 @@ fn coupons(p: &crate::chain::platform::Platform) -> Vec<CampaignKpis> {
                 redeemed: c.redeemed,
                 expired: c.expired,
                 released: c.released,
+                reversed: c.reversed,
+                redeemed_online: redeemed_online[i].0,
+                online_discount: redeemed_online[i].1.as_major(),
                 claims_refused: c.claim_refused.iter().sum(),
                 redemptions_refused: c.lock_refused.iter().sum::<u32>() + c.redeem_refused.iter().sum::<u32>(),
                 budget_total: spec.budget_total.map(|b| b.as_major()),

@@ -20,10 +20,28 @@
 //!
 //! The office also syncs the store's stock with the inventory centre: every
 //! `stock_sync_every`, the SKUs whose free stock changed since the last sync.
+//!
+//! Coupons at the till: the office holds each shopper's coupons (claimed on this visit, or
+//! fetched from the centre when a member is identified), chooses the best allowed
+//! combination and asks the coupon centre to redeem it ([`Up::Redeem`]); the till waits
+//! for the answers, at most `coupon_timeout`. While the link is down, or when the wait
+//! times out (a partition that began between request and reply), the store's offline
+//! policy decides: `refuse` applies only the coupons the centre already granted and gives
+//! the others back ([`Up::Release`]: the centre releases the lock or reverses the
+//! redemption, whichever it did), `accept_and_sync` applies them all and lets the centre's
+//! late answers settle it (a refusal is then an offline loss, borne by the store's owner).
+//! Every answer is expected once and matched to its (transaction, serial): a late answer is
+//! counted, never applied twice, and no serial is left locked.
+//!
+//! Registration: an app user who is not a member and logs in to the WiFi portal is offered
+//! membership and registers with probability `register_share`, drawn from the office's
+//! own stream (so no other draw of the store moves); the member centre answers with the new
+//! member id ([`Down::Registered`]) and the welcome coupons, and the shopper pays as that
+//! member.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use storetwin_engine::{Context, Envelope, SimDuration, SimTime};
+use storetwin_engine::{ActorRng, Context, Envelope, Seed, SimDuration, SimTime};
 
 use crate::chain::coupons::{AppliedCoupon, BasketLine, Checkout, HeldCoupon, SaleChannel, Serial, best_combination};
 use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Txn, Up, store_shard};
@@ -95,8 +113,27 @@ pub struct OfficeKpis {
     pub coupons_refused_offline: u64,
     pub coupons_accepted_offline: u64,
     /// Coupons accepted offline that the centre then refused (redeemed elsewhere, over a
-    /// limit or budget): the discount was given anyway.
+    /// limit or budget): the discount was given anyway (an offline loss).
     pub offline_conflicts: u64,
+    /// Till payments that stopped waiting for the coupon centre after `coupon_timeout`;
+    /// their coupons not yet answered, given back (policy `refuse`) or applied anyway
+    /// (`accept_and_sync`, counted in `coupons_accepted_offline` too).
+    pub coupon_timeouts: u64,
+    pub coupons_given_up: u64,
+    pub coupons_accepted_on_timeout: u64,
+    /// Answers that came after their till gave up on them: granted (the redemption is
+    /// reversed by the release that follows it) or refused.
+    pub late_granted_released: u64,
+    pub late_refused_released: u64,
+    /// Non-members offered membership at the WiFi portal, those who registered, and the
+    /// member ids the centre gave them.
+    pub membership_offers: u64,
+    pub registrations_sent: u64,
+    pub registrations: u64,
+    /// Till payments (cents) sent to settlement: what the lanes took.
+    pub paid_sent: i64,
+    /// Coupon answers still due when the run ended (requests or answers in flight).
+    pub coupon_answers_due_at_close: u64,
     /// Discount given at the tills, in cents.
     pub discount_given: i64,
     /// Till payments (cents) whose record reaches settlement only after the run ends
@@ -132,9 +169,15 @@ pub struct Office {
     wallets: BTreeMap<u32, Vec<HeldCoupon>>,
     /// Till payments waiting for the coupon centre's answers, by transaction.
     redeeming: BTreeMap<u32, Redeeming>,
-    /// Redemptions accepted offline and sent when the link came back: answers still due,
-    /// by transaction.
-    offline_sent: BTreeMap<u32, u32>,
+    /// Answers still due for coupons whose till did not wait for them, by (transaction,
+    /// serial): accepted offline, or given up after a timeout.
+    late: BTreeMap<(u32, u32), Late>,
+    coupon_timeout: SimDuration,
+    /// Shoppers who registered on this visit: their new member ids.
+    registered: BTreeMap<u32, u32>,
+    register_share: f64,
+    /// The registration draws (a stream of the office's own).
+    join_rng: ActorRng,
     pub kpis: OfficeKpis,
     /// The store's side of the chain's flash sale, if there is one.
     pub flash: Option<Box<crate::chain::flash::desk::FlashDesk>>,
@@ -145,6 +188,19 @@ impl crate::chain::flash::desk::Uplink for Office {
         self.send_up(platform::FLASH, msg, ctx);
     }
 }
+
+/// What became of a coupon whose answer the till did not wait for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Late {
+    /// Applied at the till; the centre's answer says whether it was an offline loss.
+    Applied,
+    /// Not applied; [`Up::Release`] follows the request, so the centre gives back whatever
+    /// it did.
+    GivenUp,
+}
+
+/// Stream domain of an office's registration draws.
+const JOIN_DOMAIN: u64 = 0x4a4f_494e_5354_4f52; // "JOINSTOR"
 
 /// A till payment whose coupons the coupon centre is redeeming.
 #[derive(Clone, Debug)]
@@ -157,7 +213,9 @@ struct Redeeming {
 }
 
 impl Office {
-    pub fn new(chain: &ChainSpec, store: StoreIdx) -> Office {
+    /// The office of `store`; `seed` is its store's (registration draws come from a stream
+    /// of it of their own).
+    pub fn new(chain: &ChainSpec, store: StoreIdx, seed: Seed) -> Office {
         let spec = &chain.stores[usize::from(store.0)];
         let synced = spec.world.store.catalogue.iter().map(|s| s.shelf + s.back_room).collect();
         Office {
@@ -181,7 +239,11 @@ impl Office {
             offline_coupons: spec.offline_coupons,
             wallets: BTreeMap::new(),
             redeeming: BTreeMap::new(),
-            offline_sent: BTreeMap::new(),
+            late: BTreeMap::new(),
+            coupon_timeout: chain.platform.coupon_timeout,
+            registered: BTreeMap::new(),
+            register_share: chain.members.register_share,
+            join_rng: seed.stream(JOIN_DOMAIN, u64::from(store.0)),
             kpis: OfficeKpis::default(),
             flash: crate::chain::flash::desk::FlashDesk::for_store(chain, store).map(Box::new),
         }
@@ -193,6 +255,23 @@ impl Office {
     pub fn member_id(&self, shopper: crate::store::world::ShopperId) -> u32 {
         let key = (u64::from(self.store.0) << 32) | u64::from(shopper.0);
         (storetwin_engine::rng::mix(key) % u64::from(self.population.max(1))) as u32
+    }
+
+    /// The member id the shopper pays as: a member's, or the one the shopper registered
+    /// for on this visit; `None` for a non-member.
+    pub fn member_of(&self, shopper: ShopperId, view: &View<'_>) -> Option<u32> {
+        if view.shoppers[shopper.0 as usize].member {
+            Some(self.member_id(shopper))
+        } else {
+            self.registered.get(&shopper.0).copied()
+        }
+    }
+
+    /// Coupon answers still due at the till (waiting, or after it gave up): none should be
+    /// left once the links are quiet.
+    pub fn coupon_answers_due(&self) -> u64 {
+        let waiting: usize = self.redeeming.values().map(|r| r.answered.iter().filter(|a| !**a).count()).sum();
+        (waiting + self.late.len()) as u64
     }
 
     pub fn pickers(&self) -> u32 {
@@ -216,10 +295,11 @@ impl Office {
             self.kpis.messages_held += 1;
         }
         self.kpis.messages_sent += 1;
-        if let Up::Payment { paid, .. } = msg
-            && at > self.day_end
-        {
-            self.kpis.paid_in_flight_at_close += i64::from(paid);
+        if let Up::Payment { paid, .. } = msg {
+            self.kpis.paid_sent += i64::from(paid);
+            if at > self.day_end {
+                self.kpis.paid_in_flight_at_close += i64::from(paid);
+            }
         }
         self.outbox.push(Envelope {
             at,
@@ -321,16 +401,16 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
                 }
             }
             Down::ClaimRefused { .. } => office.kpis.claims_refused += 1,
-            Down::Redeemed { txn, ok, .. } if office.offline_sent.contains_key(&txn.0) => {
-                let left = office.offline_sent.get_mut(&txn.0).expect("checked");
-                *left -= 1;
-                if *left == 0 {
-                    office.offline_sent.remove(&txn.0);
-                }
-                if ok {
-                    office.kpis.redemptions_granted += 1;
-                } else {
-                    office.kpis.offline_conflicts += 1;
+            Down::Registered { ticket, member } => {
+                office.kpis.registrations += 1;
+                office.registered.insert(ticket, member);
+            }
+            Down::Redeemed { txn, serial, ok } if office.late.contains_key(&(txn.0, serial)) => {
+                match (office.late.remove(&(txn.0, serial)).expect("checked"), ok) {
+                    (Late::Applied, true) => office.kpis.redemptions_granted += 1,
+                    (Late::Applied, false) => office.kpis.offline_conflicts += 1,
+                    (Late::GivenUp, true) => office.kpis.late_granted_released += 1,
+                    (Late::GivenUp, false) => office.kpis.late_refused_released += 1,
                 }
             }
             Down::Redeemed { txn, serial, ok } => {
@@ -449,6 +529,43 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
             office.send_up(platform::ORDERS, Up::KioskOrder { sku, member }, ctx);
         }
         StoreMsg::TillPayment { shopper, lane } => till_payment(office, shopper, lane, view, ctx),
+        StoreMsg::CouponTimeout { txn } => {
+            // Answered in time: nothing to do.
+            let Some(r) = office.redeeming.remove(&txn.0) else { return };
+            office.kpis.coupon_timeouts += 1;
+            let accept = office.offline_coupons == OfflineCoupons::AcceptAndSync;
+            let mut applied = Vec::with_capacity(r.coupons.len());
+            for (i, c) in r.coupons.iter().enumerate() {
+                if r.answered[i] {
+                    if r.ok[i] {
+                        office.kpis.redemptions_granted += 1;
+                        applied.push(*c);
+                    } else {
+                        office.kpis.redemptions_refused += 1;
+                    }
+                } else if accept {
+                    office.kpis.coupons_accepted_on_timeout += 1;
+                    office.kpis.coupons_accepted_offline += 1;
+                    office.late.insert((txn.0, c.serial.0), Late::Applied);
+                    applied.push(*c);
+                } else {
+                    office.kpis.coupons_given_up += 1;
+                    office.late.insert((txn.0, c.serial.0), Late::GivenUp);
+                    office.send_up(platform::COUPONS, Up::Release { txn, serial: c.serial.0 }, ctx);
+                }
+            }
+            settle_payment(office, r.shopper, r.lane, txn, &applied, view, ctx);
+        }
+        StoreMsg::OfferMembership { shopper } => {
+            // The portal registers through the member centre: not while the link is down.
+            if office.register_share > 0.0 && office.link.down_until(now).is_none() {
+                office.kpis.membership_offers += 1;
+                if rand::RngExt::random::<f64>(&mut office.join_rng) < office.register_share {
+                    office.kpis.registrations_sent += 1;
+                    office.send_up(platform::MEMBERS, Up::Register { ticket: shopper.0 }, ctx);
+                }
+            }
+        }
         StoreMsg::OfferCoupons { shopper, channel } => {
             let Some(channel) = issue_channel(channel) else { return };
             if !view.shoppers[shopper.0 as usize].member || office.link.down_until(now).is_some() {
@@ -542,7 +659,9 @@ fn till_payment(
     if applied.coupons.is_empty() {
         return settle_payment(office, shopper, lane, txn, &[], view, ctx);
     }
-    let member = office.member_id(shopper);
+    let Some(member) = office.member_of(shopper, view) else {
+        return settle_payment(office, shopper, lane, txn, &[], view, ctx);
+    };
     let offline = office.link.down_until(ctx.now()).is_some();
     match (offline, office.offline_coupons) {
         (true, OfflineCoupons::Refuse) => {
@@ -558,7 +677,9 @@ fn till_payment(
                 office.send_up(platform::COUPONS, Up::Redeem { txn, serial: c.serial.0, discount, member }, ctx);
             }
             office.kpis.redemptions_asked += applied.coupons.len() as u64;
-            office.offline_sent.insert(txn.0, applied.coupons.len() as u32);
+            for c in &applied.coupons {
+                office.late.insert((txn.0, c.serial.0), Late::Applied);
+            }
             settle_payment(office, shopper, lane, txn, &applied.coupons, view, ctx)
         }
         (false, _) => {
@@ -572,6 +693,7 @@ fn till_payment(
                 txn.0,
                 Redeeming { shopper, lane, coupons: applied.coupons, answered: vec![false; n], ok: vec![false; n] },
             );
+            ctx.schedule(office.coupon_timeout, StoreMsg::CouponTimeout { txn });
         }
     }
 }
@@ -602,8 +724,7 @@ fn settle_payment(
     office.kpis.discount_given += i64::from(discount);
     let paid = gross - discount;
     office.send_up(platform::SETTLEMENT, Up::Payment { txn, method: s.payment, gross, paid }, ctx);
-    if s.member {
-        let member = office.member_id(shopper);
+    if let Some(member) = office.member_of(shopper, view) {
         let earn = Txn(office.members_seq);
         office.members_seq += 1;
         office.send_up(platform::MEMBERS, Up::Earn { member, txn: earn, paid }, ctx);

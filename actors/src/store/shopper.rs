@@ -347,6 +347,14 @@ impl Shopper {
             self.identify(a);
             self.offer_coupons(IssueChannel::WifiPortal, a);
         }
+        // In a chain, the portal offers app users who are not members to register.
+        if !self.member
+            && self.app
+            && wifi_up
+            && let Some(office) = a.view.layout.office()
+        {
+            a.ctx.send(office, SimDuration::ZERO, StoreMsg::OfferMembership { shopper: a.id });
+        }
         // App users scan the QR posters at the door.
         if self.member && self.app {
             self.offer_coupons(IssueChannel::QrPoster, a);

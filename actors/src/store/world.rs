@@ -223,6 +223,15 @@ pub enum StoreMsg {
     },
     /// A flash-sale step at the office's desk.
     Flash(crate::chain::flash::FlashMsg),
+    /// A shopper who is not a member logged in to the WiFi portal with the app: the portal
+    /// offers membership (register to get the welcome coupons).
+    OfferMembership {
+        shopper: ShopperId,
+    },
+    /// The till of transaction `txn` has waited `coupon_timeout` for the coupon centre.
+    CouponTimeout {
+        txn: crate::chain::link::Txn,
+    },
 }
 
 impl StoreMsg {
@@ -286,7 +295,9 @@ impl StoreMsg {
             PaymentDone { discount } => (51, discount),
             OfferCoupons { shopper, .. } => (52, shopper.0),
             FetchWallet { shopper } => (53, shopper.0),
-            Flash(m) => (54, flash_code(&m)),
+            Flash(m) => (56, flash_code(&m)),
+            OfferMembership { shopper } => (54, shopper.0),
+            CouponTimeout { txn } => (55, txn.0),
         }
     }
 }
@@ -295,7 +306,7 @@ impl StoreMsg {
 fn platform_code(down: &Down) -> u32 {
     match *down {
         Down::OrderLine { order, .. } | Down::OrderPlaced { order, .. } => order.0,
-        Down::Issued { ticket, .. } | Down::ClaimRefused { ticket, .. } => ticket,
+        Down::Issued { ticket, .. } | Down::ClaimRefused { ticket, .. } | Down::Registered { ticket, .. } => ticket,
         Down::Redeemed { txn, .. } => txn.0,
         Down::GrabAnswer { client, .. }
         | Down::ReplicaLeft { client, .. }

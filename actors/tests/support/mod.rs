@@ -336,6 +336,7 @@ pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
             pickup_service_s: Dist::uniform(30.0, 90.0).unwrap(),
             courier_s: Dist::uniform(1200.0, 2400.0).unwrap(),
             ship_s: Dist::uniform(3600.0, 7200.0).unwrap(),
+            coupon_timeout: SimDuration::from_secs(5),
             settlement: SettlementSpec { fee_bps: [60, 120, 0, 0] },
         },
         members: MemberSpec {
@@ -347,6 +348,9 @@ pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
             point_value: Cents(1),
             redeem_share: 0.2,
             redeem_max_bps: 2000,
+            register_share: 0.0,
+            referral_share: 0.0,
+            referral_join_after_s: Dist::exponential(1800.0).unwrap(),
         },
         online: vec![online("app", OnlineChannel::App, 12.0), online("web", OnlineChannel::Web, 6.0)],
         campaigns: small_chain_campaigns(),

@@ -1,6 +1,7 @@
 //! The coupon funnel of a chain's `report.html`: per campaign, coupons issued (each to the
-//! member who claimed it), redeemed, expired and released, the claims and redemptions the
-//! coupon centre refused, the budget used and who funded the discount.
+//! member who claimed it), redeemed (in store and on online orders), expired, released and
+//! reversed, the claims and redemptions the coupon centre refused, the budget used and who
+//! funded the discount.
 //!
 //! The section draws [`CampaignFunnel`]s, its own small shape, filled from the run's
 //! `ChainKpis::coupons` ([`CampaignFunnel::of`]); a chain file without campaigns gets a
@@ -23,9 +24,14 @@ pub struct CampaignFunnel {
     /// Issued, which is claimed: a coupon is issued to the member who claims it.
     pub issued: u64,
     pub redeemed: u64,
+    /// Of `redeemed`, on online orders (the coupon centre's own checkout).
+    pub redeemed_online: u64,
     pub expired: u64,
     /// Locks given back by their order (a checkout or an online order cancelled).
     pub released: u64,
+    /// Redemptions reversed by their order (an online order refunded, a till that gave up
+    /// waiting for the centre).
+    pub reversed: u64,
     /// Claims the coupon centre refused (a limit or the budget reached, the campaign not
     /// running), and locks and redemptions it refused (a coupon already used elsewhere).
     pub claims_refused: u64,
@@ -35,8 +41,9 @@ pub struct CampaignFunnel {
     pub by_hq: f64,
     pub by_franchisees: f64,
     pub by_brands: f64,
-    /// What settlement booked for the campaign: the budget used, unless a store accepted
-    /// coupons offline that the centre then refused.
+    /// What settlement booked for the campaign's funders: the budget used, less what was
+    /// still on its way to settlement at close (a coupon accepted offline and refused later
+    /// is the store owner's offline loss, in the settlement section).
     pub settled: f64,
 }
 
@@ -47,8 +54,10 @@ impl CampaignFunnel {
             name: k.name.clone(),
             issued: u64::from(k.issued),
             redeemed: u64::from(k.redeemed),
+            redeemed_online: u64::from(k.redeemed_online),
             expired: u64::from(k.expired),
             released: u64::from(k.released),
+            reversed: u64::from(k.reversed),
             claims_refused: u64::from(k.claims_refused),
             redemptions_refused: u64::from(k.redemptions_refused),
             budget_used: k.budget_used,
@@ -126,12 +135,16 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, coupons: &[CampaignKpis]
     if !offline.is_empty() {
         write!(
             lede,
-            " Settlement booked a different discount than the coupon centre granted for {} (coupons a store accepted while offline that the centre then refused).",
+            " Settlement had not yet booked all the discount the coupon centre granted for {} (payments still on their way at close).",
             offline.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
         )?;
     }
+    let online: u64 = campaigns.iter().map(|c| c.redeemed_online).sum();
+    if online > 0 {
+        write!(lede, " {} of the redemptions were on online orders.", grouped(online as f64, 0))?;
+    }
     lede.push_str(
-        " Each funnel runs from issued to redeemed; expired coupons were never used in time; released ones were locked by an order that was then cancelled; refused counts the claims and redemptions the coupon centre turned down.",
+        " Each funnel runs from issued to redeemed; expired coupons were never used in time; released ones were locked by an order that was then cancelled; reversed ones were redeemed by an order that was then refunded (or by a till that gave up waiting for the centre) and given back; refused counts the claims and redemptions the coupon centre turned down.",
     );
     // Settled apart only when settlement booked another discount than the centre granted.
     let settled_column = !offline.is_empty();
@@ -139,7 +152,7 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, coupons: &[CampaignKpis]
         p,
         r#"<p class="lede">{}</p>
 <div class="table-wrap"><table id="coupon-table" class="compact">
-<thead><tr><th rowspan="2">Campaign</th><th rowspan="2">Issued</th><th rowspan="2">Redeemed</th><th rowspan="2">Expired</th><th rowspan="2">Released</th><th colspan="2" class="span">Refused</th><th rowspan="2">Budget used</th><th colspan="3" class="span">Funded by</th>{}</tr>
+<thead><tr><th rowspan="2">Campaign</th><th rowspan="2">Issued</th><th rowspan="2">Redeemed</th><th rowspan="2">of which online</th><th rowspan="2">Expired</th><th rowspan="2">Released</th><th rowspan="2">Reversed</th><th colspan="2" class="span">Refused</th><th rowspan="2">Budget used</th><th colspan="3" class="span">Funded by</th>{}</tr>
 <tr><th>claims</th><th>redemptions</th><th>HQ</th><th>franchisees</th><th>brands</th></tr></thead>
 <tbody>
 "#,
@@ -154,15 +167,17 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, coupons: &[CampaignKpis]
         };
         writeln!(
             p,
-            r#"<tr data-campaign="{name}"><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>"#,
+            r#"<tr data-campaign="{name}"><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>"#,
             grouped(c.issued as f64, 0),
             if c.issued > 0 {
                 format!("{} ({})", grouped(c.redeemed as f64, 0), pct(c.redemption_rate()))
             } else {
                 grouped(c.redeemed as f64, 0)
             },
+            grouped(c.redeemed_online as f64, 0),
             grouped(c.expired as f64, 0),
             grouped(c.released as f64, 0),
+            grouped(c.reversed as f64, 0),
             grouped(c.claims_refused as f64, 0),
             grouped(c.redemptions_refused as f64, 0),
             esc(&budget),
@@ -192,6 +207,7 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, coupons: &[CampaignKpis]
             ("Redeemed", c.redeemed, GOOD),
             ("Expired", c.expired, MUTED),
             ("Released", c.released, SENSED),
+            ("Reversed", c.reversed, SENSED),
             ("Claims refused", c.claims_refused, BAD),
             ("Redemptions refused", c.redemptions_refused, BAD),
         ];
@@ -203,7 +219,7 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, coupons: &[CampaignKpis]
                 label: (*label).to_string(),
                 value: *v as f64,
                 colour: *colour,
-                note: if c.issued > 0 && j > 0 && j < 4 {
+                note: if c.issued > 0 && j > 0 && j < 5 {
                     format!("{} \u{b7} {}", grouped(*v as f64, 0), pct(*v as f64 / c.issued as f64))
                 } else {
                     grouped(*v as f64, 0)
@@ -267,6 +283,13 @@ mod tests {
         assert!(page.contains("(funded brand 100%)"), "the funding the chain file gives");
         let issued: u32 = coupons.iter().map(|c| c.issued).sum();
         assert!(page.contains(&format!("issued {} coupons", grouped(f64::from(issued), 0))));
+        // The pickup-welcome campaign is issued to new members and redeemed on online
+        // pickup orders: its row says how many of its redemptions were online.
+        let welcome = coupons.iter().find(|c| c.name == "pickup-welcome").expect("the campaign");
+        assert!(welcome.issued > 0 && welcome.redeemed_online == welcome.redeemed, "{welcome:?}");
+        let row = page.split(r#"data-campaign="pickup-welcome""#).nth(1).expect("a row");
+        assert!(row.contains(&format!("<td>{}</td><td>", grouped(f64::from(welcome.redeemed_online), 0))), "{row}");
+        assert!(page.contains("of the redemptions were on online orders"));
 
         let mut page = String::new();
         section(&mut page, &chain.spec, &[]).expect("the section");

@@ -1,5 +1,7 @@
-//! The members section of a chain's `report.html`: points earned and redeemed by member
-//! level and by channel (in store, app, mini-program, web), and what is outstanding.
+//! The members section of a chain's `report.html`: how many joined during the run (at each
+//! store's WiFi portal, online, by referral) and the referrals members made, then points
+//! earned and redeemed by member level and by channel (in store, app, mini-program, web),
+//! and what is outstanding.
 
 use std::fmt::Write as _;
 
@@ -93,6 +95,7 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, k: &ChainKpis) -> Result
         grouped(m.outstanding as f64, 0),
         grouped(m.outstanding as f64 * point, 2),
     )?;
+    registrations(p, m)?;
     table(p, "points-by-level", "Level", &m.by_level, level_name)?;
     p.push_str("<h3>By channel</h3>\n");
     table(p, "points-by-channel", "Channel", &m.by_channel, channel_name)?;
@@ -107,6 +110,43 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, k: &ChainKpis) -> Result
 </section>"#,
         figure("chart-points-by-level", "Points earned by level", "with those redeemed", &by_level),
         figure("chart-points-by-channel", "Points earned by channel", "with those redeemed", &by_channel),
+    )?;
+    Ok(())
+}
+
+/// Who joined during the run, where, and the referrals that brought some of them.
+fn registrations(p: &mut String, m: &storetwin_actors::chain::summary::MemberKpis) -> Result<()> {
+    let r = &m.registrations;
+    let f = m.referrals.referred;
+    write!(
+        p,
+        r#"<p class="note" id="registrations">{} members at the start of the run, {} at its end: {} registered, {} at the stores' WiFi portals, {} when ordering online as guests and {} referred by a member. Members referred {} friends after a purchase; {} of them joined ({}), each earning the referrer the referral coupons.</p>
+<div class="table-wrap"><table id="registrations-by-store" class="compact">
+<thead><tr><th>Joined</th><th>Members</th></tr></thead>
+<tbody>
+"#,
+        grouped(f64::from(m.population_at_open), 0),
+        grouped(f64::from(m.population), 0),
+        grouped(r.total as f64, 0),
+        grouped(r.in_store as f64, 0),
+        grouped(r.online as f64, 0),
+        grouped(r.referred as f64, 0),
+        grouped(f as f64, 0),
+        grouped(m.referrals.joined as f64, 0),
+        super::chain::pct(m.referrals.conversion),
+    )?;
+    for s in &r.by_store {
+        writeln!(p, "<tr><td>At {}'s WiFi portal</td><td>{}</td></tr>", esc(&s.store), grouped(s.count as f64, 0))?;
+    }
+    writeln!(
+        p,
+        r#"<tr><td>Online, as guests ordering</td><td>{}</td></tr>
+<tr><td>Referred by a member</td><td>{}</td></tr>
+<tr class="total"><td>All</td><td>{}</td></tr>
+</tbody></table></div>"#,
+        grouped(r.online as f64, 0),
+        grouped(r.referred as f64, 0),
+        grouped(r.total as f64, 0)
     )?;
     Ok(())
 }

@@ -98,12 +98,15 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, k: &ChainKpis, run: &Cha
         p,
         r#"<tr class="total"><td>All discounts</td><td>{}</td><td>{}</td></tr>
 <tr><td>of which member points (HQ)</td><td>{}</td><td>{}</td></tr>
+<tr><td>of which offline losses (store owners)</td><td>{}</td><td>{}</td></tr>
 </tbody></table></div>
 </div>"#,
         grouped(s.discounts, 2),
         of(s.discounts),
         grouped(s.points_discounts, 2),
-        of(s.points_discounts)
+        of(s.points_discounts),
+        grouped(s.offline_losses.total, 2),
+        of(s.offline_losses.total)
     )?;
 
     let bars: Vec<Bar> = parties
@@ -142,6 +145,40 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, k: &ChainKpis, run: &Cha
         )?;
     }
     p.push_str("</tbody></table></div>\n");
+
+    // Offline losses: coupons given while a store could not reach the coupon centre (or
+    // after a till gave up waiting) that the centre then refused.
+    let l = &s.offline_losses;
+    if l.coupons == 0 {
+        p.push_str(
+            "<p class=\"note\" id=\"offline-losses\">No offline losses: every coupon a store applied was granted by the coupon centre.</p>\n",
+        );
+    } else {
+        write!(
+            p,
+            r#"<h3 id="offline-losses">Offline losses</h3>
+<p class="note">{} coupons, {} of discount, were given while a store could not reach the coupon centre and refused by the centre afterwards (redeemed elsewhere meanwhile, or over a budget). No campaign pays for them: each store's owner bears its own, franchisees {} and HQ {}.</p>
+<div class="table-wrap"><table id="offline-loss-table" class="compact">
+<thead><tr><th>Store</th><th class="t">Borne by</th><th>Coupons</th><th>Discount</th></tr></thead>
+<tbody>
+"#,
+            grouped(f64::from(l.coupons), 0),
+            grouped(l.total, 2),
+            grouped(l.borne_by_franchisees, 2),
+            grouped(l.borne_by_hq, 2),
+        )?;
+        for st in &l.by_store {
+            writeln!(
+                p,
+                r#"<tr><td>{}</td><td class="t">{}</td><td>{}</td><td>{}</td></tr>"#,
+                esc(&st.store),
+                if st.borne_by == "hq" { "HQ" } else { "the franchisee" },
+                grouped(f64::from(st.coupons), 0),
+                grouped(st.amount, 2),
+            )?;
+        }
+        p.push_str("</tbody></table></div>\n");
+    }
 
     // Reconciliation.
     let counts = identity_counts(run);

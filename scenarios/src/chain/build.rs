@@ -2,6 +2,7 @@
 //! checked parts of a [`storetwin_actors::chain::spec::ChainSpec`] (coupons are in
 //! [`super::campaigns`], stores in [`super::stores`]).
 
+use storetwin_actors::Dist;
 use storetwin_actors::chain::spec::{
     CourierDelay, MemberLevel, MemberSpec, OnlineChannel, OnlineSegmentSpec, Partition, PlatformSpec, SettlementSpec,
     StoreIdx,
@@ -20,6 +21,13 @@ use crate::path::{KeyPath, at};
 
 /// `platform.pick_target` when left out: the brief's "respond within 15 minutes".
 pub const DEFAULT_PICK_TARGET: SimDuration = SimDuration::from_secs(15 * 60);
+
+/// `platform.coupon_timeout` when left out: a till waits five seconds for the coupon
+/// centre, about a hundred round trips of a usual link.
+pub const DEFAULT_COUPON_TIMEOUT: SimDuration = SimDuration::from_secs(5);
+
+/// `members.referral_join_after_s` when left out: the mean, in seconds, of an exponential.
+pub const DEFAULT_REFERRAL_JOIN_AFTER_S: f64 = 3600.0;
 
 pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpec {
     let p = &file.platform;
@@ -47,6 +55,9 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         positive(checks, at!["platform", "pick_target"], target, "the pick target");
     }
     positive(checks, at!["platform", "pickup_hold"], p.pickup_hold, "the pickup hold");
+    if let Some(timeout) = p.coupon_timeout {
+        positive(checks, at!["platform", "coupon_timeout"], timeout, "the coupon timeout");
+    }
     for (key, d) in [
         ("pick_base_s", &p.pick_base_s),
         ("pick_per_line_s", &p.pick_per_line_s),
@@ -81,6 +92,7 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         pickup_service_s: p.pickup_service_s.0.clone(),
         courier_s: p.courier_s.0.clone(),
         ship_s: p.ship_s.0.clone(),
+        coupon_timeout: p.coupon_timeout.map_or(DEFAULT_COUPON_TIMEOUT, |d| d.0),
         settlement: SettlementSpec { fee_bps },
     }
 }
@@ -108,6 +120,15 @@ pub(crate) fn members(file: &ChainFile, checks: &mut Checks<'_>) -> MemberSpec {
         checks.sums_to_one(at!["members", "level"], "member level shares", &list);
     }
     checks.share(at!["members", "redeem_share"], m.redeem_share);
+    if let Some(share) = m.register_share {
+        checks.share(at!["members", "register_share"], share);
+    }
+    if let Some(share) = m.referral_share {
+        checks.share(at!["members", "referral_share"], share);
+    }
+    if let Some(d) = &m.referral_join_after_s {
+        checks.non_negative_mean(at!["members", "referral_join_after_s"], &d.0);
+    }
     let redeem_max_bps = share_bps(checks, at!["members", "redeem_max"], m.redeem_max).unwrap_or(0);
     MemberSpec {
         population: m.population,
@@ -119,6 +140,12 @@ pub(crate) fn members(file: &ChainFile, checks: &mut Checks<'_>) -> MemberSpec {
         point_value: m.point_value.0,
         redeem_share: m.redeem_share,
         redeem_max_bps,
+        register_share: m.register_share.unwrap_or(0.0),
+        referral_share: m.referral_share.unwrap_or(0.0),
+        referral_join_after_s: m.referral_join_after_s.as_ref().map_or_else(
+            || Dist::exponential(DEFAULT_REFERRAL_JOIN_AFTER_S).expect("a positive mean"),
+            |d| d.0.clone(),
+        ),
     }
 }
 

@@ -16,7 +16,9 @@ use storetwin_actors::store::spec::{CategoryId, CellKind};
 use super::campaigns::default_class;
 use super::format::{ChainFile, ClassFile};
 use super::stores::{Catalogue, StoreFiles};
-use super::{DEFAULT_PICK_TARGET, DEFAULT_PICKERS, DEFAULT_PICKUP_STAFF};
+use super::{
+    DEFAULT_COUPON_TIMEOUT, DEFAULT_PICK_TARGET, DEFAULT_PICKERS, DEFAULT_PICKUP_STAFF, DEFAULT_REFERRAL_JOIN_AFTER_S,
+};
 use crate::defaults::{AppliedDefault, item};
 use crate::document::Node;
 use crate::format::DEFAULT_REPLICATIONS;
@@ -130,6 +132,28 @@ pub(crate) fn applied(
             "platform.pick_target".into(),
             format!("\"{minutes}min\""),
             "an online order should be picked within this time",
+        );
+    }
+    if platform.coupon_timeout.is_none() {
+        let secs = DEFAULT_COUPON_TIMEOUT.as_nanos() / 1_000_000_000;
+        add(
+            "platform.coupon_timeout".into(),
+            format!("\"{secs}s\""),
+            "a till waits this long for the coupon centre, then applies the store's offline policy",
+        );
+    }
+    let members = &file.members;
+    if members.register_share.is_none() {
+        add("members.register_share".into(), "0".into(), "no non-member registers");
+    }
+    if members.referral_share.is_none() {
+        add("members.referral_share".into(), "0".into(), "no member refers a friend");
+    }
+    if members.referral_join_after_s.is_none() {
+        add(
+            "members.referral_join_after_s".into(),
+            format!("{{ dist = \"exponential\", mean = {DEFAULT_REFERRAL_JOIN_AFTER_S} }}"),
+            "a referred friend answers about an hour after the referral",
         );
     }
     match &platform.settlement {

@@ -268,6 +268,10 @@ pub struct Platform {
     pub courier_s: Distribution,
     /// Seconds from picked to delivered when shipped from a store.
     pub ship_s: Distribution,
+    /// How long a till waits for the coupon centre's answer to a redemption before it
+    /// applies the store's offline policy ("5s"); a late answer is then reconciled.
+    /// Default "5s".
+    pub coupon_timeout: Option<Duration>,
     /// Money split of payments. Left out: no payment fees.
     pub settlement: Option<Settlement>,
 }
@@ -324,6 +328,17 @@ pub struct Members {
     pub redeem_share: f64,
     /// At most this share of an order's value is paid with points (at most 4 decimals).
     pub redeem_max: f64,
+    /// Share of the non-members offered membership who register: app users at a store's
+    /// WiFi portal, guests ordering online, friends a member referred. Each new member gets
+    /// the `register_to_get` campaigns' coupons. Default 0 (nobody registers).
+    pub register_share: Option<f64>,
+    /// Share of member purchases (in store, or an online order completed) after which the
+    /// member refers a friend; a friend who registers earns the referrer the `referral`
+    /// campaigns' coupons. Default 0.
+    pub referral_share: Option<f64>,
+    /// Seconds from the referral to the friend's answer. Default an exponential of mean
+    /// 3600.
+    pub referral_join_after_s: Option<Distribution>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -37,7 +37,6 @@ struct Call {
     from: StoreIdx,
     client: u32,
     member: u32,
-    attempt: u16,
     keyed: bool,
     arrived: SimTime,
 }
@@ -154,7 +153,7 @@ impl StockHolder {
                 if attempt > 0 {
                     self.kpis.retries_seen += 1;
                 }
-                let call = Call { from, client, member, attempt, keyed, arrived: now };
+                let call = Call { from, client, member, keyed, arrived: now };
                 let s = &mut self.servers[server];
                 s.queue.push_back(call);
                 self.kpis.max_queue = self.kpis.max_queue.max(s.queue.len() as u64);
