@@ -41,7 +41,8 @@ const STORE_ONLY: &[&str] =
     &["categories", "arrivals", "segment", "lines", "lane", "lane_policy", "device", "disruption", "replenishment"];
 
 /// Top-level keys only a chain file has.
-const CHAIN_ONLY: &[&str] = &["chain", "platform", "members", "online", "coupon", "partition", "courier_delay"];
+const CHAIN_ONLY: &[&str] =
+    &["chain", "platform", "members", "online", "coupon", "partition", "courier_delay", "flash_sale"];
 
 /// The kind a document's own keys give, if they give one.
 pub(crate) fn of_document(root: &Node) -> Option<FileKind> {

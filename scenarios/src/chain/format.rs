@@ -93,6 +93,9 @@ pub struct ChainFile {
     /// Courier deliveries dispatched in a window take longer.
     #[serde(default)]
     pub courier_delay: Vec<CourierDelayFile>,
+    /// One flash sale across the chain (see [`super::flash`]); its shoppers come from a
+    /// load test's `[load]` scenarios (`storetwin load`).
+    pub flash_sale: Option<super::flash::FlashSaleFile>,
 }
 
 /// The chain itself.

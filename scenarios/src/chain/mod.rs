@@ -18,6 +18,7 @@
 mod build;
 mod campaigns;
 mod defaults;
+pub mod flash;
 pub mod format;
 mod stores;
 
@@ -105,6 +106,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "coupon",
     "partition",
     "courier_delay",
+    "flash_sale",
 ];
 
 const SECTION_READERS: &[SectionReader] = &[
@@ -118,6 +120,7 @@ const SECTION_READERS: &[SectionReader] = &[
     ("coupon", false, true, reader::<Coupon>),
     ("partition", false, true, reader::<PartitionFile>),
     ("courier_delay", false, true, reader::<CourierDelayFile>),
+    ("flash_sale", false, false, reader::<flash::FlashSaleFile>),
 ];
 
 fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) -> Result<Chain, ScenarioError> {
@@ -180,6 +183,10 @@ fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) 
     let campaigns = campaigns::campaigns(&file.coupon, catalogue.as_ref(), &store_names, hours, &mut checks);
     let partitions = build::partitions(&file, &store_names, hours, &mut checks);
     let courier_delays = build::courier_delays(&file, hours, &mut checks);
+    let flash = file
+        .flash_sale
+        .as_ref()
+        .and_then(|f| flash::flash_sale(f, catalogue.as_ref(), &store_names, &built_stores, hours, &mut checks));
     issues.extend(checks.finish());
     issues.sort_by_key(|i| i.origin.map(|o| (o.file, o.start, o.end)));
     // A problem in a template or a store scenario shared by several stores is reported once,
@@ -205,7 +212,7 @@ fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) 
         campaigns,
         partitions,
         courier_delays,
-        flash: None,
+        flash,
         demand: Vec::new(),
     };
     let mut files: Vec<PathBuf> = Vec::new();
