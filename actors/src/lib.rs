@@ -6,10 +6,12 @@
 //! - [`chain`]: the central platform (catalogue, inventory, orders, members, coupons,
 //!   settlement), one file per centre, and the shards a chain runs as.
 //!
-//! [`money`] and [`dist`] are the units both share.
+//! [`money`] and [`dist`] are the units both share. [`load`] is the load-test machinery
+//! (k6's executors, metrics and thresholds) that `storetwin load` drives a chain with.
 
 pub mod chain;
 pub mod dist;
+pub mod load;
 pub mod money;
 pub mod store;
 
