@@ -42,7 +42,7 @@ const STORE_ONLY: &[&str] =
 
 /// Top-level keys only a chain file has.
 const CHAIN_ONLY: &[&str] =
-    &["chain", "platform", "members", "online", "coupon", "partition", "courier_delay", "flash_sale"];
+    &["chain", "platform", "members", "online", "coupon", "partition", "courier_delay", "flash_sale", "load"];
 
 /// The kind a document's own keys give, if they give one.
 pub(crate) fn of_document(root: &Node) -> Option<FileKind> {

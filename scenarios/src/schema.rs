@@ -329,7 +329,13 @@ mod tests {
         match &node.value {
             V::Table(table) => {
                 for (key, entry) in table {
-                    let described = alternatives.iter().find_map(|a| a["properties"].get(key).cloned());
+                    // A property, or a value of a map (`additionalProperties` as a schema).
+                    let described = alternatives.iter().find_map(|a| {
+                        a["properties"]
+                            .get(key)
+                            .cloned()
+                            .or_else(|| a.get("additionalProperties").filter(|v| v.is_object()).cloned())
+                    });
                     match described {
                         Some(sub) => keys_described(schema, &sub, &entry.node, &format!("{path}.{key}"), missing),
                         None if alternatives.iter().any(|a| a.get("properties").is_some()) => {
@@ -375,6 +381,38 @@ mod tests {
         let mut missing = Vec::new();
         keys_described(&schema, &schema, &root, "", &mut missing);
         assert_eq!(missing, [".platform.latency.max", ".store[0].location_km.z"]);
+    }
+
+    #[test]
+    fn the_chain_schema_describes_the_load_section() {
+        let schema: Value = serde_json::from_str(&chain_json_schema()).expect("JSON");
+        let defs = &schema["$defs"];
+        assert_eq!(
+            defs["CompleteChain"]["properties"]["load"]["anyOf"][0]["$ref"], "#/$defs/LoadFile",
+            "{}",
+            defs["CompleteChain"]["properties"]["load"]
+        );
+        let alternatives = defs["ExecutorFile"]["oneOf"].as_array().cloned().unwrap_or_default();
+        let executors: Vec<&str> = alternatives.iter().filter_map(|a| a["const"].as_str()).collect();
+        assert_eq!(
+            executors,
+            ["ramping-arrival-rate", "constant-arrival-rate", "ramping-shoppers", "constant-shoppers"]
+        );
+        assert!(defs["LoadDuration"]["pattern"].is_string());
+        assert_eq!(defs["Threshold"]["anyOf"][0]["type"], "string");
+        let text = "[load]\nsummary_trend_stats = ['avg']\n[load.scenarios.surge]\nexecutor = 'ramping-arrival-rate'\n\
+                    journey = 'grab_online'\nstages = [{ duration = '30s', target = 1 }]\nmax_shoppers = 5\n\
+                    [load.thresholds]\ngrab_latency = ['p(95)<1s', { threshold = 'p(99)<2s', abort_on_fail = true, \
+                    delay_abort_eval = '1s' }]\n";
+        let root = crate::document::parse(crate::source::FileId(0), text).expect("valid TOML");
+        let mut missing = Vec::new();
+        keys_described(&schema, &schema, &root, "", &mut missing);
+        assert!(missing.is_empty(), "{missing:?}");
+        // And the check can fail inside a scenario and a threshold's long form.
+        let text = "[load.scenarios.surge]\nstartRate = 1\n[load.thresholds]\nx = [{ abort = true }]\n";
+        let root = crate::document::parse(crate::source::FileId(0), text).expect("valid TOML");
+        keys_described(&schema, &schema, &root, "", &mut missing);
+        assert_eq!(missing, [".load.scenarios.surge.startRate", ".load.thresholds.x[0].abort"]);
     }
 
     #[test]

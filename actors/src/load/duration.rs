@@ -9,7 +9,6 @@
 use storetwin_engine::SimDuration;
 
 /// The units a load-test duration may be written in, with their length in nanoseconds.
-/// Longer names first, so that `ms` is not read as `m` followed by `s`.
 const UNITS: &[(&str, u128)] = &[
     ("min", 60_000_000_000),
     ("ms", 1_000_000),
@@ -66,10 +65,11 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
         }
         rest = rest[digits..].trim_start();
         let unit_at = lead + body.len() - rest.len();
-        let Some(&(unit, per_unit)) = UNITS.iter().find(|(u, _)| rest.starts_with(u)) else {
+        let word = rest.find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace()).unwrap_or(rest.len());
+        let Some(&(_, per_unit)) = UNITS.iter().find(|(u, _)| *u == &rest[..word]) else {
             return Err(expected(unit_at, "a unit: us, ms, s, m or h"));
         };
-        rest = rest[unit.len()..].trim_start();
+        rest = rest[word..].trim_start();
         let whole: u128 = whole.parse().map_err(|_| too_long())?;
         let mut nanos = whole.checked_mul(per_unit).ok_or_else(too_long)?;
         if !fraction.is_empty() {
@@ -143,6 +143,7 @@ mod tests {
         let at = |text: &str| parse_duration(text).map_err(|e| e.offset());
         assert_eq!(at("30"), Err(2), "a unit is expected after the number");
         assert_eq!(at("30 weeks"), Err(3));
+        assert_eq!(at("8 minutes"), Err(2), "a whole unit, not one that starts like one");
         assert_eq!(at("s"), Err(0));
         assert_eq!(at("1.s"), Err(0));
         assert_eq!(at("1m30"), Err(4));

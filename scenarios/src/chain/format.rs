@@ -96,6 +96,8 @@ pub struct ChainFile {
     /// One flash sale across the chain (see [`super::flash`]); its shoppers come from a
     /// load test's `[load]` scenarios (`storetwin load`).
     pub flash_sale: Option<super::flash::FlashSaleFile>,
+    /// A k6-like load test of the chain (`storetwin load`): load scenarios and thresholds.
+    pub load: Option<super::load::LoadFile>,
 }
 
 /// The chain itself.

@@ -9,7 +9,8 @@
 //! problem (in the chain file, in a store scenario, in a base of either) points at its
 //! file, line and column. [`stores`] puts the stores on the chain's catalogue and clock;
 //! [`build`] and [`campaigns`] check the platform, members, online shoppers, coupons and
-//! link disruptions; [`defaults`] lists what was filled in.
+//! link disruptions; [`load`] checks the `[load]` section (a k6-like load test) into a
+//! [`LoadSpec`](storetwin_actors::load::LoadSpec); [`defaults`] lists what was filled in.
 //!
 //! The chain's scenario hash is the FNV-1a hash (as in `fingerprint.rs`) of the canonical
 //! JSON of `[chain document, store scenario 1, store scenario 2, ...]`: the merged chain
@@ -20,16 +21,19 @@ mod campaigns;
 mod defaults;
 pub mod flash;
 pub mod format;
+pub mod load;
 mod stores;
 
 use std::path::{Path, PathBuf};
 
 use storetwin_actors::chain::spec::{ChainSpec, StoreIdx};
+use storetwin_actors::load::LoadSpec;
 use storetwin_engine::{SimDuration, SimTime};
 
 use self::format::{
     ChainFile, ChainInfo, ChainSku, ChainStore, Coupon, CourierDelayFile, Members, Online, PartitionFile, Platform,
 };
+use self::load::LoadFile;
 use self::stores::Hours;
 use crate::check::Checks;
 use crate::defaults::AppliedDefault;
@@ -68,6 +72,8 @@ pub struct Chain {
     /// order. Keys of a store scenario's own defaults start with its path as the chain file
     /// writes it: `weekday.toml:lane[L7].pay_s.cash`.
     pub defaults: Vec<AppliedDefault>,
+    /// The checked `[load]` section, if the file has one (what `storetwin load` runs).
+    pub load: Option<LoadSpec>,
 }
 
 impl Chain {
@@ -107,6 +113,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "partition",
     "courier_delay",
     "flash_sale",
+    "load",
 ];
 
 const SECTION_READERS: &[SectionReader] = &[
@@ -121,6 +128,7 @@ const SECTION_READERS: &[SectionReader] = &[
     ("partition", false, true, reader::<PartitionFile>),
     ("courier_delay", false, true, reader::<CourierDelayFile>),
     ("flash_sale", false, false, reader::<flash::FlashSaleFile>),
+    ("load", false, false, reader::<LoadFile>),
 ];
 
 fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) -> Result<Chain, ScenarioError> {
@@ -187,6 +195,7 @@ fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) 
         .flash_sale
         .as_ref()
         .and_then(|f| flash::flash_sale(f, catalogue.as_ref(), &store_names, &built_stores, hours, &mut checks));
+    let load = load::load_spec(file.load.as_ref(), &store_names, &mut checks);
     issues.extend(checks.finish());
     issues.sort_by_key(|i| i.origin.map(|o| (o.file, o.start, o.end)));
     // A problem in a template or a store scenario shared by several stores is reported once,
@@ -221,7 +230,7 @@ fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) 
             files.push(path);
         }
     }
-    Ok(Chain { files, path, hash, seed, replications: file.run.replications, spec, defaults })
+    Ok(Chain { files, path, hash, seed, replications: file.run.replications, spec, defaults, load })
 }
 
 /// The hash of the chain document and its store scenarios (recipe in the module docs).
