@@ -11,6 +11,8 @@
 //! ([`html::write_comparison_page`]). [`kpi`] says what each KPI is (group, name, unit,
 //! which way is better, listing order), so the console, the JSON and the pages describe
 //! KPIs alike; [`stats`] gives means, confidence intervals and the decimals they deserve.
+//! [`load`] lays out a load test's end-of-test summary as k6 does (thresholds, invariants,
+//! sections of metrics), from plain data the caller fills in.
 //!
 //! The caller runs the simulations and hands over their [`DayRun`]s: nothing here runs
 //! one, parses arguments or prints to the console. Every file is written atomically
@@ -22,6 +24,7 @@ pub mod chain;
 pub mod compare;
 pub mod html;
 pub mod kpi;
+pub mod load;
 pub mod stats;
 pub mod summary;
 pub mod timeseries;

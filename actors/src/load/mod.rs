@@ -53,6 +53,7 @@ mod tests {
     fn an_invariant_outranks_a_threshold() {
         let result = |passed| ThresholdResult {
             metric: "grab_latency".into(),
+            kind: None,
             threshold: "p(95)<100ms".into(),
             aggregation: Aggregation::Max,
             observed: Observed::Time(1.0),

@@ -341,6 +341,7 @@ impl Threshold {
         };
         ThresholdResult {
             metric: key.to_string(),
+            kind: registry.kind(&key.name),
             threshold: self.source.clone(),
             aggregation,
             observed,
@@ -396,6 +397,8 @@ pub enum Observed {
 pub struct ThresholdResult {
     /// The metric key, `grab_latency{store:S042}`.
     pub metric: String,
+    /// The metric's kind, if it was registered.
+    pub kind: Option<MetricKind>,
     /// The expression as written.
     pub threshold: String,
     pub aggregation: Aggregation,
