@@ -77,6 +77,7 @@ fn chain(sale: FlashSaleSpec, per_s: f64) -> ChainSpec {
                 to: SimTime::from_secs(3000),
             }),
             max_shoppers: 1_000,
+            tags: Default::default(),
         },
     ];
     spec.flash = Some(sale);

@@ -12,6 +12,7 @@ macro_rules! say {
 mod bench;
 mod chain;
 mod compare;
+mod load;
 mod memory;
 mod run;
 
@@ -70,6 +71,10 @@ enum Command {
         #[arg(long)]
         chain: bool,
     },
+    /// Load-test a chain's flash sale, k6-style: the file's [load] scenarios bring the
+    /// shoppers, its thresholds decide the exit code (0 pass, 99 thresholds crossed, 104
+    /// invalid scenario, 111 a broken invariant).
+    Load(load::LoadArgs),
     /// Benchmark the simulation kernel.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -203,6 +208,7 @@ fn main() -> ExitCode {
         .init();
     tracing::debug!(?cli, "starting");
     let result = match cli.command {
+        Command::Load(args) => return load::run(&args),
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
         Command::Validate { scenarios } => validate(&scenarios),

@@ -278,10 +278,9 @@ impl Platform {
             settlement: Settlement::for_chain(&spec).map_err(|e| e.to_string())?,
             coupons: CouponCentre::new(&spec.campaigns).map_err(|e| format!("{e:?}"))?,
             down: Downlink { links, offices, outbox: Vec::new(), sent: 0, held: 0 },
-            flash: spec
-                .flash
-                .as_ref()
-                .map(|sale| crate::chain::flash::holder::StockHolder::new(sale.clone(), spec.members.population)),
+            flash: spec.flash.as_ref().map(|sale| {
+                crate::chain::flash::holder::StockHolder::new(sale.clone(), spec.members.population, spec.duration)
+            }),
             pending_discounts: Vec::new(),
             online_points: std::collections::BTreeMap::new(),
             online_settlement_seq: 0,

@@ -213,11 +213,14 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     let end = SimTime::ZERO.saturating_add(spec.duration);
     // Events at `end` are part of the day, as for one store.
     let stop = end.saturating_add(SimDuration::from_nanos(1));
+    // A shard's error names the chain's seed (each shard's own derives from it), so that
+    // rerunning with the seed it prints reproduces it.
     let stats = run_windows(&mut shards, spec.platform.latency_min, stop, threads).map_err(|e| match e {
-        WindowError::Shard { shard: 0, error } => ChainError::Platform(error),
-        WindowError::Shard { shard, error } => {
-            ChainError::Store { store: spec.stores[shard as usize - 1].name.clone(), error: DayError::Sim(error) }
-        }
+        WindowError::Shard { shard: 0, error } => ChainError::Platform(SimError { seed, ..error }),
+        WindowError::Shard { shard, error } => ChainError::Store {
+            store: spec.stores[shard as usize - 1].name.clone(),
+            error: DayError::Sim(SimError { seed, ..error }),
+        },
         other => ChainError::Window(other),
     })?;
 

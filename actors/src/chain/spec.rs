@@ -54,6 +54,19 @@ pub struct ChainSpec {
     pub demand: Vec<crate::chain::flash::Demand>,
 }
 
+impl ChainSpec {
+    /// Ends the run `at` after the opening, if that is before closing (every store's day
+    /// ends there too): a load test runs until its last scenario is over.
+    pub fn end_at(&mut self, at: SimDuration) {
+        if at < self.duration {
+            self.duration = at;
+            for store in &mut self.stores {
+                store.world.duration = at;
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CatalogueItem {
     pub name: String,

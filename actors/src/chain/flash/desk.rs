@@ -20,11 +20,13 @@ use hdrhistogram::Histogram;
 use rand::RngExt;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::chain::flash::Journey;
 use crate::chain::flash::ledger::{self, Ledger, Refusal, ResId};
-use crate::chain::flash::spec::{FlashSaleSpec, InStoreGrab, Journey, Protocol};
+use crate::chain::flash::spec::{FlashSaleSpec, InStoreGrab, Protocol};
 use crate::chain::flash::{Demand, FlashMsg};
 use crate::chain::link::{Down, GrabOutcome, Up};
 use crate::chain::spec::StoreIdx;
+use crate::load::{MetricId, MetricKind, Registry, Tags};
 use crate::store::world::StoreMsg;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +136,41 @@ pub struct FlashDesk {
     latency_extra_s: crate::dist::Dist,
     pub local: Option<LocalHolder>,
     pub kpis: DeskKpis,
+    /// The load test's metrics of this store, tagged `store` and `scenario` (merged over
+    /// the stores at the end).
+    pub registry: Registry,
+    ids: Vec<DemandIds>,
+    reservation_expired: MetricId,
+    kiosk_wait: MetricId,
+}
+
+/// The metric series of one demand at one store.
+#[derive(Clone, Copy, Debug)]
+struct DemandIds {
+    grab_latency: MetricId,
+    grab_failed: MetricId,
+    grab_sold_out: MetricId,
+    shoppers: MetricId,
+    dropped: MetricId,
+}
+
+/// Metric names of a flash-sale load test (thresholds name them).
+pub mod metric {
+    /// Simulated time from a grab's first call to its final answer (or to giving up).
+    pub const GRAB_LATENCY: &str = "grab_latency";
+    /// Share of grabs that got no answer after every retry.
+    pub const GRAB_FAILED: &str = "grab_failed";
+    /// Share of answered grabs told "sold out" (or "over the limit").
+    pub const GRAB_SOLD_OUT: &str = "grab_sold_out";
+    /// Share of reservations that expired unpaid.
+    pub const RESERVATION_EXPIRED: &str = "reservation_expired";
+    pub const SHOPPERS: &str = "shoppers";
+    pub const SHOPPERS_DROPPED: &str = "shoppers_dropped";
+    pub const KIOSK_WAIT: &str = "kiosk_wait";
+    /// Simulated time a call waited in the stock holder's queue.
+    pub const STOCK_QUEUE_WAIT: &str = "stock_queue_wait";
+    /// Simulated time from the sale's start to the last unit taken.
+    pub const SELLOUT_TIME: &str = "sellout_time";
 }
 
 impl FlashDesk {
@@ -150,6 +187,33 @@ impl FlashDesk {
         let pickup_staff = spec.pickup_staff;
         let pickup_service_s = chain.platform.pickup_service_s.clone();
         let latency = (chain.platform.latency_min, chain.platform.latency_extra_s.clone());
+        let mut registry = Registry::new(chain.duration);
+        let store_tags = Tags::from([("store".to_string(), spec.name.clone())]);
+        let mut reg = |name: &str, kind: MetricKind, tags: &Tags| {
+            registry.register(name, kind, tags).expect("one kind per metric name")
+        };
+        let ids = demand
+            .iter()
+            .map(|d| {
+                let mut tags = d.tags.clone();
+                tags.extend(store_tags.clone());
+                tags.insert("scenario".into(), d.name.clone());
+                tags.insert("journey".into(), d.journey.name().into());
+                DemandIds {
+                    grab_latency: reg(metric::GRAB_LATENCY, MetricKind::Trend, &tags),
+                    grab_failed: reg(metric::GRAB_FAILED, MetricKind::Rate, &tags),
+                    grab_sold_out: reg(metric::GRAB_SOLD_OUT, MetricKind::Rate, &tags),
+                    shoppers: reg(metric::SHOPPERS, MetricKind::Counter, &tags),
+                    dropped: reg(metric::SHOPPERS_DROPPED, MetricKind::Counter, &tags),
+                }
+            })
+            .collect::<Vec<_>>();
+        let reservation_expired = reg(metric::RESERVATION_EXPIRED, MetricKind::Rate, &store_tags);
+        let kiosk_wait = reg(metric::KIOSK_WAIT, MetricKind::Trend, &store_tags);
+        for d in &ids {
+            registry.track_over_time(d.grab_latency);
+            registry.track_over_time(d.shoppers);
+        }
         let n = demand.len();
         let caps = demand.iter().map(|d| ((f64::from(d.max_shoppers) * share).ceil() as u32).max(1)).collect();
         let local = match sale.protocol {
@@ -222,6 +286,10 @@ impl FlashDesk {
                 quota_granted: 0,
                 local_sold_out: 0,
             },
+            registry,
+            ids,
+            reservation_expired,
+            kiosk_wait,
         })
     }
 
@@ -279,9 +347,11 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
             schedule_arrival(desk, d, ctx);
             if desk.in_flight[d] >= desk.caps[d] {
                 desk.kpis.dropped[d] += 1;
+                desk.registry.add_counter(desk.ids[d].dropped, now, 1);
                 return;
             }
             desk.kpis.arrived[d] += 1;
+            desk.registry.add_counter(desk.ids[d].shoppers, now, 1);
             desk.in_flight[d] += 1;
             let id = desk.clients.len() as u32;
             let member = member_of(desk.store, id, desk.population);
@@ -306,6 +376,7 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
                         serve_kiosk(desk, ctx);
                     }
                 },
+                Journey::OrdinaryShopping => finish(desk, id),
                 Journey::CollectReservation => match desk.to_collect.pop_front() {
                     Some(owner) => {
                         desk.clients[id as usize].state = State::Collected;
@@ -344,6 +415,9 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
                 desk.clients[client as usize].state = State::Failed;
                 let l = latency(desk, &c, now);
                 desk.kpis.grab_latency_ns.saturating_record(l);
+                let ids = desk.ids[usize::from(c.demand)];
+                desk.registry.record_trend(ids.grab_latency, now, SimDuration::from_nanos(l));
+                desk.registry.record_rate(ids.grab_failed, now, true);
                 finish(desk, client);
             }
         }
@@ -398,6 +472,7 @@ fn serve_kiosk(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
         desk.kiosk_free -= 1;
         let now = ctx.now();
         desk.kpis.kiosk_wait_ns.saturating_record(now.saturating_since(since).as_nanos().max(1));
+        desk.registry.record_trend(desk.kiosk_wait, now, now.saturating_since(since));
         let InStoreGrab::Kiosk { kiosk_s } = &desk.sale.in_store else { return };
         let after = SimDuration::from_secs_f64(kiosk_s.sample(ctx.rng()).max(0.0));
         ctx.schedule(after, StoreMsg::Flash(FlashMsg::KioskDone { client }));
@@ -479,6 +554,7 @@ pub fn answer(desk: &mut FlashDesk, down: Down, up: &mut dyn Uplink, ctx: &mut C
                 desk.kpis.lapsed += 1;
                 finish(desk, client);
             }
+            desk.registry.record_rate(desk.reservation_expired, ctx.now(), true);
         }
         Down::QuotaGrant { units } => {
             if let Some(local) = desk.local.as_mut() {
@@ -520,7 +596,12 @@ fn decided(desk: &mut FlashDesk, client: u32, outcome: GrabOutcome, reservation:
         return;
     }
     if c.state == State::Waiting {
-        desk.kpis.grab_latency_ns.saturating_record(latency(desk, &c, now));
+        let l = latency(desk, &c, now);
+        desk.kpis.grab_latency_ns.saturating_record(l);
+        let ids = desk.ids[usize::from(c.demand)];
+        desk.registry.record_trend(ids.grab_latency, now, SimDuration::from_nanos(l));
+        desk.registry.record_rate(ids.grab_failed, now, false);
+        desk.registry.record_rate(ids.grab_sold_out, now, matches!(outcome, GrabOutcome::Refused(_)));
     }
     match outcome {
         GrabOutcome::Reserved | GrabOutcome::Duplicate | GrabOutcome::Offered => {
@@ -549,8 +630,9 @@ fn decided(desk: &mut FlashDesk, client: u32, outcome: GrabOutcome, reservation:
     }
 }
 
-fn paid(desk: &mut FlashDesk, client: u32, ok: bool, _ctx: &mut Context<'_, StoreMsg>) {
+fn paid(desk: &mut FlashDesk, client: u32, ok: bool, ctx: &mut Context<'_, StoreMsg>) {
     if ok {
+        desk.registry.record_rate(desk.reservation_expired, ctx.now(), false);
         desk.kpis.paid += 1;
         desk.kpis.packed = desk.kpis.packed.saturating_sub(1);
         desk.kpis.sold += 1;
@@ -669,5 +751,6 @@ fn local_expire(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
             desk.kpis.lapsed += 1;
             finish(desk, r.client);
         }
+        desk.registry.record_rate(desk.reservation_expired, now, true);
     }
 }

@@ -91,10 +91,21 @@ pub struct StockHolder {
     /// Units not handed to any store yet (demarcation).
     pub pool: u32,
     pub kpis: HolderKpis,
+    /// The load test's metrics of the holder (`stock_queue_wait`, `sellout_time`).
+    pub registry: crate::load::Registry,
+    queue_wait: crate::load::MetricId,
+    sellout: crate::load::MetricId,
 }
 
 impl StockHolder {
-    pub fn new(sale: FlashSaleSpec, population: u32) -> StockHolder {
+    pub fn new(sale: FlashSaleSpec, population: u32, duration: SimDuration) -> StockHolder {
+        use crate::chain::flash::desk::metric;
+        use crate::load::MetricKind;
+        let mut registry = crate::load::Registry::new(duration);
+        let none = crate::load::Tags::new();
+        let queue_wait = registry.register(metric::STOCK_QUEUE_WAIT, MetricKind::Trend, &none).expect("new name");
+        let sellout = registry.register(metric::SELLOUT_TIME, MetricKind::Trend, &none).expect("new name");
+        registry.track_over_time(queue_wait);
         let n = match sale.protocol {
             Protocol::Buckets { n } => n.max(1),
             _ => 1,
@@ -118,7 +129,17 @@ impl StockHolder {
             sale.waitlist,
             Some(population),
         );
-        StockHolder { replica_left: sale.quota, ledger, servers, pool, kpis: HolderKpis::default(), sale }
+        StockHolder {
+            replica_left: sale.quota,
+            ledger,
+            servers,
+            pool,
+            kpis: HolderKpis::default(),
+            sale,
+            registry,
+            queue_wait,
+            sellout,
+        }
     }
 
     /// The holder's first timers (the sweeper, the replica refresh).
@@ -216,6 +237,7 @@ impl StockHolder {
         s.busy = true;
         let wait = ctx.now().saturating_since(call.arrived);
         self.kpis.queue_wait_ns.saturating_record(wait.as_nanos().max(1));
+        self.registry.record_trend(self.queue_wait, ctx.now(), wait);
         let service = SimDuration::from_secs_f64(self.sale.service_s.sample(ctx.rng()).max(0.0));
         self.kpis.busy_s += service.as_secs_f64();
         ctx.schedule(service, CentreMsg::FlashServed { server: server as u16 });
@@ -225,7 +247,11 @@ impl StockHolder {
     fn served(&mut self, server: usize, down: &mut Downlink, ctx: &mut Context<'_, CentreMsg>) {
         let now = ctx.now();
         let Some(call) = self.servers[server].queue.pop_front() else { return };
+        let sold_out_before = self.ledger.kpis.sold_out_at.is_some();
         let outcome = self.decide(server, call, now);
+        if !sold_out_before && let Some(at) = self.ledger.kpis.sold_out_at {
+            self.registry.record_trend(self.sellout, now, at.saturating_since(self.sale.start));
+        }
         let reservation = match outcome {
             (GrabOutcome::Reserved | GrabOutcome::Duplicate, Some(r)) => r.0,
             _ => u32::MAX,

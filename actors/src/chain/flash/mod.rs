@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 use storetwin_engine::SimTime;
 
-pub use spec::{ClientSpec, Expiry, FlashSaleSpec, InStoreGrab, Journey, Protocol};
+pub use crate::load::executor::Journey;
+pub use spec::{ClientSpec, Expiry, FlashSaleSpec, InStoreGrab, Protocol};
 
 /// A flash-sale step at a store (inside [`crate::store::world::StoreMsg::Flash`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +78,8 @@ pub struct Demand {
     /// Shoppers of this demand in flight at once, chain-wide (each store gets its share);
     /// an arrival beyond it is dropped and counted.
     pub max_shoppers: u32,
+    /// Tags on this demand's metrics besides `store` and `scenario` (the scenario's own).
+    pub tags: crate::load::Tags,
 }
 
 impl PartialEq for Demand {
@@ -102,6 +105,19 @@ pub fn initial_local(sale: &FlashSaleSpec) -> Vec<u32> {
             give
         })
         .collect()
+}
+
+impl Arrivals for crate::load::executor::OpenArrivals {
+    fn next_arrival(&self, now: SimTime, scale: f64, u: f64) -> Option<SimTime> {
+        if scale <= 0.0 {
+            return None;
+        }
+        // The process at `scale` times the rate reaches the draw's expected count
+        // −ln(1 − u) where the unscaled one reaches −ln(1 − u) / scale, which is the
+        // draw 1 − (1 − u)^(1/scale) of the unscaled process.
+        let v = 1.0 - (1.0 - u).powf(1.0 / scale);
+        crate::load::executor::OpenArrivals::next_arrival(self, now, v.min(1.0 - f64::EPSILON))
+    }
 }
 
 /// A constant-rate Poisson process from `from` to `to` (`per_s` shoppers a second).

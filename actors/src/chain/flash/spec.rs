@@ -111,26 +111,3 @@ pub struct ClientSpec {
     /// Probability that an answer never reaches the client (an unknown outcome).
     pub answer_loss: f64,
 }
-
-/// The journeys of flash-sale shoppers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Journey {
-    /// Grab in the app, for pickup at the shopper's nearest store.
-    GrabOnline,
-    /// Grab in the store (QR poster or kiosk), for pickup there.
-    GrabInStore,
-    /// Come to the store's pickup counter for a paid reservation.
-    CollectReservation,
-}
-
-impl Journey {
-    pub const ALL: [Journey; 3] = [Journey::GrabOnline, Journey::GrabInStore, Journey::CollectReservation];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Journey::GrabOnline => "grab_online",
-            Journey::GrabInStore => "grab_in_store",
-            Journey::CollectReservation => "collect_reservation",
-        }
-    }
-}
