@@ -71,6 +71,10 @@ pub enum CentreMsg {
     Delivered {
         order: OrderId,
     },
+    /// A ship-to-store order's transfer reaches the ordering store.
+    TransferArrives {
+        order: OrderId,
+    },
     /// A store accepted a member's online order: pay part with points? (to the members
     /// centre), then charge it (to settlement, with the points' value).
     OnlineRedeem {

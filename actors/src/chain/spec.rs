@@ -124,9 +124,15 @@ pub struct PlatformSpec {
     pub pickup_service_s: Dist,
     /// Seconds from picked to delivered, same-city delivery by courier.
     pub courier_s: Dist,
-    /// Seconds from picked to delivered, shipped from the store to the customer (or to a
-    /// pickup store: an in-transit transfer).
+    /// Seconds from picked to delivered, shipped from the store to the customer.
     pub ship_s: Dist,
+    /// Share of kiosk ("endless aisle") orders the shopper collects at the store where they
+    /// ordered ([`Fulfilment::ShipToStore`]); the rest are delivered to their home from the
+    /// fulfilling store ([`Fulfilment::ShipFromStore`]).
+    pub kiosk_collect_share: f64,
+    /// Seconds from picked at the fulfilling store to arrival at the ordering store, for a
+    /// ship-to-store order: the units are in transit between the two stores meanwhile.
+    pub transfer_s: Dist,
     pub settlement: SettlementSpec,
 }
 
@@ -191,16 +197,23 @@ pub enum Fulfilment {
     SameCity,
     /// Shipped from a store with the stock (the nearest that has it).
     ShipFromStore,
+    /// Kiosk orders only: picked at a store with the stock (the nearest other than the
+    /// ordering store), sent in transit to the ordering store, and collected at its pickup
+    /// counter.
+    ShipToStore,
 }
 
 impl Fulfilment {
-    pub const ALL: [Fulfilment; 3] = [Fulfilment::Pickup, Fulfilment::SameCity, Fulfilment::ShipFromStore];
+    /// The ways an online order can take, the order of an online segment's shares
+    /// (ship-to-store is a kiosk order's "collect here").
+    pub const ONLINE: [Fulfilment; 3] = [Fulfilment::Pickup, Fulfilment::SameCity, Fulfilment::ShipFromStore];
 
     pub fn name(self) -> &'static str {
         match self {
             Fulfilment::Pickup => "pickup",
             Fulfilment::SameCity => "same_city",
             Fulfilment::ShipFromStore => "ship_from_store",
+            Fulfilment::ShipToStore => "ship_to_store",
         }
     }
 }
@@ -216,7 +229,7 @@ pub struct OnlineSegmentSpec {
     /// Lines per order (rounded, at least 1); each line one unit of a SKU drawn by category
     /// and SKU popularity.
     pub basket: Dist,
-    /// Shares of pickup, same-city and ship-from-store, indexed like [`Fulfilment::ALL`]
+    /// Shares of pickup, same-city and ship-from-store, indexed like [`Fulfilment::ONLINE`]
     /// (sum to 1).
     pub fulfilment: [f64; 3],
     /// Share of orders placed by members.

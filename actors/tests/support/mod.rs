@@ -336,6 +336,8 @@ pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
             pickup_service_s: Dist::uniform(30.0, 90.0).unwrap(),
             courier_s: Dist::uniform(1200.0, 2400.0).unwrap(),
             ship_s: Dist::uniform(3600.0, 7200.0).unwrap(),
+            kiosk_collect_share: 0.5,
+            transfer_s: Dist::uniform(1800.0, 3600.0).unwrap(),
             settlement: SettlementSpec { fee_bps: [60, 120, 0, 0] },
         },
         members: MemberSpec {

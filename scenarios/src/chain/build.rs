@@ -21,6 +21,10 @@ use crate::path::{KeyPath, at};
 /// `platform.pick_target` when left out: the brief's "respond within 15 minutes".
 pub const DEFAULT_PICK_TARGET: SimDuration = SimDuration::from_secs(15 * 60);
 
+/// `platform.kiosk_collect_share` when left out: half of the kiosk orders are collected at
+/// the store they were placed in, half delivered home.
+pub const DEFAULT_KIOSK_COLLECT_SHARE: f64 = 0.5;
+
 pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpec {
     let p = &file.platform;
     let positive = |checks: &mut Checks<'_>, path: KeyPath, d: Duration, what: &str| {
@@ -54,10 +58,15 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         ("pickup_service_s", &p.pickup_service_s),
         ("courier_s", &p.courier_s),
         ("ship_s", &p.ship_s),
-    ] {
+    ]
+    .into_iter()
+    .chain(p.transfer_s.as_ref().map(|d| ("transfer_s", d)))
+    {
         checks.non_negative_mean(at!["platform", key], &d.0);
     }
     checks.share(at!["platform", "pickup_no_show"], p.pickup_no_show);
+    let kiosk_collect_share = p.kiosk_collect_share.unwrap_or(DEFAULT_KIOSK_COLLECT_SHARE);
+    checks.share(at!["platform", "kiosk_collect_share"], kiosk_collect_share);
     let mut fee_bps = [0u32; 4];
     if let Some(settlement) = &p.settlement {
         for ((slot, method), fee) in
@@ -81,6 +90,8 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         pickup_service_s: p.pickup_service_s.0.clone(),
         courier_s: p.courier_s.0.clone(),
         ship_s: p.ship_s.0.clone(),
+        kiosk_collect_share,
+        transfer_s: p.transfer_s.as_ref().unwrap_or(&p.ship_s).0.clone(),
         settlement: SettlementSpec { fee_bps },
     }
 }

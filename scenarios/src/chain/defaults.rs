@@ -16,7 +16,7 @@ use storetwin_actors::store::spec::{CategoryId, CellKind};
 use super::campaigns::default_class;
 use super::format::{ChainFile, ClassFile};
 use super::stores::{Catalogue, StoreFiles};
-use super::{DEFAULT_PICK_TARGET, DEFAULT_PICKERS, DEFAULT_PICKUP_STAFF};
+use super::{DEFAULT_KIOSK_COLLECT_SHARE, DEFAULT_PICK_TARGET, DEFAULT_PICKERS, DEFAULT_PICKUP_STAFF};
 use crate::defaults::{AppliedDefault, item};
 use crate::document::Node;
 use crate::format::DEFAULT_REPLICATIONS;
@@ -130,6 +130,20 @@ pub(crate) fn applied(
             "platform.pick_target".into(),
             format!("\"{minutes}min\""),
             "an online order should be picked within this time",
+        );
+    }
+    if platform.kiosk_collect_share.is_none() {
+        add(
+            "platform.kiosk_collect_share".into(),
+            DEFAULT_KIOSK_COLLECT_SHARE.to_string(),
+            "half of the kiosk orders are shipped to the store they were placed in and collected there, half delivered home",
+        );
+    }
+    if platform.transfer_s.is_none() {
+        add(
+            "platform.transfer_s".into(),
+            "platform.ship_s".into(),
+            "a kiosk order to collect travels between the stores as long as a parcel shipped from a store",
         );
     }
     match &platform.settlement {

@@ -43,7 +43,7 @@ use crate::scenario::{SectionReader, failure, read_sections, reader};
 use crate::source::Sources;
 use crate::time_of_day::TimeOfDay;
 
-pub use self::build::DEFAULT_PICK_TARGET;
+pub use self::build::{DEFAULT_KIOSK_COLLECT_SHARE, DEFAULT_PICK_TARGET};
 pub use self::stores::{DEFAULT_PICKERS, DEFAULT_PICKUP_STAFF};
 
 /// A loaded, checked chain: run settings and the chain to build.
