@@ -65,8 +65,9 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         checks.non_negative_mean(at!["platform", key], &d.0);
     }
     checks.share(at!["platform", "pickup_no_show"], p.pickup_no_show);
-    let kiosk_collect_share = p.kiosk_collect_share.unwrap_or(DEFAULT_KIOSK_COLLECT_SHARE);
-    checks.share(at!["platform", "kiosk_collect_share"], kiosk_collect_share);
+    if let Some(share) = p.kiosk_collect_share {
+        checks.share(at!["platform", "kiosk_collect_share"], share);
+    }
     let mut fee_bps = [0u32; 4];
     if let Some(settlement) = &p.settlement {
         for ((slot, method), fee) in
@@ -90,7 +91,7 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         pickup_service_s: p.pickup_service_s.0.clone(),
         courier_s: p.courier_s.0.clone(),
         ship_s: p.ship_s.0.clone(),
-        kiosk_collect_share,
+        kiosk_collect_share: p.kiosk_collect_share.unwrap_or(DEFAULT_KIOSK_COLLECT_SHARE),
         transfer_s: p.transfer_s.as_ref().unwrap_or(&p.ship_s).0.clone(),
         settlement: SettlementSpec { fee_bps },
     }
