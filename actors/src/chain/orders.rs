@@ -2,7 +2,9 @@
 //! and "endless aisle" orders from store kiosks, routed to the store that fulfils them.
 //!
 //! Online orders arrive as a non-homogeneous Poisson process per segment (orders per hour,
-//! constant within each hour). Each has a customer near a home store (drawn by the
+//! constant within each hour), drawn with everything about each order from the segment's
+//! own random stream: so two variants of a chain (more pickers, another transfer time) see
+//! the same online orders, whatever else the centres draw meanwhile (common random numbers). Each has a customer near a home store (drawn by the
 //! stores' footfall), a basket of SKUs (by category and SKU popularity), a fulfilment
 //! choice and maybe a member. Routing: the nearest store to the customer, by straight-line
 //! distance, whose stock (as the inventory centre sees it, see [`super::inventory`]) covers
@@ -35,7 +37,7 @@
 
 use hdrhistogram::Histogram;
 use rand::RngExt;
-use storetwin_engine::{Context, SimDuration, SimTime};
+use storetwin_engine::{ActorRng, Context, Seed, SimDuration, SimTime};
 
 use crate::chain::channel::Channel;
 use crate::chain::inventory::Inventory;
@@ -46,6 +48,9 @@ use crate::chain::spec::{ChainSpec, Fulfilment, OnlineChannel, StoreIdx};
 use crate::money::Cents;
 use crate::store::spec::{Payment, PaymentMix, SkuId};
 use crate::store::stock::{cumulative, pick};
+
+/// Stream domain of the online segments' orders (one stream per segment, outside any actor).
+const ONLINE_ORDERS_DOMAIN: u64 = 0x4f4e_4c49_4e45_4f52; // "ONLINEOR"
 
 /// Stores an order is offered to before it is cancelled.
 pub const MAX_TRIES: usize = 3;
@@ -203,11 +208,15 @@ pub struct OrderCentre {
     prices: Vec<Cents>,
     pick_target: SimDuration,
     population: u32,
+    /// Each online segment's stream: its arrival times and its orders.
+    segment_rng: Vec<ActorRng>,
     pub stats: Vec<SourceStats>,
 }
 
 impl OrderCentre {
-    pub fn new(spec: &ChainSpec) -> OrderCentre {
+    /// The order centre of `spec`; `seed` (the centres' shard seed) gives each online
+    /// segment's stream.
+    pub fn new(spec: &ChainSpec, seed: Seed) -> OrderCentre {
         let n = spec.stores.len();
         let nearest = (0..n)
             .map(|from| {
@@ -239,6 +248,7 @@ impl OrderCentre {
             prices: spec.catalogue.iter().map(|i| i.price).collect(),
             pick_target: spec.platform.pick_target,
             population: spec.members.population,
+            segment_rng: (0..spec.online.len()).map(|i| seed.stream(ONLINE_ORDERS_DOMAIN, i as u64)).collect(),
             stats: Source::ALL.iter().map(|_| SourceStats::new()).collect(),
         }
     }
@@ -312,7 +322,7 @@ impl OrderCentre {
         ctx: &mut Context<'_, CentreMsg>,
     ) {
         let seg = &spec.online[segment];
-        let rng = ctx.rng();
+        let rng = &mut self.segment_rng[segment];
         let home = StoreIdx(pick(&self.home_weights, rng.random::<f64>()) as u16);
         let lines_n = seg.basket.sample(rng).round().max(1.0) as usize;
         let lines: Vec<SkuId> =
@@ -328,6 +338,7 @@ impl OrderCentre {
         let member = (rng.random::<f64>() < seg.member_share).then(|| rng.random_range(0..self.population.max(1)));
         let value = lines.iter().fold(Cents::ZERO, |v, s| v + self.prices[s.0 as usize]);
         let method = draw_payment(&seg.payment, rng.random::<f64>());
+        let u_next = rng.random::<f64>();
         let id = self.new_order(Order {
             method,
             source: Source::Online(seg.channel),
@@ -343,7 +354,7 @@ impl OrderCentre {
             transfer_sent_at: None,
         });
         self.route(id, inventory, down, ctx);
-        if let Some(next) = next_arrival(ctx.now(), &seg.orders_per_hour, ctx.rng().random::<f64>(), spec.duration) {
+        if let Some(next) = next_arrival(ctx.now(), &seg.orders_per_hour, u_next, spec.duration) {
             ctx.schedule(next.saturating_since(ctx.now()), CentreMsg::OnlineArrival { segment: segment as u16 });
         }
     }
@@ -603,9 +614,12 @@ pub fn next_arrival(now: SimTime, per_hour: &[f64], u: f64, end: SimDuration) ->
     }
 }
 
-/// When the first order of each segment comes.
-pub fn first_arrival(spec: &ChainSpec, segment: usize, u: f64) -> Option<SimTime> {
-    next_arrival(SimTime::ZERO, &spec.online[segment].orders_per_hour, u, spec.duration)
+impl OrderCentre {
+    /// When the first order of `segment` comes (from the segment's stream).
+    pub fn first_arrival(&mut self, spec: &ChainSpec, segment: usize) -> Option<SimTime> {
+        let u = self.segment_rng[segment].random::<f64>();
+        next_arrival(SimTime::ZERO, &spec.online[segment].orders_per_hour, u, spec.duration)
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@
 
 use std::sync::Arc;
 
-use rand::RngExt;
 use storetwin_engine::{ActorId, Context, Envelope, Model, ShardModel};
 
 use crate::chain::channel::Channel;
@@ -23,7 +22,7 @@ use crate::chain::coupons::{CouponCentre, Serial};
 use crate::chain::inventory::Inventory;
 use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Up, store_shard};
 use crate::chain::members::{MemberCentre, MemberId};
-use crate::chain::orders::{self, OrderCentre};
+use crate::chain::orders::OrderCentre;
 use crate::chain::settlement::{Discount, DiscountSource, Sale, Settlement};
 use crate::chain::spec::Funding;
 use crate::chain::spec::{ChainSpec, StoreIdx};
@@ -166,7 +165,7 @@ impl Platform {
         let mut levels = seed.stream(MEMBER_LEVELS_DOMAIN, 0);
         Ok(Platform {
             inventory: Inventory::new(&spec),
-            orders: OrderCentre::new(&spec),
+            orders: OrderCentre::new(&spec, seed),
             members: MemberCentre::for_chain(&spec, &mut levels).map_err(|e| e.to_string())?,
             settlement: Settlement::for_chain(&spec).map_err(|e| e.to_string())?,
             coupons: CouponCentre::new(&spec.campaigns).map_err(|e| format!("{e:?}"))?,
@@ -376,8 +375,7 @@ impl Model for Platform {
     fn start(&mut self, ctx: &mut Context<'_, CentreMsg>) {
         if ctx.me() == ORDERS {
             for segment in 0..self.spec.online.len() {
-                let u = ctx.rng().random::<f64>();
-                if let Some(first) = orders::first_arrival(&self.spec, segment, u) {
+                if let Some(first) = self.orders.first_arrival(&self.spec, segment) {
                     ctx.schedule(
                         first.saturating_since(ctx.now()),
                         CentreMsg::OnlineArrival { segment: segment as u16 },
