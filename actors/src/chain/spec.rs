@@ -113,8 +113,9 @@ pub struct PlatformSpec {
     /// The response target: an order should be picked within this time of reaching the
     /// store (15 minutes in the brief); the share within it is a KPI.
     pub pick_target: SimDuration,
-    /// A picked pickup order waits this long for its customer, then expires and its stock
-    /// returns to the shelf.
+    /// A picked pickup order (or a ship-to-store order, from its arrival at the ordering
+    /// store) waits this long for its customer, then expires and its stock goes into the
+    /// back room of the store that holds it.
     pub pickup_hold: SimDuration,
     /// Seconds from "ready for pickup" to the customer's arrival at the counter, for those
     /// who come; `pickup_no_show` of them never come (their order expires).

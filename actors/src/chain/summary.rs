@@ -335,7 +335,12 @@ impl ChainRun {
             items_sold: sumu(|k| k.items_sold),
             lost_sales_value: sum(|k| k.lost_sales.values().map(|l| l.value).sum()),
             online_orders: all.orders - kiosk.placed,
-            online_value: all.value - kiosk.value.as_major(),
+            // Summed in cents: exactly the same in two variants with the same online orders.
+            online_value: Source::ALL
+                .iter()
+                .filter(|s| **s != Source::Kiosk)
+                .fold(crate::money::Cents::ZERO, |v, s| v + centre.stats[s.index()].value)
+                .as_major(),
             kiosk_orders: kiosk.placed,
             platform_messages: self.messages,
             windows: self.windows,
