@@ -1055,7 +1055,7 @@ fn run_of_a_chain_writes_its_summary_timeseries_and_report() {
     assert!(!stdout.contains("not written yet"), "{stdout}");
 
     let s = summary(&dir);
-    for section in ["run", "engine", "chain", "stores", "orders", "members", "settlement", "coupons"] {
+    for section in ["run", "engine", "chain", "stores", "orders", "transfers", "members", "settlement", "coupons"] {
         assert!(s.get(section).is_some(), "summary.json has `{section}`");
     }
     assert_eq!(s["run"]["kind"], "chain");
@@ -1073,6 +1073,19 @@ fn run_of_a_chain_writes_its_summary_timeseries_and_report() {
     // The chain's sales are its stores' sales.
     let sales: f64 = stores.iter().map(|st| f(&st["sales"])).sum();
     assert!((f(&s["chain"]["sales"]) - sales).abs() < 0.01);
+    // Ship to store: every unit sent is received or in transit, in orders and in units, and
+    // the stores' books say the same; some arrived and were collected within the day.
+    let t = &s["transfers"];
+    assert!(f(&t["sent"]) > 50.0 && f(&t["received"]) > 20.0 && f(&t["collected"]) > 10.0, "{t}");
+    assert_eq!(f(&t["sent"]), f(&t["received"]) + f(&t["in_transit_at_close"]), "{t}");
+    assert_eq!(f(&t["units_sent"]), f(&t["units_received"]) + f(&t["units_in_transit_at_close"]), "{t}");
+    let of_stores = |key: &str| stores.iter().map(|st| f(&st["online"][key])).sum::<f64>();
+    assert_eq!(of_stores("transfer_units_sent"), f(&t["units_sent"]));
+    assert_eq!(of_stores("transfer_units_received"), f(&t["units_received"]));
+    assert_eq!(f(&t["kiosk_collect_orders"]) + f(&t["kiosk_deliver_orders"]), f(&s["chain"]["kiosk_orders"]));
+    let kiosk = &s["orders"]["by_channel"][3];
+    assert_eq!(f(&kiosk["open_in_transit"]), f(&t["in_transit_at_close"]));
+    assert!(stdout.contains(&format!("{} transfers sent, {} received", t["sent"], t["received"])), "{stdout}");
 
     // timeseries.csv: one row a minute, 08:00 to 20:00; arrivals add up to the shoppers.
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
@@ -1098,6 +1111,10 @@ fn run_of_a_chain_writes_its_summary_timeseries_and_report() {
     }
     let text = text_of(&html);
     assert!(text.contains(&format!("Sales in store {}", thousands(f(&s["chain"]["sales"])))), "the sales card");
+    let shipped = text_of(by_id(&html, "transfer-table"));
+    let (sent, received) = (thousands(f(&s["transfers"]["sent"])), thousands(f(&s["transfers"]["received"])));
+    assert!(text.contains(&format!("{sent} transfers were sent and {received} received")), "{text}");
+    assert!(shipped.contains(&format!("{sent} {received}")), "{shipped}");
     assert!(text.contains(&format!("All parties (= paid) {}", grouped(f(&s["settlement"]["paid"]), 2))));
     let identities = s["settlement"]["reconciliation"]["identities"].as_u64().expect("a count");
     assert!(text.contains(&format!("Every identity {identities} {identities} holds")), "every identity holds");
@@ -1187,5 +1204,8 @@ fn the_hundred_store_chain_reconciles_on_two_threads() {
     let shoppers = f(&s["chain"]["shoppers_in_store"]);
     assert!((900_000.0..1_000_000.0).contains(&shoppers), "{shoppers} shoppers in store");
     assert!(f(&s["chain"]["online_orders"]) > 30_000.0);
+    let t = &s["transfers"];
+    assert!(f(&t["sent"]) > 1_000.0, "{t}");
+    assert_eq!(f(&t["units_sent"]), f(&t["units_received"]) + f(&t["units_in_transit_at_close"]), "{t}");
     assert_eq!(s["engine"]["shard_hashes"].as_array().map(Vec::len), Some(101));
 }

@@ -3,8 +3,9 @@
 mod support;
 
 use storetwin_actors::chain::orders::{Source, Status};
-use storetwin_actors::chain::run::run_chain;
-use storetwin_actors::chain::spec::{Fulfilment, OnlineChannel};
+use storetwin_actors::chain::run::{StockAtClose, run_chain};
+use storetwin_actors::chain::spec::{Fulfilment, OnlineChannel, StoreIdx};
+use storetwin_actors::store::spec::SkuId;
 use storetwin_engine::Seed;
 
 #[test]
@@ -29,7 +30,10 @@ fn a_chain_run_is_the_same_on_any_number_of_threads() {
 
 #[test]
 fn online_orders_live_their_whole_life_for_each_fulfilment() {
-    let spec = support::small_chain();
+    let mut spec = support::small_chain();
+    // Three in ten pickup customers never come (about eight expired orders expected on the
+    // day, so that some expire is no matter of luck).
+    spec.platform.pickup_no_show = 0.3;
     let run = run_chain(&spec, Seed(3), 2).expect("chain run");
     let orders = &run.platform.orders;
     let ended = |f: Fulfilment, status: Status| {
@@ -42,7 +46,7 @@ fn online_orders_live_their_whole_life_for_each_fulfilment() {
     assert!(ended(Fulfilment::Pickup, Status::Collected) > 5, "pickup orders are collected");
     assert!(ended(Fulfilment::SameCity, Status::Delivered) > 3, "same-city orders are delivered");
     assert!(ended(Fulfilment::ShipFromStore, Status::Delivered) > 1, "ship-from-store orders are delivered");
-    // A tenth of pickup customers never come: their orders expire and the stock returns.
+    // The no-shows' orders expire and their stock returns.
     assert!(ended(Fulfilment::Pickup, Status::Expired) > 0, "no-shows expire");
     let app = &orders.stats[Source::Online(OnlineChannel::App).index()];
     assert!(app.placed > 20 && app.picked > 0);
@@ -355,4 +359,143 @@ fn a_till_that_times_out_waiting_for_the_centre_reconciles_the_late_answer() {
     }
     let k = run.kpis();
     assert!(k.settlement.reconciliation.holds, "{:?}", k.settlement.reconciliation.broken);
+}
+
+/// [`support::small_chain`] in which every kiosk shopper collects at the store (ship to
+/// store), transfers take 20 to 40 minutes, and the north store has none of SKU 3 (rolls),
+/// so its shoppers who want rolls order them at the kiosk from the other two stores.
+fn ship_to_store_chain(no_show: f64) -> storetwin_actors::chain::spec::ChainSpec {
+    let mut spec = support::small_chain();
+    spec.platform.kiosk_collect_share = 1.0;
+    spec.platform.transfer_s = storetwin_actors::Dist::uniform(1200.0, 2400.0).unwrap();
+    spec.platform.pickup_no_show = no_show;
+    spec.platform.pickup_hold = storetwin_engine::SimDuration::from_secs(1800);
+    let rolls = &mut spec.stores[0].world.store.catalogue[3];
+    rolls.shelf = 0;
+    rolls.back_room = 0;
+    for seg in &mut spec.stores[0].world.store.segments {
+        seg.substitute = 0.0;
+        seg.endless_aisle = 1.0;
+    }
+    spec
+}
+
+#[test]
+fn a_ship_to_store_order_is_picked_sent_received_and_collected() {
+    let spec = ship_to_store_chain(0.0);
+    let run = run_chain(&spec, Seed(3), 2).expect("chain run");
+    let orders = &run.platform.orders;
+    let north = StoreIdx(0);
+    let to_north: Vec<_> = orders.orders.iter().filter(|o| o.source == Source::Kiosk && o.home == north).collect();
+    assert!(to_north.len() > 10, "north's shoppers order rolls at the kiosk ({})", to_north.len());
+    for o in &to_north {
+        // Placed at north, fulfilled elsewhere, shipped to north.
+        assert_eq!(o.fulfilment, Fulfilment::ShipToStore);
+        assert_ne!(o.store, Some(north), "a kiosk order is never fulfilled where it was placed");
+    }
+    // The whole life: placed, routed, picked, sent, received at north, collected there.
+    let collected: Vec<_> = to_north.iter().filter(|o| o.status == Status::Collected).collect();
+    assert!(collected.len() > 5, "{} of {} collected", collected.len(), to_north.len());
+    assert!(collected.iter().all(|o| o.transfer_sent_at.is_some_and(|t| t > o.placed_at)));
+    let rolls_collected = collected.iter().filter(|o| o.lines == [SkuId(3)]).count() as u32;
+    assert!(rolls_collected > 5);
+    // North never had rolls: the rolls it handed over came in transfers.
+    let stock = &run.stores[0].stock;
+    assert!(stock.received[3] >= rolls_collected && stock.handed_over[3] >= rolls_collected, "{stock:?}");
+
+    let t = run.kpis().transfers;
+    // Sent = received + in transit, for orders and for units (one unit per kiosk order).
+    assert!(t.sent > 10 && t.received > 5, "{t:?}");
+    assert_eq!(t.sent, t.received + t.in_transit_at_close, "{t:?}");
+    assert_eq!(t.units_sent, t.units_received + t.units_in_transit_at_close, "{t:?}");
+    assert_eq!(t.units_sent, t.sent);
+    assert_eq!(t.received, t.collected + t.expired_into_back_room + t.waiting_at_counter_at_close, "{t:?}");
+    assert_eq!(t.kiosk_deliver_orders, 0);
+    // Transfer times drawn from 20 to 40 minutes, plus the links' few tens of ms.
+    assert!(t.transfer_p50_s > 1200.0 && t.transfer_p99_s < 2410.0, "{t:?}");
+    // The stores' books add up to the chain's.
+    let sum = |f: fn(&StockAtClose) -> &Vec<u32>| {
+        run.stores.iter().map(|s| f(&s.stock).iter().map(|&u| u64::from(u)).sum::<u64>()).sum::<u64>()
+    };
+    assert_eq!((sum(|b| &b.sent), sum(|b| &b.received)), (t.units_sent, t.units_received));
+    let office_sent: u64 = run.stores.iter().map(|s| s.office.transfers_sent).sum();
+    assert_eq!(office_sent, t.sent);
+}
+
+#[test]
+fn a_ship_to_store_order_not_collected_expires_into_the_ordering_stores_back_room() {
+    // Nobody comes back: every transfer that arrives in time expires after its 30 minutes.
+    let spec = ship_to_store_chain(1.0);
+    let run = run_chain(&spec, Seed(3), 1).expect("chain run");
+    let t = run.kpis().transfers;
+    assert_eq!(t.collected, 0);
+    assert!(t.expired_into_back_room > 5, "{t:?}");
+    let orders = &run.platform.orders;
+    let rolls_to_north = |status: Status| {
+        orders
+            .orders
+            .iter()
+            .filter(|o| o.fulfilment == Fulfilment::ShipToStore && o.home.0 == 0 && o.status == status)
+            .map(|o| o.lines.iter().filter(|s| s.0 == 3).count() as u32)
+            .sum::<u32>()
+    };
+    let (expired, waiting) = (rolls_to_north(Status::Expired), rolls_to_north(Status::Ready));
+    assert!(expired > 5, "{expired} rolls expired at north");
+    // North started with no rolls. Every roll it received waits at its counter or expired
+    // into its back room, and so became north's own: on its shelf, in its back room, in a
+    // basket, sold, reserved for another order, handed over or sent on.
+    let north = &run.stores[0].stock;
+    assert_eq!(north.initial[3], 0);
+    assert_eq!(north.received[3], expired + waiting, "{north:?}");
+    let own = north.shelf[3]
+        + north.back_room[3]
+        + north.in_baskets[3]
+        + north.sold[3]
+        + (north.reserved[3] - waiting)
+        + north.handed_over[3]
+        + north.sent[3];
+    assert_eq!(own, expired, "{north:?}");
+    assert!(north.back_room[3] + north.shelf[3] + north.sold[3] > 0, "the expired rolls are in north's stock");
+}
+
+#[test]
+fn the_share_of_kiosk_orders_to_collect_follows_the_platform_setting() {
+    for (share, expect_collect) in [(0.0, false), (1.0, true)] {
+        let mut spec = support::small_chain();
+        spec.platform.kiosk_collect_share = share;
+        let run = run_chain(&spec, Seed(9), 1).expect("chain run");
+        let kiosk: Vec<_> = run.platform.orders.orders.iter().filter(|o| o.source == Source::Kiosk).collect();
+        assert!(kiosk.len() > 5, "{} kiosk orders", kiosk.len());
+        let to_store = kiosk.iter().filter(|o| o.fulfilment == Fulfilment::ShipToStore).count();
+        assert_eq!(to_store, if expect_collect { kiosk.len() } else { 0 }, "share {share}");
+        let k = run.kpis().transfers;
+        assert_eq!(k.kiosk_collect_orders + k.kiosk_deliver_orders, kiosk.len() as u64);
+    }
+}
+
+#[test]
+fn the_online_orders_are_the_same_whatever_the_stores_do_with_them() {
+    // Common random numbers: a variant with fewer pickers (so kiosk transfers leave and
+    // arrive at other times, and the centres send other messages when) sees the same
+    // online orders.
+    let spec = support::small_chain();
+    let mut fewer = spec.clone();
+    for store in &mut fewer.stores {
+        store.pickers = 1;
+    }
+    let online = |spec: &storetwin_actors::chain::spec::ChainSpec| {
+        let run = run_chain(spec, Seed(4), 1).expect("chain run");
+        run.platform
+            .orders
+            .orders
+            .iter()
+            .filter(|o| matches!(o.source, Source::Online(_)))
+            .map(|o| (o.placed_at, o.home, o.lines.clone(), o.fulfilment, o.member, o.method))
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (online(&spec), online(&fewer));
+    assert!(a.len() > 20);
+    let first_difference = a.iter().zip(&b).position(|(x, y)| x != y);
+    assert_eq!(first_difference, None, "online order {first_difference:?} differs");
+    assert_eq!(a.len(), b.len());
 }

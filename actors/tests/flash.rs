@@ -61,12 +61,14 @@ fn chain(sale: FlashSaleSpec, per_s: f64) -> ChainSpec {
             journey: Journey::GrabOnline,
             arrivals: Arc::new(surge(2.0 / 3.0)),
             max_shoppers: 100_000,
+            tags: Default::default(),
         },
         Demand {
             name: "in-store".into(),
             journey: Journey::GrabInStore,
             arrivals: Arc::new(surge(1.0 / 3.0)),
             max_shoppers: 100_000,
+            tags: Default::default(),
         },
         Demand {
             name: "collect".into(),

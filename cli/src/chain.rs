@@ -81,6 +81,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         o.expired,
         o.cancelled
     )?;
+    let t = &k.transfers;
+    if t.kiosk_collect_orders > 0 {
+        say!(
+            "  ship to store: {} kiosk orders to collect; {} transfers sent, {} received (p50 {:.1} h), \
+             {} units in transit at close; collected {}, expired into the back room {}",
+            t.kiosk_collect_orders,
+            t.sent,
+            t.received,
+            t.transfer_p50_s / 3600.0,
+            t.units_in_transit_at_close,
+            t.collected,
+            t.expired_into_back_room
+        )?;
+    }
     let s = &k.settlement;
     say!(
         "  settlement: {} payments, paid {:.2}; HQ {:.2}, franchisees {:.2}, payment channels {:.2}, brands {:.2}; \

@@ -72,12 +72,23 @@ pub fn chain_flat(k: &ChainKpis) -> BTreeMap<String, f64> {
         put(format!("{prefix}expired"), o.expired as f64);
         put(format!("{prefix}cancelled"), o.cancelled as f64);
         put(format!("{prefix}rerouted"), o.rerouted as f64);
-        put(format!("{prefix}open"), (o.open_routed + o.open_picking + o.open_ready + o.open_dispatched) as f64);
+        put(
+            format!("{prefix}open"),
+            (o.open_routed + o.open_picking + o.open_ready + o.open_dispatched + o.open_in_transit) as f64,
+        );
     };
     orders("orders.", &k.orders.all, &mut put);
     for ch in &k.orders.by_channel {
         orders(&format!("channel[{}].", ch.channel), ch, &mut put);
     }
+    let t = &k.transfers;
+    put("transfers.sent".into(), t.sent as f64);
+    put("transfers.received".into(), t.received as f64);
+    put("transfers.units_in_transit".into(), t.units_in_transit_at_close as f64);
+    put("transfers.p50_s".into(), t.transfer_p50_s);
+    put("transfers.p90_s".into(), t.transfer_p90_s);
+    put("transfers.collected".into(), t.collected as f64);
+    put("transfers.expired".into(), t.expired_into_back_room as f64);
     let s = &k.settlement;
     put("settlement.gross".into(), s.gross);
     put("settlement.discounts".into(), s.discounts);
@@ -388,7 +399,7 @@ const PER_SUBJECT: [(Group, &str, &str, &str, Unit, &str, Better); 9] = [
 
 /// A chain's KPIs: key, group, measure, unit, unit text and which way is better, in the
 /// order they are listed within their group.
-const CHAIN: [(&str, Group, &str, Unit, &str, Better); 47] = [
+const CHAIN: [(&str, Group, &str, Unit, &str, Better); 54] = [
     ("chain.shoppers", Group::Chain, "shoppers in store", Unit::Count, "shoppers", Better::Higher),
     ("chain.buyers", Group::Chain, "buyers", Unit::Count, "shoppers", Better::Higher),
     ("chain.conversion", Group::Chain, "conversion", Unit::Fraction, "%", Better::Higher),
@@ -412,6 +423,20 @@ const CHAIN: [(&str, Group, &str, Unit, &str, Better); 47] = [
     ("orders.cancelled", Group::Orders, "cancelled", Unit::Count, "orders", Better::Lower),
     ("orders.rerouted", Group::Orders, "rerouted", Unit::Count, "orders", Better::Lower),
     ("orders.open", Group::Orders, "open at the close", Unit::Count, "orders", Better::Lower),
+    ("transfers.sent", Group::Orders, "ship-to-store transfers sent", Unit::Count, "orders", Better::Neither),
+    ("transfers.received", Group::Orders, "transfers received", Unit::Count, "orders", Better::Higher),
+    (
+        "transfers.units_in_transit",
+        Group::Orders,
+        "units in transit at the close",
+        Unit::Count,
+        "units",
+        Better::Neither,
+    ),
+    ("transfers.p50_s", Group::Orders, "p50 transfer time", Unit::Seconds, "s", Better::Lower),
+    ("transfers.p90_s", Group::Orders, "p90 transfer time", Unit::Seconds, "s", Better::Lower),
+    ("transfers.collected", Group::Orders, "transfers collected", Unit::Count, "orders", Better::Higher),
+    ("transfers.expired", Group::Orders, "transfers expired into the back room", Unit::Count, "orders", Better::Lower),
     ("settlement.gross", Group::Settlement, "gross", Unit::Money, "¤", Better::Higher),
     ("settlement.discounts", Group::Settlement, "discounts", Unit::Money, "¤", Better::Neither),
     ("settlement.paid", Group::Settlement, "paid", Unit::Money, "¤", Better::Higher),

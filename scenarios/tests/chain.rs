@@ -201,6 +201,8 @@ fn three_stores_in_a_town() {
     assert_eq!(spec.platform.latency_min, SimDuration::from_millis(20));
     assert_eq!(spec.platform.pick_target, SimDuration::from_secs(900));
     assert_eq!(spec.platform.pickup_hold, SimDuration::from_secs(72 * 3600));
+    assert_eq!(spec.platform.kiosk_collect_share, 0.5);
+    assert_eq!(spec.platform.transfer_s, storetwin_actors::Dist::lognormal(10800.0, 3600.0).unwrap());
     assert_eq!(spec.platform.settlement.fee_bps, [60, 120, 0, 0]);
     assert_eq!(spec.members.levels.len(), 3);
     assert_eq!(spec.members.redeem_max_bps, 2000);
@@ -379,6 +381,10 @@ fn the_defaults_list_what_the_chain_filled_in() {
     assert_eq!(find("members.register_share"), Some("0"));
     assert_eq!(find("members.referral_share"), Some("0"));
     assert_eq!(find("members.referral_join_after_s"), Some("{ dist = \"exponential\", mean = 3600 }"));
+    assert_eq!(find("platform.kiosk_collect_share"), Some("0.5"));
+    assert_eq!(find("platform.transfer_s"), Some("platform.ship_s"));
+    assert_eq!(chain.spec.platform.kiosk_collect_share, 0.5);
+    assert_eq!(chain.spec.platform.transfer_s, chain.spec.platform.ship_s);
     assert_eq!(find("coupon[milk-off].per_member_limit"), Some("1"));
     assert_eq!(find("coupon[milk-off].class"), Some("\"product\""));
     assert_eq!(find("online[app].fulfilment.ship_from_store"), Some("0"));
@@ -657,6 +663,33 @@ fn coupon_values_fit_their_type() {
     let (p, dir) = only_problem("activate", &text);
     assert_eq!(place(&p), where_is(&dir, "chain.toml", &text, "\"07:00\""));
     assert_eq!(p.message(), "07:00 is outside the chain's hours (08:00 to 12:00)");
+}
+
+#[test]
+fn the_kiosk_collect_share_and_the_transfer_time_are_checked_where_they_are_written() {
+    let text = edit("ship_s = 86400\n", "ship_s = 86400\nkiosk_collect_share = 0.25\ntransfer_s = 7200\n");
+    let (result, _) = load_chain("kiosk-collect", &text);
+    let chain = result.unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert_eq!(chain.spec.platform.kiosk_collect_share, 0.25);
+    assert_eq!(chain.spec.platform.transfer_s, storetwin_actors::Dist::constant(7200.0).unwrap());
+    assert!(chain.defaults.iter().all(|d| !d.key.starts_with("platform.kiosk") && d.key != "platform.transfer_s"));
+
+    let text = edit("ship_s = 86400\n", "ship_s = 86400\nkiosk_collect_share = 1.7\n");
+    let (p, dir) = only_problem("kiosk-collect-share", &text);
+    assert_eq!(p.kind(), ProblemKind::BadValue);
+    assert_eq!(p.path(), Some("platform.kiosk_collect_share"));
+    assert_eq!(place(&p), where_is(&dir, "chain.toml", &text, "1.7"));
+    assert_eq!(p.message(), "a share or probability is from 0 to 1, found 1.7");
+
+    let text = edit("ship_s = 86400\n", "ship_s = 86400\ntransfer_s = { dist = \"normal\", mean = -600, sd = 60 }\n");
+    let (p, dir) = only_problem("transfer-negative", &text);
+    assert_eq!(p.path(), Some("platform.transfer_s"));
+    assert_eq!(place(&p), where_is(&dir, "chain.toml", &text, "{ dist = \"normal\", mean = -600"));
+    assert!(p.message().starts_with("the mean of this distribution is -600"), "{}", p.message());
+
+    let text = edit("ship_s = 86400\n", "ship_s = 86400\nkiosk_collect_share = \"half\"\n");
+    let (p, dir) = only_problem("kiosk-collect-type", &text);
+    assert_eq!(place(&p), where_is(&dir, "chain.toml", &text, "\"half\""));
 }
 
 #[test]

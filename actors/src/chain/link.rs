@@ -42,10 +42,16 @@ pub enum Up {
     /// Handed to a courier or carrier, delivered `after_ms` later (reported at dispatch:
     /// the store knows the promised time).
     OrderDispatched { order: OrderId, after_ms: u32 },
-    /// Not collected within the hold: its stock went back to the shelf.
+    /// Not collected within the hold: its stock went back to the back room.
     OrderExpired { order: OrderId },
-    /// A shopper at a kiosk ordered an item this store does not have.
-    KioskOrder { sku: SkuId, member: Option<u32> },
+    /// A shopper at a kiosk ordered an item this store does not have, to collect here
+    /// (`collect`: ship to store) or to be delivered home.
+    KioskOrder { sku: SkuId, member: Option<u32>, collect: bool },
+    /// A ship-to-store order left this store (its fulfiller) in transit to the ordering
+    /// store, where it arrives `after_ms` later.
+    TransferSent { order: OrderId, after_ms: u32 },
+    /// The ordering store received a transfer: its units are held at the pickup counter.
+    TransferReceived { order: OrderId },
     /// A shopper wants a coupon of `campaign` (`ticket`: the store's shopper, for the answer).
     Claim { campaign: CampaignId, member: u32, ticket: u32 },
     /// The member was identified: send the coupons the member holds (claimed before, e.g.
@@ -103,6 +109,12 @@ pub enum Down {
         lines: u16,
         fulfilment: Fulfilment,
         channel: OnlineChannel,
+    },
+    /// The units of ship-to-store order `order` (its lines came first, as
+    /// [`Down::OrderLine`]s) reach the ordering store, to be held for the customer.
+    TransferArrived {
+        order: OrderId,
+        lines: u16,
     },
     /// A coupon for the shopper `ticket`.
     Issued {

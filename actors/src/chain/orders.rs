@@ -2,7 +2,9 @@
 //! and "endless aisle" orders from store kiosks, routed to the store that fulfils them.
 //!
 //! Online orders arrive as a non-homogeneous Poisson process per segment (orders per hour,
-//! constant within each hour). Each has a customer near a home store (drawn by the
+//! constant within each hour), drawn with everything about each order from the segment's
+//! own random stream: so two variants of a chain (more pickers, another transfer time) see
+//! the same online orders, whatever else the centres draw meanwhile (common random numbers). Each has a customer near a home store (drawn by the
 //! stores' footfall), a basket of SKUs (by category and SKU popularity), a fulfilment
 //! choice and maybe a member. Routing: the nearest store to the customer, by straight-line
 //! distance, whose stock (as the inventory centre sees it, see [`super::inventory`]) covers
@@ -11,12 +13,31 @@
 //! short (the view lagged), in which case the order is routed to the next store; after
 //! [`MAX_TRIES`] stores, or when no store shows the stock, it is cancelled.
 //!
+//! A kiosk order is either delivered to the shopper's home from the store that has the
+//! item (ship from store) or, for a share [`PlatformSpec::kiosk_collect_share`] of them,
+//! shipped to the store it was placed in and collected there (ship to store): the
+//! fulfilling store picks it, its units leave in transit ([`Up::TransferSent`]), the centre
+//! relays their arrival to the ordering store after the transfer time
+//! ([`Down::TransferArrived`]), and that store holds them at its pickup counter
+//! ([`Up::TransferReceived`]) until the customer collects them or the hold expires (then
+//! they go into its back room: they now belong to it).
+//!
 //! An order ends collected, delivered, expired or cancelled; one still under way when the
-//! run ends is counted as open, by its state, so the books close exactly.
+//! run ends is counted as open, by its state, so the books close exactly. The states and
+//! who moves an order from one to the next:
+//!
+//! ```text
+//! Routed ──OrderAccepted──▶ Accepted ──OrderPicked (pickup)──▶ Ready ──▶ Collected | Expired
+//!   │ ▲                        ├──OrderDispatched──▶ Dispatched ──(delivery time)──▶ Delivered
+//!   │ └─OrderShort (reroute)   └──TransferSent (ship to store)──▶ InTransit
+//!   └─(no store)─▶ Cancelled        InTransit ──TransferReceived (ordering store)──▶ Ready
+//! ```
+//!
+//! [`PlatformSpec::kiosk_collect_share`]: crate::chain::spec::PlatformSpec::kiosk_collect_share
 
 use hdrhistogram::Histogram;
 use rand::RngExt;
-use storetwin_engine::{Context, SimDuration, SimTime};
+use storetwin_engine::{ActorRng, Context, Seed, SimDuration, SimTime};
 
 use crate::chain::channel::Channel;
 use crate::chain::inventory::Inventory;
@@ -27,6 +48,9 @@ use crate::chain::spec::{ChainSpec, Fulfilment, OnlineChannel, StoreIdx};
 use crate::money::Cents;
 use crate::store::spec::{Payment, PaymentMix, SkuId};
 use crate::store::stock::{cumulative, pick};
+
+/// Stream domain of the online segments' orders (one stream per segment, outside any actor).
+const ONLINE_ORDERS_DOMAIN: u64 = 0x4f4e_4c49_4e45_4f52; // "ONLINEOR"
 
 /// Stores an order is offered to before it is cancelled.
 pub const MAX_TRIES: usize = 3;
@@ -72,6 +96,9 @@ pub enum Status {
     Ready,
     /// With a courier or carrier.
     Dispatched,
+    /// Ship to store: picked and sent by the fulfilling store, not yet received by the
+    /// ordering store (then [`Status::Ready`] at its pickup counter).
+    InTransit,
     Collected,
     Delivered,
     Expired,
@@ -79,6 +106,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// Number of states (the length of [`OrderCentre::by_status`]).
+    pub const COUNT: usize = 9;
+
     pub fn is_final(self) -> bool {
         matches!(self, Status::Collected | Status::Delivered | Status::Expired | Status::Cancelled)
     }
@@ -93,11 +123,14 @@ pub struct Order {
     pub lines: Vec<SkuId>,
     pub value: Cents,
     pub member: Option<u32>,
+    /// The store that fulfils it (picks it; settles its sale).
     pub store: Option<StoreIdx>,
     pub tries: u8,
     pub status: Status,
     pub placed_at: SimTime,
     pub method: Payment,
+    /// Ship to store: when the centre heard the units had left the fulfilling store.
+    pub transfer_sent_at: Option<SimTime>,
 }
 
 impl Order {
@@ -107,6 +140,16 @@ impl Order {
         match self.source {
             Source::Online(c) => Channel::Online(c),
             Source::Kiosk => Channel::Store,
+        }
+    }
+
+    /// The store whose report the order waits for in its state: the ordering store
+    /// (`home`) for a ship-to-store order in transit or at its pickup counter, else the
+    /// fulfilling store.
+    pub fn reporting_store(&self) -> Option<StoreIdx> {
+        match (self.fulfilment, self.status) {
+            (Fulfilment::ShipToStore, Status::InTransit | Status::Ready) => Some(self.home),
+            _ => self.store,
         }
     }
 }
@@ -126,6 +169,11 @@ pub struct SourceStats {
     pub collected: u64,
     pub delivered: u64,
     pub expired: u64,
+    /// Ship to store: transfers the fulfilling stores sent, and the ordering stores
+    /// received; milliseconds from sent to received (as the centre heard of each).
+    pub transfers_sent: u64,
+    pub transfers_received: u64,
+    pub transfer_ms: Histogram<u64>,
 }
 
 impl SourceStats {
@@ -142,6 +190,9 @@ impl SourceStats {
             collected: 0,
             delivered: 0,
             expired: 0,
+            transfers_sent: 0,
+            transfers_received: 0,
+            transfer_ms: crate::store::metrics::wait_histogram(),
         }
     }
 }
@@ -157,11 +208,15 @@ pub struct OrderCentre {
     prices: Vec<Cents>,
     pick_target: SimDuration,
     population: u32,
+    /// Each online segment's stream: its arrival times and its orders.
+    segment_rng: Vec<ActorRng>,
     pub stats: Vec<SourceStats>,
 }
 
 impl OrderCentre {
-    pub fn new(spec: &ChainSpec) -> OrderCentre {
+    /// The order centre of `spec`; `seed` (the centres' shard seed) gives each online
+    /// segment's stream.
+    pub fn new(spec: &ChainSpec, seed: Seed) -> OrderCentre {
         let n = spec.stores.len();
         let nearest = (0..n)
             .map(|from| {
@@ -193,13 +248,14 @@ impl OrderCentre {
             prices: spec.catalogue.iter().map(|i| i.price).collect(),
             pick_target: spec.platform.pick_target,
             population: spec.members.population,
+            segment_rng: (0..spec.online.len()).map(|i| seed.stream(ONLINE_ORDERS_DOMAIN, i as u64)).collect(),
             stats: Source::ALL.iter().map(|_| SourceStats::new()).collect(),
         }
     }
 
     /// Orders by status: how the day ended for each.
-    pub fn by_status(&self, source: Option<Source>) -> [u64; 8] {
-        let mut counts = [0u64; 8];
+    pub fn by_status(&self, source: Option<Source>) -> [u64; Status::COUNT] {
+        let mut counts = [0u64; Status::COUNT];
         for o in self.orders.iter().filter(|o| source.is_none_or(|s| s == o.source)) {
             counts[o.status as usize] += 1;
         }
@@ -266,7 +322,7 @@ impl OrderCentre {
         ctx: &mut Context<'_, CentreMsg>,
     ) {
         let seg = &spec.online[segment];
-        let rng = ctx.rng();
+        let rng = &mut self.segment_rng[segment];
         let home = StoreIdx(pick(&self.home_weights, rng.random::<f64>()) as u16);
         let lines_n = seg.basket.sample(rng).round().max(1.0) as usize;
         let lines: Vec<SkuId> =
@@ -282,6 +338,7 @@ impl OrderCentre {
         let member = (rng.random::<f64>() < seg.member_share).then(|| rng.random_range(0..self.population.max(1)));
         let value = lines.iter().fold(Cents::ZERO, |v, s| v + self.prices[s.0 as usize]);
         let method = draw_payment(&seg.payment, rng.random::<f64>());
+        let u_next = rng.random::<f64>();
         let id = self.new_order(Order {
             method,
             source: Source::Online(seg.channel),
@@ -294,9 +351,10 @@ impl OrderCentre {
             tries: 0,
             status: Status::Routed,
             placed_at: ctx.now(),
+            transfer_sent_at: None,
         });
         self.route(id, inventory, down, ctx);
-        if let Some(next) = next_arrival(ctx.now(), &seg.orders_per_hour, ctx.rng().random::<f64>(), spec.duration) {
+        if let Some(next) = next_arrival(ctx.now(), &seg.orders_per_hour, u_next, spec.duration) {
             ctx.schedule(next.saturating_since(ctx.now()), CentreMsg::OnlineArrival { segment: segment as u16 });
         }
     }
@@ -312,11 +370,11 @@ impl OrderCentre {
     ) -> Result<(), String> {
         match msg {
             CentreMsg::FromStore { from, msg } => match msg {
-                Up::KioskOrder { sku, member } => {
+                Up::KioskOrder { sku, member, collect } => {
                     let id = self.new_order(Order {
                         method: Payment::MobileQr,
                         source: Source::Kiosk,
-                        fulfilment: Fulfilment::ShipFromStore,
+                        fulfilment: if collect { Fulfilment::ShipToStore } else { Fulfilment::ShipFromStore },
                         home: from,
                         lines: vec![sku],
                         value: self.prices[sku.0 as usize],
@@ -325,6 +383,7 @@ impl OrderCentre {
                         tries: 0,
                         status: Status::Routed,
                         placed_at: ctx.now(),
+                        transfer_sent_at: None,
                     });
                     self.route(id, inventory, down, ctx);
                 }
@@ -373,6 +432,27 @@ impl OrderCentre {
                     }
                     ctx.schedule(after, CentreMsg::Delivered { order });
                 }
+                Up::TransferSent { order, after_ms } => {
+                    let o = self.order_at(order, from, Status::Accepted)?;
+                    if o.fulfilment != Fulfilment::ShipToStore {
+                        return Err(format!("order {} ({:?}) sent to a store", order.0, o.fulfilment));
+                    }
+                    o.status = Status::InTransit;
+                    o.transfer_sent_at = Some(ctx.now());
+                    let source = o.source.index();
+                    self.stats[source].transfers_sent += 1;
+                    ctx.schedule(SimDuration::from_millis(u64::from(after_ms)), CentreMsg::TransferArrives { order });
+                }
+                Up::TransferReceived { order } => {
+                    let now = ctx.now();
+                    let o = self.order_at(order, from, Status::InTransit)?;
+                    o.status = Status::Ready;
+                    let took = now.saturating_since(o.transfer_sent_at.unwrap_or(now));
+                    let source = o.source.index();
+                    let s = &mut self.stats[source];
+                    s.transfers_received += 1;
+                    s.transfer_ms.saturating_record((took.as_nanos() / 1_000_000).max(1));
+                }
                 Up::OrderCollected { order, .. } => {
                     let o = self.order_at(order, from, Status::Ready)?;
                     o.status = Status::Collected;
@@ -393,6 +473,19 @@ impl OrderCentre {
                 }
                 other => return Err(format!("order centre got {other:?} from store {}", from.0)),
             },
+            CentreMsg::TransferArrives { order } => {
+                // The units reach the ordering store: its office gets the lines, then the
+                // arrival, and holds them for the customer.
+                let o = self.orders.get(order.0 as usize).ok_or_else(|| format!("unknown order {}", order.0))?;
+                if o.status != Status::InTransit {
+                    return Err(format!("order {} arrived in state {:?}", order.0, o.status));
+                }
+                for &sku in &o.lines {
+                    down.send(o.home, Down::OrderLine { order, sku }, ctx);
+                }
+                let lines = o.lines.len() as u16;
+                down.send(o.home, Down::TransferArrived { order, lines }, ctx);
+            }
             CentreMsg::Delivered { order } => {
                 let o = self.orders.get_mut(order.0 as usize).ok_or_else(|| format!("unknown order {}", order.0))?;
                 if o.status != Status::Dispatched {
@@ -410,20 +503,61 @@ impl OrderCentre {
     /// The order `id`, which store `from` reports on, checked to be in `status` there.
     fn order_at(&mut self, id: OrderId, from: StoreIdx, status: Status) -> Result<&mut Order, String> {
         let o = self.orders.get_mut(id.0 as usize).ok_or_else(|| format!("unknown order {}", id.0))?;
-        if o.store != Some(from) || o.status != status {
+        if o.reporting_store() != Some(from) || o.status != status {
             return Err(format!(
                 "order {} reported by store {} in state {:?} at store {:?} (expected {status:?})",
-                id.0, from.0, o.status, o.store
+                id.0,
+                from.0,
+                o.status,
+                o.reporting_store()
             ));
         }
         Ok(o)
     }
 
-    /// Every order is in exactly one state; `Err` says which count does not add up.
+    /// Every order is in exactly one state, and every transfer sent is in transit or was
+    /// received; `Err` says which count does not add up.
     pub fn check(&self) -> Result<(), String> {
+        // Per source: ship-to-store orders the ordering store has received (at its counter
+        // or ended there).
+        let mut arrived = [0u64; Source::ALL.len()];
+        for o in &self.orders {
+            let transferred = o.fulfilment == Fulfilment::ShipToStore && o.transfer_sent_at.is_some();
+            let past_transit =
+                matches!(o.status, Status::InTransit | Status::Ready | Status::Collected | Status::Expired);
+            if o.fulfilment == Fulfilment::ShipToStore && o.source != Source::Kiosk {
+                return Err(format!("{} order shipped to a store", o.source.name()));
+            }
+            if o.fulfilment == Fulfilment::ShipToStore && transferred != past_transit {
+                return Err(format!(
+                    "a ship-to-store order {:?} with transfer sent at {:?}",
+                    o.status, o.transfer_sent_at
+                ));
+            }
+            if o.fulfilment == Fulfilment::ShipToStore && past_transit && o.status != Status::InTransit {
+                arrived[o.source.index()] += 1;
+            }
+        }
         for source in Source::ALL {
             let s = &self.stats[source.index()];
             let by = self.by_status(Some(source));
+            if s.transfers_sent != s.transfers_received + by[Status::InTransit as usize] {
+                return Err(format!(
+                    "{}: {} transfers sent, {} received + {} in transit",
+                    source.name(),
+                    s.transfers_sent,
+                    s.transfers_received,
+                    by[Status::InTransit as usize]
+                ));
+            }
+            if s.transfers_received != arrived[source.index()] {
+                return Err(format!(
+                    "{}: {} transfers received, {} ship-to-store orders at or past the ordering store's counter",
+                    source.name(),
+                    s.transfers_received,
+                    arrived[source.index()]
+                ));
+            }
             let counted = by.iter().sum::<u64>();
             if counted != s.placed {
                 return Err(format!("{}: {} orders placed, {counted} accounted for", source.name(), s.placed));
@@ -485,9 +619,12 @@ pub fn next_arrival(now: SimTime, per_hour: &[f64], u: f64, end: SimDuration) ->
     }
 }
 
-/// When the first order of each segment comes.
-pub fn first_arrival(spec: &ChainSpec, segment: usize, u: f64) -> Option<SimTime> {
-    next_arrival(SimTime::ZERO, &spec.online[segment].orders_per_hour, u, spec.duration)
+impl OrderCentre {
+    /// When the first order of `segment` comes (from the segment's stream).
+    pub fn first_arrival(&mut self, spec: &ChainSpec, segment: usize) -> Option<SimTime> {
+        let u = self.segment_rng[segment].random::<f64>();
+        next_arrival(SimTime::ZERO, &spec.online[segment].orders_per_hour, u, spec.duration)
+    }
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ use crate::chain::coupons::{AppliedCoupon, BasketLine, Cancelled, Checkout, Coup
 use crate::chain::inventory::Inventory;
 use crate::chain::link::{Down, Link, OrderId, PLATFORM_SHARD, PlatformMsg, Up, store_shard};
 use crate::chain::members::{Joined, MemberCentre, MemberId};
-use crate::chain::orders::{self, OrderCentre, Source};
+use crate::chain::orders::{OrderCentre, Source};
 use crate::chain::settlement::{Discount, DiscountSource, Sale, Settlement, offline_loss_funding};
 use crate::chain::spec::{CampaignId, ChainSpec, Funding, IssueChannel, StoreIdx};
 use crate::chain::txn::{TxnId, TxnSource};
@@ -103,6 +103,10 @@ pub enum CentreMsg {
     },
     /// A dispatched order reaches its customer.
     Delivered {
+        order: OrderId,
+    },
+    /// A ship-to-store order's transfer reaches the ordering store.
+    TransferArrives {
         order: OrderId,
     },
     /// A store accepted a member's online order: pay part with points? (to the members
@@ -273,7 +277,7 @@ impl Platform {
             referral_rng: seed.stream(REFERRAL_DOMAIN, 0),
             counts: PlatformCounts::default(),
             inventory: Inventory::new(&spec),
-            orders: OrderCentre::new(&spec),
+            orders: OrderCentre::new(&spec, seed),
             members: MemberCentre::for_chain(&spec, &mut levels).map_err(|e| e.to_string())?,
             settlement: Settlement::for_chain(&spec).map_err(|e| e.to_string())?,
             coupons: CouponCentre::new(&spec.campaigns).map_err(|e| format!("{e:?}"))?,
@@ -648,8 +652,7 @@ impl Model for Platform {
         }
         if ctx.me() == ORDERS {
             for segment in 0..self.spec.online.len() {
-                let u = ctx.rng().random::<f64>();
-                if let Some(first) = orders::first_arrival(&self.spec, segment, u) {
+                if let Some(first) = self.orders.first_arrival(&self.spec, segment) {
                     ctx.schedule(
                         first.saturating_since(ctx.now()),
                         CentreMsg::OnlineArrival { segment: segment as u16 },

@@ -16,6 +16,7 @@ use storetwin_engine::{
 };
 
 use crate::chain::link::PlatformMsg;
+use crate::chain::orders::{OrderCentre, Status};
 use crate::chain::platform::Platform;
 use crate::chain::spec::{ChainSpec, StoreIdx};
 use crate::money::Cents;
@@ -146,6 +147,83 @@ pub struct StoreRun {
     pub reserved_units: u64,
     /// The store's side of the flash sale, if the chain ran one.
     pub flash: Option<Box<crate::chain::flash::desk::FlashDesk>>,
+    /// The store's stock per SKU at the close.
+    pub stock: StockAtClose,
+}
+
+/// One store's stock per SKU at the close, as its books have it (see
+/// [`crate::store::stock::Store`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StockAtClose {
+    pub initial: Vec<u32>,
+    pub shelf: Vec<u32>,
+    pub back_room: Vec<u32>,
+    pub in_baskets: Vec<u32>,
+    pub sold: Vec<u32>,
+    pub reserved: Vec<u32>,
+    pub handed_over: Vec<u32>,
+    pub sent: Vec<u32>,
+    pub received: Vec<u32>,
+}
+
+/// The chain's books of units in transit between stores (ship-to-store orders), per SKU,
+/// at close.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TransferBooks {
+    /// Units the fulfilling stores sent, and the ordering stores received.
+    pub sent: Vec<u64>,
+    pub received: Vec<u64>,
+    /// Units of the orders the order centre has in transit (it heard they were sent, not
+    /// yet that they were received).
+    pub centre_in_transit: Vec<u64>,
+    /// Units sent, and received, whose report reaches the order centre only after close.
+    pub sent_reported_after_close: Vec<u64>,
+    pub received_reported_after_close: Vec<u64>,
+}
+
+impl TransferBooks {
+    fn new(skus: usize) -> TransferBooks {
+        TransferBooks {
+            sent: vec![0; skus],
+            received: vec![0; skus],
+            centre_in_transit: vec![0; skus],
+            sent_reported_after_close: vec![0; skus],
+            received_reported_after_close: vec![0; skus],
+        }
+    }
+
+    /// Units in transit at close (sent and not received), all SKUs.
+    pub fn in_transit(&self) -> u64 {
+        self.sent.iter().sum::<u64>().saturating_sub(self.received.iter().sum())
+    }
+
+    /// Every unit sent is in transit or received, per SKU, and what is in transit by the
+    /// stores' books is what the order centre has in transit, give or take the reports on
+    /// the wire at close: `sent = received + in transit`, with `in transit = the centre's +
+    /// sent but not yet reported - received but not yet reported`. `Err` names the SKU.
+    pub fn check(&self) -> Result<(), String> {
+        for i in 0..self.sent.len() {
+            let (sent, received) = (self.sent[i], self.received[i]);
+            let (centre, late_sent, late_received) =
+                (self.centre_in_transit[i], self.sent_reported_after_close[i], self.received_reported_after_close[i]);
+            if received > sent || sent + late_received != received + centre + late_sent {
+                return Err(format!(
+                    "SKU {i}: sent {sent} != received {received} + in transit (the order centre's {centre} + \
+                     {late_sent} sent and {late_received} received, reported after close)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The centre's side: the lines of its orders in transit.
+    fn centre(&mut self, orders: &OrderCentre) {
+        for o in orders.orders.iter().filter(|o| o.status == Status::InTransit) {
+            for sku in &o.lines {
+                self.centre_in_transit[sku.0 as usize] += 1;
+            }
+        }
+    }
 }
 
 /// The result of a chain run.
@@ -158,6 +236,8 @@ pub struct ChainRun {
     pub events: u64,
     pub event_hash: EventHash,
     pub shard_hashes: Vec<EventHash>,
+    /// Units between stores, per SKU, at close (checked: see [`TransferBooks::check`]).
+    pub transfers: TransferBooks,
     pub windows: u64,
     pub messages: u64,
     pub end: SimTime,
@@ -230,6 +310,7 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     let mut events = platform.events_delivered();
     let mut runs = Vec::with_capacity(spec.stores.len());
     let mut tills = Vec::with_capacity(spec.stores.len());
+    let mut transfers = TransferBooks::new(spec.catalogue.len());
     for (i, shard) in shards.enumerate() {
         let ChainShard::Store(mut sim) = shard else { unreachable!("shards after the first are stores") };
         shard_hashes.push(sim.event_hash());
@@ -250,13 +331,36 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
             });
         }
         tills.push((name.clone(), office.kpis.paid_sent, office.kpis.paid_in_flight_at_close));
-        let reserved_units = sim.model().store.reserved.iter().map(|&u| u64::from(u)).sum();
+        let store = &sim.model().store;
+        let reserved_units = store.reserved.iter().map(|&u| u64::from(u)).sum();
+        let stock = StockAtClose {
+            initial: store.initial.clone(),
+            shelf: store.shelf.clone(),
+            back_room: store.back_room.clone(),
+            in_baskets: store.in_baskets.clone(),
+            sold: store.sold.clone(),
+            reserved: store.reserved.clone(),
+            handed_over: store.handed_over.clone(),
+            sent: store.sent.clone(),
+            received: store.received.clone(),
+        };
+        for (sku, (&sent, &received)) in store.sent.iter().zip(&store.received).enumerate() {
+            transfers.sent[sku] += u64::from(sent);
+            transfers.received[sku] += u64::from(received);
+        }
+        for sku in &office.sent_reported_after_close {
+            transfers.sent_reported_after_close[sku.0 as usize] += 1;
+        }
+        for sku in &office.received_reported_after_close {
+            transfers.received_reported_after_close[sku.0 as usize] += 1;
+        }
         let day = finish(*sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
         runs.push(StoreRun {
             name,
             day,
             open_orders: office.orders.len() as u64,
             reserved_units,
+            stock,
             pickers: office.pickers(),
             pickup_staff: office.pickup_staff(),
             office: office.kpis,
@@ -293,6 +397,8 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
             });
         }
     }
+    transfers.centre(&platform.orders);
+    transfers.check().map_err(|detail| ChainError::Invariant { invariant: "transfer conservation", detail, seed })?;
     Ok(ChainRun {
         seed,
         stores: runs,
@@ -300,8 +406,41 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
         events,
         event_hash: EventHash::combine(shard_hashes.iter().copied()),
         shard_hashes,
+        transfers,
         windows: stats.windows,
         messages: stats.messages,
         end,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_sent_is_in_transit_or_received() {
+        let mut books = TransferBooks::new(2);
+        books.sent = vec![3, 1];
+        books.received = vec![2, 0];
+        books.centre_in_transit = vec![1, 1];
+        assert_eq!(books.check(), Ok(()));
+        assert_eq!(books.in_transit(), 2);
+        // The report of a unit sent just before the close reaches the centre after it.
+        books.sent[1] = 2;
+        books.sent_reported_after_close[1] = 1;
+        assert_eq!(books.check(), Ok(()));
+        // A unit received whose report is still on the wire: the centre has it in transit.
+        books.received[0] = 3;
+        books.received_reported_after_close[0] = 1;
+        assert_eq!(books.check(), Ok(()));
+        // A unit lost between the stores.
+        books.centre_in_transit[1] = 0;
+        let err = books.check().unwrap_err();
+        assert!(err.starts_with("SKU 1: sent 2 != received 0 + in transit"), "{err}");
+        // More received than sent.
+        let mut books = TransferBooks::new(1);
+        books.received[0] = 1;
+        books.received_reported_after_close[0] = 1;
+        assert!(books.check().is_err());
+    }
 }

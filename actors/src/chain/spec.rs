@@ -129,8 +129,9 @@ pub struct PlatformSpec {
     /// The response target: an order should be picked within this time of reaching the
     /// store (15 minutes in the brief); the share within it is a KPI.
     pub pick_target: SimDuration,
-    /// A picked pickup order waits this long for its customer, then expires and its stock
-    /// returns to the shelf.
+    /// A picked pickup order (or a ship-to-store order, from its arrival at the ordering
+    /// store) waits this long for its customer, then expires and its stock goes into the
+    /// back room of the store that holds it.
     pub pickup_hold: SimDuration,
     /// Seconds from "ready for pickup" to the customer's arrival at the counter, for those
     /// who come; `pickup_no_show` of them never come (their order expires).
@@ -140,13 +141,19 @@ pub struct PlatformSpec {
     pub pickup_service_s: Dist,
     /// Seconds from picked to delivered, same-city delivery by courier.
     pub courier_s: Dist,
-    /// Seconds from picked to delivered, shipped from the store to the customer (or to a
-    /// pickup store: an in-transit transfer).
+    /// Seconds from picked to delivered, shipped from the store to the customer.
     pub ship_s: Dist,
     /// How long a till waits for the coupon centre's answer to a redemption before it
     /// gives up and applies the store's offline policy ([`OfflineCoupons`]); a late answer
     /// is then reconciled (see `crate::store::office`).
     pub coupon_timeout: SimDuration,
+    /// Share of kiosk ("endless aisle") orders the shopper collects at the store where they
+    /// ordered ([`Fulfilment::ShipToStore`]); the rest are delivered to their home from the
+    /// fulfilling store ([`Fulfilment::ShipFromStore`]).
+    pub kiosk_collect_share: f64,
+    /// Seconds from picked at the fulfilling store to arrival at the ordering store, for a
+    /// ship-to-store order: the units are in transit between the two stores meanwhile.
+    pub transfer_s: Dist,
     pub settlement: SettlementSpec,
 }
 
@@ -222,16 +229,23 @@ pub enum Fulfilment {
     SameCity,
     /// Shipped from a store with the stock (the nearest that has it).
     ShipFromStore,
+    /// Kiosk orders only: picked at a store with the stock (the nearest other than the
+    /// ordering store), sent in transit to the ordering store, and collected at its pickup
+    /// counter.
+    ShipToStore,
 }
 
 impl Fulfilment {
-    pub const ALL: [Fulfilment; 3] = [Fulfilment::Pickup, Fulfilment::SameCity, Fulfilment::ShipFromStore];
+    /// The ways an online order can take, the order of an online segment's shares
+    /// (ship-to-store is a kiosk order's "collect here").
+    pub const ONLINE: [Fulfilment; 3] = [Fulfilment::Pickup, Fulfilment::SameCity, Fulfilment::ShipFromStore];
 
     pub fn name(self) -> &'static str {
         match self {
             Fulfilment::Pickup => "pickup",
             Fulfilment::SameCity => "same_city",
             Fulfilment::ShipFromStore => "ship_from_store",
+            Fulfilment::ShipToStore => "ship_to_store",
         }
     }
 }
@@ -247,7 +261,7 @@ pub struct OnlineSegmentSpec {
     /// Lines per order (rounded, at least 1); each line one unit of a SKU drawn by category
     /// and SKU popularity.
     pub basket: Dist,
-    /// Shares of pickup, same-city and ship-from-store, indexed like [`Fulfilment::ALL`]
+    /// Shares of pickup, same-city and ship-from-store, indexed like [`Fulfilment::ONLINE`]
     /// (sum to 1).
     pub fulfilment: [f64; 3],
     /// Share of orders placed by members.

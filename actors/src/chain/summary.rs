@@ -1,6 +1,7 @@
 //! The KPIs of a chain run: chain totals, every store's own KPIs (as for one store) with
 //! its online-order work, and the centres' figures (orders by channel, and the coupon,
-//! member and settlement books).
+//! member and settlement books), and the units in transit between stores for kiosk
+//! orders shipped to the store they were placed in.
 
 use serde::Serialize;
 
@@ -9,7 +10,7 @@ use crate::chain::members::{LevelIdx, MemberCentre};
 use crate::chain::orders::{OrderCentre, Source, Status};
 use crate::chain::run::{ChainRun, StoreRun};
 use crate::chain::settlement::Settlement;
-use crate::chain::spec::{ChainSpec, StoreIdx};
+use crate::chain::spec::{ChainSpec, Fulfilment, StoreIdx};
 use crate::store::spec::Payment;
 use crate::store::summary::StoreKpis;
 
@@ -18,9 +19,39 @@ pub struct ChainKpis {
     pub chain: ChainTotals,
     pub stores: Vec<ChainStoreKpis>,
     pub orders: OrderKpis,
+    pub transfers: TransferKpis,
     pub members: MemberKpis,
     pub settlement: SettlementKpis,
     pub coupons: Vec<CampaignKpis>,
+}
+
+/// Ship to store: kiosk orders sent from the store that had the item to the store they
+/// were placed in, and collected there.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TransferKpis {
+    /// Kiosk orders whose shopper chose to collect at the store (ship to store), and to
+    /// have it delivered home.
+    pub kiosk_collect_orders: u64,
+    pub kiosk_deliver_orders: u64,
+    /// Transfers (one per order) the fulfilling stores sent, the ordering stores received,
+    /// and still in transit at the close (as the order centre has them).
+    pub sent: u64,
+    pub received: u64,
+    pub in_transit_at_close: u64,
+    /// Units sent and received, and in transit at the close (sent, not received).
+    pub units_sent: u64,
+    pub units_received: u64,
+    pub units_in_transit_at_close: u64,
+    /// Seconds from sent to received, as the order centre heard of each (received
+    /// transfers only).
+    pub transfer_p50_s: f64,
+    pub transfer_p90_s: f64,
+    pub transfer_p99_s: f64,
+    /// How the received ones fared at the ordering store's pickup counter: collected,
+    /// expired (their units went into its back room), still waiting at the close.
+    pub collected: u64,
+    pub expired_into_back_room: u64,
+    pub waiting_at_counter_at_close: u64,
 }
 
 /// One coupon campaign's funnel and money (major units).
@@ -212,6 +243,12 @@ pub struct StoreOrderKpis {
     pub expired: u64,
     pub no_shows: u64,
     pub dispatched: u64,
+    /// Ship to store: transfers this store fulfilled and sent, and received for its kiosk
+    /// orders (orders and units).
+    pub transfers_sent: u64,
+    pub transfer_units_sent: u64,
+    pub transfers_received: u64,
+    pub transfer_units_received: u64,
     pub open_at_close: u64,
     pub reserved_units_at_close: u64,
     pub messages_sent: u64,
@@ -245,6 +282,7 @@ pub struct ChannelOrders {
     pub open_picking: u64,
     pub open_ready: u64,
     pub open_dispatched: u64,
+    pub open_in_transit: u64,
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -267,6 +305,10 @@ fn store_orders(s: &StoreRun, day_s: f64) -> StoreOrderKpis {
         expired: k.expired,
         no_shows: k.no_shows,
         dispatched: k.dispatched,
+        transfers_sent: k.transfers_sent,
+        transfer_units_sent: k.transfer_units_sent,
+        transfers_received: k.transfers_received,
+        transfer_units_received: k.transfer_units_received,
         open_at_close: s.open_orders,
         reserved_units_at_close: s.reserved_units,
         messages_sent: k.messages_sent,
@@ -298,6 +340,7 @@ fn channel(centre: &OrderCentre, source: Option<Source>) -> ChannelOrders {
         open_picking: 0,
         open_ready: 0,
         open_dispatched: 0,
+        open_in_transit: 0,
     };
     let mut within = 0;
     for s in &sources {
@@ -317,6 +360,7 @@ fn channel(centre: &OrderCentre, source: Option<Source>) -> ChannelOrders {
         c.open_picking += by[Status::Accepted as usize];
         c.open_ready += by[Status::Ready as usize];
         c.open_dispatched += by[Status::Dispatched as usize];
+        c.open_in_transit += by[Status::InTransit as usize];
     }
     c.share_picked_within_target = ratio(within, c.picked);
     if !hist.is_empty() {
@@ -351,7 +395,12 @@ impl ChainRun {
             items_sold: sumu(|k| k.items_sold),
             lost_sales_value: sum(|k| k.lost_sales.values().map(|l| l.value).sum()),
             online_orders: all.orders - kiosk.placed,
-            online_value: all.value - kiosk.value.as_major(),
+            // Summed in cents: exactly the same in two variants with the same online orders.
+            online_value: Source::ALL
+                .iter()
+                .filter(|s| **s != Source::Kiosk)
+                .fold(crate::money::Cents::ZERO, |v, s| v + centre.stats[s.index()].value)
+                .as_major(),
             kiosk_orders: kiosk.placed,
             platform_messages: self.messages,
             windows: self.windows,
@@ -360,9 +409,46 @@ impl ChainRun {
             chain,
             stores,
             orders: OrderKpis { all, by_channel: Source::ALL.iter().map(|s| channel(centre, Some(*s))).collect() },
+            transfers: self.transfer_kpis(),
             members: members(&self.platform, &self.platform.spec),
             settlement: settlement(&self.platform.settlement, &self.platform.spec),
             coupons: coupons(&self.platform),
+        }
+    }
+}
+
+impl ChainRun {
+    fn transfer_kpis(&self) -> TransferKpis {
+        let centre = &self.platform.orders;
+        let mut hist = crate::store::metrics::wait_histogram();
+        let (mut sent, mut received) = (0, 0);
+        for st in &centre.stats {
+            sent += st.transfers_sent;
+            received += st.transfers_received;
+            hist.add(&st.transfer_ms).expect("histograms of one shape add");
+        }
+        let to_store = |status: Status| {
+            centre.orders.iter().filter(|o| o.fulfilment == Fulfilment::ShipToStore && o.status == status).count()
+                as u64
+        };
+        let quantile = |q: f64| if hist.is_empty() { 0.0 } else { hist.value_at_quantile(q) as f64 / 1000.0 };
+        let units = |f: fn(&StoreRun) -> u64| self.stores.iter().map(f).sum::<u64>();
+        let collect: u64 = units(|s| s.office.kiosk_collect_orders);
+        TransferKpis {
+            kiosk_collect_orders: collect,
+            kiosk_deliver_orders: units(|s| s.office.kiosk_orders_sent).saturating_sub(collect),
+            sent,
+            received,
+            in_transit_at_close: to_store(Status::InTransit),
+            units_sent: self.transfers.sent.iter().sum(),
+            units_received: self.transfers.received.iter().sum(),
+            units_in_transit_at_close: self.transfers.in_transit(),
+            transfer_p50_s: quantile(0.5),
+            transfer_p90_s: quantile(0.9),
+            transfer_p99_s: quantile(0.99),
+            collected: to_store(Status::Collected),
+            expired_into_back_room: to_store(Status::Expired),
+            waiting_at_counter_at_close: to_store(Status::Ready),
         }
     }
 }

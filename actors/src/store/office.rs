@@ -18,6 +18,14 @@
 //! the counter (FIFO, `pickup_staff` servers) and collects; an order not collected within
 //! the hold expires and its units go back to the back room.
 //!
+//! Ship to store (a kiosk order to collect at the store it was placed in): the fulfilling
+//! store picks it as above, then its units leave in transit ([`StoreMsg::SendUnit`],
+//! [`Up::TransferSent`], after a transfer time drawn from `transfer_s`). The ordering
+//! store's office gets their lines and [`Down::TransferArrived`] from the order centre,
+//! takes the units in ([`StoreMsg::ReceiveUnit`]: received and reserved for the order) and
+//! holds them at its pickup counter exactly as a picked pickup order: the customer comes
+//! (or not), collects, or the hold expires and the units go into this store's back room.
+//!
 //! The office also syncs the store's stock with the inventory centre: every
 //! `stock_sync_every`, the SKUs whose free stock changed since the last sync.
 //!
@@ -101,6 +109,14 @@ pub struct OfficeKpis {
     pub messages_held: u64,
     pub stock_syncs: u64,
     pub kiosk_orders_sent: u64,
+    /// Kiosk orders whose shopper chose to collect them here (ship to store).
+    pub kiosk_collect_orders: u64,
+    /// Ship-to-store transfers this store fulfilled and sent, and received for its own
+    /// kiosk orders (orders and units).
+    pub transfers_sent: u64,
+    pub transfer_units_sent: u64,
+    pub transfers_received: u64,
+    pub transfer_units_received: u64,
     /// Coupons: claims sent and answered, coupons held at checkout, redemptions asked for
     /// and granted, and what the offline policy did while the link was down.
     pub claims_sent: u64,
@@ -153,6 +169,11 @@ pub struct Office {
     pub outbox: Vec<Envelope<PlatformMsg>>,
     /// Orders in the store now, by id (removed when handed over or expired).
     pub orders: BTreeMap<OrderId, StoreOrder>,
+    /// Units sent in transit, and units received, whose report to the order centre
+    /// ([`Up::TransferSent`], [`Up::TransferReceived`]) arrives only after the run ends:
+    /// the chain's transfer books at close count them as on the wire.
+    pub sent_reported_after_close: Vec<SkuId>,
+    pub received_reported_after_close: Vec<SkuId>,
     pickers_free: u32,
     pick_queue: VecDeque<OrderId>,
     counter_free: u32,
@@ -228,6 +249,8 @@ impl Office {
             day_end: SimTime::ZERO.saturating_add(chain.duration),
             outbox: Vec::new(),
             orders: BTreeMap::new(),
+            sent_reported_after_close: Vec::new(),
+            received_reported_after_close: Vec::new(),
             pickers_free: spec.pickers,
             pick_queue: VecDeque::new(),
             counter_free: spec.pickup_staff,
@@ -287,8 +310,8 @@ impl Office {
         self.orders.iter()
     }
 
-    /// Sends `msg` to centre actor `to` over the link.
-    pub fn send_up(&mut self, to: storetwin_engine::ActorId, msg: Up, ctx: &mut Context<'_, StoreMsg>) {
+    /// Sends `msg` to centre actor `to` over the link; returns when it arrives.
+    pub fn send_up(&mut self, to: storetwin_engine::ActorId, msg: Up, ctx: &mut Context<'_, StoreMsg>) -> SimTime {
         let now = ctx.now();
         let at = self.link.arrival(now, ctx.rng());
         if self.link.down_until(now).is_some() {
@@ -308,6 +331,7 @@ impl Office {
             to,
             msg: PlatformMsg::Up { from: self.store, msg },
         });
+        at
     }
 }
 
@@ -382,6 +406,34 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
                 o.fulfilment = fulfilment;
                 o.state = OrderState::Reserving;
                 ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::ReserveOrder { order });
+            }
+            Down::TransferArrived { order, lines } => {
+                let arrived = office
+                    .orders
+                    .get_mut(&order)
+                    .filter(|o| o.lines.len() == usize::from(lines) && o.state == OrderState::Receiving);
+                let Some(o) = arrived else {
+                    ctx.fail(
+                        "order lifecycle",
+                        format!(
+                            "transfer of order {} arrived at store {} without its {lines} lines",
+                            order.0, office.store.0
+                        ),
+                    );
+                    return;
+                };
+                o.fulfilment = Fulfilment::ShipToStore;
+                let units = o.lines.clone();
+                for &sku in &units {
+                    ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::ReceiveUnit { sku });
+                }
+                office.kpis.transfers_received += 1;
+                office.kpis.transfer_units_received += units.len() as u64;
+                let at = office.send_up(platform::ORDERS, Up::TransferReceived { order }, ctx);
+                if at > office.day_end {
+                    office.received_reported_after_close.extend_from_slice(&units);
+                }
+                await_customer(office, order, ctx);
             }
             Down::Issued { ticket, serial, campaign } => {
                 office.kpis.coupons_issued += 1;
@@ -461,16 +513,19 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
             let fulfilment = o.fulfilment;
             office.send_up(platform::ORDERS, Up::OrderPicked { order, pick_ms }, ctx);
             match fulfilment {
-                Fulfilment::Pickup => {
-                    let o = office.orders.get_mut(&order).expect("known");
-                    o.state = OrderState::Ready;
-                    ctx.schedule(office.platform.pickup_hold, StoreMsg::HoldExpires { order });
-                    let rng = ctx.rng();
-                    if rand::RngExt::random::<f64>(rng) < office.platform.pickup_no_show {
-                        office.kpis.no_shows += 1;
-                    } else {
-                        let after = office.platform.collect_after_s.sample(rng).max(0.0);
-                        ctx.schedule(SimDuration::from_secs_f64(after), StoreMsg::CustomerArrives { order });
+                Fulfilment::Pickup => await_customer(office, order, ctx),
+                Fulfilment::ShipToStore => {
+                    let after = SimDuration::from_secs_f64(office.platform.transfer_s.sample(ctx.rng()).max(0.0));
+                    let after_ms = u32::try_from(after.as_nanos() / 1_000_000).unwrap_or(u32::MAX);
+                    let o = office.orders.remove(&order).expect("known");
+                    office.kpis.transfers_sent += 1;
+                    office.kpis.transfer_units_sent += o.lines.len() as u64;
+                    for &sku in &o.lines {
+                        ctx.send(view.layout.store(), SimDuration::ZERO, StoreMsg::SendUnit { sku });
+                    }
+                    let at = office.send_up(platform::ORDERS, Up::TransferSent { order, after_ms }, ctx);
+                    if at > office.day_end {
+                        office.sent_reported_after_close.extend_from_slice(&o.lines);
                     }
                 }
                 Fulfilment::SameCity | Fulfilment::ShipFromStore => {
@@ -525,8 +580,12 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
         }
         StoreMsg::KioskOrdered { sku, member } => {
             office.kpis.kiosk_orders_sent += 1;
+            // The shopper's choice: collect it here, or have it delivered home (one draw
+            // either way, so the office's stream does not depend on the share).
+            let collect = rand::RngExt::random::<f64>(ctx.rng()) < office.platform.kiosk_collect_share;
+            office.kpis.kiosk_collect_orders += u64::from(collect);
             let member = (member != u32::MAX).then_some(member);
-            office.send_up(platform::ORDERS, Up::KioskOrder { sku, member }, ctx);
+            office.send_up(platform::ORDERS, Up::KioskOrder { sku, member, collect }, ctx);
         }
         StoreMsg::TillPayment { shopper, lane } => till_payment(office, shopper, lane, view, ctx),
         StoreMsg::CouponTimeout { txn } => {
@@ -730,6 +789,22 @@ fn settle_payment(
         office.send_up(platform::MEMBERS, Up::Earn { member, txn: earn, paid }, ctx);
     }
     ctx.send(view.layout.lane(lane), SimDuration::ZERO, StoreMsg::PaymentDone { discount });
+}
+
+/// A picked pickup order, or a ship-to-store order just arrived, waits at the pickup
+/// counter for its customer: who comes after `collect_after_s` (or never: a no-show), until
+/// the hold expires.
+fn await_customer(office: &mut Office, order: OrderId, ctx: &mut Context<'_, StoreMsg>) {
+    let o = office.orders.get_mut(&order).expect("an order waiting for its customer is known");
+    o.state = OrderState::Ready;
+    ctx.schedule(office.platform.pickup_hold, StoreMsg::HoldExpires { order });
+    let rng = ctx.rng();
+    if rand::RngExt::random::<f64>(rng) < office.platform.pickup_no_show {
+        office.kpis.no_shows += 1;
+    } else {
+        let after = office.platform.collect_after_s.sample(rng).max(0.0);
+        ctx.schedule(SimDuration::from_secs_f64(after), StoreMsg::CustomerArrives { order });
+    }
 }
 
 /// Free pickers take the oldest orders waiting.

@@ -1,7 +1,10 @@
 //! The store: shelf and back-room stock, prices, restocking staff, and scheduled
 //! disruptions. Stock moves only here, one message at a time, so it is conserved by
 //! construction and checked at the end: for every SKU,
-//! `shelf + back room + in baskets + sold = starting stock`.
+//! `starting stock + received = shelf + back room + in baskets + sold + reserved + handed
+//! over + sent`. A store on its own reserves, hands over, sends and receives nothing; a
+//! store of a chain reserves units for orders, hands them over to their customers, and
+//! sends and receives the units of ship-to-store orders (in transit between two stores).
 
 use std::collections::VecDeque;
 
@@ -23,6 +26,11 @@ pub struct Store {
     /// have left the store (collected, or handed to a courier or carrier).
     pub reserved: Vec<u32>,
     pub handed_over: Vec<u32>,
+    /// Units of ship-to-store orders this store fulfilled that left it in transit to the
+    /// ordering store, and units that arrived here from the fulfilling store (held for
+    /// their order, then collected or put in the back room: this store's stock).
+    pub sent: Vec<u32>,
+    pub received: Vec<u32>,
     pub initial: Vec<u32>,
     /// The price the till charges now.
     pub price: Vec<Cents>,
@@ -72,6 +80,8 @@ impl Store {
         sold: Vec::new(),
         reserved: Vec::new(),
         handed_over: Vec::new(),
+        sent: Vec::new(),
+        received: Vec::new(),
         initial: Vec::new(),
         price: Vec::new(),
         list_price: Vec::new(),
@@ -121,6 +131,8 @@ impl Store {
             sold: vec![0; n],
             reserved: vec![0; n],
             handed_over: vec![0; n],
+            sent: vec![0; n],
+            received: vec![0; n],
             initial: spec.catalogue.iter().map(|s| s.shelf + s.back_room).collect(),
             price: spec.catalogue.iter().map(|s| s.price).collect(),
             list_price: spec.catalogue.iter().map(|s| s.price).collect(),
@@ -185,19 +197,21 @@ impl Store {
     pub fn check_conservation(&self) -> Result<(), String> {
         for i in 0..self.shelf.len() {
             let now = u64::from(self.shelf[i]) + u64::from(self.back_room[i]) + u64::from(self.in_baskets[i]);
-            let orders = u64::from(self.reserved[i]) + u64::from(self.handed_over[i]);
+            let orders = u64::from(self.reserved[i]) + u64::from(self.handed_over[i]) + u64::from(self.sent[i]);
             let total = now + u64::from(self.sold[i]) + orders;
-            if total != u64::from(self.initial[i]) {
+            if total != u64::from(self.initial[i]) + u64::from(self.received[i]) {
                 return Err(format!(
                     "SKU {i}: shelf {} + back room {} + in baskets {} + sold {} + reserved {} + handed over {} \
-                     != starting {}",
+                     + sent {} != starting {} + received {}",
                     self.shelf[i],
                     self.back_room[i],
                     self.in_baskets[i],
                     self.sold[i],
                     self.reserved[i],
                     self.handed_over[i],
-                    self.initial[i]
+                    self.sent[i],
+                    self.initial[i],
+                    self.received[i]
                 ));
             }
         }
@@ -415,18 +429,23 @@ pub fn handle(
                 ctx.send(to, SimDuration::ZERO, StoreMsg::OrderReserved { order, ok });
             }
         }
-        StoreMsg::HandOver { sku } | StoreMsg::ReturnUnit { sku } => {
+        StoreMsg::HandOver { sku } | StoreMsg::ReturnUnit { sku } | StoreMsg::SendUnit { sku } => {
             let i = sku.0 as usize;
             if store.reserved[i] == 0 {
                 ctx.fail("stock conservation", format!("SKU {i} left an order but none was reserved"));
                 return;
             }
             store.reserved[i] -= 1;
-            if matches!(msg, StoreMsg::HandOver { .. }) {
-                store.handed_over[i] += 1;
-            } else {
-                store.back_room[i] += 1;
+            match msg {
+                StoreMsg::HandOver { .. } => store.handed_over[i] += 1,
+                StoreMsg::SendUnit { .. } => store.sent[i] += 1,
+                _ => store.back_room[i] += 1,
             }
+        }
+        StoreMsg::ReceiveUnit { sku } => {
+            let i = sku.0 as usize;
+            store.received[i] += 1;
+            store.reserved[i] += 1;
         }
         other => ctx.fail("message routing", format!("store got {other:?}")),
     }

@@ -185,6 +185,15 @@ pub enum StoreMsg {
     ReturnUnit {
         sku: SkuId,
     },
+    /// A reserved unit of a ship-to-store order leaves in transit to the ordering store.
+    SendUnit {
+        sku: SkuId,
+    },
+    /// A unit of a ship-to-store order arrives from the fulfilling store, held for the
+    /// order at the pickup counter.
+    ReceiveUnit {
+        sku: SkuId,
+    },
     PickDone {
         order: OrderId,
     },
@@ -197,7 +206,8 @@ pub enum StoreMsg {
     HoldExpires {
         order: OrderId,
     },
-    /// A kiosk took an "endless aisle" order for `sku` (member id, or `u32::MAX`).
+    /// A kiosk took an "endless aisle" order for `sku` (member id, or `u32::MAX`); the
+    /// office asks the shopper whether to collect it here or have it delivered.
     KioskOrdered {
         sku: SkuId,
         member: u32,
@@ -286,6 +296,8 @@ impl StoreMsg {
             OrderReserved { order, .. } => (42, order.0),
             HandOver { sku } => (43, sku.0),
             ReturnUnit { sku } => (44, sku.0),
+            SendUnit { sku } => (54, sku.0),
+            ReceiveUnit { sku } => (55, sku.0),
             PickDone { order } => (45, order.0),
             CustomerArrives { order } => (46, order.0),
             CounterDone { order } => (47, order.0),
@@ -305,7 +317,9 @@ impl StoreMsg {
 /// The main argument of a message from the centres, for the event log.
 fn platform_code(down: &Down) -> u32 {
     match *down {
-        Down::OrderLine { order, .. } | Down::OrderPlaced { order, .. } => order.0,
+        Down::OrderLine { order, .. } | Down::OrderPlaced { order, .. } | Down::TransferArrived { order, .. } => {
+            order.0
+        }
         Down::Issued { ticket, .. } | Down::ClaimRefused { ticket, .. } | Down::Registered { ticket, .. } => ticket,
         Down::Redeemed { txn, .. } => txn.0,
         Down::GrabAnswer { client, .. }

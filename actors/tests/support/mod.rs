@@ -337,6 +337,8 @@ pub fn small_chain() -> storetwin_actors::chain::spec::ChainSpec {
             courier_s: Dist::uniform(1200.0, 2400.0).unwrap(),
             ship_s: Dist::uniform(3600.0, 7200.0).unwrap(),
             coupon_timeout: SimDuration::from_secs(5),
+            kiosk_collect_share: 0.5,
+            transfer_s: Dist::uniform(1800.0, 3600.0).unwrap(),
             settlement: SettlementSpec { fee_bps: [60, 120, 0, 0] },
         },
         members: MemberSpec {

@@ -631,6 +631,20 @@ mod tests {
             let name = channel_name(c["channel"].as_str().expect("a name"));
             assert!(words.contains(&format!("{name} {orders}")), "{name}: {orders} orders");
         }
+        // Kiosk orders to collect: the ship-to-store table with the transfers as counted, or
+        // the sentence saying there were none.
+        let t = &k["transfers"];
+        if f(&t["kiosk_collect_orders"]) > 0.0 {
+            assert!(html.contains("id=\"transfer-table\""), "a transfer table");
+            let sent = format!(
+                "{} transfers were sent and {} received",
+                grouped(f(&t["sent"]), 0),
+                grouped(f(&t["received"]), 0)
+            );
+            assert!(words.contains(&sent), "{sent}");
+        } else {
+            assert!(html.contains("id=\"transfers-none\"") && !html.contains("id=\"transfer-table\""));
+        }
         // The headline sales card is the mean of the two replications.
         let mean = (runs[0].kpis().chain.sales + runs[1].kpis().chain.sales) / 2.0;
         assert!(words.contains(&format!("Sales in store {}", grouped(mean, 0))), "the mean sales");

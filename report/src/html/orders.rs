@@ -1,14 +1,15 @@
 //! The orders section of a chain's `report.html`: online and kiosk orders by channel, their
 //! pick times (p50, p90, p99) against the pick target, each store's share picked within
-//! it, and how the orders ended (collected, delivered, expired, cancelled, or still under
-//! way at the close, by state).
+//! it, how the orders ended (collected, delivered, expired, cancelled, or still under way
+//! at the close, by state), and the kiosk orders shipped to the store they were placed in
+//! (transfers sent, received and in transit, transfer times, how they ended).
 
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use storetwin_actors::chain::spec::ChainSpec;
-use storetwin_actors::chain::summary::{ChainKpis, ChainStoreKpis, ChannelOrders};
+use storetwin_actors::chain::summary::{ChainKpis, ChainStoreKpis, ChannelOrders, TransferKpis};
 
 use super::chain::{bars_height, best_and_worst, channel_name, label_width, minutes, pct};
 use super::charts::{self, ACCENT, AXIS, BAD, Bar, GOOD, GRID, INK, Key, MUTED, SENSED, draw_keys, grouped, text};
@@ -22,7 +23,75 @@ const P99: RGBColor = RGBColor(0x1e, 0x3a, 0x8a);
 
 /// Orders still open at the close.
 fn open(c: &ChannelOrders) -> u64 {
-    c.open_routed + c.open_picking + c.open_ready + c.open_dispatched
+    c.open_routed + c.open_picking + c.open_ready + c.open_dispatched + c.open_in_transit
+}
+
+/// A length of time in hours (from 2 h) or minutes.
+fn duration(s: f64) -> String {
+    if s >= 7200.0 { format!("{} h", grouped(s / 3600.0, 1)) } else { minutes((s / 6.0).round() * 6.0) }
+}
+
+/// The ship-to-store table: kiosk orders to collect where they were placed, their
+/// transfers between stores and how they ended; or a sentence when there were none.
+fn transfers(p: &mut String, t: &TransferKpis, kiosk_orders: u64) -> Result<()> {
+    p.push_str("<h3>Ship to store</h3>\n");
+    if t.kiosk_collect_orders == 0 {
+        let why = if kiosk_orders == 0 {
+            "No kiosk order was placed, so nothing was shipped between stores.".to_string()
+        } else {
+            format!(
+                "All {} kiosk orders were delivered home; none was shipped to the store it was placed in.",
+                grouped(kiosk_orders as f64, 0)
+            )
+        };
+        writeln!(p, "<p id=\"transfers-none\">{}</p>", esc(&why))?;
+        return Ok(());
+    }
+    let lede = format!(
+        "{} of the {} kiosk orders were to collect at the store they were placed in: picked at another store with the item, then in transit to the ordering store, held at its pickup counter. {} transfers were sent and {} received; {} units were still in transit at the close.{}",
+        grouped(t.kiosk_collect_orders as f64, 0),
+        grouped(kiosk_orders as f64, 0),
+        grouped(t.sent as f64, 0),
+        grouped(t.received as f64, 0),
+        grouped(t.units_in_transit_at_close as f64, 0),
+        if t.received > 0 {
+            format!(
+                " Half took under {} from sent to received, one in ten over {}.",
+                duration(t.transfer_p50_s),
+                duration(t.transfer_p90_s)
+            )
+        } else {
+            String::new()
+        },
+    );
+    let time = |s: f64| if t.received > 0 { duration(s) } else { "\u{2014}".to_string() };
+    write!(
+        p,
+        r#"<p>{}</p>
+<div class="table-wrap"><table id="transfer-table" class="compact">
+<thead><tr><th rowspan="2">To collect</th><th rowspan="2">Delivered home</th><th colspan="3" class="span">Transfers</th><th colspan="3" class="span">Units</th><th colspan="3" class="span">Transfer time</th><th colspan="3" class="span">At the ordering store</th></tr>
+<tr><th>Sent</th><th>Received</th><th>In transit</th><th>Sent</th><th>Received</th><th>In transit</th><th>p50</th><th>p90</th><th>p99</th><th>Collected</th><th>Expired into back room</th><th>Waiting at close</th></tr></thead>
+<tbody>
+<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>
+</tbody></table></div>
+"#,
+        esc(&lede),
+        grouped(t.kiosk_collect_orders as f64, 0),
+        grouped(t.kiosk_deliver_orders as f64, 0),
+        grouped(t.sent as f64, 0),
+        grouped(t.received as f64, 0),
+        grouped(t.in_transit_at_close as f64, 0),
+        grouped(t.units_sent as f64, 0),
+        grouped(t.units_received as f64, 0),
+        grouped(t.units_in_transit_at_close as f64, 0),
+        time(t.transfer_p50_s),
+        time(t.transfer_p90_s),
+        time(t.transfer_p99_s),
+        grouped(t.collected as f64, 0),
+        grouped(t.expired_into_back_room as f64, 0),
+        grouped(t.waiting_at_counter_at_close as f64, 0),
+    )?;
+    Ok(())
 }
 
 pub(super) fn section(p: &mut String, spec: &ChainSpec, k: &ChainKpis) -> Result<()> {
@@ -40,7 +109,7 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, k: &ChainKpis) -> Result
         "No order was placed online or at a kiosk.".to_string()
     } else {
         format!(
-            "{} orders: {} online ({}) and {} from in-store kiosks. The centres sent each to the nearest store with the stock{}. {} were picked, {} of them within the {} target; half took under {} from reaching the store, one in ten over {}. An order is picked when its last line is; a kiosk order (the endless aisle) goes to another store than the one it was placed in.",
+            "{} orders: {} online ({}) and {} from in-store kiosks. The centres sent each to the nearest store with the stock{}. {} were picked, {} of them within the {} target; half took under {} from reaching the store, one in ten over {}. An order is picked when its last line is; a kiosk order (the endless aisle) is picked at another store than the one it was placed in.",
             grouped(all.orders as f64, 0),
             grouped(k.chain.online_orders as f64, 0),
             online.join(", "),
@@ -94,6 +163,7 @@ pub(super) fn section(p: &mut String, spec: &ChainSpec, k: &ChainKpis) -> Result
         )?;
     }
     p.push_str("</tbody></table></div>\n");
+    transfers(p, &k.transfers, k.chain.kiosk_orders)?;
 
     let mut rows: Vec<&ChannelOrders> = channels.clone();
     if channels.len() > 1 {
@@ -191,6 +261,7 @@ fn outcomes(all: &ChannelOrders) -> Result<String> {
         ("Open: being picked", all.open_picking, MUTED),
         ("Open: ready for pickup", all.open_ready, MUTED),
         ("Open: on the way", all.open_dispatched, MUTED),
+        ("Open: between stores", all.open_in_transit, MUTED),
     ];
     let total = all.orders.max(1) as f64;
     let bars: Vec<Bar> = rows
@@ -273,4 +344,55 @@ fn pick_times(rows: &[&ChannelOrders], target_s: f64, width: u32) -> Result<Stri
         ))?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kpis() -> TransferKpis {
+        TransferKpis {
+            kiosk_collect_orders: 275,
+            kiosk_deliver_orders: 271,
+            sent: 271,
+            received: 157,
+            in_transit_at_close: 114,
+            units_sent: 1271,
+            units_received: 1157,
+            units_in_transit_at_close: 114,
+            transfer_p50_s: 9576.4,
+            transfer_p90_s: 15409.2,
+            transfer_p99_s: 20480.0,
+            collected: 123,
+            expired_into_back_room: 4,
+            waiting_at_counter_at_close: 30,
+        }
+    }
+
+    #[test]
+    fn the_ship_to_store_table_has_each_figure_in_its_column() {
+        let mut p = String::new();
+        transfers(&mut p, &kpis(), 546).expect("renders");
+        assert!(p.contains("275 of the 546 kiosk orders were to collect"), "{p}");
+        assert!(p.contains("271 transfers were sent and 157 received; 114 units were still in transit"), "{p}");
+        assert!(p.contains("Half took under 2.7 h from sent to received, one in ten over 4.3 h."), "{p}");
+        let row = p.split("<tbody>").nth(1).expect("a body");
+        let cells: Vec<&str> = row.split("<td>").skip(1).map(|c| c.split('<').next().unwrap_or("")).collect();
+        assert_eq!(
+            cells,
+            ["275", "271", "271", "157", "114", "1,271", "1,157", "114", "2.7 h", "4.3 h", "5.7 h", "123", "4", "30"]
+        );
+    }
+
+    #[test]
+    fn without_kiosk_orders_to_collect_a_sentence_says_so() {
+        let none = TransferKpis { kiosk_collect_orders: 0, kiosk_deliver_orders: 12, ..kpis() };
+        let mut p = String::new();
+        transfers(&mut p, &none, 12).expect("renders");
+        assert!(p.contains("All 12 kiosk orders were delivered home"), "{p}");
+        assert!(!p.contains("transfer-table"));
+        let mut p = String::new();
+        transfers(&mut p, &TransferKpis { kiosk_deliver_orders: 0, ..none }, 0).expect("renders");
+        assert!(p.contains("No kiosk order was placed"), "{p}");
+    }
 }

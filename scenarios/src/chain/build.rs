@@ -28,6 +28,9 @@ pub const DEFAULT_COUPON_TIMEOUT: SimDuration = SimDuration::from_secs(5);
 
 /// `members.referral_join_after_s` when left out: the mean, in seconds, of an exponential.
 pub const DEFAULT_REFERRAL_JOIN_AFTER_S: f64 = 3600.0;
+/// `platform.kiosk_collect_share` when left out: half of the kiosk orders are collected at
+/// the store they were placed in, half delivered home.
+pub const DEFAULT_KIOSK_COLLECT_SHARE: f64 = 0.5;
 
 pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpec {
     let p = &file.platform;
@@ -65,10 +68,16 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         ("pickup_service_s", &p.pickup_service_s),
         ("courier_s", &p.courier_s),
         ("ship_s", &p.ship_s),
-    ] {
+    ]
+    .into_iter()
+    .chain(p.transfer_s.as_ref().map(|d| ("transfer_s", d)))
+    {
         checks.non_negative_mean(at!["platform", key], &d.0);
     }
     checks.share(at!["platform", "pickup_no_show"], p.pickup_no_show);
+    if let Some(share) = p.kiosk_collect_share {
+        checks.share(at!["platform", "kiosk_collect_share"], share);
+    }
     let mut fee_bps = [0u32; 4];
     if let Some(settlement) = &p.settlement {
         for ((slot, method), fee) in
@@ -93,6 +102,8 @@ pub(crate) fn platform(file: &ChainFile, checks: &mut Checks<'_>) -> PlatformSpe
         courier_s: p.courier_s.0.clone(),
         ship_s: p.ship_s.0.clone(),
         coupon_timeout: p.coupon_timeout.map_or(DEFAULT_COUPON_TIMEOUT, |d| d.0),
+        kiosk_collect_share: p.kiosk_collect_share.unwrap_or(DEFAULT_KIOSK_COLLECT_SHARE),
+        transfer_s: p.transfer_s.as_ref().unwrap_or(&p.ship_s).0.clone(),
         settlement: SettlementSpec { fee_bps },
     }
 }

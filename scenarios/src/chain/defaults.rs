@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use storetwin_actors::chain::spec::ChainStoreSpec;
 use storetwin_actors::store::spec::{CategoryId, CellKind};
 
+use super::DEFAULT_KIOSK_COLLECT_SHARE;
 use super::campaigns::default_class;
 use super::format::{ChainFile, ClassFile};
 use super::stores::{Catalogue, StoreFiles};
@@ -154,6 +155,20 @@ pub(crate) fn applied(
             "members.referral_join_after_s".into(),
             format!("{{ dist = \"exponential\", mean = {DEFAULT_REFERRAL_JOIN_AFTER_S} }}"),
             "a referred friend answers about an hour after the referral",
+        );
+    }
+    if platform.kiosk_collect_share.is_none() {
+        add(
+            "platform.kiosk_collect_share".into(),
+            DEFAULT_KIOSK_COLLECT_SHARE.to_string(),
+            "half of the kiosk orders are shipped to the store they were placed in and collected there, half delivered home",
+        );
+    }
+    if platform.transfer_s.is_none() {
+        add(
+            "platform.transfer_s".into(),
+            "platform.ship_s".into(),
+            "a kiosk order to collect travels between the stores as long as a parcel shipped from a store",
         );
     }
     match &platform.settlement {

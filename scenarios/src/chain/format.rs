@@ -277,6 +277,14 @@ pub struct Platform {
     /// applies the store's offline policy ("5s"); a late answer is then reconciled.
     /// Default "5s".
     pub coupon_timeout: Option<Duration>,
+    /// Share of kiosk ("endless aisle") orders the shopper collects at the store where
+    /// they ordered: shipped to that store from the one that has the item, in transit
+    /// between them meanwhile, then held at its pickup counter. The rest are delivered to
+    /// the shopper's home from the store that has the item. From 0 to 1; default 0.5.
+    pub kiosk_collect_share: Option<f64>,
+    /// Seconds from picked at the fulfilling store to arrival at the ordering store, for a
+    /// kiosk order to collect (a transfer between stores). Default: `ship_s`.
+    pub transfer_s: Option<Distribution>,
     /// Money split of payments. Left out: no payment fees.
     pub settlement: Option<Settlement>,
 }
@@ -395,7 +403,7 @@ pub struct FulfilmentShares {
 }
 
 impl FulfilmentShares {
-    /// The three ways as given, in the order of `Fulfilment::ALL`.
+    /// The three ways as given, in the order of `Fulfilment::ONLINE`.
     pub fn ways(&self) -> [Option<f64>; 3] {
         [self.pickup, self.same_city, self.ship_from_store]
     }

@@ -48,6 +48,7 @@ use crate::scenario::{SectionReader, failure, read_sections, reader};
 use crate::source::Sources;
 use crate::time_of_day::TimeOfDay;
 
+pub use self::build::DEFAULT_KIOSK_COLLECT_SHARE;
 pub use self::build::{DEFAULT_COUPON_TIMEOUT, DEFAULT_PICK_TARGET, DEFAULT_REFERRAL_JOIN_AFTER_S};
 pub use self::stores::{DEFAULT_PICKERS, DEFAULT_PICKUP_STAFF};
 
