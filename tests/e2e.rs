@@ -1209,3 +1209,99 @@ fn the_hundred_store_chain_reconciles_on_two_threads() {
     assert_eq!(f(&t["units_sent"]), f(&t["units_received"]) + f(&t["units_in_transit_at_close"]), "{t}");
     assert_eq!(s["engine"]["shard_hashes"].as_array().map(Vec::len), Some(101));
 }
+
+/// `storetwin load` of a three-store flash sale with `protocol`: its exit code, stdout and
+/// summary.json.
+fn load(file: &str, out: &str) -> (Option<i32>, String, String, Option<serde_json::Value>) {
+    let dir = scratch(out);
+    let o = storetwin(&["load", &scenario(file), "--out", dir.to_str().unwrap(), "--threads", "2"]);
+    let json = std::fs::read_to_string(dir.join("summary.json")).ok().map(|t| serde_json::from_str(&t).expect("JSON"));
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        json,
+    )
+}
+
+#[test]
+fn an_atomic_flash_sale_load_test_passes_its_thresholds_and_never_oversells() {
+    let (code, stdout, stderr, json) = load("flash-3-stores-atomic.toml", "load-atomic");
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    for section in ["THRESHOLDS", "INVARIANTS", "FLASH SALE", "SHOPPERS", "STOCK HOLDER", "ENGINE"] {
+        assert!(stdout.contains(section), "{section} missing:\n{stdout}");
+    }
+    assert!(stdout.contains("(simulated time)"), "{stdout}");
+    let json = json.expect("summary.json");
+    let flash = &json["flash_sale"];
+    let sold = flash["sold"].as_u64().unwrap() + flash["reserved_at_end"].as_u64().unwrap();
+    assert!(sold <= 600 && sold > 500, "{flash}");
+    assert!(flash["sellout_s"].as_f64().is_some(), "600 units for 40,000 grabs sell out");
+    assert_eq!(json["passed"], true);
+    assert!(json["thresholds"].as_array().unwrap().len() >= 2);
+}
+
+#[test]
+fn a_threshold_crossed_on_purpose_exits_99() {
+    let dir = scratch("load-fail-file");
+    let file = dir.join("tight.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends = \"{}\"\n\n[load.thresholds]\ngrab_latency = [\"p(95)<10ms\"]\n",
+            scenario("flash-3-stores-atomic.toml")
+        ),
+    )
+    .unwrap();
+    let out = scratch("load-fail");
+    let o = storetwin(&["load", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(99), "{stdout}");
+    assert!(stdout.contains("✗ 'p(95)<10ms'"), "{stdout}");
+    assert_eq!(summary(&out)["passed"], false);
+}
+
+#[test]
+fn the_unsafe_protocol_is_stopped_by_the_oversell_invariant_with_exit_111() {
+    let (code, stdout, stderr, _) = load("flash-3-stores-unsafe.toml", "load-unsafe");
+    assert_eq!(code, Some(111), "{stdout}\n{stderr}");
+    assert!(stdout.contains("✗ flash sale: sold + reserved <= quota"), "{stdout}");
+    assert!(stderr.contains("seed 20240611"), "the error names the seed to rerun: {stderr}");
+}
+
+#[test]
+fn a_load_test_is_the_same_on_one_and_two_threads() {
+    let hash = |threads: &str| {
+        let o = storetwin(&["load", &scenario("flash-3-stores-demarcation.toml"), "--threads", threads]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        stdout
+            .lines()
+            .find(|l| l.contains("event_hash"))
+            .expect("an event_hash line")
+            .split(':')
+            .nth(1)
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(hash("1"), hash("2"));
+}
+
+#[test]
+fn an_invalid_load_test_exits_104_naming_the_line() {
+    let dir = scratch("load-bad");
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends = \"{}\"\n\n[load.thresholds]\ngrab_latency = [\"p(95)<<10ms\"]\n",
+            scenario("flash-3-stores-atomic.toml")
+        ),
+    )
+    .unwrap();
+    let o = storetwin(&["load", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(104), "{stderr}");
+    assert!(stderr.contains("bad.toml:4"), "{stderr}");
+}
