@@ -311,7 +311,17 @@ impl OpenArrivals {
         if !(0.0..1.0).contains(&u) {
             return None;
         }
-        let mut need = -(1.0 - u).ln();
+        self.after_expected(now, -(1.0 - u).ln())
+    }
+
+    /// The time at which the expected arrivals since `now` reach `need` (an exponential
+    /// draw, possibly scaled: a share `s` of this process reaches its draw `e` where the
+    /// whole process reaches `e / s`). `None` when the profile ends first.
+    pub fn after_expected(&self, now: SimTime, need: f64) -> Option<SimTime> {
+        if !need.is_finite() || need < 0.0 {
+            return None;
+        }
+        let mut need = need;
         let first = self.segments.partition_point(|s| s.to <= now);
         for s in &self.segments[first..] {
             let from = s.from.max(now);

@@ -210,9 +210,13 @@ impl FlashDesk {
             .collect::<Vec<_>>();
         let reservation_expired = reg(metric::RESERVATION_EXPIRED, MetricKind::Rate, &store_tags);
         let kiosk_wait = reg(metric::KIOSK_WAIT, MetricKind::Trend, &store_tags);
-        for d in &ids {
-            registry.track_over_time(d.grab_latency);
-            registry.track_over_time(d.shoppers);
+        // Per-second series of the grabs (a trend's buckets are histograms: not kept for
+        // journeys without grabs).
+        for (d, ids) in demand.iter().zip(&ids) {
+            registry.track_over_time(ids.shoppers);
+            if d.journey != Journey::CollectReservation {
+                registry.track_over_time(ids.grab_latency);
+            }
         }
         let n = demand.len();
         let caps = demand.iter().map(|d| ((f64::from(d.max_shoppers) * share).ceil() as u32).max(1)).collect();

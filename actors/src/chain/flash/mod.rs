@@ -113,10 +113,11 @@ impl Arrivals for crate::load::executor::OpenArrivals {
             return None;
         }
         // The process at `scale` times the rate reaches the draw's expected count
-        // −ln(1 − u) where the unscaled one reaches −ln(1 − u) / scale, which is the
-        // draw 1 − (1 − u)^(1/scale) of the unscaled process.
-        let v = 1.0 - (1.0 - u).powf(1.0 / scale);
-        crate::load::executor::OpenArrivals::next_arrival(self, now, v.min(1.0 - f64::EPSILON))
+        // −ln(1 − u) where the unscaled one reaches −ln(1 − u) / scale.
+        if !(0.0..1.0).contains(&u) {
+            return None;
+        }
+        self.after_expected(now, -(1.0 - u).ln() / scale)
     }
 }
 
@@ -138,5 +139,29 @@ impl Arrivals for ConstantRate {
         let gap = -(1.0 - u).ln() / rate;
         let at = start.saturating_add(storetwin_engine::SimDuration::from_secs_f64(gap));
         (at < self.to).then_some(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::executor::OpenArrivals;
+    use rand::RngExt;
+    use storetwin_engine::SimDuration;
+
+    /// A hundredth of a ramp (one store of a hundred) gets a hundredth of its arrivals.
+    #[test]
+    fn a_share_of_an_arrival_process_gets_that_share_of_the_arrivals() {
+        let ramp = OpenArrivals::new(SimTime::ZERO, 0.0, &[(SimDuration::from_secs(60), 6000.0)]);
+        let expected = ramp.total() / 100.0;
+        let mut rng = storetwin_engine::Seed(7).actor_stream(storetwin_engine::ActorId(0));
+        let mut n = 0u32;
+        let mut now = SimTime::ZERO;
+        while let Some(t) = Arrivals::next_arrival(&ramp, now, 0.01, rng.random::<f64>()) {
+            n += 1;
+            now = t;
+        }
+        let sd = expected.sqrt();
+        assert!((f64::from(n) - expected).abs() < 4.0 * sd, "{n} arrivals, expected {expected:.0}");
     }
 }
