@@ -176,7 +176,7 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
             &summary_json(&run, &registry, &thresholds, seed, wall, threads),
         )?;
         let ts = out.join("timeseries.csv");
-        write_timeseries(&ts, &registry)?;
+        storetwin_report::load::write_timeseries(&ts, &registry)?;
         say!("  wrote {} and {} (a report.html for load tests is not built yet)", path.display(), ts.display())?;
     }
     let code = exit_code(true, &thresholds);
@@ -453,53 +453,4 @@ fn summary_json(
         "engine": { "events": run.events, "event_hash": run.event_hash.to_string(), "seed": seed.0,
             "threads": threads, "wall_s": wall, "windows": run.windows, "cross_shard_messages": run.messages },
     })
-}
-
-/// Per second: shoppers arriving, grabs answered and their latency percentiles, and the
-/// holder's queue wait.
-fn write_timeseries(path: &std::path::Path, registry: &Registry) -> anyhow::Result<()> {
-    use std::fmt::Write as _;
-    use storetwin_actors::load::metrics::{Bucket, Percentile};
-    let all = Tags::new();
-    let shoppers = registry.timeline(metric::SHOPPERS, &all);
-    let latency = registry.timeline(metric::GRAB_LATENCY, &all);
-    let wait = registry.timeline(metric::STOCK_QUEUE_WAIT, &all);
-    let mut csv =
-        String::from("second,shoppers,grabs_answered,grab_p50_ms,grab_p95_ms,grab_p99_ms,queue_wait_p99_ms\n");
-    let n =
-        [&shoppers, &latency, &wait].iter().filter_map(|t| t.as_ref().map(|t| t.buckets().count())).max().unwrap_or(0);
-    let at = |t: &Option<storetwin_actors::load::metrics::Timeline>, i: usize| {
-        t.as_ref().and_then(|t| t.buckets().nth(i).and_then(|(_, b)| b.cloned()))
-    };
-    let mut any = false;
-    for i in 0..n {
-        let s = at(&shoppers, i).map_or(0, |b| b.count());
-        let l = at(&latency, i);
-        let w = at(&wait, i);
-        if s == 0 && l.is_none() && w.is_none() {
-            continue;
-        }
-        any = true;
-        let ms = |b: &Option<Bucket>, p: u32| {
-            b.as_ref()
-                .and_then(|b| b.percentile(Percentile::whole(p)))
-                .map_or(String::new(), |ns| format!("{:.3}", ns as f64 / 1e6))
-        };
-        let _ = writeln!(
-            csv,
-            "{i},{s},{},{},{},{},{}",
-            l.as_ref().map_or(0, |b| b.count()),
-            ms(&l, 50),
-            ms(&l, 95),
-            ms(&l, 99),
-            ms(&w, 99)
-        );
-    }
-    if !any {
-        csv.push_str("# no shopper arrived\n");
-    }
-    let tmp = path.with_extension("csv.tmp");
-    std::fs::write(&tmp, csv).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

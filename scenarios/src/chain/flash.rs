@@ -249,10 +249,10 @@ pub(crate) fn flash_sale(
     }
     let mut store_quota = vec![f.store_quota; stores.len()];
     for (name, &q) in &f.store_quotas {
-        if let Some(s) = checks.resolve(at!["flash_sale", "store_quotas", name], "store", name, store_names) {
-            if let Some(slot) = store_quota.get_mut(usize::from(s.0)) {
-                *slot = q;
-            }
+        if let Some(s) = checks.resolve(at!["flash_sale", "store_quotas", name], "store", name, store_names)
+            && let Some(slot) = store_quota.get_mut(usize::from(s.0))
+        {
+            *slot = q;
         }
     }
     let stock: Vec<u32> = store_quota.iter().map(|&q| f.stock.unwrap_or(q)).collect();
