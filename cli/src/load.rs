@@ -198,6 +198,7 @@ fn broken(e: &ChainError) -> Option<&'static str> {
     }
 }
 
+#[derive(Default)]
 struct Totals {
     grabs: u64,
     got: u64,
@@ -219,25 +220,7 @@ struct Totals {
 }
 
 fn totals(run: &ChainRun) -> Totals {
-    let mut t = Totals {
-        grabs: 0,
-        got: 0,
-        offered: 0,
-        waitlisted: 0,
-        refused: 0,
-        failed: 0,
-        retries: 0,
-        timeouts: 0,
-        orphaned: 0,
-        paid: 0,
-        lapsed: 0,
-        collected: 0,
-        arrived: 0,
-        dropped: 0,
-        sold: 0,
-        packed: 0,
-        local_sold_out: 0,
-    };
+    let mut t = Totals::default();
     for d in run.stores.iter().filter_map(|s| s.flash.as_deref()) {
         let k = &d.kpis;
         t.grabs += k.grabs;
