@@ -241,7 +241,7 @@ pub fn write_timeseries(path: &std::path::Path, registry: &storetwin_actors::loa
     use storetwin_actors::load::metrics::{Bucket, Percentile};
     let all = storetwin_actors::load::Tags::new();
     let shoppers = registry.timeline(metric::SHOPPERS, &all);
-    let latency = registry.timeline(metric::GRAB_LATENCY, &all);
+    let latency = registry.timeline(metric::GRAB_LATENCY_BY_SECOND, &all);
     let wait = registry.timeline(metric::STOCK_QUEUE_WAIT, &all);
     let mut csv =
         String::from("second,shoppers,grabs_answered,grab_p50_ms,grab_p95_ms,grab_p99_ms,queue_wait_p99_ms\n");

@@ -142,6 +142,9 @@ pub struct FlashDesk {
     ids: Vec<DemandIds>,
     reservation_expired: MetricId,
     kiosk_wait: MetricId,
+    /// Every grab's latency again, in one series per store kept second by second (the
+    /// per-second buckets are histograms: one series, not one per demand).
+    latency_by_second: MetricId,
 }
 
 /// The metric series of one demand at one store.
@@ -158,6 +161,8 @@ struct DemandIds {
 pub mod metric {
     /// Simulated time from a grab's first call to its final answer (or to giving up).
     pub const GRAB_LATENCY: &str = "grab_latency";
+    /// The same values, in one series per store kept per second (for `timeseries.csv`).
+    pub const GRAB_LATENCY_BY_SECOND: &str = "grab_latency_by_second";
     /// Share of grabs that got no answer after every retry.
     pub const GRAB_FAILED: &str = "grab_failed";
     /// Share of answered grabs told "sold out" (or "over the limit").
@@ -210,13 +215,10 @@ impl FlashDesk {
             .collect::<Vec<_>>();
         let reservation_expired = reg(metric::RESERVATION_EXPIRED, MetricKind::Rate, &store_tags);
         let kiosk_wait = reg(metric::KIOSK_WAIT, MetricKind::Trend, &store_tags);
-        // Per-second series of the grabs (a trend's buckets are histograms: not kept for
-        // journeys without grabs).
-        for (d, ids) in demand.iter().zip(&ids) {
+        let latency_by_second = reg(metric::GRAB_LATENCY_BY_SECOND, MetricKind::Trend, &store_tags);
+        registry.track_over_time(latency_by_second);
+        for ids in &ids {
             registry.track_over_time(ids.shoppers);
-            if d.journey != Journey::CollectReservation {
-                registry.track_over_time(ids.grab_latency);
-            }
         }
         let n = demand.len();
         let caps = demand.iter().map(|d| ((f64::from(d.max_shoppers) * share).ceil() as u32).max(1)).collect();
@@ -294,6 +296,7 @@ impl FlashDesk {
             ids,
             reservation_expired,
             kiosk_wait,
+            latency_by_second,
         })
     }
 
@@ -421,6 +424,7 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
                 desk.kpis.grab_latency_ns.saturating_record(l);
                 let ids = desk.ids[usize::from(c.demand)];
                 desk.registry.record_trend(ids.grab_latency, now, SimDuration::from_nanos(l));
+                desk.registry.record_trend(desk.latency_by_second, now, SimDuration::from_nanos(l));
                 desk.registry.record_rate(ids.grab_failed, now, true);
                 finish(desk, client);
             }
@@ -604,6 +608,7 @@ fn decided(desk: &mut FlashDesk, client: u32, outcome: GrabOutcome, reservation:
         desk.kpis.grab_latency_ns.saturating_record(l);
         let ids = desk.ids[usize::from(c.demand)];
         desk.registry.record_trend(ids.grab_latency, now, SimDuration::from_nanos(l));
+        desk.registry.record_trend(desk.latency_by_second, now, SimDuration::from_nanos(l));
         desk.registry.record_rate(ids.grab_failed, now, false);
         desk.registry.record_rate(ids.grab_sold_out, now, matches!(outcome, GrabOutcome::Refused(_)));
     }
