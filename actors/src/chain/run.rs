@@ -108,11 +108,11 @@ fn check_flash(
     if let crate::chain::flash::Protocol::Demarcation { .. } = holder.sale.protocol {
         let local: u64 =
             runs.iter().filter_map(|r| r.flash.as_ref()?.local.as_ref()).map(|l| u64::from(l.ledger.limit)).sum();
-        let granted_in_flight = u64::from(quota) - u64::from(holder.pool) - local;
-        let initial: u64 = crate::chain::flash::initial_local(&holder.sale).iter().map(|&u| u64::from(u)).sum();
-        if local + u64::from(holder.pool) > u64::from(quota)
+        // Granted by the centre but not yet arrived at its store (a grant on its way).
+        let received: u64 = runs.iter().filter_map(|r| r.flash.as_ref()).map(|d| d.kpis.quota_granted).sum();
+        let granted_in_flight = holder.kpis.quota_granted.saturating_sub(received);
+        if received > holder.kpis.quota_granted
             || local + u64::from(holder.pool) + granted_in_flight != u64::from(quota)
-            || local < initial.min(u64::from(quota))
         {
             return Err((
                 "flash sale: local quotas + pool + quota in flight = quota",
