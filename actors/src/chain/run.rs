@@ -94,7 +94,6 @@ impl Shard for ChainShard {
 fn check_flash(
     holder: &Option<crate::chain::flash::holder::StockHolder>,
     runs: &[StoreRun],
-    spec: &ChainSpec,
 ) -> Result<(), (&'static str, String)> {
     let Some(holder) = holder else { return Ok(()) };
     let quota = holder.sale.quota;
@@ -120,7 +119,6 @@ fn check_flash(
             ));
         }
     }
-    let _ = spec;
     Ok(())
 }
 
@@ -367,7 +365,7 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
             flash,
         });
     }
-    check_flash(&platform.model().flash, &runs, &spec).map_err(|(invariant, detail)| ChainError::Invariant {
+    check_flash(&platform.model().flash, &runs).map_err(|(invariant, detail)| ChainError::Invariant {
         invariant,
         detail,
         seed,

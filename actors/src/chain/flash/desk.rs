@@ -82,9 +82,6 @@ pub struct DeskKpis {
     pub lapsed: u64,
     pub collected: u64,
     pub nothing_to_collect: u64,
-    /// Simulated nanoseconds from a grab's first call to its final answer.
-    pub grab_latency_ns: Histogram<u64>,
-    pub kiosk_wait_ns: Histogram<u64>,
     /// Units packed for reservations now, sold (paid) and collected.
     pub packed: u32,
     pub sold: u32,
@@ -122,7 +119,6 @@ pub struct FlashDesk {
     caps: Vec<u32>,
     in_flight: Vec<u32>,
     clients: Vec<Client>,
-    kiosks: u32,
     kiosk_free: u32,
     kiosk_queue: VecDeque<(u32, SimTime)>,
     counter_free: u32,
@@ -255,7 +251,6 @@ impl FlashDesk {
             in_flight: vec![0; n],
             demand,
             clients: Vec::new(),
-            kiosks: kiosks.max(1),
             kiosk_free: kiosks.max(1),
             kiosk_queue: VecDeque::new(),
             counter_free: pickup_staff.max(1),
@@ -284,8 +279,6 @@ impl FlashDesk {
                 lapsed: 0,
                 collected: 0,
                 nothing_to_collect: 0,
-                grab_latency_ns: histogram(),
-                kiosk_wait_ns: histogram(),
                 packed: 0,
                 sold: 0,
                 quota_asked: 0,
@@ -298,10 +291,6 @@ impl FlashDesk {
             kiosk_wait,
             latency_by_second,
         })
-    }
-
-    pub fn kiosks(&self) -> u32 {
-        self.kiosks
     }
 }
 
@@ -335,9 +324,8 @@ fn member_of(store: StoreIdx, client: u32, population: u32) -> u32 {
     (storetwin_engine::rng::mix(key) % u64::from(population)) as u32
 }
 
-fn latency(desk: &FlashDesk, c: &Client, now: SimTime) -> u64 {
-    let _ = desk;
-    now.saturating_since(c.first_sent).as_nanos().max(1)
+fn latency(c: &Client, now: SimTime) -> SimDuration {
+    now.saturating_since(c.first_sent)
 }
 
 fn finish(desk: &mut FlashDesk, client: u32) {
@@ -420,11 +408,10 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
             } else {
                 desk.kpis.failed += 1;
                 desk.clients[client as usize].state = State::Failed;
-                let l = latency(desk, &c, now);
-                desk.kpis.grab_latency_ns.saturating_record(l);
+                let l = latency(&c, now);
                 let ids = desk.ids[usize::from(c.demand)];
-                desk.registry.record_trend(ids.grab_latency, now, SimDuration::from_nanos(l));
-                desk.registry.record_trend(desk.latency_by_second, now, SimDuration::from_nanos(l));
+                desk.registry.record_trend(ids.grab_latency, now, l);
+                desk.registry.record_trend(desk.latency_by_second, now, l);
                 desk.registry.record_rate(ids.grab_failed, now, true);
                 finish(desk, client);
             }
@@ -479,7 +466,6 @@ fn serve_kiosk(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
         let Some((client, since)) = desk.kiosk_queue.pop_front() else { return };
         desk.kiosk_free -= 1;
         let now = ctx.now();
-        desk.kpis.kiosk_wait_ns.saturating_record(now.saturating_since(since).as_nanos().max(1));
         desk.registry.record_trend(desk.kiosk_wait, now, now.saturating_since(since));
         let InStoreGrab::Kiosk { kiosk_s } = &desk.sale.in_store else { return };
         let after = SimDuration::from_secs_f64(kiosk_s.sample(ctx.rng()).max(0.0));
@@ -512,7 +498,6 @@ fn send_grab(desk: &mut FlashDesk, client: u32, up: &mut dyn Uplink, ctx: &mut C
         (_, Some(_)) => {
             // The store's own holder: an online shopper's call crosses the network to it;
             // an in-store one is on the store's own network.
-            let _ = (member, keyed);
             let after = network(desk, client, ctx);
             ctx.schedule(after, StoreMsg::Flash(FlashMsg::LocalArrive { client }));
         }
@@ -604,11 +589,10 @@ fn decided(desk: &mut FlashDesk, client: u32, outcome: GrabOutcome, reservation:
         return;
     }
     if c.state == State::Waiting {
-        let l = latency(desk, &c, now);
-        desk.kpis.grab_latency_ns.saturating_record(l);
+        let l = latency(&c, now);
         let ids = desk.ids[usize::from(c.demand)];
-        desk.registry.record_trend(ids.grab_latency, now, SimDuration::from_nanos(l));
-        desk.registry.record_trend(desk.latency_by_second, now, SimDuration::from_nanos(l));
+        desk.registry.record_trend(ids.grab_latency, now, l);
+        desk.registry.record_trend(desk.latency_by_second, now, l);
         desk.registry.record_rate(ids.grab_failed, now, false);
         desk.registry.record_rate(ids.grab_sold_out, now, matches!(outcome, GrabOutcome::Refused(_)));
     }

@@ -215,7 +215,6 @@ impl StockHolder {
             }
             other => return Err(format!("the stock holder got {other:?}")),
         }
-        let _ = now;
         Ok(())
     }
 
