@@ -1261,6 +1261,33 @@ fn a_threshold_crossed_on_purpose_exits_99() {
     assert_eq!(summary(&out)["passed"], false);
 }
 
+/// An `abort_on_fail` threshold stops the run as soon as it is crossed (judged every 2 s
+/// of simulated time, after its delay), not at the end.
+#[test]
+fn an_abort_on_fail_threshold_stops_the_run_early_with_exit_99() {
+    let dir = scratch("load-abort-file");
+    let file = dir.join("abort.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends = \"{}\"\n\n[load.thresholds]\ngrab_latency = [{{ threshold = \"p(95)<20ms\", abort_on_fail = true, \
+             delay_abort_eval = \"11m\" }}]\n",
+            scenario("flash-3-stores-atomic.toml")
+        ),
+    )
+    .unwrap();
+    let out = scratch("load-abort");
+    let o = storetwin(&["load", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(99), "{stdout}");
+    assert!(stdout.contains("abort_on_fail threshold(s) crossed: grab_latency p(95)<20ms"), "{stdout}");
+    let s = summary(&out);
+    let at = s["aborted"]["at_s"].as_f64().expect("the stop time");
+    // The delay is 11 min from the start; the run would have gone to 35.5 min.
+    assert!((660.0..=662.0).contains(&at), "stopped at {at} s");
+    assert_eq!(s["passed"], false);
+}
+
 #[test]
 fn the_unsafe_protocol_is_stopped_by_the_oversell_invariant_with_exit_111() {
     let (code, stdout, stderr, _) = load("flash-3-stores-unsafe.toml", "load-unsafe");

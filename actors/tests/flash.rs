@@ -10,7 +10,7 @@ use storetwin_actors::chain::flash::ledger::invariant;
 use storetwin_actors::chain::flash::{
     ClientSpec, ConstantRate, Demand, Expiry, FlashSaleSpec, InStoreGrab, Journey, Protocol,
 };
-use storetwin_actors::chain::run::{ChainError, ChainRun, run_chain};
+use storetwin_actors::chain::run::{ChainError, ChainRun, Checkpoint, Observer, run_chain, run_chain_observed};
 use storetwin_actors::chain::spec::{ChainSpec, Partition, StoreIdx};
 use storetwin_actors::dist::Dist;
 use storetwin_actors::money::Cents;
@@ -125,6 +125,42 @@ fn an_atomic_sale_sells_out_without_overselling_on_any_number_of_threads() {
         assert_eq!(one.event_hash, other.event_hash, "{threads} threads");
         assert_eq!(holder(&other).ledger.sold, h.ledger.sold);
     }
+}
+
+/// Looking at a run between windows changes nothing, and an observer stops it at the same
+/// checkpoint on any number of threads.
+#[test]
+fn a_watched_run_is_the_same_run_and_stops_at_the_same_checkpoint() {
+    let spec = chain(sale(Protocol::Atomic), 20.0);
+    let plain = run_chain(&spec, Seed(5), 2).expect("chain run");
+    let mut seen = Vec::new();
+    let mut look = |cp: &Checkpoint<'_>| {
+        let sold: u32 = cp.desks().map(|d| d.kpis.sold + d.kpis.packed).sum();
+        seen.push((cp.now, sold, cp.events()));
+        std::ops::ControlFlow::Continue(())
+    };
+    let every = SimDuration::from_secs(1);
+    let watched = run_chain_observed(&spec, Seed(5), 2, Some(Observer { every, observe: &mut look })).unwrap();
+    assert_eq!(watched.event_hash, plain.event_hash, "watching changed the run");
+    assert_eq!(watched.stopped_at, None);
+    assert!(seen.len() > 1000, "{} checkpoints", seen.len());
+    assert!(seen.windows(2).all(|w| w[1].0 == w[0].0.saturating_add(every) && w[1].2 >= w[0].2));
+    assert!(seen.iter().all(|&(_, taken, _)| taken <= QUOTA));
+    let stops: Vec<_> = [1, 2]
+        .into_iter()
+        .map(|threads| {
+            let mut stop_at_100 = |cp: &Checkpoint<'_>| {
+                let taken: u32 = cp.desks().map(|d| d.kpis.sold + d.kpis.packed).sum();
+                if taken >= 100 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+            };
+            let run = run_chain_observed(&spec, Seed(5), threads, Some(Observer { every, observe: &mut stop_at_100 }))
+                .expect("a stopped run still balances its flash-sale books");
+            (run.stopped_at.expect("stopped"), run.end, run.event_hash)
+        })
+        .collect();
+    assert_eq!(stops[0], stops[1], "1 and 2 threads stop at the same checkpoint with the same events");
+    assert_eq!(stops[0].0, stops[0].1, "the run ends where it stopped");
+    assert!(stops[0].0 > spec.flash.as_ref().unwrap().start && stops[0].0 < plain.end);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use storetwin_actors::chain::flash::desk::metric;
 use storetwin_actors::chain::flash::{Demand, Journey};
-use storetwin_actors::chain::run::{ChainError, ChainRun, run_chain};
+use storetwin_actors::chain::run::{ChainError, ChainRun, Checkpoint, Observer, run_chain_observed};
 use storetwin_actors::load::executor::Schedule;
 use storetwin_actors::load::{
     EXIT_INVALID_SCENARIO, EXIT_INVARIANT_BROKEN, LoadSpec, Registry, Tags, ThresholdResult, exit_code,
@@ -42,6 +42,107 @@ pub struct LoadArgs {
 
 /// k6's `gracefulStop`: shoppers still in flight get this long after the last scenario.
 const GRACEFUL_STOP: SimDuration = SimDuration::from_secs(30);
+
+/// The run is looked at every simulated second (the progress line), and the
+/// `abort_on_fail` thresholds are judged every other look, as k6 judges them every 2 s.
+const CHECKPOINT: SimDuration = SimDuration::from_secs(1);
+const ABORT_EVERY: u64 = 2;
+
+/// What the load test watches while the chain runs: the progress line on a terminal, and
+/// the `abort_on_fail` thresholds. It reads the shards between windows and never changes
+/// them, so a watched run is the same run (the same `event_hash`).
+struct Watch<'a> {
+    load: &'a LoadSpec,
+    quota: u32,
+    /// Time of day of the run's start (the chain's opening), in seconds.
+    open_at_s: u32,
+    abort_metrics: std::collections::BTreeSet<String>,
+    looks: u64,
+    started: Instant,
+    /// Wall time of the last progress line (`None`: not on a terminal, no line).
+    shown: Option<f64>,
+    /// The thresholds that stopped the run.
+    aborted: Vec<ThresholdResult>,
+}
+
+impl<'a> Watch<'a> {
+    fn new(load: &'a LoadSpec, spec: &storetwin_actors::chain::spec::ChainSpec, started: Instant) -> Self {
+        use std::io::IsTerminal as _;
+        Watch {
+            load,
+            quota: spec.flash.as_ref().map_or(0, |s| s.quota),
+            open_at_s: spec.open_at_s,
+            abort_metrics: load.abort_metrics(),
+            looks: 0,
+            started,
+            shown: std::io::stderr().is_terminal().then_some(f64::NEG_INFINITY),
+            aborted: Vec::new(),
+        }
+    }
+
+    fn look(&mut self, cp: &Checkpoint<'_>) -> std::ops::ControlFlow<()> {
+        self.looks += 1;
+        if let Some(last) = self.shown {
+            let wall = self.started.elapsed().as_secs_f64();
+            if wall - last >= 0.25 {
+                self.shown = Some(wall);
+                let (mut shoppers, mut sold, mut reserved) = (0u64, 0u64, 0u64);
+                for desk in cp.desks() {
+                    shoppers += desk.kpis.arrived.iter().sum::<u64>();
+                    sold += u64::from(desk.kpis.sold);
+                    reserved += u64::from(desk.kpis.packed);
+                }
+                eprint!(
+                    "\r  sim {}  wall {wall:.1} s  shoppers {}  sold {} / {} (+{} reserved)  events {}   ",
+                    clock(self.open_at_s, cp.now),
+                    thousands(shoppers),
+                    thousands(sold),
+                    thousands(u64::from(self.quota)),
+                    thousands(reserved),
+                    thousands(cp.events())
+                );
+            }
+        }
+        if self.abort_metrics.is_empty() || !self.looks.is_multiple_of(ABORT_EVERY) {
+            return std::ops::ControlFlow::Continue(());
+        }
+        let mut registry = Registry::new(SimDuration::ZERO);
+        let platform = cp.platform().flash.as_ref().map(|h| &h.registry);
+        for r in platform.into_iter().chain(cp.desks().map(|d| &d.registry)) {
+            if registry.merge_totals(r, &self.abort_metrics).is_err() {
+                // A metric name of two kinds: the end-of-run evaluation reports it.
+                return std::ops::ControlFlow::Continue(());
+            }
+        }
+        self.aborted = self.load.aborting(&registry, cp.now.saturating_since(storetwin_engine::SimTime::ZERO));
+        if self.aborted.is_empty() { std::ops::ControlFlow::Continue(()) } else { std::ops::ControlFlow::Break(()) }
+    }
+
+    /// Clears the progress line, if one was shown.
+    fn clear_line(&self) {
+        if self.shown.is_some_and(f64::is_finite) {
+            eprint!("\r{:100}\r", "");
+        }
+    }
+}
+
+/// The time of day `t` into a run that starts at `open_at_s`, `hh:mm:ss`.
+fn clock(open_at_s: u32, t: storetwin_engine::SimTime) -> String {
+    let s = u64::from(open_at_s) + t.as_nanos() / 1_000_000_000;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 fn invalid(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -133,8 +234,13 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
         spec.duration.as_secs_f64() / 60.0
     )?;
     let started = Instant::now();
-    let result = run_chain(&spec, seed, threads);
+    let mut watch = Watch::new(load, &spec, started);
+    let mut observe = |cp: &Checkpoint<'_>| watch.look(cp);
+    let observer = Observer { every: CHECKPOINT, observe: &mut observe };
+    let result = run_chain_observed(&spec, seed, threads, Some(observer));
     let wall = started.elapsed().as_secs_f64();
+    let aborted = std::mem::take(&mut watch.aborted);
+    watch.clear_line();
     let run = match result {
         Ok(run) => run,
         Err(e) => {
@@ -168,12 +274,20 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
     let thresholds = load.evaluate(&registry, elapsed);
     let summary = summary(&run, &registry, load, &thresholds, wall, threads);
     say!("\n{}", render(&summary))?;
+    if let Some(at) = run.stopped_at {
+        let names: Vec<String> = aborted.iter().map(|r| format!("{} {}", r.metric, r.threshold)).collect();
+        say!(
+            "  stopped {:.0} s into the run (simulated): abort_on_fail threshold(s) crossed: {}",
+            at.saturating_since(storetwin_engine::SimTime::ZERO).as_secs_f64(),
+            names.join(", ")
+        )?;
+    }
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let path = out.join("summary.json");
         storetwin_report::summary::write_summary(
             &path,
-            &summary_json(&run, &registry, &thresholds, seed, wall, threads),
+            &summary_json(&run, &registry, &thresholds, &aborted, seed, wall, threads),
         )?;
         let ts = out.join("timeseries.csv");
         storetwin_report::load::write_timeseries(&ts, &registry)?;
@@ -376,6 +490,7 @@ fn summary_json(
     run: &ChainRun,
     registry: &Registry,
     thresholds: &[ThresholdResult],
+    aborted: &[ThresholdResult],
     seed: Seed,
     wall: f64,
     threads: usize,
@@ -416,6 +531,10 @@ fn summary_json(
             "observed": storetwin_report::load::observed_text(r), "abort_on_fail": r.abort_on_fail,
         })).collect::<Vec<_>>(),
         "passed": thresholds.iter().all(|r| r.passed),
+        "aborted": run.stopped_at.map(|at| serde_json::json!({
+            "at_s": at.saturating_since(storetwin_engine::SimTime::ZERO).as_secs_f64(),
+            "by": aborted.iter().map(|r| format!("{} {}", r.metric, r.threshold)).collect::<Vec<_>>(),
+        })),
         "flash_sale": {
             "name": h.sale.name, "protocol": h.sale.protocol.name(), "quota": h.sale.quota,
             "grabs": t.grabs, "got_at_grab": t.got, "got_from_waitlist": t.offered, "waitlisted": t.waitlisted,

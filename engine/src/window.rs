@@ -112,36 +112,62 @@ pub fn run_windows<S: Shard>(
     end: SimTime,
     threads: usize,
 ) -> Result<WindowStats, WindowError> {
-    if lookahead == SimDuration::ZERO {
-        return Err(WindowError::ZeroLookahead);
-    }
-    let n = shards.len();
-    let threads = threads.clamp(1, n.max(1));
-    if threads == 1 {
-        return run_sequential(shards, lookahead, end);
-    }
-    run_threaded(shards, lookahead, end, threads)
+    Windows::new(shards.len()).run(shards, lookahead, end, threads)
 }
 
-/// The sequence counters of the messages each shard has accepted, per sender.
-struct Inbound {
-    seqs: Vec<u32>,
+/// A windowed run that can stop at checkpoints and go on: it keeps what must carry over
+/// from one call to the next (the count of messages each shard has accepted from each
+/// other, which is part of every message's key). Running to `t1`, then to `t2`, delivers
+/// exactly the events of one run to `t2`, in the same order (the same `event_hash`): at
+/// each call's end every message sent is already with its receiver, due at or after the
+/// end.
+#[derive(Clone, Debug)]
+pub struct Windows {
     shards: usize,
+    /// `seqs[to * shards + from]`: messages shard `to` has accepted from shard `from`.
+    seqs: Vec<u32>,
+    stats: WindowStats,
 }
 
-impl Inbound {
-    fn new(shards: usize) -> Self {
-        Inbound { seqs: vec![0; shards * shards], shards }
+impl Windows {
+    pub fn new(shards: usize) -> Windows {
+        Windows { shards, seqs: vec![0; shards * shards], stats: WindowStats::default() }
     }
 
-    /// Hands `env` to its receiver, `shard`.
-    fn deliver<S: Shard>(&mut self, shard: &mut S, env: Envelope<S::Remote>) -> Result<(), WindowError> {
-        let (from, to) = (env.from, env.to_shard);
-        let slot = &mut self.seqs[to as usize * self.shards + from as usize];
-        let seq = *slot;
-        *slot = seq.checked_add(1).ok_or(WindowError::SeqExhausted { from, to_shard: to })?;
-        shard.accept(ActorId::shard(from), seq, env).map_err(|error| WindowError::Shard { shard: to, error })
+    /// Runs `shards` (the same ones, in the same order, at every call) until no event
+    /// before `end` is left, as [`run_windows`]; returns the counts of every call so far.
+    pub fn run<S: Shard>(
+        &mut self,
+        shards: &mut [S],
+        lookahead: SimDuration,
+        end: SimTime,
+        threads: usize,
+    ) -> Result<WindowStats, WindowError> {
+        if lookahead == SimDuration::ZERO {
+            return Err(WindowError::ZeroLookahead);
+        }
+        let n = shards.len();
+        assert_eq!(n, self.shards, "a windowed run goes on with the shards it started with");
+        let threads = threads.clamp(1, n.max(1));
+        let stats = if threads == 1 {
+            run_sequential(shards, &mut self.seqs, lookahead, end)?
+        } else {
+            run_threaded(shards, &mut self.seqs, lookahead, end, threads)?
+        };
+        self.stats.windows += stats.windows;
+        self.stats.messages += stats.messages;
+        Ok(self.stats)
     }
+}
+
+/// Hands `env` to its receiver, `shard`, whose counts of accepted messages per sender
+/// are `seqs`.
+fn deliver<S: Shard>(shard: &mut S, seqs: &mut [u32], env: Envelope<S::Remote>) -> Result<(), WindowError> {
+    let (from, to) = (env.from, env.to_shard);
+    let slot = &mut seqs[from as usize];
+    let seq = *slot;
+    *slot = seq.checked_add(1).ok_or(WindowError::SeqExhausted { from, to_shard: to })?;
+    shard.accept(ActorId::shard(from), seq, env).map_err(|error| WindowError::Shard { shard: to, error })
 }
 
 fn window_end(start: SimTime, lookahead: SimDuration, end: SimTime) -> SimTime {
@@ -194,12 +220,12 @@ fn assign(weights: &[u64], workers: usize) -> Vec<usize> {
 
 fn run_sequential<S: Shard>(
     shards: &mut [S],
+    seqs: &mut [u32],
     lookahead: SimDuration,
     end: SimTime,
 ) -> Result<WindowStats, WindowError> {
     let n = shards.len();
     let mut stats = WindowStats::default();
-    let mut inbound = Inbound::new(n);
     let mut out = Vec::new();
     while let Some(start) = next_time(shards).filter(|&t| t < end) {
         let stop = window_end(start, lookahead, end);
@@ -213,7 +239,7 @@ fn run_sequential<S: Shard>(
         stats.messages += out.len() as u64;
         for env in out.drain(..) {
             let to = env.to_shard as usize;
-            inbound.deliver(&mut shards[to], env)?;
+            deliver(&mut shards[to], &mut seqs[to * n..(to + 1) * n], env)?;
         }
     }
     Ok(stats)
@@ -254,6 +280,7 @@ const NONE: u64 = u64::MAX;
 
 fn run_threaded<S: Shard>(
     shards: &mut [S],
+    seqs: &mut [u32],
     lookahead: SimDuration,
     end: SimTime,
     threads: usize,
@@ -262,13 +289,13 @@ fn run_threaded<S: Shard>(
     let workers = threads.min(n);
     let weights: Vec<u64> = shards.iter().map(Shard::weight).collect();
     let owner = assign(&weights, workers);
-    // Each worker's shards, in index order, with their indices; and each shard's place in
-    // its worker's list.
+    // Each worker's shards, in index order, with their indices and their counts of
+    // accepted messages; and each shard's place in its worker's list.
     let mut place = vec![0usize; n];
-    let mut locals: Vec<Vec<(ShardIdx, &mut S)>> = (0..workers).map(|_| Vec::new()).collect();
-    for (i, shard) in shards.iter_mut().enumerate() {
+    let mut locals: Vec<Vec<(ShardIdx, &mut S, &mut [u32])>> = (0..workers).map(|_| Vec::new()).collect();
+    for (i, (shard, row)) in shards.iter_mut().zip(seqs.chunks_mut(n)).enumerate() {
         place[i] = locals[owner[i]].len();
-        locals[owner[i]].push((i as ShardIdx, shard));
+        locals[owner[i]].push((i as ShardIdx, shard, row));
     }
     let barrier = SpinBarrier::new(workers as u32);
     // Everything a worker hands the others is double-buffered by the window's parity: what
@@ -320,10 +347,9 @@ fn run_threaded<S: Shard>(
             let (barrier, slots, next, sent, failed, stats, record, earliest, owner, place) =
                 (&barrier, &slots, &next, &sent, &failed, &stats, &record, &earliest, &owner, &place);
             scope.spawn(move || {
-                let next_time = |local: &[(ShardIdx, &mut S)]| {
-                    local.iter().filter_map(|(_, s)| s.next_event_time()).min().map_or(NONE, SimTime::as_nanos)
+                let next_time = |local: &[(ShardIdx, &mut S, &mut [u32])]| {
+                    local.iter().filter_map(|(_, s, _)| s.next_event_time()).min().map_or(NONE, SimTime::as_nanos)
                 };
-                let mut inbound = Inbound::new(n);
                 let mut out = Vec::new();
                 let mut sorted: Vec<Vec<Envelope<S::Remote>>> = (0..workers).map(|_| Vec::new()).collect();
                 let mut messages = 0u64;
@@ -335,7 +361,7 @@ fn run_threaded<S: Shard>(
                 while start != NONE && start < end.as_nanos() {
                     let parity = (k % 2) as usize;
                     let stop = window_end(SimTime::from_nanos(start), lookahead, end);
-                    for (i, shard) in local.iter_mut() {
+                    for (i, shard, _) in local.iter_mut() {
                         if shard.next_event_time().is_some_and(|t| t < stop)
                             && let Err(error) = shard.run_window(stop, &mut out)
                         {
@@ -372,8 +398,8 @@ fn run_threaded<S: Shard>(
                     for from in slots {
                         let mut slot = from[w][parity].lock().unwrap_or_else(PoisonError::into_inner);
                         for env in slot.drain(..) {
-                            let to = env.to_shard as usize;
-                            if let Err(e) = inbound.deliver(&mut *local[place[to]].1, env) {
+                            let (_, shard, seqs) = &mut local[place[env.to_shard as usize]];
+                            if let Err(e) = deliver(&mut **shard, seqs, env) {
                                 record(2 * k + 1, e);
                             }
                         }

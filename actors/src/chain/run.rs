@@ -8,11 +8,12 @@
 //! else the chain holds at other indices (common random numbers between two variants of a
 //! chain that keep the store order).
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use storetwin_engine::{
     ActorId, Envelope, EventHash, Seed, Shard, ShardModel, SimDuration, SimError, SimTime, Simulation, WindowError,
-    rng::mix, run_windows,
+    Windows, rng::mix,
 };
 
 use crate::chain::link::PlatformMsg;
@@ -239,6 +240,52 @@ pub struct ChainRun {
     pub windows: u64,
     pub messages: u64,
     pub end: SimTime,
+    /// The observer stopped the run at this checkpoint (then `end` is this time, and the
+    /// books that only balance at the close are not checked).
+    pub stopped_at: Option<SimTime>,
+}
+
+/// The chain between two windows, as an observer of the run sees it (read only).
+pub struct Checkpoint<'a> {
+    /// Every event before this time has been delivered, none at or after it.
+    pub now: SimTime,
+    shards: &'a [ChainShard],
+}
+
+impl<'a> Checkpoint<'a> {
+    pub fn platform(&self) -> &'a Platform {
+        match &self.shards[0] {
+            ChainShard::Platform(sim, _) => sim.model(),
+            ChainShard::Store(_) => unreachable!("shard 0 is the centres"),
+        }
+    }
+
+    /// Each store's flash-sale desk, in store order (none without a sale).
+    pub fn desks(&self) -> impl Iterator<Item = &'a crate::chain::flash::desk::FlashDesk> + 'a {
+        self.shards[1..].iter().filter_map(|shard| match shard {
+            ChainShard::Store(sim) => sim.model().office.as_ref()?.flash.as_deref(),
+            ChainShard::Platform(..) => None,
+        })
+    }
+
+    /// Events delivered so far, over every shard.
+    pub fn events(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|shard| match shard {
+                ChainShard::Platform(sim, _) => sim.events_delivered(),
+                ChainShard::Store(sim) => sim.events_delivered(),
+            })
+            .sum()
+    }
+}
+
+/// Looks at the run every `every` of simulated time; `Break` stops it there. The
+/// checkpoints fall at the same simulated times whatever the thread count, and looking
+/// changes nothing: an observed run delivers the same events as an unobserved one.
+pub struct Observer<'a> {
+    pub every: SimDuration,
+    pub observe: &'a mut dyn FnMut(&Checkpoint<'_>) -> ControlFlow<()>,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -258,6 +305,16 @@ pub enum ChainError {
 /// Runs the chain `spec` with `seed` on `threads` threads (the result does not depend on
 /// them).
 pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRun, ChainError> {
+    run_chain_observed(spec, seed, threads, None)
+}
+
+/// As [`run_chain`], shown to `observer` at its checkpoints.
+pub fn run_chain_observed(
+    spec: &ChainSpec,
+    seed: Seed,
+    threads: usize,
+    mut observer: Option<Observer<'_>>,
+) -> Result<ChainRun, ChainError> {
     let spec = Arc::new(spec.clone());
     let mut shards = Vec::with_capacity(spec.stores.len() + 1);
     let mut offices = Vec::with_capacity(spec.stores.len());
@@ -293,14 +350,37 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     let stop = end.saturating_add(SimDuration::from_nanos(1));
     // A shard's error names the chain's seed (each shard's own derives from it), so that
     // rerunning with the seed it prints reproduces it.
-    let stats = run_windows(&mut shards, spec.platform.latency_min, stop, threads).map_err(|e| match e {
+    let failed = |e| match e {
         WindowError::Shard { shard: 0, error } => ChainError::Platform(SimError { seed, ..error }),
         WindowError::Shard { shard, error } => ChainError::Store {
             store: spec.stores[shard as usize - 1].name.clone(),
             error: DayError::Sim(SimError { seed, ..error }),
         },
         other => ChainError::Window(other),
-    })?;
+    };
+    let mut windows = Windows::new(shards.len());
+    let mut stopped_at = None;
+    let mut checkpoint = SimTime::ZERO;
+    let stats = loop {
+        let until = match &observer {
+            Some(o) => {
+                checkpoint = checkpoint.saturating_add(o.every.max(spec.platform.latency_min));
+                checkpoint.min(stop)
+            }
+            None => stop,
+        };
+        let stats = windows.run(&mut shards, spec.platform.latency_min, until, threads).map_err(failed)?;
+        if until >= stop {
+            break stats;
+        }
+        if let Some(o) = &mut observer
+            && (o.observe)(&Checkpoint { now: until, shards: &shards }).is_break()
+        {
+            stopped_at = Some(until);
+            break stats;
+        }
+    };
+    let end = stopped_at.unwrap_or(end);
 
     let mut shards = shards.into_iter();
     let Some(ChainShard::Platform(platform, _)) = shards.next() else { unreachable!("shard 0 is the centres") };
@@ -408,6 +488,7 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
         windows: stats.windows,
         messages: stats.messages,
         end,
+        stopped_at,
     })
 }
 

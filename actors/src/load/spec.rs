@@ -54,6 +54,16 @@ impl LoadSpec {
         threshold::evaluate(&self.thresholds, registry, elapsed)
     }
 
+    /// The metrics an `abort_on_fail` threshold watches (none: nothing to check during
+    /// the run).
+    pub fn abort_metrics(&self) -> std::collections::BTreeSet<String> {
+        self.thresholds
+            .iter()
+            .filter(|(_, list)| list.iter().any(|t| t.abort_on_fail))
+            .map(|(key, _)| key.name.clone())
+            .collect()
+    }
+
     /// The failing `abort_on_fail` thresholds whose delay has passed: stop if not empty.
     pub fn aborting(&self, registry: &Registry, elapsed: SimDuration) -> Vec<ThresholdResult> {
         threshold::aborting(&self.thresholds, registry, elapsed)

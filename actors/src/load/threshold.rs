@@ -416,14 +416,16 @@ pub fn evaluate(thresholds: &Thresholds, registry: &Registry, elapsed: SimDurati
 }
 
 /// The `abort_on_fail` thresholds that fail `elapsed` into the run, among those whose
-/// `delay_abort_eval` has passed: the run should stop if this is not empty.
+/// `delay_abort_eval` has passed: the run should stop if this is not empty. A metric with
+/// no data yet does not stop the run (its first values may be still to come); at the end
+/// it fails like any other.
 pub fn aborting(thresholds: &Thresholds, registry: &Registry, elapsed: SimDuration) -> Vec<ThresholdResult> {
     thresholds
         .iter()
         .flat_map(|(key, list)| list.iter().map(move |t| (key, t)))
         .filter(|(_, t)| t.abort_on_fail && elapsed >= t.delay_abort_eval)
         .map(|(key, t)| t.evaluate(key, registry, elapsed))
-        .filter(|r| !r.passed)
+        .filter(|r| !r.passed && r.observed != Observed::NoData)
         .collect()
 }
 
@@ -586,5 +588,11 @@ mod tests {
         // A passing abort threshold does not stop the run.
         thresholds.insert(s042, vec![Threshold { abort_on_fail: true, ..Threshold::parse("p(99)<1s").unwrap() }]);
         assert!(aborting(&thresholds, &r, SimDuration::from_secs(60)).is_empty());
+        // Nor does one whose metric has no data yet.
+        let empty = parse_metric_key("grab_latency{store:S999}").unwrap();
+        let mut none = Thresholds::new();
+        none.insert(empty, vec![Threshold { abort_on_fail: true, ..Threshold::parse("p(99)<1ms").unwrap() }]);
+        assert!(aborting(&none, &r, SimDuration::from_secs(60)).is_empty());
+        assert!(!evaluate(&none, &r, SimDuration::from_secs(60))[0].passed, "at the end, no data fails");
     }
 }
