@@ -1288,6 +1288,56 @@ fn an_abort_on_fail_threshold_stops_the_run_early_with_exit_99() {
     assert_eq!(s["passed"], false);
 }
 
+/// The closed model (`ramping-shoppers`: so many shoppers at once, each starting again as
+/// the last journey ends) and the `ordinary_shopping` journey (more of the stores' own
+/// shoppers, walking and queueing) run alongside the bundled scenarios.
+#[test]
+fn closed_shoppers_and_ordinary_shopping_load_the_chain() {
+    let dir = scratch("load-closed-file");
+    let file = dir.join("closed.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends = \"{}\"\n\n[load.scenarios.loop]\nexecutor = \"ramping-shoppers\"\njourney = \"grab_online\"\n\
+             start_time = \"10m\"\nstages = [{{ duration = \"30s\", target = 30 }}, {{ duration = \"2m\", target = 30 }}]\n\n\
+             [load.scenarios.crowd]\nexecutor = \"constant-arrival-rate\"\njourney = \"ordinary_shopping\"\n\
+             start_time = \"5m\"\nrate = 2\ntime_unit = \"1s\"\nduration = \"20m\"\n",
+            scenario("flash-3-stores-atomic.toml")
+        ),
+    )
+    .unwrap();
+    let out = scratch("load-closed");
+    let o = storetwin(&["load", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(matches!(o.status.code(), Some(0 | 99)), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("crowd") && stdout.contains("(ordinary_shopping, constant-arrival-rate)"), "{stdout}");
+    let s = summary(&out);
+    let by = &s["shoppers"]["by_scenario"];
+    let crowd = by["crowd"].as_f64().unwrap();
+    assert!((crowd - 2400.0).abs() < 200.0, "2 a second for 20 min: {crowd}");
+    assert_eq!(s["shoppers"]["peak_in_flight"]["loop"], 30, "{}", s["shoppers"]);
+    assert!(by["loop"].as_f64().unwrap() > 300.0, "30 shoppers grabbing again and again: {by}");
+    let (_, _, _, base) = load("flash-3-stores-atomic.toml", "load-closed-base");
+    let base = base.expect("summary.json");
+    let extra = f(&s["in_store"]["footfall"]) - f(&base["in_store"]["footfall"]);
+    assert!((extra - crowd).abs() < 1.0, "the ordinary shoppers come through the doors: {extra} more, {crowd} sent");
+
+    let refused = dir.join("refused.toml");
+    std::fs::write(
+        &refused,
+        format!(
+            "extends = \"{}\"\n\n[load.scenarios.crowd]\nexecutor = \"constant-shoppers\"\njourney = \"ordinary_shopping\"\n\
+             shoppers = 10\nduration = \"1m\"\n",
+            scenario("flash-3-stores-atomic.toml")
+        ),
+    )
+    .unwrap();
+    let o = storetwin(&["load", refused.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(104), "{stderr}");
+    assert!(stderr.contains("not built yet"), "{stderr}");
+}
+
 #[test]
 fn the_unsafe_protocol_is_stopped_by_the_oversell_invariant_with_exit_111() {
     let (code, stdout, stderr, _) = load("flash-3-stores-unsafe.toml", "load-unsafe");

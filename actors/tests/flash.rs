@@ -8,7 +8,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use storetwin_actors::chain::flash::ledger::invariant;
 use storetwin_actors::chain::flash::{
-    ClientSpec, ConstantRate, Demand, Expiry, FlashSaleSpec, InStoreGrab, Journey, Protocol,
+    ClientSpec, ConstantRate, Demand, Expiry, FlashSaleSpec, InStoreGrab, Journey, Protocol, Source,
 };
 use storetwin_actors::chain::run::{ChainError, ChainRun, Checkpoint, Observer, run_chain, run_chain_observed};
 use storetwin_actors::chain::spec::{ChainSpec, Partition, StoreIdx};
@@ -59,25 +59,25 @@ fn chain(sale: FlashSaleSpec, per_s: f64) -> ChainSpec {
         Demand {
             name: "online".into(),
             journey: Journey::GrabOnline,
-            arrivals: Arc::new(surge(2.0 / 3.0)),
+            arrivals: Source::Open(Arc::new(surge(2.0 / 3.0))),
             max_shoppers: 100_000,
             tags: Default::default(),
         },
         Demand {
             name: "in-store".into(),
             journey: Journey::GrabInStore,
-            arrivals: Arc::new(surge(1.0 / 3.0)),
+            arrivals: Source::Open(Arc::new(surge(1.0 / 3.0))),
             max_shoppers: 100_000,
             tags: Default::default(),
         },
         Demand {
             name: "collect".into(),
             journey: Journey::CollectReservation,
-            arrivals: Arc::new(ConstantRate {
+            arrivals: Source::Open(Arc::new(ConstantRate {
                 per_s: 0.5,
                 from: SimTime::from_secs(1300),
                 to: SimTime::from_secs(3000),
-            }),
+            })),
             max_shoppers: 1_000,
             tags: Default::default(),
         },
@@ -161,6 +161,51 @@ fn a_watched_run_is_the_same_run_and_stops_at_the_same_checkpoint() {
     assert_eq!(stops[0], stops[1], "1 and 2 threads stop at the same checkpoint with the same events");
     assert_eq!(stops[0].0, stops[0].1, "the run ends where it stopped");
     assert!(stops[0].0 > spec.flash.as_ref().unwrap().start && stops[0].0 < plain.end);
+}
+
+/// A closed model (`ramping-shoppers`): each store keeps its part of the target active, a
+/// shopper starting the next journey as the last one ends, and none after the target
+/// falls to zero.
+#[test]
+fn closed_shoppers_keep_the_target_active_and_stop_with_it() {
+    use storetwin_actors::load::executor::ClosedShoppers;
+    let mut spec = chain(sale(Protocol::Atomic), 0.0);
+    let start = SimTime::from_secs(590);
+    let plan = ClosedShoppers::new(
+        start,
+        0,
+        &[(SimDuration::from_secs(30), 61), (SimDuration::from_secs(120), 61), (SimDuration::from_secs(30), 0)],
+    );
+    let end = plan.end();
+    spec.demand = vec![Demand {
+        name: "loop".into(),
+        journey: Journey::GrabOnline,
+        arrivals: Source::Closed(Arc::new(plan)),
+        max_shoppers: u32::MAX,
+        tags: Default::default(),
+    }];
+    let one = run_chain(&spec, Seed(9), 1).expect("chain run");
+    let peaks: Vec<u32> = desks(&one).map(|d| d.kpis.peak_in_flight[0]).collect();
+    assert_eq!(peaks, [20, 20, 21], "61 shoppers split over three stores, each part reached and never passed");
+    let started: u64 = desks(&one).map(|d| d.kpis.arrived[0]).sum();
+    // 61 shoppers for about 2.5 min, each journey a grab of a few hundred ms (or a
+    // reservation held until paid): far more journeys than shoppers.
+    assert!(started > 1_000, "{started} journeys");
+    let h = holder(&one);
+    assert!(h.ledger.taken() <= QUOTA);
+    let registry = &desks(&one).next().unwrap().registry;
+    let shoppers = registry.series().iter().find(|s| s.name == "shoppers").expect("the shoppers series");
+    let after: u64 = shoppers
+        .timeline
+        .as_ref()
+        .expect("tracked over time")
+        .buckets()
+        .filter(|(t, _)| *t >= end)
+        .filter_map(|(_, b)| b.map(|b| b.count()))
+        .sum();
+    assert_eq!(after, 0, "no journey starts once the target is zero");
+    let two = run_chain(&spec, Seed(9), 2).expect("chain run");
+    assert_eq!(one.event_hash, two.event_hash);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use storetwin_actors::chain::flash::desk::metric;
-use storetwin_actors::chain::flash::{Demand, Journey};
+use storetwin_actors::chain::flash::{Demand, Journey, Source};
 use storetwin_actors::chain::run::{ChainError, ChainRun, Checkpoint, Observer, run_chain_observed};
 use storetwin_actors::load::executor::Schedule;
 use storetwin_actors::load::{
@@ -154,25 +154,31 @@ fn demand(load: &LoadSpec) -> Result<Vec<Demand>, String> {
     let mut out = Vec::new();
     for (name, scenario) in &load.scenarios {
         if scenario.journey == Journey::OrdinaryShopping {
-            return Err(format!(
-                "load scenario {name}: journey \"ordinary_shopping\" is not built yet (the stores' own shoppers \
-                 come from their scenario files and run during the load test anyway)"
-            ));
-        }
-        let arrivals = match scenario.schedule() {
-            Schedule::Open(arrivals) => arrivals,
-            Schedule::Closed(_) => {
+            // Ordinary shoppers are the stores' own shoppers, drawn before the run; a
+            // closed loop of them, or a cap on them in flight, would need them to be
+            // started during the run.
+            if !scenario.executor.is_open() {
                 return Err(format!(
-                    "load scenario {name}: executor \"{}\" (a closed model) is not built yet for flash-sale \
-                     journeys; use ramping-arrival-rate or constant-arrival-rate",
+                    "load scenario {name}: journey \"ordinary_shopping\" with executor \"{}\" (a closed model) is not \
+                     built yet; use ramping-arrival-rate or constant-arrival-rate",
                     scenario.executor.name()
                 ));
             }
+            if scenario.max_shoppers.is_some() {
+                return Err(format!(
+                    "load scenario {name}: max_shoppers does not apply to journey \"ordinary_shopping\" (the stores' \
+                     entrances and their density limit hold ordinary shoppers back); remove it"
+                ));
+            }
+        }
+        let arrivals = match scenario.schedule() {
+            Schedule::Open(arrivals) => Source::Open(Arc::new(arrivals)),
+            Schedule::Closed(shoppers) => Source::Closed(Arc::new(shoppers)),
         };
         out.push(Demand {
             name: name.clone(),
             journey: scenario.journey,
-            arrivals: Arc::new(arrivals),
+            arrivals,
             max_shoppers: scenario.max_shoppers.unwrap_or(u32::MAX),
             tags: scenario.tags.clone(),
         });
@@ -287,7 +293,7 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
         let path = out.join("summary.json");
         storetwin_report::summary::write_summary(
             &path,
-            &summary_json(&run, &registry, &thresholds, &aborted, seed, wall, threads),
+            &summary_json(&run, &registry, load, &thresholds, &aborted, (seed, wall, threads)),
         )?;
         let ts = out.join("timeseries.csv");
         storetwin_report::load::write_timeseries(&ts, &registry)?;
@@ -410,10 +416,15 @@ fn summary(
             ),
         ),
     ];
-    let mut shoppers = vec![
-        Row::text("arrived", t.arrived.to_string()),
-        Row::text("dropped", format!("{} (max_shoppers in flight)", t.dropped)),
-    ];
+    let mut shoppers = vec![Row::text("arrived", t.arrived.to_string())];
+    for (d, (name, scenario)) in load.scenarios.iter().enumerate() {
+        let n: u64 = run.stores.iter().filter_map(|s| s.flash.as_deref()).map(|f| f.kpis.arrived[d]).sum();
+        shoppers.push(Row::text(
+            &format!("  {name}"),
+            format!("{n} ({}, {})", scenario.journey.name(), scenario.executor.name()),
+        ));
+    }
+    shoppers.push(Row::text("dropped", format!("{} (max_shoppers in flight)", t.dropped)));
     shoppers.extend(
         [metric::GRAB_LATENCY, metric::GRAB_FAILED, metric::GRAB_SOLD_OUT, metric::RESERVATION_EXPIRED]
             .iter()
@@ -459,6 +470,26 @@ fn summary(
         ),
         Row::text("event_hash", run.event_hash.to_string()),
     ];
+    let days = || run.stores.iter().map(|s| &s.day.kpis);
+    let footfall: f64 = days().map(|k| k.footfall.truth).sum();
+    let worst_wait = days().map(|k| k.wait_s.p90).fold(0.0, f64::max);
+    let stores = vec![
+        Row::text(
+            "through the doors",
+            format!(
+                "{footfall:.0} (the stores' own shoppers and any ordinary_shopping load; {} bought)",
+                days().map(|k| k.buyers).sum::<u64>()
+            ),
+        ),
+        Row::text(
+            "lost at the checkouts",
+            format!(
+                "{} balked, {} reneged; worst store's p90 checkout wait {worst_wait:.0} s",
+                days().map(|k| k.balked).sum::<u64>(),
+                days().map(|k| k.reneged).sum::<u64>()
+            ),
+        ),
+    ];
     LoadSummary {
         thresholds: thresholds.to_vec(),
         invariants: vec![
@@ -481,6 +512,7 @@ fn summary(
             Section { title: "FLASH SALE".into(), rows: flash },
             Section { title: "SHOPPERS".into(), rows: shoppers },
             Section { title: "STOCK HOLDER".into(), rows: holder },
+            Section { title: "STORES".into(), rows: stores },
             Section { title: "ENGINE".into(), rows: engine },
         ],
     }
@@ -489,11 +521,10 @@ fn summary(
 fn summary_json(
     run: &ChainRun,
     registry: &Registry,
+    load: &LoadSpec,
     thresholds: &[ThresholdResult],
     aborted: &[ThresholdResult],
-    seed: Seed,
-    wall: f64,
-    threads: usize,
+    (seed, wall, threads): (Seed, f64, usize),
 ) -> serde_json::Value {
     let h = run.platform.flash.as_ref().expect("a flash sale");
     let t = totals(run);
@@ -545,9 +576,17 @@ fn summary_json(
             "undersell_unit_s": h.ledger.kpis.undersell_unit_s, "oversold": 0,
             "stores": per_store,
         },
-        "shoppers": { "arrived": t.arrived, "dropped": t.dropped, "grab_latency": trend(metric::GRAB_LATENCY),
+        "shoppers": { "arrived": t.arrived, "dropped": t.dropped,
+            "by_scenario": load.scenarios.keys().enumerate().map(|(d, name)| (name.clone(), serde_json::json!(
+                run.stores.iter().filter_map(|s| s.flash.as_deref()).map(|f| f.kpis.arrived[d]).sum::<u64>()
+            ))).collect::<serde_json::Map<_, _>>(),
+            "peak_in_flight": load.scenarios.keys().enumerate().map(|(d, name)| (name.clone(), serde_json::json!(
+                run.stores.iter().filter_map(|s| s.flash.as_deref()).map(|f| u64::from(f.kpis.peak_in_flight[d])).sum::<u64>()
+            ))).collect::<serde_json::Map<_, _>>(), "grab_latency": trend(metric::GRAB_LATENCY),
             "grab_failed_rate": rate(metric::GRAB_FAILED), "grab_sold_out_rate": rate(metric::GRAB_SOLD_OUT),
             "reservation_expired_rate": rate(metric::RESERVATION_EXPIRED) },
+        "in_store": { "footfall": run.stores.iter().map(|s| s.day.kpis.footfall.truth).sum::<f64>(),
+            "buyers": run.stores.iter().map(|s| s.day.kpis.buyers).sum::<u64>() },
         "stock_holder": { "queue_wait": trend(metric::STOCK_QUEUE_WAIT), "calls": h.kpis.calls,
             "retries_seen": h.kpis.retries_seen, "answers_lost": h.kpis.answers_lost,
             "deduplicated": h.ledger.kpis.deduplicated, "max_queue": h.kpis.max_queue,

@@ -268,7 +268,7 @@ impl Office {
             register_share: chain.members.register_share,
             join_rng: seed.stream(JOIN_DOMAIN, u64::from(store.0)),
             kpis: OfficeKpis::default(),
-            flash: crate::chain::flash::desk::FlashDesk::for_store(chain, store).map(Box::new),
+            flash: crate::chain::flash::desk::FlashDesk::for_store(chain, store, seed).map(Box::new),
         }
     }
 

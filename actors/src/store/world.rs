@@ -334,7 +334,7 @@ fn platform_code(down: &Down) -> u32 {
 fn flash_code(m: &crate::chain::flash::FlashMsg) -> u32 {
     use crate::chain::flash::FlashMsg::*;
     match *m {
-        Arrive { demand } => u32::from(demand),
+        Arrive { demand } | Target { demand } => u32::from(demand),
         Send { client }
         | KioskDone { client }
         | Timeout { client, .. }
@@ -464,7 +464,19 @@ impl StoreWorld {
     /// As [`Self::build`], on a floor already built from an equal plan (see
     /// [`Floor::same_plan`]).
     pub fn build_on(spec: WorldSpec, seed: Seed, floor: std::sync::Arc<Floor>) -> StoreWorld {
-        let arrivals = draw_arrivals(&spec, seed);
+        StoreWorld::build_with(spec, seed, floor, &[])
+    }
+
+    /// As [`Self::build_on`], with more shoppers arriving at `extra` (a load test's
+    /// ordinary shoppers) after the day's own: they come last, so the day's shoppers keep
+    /// their ids and streams, and each one's segment is drawn from a stream of its own.
+    fn build_with(spec: WorldSpec, seed: Seed, floor: std::sync::Arc<Floor>, extra: &[SimTime]) -> StoreWorld {
+        let mut arrivals = draw_arrivals(&spec, seed);
+        let mut rng = seed.stream(ARRIVALS_DOMAIN, 1);
+        let end = SimTime::ZERO.saturating_add(spec.duration);
+        for &at in extra.iter().filter(|&&at| at < end) {
+            arrivals.push((at, draw_segment(&spec.store.segments, rng.random())));
+        }
         let layout = Layout {
             shoppers: arrivals.len() as u32,
             lanes: spec.store.lanes.len() as u32,
@@ -519,7 +531,8 @@ impl StoreWorld {
     /// The world of a store of a chain: as [`Self::build`], plus the office as the last
     /// actor (so every other actor keeps its id and random stream).
     pub fn build_in_chain(spec: WorldSpec, seed: Seed, office: Office, floor: std::sync::Arc<Floor>) -> StoreWorld {
-        let mut world = StoreWorld::build_on(spec, seed, floor);
+        let extra = office.flash.as_deref().map(|d| d.ordinary_arrivals.clone()).unwrap_or_default();
+        let mut world = StoreWorld::build_with(spec, seed, floor, &extra);
         world.layout.offices = 1;
         world.office = Some(Box::new(office));
         world
@@ -593,20 +606,22 @@ fn draw_arrivals(spec: &WorldSpec, seed: Seed) -> Vec<(SimTime, SegmentId)> {
             if t >= to {
                 break;
             }
-            let u: f64 = rng.random();
-            let mut acc = 0.0;
-            let mut segment = segments.len().saturating_sub(1);
-            for (i, s) in segments.iter().enumerate() {
-                acc += s.share;
-                if u < acc {
-                    segment = i;
-                    break;
-                }
-            }
-            out.push((SimTime::from_secs_f64(t), SegmentId(segment as u8)));
+            out.push((SimTime::from_secs_f64(t), draw_segment(segments, rng.random())));
         }
     }
     out
+}
+
+/// The segment a shopper belongs to, by the segments' shares, from the draw `u`.
+fn draw_segment(segments: &[crate::store::spec::SegmentSpec], u: f64) -> SegmentId {
+    let mut acc = 0.0;
+    for (i, s) in segments.iter().enumerate() {
+        acc += s.share;
+        if u < acc {
+            return SegmentId(i as u8);
+        }
+    }
+    SegmentId(segments.len().saturating_sub(1) as u8)
 }
 
 /// The [`View`] of world `$w` showing the named collections; the others (always the

@@ -23,7 +23,7 @@ use storetwin_engine::{Context, SimDuration, SimTime};
 use crate::chain::flash::Journey;
 use crate::chain::flash::ledger::{self, Ledger, Refusal, ResId};
 use crate::chain::flash::spec::{FlashSaleSpec, InStoreGrab, Protocol};
-use crate::chain::flash::{Demand, FlashMsg};
+use crate::chain::flash::{Demand, FlashMsg, Source, part_of};
 use crate::chain::link::{Down, GrabOutcome, Up};
 use crate::chain::spec::StoreIdx;
 use crate::load::{MetricId, MetricKind, Registry, Tags};
@@ -63,6 +63,8 @@ pub struct DeskKpis {
     /// because `max_shoppers` were in flight.
     pub arrived: Vec<u64>,
     pub dropped: Vec<u64>,
+    /// The most shoppers of each demand in flight at once.
+    pub peak_in_flight: Vec<u32>,
     pub grabs: u64,
     pub got: u64,
     pub waitlisted: u64,
@@ -92,6 +94,9 @@ pub struct DeskKpis {
     pub local_sold_out: u64,
 }
 
+/// The stream of a store's ordinary shoppers' arrivals (one per demand).
+const ORDINARY_DOMAIN: u64 = 0x4c4f_4144_4f52_4449; // "LOADORDI"
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 2).expect("valid bounds")
 }
@@ -112,6 +117,8 @@ pub struct LocalHolder {
 pub struct FlashDesk {
     pub sale: Arc<FlashSaleSpec>,
     store: StoreIdx,
+    /// Stores in the chain (a closed demand's target is split over them).
+    stores: u16,
     population: u32,
     demand: Vec<Demand>,
     /// This store's share of each demand's arrivals and its cap on shoppers in flight.
@@ -131,6 +138,9 @@ pub struct FlashDesk {
     latency_min: SimDuration,
     latency_extra_s: crate::dist::Dist,
     pub local: Option<LocalHolder>,
+    /// When this store's shoppers of the `ordinary_shopping` demands arrive (the world
+    /// adds them to its own).
+    pub ordinary_arrivals: Vec<SimTime>,
     pub kpis: DeskKpis,
     /// The load test's metrics of this store, tagged `store` and `scenario` (merged over
     /// the stores at the end).
@@ -176,8 +186,13 @@ pub mod metric {
 
 impl FlashDesk {
     /// The desk of `store` in `chain`, if the chain runs a flash sale: it takes an equal
-    /// share of every demand's arrivals.
-    pub fn for_store(chain: &crate::chain::spec::ChainSpec, store: StoreIdx) -> Option<FlashDesk> {
+    /// share of every demand's arrivals. `seed` is the store's (its ordinary shoppers'
+    /// arrivals are drawn from it).
+    pub fn for_store(
+        chain: &crate::chain::spec::ChainSpec,
+        store: StoreIdx,
+        seed: storetwin_engine::Seed,
+    ) -> Option<FlashDesk> {
         let sale = Arc::new(chain.flash.clone()?);
         let spec = &chain.stores[usize::from(store.0)];
         let kiosks =
@@ -242,9 +257,55 @@ impl FlashDesk {
             }
             _ => None,
         };
+        let mut kpis = DeskKpis {
+            arrived: vec![0; n],
+            dropped: vec![0; n],
+            peak_in_flight: vec![0; n],
+            grabs: 0,
+            got: 0,
+            waitlisted: 0,
+            offered: 0,
+            refused: 0,
+            failed: 0,
+            timeouts: 0,
+            retries: 0,
+            answers_lost: 0,
+            late_answers: 0,
+            orphaned: 0,
+            paid: 0,
+            pay_too_late: 0,
+            lapsed: 0,
+            collected: 0,
+            nothing_to_collect: 0,
+            packed: 0,
+            sold: 0,
+            quota_asked: 0,
+            quota_granted: 0,
+            local_sold_out: 0,
+        };
+        // Ordinary shoppers are the store's own (they walk, shop and queue as its day's
+        // shoppers do): drawn here, they join the world's shoppers.
+        let end = SimTime::ZERO.saturating_add(chain.duration);
+        let mut ordinary_arrivals = Vec::new();
+        for (d, demand) in demand.iter().enumerate() {
+            let Source::Open(arrivals) = &demand.arrivals else { continue };
+            if demand.journey != Journey::OrdinaryShopping {
+                continue;
+            }
+            let mut rng = seed.stream(ORDINARY_DOMAIN, d as u64);
+            let mut now = SimTime::ZERO;
+            while let Some(at) = arrivals.next_arrival(now, share, rng.random()).filter(|&at| at < end) {
+                ordinary_arrivals.push(at);
+                kpis.arrived[d] += 1;
+                registry.add_counter(ids[d].shoppers, at, 1);
+                now = at;
+            }
+        }
         Some(FlashDesk {
             sale,
             store,
+            ordinary_arrivals,
+            stores: chain.stores.len() as u16,
             population: population.max(1),
             share,
             caps,
@@ -260,31 +321,7 @@ impl FlashDesk {
             latency_min: latency.0,
             latency_extra_s: latency.1,
             local,
-            kpis: DeskKpis {
-                arrived: vec![0; n],
-                dropped: vec![0; n],
-                grabs: 0,
-                got: 0,
-                waitlisted: 0,
-                offered: 0,
-                refused: 0,
-                failed: 0,
-                timeouts: 0,
-                retries: 0,
-                answers_lost: 0,
-                late_answers: 0,
-                orphaned: 0,
-                paid: 0,
-                pay_too_late: 0,
-                lapsed: 0,
-                collected: 0,
-                nothing_to_collect: 0,
-                packed: 0,
-                sold: 0,
-                quota_asked: 0,
-                quota_granted: 0,
-                local_sold_out: 0,
-            },
+            kpis,
             registry,
             ids,
             reservation_expired,
@@ -299,10 +336,17 @@ pub trait Uplink {
     fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>);
 }
 
-/// The desk's first timers: each demand's first arrival, the local sweeper.
+/// The desk's first timers: each open demand's first arrival, each closed demand's first
+/// shoppers, the local sweeper.
 pub fn start(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
     for d in 0..desk.demand.len() {
-        schedule_arrival(desk, d, ctx);
+        if desk.demand[d].journey == Journey::OrdinaryShopping {
+            continue;
+        }
+        match desk.demand[d].arrivals {
+            Source::Open(_) => schedule_arrival(desk, d, ctx),
+            Source::Closed(_) => retarget(desk, d, ctx),
+        }
     }
     if desk.local.is_some()
         && let crate::chain::flash::spec::Expiry::Sweeper { every } = desk.sale.expiry
@@ -312,10 +356,92 @@ pub fn start(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
 }
 
 fn schedule_arrival(desk: &FlashDesk, d: usize, ctx: &mut Context<'_, StoreMsg>) {
+    let Source::Open(arrivals) = &desk.demand[d].arrivals else { return };
     let now = ctx.now();
     let u: f64 = ctx.rng().random();
-    if let Some(at) = desk.demand[d].arrivals.next_arrival(now, desk.share, u) {
+    if let Some(at) = arrivals.next_arrival(now, desk.share, u) {
         ctx.schedule(at.saturating_since(now), StoreMsg::Flash(FlashMsg::Arrive { demand: d as u8 }));
+    }
+}
+
+/// This store's part of closed demand `d`'s target at `t` (0 for an open demand).
+fn target(desk: &FlashDesk, d: usize, t: SimTime) -> u32 {
+    match &desk.demand[d].arrivals {
+        Source::Closed(plan) => part_of(plan.target_at(t), desk.store.0, desk.stores),
+        Source::Open(_) => 0,
+    }
+}
+
+/// A closed demand's target changed (or the run starts): start shoppers up to it (those
+/// above it stop when their journey ends), and wake at the next change of this store's
+/// part.
+fn retarget(desk: &mut FlashDesk, d: usize, ctx: &mut Context<'_, StoreMsg>) {
+    let Source::Closed(plan) = &desk.demand[d].arrivals else { return };
+    let plan = Arc::clone(plan);
+    let now = ctx.now();
+    let mine = target(desk, d, now);
+    // The chain's target steps one shopper at a time; this store's part changes at a
+    // few of those steps only.
+    let mut at = now;
+    while let Some(next) = plan.next_change(at) {
+        if target(desk, d, next) != mine {
+            ctx.schedule(next.saturating_since(now), StoreMsg::Flash(FlashMsg::Target { demand: d as u8 }));
+            break;
+        }
+        at = next;
+    }
+    // Each start checks the target again when it comes (a shopper ending a journey may
+    // have asked for one meanwhile).
+    for _ in desk.in_flight[d]..mine {
+        ctx.schedule(SimDuration::ZERO, StoreMsg::Flash(FlashMsg::Arrive { demand: d as u8 }));
+    }
+}
+
+/// A shopper of demand `d` starts a journey.
+fn start_journey(desk: &mut FlashDesk, d: usize, up: &mut dyn Uplink, ctx: &mut Context<'_, StoreMsg>) {
+    let now = ctx.now();
+    let demand = d as u8;
+    desk.kpis.arrived[d] += 1;
+    desk.registry.add_counter(desk.ids[d].shoppers, now, 1);
+    desk.in_flight[d] += 1;
+    desk.kpis.peak_in_flight[d] = desk.kpis.peak_in_flight[d].max(desk.in_flight[d]);
+    let id = desk.clients.len() as u32;
+    let member = member_of(desk.store, id, desk.population);
+    desk.clients.push(Client {
+        member,
+        demand,
+        state: State::Starting,
+        attempt: 0,
+        first_sent: now,
+        reservation: u32::MAX,
+        pending: None,
+    });
+    match desk.demand[d].journey {
+        Journey::GrabOnline => send_grab(desk, id, up, ctx),
+        Journey::GrabInStore => match &desk.sale.in_store {
+            InStoreGrab::QrPoster { scan_s } => {
+                let after = SimDuration::from_secs_f64(scan_s.sample(ctx.rng()).max(0.0));
+                ctx.schedule(after, StoreMsg::Flash(FlashMsg::Send { client: id }));
+            }
+            InStoreGrab::Kiosk { .. } => {
+                desk.kiosk_queue.push_back((id, now));
+                serve_kiosk(desk, ctx);
+            }
+        },
+        Journey::OrdinaryShopping => finish(desk, id, ctx),
+        Journey::CollectReservation => match desk.to_collect.pop_front() {
+            Some(owner) => {
+                desk.clients[id as usize].state = State::Collected;
+                desk.clients[id as usize].reservation = owner;
+                desk.collect_queue.push_back(id);
+                serve_counter(desk, ctx);
+            }
+            None => {
+                desk.kpis.nothing_to_collect += 1;
+                desk.clients[id as usize].state = State::Failed;
+                finish(desk, id, ctx);
+            }
+        },
     }
 }
 
@@ -328,9 +454,21 @@ fn latency(c: &Client, now: SimTime) -> SimDuration {
     now.saturating_since(c.first_sent)
 }
 
-fn finish(desk: &mut FlashDesk, client: u32) {
-    let d = usize::from(desk.clients[client as usize].demand);
+/// A closed demand's shopper starts at most one journey per this time, so that a journey
+/// that ends at once (nothing to collect) cannot spin.
+const MIN_ITERATION: SimDuration = SimDuration::from_millis(100);
+
+/// A shopper's journey ended: a closed demand's shopper starts the next one at once (at
+/// most one a [`MIN_ITERATION`]), if the target still has room.
+fn finish(desk: &mut FlashDesk, client: u32, ctx: &mut Context<'_, StoreMsg>) {
+    let c = desk.clients[client as usize];
+    let d = usize::from(c.demand);
     desk.in_flight[d] = desk.in_flight[d].saturating_sub(1);
+    let now = ctx.now();
+    if desk.in_flight[d] < target(desk, d, now) {
+        let after = c.first_sent.saturating_add(MIN_ITERATION).saturating_since(now);
+        ctx.schedule(after, StoreMsg::Flash(FlashMsg::Arrive { demand: d as u8 }));
+    }
 }
 
 /// A flash-sale timer or step at the store.
@@ -339,54 +477,26 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
     match msg {
         FlashMsg::Arrive { demand } => {
             let d = usize::from(demand);
-            schedule_arrival(desk, d, ctx);
-            if desk.in_flight[d] >= desk.caps[d] {
-                desk.kpis.dropped[d] += 1;
-                desk.registry.add_counter(desk.ids[d].dropped, now, 1);
-                return;
+            match desk.demand[d].arrivals {
+                Source::Open(_) => {
+                    schedule_arrival(desk, d, ctx);
+                    if desk.in_flight[d] >= desk.caps[d] {
+                        desk.kpis.dropped[d] += 1;
+                        desk.registry.add_counter(desk.ids[d].dropped, now, 1);
+                        return;
+                    }
+                }
+                // The next journey of a closed demand's shopper, if the target still
+                // has room for it.
+                Source::Closed(_) => {
+                    if desk.in_flight[d] >= target(desk, d, now) {
+                        return;
+                    }
+                }
             }
-            desk.kpis.arrived[d] += 1;
-            desk.registry.add_counter(desk.ids[d].shoppers, now, 1);
-            desk.in_flight[d] += 1;
-            let id = desk.clients.len() as u32;
-            let member = member_of(desk.store, id, desk.population);
-            desk.clients.push(Client {
-                member,
-                demand,
-                state: State::Starting,
-                attempt: 0,
-                first_sent: now,
-                reservation: u32::MAX,
-                pending: None,
-            });
-            match desk.demand[d].journey {
-                Journey::GrabOnline => send_grab(desk, id, up, ctx),
-                Journey::GrabInStore => match &desk.sale.in_store {
-                    InStoreGrab::QrPoster { scan_s } => {
-                        let after = SimDuration::from_secs_f64(scan_s.sample(ctx.rng()).max(0.0));
-                        ctx.schedule(after, StoreMsg::Flash(FlashMsg::Send { client: id }));
-                    }
-                    InStoreGrab::Kiosk { .. } => {
-                        desk.kiosk_queue.push_back((id, now));
-                        serve_kiosk(desk, ctx);
-                    }
-                },
-                Journey::OrdinaryShopping => finish(desk, id),
-                Journey::CollectReservation => match desk.to_collect.pop_front() {
-                    Some(owner) => {
-                        desk.clients[id as usize].state = State::Collected;
-                        desk.clients[id as usize].reservation = owner;
-                        desk.collect_queue.push_back(id);
-                        serve_counter(desk, ctx);
-                    }
-                    None => {
-                        desk.kpis.nothing_to_collect += 1;
-                        desk.clients[id as usize].state = State::Failed;
-                        finish(desk, id);
-                    }
-                },
-            }
+            start_journey(desk, d, up, ctx);
         }
+        FlashMsg::Target { demand } => retarget(desk, usize::from(demand), ctx),
         FlashMsg::Send { client } => send_grab(desk, client, up, ctx),
         FlashMsg::KioskDone { client } => {
             desk.kiosk_free += 1;
@@ -413,7 +523,7 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
                 desk.registry.record_trend(ids.grab_latency, now, l);
                 desk.registry.record_trend(desk.latency_by_second, now, l);
                 desk.registry.record_rate(ids.grab_failed, now, true);
-                finish(desk, client);
+                finish(desk, client, ctx);
             }
         }
         FlashMsg::PayNow { client } => {
@@ -431,7 +541,7 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
         FlashMsg::CounterDone { client } => {
             desk.counter_free += 1;
             desk.kpis.collected += 1;
-            finish(desk, client);
+            finish(desk, client, ctx);
             serve_counter(desk, ctx);
         }
         FlashMsg::LocalServed => local_served(desk, up, ctx),
@@ -545,7 +655,7 @@ pub fn answer(desk: &mut FlashDesk, down: Down, up: &mut dyn Uplink, ctx: &mut C
             if c.state == State::Holding {
                 c.state = State::Lapsed;
                 desk.kpis.lapsed += 1;
-                finish(desk, client);
+                finish(desk, client, ctx);
             }
             desk.registry.record_rate(desk.reservation_expired, ctx.now(), true);
         }
@@ -618,7 +728,7 @@ fn decided(desk: &mut FlashDesk, client: u32, outcome: GrabOutcome, reservation:
         GrabOutcome::Refused(_) => {
             desk.kpis.refused += 1;
             desk.clients[client as usize].state = State::Failed;
-            finish(desk, client);
+            finish(desk, client, ctx);
         }
     }
 }
@@ -631,7 +741,7 @@ fn paid(desk: &mut FlashDesk, client: u32, ok: bool, ctx: &mut Context<'_, Store
         desk.kpis.sold += 1;
         desk.clients[client as usize].state = State::Paid;
         desk.to_collect.push_back(client);
-        finish(desk, client);
+        finish(desk, client, ctx);
     } else {
         desk.kpis.pay_too_late += 1;
     }
@@ -742,7 +852,7 @@ fn local_expire(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
         if c.state == State::Holding && c.reservation == id.0 {
             c.state = State::Lapsed;
             desk.kpis.lapsed += 1;
-            finish(desk, r.client);
+            finish(desk, r.client, ctx);
         }
         desk.registry.record_rate(desk.reservation_expired, now, true);
     }

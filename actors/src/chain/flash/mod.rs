@@ -9,8 +9,8 @@
 //! clients with timeouts and retries, packing, collection, and the store's own quota under
 //! demarcation).
 //!
-//! Who grabs, and when, is [`Demand`]: arrival processes (the load test's scenarios) that
-//! each store's desk runs for its share of the shoppers.
+//! Who grabs, and when, is [`Demand`]: arrival processes or targets of active shoppers
+//! (the load test's scenarios) that each store's desk runs for its share of the shoppers.
 
 pub mod desk;
 pub mod holder;
@@ -60,6 +60,10 @@ pub enum FlashMsg {
     },
     LocalExpire,
     LocalSweep,
+    /// A closed demand's target of active shoppers at this store changes.
+    Target {
+        demand: u8,
+    },
 }
 
 /// When shoppers arrive: an open arrival process over the run.
@@ -69,26 +73,47 @@ pub trait Arrivals: Send + Sync + std::fmt::Debug {
     fn next_arrival(&self, now: SimTime, scale: f64, u: f64) -> Option<SimTime>;
 }
 
-/// One stream of flash-sale shoppers (a load test's scenario), split over the stores.
+/// Where a demand's shoppers come from.
 #[derive(Clone, Debug)]
+pub enum Source {
+    /// Arrivals (k6's open model: the arrival-rate executors); each store takes its share
+    /// of the rate.
+    Open(Arc<dyn Arrivals>),
+    /// A target of active shoppers over time (k6's closed model: `ramping-shoppers`,
+    /// `constant-shoppers`), split over the stores; each shopper starts a new journey as
+    /// soon as the last one ends, while the target lasts.
+    Closed(Arc<crate::load::executor::ClosedShoppers>),
+}
+
+impl PartialEq for Source {
+    fn eq(&self, other: &Source) -> bool {
+        match (self, other) {
+            (Source::Open(a), Source::Open(b)) => Arc::ptr_eq(a, b),
+            (Source::Closed(a), Source::Closed(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// One stream of flash-sale shoppers (a load test's scenario), split over the stores.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Demand {
     pub name: String,
     pub journey: Journey,
-    pub arrivals: Arc<dyn Arrivals>,
-    /// Shoppers of this demand in flight at once, chain-wide (each store gets its share);
-    /// an arrival beyond it is dropped and counted.
+    pub arrivals: Source,
+    /// Shoppers of an open demand in flight at once, chain-wide (each store gets its
+    /// share); an arrival beyond it is dropped and counted. A closed demand's target is
+    /// its own bound.
     pub max_shoppers: u32,
     /// Tags on this demand's metrics besides `store` and `scenario` (the scenario's own).
     pub tags: crate::load::Tags,
 }
 
-impl PartialEq for Demand {
-    fn eq(&self, other: &Demand) -> bool {
-        self.name == other.name
-            && self.journey == other.journey
-            && self.max_shoppers == other.max_shoppers
-            && Arc::ptr_eq(&self.arrivals, &other.arrivals)
-    }
+/// Store `store`'s part of `n` shoppers split over `stores` stores: `⌊n(s+1)/S⌋ − ⌊ns/S⌋`,
+/// so the parts add up to `n` and the odd ones out are spread along the store order.
+pub fn part_of(n: u32, store: u16, stores: u16) -> u32 {
+    let (n, s, total) = (u64::from(n), u64::from(store), u64::from(stores.max(1)));
+    (n * (s + 1) / total - n * s / total) as u32
 }
 
 /// Under demarcation, each store's starting local quota: `initial` each, at most its
@@ -148,6 +173,17 @@ mod tests {
     use crate::load::executor::OpenArrivals;
     use rand::RngExt;
     use storetwin_engine::SimDuration;
+
+    #[test]
+    fn the_parts_of_a_split_add_up_and_differ_by_at_most_one() {
+        for n in [0, 1, 7, 99, 100, 101, 5_003] {
+            let parts: Vec<u32> = (0..100).map(|s| part_of(n, s, 100)).collect();
+            assert_eq!(parts.iter().sum::<u32>(), n);
+            let (lo, hi) = (parts.iter().min().unwrap(), parts.iter().max().unwrap());
+            assert!(hi - lo <= 1, "{n}: {lo}..{hi}");
+        }
+        assert_eq!(part_of(3, 0, 1), 3);
+    }
 
     /// A hundredth of a ramp (one store of a hundred) gets a hundredth of its arrivals.
     #[test]
