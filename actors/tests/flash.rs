@@ -134,26 +134,34 @@ fn a_watched_run_is_the_same_run_and_stops_at_the_same_checkpoint() {
     let spec = chain(sale(Protocol::Atomic), 20.0);
     let plain = run_chain(&spec, Seed(5), 2).expect("chain run");
     let mut seen = Vec::new();
-    let mut look = |cp: &Checkpoint<'_>| {
-        let sold: u32 = cp.desks().map(|d| d.kpis.sold + d.kpis.packed).sum();
-        seen.push((cp.now, sold, cp.events()));
+    let mut look = |cp: &Checkpoint| {
+        let (sold, reserved) = cp.taken();
+        seen.push((cp.now, sold + reserved, cp.events()));
         std::ops::ControlFlow::Continue(())
     };
     let every = SimDuration::from_secs(1);
-    let watched = run_chain_observed(&spec, Seed(5), 2, Some(Observer { every, observe: &mut look })).unwrap();
+    let observer = Observer { every, metrics: Default::default(), totals_every: every, observe: &mut look };
+    let watched = run_chain_observed(&spec, Seed(5), 2, Some(observer)).unwrap();
     assert_eq!(watched.event_hash, plain.event_hash, "watching changed the run");
     assert_eq!(watched.stopped_at, None);
     assert!(seen.len() > 1000, "{} checkpoints", seen.len());
-    assert!(seen.windows(2).all(|w| w[1].0 == w[0].0.saturating_add(every) && w[1].2 >= w[0].2));
-    assert!(seen.iter().all(|&(_, taken, _)| taken <= QUOTA));
+    assert!(seen.windows(2).all(|w| w[1].0 > w[0].0 && w[1].2 >= w[0].2));
+    assert!(seen.iter().all(|&(at, _, _)| at.as_nanos() % every.as_nanos() == 0));
+    assert!(seen.iter().all(|&(_, taken, _)| taken <= u64::from(QUOTA)));
     let stops: Vec<_> = [1, 2]
         .into_iter()
         .map(|threads| {
-            let mut stop_at_100 = |cp: &Checkpoint<'_>| {
-                let taken: u32 = cp.desks().map(|d| d.kpis.sold + d.kpis.packed).sum();
-                if taken >= 100 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+            let mut stop_at_100 = |cp: &Checkpoint| {
+                let (sold, reserved) = cp.taken();
+                if sold + reserved >= 100 {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
             };
-            let run = run_chain_observed(&spec, Seed(5), threads, Some(Observer { every, observe: &mut stop_at_100 }))
+            let observer =
+                Observer { every, metrics: Default::default(), totals_every: every, observe: &mut stop_at_100 };
+            let run = run_chain_observed(&spec, Seed(5), threads, Some(observer))
                 .expect("a stopped run still balances its flash-sale books");
             (run.stopped_at.expect("stopped"), run.end, run.event_hash)
         })

@@ -44,9 +44,9 @@ pub struct LoadArgs {
 const GRACEFUL_STOP: SimDuration = SimDuration::from_secs(30);
 
 /// The run is looked at every simulated second (the progress line), and the
-/// `abort_on_fail` thresholds are judged every other look, as k6 judges them every 2 s.
+/// `abort_on_fail` thresholds are judged every 2 s, as k6 judges them.
 const CHECKPOINT: SimDuration = SimDuration::from_secs(1);
-const ABORT_EVERY: u64 = 2;
+const ABORT_EVERY: SimDuration = SimDuration::from_secs(2);
 
 /// What the load test watches while the chain runs: the progress line on a terminal, and
 /// the `abort_on_fail` thresholds. It reads the shards between windows and never changes
@@ -57,7 +57,6 @@ struct Watch<'a> {
     /// Time of day of the run's start (the chain's opening), in seconds.
     open_at_s: u32,
     abort_metrics: std::collections::BTreeSet<String>,
-    looks: u64,
     started: Instant,
     /// Wall time of the last progress line (`None`: not on a terminal, no line).
     shown: Option<f64>,
@@ -73,29 +72,22 @@ impl<'a> Watch<'a> {
             quota: spec.flash.as_ref().map_or(0, |s| s.quota),
             open_at_s: spec.open_at_s,
             abort_metrics: load.abort_metrics(),
-            looks: 0,
             started,
             shown: std::io::stderr().is_terminal().then_some(f64::NEG_INFINITY),
             aborted: Vec::new(),
         }
     }
 
-    fn look(&mut self, cp: &Checkpoint<'_>) -> std::ops::ControlFlow<()> {
-        self.looks += 1;
+    fn look(&mut self, cp: &Checkpoint) -> std::ops::ControlFlow<()> {
         if let Some(last) = self.shown {
             let wall = self.started.elapsed().as_secs_f64();
             if wall - last >= 0.25 {
                 self.shown = Some(wall);
-                let (mut shoppers, mut sold, mut reserved) = (0u64, 0u64, 0u64);
-                for desk in cp.desks() {
-                    shoppers += desk.kpis.arrived.iter().sum::<u64>();
-                    sold += u64::from(desk.kpis.sold);
-                    reserved += u64::from(desk.kpis.packed);
-                }
+                let (sold, reserved) = cp.taken();
                 eprint!(
                     "\r  sim {}  wall {wall:.1} s  shoppers {}  sold {} / {} (+{} reserved)  events {}   ",
                     clock(self.open_at_s, cp.now),
-                    thousands(shoppers),
+                    thousands(cp.shoppers()),
                     thousands(sold),
                     thousands(u64::from(self.quota)),
                     thousands(reserved),
@@ -103,17 +95,12 @@ impl<'a> Watch<'a> {
                 );
             }
         }
-        if self.abort_metrics.is_empty() || !self.looks.is_multiple_of(ABORT_EVERY) {
+        // The totals come at the checkpoints that are whole multiples of ABORT_EVERY.
+        if self.abort_metrics.is_empty() || cp.looks.iter().all(|l| l.totals.is_none()) {
             return std::ops::ControlFlow::Continue(());
         }
-        let mut registry = Registry::new(SimDuration::ZERO);
-        let platform = cp.platform().flash.as_ref().map(|h| &h.registry);
-        for r in platform.into_iter().chain(cp.desks().map(|d| &d.registry)) {
-            if registry.merge_totals(r, &self.abort_metrics).is_err() {
-                // A metric name of two kinds: the end-of-run evaluation reports it.
-                return std::ops::ControlFlow::Continue(());
-            }
-        }
+        // A metric name of two kinds: the end-of-run evaluation reports it.
+        let Ok(registry) = cp.totals() else { return std::ops::ControlFlow::Continue(()) };
         self.aborted = self.load.aborting(&registry, cp.now.saturating_since(storetwin_engine::SimTime::ZERO));
         if self.aborted.is_empty() { std::ops::ControlFlow::Continue(()) } else { std::ops::ControlFlow::Break(()) }
     }
@@ -241,8 +228,9 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
     )?;
     let started = Instant::now();
     let mut watch = Watch::new(load, &spec, started);
-    let mut observe = |cp: &Checkpoint<'_>| watch.look(cp);
-    let observer = Observer { every: CHECKPOINT, observe: &mut observe };
+    let metrics = watch.abort_metrics.clone();
+    let mut observe = |cp: &Checkpoint| watch.look(cp);
+    let observer = Observer { every: CHECKPOINT, metrics, totals_every: ABORT_EVERY, observe: &mut observe };
     let result = run_chain_observed(&spec, seed, threads, Some(observer));
     let wall = started.elapsed().as_secs_f64();
     let aborted = std::mem::take(&mut watch.aborted);
@@ -592,6 +580,8 @@ fn summary_json(
             "deduplicated": h.ledger.kpis.deduplicated, "max_queue": h.kpis.max_queue,
             "utilisation": h.utilisation(run.end.saturating_since(storetwin_engine::SimTime::ZERO)) },
         "engine": { "events": run.events, "event_hash": run.event_hash.to_string(), "seed": seed.0,
-            "threads": threads, "wall_s": wall, "windows": run.windows, "cross_shard_messages": run.messages },
+            "threads": threads, "wall_s": wall, "windows": run.windows, "cross_shard_messages": run.messages,
+            "platform_events": run.shard_events[0],
+            "store_events": run.shard_events[1..].iter().sum::<u64>() },
     })
 }

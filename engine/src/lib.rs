@@ -48,6 +48,6 @@ pub use replication::run_replications;
 pub use rng::{ActorRng, Seed};
 pub use sim::{Injection, RunLimit, SimError, SimErrorKind, Simulation, StopReason};
 pub use time::{SimDuration, SimTime};
-pub use window::{Envelope, Shard, ShardIdx, ShardModel, WindowError, WindowStats, Windows, run_windows};
+pub use window::{Envelope, Shard, ShardIdx, ShardModel, Watch, WindowError, WindowStats, Windows, run_windows};
 
 mod observer;

@@ -26,7 +26,8 @@
 //! windows, and sleeping at each would cost more than the work. The exchange is
 //! plain memory here; the same protocol can run over MPI collectives between processes.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::{ActorId, SimDuration, SimError, SimTime};
@@ -75,6 +76,48 @@ pub struct WindowStats {
     pub windows: u64,
     /// Messages that crossed between shards.
     pub messages: u64,
+    /// The checkpoint at which a [`Watch`] stopped the run, if it did.
+    pub stopped: Option<SimTime>,
+}
+
+/// Looks at the shards during a run, at checkpoints `every` of simulated time apart: at a
+/// checkpoint `t` every event before `t` has been delivered and none at or after it. Each
+/// shard is looked at by the thread that runs it (`look`, given `t`); `decide` gets every shard's look
+/// in shard order and may stop the run there. Windows never cross a checkpoint, which
+/// changes nothing in what the shards deliver (only where windows end), so a watched run
+/// is the same run as an unwatched one. In a quiet stretch only the last checkpoint before
+/// the next event is looked at (nothing changed at the others).
+pub struct Watch<'a, S, R> {
+    pub every: SimDuration,
+    pub look: &'a (dyn Fn(SimTime, &S) -> R + Sync),
+    pub decide: &'a mut (dyn FnMut(SimTime, Vec<R>) -> ControlFlow<()> + Send),
+}
+
+/// Checkpoints of a watched run: the next one, and how far apart they are.
+#[derive(Clone, Copy)]
+struct Checkpoints {
+    next: SimTime,
+    every: SimDuration,
+}
+
+impl Checkpoints {
+    fn new(every: SimDuration) -> Option<Checkpoints> {
+        (every > SimDuration::ZERO).then(|| Checkpoints { next: SimTime::ZERO.saturating_add(every), every })
+    }
+
+    /// The checkpoint to look at before a window starting at `start`: the last one at or
+    /// before it, if one is due.
+    fn due(&self, start: SimTime) -> Option<SimTime> {
+        if self.next > start {
+            return None;
+        }
+        let skipped = start.saturating_since(self.next).as_nanos() / self.every.as_nanos();
+        Some(self.next.saturating_add(SimDuration::from_nanos(skipped * self.every.as_nanos())))
+    }
+
+    fn passed(&mut self, at: SimTime) {
+        self.next = at.saturating_add(self.every);
+    }
 }
 
 #[derive(Clone, PartialEq, Debug, thiserror::Error)]
@@ -143,6 +186,19 @@ impl Windows {
         end: SimTime,
         threads: usize,
     ) -> Result<WindowStats, WindowError> {
+        self.run_watched::<S, ()>(shards, lookahead, end, threads, None)
+    }
+
+    /// As [`Self::run`], shown to `watch` at its checkpoints (counted from time zero); if
+    /// it stops the run, `stopped` says where.
+    pub fn run_watched<S: Shard, R: Send>(
+        &mut self,
+        shards: &mut [S],
+        lookahead: SimDuration,
+        end: SimTime,
+        threads: usize,
+        watch: Option<Watch<'_, S, R>>,
+    ) -> Result<WindowStats, WindowError> {
         if lookahead == SimDuration::ZERO {
             return Err(WindowError::ZeroLookahead);
         }
@@ -150,12 +206,13 @@ impl Windows {
         assert_eq!(n, self.shards, "a windowed run goes on with the shards it started with");
         let threads = threads.clamp(1, n.max(1));
         let stats = if threads == 1 {
-            run_sequential(shards, &mut self.seqs, lookahead, end)?
+            run_sequential(shards, &mut self.seqs, lookahead, end, watch)?
         } else {
-            run_threaded(shards, &mut self.seqs, lookahead, end, threads)?
+            run_threaded(shards, &mut self.seqs, lookahead, end, threads, watch)?
         };
         self.stats.windows += stats.windows;
         self.stats.messages += stats.messages;
+        self.stats.stopped = stats.stopped;
         Ok(self.stats)
     }
 }
@@ -218,17 +275,32 @@ fn assign(weights: &[u64], workers: usize) -> Vec<usize> {
     owner
 }
 
-fn run_sequential<S: Shard>(
+fn run_sequential<S: Shard, R: Send>(
     shards: &mut [S],
     seqs: &mut [u32],
     lookahead: SimDuration,
     end: SimTime,
+    mut watch: Option<Watch<'_, S, R>>,
 ) -> Result<WindowStats, WindowError> {
     let n = shards.len();
     let mut stats = WindowStats::default();
     let mut out = Vec::new();
+    let mut checkpoints = watch.as_ref().and_then(|w| Checkpoints::new(w.every));
     while let Some(start) = next_time(shards).filter(|&t| t < end) {
-        let stop = window_end(start, lookahead, end);
+        if let (Some(w), Some(cp)) = (watch.as_mut(), checkpoints.as_mut())
+            && let Some(at) = cp.due(start)
+        {
+            let looks = shards.iter().map(|s| (w.look)(at, s)).collect();
+            if (w.decide)(at, looks).is_break() {
+                stats.stopped = Some(at);
+                break;
+            }
+            cp.passed(at);
+        }
+        let stop = match checkpoints {
+            Some(cp) => window_end(start, lookahead, end).min(cp.next),
+            None => window_end(start, lookahead, end),
+        };
         for (i, shard) in shards.iter_mut().enumerate() {
             if shard.next_event_time().is_some_and(|t| t < stop) {
                 shard.run_window(stop, &mut out).map_err(|error| WindowError::Shard { shard: i as ShardIdx, error })?;
@@ -278,12 +350,13 @@ impl SpinBarrier {
 
 const NONE: u64 = u64::MAX;
 
-fn run_threaded<S: Shard>(
+fn run_threaded<S: Shard, R: Send>(
     shards: &mut [S],
     seqs: &mut [u32],
     lookahead: SimDuration,
     end: SimTime,
     threads: usize,
+    watch: Option<Watch<'_, S, R>>,
 ) -> Result<WindowStats, WindowError> {
     let n = shards.len();
     let workers = threads.min(n);
@@ -321,6 +394,15 @@ fn run_threaded<S: Shard>(
     let failed = AtomicU64::new(NONE);
     let error: Mutex<Option<WindowError>> = Mutex::new(None);
     let stats = Mutex::new(WindowStats::default());
+    // At a checkpoint each worker leaves its shards' looks here; worker 0 hands them to
+    // `decide` in shard order and says whether to stop.
+    let checkpoints = watch.as_ref().and_then(|w| Checkpoints::new(w.every));
+    let (look, mut decide) = match watch {
+        Some(w) => (Some(w.look), Some(w.decide)),
+        None => (None, None),
+    };
+    let looks: Mutex<Vec<(ShardIdx, R)>> = Mutex::new(Vec::with_capacity(n));
+    let stop_here = AtomicBool::new(false);
 
     let record = |phase: u64, e: WindowError| {
         let mut slot = error.lock().unwrap_or_else(PoisonError::into_inner);
@@ -346,6 +428,8 @@ fn run_threaded<S: Shard>(
         for (w, mut local) in locals.into_iter().enumerate() {
             let (barrier, slots, next, sent, failed, stats, record, earliest, owner, place) =
                 (&barrier, &slots, &next, &sent, &failed, &stats, &record, &earliest, &owner, &place);
+            let (looks, stop_here, mut checkpoints) = (&looks, &stop_here, checkpoints);
+            let mut decide = if w == 0 { decide.take() } else { None };
             scope.spawn(move || {
                 let next_time = |local: &[(ShardIdx, &mut S, &mut [u32])]| {
                     local.iter().filter_map(|(_, s, _)| s.next_event_time()).min().map_or(NONE, SimTime::as_nanos)
@@ -358,9 +442,31 @@ fn run_threaded<S: Shard>(
                 barrier.wait();
                 let mut start = earliest(1);
                 let mut k = 0u64;
+                let mut stopped = None;
                 while start != NONE && start < end.as_nanos() {
                     let parity = (k % 2) as usize;
+                    // Every worker sees the same `start`, so all meet at the same checkpoints.
+                    if let (Some(look), Some(cp)) = (look, checkpoints.as_mut())
+                        && let Some(at) = cp.due(SimTime::from_nanos(start))
+                    {
+                        let mine: Vec<(ShardIdx, R)> = local.iter().map(|(i, s, _)| (*i, look(at, &**s))).collect();
+                        looks.lock().unwrap_or_else(PoisonError::into_inner).extend(mine);
+                        barrier.wait();
+                        if let Some(decide) = decide.as_mut() {
+                            let mut all = std::mem::take(&mut *looks.lock().unwrap_or_else(PoisonError::into_inner));
+                            all.sort_by_key(|(i, _)| *i);
+                            let verdict = decide(at, all.into_iter().map(|(_, r)| r).collect());
+                            stop_here.store(verdict.is_break(), Ordering::Release);
+                        }
+                        barrier.wait();
+                        if stop_here.load(Ordering::Acquire) {
+                            stopped = Some(at);
+                            break;
+                        }
+                        cp.passed(at);
+                    }
                     let stop = window_end(SimTime::from_nanos(start), lookahead, end);
+                    let stop = checkpoints.map_or(stop, |cp| stop.min(cp.next));
                     for (i, shard, _) in local.iter_mut() {
                         if shard.next_event_time().is_some_and(|t| t < stop)
                             && let Err(error) = shard.run_window(stop, &mut out)
@@ -410,6 +516,7 @@ fn run_threaded<S: Shard>(
                 let mut total = stats.lock().unwrap_or_else(PoisonError::into_inner);
                 if w == 0 {
                     total.windows = k;
+                    total.stopped = stopped;
                 }
                 total.messages += messages;
             });

@@ -3,8 +3,8 @@
 
 use rand::RngExt;
 use storetwin_engine::{
-    ActorId, Context, Envelope, EventHash, Model, Seed, ShardModel, SimDuration, SimTime, Simulation, WindowError,
-    Windows, run_windows,
+    ActorId, Context, Envelope, EventHash, Model, Seed, ShardModel, SimDuration, SimTime, Simulation, Watch,
+    WindowError, Windows, run_windows,
 };
 
 const LOOKAHEAD: SimDuration = SimDuration::from_millis(20);
@@ -192,6 +192,50 @@ fn a_run_cut_at_checkpoints_delivers_the_same_events() {
         let remote: u64 = cut.iter().map(|s| s.model().delivered_remote).sum();
         assert!(remote > 10_000, "{remote} remote messages");
     }
+}
+
+/// A watched run delivers the same events as an unwatched one, shows every shard at each
+/// checkpoint, and stops at the same checkpoint with the same events on any thread count.
+#[test]
+fn a_watched_run_is_the_same_run_and_stops_where_told() {
+    let mut plain = shards(5, 0);
+    run_windows(&mut plain, LOOKAHEAD, END, 1).unwrap();
+    let expected: Vec<EventHash> = plain.iter().map(Simulation::event_hash).collect();
+    let every = SimDuration::from_millis(250);
+    let look = |_: SimTime, s: &Simulation<Ring>| s.events_delivered();
+    let mut stops = Vec::new();
+    for threads in [1, 2, 3] {
+        let mut sims = shards(5, 0);
+        let mut seen: Vec<(SimTime, Vec<u64>)> = Vec::new();
+        let mut decide = |at: SimTime, looks: Vec<u64>| {
+            seen.push((at, looks));
+            std::ops::ControlFlow::Continue(())
+        };
+        let stats = Windows::new(5)
+            .run_watched(&mut sims, LOOKAHEAD, END, threads, Some(Watch { every, look: &look, decide: &mut decide }))
+            .unwrap();
+        assert_eq!(stats.stopped, None);
+        assert_eq!(sims.iter().map(Simulation::event_hash).collect::<Vec<_>>(), expected, "{threads} thread(s)");
+        assert_eq!(seen.len(), 79, "every checkpoint before the end: 0.25 s apart over 20 s");
+        assert!(seen.iter().all(|(_, l)| l.len() == 5));
+        assert!(seen.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1.iter().zip(&w[1].1).all(|(a, b)| a <= b)));
+        let mut stop_late = |_at: SimTime, looks: Vec<u64>| {
+            if looks.iter().sum::<u64>() > 20_000 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        };
+        let mut sims = shards(5, 0);
+        let stats = Windows::new(5)
+            .run_watched(&mut sims, LOOKAHEAD, END, threads, Some(Watch { every, look: &look, decide: &mut stop_late }))
+            .unwrap();
+        let at = stats.stopped.expect("stopped");
+        assert!(at < END && at.as_nanos() % every.as_nanos() == 0);
+        assert!(sims.iter().all(|s| s.next_event_time().is_none_or(|t| t >= at)), "nothing at or after the stop ran");
+        stops.push((at, sims.iter().map(Simulation::event_hash).collect::<Vec<_>>()));
+    }
+    assert!(stops.windows(2).all(|w| w[0] == w[1]), "the same stop on 1, 2 and 3 threads");
 }
 
 #[test]

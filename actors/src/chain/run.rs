@@ -12,8 +12,8 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use storetwin_engine::{
-    ActorId, Envelope, EventHash, Seed, Shard, ShardModel, SimDuration, SimError, SimTime, Simulation, WindowError,
-    Windows, rng::mix,
+    ActorId, Envelope, EventHash, Seed, Shard, ShardModel, SimDuration, SimError, SimTime, Simulation, Watch,
+    WindowError, Windows, rng::mix,
 };
 
 use crate::chain::link::PlatformMsg;
@@ -47,15 +47,25 @@ impl ShardModel for StoreWorld {
 pub enum ChainShard {
     /// The centres, with their expected work (see [`Shard::weight`]).
     Platform(Box<Simulation<Platform>>, u64),
-    Store(Box<Simulation<StoreWorld>>),
+    /// A store, with its expected work.
+    Store(Box<Simulation<StoreWorld>>, u64),
 }
 
-/// About how many events a store's day will be: each shopper walks about 20 cells per item
-/// on the list. Only which thread runs the store depends on it.
-fn expected_events(world: &StoreWorld) -> u64 {
+/// Events a flash-sale journey costs, about, at the store and at the centres (counted on
+/// the bundled load tests: a grab is its arrival, timeout, answer and a payment at the
+/// store, its call and service at the stock holder).
+const FLASH_STORE_EVENTS: f64 = 5.0;
+const FLASH_CENTRE_EVENTS: f64 = 2.2;
+
+/// About how many events a store's run will be: each shopper arriving before the end
+/// walks about 20 cells per item on the list, and each flash-sale journey a few. Only
+/// which thread runs the store depends on it.
+fn expected_events(world: &StoreWorld, end: SimTime) -> u64 {
     let segments = &world.spec.store.segments;
     let items: f64 = segments.iter().map(|s| s.share * s.basket.mean().max(1.0)).sum();
-    (world.shoppers.len() as f64 * (20.0 * items + 10.0)) as u64
+    let shoppers = world.shoppers.iter().filter(|s| s.arrival < end).count();
+    let flash = world.office.as_ref().and_then(|o| o.flash.as_deref()).map_or(0.0, |d| d.expected_journeys(end));
+    (shoppers as f64 * (20.0 * items + 10.0) + flash * FLASH_STORE_EVENTS) as u64
 }
 
 impl Shard for ChainShard {
@@ -64,28 +74,28 @@ impl Shard for ChainShard {
     fn run_window(&mut self, end: SimTime, outbox: &mut Vec<Envelope<PlatformMsg>>) -> Result<(), SimError> {
         match self {
             ChainShard::Platform(s, _) => s.run_window(end, outbox),
-            ChainShard::Store(s) => s.run_window(end, outbox),
+            ChainShard::Store(s, _) => s.run_window(end, outbox),
         }
     }
 
     fn accept(&mut self, origin: ActorId, seq: u32, env: Envelope<PlatformMsg>) -> Result<(), SimError> {
         match self {
             ChainShard::Platform(s, _) => s.accept(origin, seq, env),
-            ChainShard::Store(s) => s.accept(origin, seq, env),
+            ChainShard::Store(s, _) => s.accept(origin, seq, env),
         }
     }
 
     fn next_event_time(&self) -> Option<SimTime> {
         match self {
             ChainShard::Platform(s, _) => Shard::next_event_time(s.as_ref()),
-            ChainShard::Store(s) => Shard::next_event_time(s.as_ref()),
+            ChainShard::Store(s, _) => Shard::next_event_time(s.as_ref()),
         }
     }
 
     fn weight(&self) -> u64 {
         match self {
             ChainShard::Platform(_, w) => *w,
-            ChainShard::Store(s) => expected_events(s.model()),
+            ChainShard::Store(_, w) => *w,
         }
     }
 }
@@ -235,6 +245,8 @@ pub struct ChainRun {
     pub events: u64,
     pub event_hash: EventHash,
     pub shard_hashes: Vec<EventHash>,
+    /// Events of each shard, in shard order (centres first).
+    pub shard_events: Vec<u64>,
     /// Units between stores, per SKU, at close (checked: see [`TransferBooks::check`]).
     pub transfers: TransferBooks,
     pub windows: u64,
@@ -245,38 +257,48 @@ pub struct ChainRun {
     pub stopped_at: Option<SimTime>,
 }
 
-/// The chain between two windows, as an observer of the run sees it (read only).
-pub struct Checkpoint<'a> {
-    /// Every event before this time has been delivered, none at or after it.
-    pub now: SimTime,
-    shards: &'a [ChainShard],
+/// What one shard shows at a checkpoint (looked at on the thread that runs it).
+#[derive(Clone, Debug, Default)]
+pub struct ShardLook {
+    pub events: u64,
+    /// A store's flash-sale desk: journeys started, units sold and units reserved.
+    pub shoppers: u64,
+    pub sold: u64,
+    pub reserved: u64,
+    /// The totals of the observer's metrics in this shard's load registry (a desk's or
+    /// the stock holder's).
+    pub totals: Option<crate::load::Registry>,
 }
 
-impl<'a> Checkpoint<'a> {
-    pub fn platform(&self) -> &'a Platform {
-        match &self.shards[0] {
-            ChainShard::Platform(sim, _) => sim.model(),
-            ChainShard::Store(_) => unreachable!("shard 0 is the centres"),
-        }
-    }
+/// The chain at a checkpoint, as an observer of the run sees it.
+pub struct Checkpoint {
+    /// Every event before this time has been delivered, none at or after it.
+    pub now: SimTime,
+    /// Every shard's look, in shard order (centres first).
+    pub looks: Vec<ShardLook>,
+}
 
-    /// Each store's flash-sale desk, in store order (none without a sale).
-    pub fn desks(&self) -> impl Iterator<Item = &'a crate::chain::flash::desk::FlashDesk> + 'a {
-        self.shards[1..].iter().filter_map(|shard| match shard {
-            ChainShard::Store(sim) => sim.model().office.as_ref()?.flash.as_deref(),
-            ChainShard::Platform(..) => None,
-        })
-    }
-
-    /// Events delivered so far, over every shard.
+impl Checkpoint {
     pub fn events(&self) -> u64 {
-        self.shards
-            .iter()
-            .map(|shard| match shard {
-                ChainShard::Platform(sim, _) => sim.events_delivered(),
-                ChainShard::Store(sim) => sim.events_delivered(),
-            })
-            .sum()
+        self.looks.iter().map(|l| l.events).sum()
+    }
+
+    pub fn shoppers(&self) -> u64 {
+        self.looks.iter().map(|l| l.shoppers).sum()
+    }
+
+    /// Units sold and units reserved, over the stores.
+    pub fn taken(&self) -> (u64, u64) {
+        (self.looks.iter().map(|l| l.sold).sum(), self.looks.iter().map(|l| l.reserved).sum())
+    }
+
+    /// The observer's metrics over every shard.
+    pub fn totals(&self) -> Result<crate::load::Registry, crate::load::metrics::KindMismatch> {
+        let mut all = crate::load::Registry::new(SimDuration::ZERO);
+        for t in self.looks.iter().filter_map(|l| l.totals.as_ref()) {
+            all.merge(t)?;
+        }
+        Ok(all)
     }
 }
 
@@ -285,7 +307,38 @@ impl<'a> Checkpoint<'a> {
 /// changes nothing: an observed run delivers the same events as an unobserved one.
 pub struct Observer<'a> {
     pub every: SimDuration,
-    pub observe: &'a mut dyn FnMut(&Checkpoint<'_>) -> ControlFlow<()>,
+    /// The load metrics whose totals each shard shows (the thresholds to judge during the
+    /// run), at the checkpoints that are whole multiples of `totals_every` (adding up
+    /// histograms over a hundred stores is the costly part of a look).
+    pub metrics: std::collections::BTreeSet<String>,
+    pub totals_every: SimDuration,
+    pub observe: &'a mut (dyn FnMut(&Checkpoint) -> ControlFlow<()> + Send),
+}
+
+fn look(shard: &ChainShard, metrics: Option<&std::collections::BTreeSet<String>>) -> ShardLook {
+    let totals = |registry: &crate::load::Registry| {
+        let metrics = metrics.filter(|m| !m.is_empty())?;
+        let mut t = crate::load::Registry::new(SimDuration::ZERO);
+        // A name of two kinds is reported by the end-of-run evaluation.
+        t.merge_totals(registry, metrics).is_ok().then_some(t)
+    };
+    match shard {
+        ChainShard::Platform(sim, _) => ShardLook {
+            events: sim.events_delivered(),
+            totals: sim.model().flash.as_ref().and_then(|h| totals(&h.registry)),
+            ..ShardLook::default()
+        },
+        ChainShard::Store(sim, _) => {
+            let desk = sim.model().office.as_ref().and_then(|o| o.flash.as_deref());
+            ShardLook {
+                events: sim.events_delivered(),
+                shoppers: desk.map_or(0, |d| d.kpis.arrived.iter().sum()),
+                sold: desk.map_or(0, |d| u64::from(d.kpis.sold)),
+                reserved: desk.map_or(0, |d| u64::from(d.kpis.packed)),
+                totals: desk.and_then(|d| totals(&d.registry)),
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -313,7 +366,7 @@ pub fn run_chain_observed(
     spec: &ChainSpec,
     seed: Seed,
     threads: usize,
-    mut observer: Option<Observer<'_>>,
+    observer: Option<Observer<'_>>,
 ) -> Result<ChainRun, ChainError> {
     let spec = Arc::new(spec.clone());
     let mut shards = Vec::with_capacity(spec.stores.len() + 1);
@@ -340,12 +393,19 @@ pub fn run_chain_observed(
     }
     let platform = Platform::new(Arc::clone(&spec), offices, shard_seed(seed, 0))
         .map_err(|detail| ChainError::Invariant { invariant: "platform settings", detail, seed })?;
-    // The centres handle a few messages per store shopper (claims, payments, stock levels).
-    let platform_work = stores.iter().map(|s| s.model().shoppers.len() as u64 * 5).sum();
-    shards.push(ChainShard::Platform(Box::new(Simulation::new(platform, shard_seed(seed, 0))), platform_work));
-    shards.extend(stores.into_iter().map(ChainShard::Store));
-
+    // The centres handle a few messages per store shopper (claims, payments, stock levels)
+    // and every flash-sale call.
     let end = SimTime::ZERO.saturating_add(spec.duration);
+    let flash: f64 = spec.demand.iter().map(|d| d.expected_journeys(SimTime::ZERO, end)).sum();
+    let platform_work =
+        stores.iter().map(|s| s.model().shoppers.iter().filter(|s| s.arrival < end).count() as u64 * 5).sum::<u64>()
+            + (flash * FLASH_CENTRE_EVENTS) as u64;
+    shards.push(ChainShard::Platform(Box::new(Simulation::new(platform, shard_seed(seed, 0))), platform_work));
+    shards.extend(stores.into_iter().map(|s| {
+        let work = expected_events(s.model(), end);
+        ChainShard::Store(s, work)
+    }));
+
     // Events at `end` are part of the day, as for one store.
     let stop = end.saturating_add(SimDuration::from_nanos(1));
     // A shard's error names the chain's seed (each shard's own derives from it), so that
@@ -359,39 +419,35 @@ pub fn run_chain_observed(
         other => ChainError::Window(other),
     };
     let mut windows = Windows::new(shards.len());
-    let mut stopped_at = None;
-    let mut checkpoint = SimTime::ZERO;
-    let stats = loop {
-        let until = match &observer {
-            Some(o) => {
-                checkpoint = checkpoint.saturating_add(o.every.max(spec.platform.latency_min));
-                checkpoint.min(stop)
-            }
-            None => stop,
-        };
-        let stats = windows.run(&mut shards, spec.platform.latency_min, until, threads).map_err(failed)?;
-        if until >= stop {
-            break stats;
+    let lookahead = spec.platform.latency_min;
+    let stats = match observer {
+        Some(o) => {
+            let (metrics, every) = (o.metrics, o.totals_every.as_nanos().max(1));
+            let look =
+                |at: SimTime, shard: &ChainShard| look(shard, at.as_nanos().is_multiple_of(every).then_some(&metrics));
+            let observe = o.observe;
+            let mut decide = |now: SimTime, looks: Vec<ShardLook>| observe(&Checkpoint { now, looks });
+            let watch = Watch { every: o.every, look: &look, decide: &mut decide };
+            windows.run_watched(&mut shards, lookahead, stop, threads, Some(watch))
         }
-        if let Some(o) = &mut observer
-            && (o.observe)(&Checkpoint { now: until, shards: &shards }).is_break()
-        {
-            stopped_at = Some(until);
-            break stats;
-        }
-    };
+        None => windows.run(&mut shards, lookahead, stop, threads),
+    }
+    .map_err(failed)?;
+    let stopped_at = stats.stopped;
     let end = stopped_at.unwrap_or(end);
 
     let mut shards = shards.into_iter();
     let Some(ChainShard::Platform(platform, _)) = shards.next() else { unreachable!("shard 0 is the centres") };
     let mut shard_hashes = vec![platform.event_hash()];
+    let mut shard_events = vec![platform.events_delivered()];
     let mut events = platform.events_delivered();
     let mut runs = Vec::with_capacity(spec.stores.len());
     let mut tills = Vec::with_capacity(spec.stores.len());
     let mut transfers = TransferBooks::new(spec.catalogue.len());
     for (i, shard) in shards.enumerate() {
-        let ChainShard::Store(mut sim) = shard else { unreachable!("shards after the first are stores") };
+        let ChainShard::Store(mut sim, _) = shard else { unreachable!("shards after the first are stores") };
         shard_hashes.push(sim.event_hash());
+        shard_events.push(sim.events_delivered());
         events += sim.events_delivered();
         let mut office = sim.model_mut().office.take().expect("a chain store has an office");
         let flash = office.flash.take();
@@ -484,6 +540,7 @@ pub fn run_chain_observed(
         events,
         event_hash: EventHash::combine(shard_hashes.iter().copied()),
         shard_hashes,
+        shard_events,
         transfers,
         windows: stats.windows,
         messages: stats.messages,

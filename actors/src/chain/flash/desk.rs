@@ -331,6 +331,18 @@ impl FlashDesk {
     }
 }
 
+impl FlashDesk {
+    /// About how many flash-sale journeys this store's desk starts before `end`.
+    pub fn expected_journeys(&self, end: SimTime) -> f64 {
+        self.demand
+            .iter()
+            .filter(|d| d.journey != Journey::OrdinaryShopping)
+            .map(|d| d.expected_journeys(SimTime::ZERO, end))
+            .sum::<f64>()
+            * self.share
+    }
+}
+
 /// What the desk needs of the office: sending to the centres.
 pub trait Uplink {
     fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>);

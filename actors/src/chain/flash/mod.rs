@@ -71,6 +71,10 @@ pub trait Arrivals: Send + Sync + std::fmt::Debug {
     /// The first arrival after `now` of this process with its rate scaled by `scale`
     /// (a store's share), from the uniform draw `u` in `[0, 1)`; `None`: no more.
     fn next_arrival(&self, now: SimTime, scale: f64, u: f64) -> Option<SimTime>;
+
+    /// The expected arrivals in `[from, to)` at the unscaled rate (only how the work is
+    /// spread over threads depends on it).
+    fn expected(&self, from: SimTime, to: SimTime) -> f64;
 }
 
 /// Where a demand's shoppers come from.
@@ -144,6 +148,10 @@ impl Arrivals for crate::load::executor::OpenArrivals {
         }
         self.after_expected(now, -(1.0 - u).ln() / scale)
     }
+
+    fn expected(&self, from: SimTime, to: SimTime) -> f64 {
+        self.expected_arrivals(from, to)
+    }
 }
 
 /// A constant-rate Poisson process from `from` to `to` (`per_s` shoppers a second).
@@ -164,6 +172,30 @@ impl Arrivals for ConstantRate {
         let gap = -(1.0 - u).ln() / rate;
         let at = start.saturating_add(storetwin_engine::SimDuration::from_secs_f64(gap));
         (at < self.to).then_some(at)
+    }
+
+    fn expected(&self, from: SimTime, to: SimTime) -> f64 {
+        let (a, b) = (from.max(self.from), to.min(self.to));
+        if b > a { self.per_s * b.saturating_since(a).as_secs_f64() } else { 0.0 }
+    }
+}
+
+impl Demand {
+    /// About how many journeys this demand starts chain-wide in `[from, to)`: its expected
+    /// arrivals, or a closed target's shopper-seconds at about a journey a second.
+    pub fn expected_journeys(&self, from: SimTime, to: SimTime) -> f64 {
+        match &self.arrivals {
+            Source::Open(a) => a.expected(from, to),
+            Source::Closed(plan) => {
+                let (mut t, mut sum) = (from, 0.0);
+                while t < to {
+                    let next = plan.next_change(t).map_or(to, |n| n.min(to));
+                    sum += f64::from(plan.target_at(t)) * next.saturating_since(t).as_secs_f64();
+                    t = next;
+                }
+                sum
+            }
+        }
     }
 }
 
