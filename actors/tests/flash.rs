@@ -146,7 +146,7 @@ fn a_watched_run_is_the_same_run_and_stops_at_the_same_checkpoint() {
     assert_eq!(watched.stopped_at, None);
     assert!(seen.len() > 1000, "{} checkpoints", seen.len());
     assert!(seen.windows(2).all(|w| w[1].0 > w[0].0 && w[1].2 >= w[0].2));
-    assert!(seen.iter().all(|&(at, _, _)| at.as_nanos() % every.as_nanos() == 0));
+    assert!(seen.iter().all(|&(at, _, _)| at.as_nanos().is_multiple_of(every.as_nanos())));
     assert!(seen.iter().all(|&(_, taken, _)| taken <= u64::from(QUOTA)));
     let stops: Vec<_> = [1, 2]
         .into_iter()

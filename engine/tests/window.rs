@@ -231,7 +231,7 @@ fn a_watched_run_is_the_same_run_and_stops_where_told() {
             .run_watched(&mut sims, LOOKAHEAD, END, threads, Some(Watch { every, look: &look, decide: &mut stop_late }))
             .unwrap();
         let at = stats.stopped.expect("stopped");
-        assert!(at < END && at.as_nanos() % every.as_nanos() == 0);
+        assert!(at < END && at.as_nanos().is_multiple_of(every.as_nanos()));
         assert!(sims.iter().all(|s| s.next_event_time().is_none_or(|t| t >= at)), "nothing at or after the stop ran");
         stops.push((at, sims.iter().map(Simulation::event_hash).collect::<Vec<_>>()));
     }
