@@ -398,6 +398,27 @@ fn the_defaults_list_what_the_chain_filled_in() {
 }
 
 #[test]
+fn the_defaults_list_what_a_load_test_leaves_out() {
+    let text = format!(
+        "{CHAIN}\n[load.scenarios.surge]\nexecutor = \"ramping-arrival-rate\"\njourney = \"grab_online\"\n\
+         stages = [{{ duration = \"1m\", target = 10 }}]\n\n[load.scenarios.loop]\nexecutor = \"ramping-shoppers\"\n\
+         journey = \"grab_in_store\"\nstart_time = \"1m\"\nstages = [{{ duration = \"1m\", target = 10 }}]\n"
+    );
+    let (result, _) = load_chain("load-defaults", &text);
+    let chain = result.unwrap_or_else(|e| panic!("{}", render(&e)));
+    let find = |key: &str| chain.defaults.iter().find(|d| d.key == key).map(|d| d.value.as_str());
+    assert_eq!(find("load.scenarios.surge.start_time"), Some("\"0s\""));
+    assert_eq!(find("load.scenarios.surge.time_unit"), Some("\"1s\""));
+    assert_eq!(find("load.scenarios.surge.start_rate"), Some("0"));
+    assert_eq!(find("load.scenarios.surge.max_shoppers"), Some("no limit"));
+    assert_eq!(find("load.scenarios.loop.start_time"), None, "given");
+    assert_eq!(find("load.scenarios.loop.start_shoppers"), Some("0"));
+    assert_eq!(find("load.scenarios.loop.time_unit"), None, "a closed executor has no rate");
+    assert_eq!(find("load.seed"), Some("run.seed"));
+    assert!(find("load.summary_trend_stats").is_some_and(|v| v.contains("p(95)")));
+}
+
+#[test]
 fn the_chain_catalogue_renumbers_each_store_and_gives_it_no_stock_of_what_it_lacks() {
     // The chain sells Bread and Milk in another order, plus a category MINI has no shelf
     // for (beverages, which sorts between bakery and dairy) and a SKU MINI does not list.

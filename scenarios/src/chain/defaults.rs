@@ -306,5 +306,42 @@ pub(crate) fn applied(
             add(format!("{prefix}:{}", d.key), d.value.clone(), d.note);
         }
     }
+    if let Some(load) = &file.load {
+        load_defaults(load, &mut add);
+    }
     out
+}
+
+/// What a `[load]` section leaves out (k6's own defaults, mostly).
+fn load_defaults(load: &super::load::LoadFile, add: &mut dyn FnMut(String, String, &'static str)) {
+    use super::load::ExecutorFile as E;
+    if load.summary_trend_stats.is_none() {
+        add(
+            "load.summary_trend_stats".into(),
+            "[\"avg\", \"min\", \"med\", \"max\", \"p(90)\", \"p(95)\"]".into(),
+            "k6's summaryTrendStats",
+        );
+    }
+    if load.seed.is_none() {
+        add("load.seed".into(), "run.seed".into(), "the chain's seed");
+    }
+    for (name, s) in &load.scenarios {
+        let key = |k: &str| format!("load.scenarios.{}.{k}", crate::defaults::bare_or_quoted(name));
+        if s.start_time.is_none() {
+            add(key("start_time"), "\"0s\"".into(), "starts with the run (the chain's opening)");
+        }
+        let open = matches!(s.executor, E::RampingArrivalRate | E::ConstantArrivalRate);
+        if open && s.time_unit.is_none() {
+            add(key("time_unit"), "\"1s\"".into(), "rates are arrivals per second");
+        }
+        if s.executor == E::RampingArrivalRate && s.start_rate.is_none() {
+            add(key("start_rate"), "0".into(), "the ramp starts from no arrivals");
+        }
+        if s.executor == E::RampingShoppers && s.start_shoppers.is_none() {
+            add(key("start_shoppers"), "0".into(), "the ramp starts from no shoppers");
+        }
+        if open && s.max_shoppers.is_none() && s.journey != super::load::JourneyFile::OrdinaryShopping {
+            add(key("max_shoppers"), "no limit".into(), "no arrival is dropped");
+        }
+    }
 }
