@@ -168,7 +168,7 @@ impl<'de> Visitor<'de> for LoadDurationVisitor {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<LoadDuration, E> {
         if v.trim().parse::<f64>().is_ok() {
             return Err(E::custom(format!(
-                "a duration needs its unit (us, ms, s, m or h): \"{}s\" for seconds, found {v}",
+                "a duration needs its unit (us, ms, s, m, h or d): \"{}s\" for seconds, found {v}",
                 v.trim()
             )));
         }
