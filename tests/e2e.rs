@@ -1239,6 +1239,13 @@ fn an_atomic_flash_sale_load_test_passes_its_thresholds_and_never_oversells() {
     assert!(flash["sellout_s"].as_f64().is_some(), "600 units for 40,000 grabs sell out");
     assert_eq!(json["passed"], true);
     assert!(json["thresholds"].as_array().unwrap().len() >= 2);
+    // The invariants are the run's checks on its books, money included: what the sale
+    // took is what settlement booked.
+    let invariants = json["invariants"].as_array().expect("invariants");
+    assert!(invariants.iter().all(|i| i["held"] == true), "{invariants:?}");
+    let money = invariants.iter().find(|i| i["name"].as_str().unwrap().starts_with("money")).expect("money");
+    assert!(money["detail"].as_str().unwrap().contains("units paid at 1.99"), "{money}");
+    assert_eq!(flash["payments_booked"], flash["sold"], "{flash}");
 }
 
 #[test]

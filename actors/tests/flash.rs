@@ -204,6 +204,49 @@ fn demarcation_undersells_during_a_partition_and_never_oversells() {
     assert!(sold <= QUOTA);
 }
 
+/// What settlement booked from the stock holder.
+fn flash_booked(run: &ChainRun) -> storetwin_actors::chain::settlement::SourceBook {
+    let source = storetwin_actors::chain::txn::TxnSource::flash(run.stores.len());
+    *run.platform.settlement.source(source).expect("the holder is a source of settlement")
+}
+
+#[test]
+fn every_paid_flash_unit_is_booked_with_settlement_at_its_pickup_store() {
+    let run = run_chain(&chain(sale(Protocol::Atomic), 20.0), Seed(3), 2).expect("atomic");
+    let h = holder(&run);
+    let booked = flash_booked(&run);
+    assert!(h.ledger.sold > 200, "units were paid ({})", h.ledger.sold);
+    assert_eq!(booked.sales.payments, i64::from(h.ledger.sold), "one payment booked per unit paid");
+    assert_eq!(booked.sales.paid, Cents(19_900 * i64::from(h.ledger.sold)), "at the sale's price");
+    assert_eq!(booked.refunds.paid, Cents::ZERO);
+    // Each pickup store's owner gets its share: per store, what it sold at the sale's price
+    // is in its books, in the app channel or the store channel.
+    let settlement = &run.platform.settlement;
+    for s in 0..3u16 {
+        let store = StoreIdx(s);
+        let app = storetwin_actors::chain::channel::Channel::Online(storetwin_actors::chain::spec::OnlineChannel::App);
+        let in_app = settlement.sales(store, app).paid;
+        let in_store = settlement.sales(store, storetwin_actors::chain::channel::Channel::Store).paid;
+        let sold = Cents(19_900 * i64::from(h.ledger.store_sold[usize::from(s)]));
+        assert!(in_app + in_store >= sold, "store {s}: {in_app} + {in_store} < {sold}");
+    }
+    let money = run.flash_money.as_ref().expect("a flash sale");
+    assert_eq!(money.check(), Ok(()));
+    assert!(run.check_money().expect("the books hold").contains("units paid at 199.00"));
+}
+
+#[test]
+fn under_demarcation_the_stores_report_what_they_sold_and_the_centres_book_it() {
+    let run = run_chain(&chain(sale(Protocol::Demarcation { initial: 40, batch: 20 }), 20.0), Seed(2), 2)
+        .expect("demarcation");
+    let sold: u64 = desks(&run).map(|d| u64::from(d.local.as_ref().unwrap().ledger.sold)).sum();
+    let in_flight: u64 = desks(&run).map(|d| d.kpis.sold_reported_after_close).sum();
+    assert!(sold > 100, "the stores sold from their quotas ({sold})");
+    let booked = flash_booked(&run);
+    assert_eq!(booked.sales.payments as u64 + in_flight, sold);
+    assert_eq!(booked.sales.paid, Cents(19_900 * booked.sales.payments));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
 

@@ -173,7 +173,7 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
         let path = out.join("summary.json");
         storetwin_report::summary::write_summary(
             &path,
-            &summary_json(&run, &registry, &thresholds, seed, wall, threads),
+            &summary_json(&run, &registry, &thresholds, &summary.invariants, seed, wall, threads),
         )?;
         let ts = out.join("timeseries.csv");
         storetwin_report::load::write_timeseries(&ts, &registry)?;
@@ -356,12 +356,8 @@ fn summary(
                     h.ledger.kpis.peak_taken.max(taken as u32)
                 )),
             },
-            InvariantLine { name: "stock conserved per SKU and store".into(), held: true, detail: None },
-            InvariantLine {
-                name: "money: payments = sales - discounts; settlement reconciles".into(),
-                held: true,
-                detail: None,
-            },
+            checked("stock conserved per SKU and store", run.check_stock()),
+            checked("money: payments = sales - discounts; settlement reconciles", run.check_money()),
         ],
         sections: vec![
             Section { title: "FLASH SALE".into(), rows: flash },
@@ -372,10 +368,21 @@ fn summary(
     }
 }
 
+/// An invariant's line from its check on the run's books.
+fn checked(name: &str, check: Result<String, (&'static str, String)>) -> InvariantLine {
+    match check {
+        Ok(detail) => InvariantLine { name: name.into(), held: true, detail: Some(detail) },
+        Err((invariant, detail)) => {
+            InvariantLine { name: name.into(), held: false, detail: Some(format!("{invariant}: {detail}")) }
+        }
+    }
+}
+
 fn summary_json(
     run: &ChainRun,
     registry: &Registry,
     thresholds: &[ThresholdResult],
+    invariants: &[InvariantLine],
     seed: Seed,
     wall: f64,
     threads: usize,
@@ -416,6 +423,9 @@ fn summary_json(
             "observed": storetwin_report::load::observed_text(r), "abort_on_fail": r.abort_on_fail,
         })).collect::<Vec<_>>(),
         "passed": thresholds.iter().all(|r| r.passed),
+        "invariants": invariants.iter().map(|i| serde_json::json!({
+            "name": i.name, "held": i.held, "detail": i.detail,
+        })).collect::<Vec<_>>(),
         "flash_sale": {
             "name": h.sale.name, "protocol": h.sale.protocol.name(), "quota": h.sale.quota,
             "grabs": t.grabs, "got_at_grab": t.got, "got_from_waitlist": t.offered, "waitlisted": t.waitlisted,
@@ -423,7 +433,9 @@ fn summary_json(
             "orphaned": t.orphaned, "collected": t.collected,
             "sellout_s": h.ledger.kpis.sold_out_at.map(|at| at.saturating_since(h.sale.start).as_secs_f64()),
             "phantom_sold_out": h.ledger.kpis.phantom_sold_out, "bucket_leftovers": h.bucket_leftovers(),
-            "undersell_unit_s": h.ledger.kpis.undersell_unit_s, "oversold": 0,
+            "undersell_unit_s": h.ledger.kpis.undersell_unit_s, "oversold": (t.sold + t.packed).saturating_sub(u64::from(h.sale.quota)),
+            "payments_booked": run.flash_money.as_ref().map(|m| m.booked.sales.payments),
+            "money_booked": run.flash_money.as_ref().map(|m| m.booked.sales.paid.as_major()),
             "stores": per_store,
         },
         "shoppers": { "arrived": t.arrived, "dropped": t.dropped, "grab_latency": trend(metric::GRAB_LATENCY),

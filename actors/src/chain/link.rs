@@ -75,8 +75,12 @@ pub enum Up {
     /// here; `attempt` counts retries, `keyed`: the call carries the first call's
     /// idempotency key.
     Grab { client: u32, member: u32, attempt: u16, keyed: bool },
-    /// Flash sale: pay for reservation `reservation`.
-    FlashPay { client: u32, reservation: u32 },
+    /// Flash sale: pay for reservation `reservation` (in the app; `in_store`: the grab was
+    /// made in the store, which settlement counts as a store sale).
+    FlashPay { client: u32, reservation: u32, in_store: bool },
+    /// Flash sale, demarcation: the store sold reservation `reservation` of its own quota
+    /// (paid in the app): the centres book the payment.
+    FlashSold { client: u32, reservation: u32, in_store: bool },
     /// Flash sale, unsafe protocol: read the replica's units left.
     ReadReplica { client: u32, attempt: u16 },
     /// Flash sale, demarcation: the store's quota is used up; it asks for `units` more.

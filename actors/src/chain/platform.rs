@@ -283,7 +283,12 @@ impl Platform {
             coupons: CouponCentre::new(&spec.campaigns).map_err(|e| format!("{e:?}"))?,
             down: Downlink { links, offices, outbox: Vec::new(), sent: 0, held: 0 },
             flash: spec.flash.as_ref().map(|sale| {
-                crate::chain::flash::holder::StockHolder::new(sale.clone(), spec.members.population, spec.duration)
+                crate::chain::flash::holder::StockHolder::new(
+                    sale.clone(),
+                    spec.stores.len(),
+                    spec.members.population,
+                    spec.duration,
+                )
             }),
             pending_discounts: Vec::new(),
             online_points: std::collections::BTreeMap::new(),
@@ -689,7 +694,7 @@ impl Model for Platform {
             MEMBERS | SETTLEMENT => self.money(msg, ctx),
             COUPONS => self.coupon(msg, ctx),
             FLASH => match self.flash.as_mut() {
-                Some(holder) => holder.handle(msg, &mut self.down, ctx),
+                Some(holder) => holder.handle(msg, &mut self.down, &mut self.settlement, ctx),
                 None => Err(format!("no flash sale, but the stock holder got {msg:?}")),
             },
             other => Err(format!("centre {other} got {msg:?}, which it does not handle yet")),

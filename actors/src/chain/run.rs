@@ -126,6 +126,85 @@ fn check_flash(
 /// what its office sent to settlement = what settlement booked + what was still on its way.
 pub const TILL_MONEY: &str = "chain: till takings = settlement booked + in flight at close";
 
+/// The invariant that the flash sale's takings are booked: what settlement booked from the
+/// stock holder = the price × the units the sale's books say were paid (less those whose
+/// report was still on its way at close).
+pub const FLASH_MONEY: &str = "flash sale: settlement booked = price x units paid";
+
+/// What a flash sale took, by its own books, and what settlement booked from it, at the
+/// end of a run ([`FlashMoney::check`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlashMoney {
+    pub price: Cents,
+    /// Units paid by the sale's books: the holder's ledger, or under demarcation the
+    /// stores' own ledgers.
+    pub units_paid: u64,
+    /// Of them, units whose report reaches the centres only after the run ends
+    /// (demarcation: the store sold it; the centres book it when they hear).
+    pub units_in_flight: u64,
+    /// What settlement booked from the stock holder ([`crate::chain::txn::TxnSource::flash`]).
+    pub booked: crate::chain::settlement::SourceBook,
+}
+
+impl FlashMoney {
+    /// Units whose payment settlement should have booked.
+    pub fn units_booked(&self) -> u64 {
+        self.units_paid.saturating_sub(self.units_in_flight)
+    }
+
+    /// What settlement should have booked for them.
+    pub fn expected(&self) -> Cents {
+        Cents(self.price.0.saturating_mul(i64::try_from(self.units_booked()).unwrap_or(i64::MAX)))
+    }
+
+    /// `Err((FLASH_MONEY, detail))` if settlement booked other than the sale took: a payment
+    /// not booked, booked twice, or at another price.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let sales = &self.booked.sales;
+        let count = i64::try_from(self.units_booked()).unwrap_or(i64::MAX);
+        if self.units_in_flight > self.units_paid
+            || sales.payments != count
+            || sales.paid != self.expected()
+            || sales.gross != self.expected()
+            || self.booked.refunds != crate::chain::settlement::Flow::default()
+        {
+            return Err((
+                FLASH_MONEY,
+                format!(
+                    "settlement booked {} payments for {} (refunds {}), the sale's books have {} units paid at {}                      = {} ({} of them reported after close)",
+                    sales.payments,
+                    sales.paid,
+                    self.booked.refunds.paid,
+                    self.units_paid,
+                    self.price,
+                    Cents(self.price.0.saturating_mul(i64::try_from(self.units_paid).unwrap_or(i64::MAX))),
+                    self.units_in_flight
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The flash sale's takings at the end, from the sale's books and settlement's.
+fn flash_money(platform: &Platform, runs: &[StoreRun]) -> Option<FlashMoney> {
+    let holder = platform.flash.as_ref()?;
+    let desks = || runs.iter().filter_map(|r| r.flash.as_deref());
+    let units_paid = match holder.sale.protocol {
+        crate::chain::flash::Protocol::Demarcation { .. } => {
+            desks().filter_map(|d| d.local.as_ref()).map(|l| u64::from(l.ledger.sold)).sum()
+        }
+        _ => u64::from(holder.ledger.sold),
+    };
+    let source = crate::chain::txn::TxnSource::flash(platform.spec.stores.len());
+    Some(FlashMoney {
+        price: holder.sale.price,
+        units_paid,
+        units_in_flight: desks().map(|d| d.kpis.sold_reported_after_close).sum(),
+        booked: platform.settlement.source(source).copied().unwrap_or_default(),
+    })
+}
+
 /// The seed of shard `shard` of a run with `seed`.
 pub fn shard_seed(seed: Seed, shard: u32) -> Seed {
     Seed(mix(seed.0 ^ mix(0x4348_4149_4e00_0000 | u64::from(shard))))
@@ -162,6 +241,27 @@ pub struct StockAtClose {
     pub handed_over: Vec<u32>,
     pub sent: Vec<u32>,
     pub received: Vec<u32>,
+}
+
+impl StockAtClose {
+    /// Stock conservation per SKU, as the store's books state it: shelf + back room + in
+    /// baskets + sold + reserved + handed over + sent = opening stock + received. `Err`
+    /// names the SKU.
+    pub fn check(&self) -> Result<(), String> {
+        for i in 0..self.initial.len() {
+            let at = |v: &[u32]| u64::from(v.get(i).copied().unwrap_or(0));
+            let held = at(&self.shelf) + at(&self.back_room) + at(&self.in_baskets);
+            let gone = at(&self.sold) + at(&self.reserved) + at(&self.handed_over) + at(&self.sent);
+            if held + gone != at(&self.initial) + at(&self.received) {
+                return Err(format!(
+                    "SKU {i}: on hand {held} + sold, reserved, handed over and sent {gone} != opening {} + received {}",
+                    at(&self.initial),
+                    at(&self.received)
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The chain's books of units in transit between stores (ship-to-store orders), per SKU,
@@ -239,6 +339,87 @@ pub struct ChainRun {
     pub windows: u64,
     pub messages: u64,
     pub end: SimTime,
+    /// The flash sale's takings and what settlement booked of them (checked at the end).
+    pub flash_money: Option<FlashMoney>,
+}
+
+impl ChainRun {
+    /// The money invariants of the run, checked on its books as they closed: settlement's
+    /// identities, each store's till takings = booked + in flight at close, and the flash
+    /// sale's takings = what settlement booked of them. `Ok` says what was checked.
+    pub fn check_money(&self) -> Result<String, (&'static str, String)> {
+        let reconciliation = self.platform.settlement.reconcile();
+        reconciliation.check()?;
+        for (s, store) in self.stores.iter().enumerate() {
+            let (sent, in_flight) = (Cents(store.office.paid_sent), Cents(store.office.paid_in_flight_at_close));
+            let booked = self.platform.till_paid[s];
+            if sent != booked + in_flight {
+                return Err((
+                    TILL_MONEY,
+                    format!(
+                        "store {}: the tills took {sent}, settlement booked {booked} and {in_flight} was on its way",
+                        store.name
+                    ),
+                ));
+            }
+        }
+        let mut detail = format!(
+            "{} identities of settlement hold; every store's till takings are booked",
+            reconciliation.identities.len()
+        );
+        if let Some(m) = &self.flash_money {
+            m.check()?;
+            detail.push_str(&format!(
+                "; the flash sale's {} units paid at {} = {} booked",
+                m.units_booked(),
+                m.price,
+                m.booked.sales.paid
+            ));
+            if m.units_in_flight > 0 {
+                detail.push_str(&format!(" ({} more reported after close)", m.units_in_flight));
+            }
+        }
+        Ok(detail)
+    }
+
+    /// The stock invariants of the run, checked on its books as they closed: every store's
+    /// stock per SKU, the units between stores, and the flash sale's units per store
+    /// (packed + sold <= the store's quota and its stock for the sale). `Ok` says what was
+    /// checked.
+    pub fn check_stock(&self) -> Result<String, (&'static str, String)> {
+        for store in &self.stores {
+            store.stock.check().map_err(|detail| ("stock conservation", format!("store {}: {detail}", store.name)))?;
+        }
+        self.transfers.check().map_err(|detail| ("transfer conservation", detail))?;
+        let mut flash = 0u64;
+        if let Some(holder) = &self.platform.flash {
+            for (s, store) in self.stores.iter().enumerate() {
+                let Some(d) = store.flash.as_deref() else { continue };
+                let taken = d.kpis.packed + d.kpis.sold;
+                let (quota, stock) = (holder.sale.store_quota[s], holder.sale.stock[s]);
+                if taken > quota || taken > stock {
+                    return Err((
+                        crate::chain::flash::ledger::invariant::STORE_QUOTA,
+                        format!(
+                            "store {}: packed {} + sold {} > quota {quota} or stock {stock}",
+                            store.name, d.kpis.packed, d.kpis.sold
+                        ),
+                    ));
+                }
+                flash += u64::from(taken);
+            }
+        }
+        let skus = self.stores.first().map_or(0, |s| s.stock.initial.len());
+        let mut detail = format!(
+            "{} stores x {skus} SKUs conserved; {} units between stores accounted for",
+            self.stores.len(),
+            self.transfers.sent.iter().sum::<u64>()
+        );
+        if self.platform.flash.is_some() {
+            detail.push_str(&format!("; {flash} flash-sale units packed or sold within the stores' quotas and stock"));
+        }
+        Ok(detail)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -307,7 +488,6 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     let mut shard_hashes = vec![platform.event_hash()];
     let mut events = platform.events_delivered();
     let mut runs = Vec::with_capacity(spec.stores.len());
-    let mut tills = Vec::with_capacity(spec.stores.len());
     let mut transfers = TransferBooks::new(spec.catalogue.len());
     for (i, shard) in shards.enumerate() {
         let ChainShard::Store(mut sim) = shard else { unreachable!("shards after the first are stores") };
@@ -328,7 +508,6 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
                 seed,
             });
         }
-        tills.push((name.clone(), office.kpis.paid_sent, office.kpis.paid_in_flight_at_close));
         let store = &sim.model().store;
         let reserved_units = store.reserved.iter().map(|&u| u64::from(u)).sum();
         let stock = StockAtClose {
@@ -381,23 +560,10 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
     let broken = |(invariant, detail): (&'static str, String)| ChainError::Invariant { invariant, detail, seed };
     platform.settlement.check().map_err(broken)?;
     platform.members.check().map_err(broken)?;
-    for (s, (name, sent, in_flight)) in tills.into_iter().enumerate() {
-        let booked = platform.till_paid[s];
-        if Cents(sent) != booked + Cents(in_flight) {
-            return Err(ChainError::Invariant {
-                invariant: TILL_MONEY,
-                detail: format!(
-                    "store {name}: the tills took {}, settlement booked {booked} and {} was on its way",
-                    Cents(sent),
-                    Cents(in_flight)
-                ),
-                seed,
-            });
-        }
-    }
     transfers.centre(&platform.orders);
     transfers.check().map_err(|detail| ChainError::Invariant { invariant: "transfer conservation", detail, seed })?;
-    Ok(ChainRun {
+    let flash_money = flash_money(&platform, &runs);
+    let run = ChainRun {
         seed,
         stores: runs,
         platform,
@@ -408,12 +574,39 @@ pub fn run_chain(spec: &ChainSpec, seed: Seed, threads: usize) -> Result<ChainRu
         windows: stats.windows,
         messages: stats.messages,
         end,
-    })
+        flash_money,
+    };
+    run.check_money().map_err(broken)?;
+    run.check_stock().map_err(broken)?;
+    Ok(run)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::settlement::{Flow, SourceBook};
+
+    fn booked(payments: i64, paid: i64) -> SourceBook {
+        let sales = Flow { payments, gross: Cents(paid), paid: Cents(paid), ..Flow::default() };
+        SourceBook { sales, refunds: Flow::default() }
+    }
+
+    #[test]
+    fn a_flash_payment_not_booked_or_booked_twice_breaks_the_money_check() {
+        let money =
+            |units_paid, units_in_flight, booked| FlashMoney { price: Cents(199), units_paid, units_in_flight, booked };
+        assert_eq!(money(3, 0, booked(3, 597)).check(), Ok(()));
+        // Under demarcation a store's report of its last sale is on its way at close.
+        assert_eq!(money(3, 1, booked(2, 398)).check(), Ok(()));
+        let (invariant, detail) = money(3, 0, booked(2, 398)).check().unwrap_err();
+        assert_eq!(invariant, FLASH_MONEY);
+        assert!(detail.contains("booked 2 payments for 3.98"), "{detail}");
+        assert!(money(3, 0, booked(4, 796)).check().is_err(), "booked twice");
+        assert!(money(3, 0, booked(3, 600)).check().is_err(), "at another price");
+        let mut refunded = booked(3, 597);
+        refunded.refunds.paid = Cents(199);
+        assert!(money(3, 0, refunded).check().is_err(), "a grab's payment is never refunded");
+    }
 
     #[test]
     fn a_unit_sent_is_in_transit_or_received() {

@@ -205,8 +205,8 @@ pub struct Office {
 }
 
 impl crate::chain::flash::desk::Uplink for Office {
-    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>) {
-        self.send_up(platform::FLASH, msg, ctx);
+    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>) -> SimTime {
+        self.send_up(platform::FLASH, msg, ctx)
     }
 }
 

@@ -90,6 +90,9 @@ pub struct DeskKpis {
     pub quota_asked: u64,
     pub quota_granted: u64,
     pub local_sold_out: u64,
+    /// Under demarcation: units sold here whose report to the centres (which book the
+    /// payment) arrives only after the run ends.
+    pub sold_reported_after_close: u64,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -130,6 +133,8 @@ pub struct FlashDesk {
     /// (demarcation): the platform's least latency plus its extra.
     latency_min: SimDuration,
     latency_extra_s: crate::dist::Dist,
+    /// When the run ends (a report arriving later is still on its way then).
+    run_end: SimTime,
     pub local: Option<LocalHolder>,
     pub kpis: DeskKpis,
     /// The load test's metrics of this store, tagged `store` and `scenario` (merged over
@@ -259,6 +264,7 @@ impl FlashDesk {
             pickup_service_s,
             latency_min: latency.0,
             latency_extra_s: latency.1,
+            run_end: SimTime::ZERO.saturating_add(chain.duration),
             local,
             kpis: DeskKpis {
                 arrived: vec![0; n],
@@ -284,6 +290,7 @@ impl FlashDesk {
                 quota_asked: 0,
                 quota_granted: 0,
                 local_sold_out: 0,
+                sold_reported_after_close: 0,
             },
             registry,
             ids,
@@ -296,7 +303,8 @@ impl FlashDesk {
 
 /// What the desk needs of the office: sending to the centres.
 pub trait Uplink {
-    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>);
+    /// Sends `msg` to the stock holder; returns when it arrives.
+    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>) -> SimTime;
 }
 
 /// The desk's first timers: each demand's first arrival, the local sweeper.
@@ -419,12 +427,23 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
         FlashMsg::PayNow { client } => {
             let c = desk.clients[client as usize];
             if c.state == State::Holding {
+                let in_store = desk.demand[usize::from(c.demand)].journey == Journey::GrabInStore;
+                let reservation = c.reservation;
                 match desk.local.as_mut() {
                     Some(local) => {
-                        let ok = local.ledger.pay(ResId(c.reservation));
+                        let ok = local.ledger.pay(ResId(reservation));
+                        if ok {
+                            // The centres book the payment when the store's report arrives.
+                            let at = up.up(Up::FlashSold { client, reservation, in_store }, ctx);
+                            if at > desk.run_end {
+                                desk.kpis.sold_reported_after_close += 1;
+                            }
+                        }
                         paid(desk, client, ok, ctx);
                     }
-                    None => up.up(Up::FlashPay { client, reservation: c.reservation }, ctx),
+                    None => {
+                        up.up(Up::FlashPay { client, reservation, in_store }, ctx);
+                    }
                 }
             }
         }
@@ -494,14 +513,18 @@ fn send_grab(desk: &mut FlashDesk, client: u32, up: &mut dyn Uplink, ctx: &mut C
     let keyed = desk.sale.client.idempotency_key;
     ctx.schedule(desk.sale.client.timeout, StoreMsg::Flash(FlashMsg::Timeout { client, attempt }));
     match (&desk.sale.protocol, desk.local.as_mut()) {
-        (Protocol::UnsafeReadThenWrite { .. }, _) => up.up(Up::ReadReplica { client, attempt }, ctx),
+        (Protocol::UnsafeReadThenWrite { .. }, _) => {
+            up.up(Up::ReadReplica { client, attempt }, ctx);
+        }
         (_, Some(_)) => {
             // The store's own holder: an online shopper's call crosses the network to it;
             // an in-store one is on the store's own network.
             let after = network(desk, client, ctx);
             ctx.schedule(after, StoreMsg::Flash(FlashMsg::LocalArrive { client }));
         }
-        _ => up.up(Up::Grab { client, member, attempt, keyed }, ctx),
+        _ => {
+            up.up(Up::Grab { client, member, attempt, keyed }, ctx);
+        }
     }
 }
 

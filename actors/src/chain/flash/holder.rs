@@ -18,6 +18,13 @@
 //! Reservations expire `ttl` after they are made, by a timer each (`exact`) or when a
 //! sweeper finds them; the returned unit goes to the first waitlisted member who may take
 //! it.
+//!
+//! Money: a reservation paid ([`Up::FlashPay`], or under demarcation a store's report of a
+//! unit it sold from its own quota, [`Up::FlashSold`]) is booked with settlement at once,
+//! in the same shard and handler (no message, so the sale's events are the same as
+//! before it was booked): the sale's price, paid in the app, with the pickup store. The
+//! holder numbers these bookings densely as a transaction source of its own
+//! ([`TxnSource::flash`]).
 
 use std::collections::VecDeque;
 
@@ -25,11 +32,16 @@ use hdrhistogram::Histogram;
 use rand::RngExt;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::chain::channel::Channel;
 use crate::chain::flash::ledger::{Ledger, Refusal, ResId};
 use crate::chain::flash::spec::{Expiry, FlashSaleSpec, Protocol};
 use crate::chain::link::{Down, GrabOutcome, Up};
 use crate::chain::platform::{CentreMsg, Downlink};
-use crate::chain::spec::StoreIdx;
+use crate::chain::settlement::{Sale, Settlement, SettlementError};
+use crate::chain::spec::{OnlineChannel, StoreIdx};
+use crate::chain::txn::{TxnId, TxnSource};
+use crate::money::Cents;
+use crate::store::spec::Payment;
 
 /// A call waiting for the holder.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +76,8 @@ pub struct HolderKpis {
     pub busy_s: f64,
     pub quota_granted: u64,
     pub quota_requests: u64,
+    /// Units whose payment settlement booked.
+    pub payments_booked: u64,
 }
 
 impl Default for HolderKpis {
@@ -78,6 +92,7 @@ impl Default for HolderKpis {
             busy_s: 0.0,
             quota_granted: 0,
             quota_requests: 0,
+            payments_booked: 0,
         }
     }
 }
@@ -95,10 +110,15 @@ pub struct StockHolder {
     pub registry: crate::load::Registry,
     queue_wait: crate::load::MetricId,
     sellout: crate::load::MetricId,
+    /// The holder's transactions with settlement: its source and the next number.
+    source: TxnSource,
+    next_txn: u64,
 }
 
 impl StockHolder {
-    pub fn new(sale: FlashSaleSpec, population: u32, duration: SimDuration) -> StockHolder {
+    /// The holder of `sale` in a chain of `stores` stores and `population` members, whose
+    /// run lasts `duration`.
+    pub fn new(sale: FlashSaleSpec, stores: usize, population: u32, duration: SimDuration) -> StockHolder {
         use crate::chain::flash::desk::metric;
         use crate::load::MetricKind;
         let mut registry = crate::load::Registry::new(duration);
@@ -139,7 +159,41 @@ impl StockHolder {
             registry,
             queue_wait,
             sellout,
+            source: TxnSource::flash(stores),
+            next_txn: 0,
         }
+    }
+
+    /// Books a unit of the sale paid at `store`'s pickup (in the app; `in_store`: grabbed in
+    /// the store) with settlement.
+    fn book_sale(
+        &mut self,
+        settlement: &mut Settlement,
+        store: StoreIdx,
+        in_store: bool,
+    ) -> Result<(), SettlementError> {
+        let channel = if in_store { Channel::Store } else { Channel::Online(OnlineChannel::App) };
+        let price = self.sale.price;
+        self.post(settlement, store, channel, price, false)?;
+        self.kpis.payments_booked += 1;
+        Ok(())
+    }
+
+    /// Records (or, `refund`, refunds) a payment of `amount` in the app with `store`.
+    fn post(
+        &mut self,
+        settlement: &mut Settlement,
+        store: StoreIdx,
+        channel: Channel,
+        amount: Cents,
+        refund: bool,
+    ) -> Result<(), SettlementError> {
+        let sale = Sale { store, channel, method: Payment::MobileQr, gross: amount, discounts: &[], paid: amount };
+        let txn = TxnId::new(self.source, self.next_txn);
+        self.next_txn += 1;
+        let outcome = if refund { settlement.refund(txn, &sale)? } else { settlement.record(txn, &sale)? };
+        debug_assert!(!outcome.is_duplicate(), "the holder numbers its transactions once each");
+        Ok(())
     }
 
     /// The holder's first timers (the sweeper, the replica refresh).
@@ -158,6 +212,7 @@ impl StockHolder {
         &mut self,
         msg: CentreMsg,
         down: &mut Downlink,
+        settlement: &mut Settlement,
         ctx: &mut Context<'_, CentreMsg>,
     ) -> Result<(), String> {
         let now = ctx.now();
@@ -187,9 +242,23 @@ impl StockHolder {
                 let lost = self.lost(ctx);
                 down.send(from, Down::ReplicaLeft { client, attempt, left: self.replica_left, lost }, ctx);
             }
-            CentreMsg::FromStore { from, msg: Up::FlashPay { client, reservation } } => {
+            CentreMsg::FromStore { from, msg: Up::FlashPay { client, reservation, in_store } } => {
                 let ok = self.ledger.pay(ResId(reservation));
+                if ok {
+                    let store = self.ledger.reservations[reservation as usize].store;
+                    if let Err(e) = self.book_sale(settlement, store, in_store) {
+                        ctx.fail(e.invariant(), e.to_string());
+                    }
+                }
                 down.send(from, Down::FlashPaid { client, reservation, ok }, ctx);
+            }
+            CentreMsg::FromStore { from, msg: Up::FlashSold { in_store, .. } } => {
+                if !matches!(self.sale.protocol, Protocol::Demarcation { .. }) {
+                    return Err(format!("store {} sold from a quota of its own without demarcation", from.0));
+                }
+                if let Err(e) = self.book_sale(settlement, from, in_store) {
+                    ctx.fail(e.invariant(), e.to_string());
+                }
             }
             CentreMsg::FromStore { from, msg: Up::QuotaWanted { units } } => {
                 // The giver lowers its own quota first, then tells the receiver.
