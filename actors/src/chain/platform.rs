@@ -143,6 +143,16 @@ pub enum CentreMsg {
     FlashExpire,
     FlashSweep,
     FlashReplica,
+    /// A pre-order tier's window opens, closes; its ship date (the stock holder's timers).
+    PreorderOpens {
+        tier: u8,
+    },
+    PreorderCloses {
+        tier: u8,
+    },
+    PreorderShips {
+        tier: u8,
+    },
     /// A store accepted a member's online order: redeem the member's best coupons on it
     /// (to the coupon centre), then points (members), then charge it (settlement).
     OnlineCoupons {

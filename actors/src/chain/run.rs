@@ -90,12 +90,14 @@ impl Shard for ChainShard {
 }
 
 /// The flash sale's books at the end: the stores never hold or sell more than the chain's
-/// quota, and under demarcation the local quotas and the pool add up to it.
+/// quota, under demarcation the local quotas and the pool add up to it, and the pre-order
+/// tiers' books hold (at most the maximum each, cancelled tiers refunded exactly, the money).
 fn check_flash(
     holder: &Option<crate::chain::flash::holder::StockHolder>,
     runs: &[StoreRun],
 ) -> Result<(), (&'static str, String)> {
     let Some(holder) = holder else { return Ok(()) };
+    holder.preorders.check()?;
     let quota = holder.sale.quota;
     let taken: u64 = runs.iter().filter_map(|r| r.flash.as_ref()).map(|d| u64::from(d.kpis.packed + d.kpis.sold)).sum();
     if taken > u64::from(quota) {
@@ -128,8 +130,9 @@ pub const TILL_MONEY: &str = "chain: till takings = settlement booked + in fligh
 
 /// The invariant that the flash sale's takings are booked: what settlement booked from the
 /// stock holder = the price × the units the sale's books say were paid (less those whose
-/// report was still on its way at close).
-pub const FLASH_MONEY: &str = "flash sale: settlement booked = price x units paid";
+/// report was still on its way at close) + the pre-orders paid, and its refunds = the
+/// pre-orders refunded.
+pub const FLASH_MONEY: &str = "flash sale: settlement booked = price x units paid + pre-orders paid - refunded";
 
 /// What a flash sale took, by its own books, and what settlement booked from it, at the
 /// end of a run ([`FlashMoney::check`]).
@@ -142,6 +145,12 @@ pub struct FlashMoney {
     /// Of them, units whose report reaches the centres only after the run ends
     /// (demarcation: the store sold it; the centres book it when they hear).
     pub units_in_flight: u64,
+    /// Pre-orders placed and what they paid; refunds and what they gave back (the tiers'
+    /// books).
+    pub preorders: u64,
+    pub preorders_paid: Cents,
+    pub refunds: u64,
+    pub preorders_refunded: Cents,
     /// What settlement booked from the stock holder ([`crate::chain::txn::TxnSource::flash`]).
     pub booked: crate::chain::settlement::SourceBook,
 }
@@ -152,33 +161,40 @@ impl FlashMoney {
         self.units_paid.saturating_sub(self.units_in_flight)
     }
 
-    /// What settlement should have booked for them.
+    /// What settlement should have booked for the units bought now.
     pub fn expected(&self) -> Cents {
         Cents(self.price.0.saturating_mul(i64::try_from(self.units_booked()).unwrap_or(i64::MAX)))
     }
 
     /// `Err((FLASH_MONEY, detail))` if settlement booked other than the sale took: a payment
-    /// not booked, booked twice, or at another price.
+    /// or refund not booked, booked twice, or of another amount.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
-        let sales = &self.booked.sales;
-        let count = i64::try_from(self.units_booked()).unwrap_or(i64::MAX);
+        let (sales, refunds) = (&self.booked.sales, &self.booked.refunds);
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let expected = self.expected() + self.preorders_paid;
         if self.units_in_flight > self.units_paid
-            || sales.payments != count
-            || sales.paid != self.expected()
-            || sales.gross != self.expected()
-            || self.booked.refunds != crate::chain::settlement::Flow::default()
+            || sales.payments != count(self.units_booked()) + count(self.preorders)
+            || sales.paid != expected
+            || sales.gross != expected
+            || refunds.payments != count(self.refunds)
+            || refunds.paid != self.preorders_refunded
         {
             return Err((
                 FLASH_MONEY,
                 format!(
-                    "settlement booked {} payments for {} (refunds {}), the sale's books have {} units paid at {}                      = {} ({} of them reported after close)",
+                    "settlement booked {} payments for {} and {} refunds for {}; the sale's books have {} units paid \
+                     at {} ({} of them reported after close), {} pre-orders paid {} and {} refunds of {}",
                     sales.payments,
                     sales.paid,
-                    self.booked.refunds.paid,
+                    refunds.payments,
+                    refunds.paid,
                     self.units_paid,
                     self.price,
-                    Cents(self.price.0.saturating_mul(i64::try_from(self.units_paid).unwrap_or(i64::MAX))),
-                    self.units_in_flight
+                    self.units_in_flight,
+                    self.preorders,
+                    self.preorders_paid,
+                    self.refunds,
+                    self.preorders_refunded
                 ),
             ));
         }
@@ -197,10 +213,15 @@ fn flash_money(platform: &Platform, runs: &[StoreRun]) -> Option<FlashMoney> {
         _ => u64::from(holder.ledger.sold),
     };
     let source = crate::chain::txn::TxnSource::flash(platform.spec.stores.len());
+    let p = &holder.preorders;
     Some(FlashMoney {
         price: holder.sale.price,
         units_paid,
         units_in_flight: desks().map(|d| d.kpis.sold_reported_after_close).sum(),
+        preorders: p.orders(),
+        preorders_paid: p.paid(),
+        refunds: p.refunds(),
+        preorders_refunded: p.refunded(),
         booked: platform.settlement.source(source).copied().unwrap_or_default(),
     })
 }
@@ -370,14 +391,34 @@ impl ChainRun {
         if let Some(m) = &self.flash_money {
             m.check()?;
             detail.push_str(&format!(
-                "; the flash sale's {} units paid at {} = {} booked",
+                "; the flash sale's {} units paid at {} = {}",
                 m.units_booked(),
                 m.price,
-                m.booked.sales.paid
+                m.expected()
             ));
             if m.units_in_flight > 0 {
                 detail.push_str(&format!(" ({} more reported after close)", m.units_in_flight));
             }
+            if let Some(holder) = &self.platform.flash
+                && !holder.preorders.is_empty()
+            {
+                holder.preorders.check()?;
+                let open = holder.preorders.books.iter().any(|b| {
+                    matches!(b.state, crate::chain::flash::TierState::Upcoming | crate::chain::flash::TierState::Open)
+                });
+                detail.push_str(&format!(
+                    ", pre-orders paid {} - refunded {} = {} ({})",
+                    m.preorders_paid,
+                    m.preorders_refunded,
+                    m.preorders_paid - m.preorders_refunded,
+                    if open {
+                        "the confirmed tiers' revenue + what open tiers hold"
+                    } else {
+                        "the confirmed tiers' revenue"
+                    }
+                ));
+            }
+            detail.push_str(&format!(": {} booked, {} refunded", m.booked.sales.paid, m.booked.refunds.paid));
         }
         Ok(detail)
     }
@@ -591,10 +632,21 @@ mod tests {
         SourceBook { sales, refunds: Flow::default() }
     }
 
+    fn money(units_paid: u64, units_in_flight: u64, booked: SourceBook) -> FlashMoney {
+        FlashMoney {
+            price: Cents(199),
+            units_paid,
+            units_in_flight,
+            preorders: 0,
+            preorders_paid: Cents::ZERO,
+            refunds: 0,
+            preorders_refunded: Cents::ZERO,
+            booked,
+        }
+    }
+
     #[test]
     fn a_flash_payment_not_booked_or_booked_twice_breaks_the_money_check() {
-        let money =
-            |units_paid, units_in_flight, booked| FlashMoney { price: Cents(199), units_paid, units_in_flight, booked };
         assert_eq!(money(3, 0, booked(3, 597)).check(), Ok(()));
         // Under demarcation a store's report of its last sale is on its way at close.
         assert_eq!(money(3, 1, booked(2, 398)).check(), Ok(()));
@@ -606,6 +658,21 @@ mod tests {
         let mut refunded = booked(3, 597);
         refunded.refunds.paid = Cents(199);
         assert!(money(3, 0, refunded).check().is_err(), "a grab's payment is never refunded");
+    }
+
+    #[test]
+    fn pre_orders_paid_and_refunded_are_in_the_money_check() {
+        // 3 units bought now, 2 pre-orders at 20.00, one of them refunded.
+        let mut m = money(3, 0, booked(5, 597 + 4000));
+        (m.preorders, m.preorders_paid, m.refunds, m.preorders_refunded) = (2, Cents(4000), 1, Cents(2000));
+        m.booked.refunds = Flow { payments: 1, gross: Cents(2000), paid: Cents(2000), ..Flow::default() };
+        assert_eq!(m.check(), Ok(()));
+        let mut not_refunded = m.clone();
+        not_refunded.booked.refunds = Flow::default();
+        assert_eq!(not_refunded.check().unwrap_err().0, FLASH_MONEY, "a refund not booked");
+        let mut not_booked = m;
+        not_booked.booked.sales = booked(4, 597 + 2000).sales;
+        assert!(not_booked.check().is_err(), "a pre-order's payment not booked");
     }
 
     #[test]

@@ -19,6 +19,14 @@
 //! sweeper finds them; the returned unit goes to the first waitlisted member who may take
 //! it.
 //!
+//! Pre-orders ([`crate::chain::flash::preorder`]): an order call waits in the same queue as
+//! the grabs (bucket 0's under `buckets`; under `demarcation` the centre serves it, since
+//! the tiers are the chain's) and takes the same service time; the holder places it in the
+//! cheapest tier open and not full, books its payment at once, and at each tier's window
+//! end confirms or cancels it (refunding every order, each booked as a refund and told to
+//! its store), and at its ship date ships a confirmed tier's orders. A keyed retry of an
+//! order already placed is answered with it; without a key a retry orders again.
+//!
 //! Money: a reservation paid ([`Up::FlashPay`], or under demarcation a store's report of a
 //! unit it sold from its own quota, [`Up::FlashSold`]) is booked with settlement at once,
 //! in the same shard and handler (no message, so the sale's events are the same as
@@ -34,8 +42,9 @@ use storetwin_engine::{Context, SimDuration, SimTime};
 
 use crate::chain::channel::Channel;
 use crate::chain::flash::ledger::{Ledger, Refusal, ResId};
+use crate::chain::flash::preorder::{Closed, Preorders};
 use crate::chain::flash::spec::{Expiry, FlashSaleSpec, Protocol};
-use crate::chain::link::{Down, GrabOutcome, Up};
+use crate::chain::link::{Down, GrabOutcome, PreorderOutcome, Up};
 use crate::chain::platform::{CentreMsg, Downlink};
 use crate::chain::settlement::{Sale, Settlement, SettlementError};
 use crate::chain::spec::{OnlineChannel, StoreIdx};
@@ -46,11 +55,18 @@ use crate::store::spec::Payment;
 /// A call waiting for the holder.
 #[derive(Clone, Copy, Debug)]
 struct Call {
+    kind: CallKind,
     from: StoreIdx,
     client: u32,
     member: u32,
     keyed: bool,
     arrived: SimTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallKind {
+    Grab,
+    PreOrder,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -105,6 +121,8 @@ pub struct StockHolder {
     replica_left: u32,
     /// Units not handed to any store yet (demarcation).
     pub pool: u32,
+    /// The sale's pre-order tiers and their books.
+    pub preorders: Preorders,
     pub kpis: HolderKpis,
     /// The load test's metrics of the holder (`stock_queue_wait`, `sellout_time`).
     pub registry: crate::load::Registry,
@@ -150,6 +168,7 @@ impl StockHolder {
             Some(population),
         );
         StockHolder {
+            preorders: Preorders::new(sale.preorder.clone()),
             replica_left: sale.quota,
             ledger,
             servers,
@@ -196,8 +215,16 @@ impl StockHolder {
         Ok(())
     }
 
-    /// The holder's first timers (the sweeper, the replica refresh).
+    /// The holder's first timers (the sweeper, the replica refresh, the pre-order tiers'
+    /// window opening and closing and ship date, in that order for each tier).
     pub fn start(&mut self, ctx: &mut Context<'_, CentreMsg>) {
+        let now = ctx.now();
+        for (i, t) in self.preorders.tiers.iter().enumerate() {
+            let tier = u8::try_from(i).expect("at most 255 tiers (checked when the scenario is read)");
+            ctx.schedule(t.opens.saturating_since(now), CentreMsg::PreorderOpens { tier });
+            ctx.schedule(t.closes.saturating_since(now), CentreMsg::PreorderCloses { tier });
+            ctx.schedule(t.ships.saturating_since(now), CentreMsg::PreorderShips { tier });
+        }
         if let Expiry::Sweeper { every } = self.sale.expiry {
             ctx.schedule(every, CentreMsg::FlashSweep);
         }
@@ -229,12 +256,25 @@ impl StockHolder {
                 if attempt > 0 {
                     self.kpis.retries_seen += 1;
                 }
-                let call = Call { from, client, member, keyed, arrived: now };
-                let s = &mut self.servers[server];
-                s.queue.push_back(call);
-                self.kpis.max_queue = self.kpis.max_queue.max(s.queue.len() as u64);
-                if !s.busy {
-                    self.begin(server, ctx);
+                let call = Call { kind: CallKind::Grab, from, client, member, keyed, arrived: now };
+                self.enqueue(server, call, ctx);
+            }
+            CentreMsg::FromStore { from, msg: Up::PreOrder { client, member, attempt, keyed } } => {
+                if self.preorders.is_empty() {
+                    return Err(format!("store {} sent a pre-order to a sale with no tiers", from.0));
+                }
+                self.kpis.calls += 1;
+                if attempt > 0 {
+                    self.kpis.retries_seen += 1;
+                }
+                let call = Call { kind: CallKind::PreOrder, from, client, member, keyed, arrived: now };
+                self.enqueue(0, call, ctx);
+            }
+            CentreMsg::PreorderOpens { tier } => self.preorders.open(usize::from(tier)),
+            CentreMsg::PreorderCloses { tier } => self.close_tier(usize::from(tier), down, settlement, ctx),
+            CentreMsg::PreorderShips { tier } => {
+                for o in self.preorders.ship(usize::from(tier)) {
+                    down.send(o.store, Down::PreOrderShipped { client: o.client, tier }, ctx);
                 }
             }
             CentreMsg::FromStore { from, msg: Up::ReadReplica { client, attempt } } => {
@@ -268,7 +308,7 @@ impl StockHolder {
                 self.kpis.quota_granted += u64::from(grant);
                 down.send(from, Down::QuotaGrant { units: grant }, ctx);
             }
-            CentreMsg::FlashServed { server } => self.served(server as usize, down, ctx),
+            CentreMsg::FlashServed { server } => self.served(server as usize, down, settlement, ctx),
             CentreMsg::FlashExpire => self.expire(down, ctx),
             CentreMsg::FlashSweep => {
                 self.expire(down, ctx);
@@ -285,6 +325,71 @@ impl StockHolder {
             other => return Err(format!("the stock holder got {other:?}")),
         }
         Ok(())
+    }
+
+    fn enqueue(&mut self, server: usize, call: Call, ctx: &mut Context<'_, CentreMsg>) {
+        let s = &mut self.servers[server];
+        s.queue.push_back(call);
+        self.kpis.max_queue = self.kpis.max_queue.max(s.queue.len() as u64);
+        if !s.busy {
+            self.begin(server, ctx);
+        }
+    }
+
+    /// A tier's window closes: confirmed, or cancelled with every order refunded (booked
+    /// with settlement and told to the shopper's store).
+    fn close_tier(
+        &mut self,
+        tier: usize,
+        down: &mut Downlink,
+        settlement: &mut Settlement,
+        ctx: &mut Context<'_, CentreMsg>,
+    ) {
+        if let Closed::Cancelled(orders) = self.preorders.close(tier) {
+            let price = self.preorders.tiers[tier].price;
+            for o in orders {
+                if let Err(e) = self.post(settlement, o.store, Channel::Online(OnlineChannel::App), price, true) {
+                    ctx.fail(e.invariant(), e.to_string());
+                }
+                down.send(o.store, Down::PreOrderRefunded { client: o.client, tier: tier as u8 }, ctx);
+            }
+        }
+        if let Err((invariant, detail)) = self.preorders.check() {
+            ctx.fail(invariant, detail);
+        }
+    }
+
+    /// A pre-order call served: a keyed retry finds its order; else the cheapest tier open
+    /// and not full takes it, paid now; else no tier.
+    fn serve_preorder(
+        &mut self,
+        call: Call,
+        down: &mut Downlink,
+        settlement: &mut Settlement,
+        ctx: &mut Context<'_, CentreMsg>,
+    ) {
+        let now = ctx.now();
+        let p = &mut self.preorders;
+        p.kpis.calls += 1;
+        let (outcome, tier) = if let Some((tier, _)) = call.keyed.then(|| p.keyed(call.from, call.client)).flatten() {
+            p.kpis.deduplicated += 1;
+            (PreorderOutcome::Duplicate, tier)
+        } else if let Some(tier) = p.choose() {
+            p.order(tier, call.from, call.client, call.member, now);
+            let price = p.tiers[tier].price;
+            if let Err((invariant, detail)) = p.check() {
+                ctx.fail(invariant, detail);
+            }
+            if let Err(e) = self.post(settlement, call.from, Channel::Online(OnlineChannel::App), price, false) {
+                ctx.fail(e.invariant(), e.to_string());
+            }
+            (PreorderOutcome::Placed, tier as u8)
+        } else {
+            p.kpis.no_tier += 1;
+            (PreorderOutcome::NoTier, u8::MAX)
+        };
+        let lost = self.lost(ctx);
+        down.send(call.from, Down::PreOrderAnswer { client: call.client, tier, outcome, lost }, ctx);
     }
 
     fn lost(&mut self, ctx: &mut Context<'_, CentreMsg>) -> bool {
@@ -312,9 +417,20 @@ impl StockHolder {
     }
 
     /// The server finished its front call: decide it and answer.
-    fn served(&mut self, server: usize, down: &mut Downlink, ctx: &mut Context<'_, CentreMsg>) {
+    fn served(
+        &mut self,
+        server: usize,
+        down: &mut Downlink,
+        settlement: &mut Settlement,
+        ctx: &mut Context<'_, CentreMsg>,
+    ) {
         let now = ctx.now();
         let Some(call) = self.servers[server].queue.pop_front() else { return };
+        if call.kind == CallKind::PreOrder {
+            self.serve_preorder(call, down, settlement, ctx);
+            self.begin(server, ctx);
+            return;
+        }
         let sold_out_before = self.ledger.kpis.sold_out_at.is_some();
         let outcome = self.decide(server, call, now);
         if !sold_out_before && let Some(at) = self.ledger.kpis.sold_out_at {
