@@ -1239,6 +1239,64 @@ fn an_atomic_flash_sale_load_test_passes_its_thresholds_and_never_oversells() {
     assert!(flash["sellout_s"].as_f64().is_some(), "600 units for 40,000 grabs sell out");
     assert_eq!(json["passed"], true);
     assert!(json["thresholds"].as_array().unwrap().len() >= 2);
+    // The invariants are the run's checks on its books, money included: what the sale
+    // took is what settlement booked.
+    let invariants = json["invariants"].as_array().expect("invariants");
+    assert!(invariants.iter().all(|i| i["held"] == true), "{invariants:?}");
+    let money = invariants.iter().find(|i| i["name"].as_str().unwrap().starts_with("money")).expect("money");
+    assert!(money["detail"].as_str().unwrap().contains("units paid at 1.99"), "{money}");
+    assert_eq!(flash["payments_booked"], flash["sold"], "{flash}");
+}
+
+/// The bundled pre-order sale runs for days: the cheaper tier fills and ships, the Jan 15
+/// tier misses its minimum and refunds every order, and the money adds up.
+#[test]
+fn the_bundled_pre_order_sale_cancels_the_tier_below_its_minimum_and_refunds_it() {
+    let (code, stdout, stderr, json) = load("flash-3-stores-preorder.toml", "load-preorder");
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("PRE-ORDERS"), "{stdout}");
+    let line =
+        |needle: &str| stdout.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}: {stdout}"));
+    assert!(line("tier ship-jan-15").contains("cancelled"), "{stdout}");
+    assert!(line("tier ship-jan-25").contains("shipped"), "{stdout}");
+    assert!(line("run goes on to 24.0 days").contains("the stores trade for 12.0 h"), "{stdout}");
+    let json = json.expect("summary.json");
+    let tiers = json["preorders"]["tiers"].as_array().expect("tiers");
+    let tier = |name: &str| tiers.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("{name}: {tiers:?}"));
+    let (cancelled, shipped) = (tier("ship-jan-15"), tier("ship-jan-25"));
+    assert_eq!(cancelled["state"], "cancelled");
+    let orders = cancelled["orders"].as_u64().unwrap();
+    assert!(orders > 0 && orders < 30, "{cancelled}");
+    assert_eq!(cancelled["refunds"].as_u64(), Some(orders), "every order refunded");
+    assert_eq!(cancelled["refunded"], cancelled["paid"], "{cancelled}");
+    assert_eq!((shipped["state"].as_str(), shipped["orders"].as_u64()), (Some("shipped"), Some(100)));
+    assert_eq!(shipped["shipped"].as_u64(), Some(100));
+    let p = &json["preorders"];
+    assert_eq!(p["refunds_received"].as_u64(), Some(orders), "every refund reached its store: {p}");
+    let invariants = json["invariants"].as_array().expect("invariants");
+    assert!(invariants.iter().all(|i| i["held"] == true), "{invariants:?}");
+    let money = invariants.iter().find(|i| i["name"].as_str().unwrap().starts_with("money")).expect("money");
+    assert!(money["detail"].as_str().unwrap().contains("pre-orders paid"), "{money}");
+}
+
+#[test]
+fn a_tier_that_ships_before_its_window_closes_exits_104_naming_the_line() {
+    let dir = scratch("load-bad-tier");
+    let file = dir.join("bad-tier.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends = \"{}\"\n\n[[flash_sale.preorder]]\nname = \"ship-jan-15\"\nships = \"5d\"\n",
+            scenario("flash-3-stores-preorder.toml")
+        ),
+    )
+    .unwrap();
+    let o = storetwin(&["load", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(104), "{stderr}");
+    assert!(stderr.contains("bad-tier.toml:5:9"), "{stderr}");
+    assert!(stderr.contains("a tier ships at or after its order"), "{stderr}");
+    assert!(stderr.contains("expected \"10d\" (when the window closes) or later"), "{stderr}");
 }
 
 #[test]

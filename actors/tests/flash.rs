@@ -8,7 +8,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use storetwin_actors::chain::flash::ledger::invariant;
 use storetwin_actors::chain::flash::{
-    ClientSpec, ConstantRate, Demand, Expiry, FlashSaleSpec, InStoreGrab, Journey, Protocol, Source,
+    ClientSpec, ConstantRate, Demand, Expiry, FlashSaleSpec, InStoreGrab, Journey, PreorderTier, Protocol, Source,
+    TierState,
 };
 use storetwin_actors::chain::run::{ChainError, ChainRun, Checkpoint, Observer, run_chain, run_chain_observed};
 use storetwin_actors::chain::spec::{ChainSpec, Partition, StoreIdx};
@@ -45,6 +46,7 @@ fn sale(protocol: Protocol) -> FlashSaleSpec {
         pay_share: 0.8,
         pay_after_s: Dist::uniform(20.0, 200.0).unwrap(),
         in_store: InStoreGrab::QrPoster { scan_s: Dist::uniform(5.0, 20.0).unwrap() },
+        preorder: Vec::new(),
     }
 }
 
@@ -208,8 +210,8 @@ fn closed_shoppers_keep_the_target_active_and_stop_with_it() {
         .as_ref()
         .expect("tracked over time")
         .buckets()
-        .filter(|(t, _)| *t >= end)
-        .filter_map(|(_, b)| b.map(|b| b.count()))
+        .filter(|(_, t, _)| *t >= end)
+        .map(|(_, _, b)| b.count())
         .sum();
     assert_eq!(after, 0, "no journey starts once the target is zero");
     let two = run_chain(&spec, Seed(9), 2).expect("chain run");
@@ -291,6 +293,187 @@ fn demarcation_undersells_during_a_partition_and_never_oversells() {
     assert_eq!(local.ledger.limit, 40 + cut.kpis.quota_granted as u32);
     let sold: u32 = desks(&run).map(|d| d.kpis.sold + d.kpis.packed).sum();
     assert!(sold <= QUOTA);
+}
+
+/// What settlement booked from the stock holder.
+fn flash_booked(run: &ChainRun) -> storetwin_actors::chain::settlement::SourceBook {
+    let source = storetwin_actors::chain::txn::TxnSource::flash(run.stores.len());
+    *run.platform.settlement.source(source).expect("the holder is a source of settlement")
+}
+
+#[test]
+fn every_paid_flash_unit_is_booked_with_settlement_at_its_pickup_store() {
+    let run = run_chain(&chain(sale(Protocol::Atomic), 20.0), Seed(3), 2).expect("atomic");
+    let h = holder(&run);
+    let booked = flash_booked(&run);
+    assert!(h.ledger.sold > 200, "units were paid ({})", h.ledger.sold);
+    assert_eq!(booked.sales.payments, i64::from(h.ledger.sold), "one payment booked per unit paid");
+    assert_eq!(booked.sales.paid, Cents(19_900 * i64::from(h.ledger.sold)), "at the sale's price");
+    assert_eq!(booked.refunds.paid, Cents::ZERO);
+    // Each pickup store's owner gets its share: per store, what it sold at the sale's price
+    // is in its books, in the app channel or the store channel.
+    let settlement = &run.platform.settlement;
+    for s in 0..3u16 {
+        let store = StoreIdx(s);
+        let app = storetwin_actors::chain::channel::Channel::Online(storetwin_actors::chain::spec::OnlineChannel::App);
+        let in_app = settlement.sales(store, app).paid;
+        let in_store = settlement.sales(store, storetwin_actors::chain::channel::Channel::Store).paid;
+        let sold = Cents(19_900 * i64::from(h.ledger.store_sold[usize::from(s)]));
+        assert!(in_app + in_store >= sold, "store {s}: {in_app} + {in_store} < {sold}");
+    }
+    let money = run.flash_money.as_ref().expect("a flash sale");
+    assert_eq!(money.check(), Ok(()));
+    assert!(run.check_money().expect("the books hold").contains("units paid at 199.00"));
+}
+
+#[test]
+fn under_demarcation_the_stores_report_what_they_sold_and_the_centres_book_it() {
+    let run = run_chain(&chain(sale(Protocol::Demarcation { initial: 40, batch: 20 }), 20.0), Seed(2), 2)
+        .expect("demarcation");
+    let sold: u64 = desks(&run).map(|d| u64::from(d.local.as_ref().unwrap().ledger.sold)).sum();
+    let in_flight: u64 = desks(&run).map(|d| d.kpis.sold_reported_after_close).sum();
+    assert!(sold > 100, "the stores sold from their quotas ({sold})");
+    let booked = flash_booked(&run);
+    assert_eq!(booked.sales.payments as u64 + in_flight, sold);
+    assert_eq!(booked.sales.paid, Cents(19_900 * booked.sales.payments));
+}
+
+/// A tier of the sale: orders from `opens` to `closes` seconds, ships at `ships`.
+fn tier(name: &str, (opens, closes, ships): (u64, u64, u64), price: i64, min: u32, max: u32) -> PreorderTier {
+    PreorderTier {
+        name: name.into(),
+        opens: SimTime::from_secs(opens),
+        closes: SimTime::from_secs(closes),
+        ships: SimTime::from_secs(ships),
+        price: Cents(price),
+        min,
+        max,
+    }
+}
+
+/// The small chain with `tiers` and `per_s` pre-order shoppers a second (in the app) from
+/// 600 s to 3,000 s, and no other flash-sale shoppers.
+fn preorder_chain(tiers: Vec<PreorderTier>, per_s: f64) -> ChainSpec {
+    let mut s = sale(Protocol::Atomic);
+    s.preorder = tiers;
+    let mut spec = chain(s, 0.0);
+    spec.demand = vec![Demand {
+        name: "pre-orders".into(),
+        journey: Journey::PreOrder,
+        arrivals: Source::Open(Arc::new(ConstantRate {
+            per_s,
+            from: SimTime::from_secs(600),
+            to: SimTime::from_secs(3000),
+        })),
+        max_shoppers: 100_000,
+        tags: Default::default(),
+    }];
+    spec
+}
+
+#[test]
+fn a_tier_stops_taking_orders_at_its_maximum_and_the_next_cheapest_takes_them() {
+    // 0.2 a second for 40 min: about 480 shoppers for 40 + 60 pre-order places.
+    let tiers = vec![tier("cheap", (600, 3600, 4000), 5_000, 10, 40), tier("dear", (600, 3600, 4000), 8_000, 10, 60)];
+    let run = run_chain(&preorder_chain(tiers, 0.2), Seed(11), 2).expect("pre-orders");
+    let p = &holder(&run).preorders;
+    assert_eq!(p.books[0].orders.len(), 40, "the cheaper tier stops at its maximum");
+    assert_eq!(p.books[1].orders.len(), 60, "then the dearer one, to its maximum");
+    assert!(p.books[0].full_at < p.books[1].full_at, "the cheaper tier filled first");
+    assert!(p.books[1].orders.iter().all(|o| Some(o.placed_at) >= p.books[0].full_at));
+    let bought_now: u64 = desks(&run).map(|d| d.kpis.preorder_no_tier).sum();
+    assert!(bought_now > 200, "the rest found no tier and bought now ({bought_now})");
+}
+
+#[test]
+fn a_tier_below_its_minimum_is_cancelled_and_every_order_refunded() {
+    // About 180 shoppers in the windows: the cheaper tier fills at 100, the dearer one gets
+    // the rest, short of its 500.
+    let tiers =
+        vec![tier("enough", (600, 2400, 3000), 5_000, 5, 100), tier("too-few", (600, 2400, 3000), 9_000, 500, 1_000)];
+    let run = run_chain(&preorder_chain(tiers, 0.1), Seed(12), 2).expect("pre-orders");
+    let p = &holder(&run).preorders;
+    let cancelled = &p.books[1];
+    assert_eq!(cancelled.state, TierState::Cancelled);
+    let orders = cancelled.orders.len() as u32;
+    assert!(orders > 20, "the dearer tier took the overflow ({orders}) and still missed 500");
+    assert_eq!((cancelled.refunds, cancelled.refunded), (orders, Cents(9_000 * i64::from(orders))));
+    assert_eq!(cancelled.refunded, cancelled.paid, "it refunds exactly what it took");
+    assert_eq!(p.books[0].state, TierState::Shipped, "the full tier went ahead");
+    // Every refund reached its shopper's store, and settlement refunded what the tier took.
+    let heard: u64 = desks(&run).map(|d| d.kpis.preorder_refunds).sum();
+    let given_back: Cents = desks(&run).fold(Cents::ZERO, |a, d| a + d.kpis.preorder_refunded);
+    assert_eq!((heard, given_back), (u64::from(orders), cancelled.refunded));
+    let booked = flash_booked(&run);
+    assert_eq!(booked.refunds.paid, cancelled.refunded);
+    assert_eq!(booked.refunds.payments, i64::from(orders));
+    // Money conserved: what settlement keeps from the holder is the units bought now and
+    // the confirmed tier's revenue.
+    let confirmed = Cents(5_000 * p.books[0].orders.len() as i64);
+    let now = Cents(19_900 * i64::from(holder(&run).ledger.sold));
+    assert_eq!(booked.sales.paid - booked.refunds.paid, now + confirmed);
+}
+
+#[test]
+fn a_tier_reaching_its_minimum_is_confirmed_and_ships_at_its_ship_date() {
+    let tiers = vec![tier("ships", (600, 3000, 6000), 5_000, 20, 10_000)];
+    let spec = preorder_chain(tiers, 0.05);
+    let mut before = spec.clone();
+    before.end_at(SimDuration::from_secs(5999));
+    let mut after = spec;
+    after.end_at(SimDuration::from_secs(6001));
+    let before = run_chain(&before, Seed(13), 2).expect("before the ship date");
+    let after = run_chain(&after, Seed(13), 2).expect("after the ship date");
+    let (b, a) = (&holder(&before).preorders.books[0], &holder(&after).preorders.books[0]);
+    assert!(b.orders.len() >= 20, "{} orders reach the minimum of 20", b.orders.len());
+    assert_eq!((b.state, b.shipped), (TierState::Confirmed, 0), "confirmed at its window's end, not shipped yet");
+    assert_eq!((a.state, a.shipped as usize), (TierState::Shipped, a.orders.len()), "shipped at its ship date");
+    assert_eq!(a.orders, b.orders, "the same orders: the ship date changes nothing else");
+    let heard: u64 = desks(&after).map(|d| d.kpis.preorder_shipped).sum();
+    assert_eq!(heard as usize, a.orders.len(), "every store heard its orders shipped");
+    assert_eq!(a.refunds, 0);
+    // A shipped pre-order takes none of the stores' stock for the sale.
+    let packed: u32 = desks(&after).map(|d| d.kpis.packed + d.kpis.sold).sum();
+    assert_eq!(u64::from(packed), holder(&after).ledger.taken() as u64);
+}
+
+#[test]
+fn keyed_pre_order_retries_never_order_twice() {
+    let mut spec = preorder_chain(vec![tier("t", (600, 3600, 4000), 5_000, 1, 100_000)], 0.3);
+    let sale = spec.flash.as_mut().unwrap();
+    sale.service_s = Dist::Constant(0.05);
+    sale.client.answer_loss = 0.1;
+    sale.client.timeout = SimDuration::from_millis(400);
+    let per_client = |run: &ChainRun| {
+        let mut n = std::collections::BTreeMap::new();
+        for o in &holder(run).preorders.books[0].orders {
+            *n.entry((o.store, o.client)).or_insert(0u32) += 1;
+        }
+        n.values().filter(|&&k| k > 1).count()
+    };
+    let keyed = run_chain(&spec, Seed(14), 2).expect("keyed");
+    assert!(holder(&keyed).preorders.kpis.deduplicated > 0, "retries were answered from their key");
+    assert_eq!(per_client(&keyed), 0, "a key never orders twice");
+    spec.flash.as_mut().unwrap().client.idempotency_key = false;
+    let unkeyed = run_chain(&spec, Seed(14), 2).expect("unkeyed");
+    assert!(per_client(&unkeyed) > 0, "without keys a retry orders (and pays) again");
+}
+
+#[test]
+fn a_run_spanning_days_costs_about_its_day() {
+    let tiers = vec![tier("late", (600, 86_400, 3 * 86_400), 5_000, 1, 1_000)];
+    let day = preorder_chain(tiers.clone(), 0.05);
+    let mut days = preorder_chain(tiers, 0.05);
+    days.end_at(SimDuration::from_secs(3 * 86_400 + 30));
+    let day = run_chain(&day, Seed(15), 2).expect("the day");
+    let one = run_chain(&days, Seed(15), 1).expect("three days");
+    let two = run_chain(&days, Seed(15), 2).expect("three days");
+    assert_eq!(one.event_hash, two.event_hash, "the same on 1 and 2 threads");
+    assert_eq!(holder(&one).preorders.books[0].state, TierState::Shipped);
+    // The stores close at their time: their devices and staff stop, and three days hold
+    // only a little more than the day (the shoppers inside at closing, the pre-orders).
+    assert!(one.events < day.events + day.events / 50, "{} events against {} for the day", one.events, day.events);
+    assert!(one.windows < day.windows + day.windows / 20, "{} windows against {}", one.windows, day.windows);
 }
 
 proptest! {

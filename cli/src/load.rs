@@ -3,6 +3,11 @@
 //! `[load.thresholds]` decide the exit code, and the invariants (no oversell, stock and
 //! money conserved) are checked whatever the thresholds say.
 //!
+//! The run ends 30 s (k6's graceful stop) after the last load scenario, or after the last
+//! pre-order tier's ship date if that is later, so that every tier's window closes (and a
+//! tier below its minimum is cancelled and refunded) and every confirmed tier ships within
+//! the run. The stores close at their time; the centres and the app's shoppers go on.
+//!
 //! Exit codes: 0 every threshold passed; 99 a threshold was crossed; 104 the file is not a
 //! valid load test; 111 an invariant broke (the run stopped; it names the invariant and
 //! the seed); 1 anything else (an output file could not be written).
@@ -206,7 +211,8 @@ pub fn run(args: &LoadArgs) -> ExitCode {
 fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>) -> anyhow::Result<u8> {
     let mut spec = chain.spec.clone();
     spec.demand = demand;
-    let end = load.end().saturating_add(GRACEFUL_STOP);
+    let tiers_end = spec.flash.as_ref().and_then(|f| f.preorder.iter().map(|t| t.ships).max());
+    let end = load.end().max(tiers_end.unwrap_or(storetwin_engine::SimTime::ZERO)).saturating_add(GRACEFUL_STOP);
     spec.end_at(end.saturating_since(storetwin_engine::SimTime::ZERO));
     let seed = Seed(args.seed.or(load.seed).unwrap_or(chain.seed));
     let threads = args.threads.unwrap_or_else(crate::run::default_threads);
@@ -222,10 +228,17 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
         seed,
         threads
     )?;
-    say!(
-        "  latencies are simulated time; the run covers the chain's first {:.1} min",
-        spec.duration.as_secs_f64() / 60.0
-    )?;
+    let day = spec.stores.iter().map(|s| s.world.duration).max().unwrap_or(spec.duration);
+    if spec.duration > day {
+        say!(
+            "  latencies are simulated time; the stores trade for {} and the run goes on to {} (pre-order windows \
+             and ship dates)",
+            span(day),
+            span(spec.duration)
+        )?;
+    } else {
+        say!("  latencies are simulated time; the run covers the chain's first {}", span(spec.duration))?;
+    }
     let started = Instant::now();
     let mut watch = Watch::new(load, &spec, started);
     let metrics = watch.abort_metrics.clone();
@@ -281,7 +294,7 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
         let path = out.join("summary.json");
         storetwin_report::summary::write_summary(
             &path,
-            &summary_json(&run, &registry, load, &thresholds, &aborted, (seed, wall, threads)),
+            &summary_json(&run, &registry, load, (&thresholds, &aborted, &summary.invariants), (seed, wall, threads)),
         )?;
         let ts = out.join("timeseries.csv");
         storetwin_report::load::write_timeseries(&ts, &registry)?;
@@ -292,6 +305,36 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
         eprintln!("some thresholds were crossed (exit code {code})");
     }
     Ok(code)
+}
+
+/// A length of simulated time for a person: `10.5 min`, `12.0 h`, `24.0 days`.
+fn span(d: SimDuration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 2.0 * 86_400.0 {
+        format!("{:.1} days", s / 86_400.0)
+    } else if s >= 2.0 * 3600.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} min", s / 60.0)
+    }
+}
+
+/// A time after the sale's start: as a chain file writes it if it is a whole number of a
+/// unit (`+20d`, `+36h`, `+0s`), else in days, hours or minutes (`+8.31d`).
+fn after_start(at: storetwin_engine::SimTime, start: storetwin_engine::SimTime) -> String {
+    let d = at.saturating_since(start);
+    let text = storetwin_scenarios::duration::format_duration(d);
+    if !text.contains('.') {
+        return format!("+{text}");
+    }
+    let s = d.as_secs_f64();
+    if s >= 86_400.0 {
+        format!("+{:.2}d", s / 86_400.0)
+    } else if s >= 3600.0 {
+        format!("+{:.2}h", s / 3600.0)
+    } else {
+        format!("+{:.1}min", s / 60.0)
+    }
 }
 
 fn broken(e: &ChainError) -> Option<&'static str> {
@@ -325,6 +368,13 @@ struct Totals {
     sold: u64,
     packed: u64,
     local_sold_out: u64,
+    preorder_calls: u64,
+    preordered: u64,
+    preorder_no_tier: u64,
+    preorder_orphaned: u64,
+    preorder_refunds: u64,
+    preorder_refunded: storetwin_actors::money::Cents,
+    preorder_shipped: u64,
 }
 
 fn totals(run: &ChainRun) -> Totals {
@@ -348,8 +398,70 @@ fn totals(run: &ChainRun) -> Totals {
         t.sold += u64::from(k.sold);
         t.packed += u64::from(k.packed);
         t.local_sold_out += k.local_sold_out;
+        t.preorder_calls += k.preorder_calls;
+        t.preordered += k.preordered;
+        t.preorder_no_tier += k.preorder_no_tier;
+        t.preorder_orphaned += k.preorder_orphaned;
+        t.preorder_refunds += k.preorder_refunds;
+        t.preorder_refunded += k.preorder_refunded;
+        t.preorder_shipped += k.preorder_shipped;
     }
     t
+}
+
+/// The PRE-ORDERS section: each tier (window, ship date, price, orders against its minimum
+/// and maximum, its state, refunds), then the shoppers and the money.
+fn preorder_rows(h: &storetwin_actors::chain::flash::holder::StockHolder, t: &Totals) -> Vec<Row> {
+    let p = &h.preorders;
+    let start = h.sale.start;
+    let mut rows: Vec<Row> = p
+        .tiers
+        .iter()
+        .zip(&p.books)
+        .map(|(tier, book)| {
+            let full = book.full_at.map_or(String::new(), |at| format!(", full at {}", after_start(at, start)));
+            Row::text(
+                &format!("tier {}", tier.name),
+                format!(
+                    "orders {} to {}, ships {}, {} each: {} orders (min {}, max {}{full}), {}, {} refunds ({})",
+                    after_start(tier.opens, start),
+                    after_start(tier.closes, start),
+                    after_start(tier.ships, start),
+                    tier.price,
+                    book.orders.len(),
+                    tier.min,
+                    tier.max,
+                    book.state.name(),
+                    book.refunds,
+                    book.refunded
+                ),
+            )
+        })
+        .collect();
+    rows.push(Row::text(
+        "pre-order shoppers",
+        format!(
+            "{} called ({} retries seen by the holder), {} ordered, {} found no tier open and not full and \
+             bought now instead (in the grabs above), {} orders never heard of (late answers)",
+            t.preorder_calls,
+            p.kpis.calls.saturating_sub(t.preorder_calls),
+            t.preordered,
+            t.preorder_no_tier,
+            t.preorder_orphaned
+        ),
+    ));
+    rows.push(Row::text(
+        "pre-order money",
+        format!(
+            "{} orders paid {}, {} refunded ({} refunds reached their stores), {} shipped",
+            p.orders(),
+            p.paid(),
+            p.refunded(),
+            t.preorder_refunds,
+            t.preorder_shipped
+        ),
+    ));
+    rows
 }
 
 fn summary(
@@ -436,6 +548,7 @@ fn summary(
             h.kpis.retries_seen, h.kpis.answers_lost, h.ledger.kpis.deduplicated
         ),
     ));
+    let preorders = (!h.preorders.is_empty()).then(|| preorder_rows(h, &t));
     if t.local_sold_out > 0 || h.kpis.quota_requests > 0 {
         holder.push(Row::text(
             "store quotas",
@@ -489,20 +602,30 @@ fn summary(
                     h.ledger.kpis.peak_taken.max(taken as u32)
                 )),
             },
-            InvariantLine { name: "stock conserved per SKU and store".into(), held: true, detail: None },
-            InvariantLine {
-                name: "money: payments = sales - discounts; settlement reconciles".into(),
-                held: true,
-                detail: None,
-            },
+            checked("stock conserved per SKU and store", run.check_stock()),
+            checked("money: payments = sales - discounts; settlement reconciles", run.check_money()),
         ],
-        sections: vec![
-            Section { title: "FLASH SALE".into(), rows: flash },
-            Section { title: "SHOPPERS".into(), rows: shoppers },
-            Section { title: "STOCK HOLDER".into(), rows: holder },
-            Section { title: "STORES".into(), rows: stores },
-            Section { title: "ENGINE".into(), rows: engine },
-        ],
+        sections: [
+            Some(Section { title: "FLASH SALE".into(), rows: flash }),
+            preorders.map(|rows| Section { title: "PRE-ORDERS".into(), rows }),
+            Some(Section { title: "SHOPPERS".into(), rows: shoppers }),
+            Some(Section { title: "STOCK HOLDER".into(), rows: holder }),
+            Some(Section { title: "STORES".into(), rows: stores }),
+            Some(Section { title: "ENGINE".into(), rows: engine }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+    }
+}
+
+/// An invariant's line from its check on the run's books.
+fn checked(name: &str, check: Result<String, (&'static str, String)>) -> InvariantLine {
+    match check {
+        Ok(detail) => InvariantLine { name: name.into(), held: true, detail: Some(detail) },
+        Err((invariant, detail)) => {
+            InvariantLine { name: name.into(), held: false, detail: Some(format!("{invariant}: {detail}")) }
+        }
     }
 }
 
@@ -510,8 +633,7 @@ fn summary_json(
     run: &ChainRun,
     registry: &Registry,
     load: &LoadSpec,
-    thresholds: &[ThresholdResult],
-    aborted: &[ThresholdResult],
+    (thresholds, aborted, invariants): (&[ThresholdResult], &[ThresholdResult], &[InvariantLine]),
     (seed, wall, threads): (Seed, f64, usize),
 ) -> serde_json::Value {
     let h = run.platform.flash.as_ref().expect("a flash sale");
@@ -554,6 +676,9 @@ fn summary_json(
             "at_s": at.saturating_since(storetwin_engine::SimTime::ZERO).as_secs_f64(),
             "by": aborted.iter().map(|r| format!("{} {}", r.metric, r.threshold)).collect::<Vec<_>>(),
         })),
+        "invariants": invariants.iter().map(|i| serde_json::json!({
+            "name": i.name, "held": i.held, "detail": i.detail,
+        })).collect::<Vec<_>>(),
         "flash_sale": {
             "name": h.sale.name, "protocol": h.sale.protocol.name(), "quota": h.sale.quota,
             "grabs": t.grabs, "got_at_grab": t.got, "got_from_waitlist": t.offered, "waitlisted": t.waitlisted,
@@ -561,9 +686,31 @@ fn summary_json(
             "orphaned": t.orphaned, "collected": t.collected,
             "sellout_s": h.ledger.kpis.sold_out_at.map(|at| at.saturating_since(h.sale.start).as_secs_f64()),
             "phantom_sold_out": h.ledger.kpis.phantom_sold_out, "bucket_leftovers": h.bucket_leftovers(),
-            "undersell_unit_s": h.ledger.kpis.undersell_unit_s, "oversold": 0,
+            "undersell_unit_s": h.ledger.kpis.undersell_unit_s, "oversold": (t.sold + t.packed).saturating_sub(u64::from(h.sale.quota)),
+            "payments_booked": run.flash_money.as_ref().map(|m| m.booked.sales.payments),
+            "money_booked": run.flash_money.as_ref().map(|m| m.booked.sales.paid.as_major()),
             "stores": per_store,
         },
+        "preorders": (!h.preorders.is_empty()).then(|| {
+            let p = &h.preorders;
+            let secs = |at: storetwin_engine::SimTime| at.saturating_since(h.sale.start).as_secs_f64();
+            serde_json::json!({
+                "tiers": p.tiers.iter().zip(&p.books).map(|(tier, book)| serde_json::json!({
+                    "name": tier.name, "opens_s": secs(tier.opens), "closes_s": secs(tier.closes),
+                    "ships_s": secs(tier.ships), "price": tier.price.as_major(), "min": tier.min, "max": tier.max,
+                    "orders": book.orders.len(), "state": book.state.name(), "full_at_s": book.full_at.map(secs),
+                    "paid": book.paid.as_major(), "refunds": book.refunds, "refunded": book.refunded.as_major(),
+                    "shipped": book.shipped,
+                })).collect::<Vec<_>>(),
+                "times_are": "seconds after the sale's start",
+                "orders": p.orders(), "paid": p.paid().as_major(), "refunded": p.refunded().as_major(),
+                "refunds": p.refunds(), "calls": p.kpis.calls, "no_tier": p.kpis.no_tier,
+                "deduplicated": p.kpis.deduplicated,
+                "shoppers_called": t.preorder_calls, "shoppers_ordered": t.preordered, "shoppers_bought_now_instead": t.preorder_no_tier,
+                "orders_never_heard_of": t.preorder_orphaned, "refunds_received": t.preorder_refunds,
+                "refunded_received": t.preorder_refunded.as_major(), "shipped_received": t.preorder_shipped,
+            })
+        }),
         "shoppers": { "arrived": t.arrived, "dropped": t.dropped,
             "by_scenario": load.scenarios.keys().enumerate().map(|(d, name)| (name.clone(), serde_json::json!(
                 run.stores.iter().filter_map(|s| s.flash.as_deref()).map(|f| f.kpis.arrived[d]).sum::<u64>()

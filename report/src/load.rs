@@ -245,13 +245,15 @@ pub fn write_timeseries(path: &std::path::Path, registry: &storetwin_actors::loa
     let wait = registry.timeline(metric::STOCK_QUEUE_WAIT, &all);
     let mut csv =
         String::from("second,shoppers,grabs_answered,grab_p50_ms,grab_p95_ms,grab_p99_ms,queue_wait_p99_ms\n");
-    let n =
-        [&shoppers, &latency, &wait].iter().filter_map(|t| t.as_ref().map(|t| t.buckets().count())).max().unwrap_or(0);
-    let at = |t: &Option<storetwin_actors::load::metrics::Timeline>, i: usize| {
-        t.as_ref().and_then(|t| t.buckets().nth(i).and_then(|(_, b)| b.cloned()))
-    };
+    // Only the seconds something was recorded in (a run of days is mostly quiet).
+    let seconds: std::collections::BTreeSet<u64> = [&shoppers, &latency, &wait]
+        .iter()
+        .filter_map(|t| t.as_ref())
+        .flat_map(|t| t.buckets().map(|(i, _, _)| i))
+        .collect();
+    let at = |t: &Option<storetwin_actors::load::metrics::Timeline>, i: u64| t.as_ref().and_then(|t| t.get(i).cloned());
     let mut any = false;
-    for i in 0..n {
+    for i in seconds {
         let s = at(&shoppers, i).map_or(0, |b| b.count());
         let l = at(&latency, i);
         let w = at(&wait, i);

@@ -72,6 +72,21 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     u64::try_from(nanos).map(SimDuration::from_nanos).map_err(|_| too_long())
 }
 
+/// A length of time as a chain file writes it, in the largest unit it is a whole number
+/// of: `"20d"`, `"36h"`, `"90min"`, `"2s"`, `"20ms"` (else seconds with decimals).
+pub fn format_duration(d: SimDuration) -> String {
+    let ns = u128::from(d.as_nanos());
+    if ns == 0 {
+        return "0s".to_owned();
+    }
+    for &(unit, per) in UNITS.iter().rev() {
+        if ns % per == 0 {
+            return format!("{}{unit}", ns / per);
+        }
+    }
+    format!("{}s", d.as_secs_f64())
+}
+
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
         deserializer.deserialize_newtype_struct(RAW_TEXT, DurationVisitor)
@@ -119,6 +134,14 @@ impl JsonSchema for Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_in_their_largest_whole_unit() {
+        for text in ["20d", "36h", "90min", "2s", "20ms", "0s"] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), text);
+        }
+        assert_eq!(format_duration(SimDuration::from_nanos(1_500)), "0.0000015s");
+    }
 
     #[test]
     fn durations_are_exact_nanoseconds() {

@@ -64,6 +64,7 @@ pub(crate) const CHAIN_NAMED_ARRAYS: &[(&[&str], &str)] = &[
     (&["members", "level"], "member level"),
     (&["partition"], "partition"),
     (&["courier_delay"], "courier delay"),
+    (&["flash_sale", "preorder"], "pre-order tier"),
 ];
 
 /// The named arrays of a file of this kind.

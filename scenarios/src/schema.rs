@@ -30,8 +30,16 @@ use crate::format::{DeviceGroup, ItemForms, PAY_S_DEFAULTS, ScenarioFile};
 const ITEM_DEFS: &[&str] = &["Sku", "Segment", "Lane", "Device", "Disruption", "Zone"];
 
 /// The definitions of the items of a chain file's named arrays.
-const CHAIN_ITEM_DEFS: &[&str] =
-    &["ChainStore", "ChainSku", "Online", "Coupon", "MemberLevelFile", "PartitionFile", "CourierDelayFile"];
+const CHAIN_ITEM_DEFS: &[&str] = &[
+    "ChainStore",
+    "ChainSku",
+    "Online",
+    "Coupon",
+    "MemberLevelFile",
+    "PartitionFile",
+    "CourierDelayFile",
+    "PreorderFile",
+];
 
 /// The JSON Schema (2020-12) of a store scenario file, pretty-printed.
 pub fn json_schema() -> String {

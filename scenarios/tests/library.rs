@@ -30,6 +30,7 @@ fn every_bundled_scenario_loads_and_has_a_header() {
         "chain-100-stores.toml",
         "chain-3-stores.toml",
         "device-failures.toml",
+        "flash-3-stores-preorder.toml",
         "holiday-peak.toml",
         "layout-b.toml",
         "promo-endcap.toml",

@@ -209,7 +209,7 @@ fn a_stage_needs_a_duration_of_zero_or_more_with_its_unit() {
     assert_eq!(p.message(), "a duration cannot be negative, found \"-8m\"");
     let text = edit("{ duration = \"8m\"", "{ duration = \"8 minutes\"");
     let (p, _) = only_problem("malformed", &text);
-    assert_eq!(p.message(), "expected a unit: us, ms, s, m or h at position 3 of \"8 minutes\"");
+    assert_eq!(p.message(), "expected a unit: us, ms, s, m, h or d at position 3 of \"8 minutes\"");
     let text = edit("{ duration = \"8m\"", "{ duration = 8");
     let (p, _) = only_problem("no-unit", &text);
     assert!(p.message().starts_with("a duration needs its unit"), "{}", p.message());

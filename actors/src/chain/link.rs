@@ -75,8 +75,15 @@ pub enum Up {
     /// here; `attempt` counts retries, `keyed`: the call carries the first call's
     /// idempotency key.
     Grab { client: u32, member: u32, attempt: u16, keyed: bool },
-    /// Flash sale: pay for reservation `reservation`.
-    FlashPay { client: u32, reservation: u32 },
+    /// Flash sale: pay for reservation `reservation` (in the app; `in_store`: the grab was
+    /// made in the store, which settlement counts as a store sale).
+    FlashPay { client: u32, reservation: u32, in_store: bool },
+    /// Flash sale, demarcation: the store sold reservation `reservation` of its own quota
+    /// (paid in the app): the centres book the payment.
+    FlashSold { client: u32, reservation: u32, in_store: bool },
+    /// Pre-order: the store's shopper `client` (member `member`) orders one unit from the
+    /// sale's tiers, paying in full; `attempt` and `keyed` as for [`Up::Grab`].
+    PreOrder { client: u32, member: u32, attempt: u16, keyed: bool },
     /// Flash sale, unsafe protocol: read the replica's units left.
     ReadReplica { client: u32, attempt: u16 },
     /// Flash sale, demarcation: the store's quota is used up; it asks for `units` more.
@@ -93,6 +100,17 @@ pub enum GrabOutcome {
     Offered,
     Waitlisted,
     Refused(crate::chain::flash::ledger::Refusal),
+}
+
+/// The stock holder's answer to a pre-order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PreorderOutcome {
+    /// Placed (and paid) in the tier.
+    Placed,
+    /// A keyed retry of an order already placed: the same order again.
+    Duplicate,
+    /// No tier is open and not full: nothing was ordered (the shopper may buy now).
+    NoTier,
 }
 
 /// What the centres tell a store.
@@ -165,6 +183,23 @@ pub enum Down {
     /// Demarcation: quota handed to the store (0: the pool is empty).
     QuotaGrant {
         units: u32,
+    },
+    /// The answer to [`Up::PreOrder`] (`tier` is `u8::MAX` with no order).
+    PreOrderAnswer {
+        client: u32,
+        tier: u8,
+        outcome: PreorderOutcome,
+        lost: bool,
+    },
+    /// The shopper's order in `tier` was refunded: the tier was cancelled below its minimum.
+    PreOrderRefunded {
+        client: u32,
+        tier: u8,
+    },
+    /// The shopper's order in `tier` shipped (to the store, for collection).
+    PreOrderShipped {
+        client: u32,
+        tier: u8,
     },
 }
 

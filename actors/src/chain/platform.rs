@@ -143,6 +143,16 @@ pub enum CentreMsg {
     FlashExpire,
     FlashSweep,
     FlashReplica,
+    /// A pre-order tier's window opens, closes; its ship date (the stock holder's timers).
+    PreorderOpens {
+        tier: u8,
+    },
+    PreorderCloses {
+        tier: u8,
+    },
+    PreorderShips {
+        tier: u8,
+    },
     /// A store accepted a member's online order: redeem the member's best coupons on it
     /// (to the coupon centre), then points (members), then charge it (settlement).
     OnlineCoupons {
@@ -283,7 +293,12 @@ impl Platform {
             coupons: CouponCentre::new(&spec.campaigns).map_err(|e| format!("{e:?}"))?,
             down: Downlink { links, offices, outbox: Vec::new(), sent: 0, held: 0 },
             flash: spec.flash.as_ref().map(|sale| {
-                crate::chain::flash::holder::StockHolder::new(sale.clone(), spec.members.population, spec.duration)
+                crate::chain::flash::holder::StockHolder::new(
+                    sale.clone(),
+                    spec.stores.len(),
+                    spec.members.population,
+                    spec.duration,
+                )
             }),
             pending_discounts: Vec::new(),
             online_points: std::collections::BTreeMap::new(),
@@ -689,7 +704,7 @@ impl Model for Platform {
             MEMBERS | SETTLEMENT => self.money(msg, ctx),
             COUPONS => self.coupon(msg, ctx),
             FLASH => match self.flash.as_mut() {
-                Some(holder) => holder.handle(msg, &mut self.down, ctx),
+                Some(holder) => holder.handle(msg, &mut self.down, &mut self.settlement, ctx),
                 None => Err(format!("no flash sale, but the stock holder got {msg:?}")),
             },
             other => Err(format!("centre {other} got {msg:?}, which it does not handle yet")),

@@ -101,12 +101,14 @@ impl Shard for ChainShard {
 }
 
 /// The flash sale's books at the end: the stores never hold or sell more than the chain's
-/// quota, and under demarcation the local quotas and the pool add up to it.
+/// quota, under demarcation the local quotas and the pool add up to it, and the pre-order
+/// tiers' books hold (at most the maximum each, cancelled tiers refunded exactly, the money).
 fn check_flash(
     holder: &Option<crate::chain::flash::holder::StockHolder>,
     runs: &[StoreRun],
 ) -> Result<(), (&'static str, String)> {
     let Some(holder) = holder else { return Ok(()) };
+    holder.preorders.check()?;
     let quota = holder.sale.quota;
     let taken: u64 = runs.iter().filter_map(|r| r.flash.as_ref()).map(|d| u64::from(d.kpis.packed + d.kpis.sold)).sum();
     if taken > u64::from(quota) {
@@ -136,6 +138,104 @@ fn check_flash(
 /// The invariant that every till payment is booked once: what a store's lanes took =
 /// what its office sent to settlement = what settlement booked + what was still on its way.
 pub const TILL_MONEY: &str = "chain: till takings = settlement booked + in flight at close";
+
+/// The invariant that the flash sale's takings are booked: what settlement booked from the
+/// stock holder = the price × the units the sale's books say were paid (less those whose
+/// report was still on its way at close) + the pre-orders paid, and its refunds = the
+/// pre-orders refunded.
+pub const FLASH_MONEY: &str = "flash sale: settlement booked = price x units paid + pre-orders paid - refunded";
+
+/// What a flash sale took, by its own books, and what settlement booked from it, at the
+/// end of a run ([`FlashMoney::check`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlashMoney {
+    pub price: Cents,
+    /// Units paid by the sale's books: the holder's ledger, or under demarcation the
+    /// stores' own ledgers.
+    pub units_paid: u64,
+    /// Of them, units whose report reaches the centres only after the run ends
+    /// (demarcation: the store sold it; the centres book it when they hear).
+    pub units_in_flight: u64,
+    /// Pre-orders placed and what they paid; refunds and what they gave back (the tiers'
+    /// books).
+    pub preorders: u64,
+    pub preorders_paid: Cents,
+    pub refunds: u64,
+    pub preorders_refunded: Cents,
+    /// What settlement booked from the stock holder ([`crate::chain::txn::TxnSource::flash`]).
+    pub booked: crate::chain::settlement::SourceBook,
+}
+
+impl FlashMoney {
+    /// Units whose payment settlement should have booked.
+    pub fn units_booked(&self) -> u64 {
+        self.units_paid.saturating_sub(self.units_in_flight)
+    }
+
+    /// What settlement should have booked for the units bought now.
+    pub fn expected(&self) -> Cents {
+        Cents(self.price.0.saturating_mul(i64::try_from(self.units_booked()).unwrap_or(i64::MAX)))
+    }
+
+    /// `Err((FLASH_MONEY, detail))` if settlement booked other than the sale took: a payment
+    /// or refund not booked, booked twice, or of another amount.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let (sales, refunds) = (&self.booked.sales, &self.booked.refunds);
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let expected = self.expected() + self.preorders_paid;
+        if self.units_in_flight > self.units_paid
+            || sales.payments != count(self.units_booked()) + count(self.preorders)
+            || sales.paid != expected
+            || sales.gross != expected
+            || refunds.payments != count(self.refunds)
+            || refunds.paid != self.preorders_refunded
+        {
+            return Err((
+                FLASH_MONEY,
+                format!(
+                    "settlement booked {} payments for {} and {} refunds for {}; the sale's books have {} units paid \
+                     at {} ({} of them reported after close), {} pre-orders paid {} and {} refunds of {}",
+                    sales.payments,
+                    sales.paid,
+                    refunds.payments,
+                    refunds.paid,
+                    self.units_paid,
+                    self.price,
+                    self.units_in_flight,
+                    self.preorders,
+                    self.preorders_paid,
+                    self.refunds,
+                    self.preorders_refunded
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The flash sale's takings at the end, from the sale's books and settlement's.
+fn flash_money(platform: &Platform, runs: &[StoreRun]) -> Option<FlashMoney> {
+    let holder = platform.flash.as_ref()?;
+    let desks = || runs.iter().filter_map(|r| r.flash.as_deref());
+    let units_paid = match holder.sale.protocol {
+        crate::chain::flash::Protocol::Demarcation { .. } => {
+            desks().filter_map(|d| d.local.as_ref()).map(|l| u64::from(l.ledger.sold)).sum()
+        }
+        _ => u64::from(holder.ledger.sold),
+    };
+    let source = crate::chain::txn::TxnSource::flash(platform.spec.stores.len());
+    let p = &holder.preorders;
+    Some(FlashMoney {
+        price: holder.sale.price,
+        units_paid,
+        units_in_flight: desks().map(|d| d.kpis.sold_reported_after_close).sum(),
+        preorders: p.orders(),
+        preorders_paid: p.paid(),
+        refunds: p.refunds(),
+        preorders_refunded: p.refunded(),
+        booked: platform.settlement.source(source).copied().unwrap_or_default(),
+    })
+}
 
 /// The seed of shard `shard` of a run with `seed`.
 pub fn shard_seed(seed: Seed, shard: u32) -> Seed {
@@ -173,6 +273,27 @@ pub struct StockAtClose {
     pub handed_over: Vec<u32>,
     pub sent: Vec<u32>,
     pub received: Vec<u32>,
+}
+
+impl StockAtClose {
+    /// Stock conservation per SKU, as the store's books state it: shelf + back room + in
+    /// baskets + sold + reserved + handed over + sent = opening stock + received. `Err`
+    /// names the SKU.
+    pub fn check(&self) -> Result<(), String> {
+        for i in 0..self.initial.len() {
+            let at = |v: &[u32]| u64::from(v.get(i).copied().unwrap_or(0));
+            let held = at(&self.shelf) + at(&self.back_room) + at(&self.in_baskets);
+            let gone = at(&self.sold) + at(&self.reserved) + at(&self.handed_over) + at(&self.sent);
+            if held + gone != at(&self.initial) + at(&self.received) {
+                return Err(format!(
+                    "SKU {i}: on hand {held} + sold, reserved, handed over and sent {gone} != opening {} + received {}",
+                    at(&self.initial),
+                    at(&self.received)
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The chain's books of units in transit between stores (ship-to-store orders), per SKU,
@@ -255,6 +376,107 @@ pub struct ChainRun {
     /// The observer stopped the run at this checkpoint (then `end` is this time, and the
     /// books that only balance at the close are not checked).
     pub stopped_at: Option<SimTime>,
+    /// The flash sale's takings and what settlement booked of them (checked at the end).
+    pub flash_money: Option<FlashMoney>,
+}
+
+impl ChainRun {
+    /// The money invariants of the run, checked on its books as they closed: settlement's
+    /// identities, each store's till takings = booked + in flight at close, and the flash
+    /// sale's takings = what settlement booked of them. `Ok` says what was checked.
+    pub fn check_money(&self) -> Result<String, (&'static str, String)> {
+        let reconciliation = self.platform.settlement.reconcile();
+        reconciliation.check()?;
+        for (s, store) in self.stores.iter().enumerate() {
+            let (sent, in_flight) = (Cents(store.office.paid_sent), Cents(store.office.paid_in_flight_at_close));
+            let booked = self.platform.till_paid[s];
+            if sent != booked + in_flight {
+                return Err((
+                    TILL_MONEY,
+                    format!(
+                        "store {}: the tills took {sent}, settlement booked {booked} and {in_flight} was on its way",
+                        store.name
+                    ),
+                ));
+            }
+        }
+        let mut detail = format!(
+            "{} identities of settlement hold; every store's till takings are booked",
+            reconciliation.identities.len()
+        );
+        if let Some(m) = &self.flash_money {
+            m.check()?;
+            detail.push_str(&format!(
+                "; the flash sale's {} units paid at {} = {}",
+                m.units_booked(),
+                m.price,
+                m.expected()
+            ));
+            if m.units_in_flight > 0 {
+                detail.push_str(&format!(" ({} more reported after close)", m.units_in_flight));
+            }
+            if let Some(holder) = &self.platform.flash
+                && !holder.preorders.is_empty()
+            {
+                holder.preorders.check()?;
+                let open = holder.preorders.books.iter().any(|b| {
+                    matches!(b.state, crate::chain::flash::TierState::Upcoming | crate::chain::flash::TierState::Open)
+                });
+                detail.push_str(&format!(
+                    ", pre-orders paid {} - refunded {} = {} ({})",
+                    m.preorders_paid,
+                    m.preorders_refunded,
+                    m.preorders_paid - m.preorders_refunded,
+                    if open {
+                        "the confirmed tiers' revenue + what open tiers hold"
+                    } else {
+                        "the confirmed tiers' revenue"
+                    }
+                ));
+            }
+            detail.push_str(&format!(": {} booked, {} refunded", m.booked.sales.paid, m.booked.refunds.paid));
+        }
+        Ok(detail)
+    }
+
+    /// The stock invariants of the run, checked on its books as they closed: every store's
+    /// stock per SKU, the units between stores, and the flash sale's units per store
+    /// (packed + sold <= the store's quota and its stock for the sale). `Ok` says what was
+    /// checked.
+    pub fn check_stock(&self) -> Result<String, (&'static str, String)> {
+        for store in &self.stores {
+            store.stock.check().map_err(|detail| ("stock conservation", format!("store {}: {detail}", store.name)))?;
+        }
+        self.transfers.check().map_err(|detail| ("transfer conservation", detail))?;
+        let mut flash = 0u64;
+        if let Some(holder) = &self.platform.flash {
+            for (s, store) in self.stores.iter().enumerate() {
+                let Some(d) = store.flash.as_deref() else { continue };
+                let taken = d.kpis.packed + d.kpis.sold;
+                let (quota, stock) = (holder.sale.store_quota[s], holder.sale.stock[s]);
+                if taken > quota || taken > stock {
+                    return Err((
+                        crate::chain::flash::ledger::invariant::STORE_QUOTA,
+                        format!(
+                            "store {}: packed {} + sold {} > quota {quota} or stock {stock}",
+                            store.name, d.kpis.packed, d.kpis.sold
+                        ),
+                    ));
+                }
+                flash += u64::from(taken);
+            }
+        }
+        let skus = self.stores.first().map_or(0, |s| s.stock.initial.len());
+        let mut detail = format!(
+            "{} stores x {skus} SKUs conserved; {} units between stores accounted for",
+            self.stores.len(),
+            self.transfers.sent.iter().sum::<u64>()
+        );
+        if self.platform.flash.is_some() {
+            detail.push_str(&format!("; {flash} flash-sale units packed or sold within the stores' quotas and stock"));
+        }
+        Ok(detail)
+    }
 }
 
 /// What one shard shows at a checkpoint (looked at on the thread that runs it).
@@ -442,7 +664,6 @@ pub fn run_chain_observed(
     let mut shard_events = vec![platform.events_delivered()];
     let mut events = platform.events_delivered();
     let mut runs = Vec::with_capacity(spec.stores.len());
-    let mut tills = Vec::with_capacity(spec.stores.len());
     let mut transfers = TransferBooks::new(spec.catalogue.len());
     for (i, shard) in shards.enumerate() {
         let ChainShard::Store(mut sim, _) = shard else { unreachable!("shards after the first are stores") };
@@ -464,7 +685,6 @@ pub fn run_chain_observed(
                 seed,
             });
         }
-        tills.push((name.clone(), office.kpis.paid_sent, office.kpis.paid_in_flight_at_close));
         let store = &sim.model().store;
         let reserved_units = store.reserved.iter().map(|&u| u64::from(u)).sum();
         let stock = StockAtClose {
@@ -517,23 +737,10 @@ pub fn run_chain_observed(
     let broken = |(invariant, detail): (&'static str, String)| ChainError::Invariant { invariant, detail, seed };
     platform.settlement.check().map_err(broken)?;
     platform.members.check().map_err(broken)?;
-    for (s, (name, sent, in_flight)) in tills.into_iter().enumerate() {
-        let booked = platform.till_paid[s];
-        if Cents(sent) != booked + Cents(in_flight) {
-            return Err(ChainError::Invariant {
-                invariant: TILL_MONEY,
-                detail: format!(
-                    "store {name}: the tills took {}, settlement booked {booked} and {} was on its way",
-                    Cents(sent),
-                    Cents(in_flight)
-                ),
-                seed,
-            });
-        }
-    }
     transfers.centre(&platform.orders);
     transfers.check().map_err(|detail| ChainError::Invariant { invariant: "transfer conservation", detail, seed })?;
-    Ok(ChainRun {
+    let flash_money = flash_money(&platform, &runs);
+    let run = ChainRun {
         seed,
         stores: runs,
         platform,
@@ -546,12 +753,65 @@ pub fn run_chain_observed(
         messages: stats.messages,
         end,
         stopped_at,
-    })
+        flash_money,
+    };
+    run.check_money().map_err(broken)?;
+    run.check_stock().map_err(broken)?;
+    Ok(run)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::settlement::{Flow, SourceBook};
+
+    fn booked(payments: i64, paid: i64) -> SourceBook {
+        let sales = Flow { payments, gross: Cents(paid), paid: Cents(paid), ..Flow::default() };
+        SourceBook { sales, refunds: Flow::default() }
+    }
+
+    fn money(units_paid: u64, units_in_flight: u64, booked: SourceBook) -> FlashMoney {
+        FlashMoney {
+            price: Cents(199),
+            units_paid,
+            units_in_flight,
+            preorders: 0,
+            preorders_paid: Cents::ZERO,
+            refunds: 0,
+            preorders_refunded: Cents::ZERO,
+            booked,
+        }
+    }
+
+    #[test]
+    fn a_flash_payment_not_booked_or_booked_twice_breaks_the_money_check() {
+        assert_eq!(money(3, 0, booked(3, 597)).check(), Ok(()));
+        // Under demarcation a store's report of its last sale is on its way at close.
+        assert_eq!(money(3, 1, booked(2, 398)).check(), Ok(()));
+        let (invariant, detail) = money(3, 0, booked(2, 398)).check().unwrap_err();
+        assert_eq!(invariant, FLASH_MONEY);
+        assert!(detail.contains("booked 2 payments for 3.98"), "{detail}");
+        assert!(money(3, 0, booked(4, 796)).check().is_err(), "booked twice");
+        assert!(money(3, 0, booked(3, 600)).check().is_err(), "at another price");
+        let mut refunded = booked(3, 597);
+        refunded.refunds.paid = Cents(199);
+        assert!(money(3, 0, refunded).check().is_err(), "a grab's payment is never refunded");
+    }
+
+    #[test]
+    fn pre_orders_paid_and_refunded_are_in_the_money_check() {
+        // 3 units bought now, 2 pre-orders at 20.00, one of them refunded.
+        let mut m = money(3, 0, booked(5, 597 + 4000));
+        (m.preorders, m.preorders_paid, m.refunds, m.preorders_refunded) = (2, Cents(4000), 1, Cents(2000));
+        m.booked.refunds = Flow { payments: 1, gross: Cents(2000), paid: Cents(2000), ..Flow::default() };
+        assert_eq!(m.check(), Ok(()));
+        let mut not_refunded = m.clone();
+        not_refunded.booked.refunds = Flow::default();
+        assert_eq!(not_refunded.check().unwrap_err().0, FLASH_MONEY, "a refund not booked");
+        let mut not_booked = m;
+        not_booked.booked.sales = booked(4, 597 + 2000).sales;
+        assert!(not_booked.check().is_err(), "a pre-order's payment not booked");
+    }
 
     #[test]
     fn a_unit_sent_is_in_transit_or_received() {

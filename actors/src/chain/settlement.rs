@@ -73,6 +73,18 @@
 //! overtake each other), so it is not refused; reconciliation states that refunds never
 //! exceed sales.
 //!
+//! # Flash sales and pre-orders
+//!
+//! A flash-sale unit is paid in the app (mobile QR) and collected at the store it was
+//! grabbed for, so it is recorded with that store like an online order, through the app
+//! channel for an online grab and the store channel for a grab made in the store (at its
+//! QR poster or kiosk), at the sale's price (gross = paid, no discount). A pre-order is
+//! paid in full when it is placed, through the app, with the shopper's store; a cancelled
+//! tier refunds each order with [`Settlement::refund`]. The stock holder numbers these
+//! transactions as a source of its own ([`TxnSource::flash`]), and the books keep every
+//! source's sales and refunds apart ([`Settlement::source`]), so a run can check that
+//! what the sale took is what settlement booked.
+//!
 //! # Calling it from an actor
 //!
 //! [`Settlement::record`] and [`Settlement::refund`] take a borrowed [`Sale`] (its
@@ -106,7 +118,7 @@ pub mod invariant {
     pub const POSITIONS: &str = "settlement: net positions of all parties = paid";
     pub const SELLERS: &str = "settlement: sellers' net = gross - fees - HQ and franchisee parts";
     pub const NO_FRANCHISEE: &str = "settlement: an HQ-owned store pays no franchisee";
-    pub const ADD_UP: &str = "settlement: stores, methods and campaigns add up to the chain";
+    pub const ADD_UP: &str = "settlement: stores, methods, sources and campaigns add up to the chain";
     pub const REFUNDS: &str = "settlement: refunds <= sales";
     pub const RATES: &str = "settlement: rates within 100 %";
     pub const KNOWN_STORE: &str = "settlement: known store";
@@ -555,7 +567,18 @@ pub struct Settlement {
     offline: Vec<DiscountTotals>,
     /// The chain, net of refunds.
     chain: Flow,
+    /// Per transaction source (each store's tills, the order centre, the flash sale's
+    /// stock holder): sales and refunds, so each source's money can be checked against
+    /// what it says it took.
+    sources: Vec<SourceBook>,
     log: TxnLog,
+}
+
+/// What one source of transactions booked: its sales and its refunds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SourceBook {
+    pub sales: Flow,
+    pub refunds: Flow,
 }
 
 impl Settlement {
@@ -586,12 +609,13 @@ impl Settlement {
             points: DiscountTotals::default(),
             offline: vec![DiscountTotals::default(); franchise_bps.len()],
             chain: Flow::default(),
+            sources: vec![SourceBook::default(); sources],
             log: TxnLog::new(sources),
         })
     }
 
-    /// Empty books for a chain: its stores and campaigns, transactions from the stores and
-    /// the order centre ([`TxnSource::chain_sources`]).
+    /// Empty books for a chain: its stores and campaigns, transactions from the stores, the
+    /// order centre and the flash sale's stock holder ([`TxnSource::chain_sources`]).
     pub fn for_chain(chain: &ChainSpec) -> Result<Settlement, SettlementError> {
         let shares: Vec<Option<u32>> = chain.stores.iter().map(|s| s.franchise_bps).collect();
         Settlement::new(
@@ -678,12 +702,16 @@ impl Settlement {
         let flow = self.split(sale)?;
         let book = &mut self.books[usize::from(sale.store.0)];
         let method = &mut self.methods[method_index(sale.method)];
+        // The log knows the source (checked above), so it has a book.
+        let source = &mut self.sources[txn.source.0 as usize];
         if sign > 0 {
             book.sales[sale.channel.index()] += flow;
+            source.sales += flow;
             *method += flow;
             self.chain += flow;
         } else {
             book.refunds[sale.channel.index()] += flow;
+            source.refunds += flow;
             *method -= flow;
             self.chain -= flow;
         }
@@ -714,6 +742,12 @@ impl Settlement {
     /// If `store` is not one of the stores (so for every query by store).
     pub fn franchise_bps(&self, store: StoreIdx) -> Option<u32> {
         self.franchise_bps[usize::from(store.0)]
+    }
+
+    /// What transactions of `source` booked (sales and refunds); `None` for a source the
+    /// books do not know.
+    pub fn source(&self, source: TxnSource) -> Option<&SourceBook> {
+        self.sources.get(source.0 as usize)
     }
 
     /// The chain's totals, net of refunds.
@@ -857,9 +891,11 @@ impl Settlement {
         let positions = fees + franchisees + self.hq_net() + self.brand_net();
         r.equal(POSITIONS, Scope::Chain, "channels + franchisees + HQ + brand net", positions, chain.paid);
         r.equal(BRAND, Scope::Chain, "coupon settlement received by the sellers", seller_transfers, parts.brand);
+        let sources_total = self.sources.iter().fold(Flow::default(), |acc, b| acc + b.sales - b.refunds);
         for (quantity, field) in Flow::FIELDS {
             r.equal(ADD_UP, Scope::Chain, quantity, field(&stores_total), field(chain));
             r.equal(ADD_UP, Scope::Chain, quantity, field(&methods_total), field(chain));
+            r.equal(ADD_UP, Scope::Chain, quantity, field(&sources_total), field(chain));
         }
         r.equal(
             ADD_UP,
@@ -952,6 +988,24 @@ mod tests {
         assert_eq!((p.hq, p.franchisee, p.brand), (Cents(1), Cents(0), Cents(1)));
         assert_eq!(split_discount(Cents(1), Funding::default()), None);
         assert_eq!(split_discount(Cents(-1), BRAND), None);
+    }
+
+    /// Each source's sales and refunds are kept apart, and the sources add up to the chain:
+    /// a refund from another source than the sale's is still the chain's refund.
+    #[test]
+    fn every_source_keeps_its_own_sales_and_refunds() {
+        let mut s = books();
+        let other = |seq| TxnId::new(TxnSource(1), seq);
+        assert!(s.record(txn(0), &sale(0, &[], 10_00)).unwrap().applied().is_some());
+        assert!(s.record(other(0), &sale(1, &[], 25_00)).unwrap().applied().is_some());
+        assert!(s.record(other(1), &sale(0, &[], 4_00)).unwrap().applied().is_some());
+        assert!(s.refund(other(2), &sale(1, &[], 25_00)).unwrap().applied().is_some());
+        let (a, b) = (s.source(TxnSource(0)).unwrap(), s.source(TxnSource(1)).unwrap());
+        assert_eq!((a.sales.payments, a.sales.paid, a.refunds.paid), (1, Cents(10_00), Cents::ZERO));
+        assert_eq!((b.sales.payments, b.sales.paid, b.refunds.paid), (2, Cents(29_00), Cents(25_00)));
+        assert_eq!(s.chain().paid, Cents(14_00));
+        assert!(s.source(TxnSource(2)).is_none());
+        assert!(s.reconcile().holds());
     }
 
     /// The worked example: a 100.00 sale with a 10.00 brand-funded coupon at a franchised

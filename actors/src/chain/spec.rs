@@ -31,7 +31,8 @@ pub struct ChainSpec {
     pub name: String,
     /// Time of day at which the run starts (seconds since midnight), for reports.
     pub open_at_s: u32,
-    /// Length of the run (every store's `WorldSpec::duration` equals it).
+    /// Length of the run. Every store's day (`WorldSpec::duration`) equals it, or is
+    /// shorter when the run goes on after closing ([`ChainSpec::end_at`]).
     pub duration: SimDuration,
     /// Chain-wide category names, in the order of every store's `categories`.
     pub categories: Vec<String>,
@@ -55,15 +56,16 @@ pub struct ChainSpec {
 }
 
 impl ChainSpec {
-    /// Ends the run `at` after the opening, if that is before closing (every store's day
-    /// ends there too): a load test runs until its last scenario is over.
+    /// Ends the run `at` after the opening. Before closing, every store's day ends there
+    /// too: a load test runs until its last scenario is over. After closing, the stores
+    /// close at their time (no shopper arrives after it; those inside finish their visit)
+    /// and the centres and the flash sale's app shoppers go on until `at`: pre-orders whose
+    /// windows and ship dates lie days ahead.
     pub fn end_at(&mut self, at: SimDuration) {
-        if at < self.duration {
-            self.duration = at;
-            for store in &mut self.stores {
-                store.world.duration = at;
-            }
+        for store in &mut self.stores {
+            store.world.duration = store.world.duration.min(at);
         }
+        self.duration = at;
     }
 }
 

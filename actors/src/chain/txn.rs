@@ -22,8 +22,10 @@ use std::fmt;
 
 use crate::chain::spec::StoreIdx;
 
-/// Who numbered a transaction. In a chain: store `s` is source `s`, and the order centre
-/// (online orders) comes after the stores ([`TxnSource::online`]).
+/// Who numbered a transaction. In a chain: store `s` is source `s`, the order centre
+/// (online orders) comes after the stores ([`TxnSource::online`]), and the flash sale's
+/// stock holder (the sale's payments, pre-orders paid and refunded) after it
+/// ([`TxnSource::flash`]).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct TxnSource(pub u32);
 
@@ -38,10 +40,16 @@ impl TxnSource {
         TxnSource(u32::try_from(store_count).expect("StoreIdx is a u16, so a chain has at most 65,536 stores"))
     }
 
-    /// The number of sources of a chain of `store_count` stores: the stores and the order
-    /// centre.
+    /// The source of the flash sale's payments and refunds (the stock holder) in a chain
+    /// of `store_count` stores.
+    pub fn flash(store_count: usize) -> TxnSource {
+        TxnSource(Self::online(store_count).0 + 1)
+    }
+
+    /// The number of sources of a chain of `store_count` stores: the stores, the order
+    /// centre and the flash sale's stock holder.
     pub fn chain_sources(store_count: usize) -> usize {
-        store_count + 1
+        store_count + 2
     }
 }
 

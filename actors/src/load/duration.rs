@@ -1,7 +1,8 @@
 //! Lengths of time as load tests write them, k6's (and Go's) way: a number and its unit,
 //! `"100ms"`, `"30s"`, `"8m"`, `"1.5h"`, or several run together, `"1m30s"`.
 //!
-//! Units: `us` (or `µs`), `ms`, `s`, `m` (or `min`), `h`. The text is read digit by digit
+//! Units: `us` (or `µs`), `ms`, `s`, `m` (or `min`), `h`, and `d` (a day of 24 h, as k6's
+//! extended durations write it, for a load scenario that runs for days: pre-orders). The text is read digit by digit
 //! into whole nanoseconds (rounded to the nearest), so `"0.1s"` is exactly 100,000,000 ns.
 //! A bare number has no unit and is refused here; thresholds give it a meaning of their own
 //! (milliseconds, as k6).
@@ -17,6 +18,7 @@ const UNITS: &[(&str, u128)] = &[
     ("s", 1_000_000_000),
     ("m", 60_000_000_000),
     ("h", 3_600_000_000_000),
+    ("d", 86_400_000_000_000),
 ];
 
 /// Why a text is not a duration; `at` is the byte offset in the text where reading
@@ -51,7 +53,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     let expected = |at: usize, expected| DurationError::Expected { text: text.to_owned(), at, expected };
     let too_long = || DurationError::TooLong(text.to_owned());
     if body.is_empty() {
-        return Err(expected(lead, "a number and a unit (us, ms, s, m, h) like \"30s\""));
+        return Err(expected(lead, "a number and a unit (us, ms, s, m, h, d) like \"30s\""));
     }
     let mut total: u128 = 0;
     let mut rest = body;
@@ -67,7 +69,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
         let unit_at = lead + body.len() - rest.len();
         let word = rest.find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace()).unwrap_or(rest.len());
         let Some(&(_, per_unit)) = UNITS.iter().find(|(u, _)| *u == &rest[..word]) else {
-            return Err(expected(unit_at, "a unit: us, ms, s, m or h"));
+            return Err(expected(unit_at, "a unit: us, ms, s, m, h or d"));
         };
         rest = rest[word..].trim_start();
         let whole: u128 = whole.parse().map_err(|_| too_long())?;
@@ -135,6 +137,8 @@ mod tests {
         assert_eq!(nanos("0.1s"), Ok(100_000_000));
         assert_eq!(nanos(" 2 h "), Ok(7_200_000_000_000));
         assert_eq!(nanos("0s"), Ok(0));
+        assert_eq!(nanos("20d"), Ok(20 * 86_400_000_000_000));
+        assert_eq!(nanos("1d12h"), Ok(129_600_000_000_000));
     }
 
     #[test]
@@ -150,7 +154,7 @@ mod tests {
         assert_eq!(at(""), Err(0));
         assert!(matches!(parse_duration("99999999999999h"), Err(DurationError::TooLong(_))));
         let message = parse_duration("30x").expect_err("no unit x").to_string();
-        assert_eq!(message, "expected a unit: us, ms, s, m or h at position 3 of \"30x\"");
+        assert_eq!(message, "expected a unit: us, ms, s, m, h or d at position 3 of \"30x\"");
     }
 
     #[test]

@@ -36,14 +36,23 @@ pub enum Journey {
     CollectReservation,
     /// An ordinary shopping trip, the background load.
     OrdinaryShopping,
+    /// Pre-order one unit of a flash sale from its tiers (online, in the app): the cheapest
+    /// tier open and not full; with none, buy one now (a grab online).
+    PreOrder,
 }
 
 impl Journey {
     /// Every journey, in the order of [`Journey::NAMES`].
-    pub const ALL: [Journey; 4] =
-        [Journey::GrabOnline, Journey::GrabInStore, Journey::CollectReservation, Journey::OrdinaryShopping];
+    pub const ALL: [Journey; 5] = [
+        Journey::GrabOnline,
+        Journey::GrabInStore,
+        Journey::CollectReservation,
+        Journey::OrdinaryShopping,
+        Journey::PreOrder,
+    ];
     /// The names a scenario file writes.
-    pub const NAMES: [&'static str; 4] = ["grab_online", "grab_in_store", "collect_reservation", "ordinary_shopping"];
+    pub const NAMES: [&'static str; 5] =
+        ["grab_online", "grab_in_store", "collect_reservation", "ordinary_shopping", "pre_order"];
 
     pub fn name(self) -> &'static str {
         Journey::NAMES[self as usize]

@@ -15,8 +15,8 @@
 //! value). A series chosen with [`Registry::track_over_time`] also keeps a bucket per
 //! period (one second by default) over the run's duration: count and sum, or passes and
 //! total, or the last value, and for a trend a 2-digit histogram for p50/p95/p99 per
-//! bucket. Memory is bounded by the duration: buckets are allocated when first recorded
-//! into, and a record after the end falls in the last one. Everything is ordered
+//! bucket. Buckets are kept only where something was recorded (a map by period), so a
+//! run of days costs what its busy seconds cost; a record after the end falls in the last. Everything is ordered
 //! (`BTreeMap`, `Vec`): iteration is the same on every run.
 
 use std::collections::BTreeMap;
@@ -374,41 +374,60 @@ impl Bucket {
     }
 }
 
-/// A series over time: one bucket per `period` from 0 to the run's duration.
+/// A series over time: one bucket per `period` from 0 to the run's duration, kept only
+/// where something was recorded (a run of days with a burst of minutes holds the burst's
+/// buckets, not a slot for every second of the days).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     period: SimDuration,
-    buckets: Vec<Option<Bucket>>,
+    /// Periods in the run; a record after the end falls in the last.
+    periods: u64,
+    buckets: BTreeMap<u64, Bucket>,
 }
 
 impl Timeline {
     fn new(period: SimDuration, duration: SimDuration) -> Timeline {
         let period_ns = period.as_nanos().max(1);
-        let n = duration.as_nanos().div_ceil(period_ns).max(1);
-        Timeline { period: SimDuration::from_nanos(period_ns), buckets: vec![None; n as usize] }
+        let periods = duration.as_nanos().div_ceil(period_ns).max(1);
+        Timeline { period: SimDuration::from_nanos(period_ns), periods, buckets: BTreeMap::new() }
     }
 
     fn bucket_mut(&mut self, at: SimTime, kind: MetricKind) -> &mut Bucket {
-        let i = ((at.as_nanos() / self.period.as_nanos()) as usize).min(self.buckets.len() - 1);
-        self.buckets[i].get_or_insert_with(|| Bucket::empty(kind))
+        let i = (at.as_nanos() / self.period.as_nanos()).min(self.periods - 1);
+        // Records come in time order: the last bucket is the usual one.
+        if self.buckets.last_key_value().is_some_and(|(&k, _)| k == i) {
+            return self.buckets.last_entry().expect("not empty").into_mut();
+        }
+        self.buckets.entry(i).or_insert_with(|| Bucket::empty(kind))
     }
 
     pub fn period(&self) -> SimDuration {
         self.period
     }
 
-    /// Each bucket by its start time, `None` where nothing was recorded.
-    pub fn buckets(&self) -> impl Iterator<Item = (SimTime, Option<&Bucket>)> + '_ {
+    /// How many periods the run has (recorded into or not).
+    pub fn periods(&self) -> u64 {
+        self.periods
+    }
+
+    /// The bucket of period `i`, if anything was recorded in it.
+    pub fn get(&self, i: u64) -> Option<&Bucket> {
+        self.buckets.get(&i)
+    }
+
+    /// The buckets recorded into, by period index and start time, in time order.
+    pub fn buckets(&self) -> impl Iterator<Item = (u64, SimTime, &Bucket)> + '_ {
         let period = self.period.as_nanos();
-        self.buckets.iter().enumerate().map(move |(i, b)| (SimTime::from_nanos(i as u64 * period), b.as_ref()))
+        self.buckets.iter().map(move |(&i, b)| (i, SimTime::from_nanos(i.saturating_mul(period)), b))
     }
 
     fn merge(&mut self, other: &Timeline) {
-        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
-            match (mine.as_mut(), theirs) {
-                (Some(m), Some(t)) => m.merge(t),
-                (None, Some(t)) => *mine = Some(t.clone()),
-                _ => {}
+        for (&i, theirs) in &other.buckets {
+            match self.buckets.get_mut(&i) {
+                Some(mine) => mine.merge(theirs),
+                None => {
+                    self.buckets.insert(i, theirs.clone());
+                }
             }
         }
     }
@@ -771,15 +790,16 @@ mod tests {
         r.record_trend(id, at(3), ms(500));
         r.record_trend(id, at(60), ms(1));
         let timeline = r.timeline("grab_latency", &Tags::new()).expect("tracked");
-        let buckets: Vec<(SimTime, Option<&Bucket>)> = timeline.buckets().collect();
-        assert_eq!(buckets.len(), 5, "one per second of the run, no more");
-        assert!(buckets[0].1.is_none() && buckets[2].1.is_none());
-        let second = buckets[1].1.expect("values in second 1");
+        assert_eq!(timeline.periods(), 5, "one per second of the run, no more");
+        let kept: Vec<(u64, SimTime)> = timeline.buckets().map(|(i, t, _)| (i, t)).collect();
+        assert_eq!(kept, [(1, at(1)), (3, at(3)), (4, at(4))], "only the seconds recorded into");
+        assert!(timeline.get(0).is_none() && timeline.get(2).is_none());
+        let second = timeline.get(1).expect("values in second 1");
         assert_eq!(second.count(), 100);
         let p95 = second.percentile(Percentile::whole(95)).expect("values") as f64;
         assert!((p95 - 95e6).abs() / 95e6 < 0.01, "{p95}");
-        assert_eq!(buckets[3].1.map(Bucket::count), Some(1));
-        assert_eq!(buckets[4].1.map(Bucket::count), Some(1), "after the end: the last bucket");
+        assert_eq!(timeline.get(3).map(Bucket::count), Some(1));
+        assert_eq!(timeline.get(4).map(Bucket::count), Some(1), "after the end: the last bucket");
         assert!(r.get(untracked).timeline.is_none());
     }
 
@@ -801,13 +821,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(a.aggregate("sold", &Tags::new()), Some(Metric::Counter { count: 2 }));
-        let counts: Vec<u64> = a
-            .timeline("wait", &Tags::new())
-            .expect("tracked")
-            .buckets()
-            .map(|(_, b)| b.map_or(0, Bucket::count))
-            .collect();
-        assert_eq!(counts, [1, 1]);
+        let counts: Vec<(u64, u64)> =
+            a.timeline("wait", &Tags::new()).expect("tracked").buckets().map(|(i, _, b)| (i, b.count())).collect();
+        assert_eq!(counts, [(0, 1), (1, 1)]);
         let mut c = Registry::new(SimDuration::from_secs(2));
         c.register("wait", MetricKind::Counter, &Tags::new()).unwrap();
         assert!(a.merge(&c).is_err(), "a trend and a counter of one name");

@@ -486,7 +486,7 @@ mod tests {
             "expected an operator: <, <=, >, >=, == or != at position 6 of \"p(95)=100ms\", found \"=\""
         );
         let err = e("p(95)<100 weeks");
-        assert_eq!((err.at, err.expected.as_str()), (10, "a unit: us, ms, s, m or h"));
+        assert_eq!((err.at, err.expected.as_str()), (10, "a unit: us, ms, s, m, h or d"));
         let err = e("rate<2%");
         assert_eq!(err.at, 6);
         assert!(err.expected.contains("rate takes no unit"), "{err}");

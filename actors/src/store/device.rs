@@ -289,6 +289,10 @@ pub fn handle(
             dev.kiosk_try_start(view, metrics, ctx);
         }
         StoreMsg::SetAccuracy { per_mille } => dev.accuracy = f64::from(per_mille) / 1000.0,
+        // After closing (a chain's run that goes on for its centres), devices stop failing
+        // and ticking: nothing of theirs is delivered after the close in a run that ends
+        // there, so such runs are unchanged.
+        StoreMsg::RandomFailure | StoreMsg::DeviceTick if now > SimTime::ZERO.saturating_add(view.spec.duration) => {}
         StoreMsg::RandomFailure => {
             dev.set_down(None, Some(true), now);
             if let Some(f) = dev.failures {
@@ -299,7 +303,9 @@ pub fn handle(
         StoreMsg::RandomRepair => {
             dev.set_down(None, Some(false), now);
             dev.kiosk_try_start(view, metrics, ctx);
-            if let Some(f) = dev.failures {
+            if let Some(f) = dev.failures
+                && now <= SimTime::ZERO.saturating_add(view.spec.duration)
+            {
                 let gap: f64 = Exp1.sample(ctx.rng());
                 ctx.schedule(SimDuration::from_secs_f64(gap * f.mtbf.as_secs_f64()), StoreMsg::RandomFailure);
             }

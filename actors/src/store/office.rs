@@ -205,8 +205,8 @@ pub struct Office {
 }
 
 impl crate::chain::flash::desk::Uplink for Office {
-    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>) {
-        self.send_up(platform::FLASH, msg, ctx);
+    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>) -> SimTime {
+        self.send_up(platform::FLASH, msg, ctx)
     }
 }
 
@@ -369,7 +369,10 @@ pub fn handle(office: &mut Office, msg: StoreMsg, view: &View<'_>, ctx: &mut Con
             | Down::ReplicaLeft { .. }
             | Down::FlashPaid { .. }
             | Down::FlashReturned { .. }
-            | Down::QuotaGrant { .. }),
+            | Down::QuotaGrant { .. }
+            | Down::PreOrderAnswer { .. }
+            | Down::PreOrderRefunded { .. }
+            | Down::PreOrderShipped { .. }),
         ) => with_desk(office, ctx, |desk, up, ctx| crate::chain::flash::desk::answer(desk, down, up, ctx)),
         StoreMsg::Platform(down) => match down {
             Down::OrderLine { order, sku } => {

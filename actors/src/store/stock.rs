@@ -360,6 +360,8 @@ pub fn handle(
             store.restock_pending[i] = false;
             store.dispatch_staff(&view.spec.store, ctx);
         }
+        // Staff rounds end at closing (a chain's run may go on for its centres).
+        StoreMsg::StaffRound if ctx.now() > SimTime::ZERO.saturating_add(view.spec.duration) => {}
         StoreMsg::StaffRound => {
             metrics.staff_rounds += 1;
             let spec = &view.spec.store;

@@ -325,7 +325,10 @@ fn platform_code(down: &Down) -> u32 {
         Down::GrabAnswer { client, .. }
         | Down::ReplicaLeft { client, .. }
         | Down::FlashPaid { client, .. }
-        | Down::FlashReturned { client, .. } => client,
+        | Down::FlashReturned { client, .. }
+        | Down::PreOrderAnswer { client, .. }
+        | Down::PreOrderRefunded { client, .. }
+        | Down::PreOrderShipped { client, .. } => client,
         Down::QuotaGrant { units } => units,
     }
 }

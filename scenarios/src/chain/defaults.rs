@@ -259,6 +259,18 @@ pub(crate) fn applied(
         }
     }
 
+    if let Some(sale) = &file.flash_sale {
+        for (i, t) in sale.preorder.iter().enumerate() {
+            if t.opens.is_none() {
+                add(
+                    item("flash_sale.preorder", &t.name, i, "opens"),
+                    format!("\"{}\"", crate::duration::format_duration(super::flash::DEFAULT_PREORDER_OPENS)),
+                    "the tier takes orders from the sale's start",
+                );
+            }
+        }
+    }
+
     // What the chain does to each store scenario, once per scenario.
     for (index, scenario) in stores.files.iter().enumerate() {
         let Some(checked) = &scenario.checked else { continue };

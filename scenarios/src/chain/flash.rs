@@ -28,13 +28,23 @@
 //! backoff_s = { dist = "uniform", low = 0.5, high = 2 }
 //! idempotency_key = true
 //! answer_loss = 0.001
+//!
+//! # Pre-order tiers ("book ahead"), besides buying now at `price`; times since `start`
+//! [[flash_sale.preorder]]
+//! name = "ship-jan-25"
+//! opens = "0s"                    # default: at the sale's start
+//! closes = "20d"                  # below `min` orders then: cancelled, every order refunded
+//! ships = "24d"                   # at or after `closes`
+//! price = "20.00"
+//! min = 50
+//! max = 100                       # the tier takes no more orders than this
 //! ```
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use storetwin_actors::chain::flash::{ClientSpec, Expiry, FlashSaleSpec, InStoreGrab, Protocol};
+use storetwin_actors::chain::flash::{ClientSpec, Expiry, FlashSaleSpec, InStoreGrab, PreorderTier, Protocol};
 use storetwin_actors::chain::spec::{ChainStoreSpec, StoreIdx};
 use storetwin_engine::SimDuration;
 
@@ -94,6 +104,31 @@ pub struct FlashSaleFile {
     pub in_store: Option<InStoreFile>,
     /// What a client does when an answer is slow.
     pub client: ClientFile,
+    /// Pre-order tiers of the SKU besides buying now at `price`: each an order window, a
+    /// ship date, a price and a minimum and maximum number of orders. None by default.
+    #[serde(default)]
+    pub preorder: Vec<PreorderFile>,
+}
+
+/// A pre-order tier. Times are lengths of time after the sale's `start` ("30min", "20d").
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreorderFile {
+    /// Unique among the tiers.
+    pub name: String,
+    /// When the tier starts taking orders, after the sale's start. Default "0s".
+    pub opens: Option<Duration>,
+    /// When its order window ends, after the sale's start (after `opens`): a tier below
+    /// `min` orders then is cancelled and every order refunded.
+    pub closes: Duration,
+    /// When a confirmed tier's orders ship, after the sale's start (at or after `closes`).
+    pub ships: Duration,
+    /// The price of a unit, paid in full when ordering ("20.00", above 0).
+    pub price: Price,
+    /// Orders the tier needs by `closes` to go ahead (above 0, at most `max`).
+    pub min: u32,
+    /// The most orders the tier takes; it stops taking orders there.
+    pub max: u32,
 }
 
 #[derive(Debug, JsonSchema)]
@@ -225,6 +260,67 @@ tagged!(
 /// `flash_sale.pickup_window` when left out.
 pub const DEFAULT_PICKUP_WINDOW: SimDuration = SimDuration::from_secs(48 * 3600);
 
+/// `flash_sale.preorder[].opens` when left out: at the sale's start.
+pub const DEFAULT_PREORDER_OPENS: SimDuration = SimDuration::ZERO;
+
+/// The checked tiers (times since the run's start), or `None` with the problems in
+/// `checks`.
+fn preorder_tiers(
+    f: &FlashSaleFile,
+    start: storetwin_engine::SimTime,
+    checks: &mut Checks<'_>,
+) -> Option<Vec<PreorderTier>> {
+    let before = checks.issues.len();
+    if f.preorder.len() > usize::from(u8::MAX) {
+        checks
+            .bad(at!["flash_sale", "preorder"], format!("{} pre-order tiers is too many", f.preorder.len()))
+            .label("expected at most 255 tiers");
+    }
+    let mut tiers = Vec::with_capacity(f.preorder.len());
+    for (i, t) in f.preorder.iter().enumerate() {
+        let key = |k: &'static str| at!["flash_sale", "preorder", i, k];
+        // Names are unique within a file and merge by name across `extends` (a named array).
+        if t.name.trim().is_empty() {
+            checks.bad(key("name"), "a pre-order tier needs a name").label("expected a name like \"ship-jan-25\"");
+        }
+        let opens = t.opens.map_or(DEFAULT_PREORDER_OPENS, |d| d.0);
+        if t.closes.0 <= opens {
+            checks.bad(key("closes"), "a tier's order window must close after it opens").label(format!(
+                "expected a time after the window opens (\"{}\")",
+                crate::duration::format_duration(opens)
+            ));
+        }
+        if t.ships.0 < t.closes.0 {
+            checks.bad(key("ships"), "a tier ships at or after its order window closes").label(format!(
+                "expected \"{}\" (when the window closes) or later",
+                crate::duration::format_duration(t.closes.0)
+            ));
+        }
+        if t.price.0.0 <= 0 {
+            checks
+                .bad(key("price"), "a pre-order tier's price must be above 0")
+                .label("expected a price like \"20.00\"");
+        }
+        if t.min == 0 {
+            checks.bad(key("min"), "a tier's minimum is 1 order or more").label("expected 1 or more");
+        } else if t.min > t.max {
+            checks
+                .bad(key("min"), format!("a minimum of {} is above the tier's maximum of {}", t.min, t.max))
+                .label(format!("expected at most {}", t.max));
+        }
+        tiers.push(PreorderTier {
+            name: t.name.clone(),
+            opens: start.saturating_add(opens),
+            closes: start.saturating_add(t.closes.0),
+            ships: start.saturating_add(t.ships.0),
+            price: t.price.0,
+            min: t.min,
+            max: t.max,
+        });
+    }
+    (checks.issues.len() == before).then_some(tiers)
+}
+
 /// The checked sale, or `None` (with the problems in `checks`).
 pub(crate) fn flash_sale(
     f: &FlashSaleFile,
@@ -349,6 +445,8 @@ pub(crate) fn flash_sale(
     checks.share(at!["flash_sale", "client", "answer_loss"], answer_loss);
     let backoff_s = c.backoff_s.as_ref().map_or(storetwin_actors::Dist::Constant(0.0), |d| d.0.clone());
     checks.non_negative_mean(at!["flash_sale", "client", "backoff_s"], &backoff_s);
+    let start = since_open(f.start, hours);
+    let preorder = preorder_tiers(f, start, checks);
     if checks.issues.len() > before {
         return None;
     }
@@ -356,7 +454,7 @@ pub(crate) fn flash_sale(
         name: f.name.clone(),
         sku: sku?,
         price: f.price.0,
-        start: since_open(f.start, hours),
+        start,
         quota: f.quota,
         store_quota,
         stock,
@@ -377,5 +475,6 @@ pub(crate) fn flash_sale(
         pay_share: f.pay_share,
         pay_after_s: f.pay_after_s.0.clone(),
         in_store,
+        preorder: preorder?,
     })
 }

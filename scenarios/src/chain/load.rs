@@ -99,6 +99,8 @@ pub enum JourneyFile {
     GrabInStore,
     CollectReservation,
     OrdinaryShopping,
+    /// Pre-order a unit from the flash sale's tiers (needs `[[flash_sale.preorder]]`).
+    PreOrder,
 }
 
 /// A load scenario (k6's `options.scenarios.NAME`).
@@ -108,7 +110,8 @@ pub struct LoadScenarioFile {
     /// "ramping-arrival-rate", "constant-arrival-rate", "ramping-shoppers" or
     /// "constant-shoppers".
     pub executor: ExecutorFile,
-    /// "grab_online", "grab_in_store", "collect_reservation" or "ordinary_shopping".
+    /// "grab_online", "grab_in_store", "collect_reservation", "ordinary_shopping" or
+    /// "pre_order".
     pub journey: JourneyFile,
     /// When the scenario starts, after the run starts ("10m"). Default "0s".
     pub start_time: Option<LoadDuration>,
@@ -168,7 +171,7 @@ impl<'de> Visitor<'de> for LoadDurationVisitor {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<LoadDuration, E> {
         if v.trim().parse::<f64>().is_ok() {
             return Err(E::custom(format!(
-                "a duration needs its unit (us, ms, s, m or h): \"{}s\" for seconds, found {v}",
+                "a duration needs its unit (us, ms, s, m, h or d): \"{}s\" for seconds, found {v}",
                 v.trim()
             )));
         }
@@ -535,6 +538,7 @@ fn scenario(name: &str, s: &LoadScenarioFile, checks: &mut Checks<'_>) -> Option
         JourneyFile::GrabInStore => Journey::GrabInStore,
         JourneyFile::CollectReservation => Journey::CollectReservation,
         JourneyFile::OrdinaryShopping => Journey::OrdinaryShopping,
+        JourneyFile::PreOrder => Journey::PreOrder,
     };
     Some(LoadScenario {
         executor,

@@ -197,6 +197,18 @@ fn finish(path: PathBuf, root: Result<Node, Vec<Issue>>, sources: &mut Sources) 
         .as_ref()
         .and_then(|f| flash::flash_sale(f, catalogue.as_ref(), &store_names, &built_stores, hours, &mut checks));
     let load = load::load_spec(file.load.as_ref(), &store_names, &mut checks);
+    // A pre-order shopper needs tiers to order from.
+    let tiers = file.flash_sale.as_ref().is_some_and(|f| !f.preorder.is_empty());
+    for (name, s) in file.load.iter().flat_map(|l| &l.scenarios) {
+        if s.journey == load::JourneyFile::PreOrder && !tiers {
+            checks
+                .bad(
+                    at!["load", "scenarios", name, "journey"],
+                    "a pre_order journey orders from the flash sale's pre-order tiers, and there are none",
+                )
+                .label("expected a [[flash_sale.preorder]] tier, or another journey");
+        }
+    }
     issues.extend(checks.finish());
     issues.sort_by_key(|i| i.origin.map(|o| (o.file, o.start, o.end)));
     // A problem in a template or a store scenario shared by several stores is reported once,

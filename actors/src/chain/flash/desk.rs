@@ -12,6 +12,14 @@
 //! The store packs a unit as soon as it learns of a reservation for it, and unpacks it
 //! when the holder returns it; per store, `packed + sold <= store quota <= stock` is
 //! checked at every change.
+//!
+//! A pre-order shopper (journey `pre_order`, online in the app) calls the stock holder the
+//! same way, with the same timeout, retries and idempotency key: the holder places the
+//! order in the cheapest tier open and not full, paid in full at once. With no such tier
+//! the shopper buys now instead: a grab online at the sale's price, counted as a
+//! pre-order shopper who bought now. Later the store hears that the order was refunded
+//! (its tier cancelled) or shipped; a pre-order packs nothing and takes none of the
+//! store's stock.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -24,7 +32,7 @@ use crate::chain::flash::Journey;
 use crate::chain::flash::ledger::{self, Ledger, Refusal, ResId};
 use crate::chain::flash::spec::{FlashSaleSpec, InStoreGrab, Protocol};
 use crate::chain::flash::{Demand, FlashMsg, Source, part_of};
-use crate::chain::link::{Down, GrabOutcome, Up};
+use crate::chain::link::{Down, GrabOutcome, PreorderOutcome, Up};
 use crate::chain::spec::StoreIdx;
 use crate::load::{MetricId, MetricKind, Registry, Tags};
 use crate::store::world::StoreMsg;
@@ -42,6 +50,10 @@ enum State {
     Failed,
     /// Held a reservation that expired unpaid.
     Lapsed,
+    /// Pre-ordered (paid), then refunded or shipped.
+    PreOrdered,
+    Refunded,
+    Shipped,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -50,10 +62,15 @@ struct Client {
     demand: u8,
     state: State,
     attempt: u16,
+    /// The attempt the current call began at (0; after a pre-order found no tier, the
+    /// buy-now grab goes on counting, so the pre-order's timers cannot time it out).
+    base: u16,
     first_sent: SimTime,
     reservation: u32,
     /// Demarcation: the store's answer on its way to an online shopper.
     pending: Option<GrabOutcome>,
+    /// A pre-order shopper whose call in flight is the pre-order (not yet a grab).
+    preorder: bool,
 }
 
 /// A store's flash-sale counts.
@@ -92,6 +109,20 @@ pub struct DeskKpis {
     pub quota_asked: u64,
     pub quota_granted: u64,
     pub local_sold_out: u64,
+    /// Under demarcation: units sold here whose report to the centres (which book the
+    /// payment) arrives only after the run ends.
+    pub sold_reported_after_close: u64,
+    /// Pre-orders: shoppers who called to place one (not counted in `grabs`), who placed one
+    /// (the answer reached them), who found no tier and
+    /// bought now instead (a grab), orders the shopper never heard of (a late answer);
+    /// refunds heard of and what they gave back; orders shipped.
+    pub preorder_calls: u64,
+    pub preordered: u64,
+    pub preorder_no_tier: u64,
+    pub preorder_orphaned: u64,
+    pub preorder_refunds: u64,
+    pub preorder_refunded: crate::money::Cents,
+    pub preorder_shipped: u64,
 }
 
 /// The stream of a store's ordinary shoppers' arrivals (one per demand).
@@ -137,6 +168,8 @@ pub struct FlashDesk {
     /// (demarcation): the platform's least latency plus its extra.
     latency_min: SimDuration,
     latency_extra_s: crate::dist::Dist,
+    /// When the run ends (a report arriving later is still on its way then).
+    run_end: SimTime,
     pub local: Option<LocalHolder>,
     /// When this store's shoppers of the `ordinary_shopping` demands arrive (the world
     /// adds them to its own).
@@ -282,6 +315,14 @@ impl FlashDesk {
             quota_asked: 0,
             quota_granted: 0,
             local_sold_out: 0,
+            sold_reported_after_close: 0,
+            preorder_calls: 0,
+            preordered: 0,
+            preorder_no_tier: 0,
+            preorder_orphaned: 0,
+            preorder_refunds: 0,
+            preorder_refunded: crate::money::Cents::ZERO,
+            preorder_shipped: 0,
         };
         // Ordinary shoppers are the store's own (they walk, shop and queue as its day's
         // shoppers do): drawn here, they join the world's shoppers.
@@ -320,6 +361,7 @@ impl FlashDesk {
             pickup_service_s,
             latency_min: latency.0,
             latency_extra_s: latency.1,
+            run_end: SimTime::ZERO.saturating_add(chain.duration),
             local,
             kpis,
             registry,
@@ -345,7 +387,8 @@ impl FlashDesk {
 
 /// What the desk needs of the office: sending to the centres.
 pub trait Uplink {
-    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>);
+    /// Sends `msg` to the stock holder; returns when it arrives.
+    fn up(&mut self, msg: Up, ctx: &mut Context<'_, StoreMsg>) -> SimTime;
 }
 
 /// The desk's first timers: each open demand's first arrival, each closed demand's first
@@ -424,12 +467,14 @@ fn start_journey(desk: &mut FlashDesk, d: usize, up: &mut dyn Uplink, ctx: &mut 
         demand,
         state: State::Starting,
         attempt: 0,
+        base: 0,
         first_sent: now,
         reservation: u32::MAX,
         pending: None,
+        preorder: desk.demand[d].journey == Journey::PreOrder,
     });
     match desk.demand[d].journey {
-        Journey::GrabOnline => send_grab(desk, id, up, ctx),
+        Journey::GrabOnline | Journey::PreOrder => send_grab(desk, id, up, ctx),
         Journey::GrabInStore => match &desk.sale.in_store {
             InStoreGrab::QrPoster { scan_s } => {
                 let after = SimDuration::from_secs_f64(scan_s.sample(ctx.rng()).max(0.0));
@@ -521,7 +566,7 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
                 return;
             }
             desk.kpis.timeouts += 1;
-            if u32::from(attempt) < desk.sale.client.retries {
+            if u32::from(attempt - c.base) < desk.sale.client.retries {
                 desk.kpis.retries += 1;
                 desk.clients[client as usize].attempt += 1;
                 desk.clients[client as usize].state = State::Starting;
@@ -541,12 +586,23 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
         FlashMsg::PayNow { client } => {
             let c = desk.clients[client as usize];
             if c.state == State::Holding {
+                let in_store = desk.demand[usize::from(c.demand)].journey == Journey::GrabInStore;
+                let reservation = c.reservation;
                 match desk.local.as_mut() {
                     Some(local) => {
-                        let ok = local.ledger.pay(ResId(c.reservation));
+                        let ok = local.ledger.pay(ResId(reservation));
+                        if ok {
+                            // The centres book the payment when the store's report arrives.
+                            let at = up.up(Up::FlashSold { client, reservation, in_store }, ctx);
+                            if at > desk.run_end {
+                                desk.kpis.sold_reported_after_close += 1;
+                            }
+                        }
                         paid(desk, client, ok, ctx);
                     }
-                    None => up.up(Up::FlashPay { client, reservation: c.reservation }, ctx),
+                    None => {
+                        up.up(Up::FlashPay { client, reservation, in_store }, ctx);
+                    }
                 }
             }
         }
@@ -607,23 +663,39 @@ fn serve_counter(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
 fn send_grab(desk: &mut FlashDesk, client: u32, up: &mut dyn Uplink, ctx: &mut Context<'_, StoreMsg>) {
     let now = ctx.now();
     let c = &mut desk.clients[client as usize];
-    if c.attempt == 0 {
+    if c.attempt == c.base {
         c.first_sent = now;
-        desk.kpis.grabs += 1;
+        if c.preorder {
+            desk.kpis.preorder_calls += 1;
+        } else {
+            desk.kpis.grabs += 1;
+        }
     }
     c.state = State::Waiting;
-    let (member, attempt) = (c.member, c.attempt);
+    let (member, attempt, preorder) = (c.member, c.attempt, c.preorder);
+    // What the holder is told: retries of this call (its timers and the replica's answer
+    // carry the client's own count).
+    let retry = attempt - c.base;
     let keyed = desk.sale.client.idempotency_key;
     ctx.schedule(desk.sale.client.timeout, StoreMsg::Flash(FlashMsg::Timeout { client, attempt }));
+    if preorder {
+        // The tiers are the chain's: whatever the protocol, the centres' holder.
+        up.up(Up::PreOrder { client, member, attempt: retry, keyed }, ctx);
+        return;
+    }
     match (&desk.sale.protocol, desk.local.as_mut()) {
-        (Protocol::UnsafeReadThenWrite { .. }, _) => up.up(Up::ReadReplica { client, attempt }, ctx),
+        (Protocol::UnsafeReadThenWrite { .. }, _) => {
+            up.up(Up::ReadReplica { client, attempt }, ctx);
+        }
         (_, Some(_)) => {
             // The store's own holder: an online shopper's call crosses the network to it;
             // an in-store one is on the store's own network.
             let after = network(desk, client, ctx);
             ctx.schedule(after, StoreMsg::Flash(FlashMsg::LocalArrive { client }));
         }
-        _ => up.up(Up::Grab { client, member, attempt, keyed }, ctx),
+        _ => {
+            up.up(Up::Grab { client, member, attempt: retry, keyed }, ctx);
+        }
     }
 }
 
@@ -653,7 +725,8 @@ pub fn answer(desk: &mut FlashDesk, down: Down, up: &mut dyn Uplink, ctx: &mut C
             if left == 0 {
                 decided(desk, client, GrabOutcome::Refused(Refusal::SoldOut), u32::MAX, ctx);
             } else {
-                up.up(Up::Grab { client, member: c.member, attempt, keyed: desk.sale.client.idempotency_key }, ctx);
+                let keyed = desk.sale.client.idempotency_key;
+                up.up(Up::Grab { client, member: c.member, attempt: attempt - c.base, keyed }, ctx);
             }
         }
         Down::FlashPaid { client, reservation, ok } => {
@@ -671,6 +744,30 @@ pub fn answer(desk: &mut FlashDesk, down: Down, up: &mut dyn Uplink, ctx: &mut C
             }
             desk.registry.record_rate(desk.reservation_expired, ctx.now(), true);
         }
+        Down::PreOrderAnswer { client, tier, outcome, lost } => {
+            if lost {
+                desk.kpis.answers_lost += 1;
+                return;
+            }
+            preorder_answered(desk, client, tier, outcome, up, ctx);
+        }
+        Down::PreOrderRefunded { client, tier } => {
+            desk.kpis.preorder_refunds += 1;
+            if let Some(t) = desk.sale.preorder.get(usize::from(tier)) {
+                desk.kpis.preorder_refunded += t.price;
+            }
+            let c = &mut desk.clients[client as usize];
+            if c.state == State::PreOrdered {
+                c.state = State::Refunded;
+            }
+        }
+        Down::PreOrderShipped { client, .. } => {
+            desk.kpis.preorder_shipped += 1;
+            let c = &mut desk.clients[client as usize];
+            if c.state == State::PreOrdered {
+                c.state = State::Shipped;
+            }
+        }
         Down::QuotaGrant { units } => {
             if let Some(local) = desk.local.as_mut() {
                 local.asking = false;
@@ -680,6 +777,49 @@ pub fn answer(desk: &mut FlashDesk, down: Down, up: &mut dyn Uplink, ctx: &mut C
             }
         }
         other => ctx.fail("message routing", format!("the flash desk got {other:?}")),
+    }
+}
+
+/// The holder's answer to a pre-order call (if the shopper still waits for one): placed,
+/// or no tier, and the shopper buys now (a new grab, with its own latency and retries).
+fn preorder_answered(
+    desk: &mut FlashDesk,
+    client: u32,
+    tier: u8,
+    outcome: PreorderOutcome,
+    up: &mut dyn Uplink,
+    ctx: &mut Context<'_, StoreMsg>,
+) {
+    let now = ctx.now();
+    let c = desk.clients[client as usize];
+    if c.state != State::Waiting || !c.preorder {
+        desk.kpis.late_answers += 1;
+        if outcome == PreorderOutcome::Placed {
+            desk.kpis.preorder_orphaned += 1;
+        }
+        return;
+    }
+    let l = latency(&c, now);
+    let ids = desk.ids[usize::from(c.demand)];
+    desk.registry.record_trend(ids.grab_latency, now, l);
+    desk.registry.record_trend(desk.latency_by_second, now, l);
+    desk.registry.record_rate(ids.grab_failed, now, false);
+    desk.registry.record_rate(ids.grab_sold_out, now, false);
+    let cl = &mut desk.clients[client as usize];
+    match outcome {
+        PreorderOutcome::Placed | PreorderOutcome::Duplicate => {
+            desk.kpis.preordered += 1;
+            cl.state = State::PreOrdered;
+            cl.reservation = u32::from(tier);
+            finish(desk, client, ctx);
+        }
+        PreorderOutcome::NoTier => {
+            desk.kpis.preorder_no_tier += 1;
+            cl.preorder = false;
+            cl.attempt += 1;
+            cl.base = cl.attempt;
+            send_grab(desk, client, up, ctx);
+        }
     }
 }
 
@@ -762,7 +902,7 @@ fn paid(desk: &mut FlashDesk, client: u32, ok: bool, ctx: &mut Context<'_, Store
 /// One-way time of a call between the shopper `client` and the store's holder.
 fn network(desk: &FlashDesk, client: u32, ctx: &mut Context<'_, StoreMsg>) -> SimDuration {
     let d = usize::from(desk.clients[client as usize].demand);
-    if desk.demand[d].journey == Journey::GrabOnline {
+    if desk.demand[d].journey != Journey::GrabInStore {
         let extra = desk.latency_extra_s.sample(ctx.rng()).max(0.0);
         SimDuration::from_nanos(
             desk.latency_min.as_nanos().saturating_add(SimDuration::from_secs_f64(extra).as_nanos()),

@@ -18,6 +18,21 @@
 //! Reservations expire `ttl` after they are made, by a timer each (`exact`) or when a
 //! sweeper finds them; the returned unit goes to the first waitlisted member who may take
 //! it.
+//!
+//! Pre-orders ([`crate::chain::flash::preorder`]): an order call waits in the same queue as
+//! the grabs (bucket 0's under `buckets`; under `demarcation` the centre serves it, since
+//! the tiers are the chain's) and takes the same service time; the holder places it in the
+//! cheapest tier open and not full, books its payment at once, and at each tier's window
+//! end confirms or cancels it (refunding every order, each booked as a refund and told to
+//! its store), and at its ship date ships a confirmed tier's orders. A keyed retry of an
+//! order already placed is answered with it; without a key a retry orders again.
+//!
+//! Money: a reservation paid ([`Up::FlashPay`], or under demarcation a store's report of a
+//! unit it sold from its own quota, [`Up::FlashSold`]) is booked with settlement at once,
+//! in the same shard and handler (no message, so the sale's events are the same as
+//! before it was booked): the sale's price, paid in the app, with the pickup store. The
+//! holder numbers these bookings densely as a transaction source of its own
+//! ([`TxnSource::flash`]).
 
 use std::collections::VecDeque;
 
@@ -25,20 +40,33 @@ use hdrhistogram::Histogram;
 use rand::RngExt;
 use storetwin_engine::{Context, SimDuration, SimTime};
 
+use crate::chain::channel::Channel;
 use crate::chain::flash::ledger::{Ledger, Refusal, ResId};
+use crate::chain::flash::preorder::{Closed, Preorders};
 use crate::chain::flash::spec::{Expiry, FlashSaleSpec, Protocol};
-use crate::chain::link::{Down, GrabOutcome, Up};
+use crate::chain::link::{Down, GrabOutcome, PreorderOutcome, Up};
 use crate::chain::platform::{CentreMsg, Downlink};
-use crate::chain::spec::StoreIdx;
+use crate::chain::settlement::{Sale, Settlement, SettlementError};
+use crate::chain::spec::{OnlineChannel, StoreIdx};
+use crate::chain::txn::{TxnId, TxnSource};
+use crate::money::Cents;
+use crate::store::spec::Payment;
 
 /// A call waiting for the holder.
 #[derive(Clone, Copy, Debug)]
 struct Call {
+    kind: CallKind,
     from: StoreIdx,
     client: u32,
     member: u32,
     keyed: bool,
     arrived: SimTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallKind {
+    Grab,
+    PreOrder,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -64,6 +92,8 @@ pub struct HolderKpis {
     pub busy_s: f64,
     pub quota_granted: u64,
     pub quota_requests: u64,
+    /// Units whose payment settlement booked.
+    pub payments_booked: u64,
 }
 
 impl Default for HolderKpis {
@@ -78,6 +108,7 @@ impl Default for HolderKpis {
             busy_s: 0.0,
             quota_granted: 0,
             quota_requests: 0,
+            payments_booked: 0,
         }
     }
 }
@@ -90,15 +121,22 @@ pub struct StockHolder {
     replica_left: u32,
     /// Units not handed to any store yet (demarcation).
     pub pool: u32,
+    /// The sale's pre-order tiers and their books.
+    pub preorders: Preorders,
     pub kpis: HolderKpis,
     /// The load test's metrics of the holder (`stock_queue_wait`, `sellout_time`).
     pub registry: crate::load::Registry,
     queue_wait: crate::load::MetricId,
     sellout: crate::load::MetricId,
+    /// The holder's transactions with settlement: its source and the next number.
+    source: TxnSource,
+    next_txn: u64,
 }
 
 impl StockHolder {
-    pub fn new(sale: FlashSaleSpec, population: u32, duration: SimDuration) -> StockHolder {
+    /// The holder of `sale` in a chain of `stores` stores and `population` members, whose
+    /// run lasts `duration`.
+    pub fn new(sale: FlashSaleSpec, stores: usize, population: u32, duration: SimDuration) -> StockHolder {
         use crate::chain::flash::desk::metric;
         use crate::load::MetricKind;
         let mut registry = crate::load::Registry::new(duration);
@@ -130,6 +168,7 @@ impl StockHolder {
             Some(population),
         );
         StockHolder {
+            preorders: Preorders::new(sale.preorder.clone()),
             replica_left: sale.quota,
             ledger,
             servers,
@@ -139,11 +178,53 @@ impl StockHolder {
             registry,
             queue_wait,
             sellout,
+            source: TxnSource::flash(stores),
+            next_txn: 0,
         }
     }
 
-    /// The holder's first timers (the sweeper, the replica refresh).
+    /// Books a unit of the sale paid at `store`'s pickup (in the app; `in_store`: grabbed in
+    /// the store) with settlement.
+    fn book_sale(
+        &mut self,
+        settlement: &mut Settlement,
+        store: StoreIdx,
+        in_store: bool,
+    ) -> Result<(), SettlementError> {
+        let channel = if in_store { Channel::Store } else { Channel::Online(OnlineChannel::App) };
+        let price = self.sale.price;
+        self.post(settlement, store, channel, price, false)?;
+        self.kpis.payments_booked += 1;
+        Ok(())
+    }
+
+    /// Records (or, `refund`, refunds) a payment of `amount` in the app with `store`.
+    fn post(
+        &mut self,
+        settlement: &mut Settlement,
+        store: StoreIdx,
+        channel: Channel,
+        amount: Cents,
+        refund: bool,
+    ) -> Result<(), SettlementError> {
+        let sale = Sale { store, channel, method: Payment::MobileQr, gross: amount, discounts: &[], paid: amount };
+        let txn = TxnId::new(self.source, self.next_txn);
+        self.next_txn += 1;
+        let outcome = if refund { settlement.refund(txn, &sale)? } else { settlement.record(txn, &sale)? };
+        debug_assert!(!outcome.is_duplicate(), "the holder numbers its transactions once each");
+        Ok(())
+    }
+
+    /// The holder's first timers (the sweeper, the replica refresh, the pre-order tiers'
+    /// window opening and closing and ship date, in that order for each tier).
     pub fn start(&mut self, ctx: &mut Context<'_, CentreMsg>) {
+        let now = ctx.now();
+        for (i, t) in self.preorders.tiers.iter().enumerate() {
+            let tier = u8::try_from(i).expect("at most 255 tiers (checked when the scenario is read)");
+            ctx.schedule(t.opens.saturating_since(now), CentreMsg::PreorderOpens { tier });
+            ctx.schedule(t.closes.saturating_since(now), CentreMsg::PreorderCloses { tier });
+            ctx.schedule(t.ships.saturating_since(now), CentreMsg::PreorderShips { tier });
+        }
         if let Expiry::Sweeper { every } = self.sale.expiry {
             ctx.schedule(every, CentreMsg::FlashSweep);
         }
@@ -158,6 +239,7 @@ impl StockHolder {
         &mut self,
         msg: CentreMsg,
         down: &mut Downlink,
+        settlement: &mut Settlement,
         ctx: &mut Context<'_, CentreMsg>,
     ) -> Result<(), String> {
         let now = ctx.now();
@@ -174,12 +256,25 @@ impl StockHolder {
                 if attempt > 0 {
                     self.kpis.retries_seen += 1;
                 }
-                let call = Call { from, client, member, keyed, arrived: now };
-                let s = &mut self.servers[server];
-                s.queue.push_back(call);
-                self.kpis.max_queue = self.kpis.max_queue.max(s.queue.len() as u64);
-                if !s.busy {
-                    self.begin(server, ctx);
+                let call = Call { kind: CallKind::Grab, from, client, member, keyed, arrived: now };
+                self.enqueue(server, call, ctx);
+            }
+            CentreMsg::FromStore { from, msg: Up::PreOrder { client, member, attempt, keyed } } => {
+                if self.preorders.is_empty() {
+                    return Err(format!("store {} sent a pre-order to a sale with no tiers", from.0));
+                }
+                self.kpis.calls += 1;
+                if attempt > 0 {
+                    self.kpis.retries_seen += 1;
+                }
+                let call = Call { kind: CallKind::PreOrder, from, client, member, keyed, arrived: now };
+                self.enqueue(0, call, ctx);
+            }
+            CentreMsg::PreorderOpens { tier } => self.preorders.open(usize::from(tier)),
+            CentreMsg::PreorderCloses { tier } => self.close_tier(usize::from(tier), down, settlement, ctx),
+            CentreMsg::PreorderShips { tier } => {
+                for o in self.preorders.ship(usize::from(tier)) {
+                    down.send(o.store, Down::PreOrderShipped { client: o.client, tier }, ctx);
                 }
             }
             CentreMsg::FromStore { from, msg: Up::ReadReplica { client, attempt } } => {
@@ -187,9 +282,23 @@ impl StockHolder {
                 let lost = self.lost(ctx);
                 down.send(from, Down::ReplicaLeft { client, attempt, left: self.replica_left, lost }, ctx);
             }
-            CentreMsg::FromStore { from, msg: Up::FlashPay { client, reservation } } => {
+            CentreMsg::FromStore { from, msg: Up::FlashPay { client, reservation, in_store } } => {
                 let ok = self.ledger.pay(ResId(reservation));
+                if ok {
+                    let store = self.ledger.reservations[reservation as usize].store;
+                    if let Err(e) = self.book_sale(settlement, store, in_store) {
+                        ctx.fail(e.invariant(), e.to_string());
+                    }
+                }
                 down.send(from, Down::FlashPaid { client, reservation, ok }, ctx);
+            }
+            CentreMsg::FromStore { from, msg: Up::FlashSold { in_store, .. } } => {
+                if !matches!(self.sale.protocol, Protocol::Demarcation { .. }) {
+                    return Err(format!("store {} sold from a quota of its own without demarcation", from.0));
+                }
+                if let Err(e) = self.book_sale(settlement, from, in_store) {
+                    ctx.fail(e.invariant(), e.to_string());
+                }
             }
             CentreMsg::FromStore { from, msg: Up::QuotaWanted { units } } => {
                 // The giver lowers its own quota first, then tells the receiver.
@@ -199,7 +308,7 @@ impl StockHolder {
                 self.kpis.quota_granted += u64::from(grant);
                 down.send(from, Down::QuotaGrant { units: grant }, ctx);
             }
-            CentreMsg::FlashServed { server } => self.served(server as usize, down, ctx),
+            CentreMsg::FlashServed { server } => self.served(server as usize, down, settlement, ctx),
             CentreMsg::FlashExpire => self.expire(down, ctx),
             CentreMsg::FlashSweep => {
                 self.expire(down, ctx);
@@ -216,6 +325,71 @@ impl StockHolder {
             other => return Err(format!("the stock holder got {other:?}")),
         }
         Ok(())
+    }
+
+    fn enqueue(&mut self, server: usize, call: Call, ctx: &mut Context<'_, CentreMsg>) {
+        let s = &mut self.servers[server];
+        s.queue.push_back(call);
+        self.kpis.max_queue = self.kpis.max_queue.max(s.queue.len() as u64);
+        if !s.busy {
+            self.begin(server, ctx);
+        }
+    }
+
+    /// A tier's window closes: confirmed, or cancelled with every order refunded (booked
+    /// with settlement and told to the shopper's store).
+    fn close_tier(
+        &mut self,
+        tier: usize,
+        down: &mut Downlink,
+        settlement: &mut Settlement,
+        ctx: &mut Context<'_, CentreMsg>,
+    ) {
+        if let Closed::Cancelled(orders) = self.preorders.close(tier) {
+            let price = self.preorders.tiers[tier].price;
+            for o in orders {
+                if let Err(e) = self.post(settlement, o.store, Channel::Online(OnlineChannel::App), price, true) {
+                    ctx.fail(e.invariant(), e.to_string());
+                }
+                down.send(o.store, Down::PreOrderRefunded { client: o.client, tier: tier as u8 }, ctx);
+            }
+        }
+        if let Err((invariant, detail)) = self.preorders.check() {
+            ctx.fail(invariant, detail);
+        }
+    }
+
+    /// A pre-order call served: a keyed retry finds its order; else the cheapest tier open
+    /// and not full takes it, paid now; else no tier.
+    fn serve_preorder(
+        &mut self,
+        call: Call,
+        down: &mut Downlink,
+        settlement: &mut Settlement,
+        ctx: &mut Context<'_, CentreMsg>,
+    ) {
+        let now = ctx.now();
+        let p = &mut self.preorders;
+        p.kpis.calls += 1;
+        let (outcome, tier) = if let Some((tier, _)) = call.keyed.then(|| p.keyed(call.from, call.client)).flatten() {
+            p.kpis.deduplicated += 1;
+            (PreorderOutcome::Duplicate, tier)
+        } else if let Some(tier) = p.choose() {
+            p.order(tier, call.from, call.client, call.member, now);
+            let price = p.tiers[tier].price;
+            if let Err((invariant, detail)) = p.check() {
+                ctx.fail(invariant, detail);
+            }
+            if let Err(e) = self.post(settlement, call.from, Channel::Online(OnlineChannel::App), price, false) {
+                ctx.fail(e.invariant(), e.to_string());
+            }
+            (PreorderOutcome::Placed, tier as u8)
+        } else {
+            p.kpis.no_tier += 1;
+            (PreorderOutcome::NoTier, u8::MAX)
+        };
+        let lost = self.lost(ctx);
+        down.send(call.from, Down::PreOrderAnswer { client: call.client, tier, outcome, lost }, ctx);
     }
 
     fn lost(&mut self, ctx: &mut Context<'_, CentreMsg>) -> bool {
@@ -243,9 +417,20 @@ impl StockHolder {
     }
 
     /// The server finished its front call: decide it and answer.
-    fn served(&mut self, server: usize, down: &mut Downlink, ctx: &mut Context<'_, CentreMsg>) {
+    fn served(
+        &mut self,
+        server: usize,
+        down: &mut Downlink,
+        settlement: &mut Settlement,
+        ctx: &mut Context<'_, CentreMsg>,
+    ) {
         let now = ctx.now();
         let Some(call) = self.servers[server].queue.pop_front() else { return };
+        if call.kind == CallKind::PreOrder {
+            self.serve_preorder(call, down, settlement, ctx);
+            self.begin(server, ctx);
+            return;
+        }
         let sold_out_before = self.ledger.kpis.sold_out_at.is_some();
         let outcome = self.decide(server, call, now);
         if !sold_out_before && let Some(at) = self.ledger.kpis.sold_out_at {

@@ -7,7 +7,8 @@
 //! oversell stops the run); [`holder`] is the centres' stock holder (a hot key with a
 //! queue, answering grabs by the sale's protocol); [`desk`] is a store's side (the grab
 //! clients with timeouts and retries, packing, collection, and the store's own quota under
-//! demarcation).
+//! demarcation); [`preorder`] is the sale's pre-order tiers ("book ahead": an order
+//! window, a ship date, a price, a minimum and a maximum each) and their books.
 //!
 //! Who grabs, and when, is [`Demand`]: arrival processes or targets of active shoppers
 //! (the load test's scenarios) that each store's desk runs for its share of the shoppers.
@@ -15,6 +16,7 @@
 pub mod desk;
 pub mod holder;
 pub mod ledger;
+pub mod preorder;
 pub mod spec;
 
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use std::sync::Arc;
 use storetwin_engine::SimTime;
 
 pub use crate::load::executor::Journey;
+pub use preorder::{PreorderTier, TierState};
 pub use spec::{ClientSpec, Expiry, FlashSaleSpec, InStoreGrab, Protocol};
 
 /// A flash-sale step at a store (inside [`crate::store::world::StoreMsg::Flash`]).

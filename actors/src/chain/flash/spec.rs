@@ -42,6 +42,9 @@ pub struct FlashSaleSpec {
     /// In-store grabs: seconds from entering to the grab request (a QR poster scan), and
     /// whether they queue at the store's kiosks instead (`kiosk_s` each).
     pub in_store: InStoreGrab,
+    /// Pre-order tiers of the sale's SKU besides buying now at `price` (none: no
+    /// pre-orders); see [`crate::chain::flash::preorder`].
+    pub preorder: Vec<crate::chain::flash::preorder::PreorderTier>,
 }
 
 /// How in-store shoppers grab.
