@@ -21,7 +21,7 @@ use storetwin_actors::load::{
     EXIT_INVALID_SCENARIO, EXIT_INVARIANT_BROKEN, LoadSpec, Registry, Tags, ThresholdResult, exit_code,
 };
 use storetwin_engine::{Seed, SimDuration};
-use storetwin_report::load::{InvariantLine, LoadSummary, Row, Section, render};
+use storetwin_report::load::{InvariantLine, LoadSummary, PerSecond, Row, Section, render, units_taken};
 use storetwin_scenarios::Chain;
 
 #[derive(clap::Args, Debug)]
@@ -175,8 +175,9 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
             &path,
             &summary_json(&run, &registry, &thresholds, seed, wall, threads),
         )?;
+        let seconds = PerSecond::new(&registry, load);
         let ts = out.join("timeseries.csv");
-        storetwin_report::load::write_timeseries(&ts, &registry)?;
+        storetwin_report::load::write_timeseries(&ts, &seconds)?;
         say!("  wrote {} and {} (a report.html for load tests is not built yet)", path.display(), ts.display())?;
     }
     let code = exit_code(true, &thresholds);
@@ -351,9 +352,13 @@ fn summary(
             InvariantLine {
                 name: "no oversell: sold + reserved <= quota, per store <= store quota and stock".into(),
                 held: taken <= u64::from(quota),
+                // The holder's count, or the stores' books second by second where they
+                // hold the quota (demarcation).
                 detail: Some(format!(
                     "at most {} of {quota} taken at once",
-                    h.ledger.kpis.peak_taken.max(taken as u32)
+                    units_taken(registry)
+                        .into_iter()
+                        .fold(u64::from(h.ledger.kpis.peak_taken).max(taken), |m, t| m.max(t.max(0) as u64))
                 )),
             },
             InvariantLine { name: "stock conserved per SKU and store".into(), held: true, detail: None },
