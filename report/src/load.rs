@@ -10,7 +10,7 @@
 //! out. The statistics of one place line up across trend rows, as k6 aligns them.
 //!
 //! [`PerSecond`] reads the series the run kept second by second; [`write_timeseries`]
-//! writes them as `timeseries.csv`.
+//! writes them as `timeseries.csv`, and the load test's `report.html` draws them.
 
 use std::fmt::Write as _;
 
