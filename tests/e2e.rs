@@ -1317,6 +1317,73 @@ fn a_threshold_crossed_on_purpose_exits_99() {
     assert_eq!(o.status.code(), Some(99), "{stdout}");
     assert!(stdout.contains("✗ 'p(95)<10ms'"), "{stdout}");
     assert_eq!(summary(&out)["passed"], false);
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.contains("1 of 2 thresholds were crossed: exit code 99."), "the page says what the exit code says");
+    assert!(
+        html.contains("✗</td><td class=\"t\"><code>grab_latency</code></td><td class=\"t\"><code>p(95)&lt;10ms</code>")
+    );
+}
+
+/// `--out` writes the load test's page beside summary.json and timeseries.csv: every chart
+/// and every threshold of the file on it, and the CSV's levels agree with the summary.
+#[test]
+fn a_load_test_writes_a_report_with_every_chart_and_threshold() {
+    let dir = scratch("load-report");
+    let o =
+        storetwin(&["load", &scenario("flash-3-stores-atomic.toml"), "--out", dir.to_str().unwrap(), "--threads", "2"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("report.html") && !stdout.contains("not built yet"), "{stdout}");
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    for title in [
+        "Arrival rate against target",
+        "Grab latency percentiles over time",
+        "Sell-through against the quota",
+        "Sell-through per store",
+        "Reservations outstanding and expired",
+        "Retries and timeouts",
+    ] {
+        assert!(html.contains(&format!("<figcaption>{title}")), "no chart {title}");
+    }
+    assert_eq!(html.matches("<svg").count(), 6);
+    let json = summary(&dir);
+    let thresholds = json["thresholds"].as_array().expect("thresholds");
+    assert_eq!(thresholds.len(), 2, "grab_latency p(95) and grab_failed rate");
+    for t in thresholds {
+        let (metric, threshold) = (t["metric"].as_str().unwrap(), t["threshold"].as_str().unwrap());
+        let mark = if t["passed"] == true { "✓" } else { "✗" };
+        let row = format!(
+            "{mark}</td><td class=\"t\"><code>{metric}</code></td><td class=\"t\"><code>{}</code>",
+            threshold.replace('<', "&lt;").replace('>', "&gt;")
+        );
+        assert!(html.contains(&row), "no row {row}");
+        assert!(html.contains(t["observed"].as_str().unwrap()), "{t}");
+    }
+    for invariant in ["no oversell", "stock conserved per SKU and store", "settlement reconciles"] {
+        assert!(html.contains(invariant), "{invariant}");
+    }
+    assert!(html.contains("Latencies are simulated time"));
+    assert_readable_text("load report.html", &html);
+
+    // The CSV's flows add up to the summary's totals, and its levels end where the run did.
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let sum = |name: &str| rows.iter().map(|r| r[col(name)].parse::<u64>().expect("a count")).sum::<u64>();
+    let last = |name: &str| rows.last().expect("rows")[col(name)].parse::<i64>().expect("a level");
+    let flash = &json["flash_sale"];
+    let n = |v: &serde_json::Value| v.as_u64().expect("a count");
+    assert_eq!(sum("shoppers"), n(&json["shoppers"]["arrived"]));
+    assert_eq!(last("units_sold") as u64, n(&flash["sold"]));
+    assert_eq!(last("reservations_outstanding") as u64, n(&flash["reserved_at_end"]));
+    assert_eq!(sum("reservations_paid"), n(&flash["sold"]));
+    assert!(sum("grab_retries") <= sum("grab_timeouts"));
+    assert!(
+        rows.iter().all(|r| r[col("units_taken")].parse::<i64>().expect("a level") <= 600),
+        "never above the quota"
+    );
 }
 
 /// An `abort_on_fail` threshold stops the run as soon as it is crossed (judged every 2 s

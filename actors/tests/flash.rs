@@ -209,7 +209,7 @@ fn closed_shoppers_keep_the_target_active_and_stop_with_it() {
         .timeline
         .as_ref()
         .expect("tracked over time")
-        .buckets()
+        .recorded()
         .filter(|(_, t, _)| *t >= end)
         .map(|(_, _, b)| b.count())
         .sum();

@@ -26,14 +26,15 @@ use storetwin_actors::load::{
     EXIT_INVALID_SCENARIO, EXIT_INVARIANT_BROKEN, LoadSpec, Registry, Tags, ThresholdResult, exit_code,
 };
 use storetwin_engine::{Seed, SimDuration};
-use storetwin_report::load::{InvariantLine, LoadSummary, Row, Section, render};
+use storetwin_report::html::{LoadTest, SaleFigures, StoreTake, write_load_report};
+use storetwin_report::load::{InvariantLine, LoadSummary, PerSecond, Row, Section, render, units_taken};
 use storetwin_scenarios::Chain;
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
     /// The load test: a chain file with a [flash_sale] and a [load] section.
     pub scenario: PathBuf,
-    /// Directory for summary.json and timeseries.csv (created if missing).
+    /// Directory for summary.json, timeseries.csv and report.html (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Seed of the run; default: [load] seed, else the chain's run.seed.
@@ -296,9 +297,25 @@ fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>
             &path,
             &summary_json(&run, &registry, load, (&thresholds, &aborted, &summary.invariants), (seed, wall, threads)),
         )?;
+        let seconds = PerSecond::new(&registry, load);
         let ts = out.join("timeseries.csv");
-        storetwin_report::load::write_timeseries(&ts, &registry)?;
-        say!("  wrote {} and {} (a report.html for load tests is not built yet)", path.display(), ts.display())?;
+        storetwin_report::load::write_timeseries(&ts, &seconds)?;
+        let page = out.join("report.html");
+        let scenario = chain.path.display().to_string();
+        let test = LoadTest {
+            scenario: &scenario,
+            scenario_hash: &chain.hash,
+            seed: seed.0,
+            threads,
+            open_at_s: spec.open_at_s,
+            end: run.end,
+            events: run.events,
+            event_hash: run.event_hash.to_string(),
+            wall_s: wall,
+            load,
+        };
+        write_load_report(&page, &test, &sale_figures(&run), &store_takes(&run), &summary, &registry, &seconds)?;
+        say!("  wrote {}, {} and {}", path.display(), ts.display(), page.display())?;
     }
     let code = exit_code(true, &thresholds);
     if code != 0 {
@@ -464,6 +481,53 @@ fn preorder_rows(h: &storetwin_actors::chain::flash::holder::StockHolder, t: &To
     rows
 }
 
+/// The sale's figures for the page, chain-wide.
+fn sale_figures(run: &ChainRun) -> SaleFigures {
+    let h = run.platform.flash.as_ref().expect("a flash sale");
+    let t = totals(run);
+    let elapsed = run.end.saturating_since(storetwin_engine::SimTime::ZERO);
+    SaleFigures {
+        name: h.sale.name.clone(),
+        protocol: h.sale.protocol.name().to_string(),
+        start: h.sale.start,
+        quota: h.sale.quota,
+        sellout: h.ledger.kpis.sold_out_at.map(|at| at.saturating_since(h.sale.start)),
+        arrived: t.arrived,
+        dropped: t.dropped,
+        grabs: t.grabs,
+        got: t.got,
+        offered: t.offered,
+        waitlisted: t.waitlisted,
+        retries: t.retries,
+        timeouts: t.timeouts,
+        failed: t.failed,
+        sold: t.sold,
+        reserved: t.packed,
+        expired: t.lapsed,
+        peak_taken: u64::from(h.ledger.kpis.peak_taken).max(t.sold + t.packed),
+        holder_utilisation: h.utilisation(elapsed),
+        holder_max_queue: h.kpis.max_queue,
+    }
+}
+
+/// Each store's units sold and still reserved at the end, against its store quota.
+fn store_takes(run: &ChainRun) -> Vec<StoreTake> {
+    let h = run.platform.flash.as_ref().expect("a flash sale");
+    run.stores
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let d = s.flash.as_deref()?;
+            Some(StoreTake {
+                name: s.name.clone(),
+                sold: d.kpis.sold,
+                reserved: d.kpis.packed,
+                quota: h.sale.store_quota.get(i).copied().unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
 fn summary(
     run: &ChainRun,
     registry: &Registry,
@@ -597,9 +661,13 @@ fn summary(
             InvariantLine {
                 name: "no oversell: sold + reserved <= quota, per store <= store quota and stock".into(),
                 held: taken <= u64::from(quota),
+                // The holder's count, or the stores' books second by second where they
+                // hold the quota (demarcation).
                 detail: Some(format!(
                     "at most {} of {quota} taken at once",
-                    h.ledger.kpis.peak_taken.max(taken as u32)
+                    units_taken(registry)
+                        .into_iter()
+                        .fold(u64::from(h.ledger.kpis.peak_taken).max(taken), |m, t| m.max(t.max(0) as u64))
                 )),
             },
             checked("stock conserved per SKU and store", run.check_stock()),

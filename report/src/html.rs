@@ -14,7 +14,8 @@
 //! Every caption that says what a chart shows is computed from its data. Charts are drawn
 //! by plotters (`html/charts.rs`, `html/floor.rs`); this file lays the page out.
 //! `compare.html` is laid out in `html/comparison.rs` from the same style, cards, tables
-//! and charts.
+//! and charts, and so are a chain run's page (`html/chain.rs`) and a load test's
+//! (`html/load.rs`, [`write_load_report`]).
 
 mod chain;
 mod charts;
@@ -22,6 +23,7 @@ mod comparison;
 mod coupons;
 mod crowding;
 mod floor;
+mod load;
 mod lost_sales;
 mod members;
 mod orders;
@@ -30,6 +32,7 @@ mod settlement;
 pub use chain::write_chain_report;
 pub use comparison::write_comparison_page;
 pub use coupons::CampaignFunnel;
+pub use load::{LoadTest, SaleFigures, StoreTake, write_load_report};
 pub use settlement::{IdentityCount, identity_counts};
 
 use std::collections::BTreeMap;
@@ -1270,6 +1273,11 @@ table.compact th, table.compact td { padding: 6px 7px; }
 table.compact thead th { white-space: normal; }
 .tag { color: var(--muted); font-size: 12px; margin-left: 8px; }
 section h3:first-child { margin-top: 0; }
+td.mark, span.mark { font-weight: 700; font-size: 15px; }
+table.verdicts { max-width: 900px; }
+ul.invariants { list-style: none; margin: 6px 0 0; padding: 0; font-size: 14px; }
+ul.invariants li { margin: 4px 0; padding-left: 1.6em; text-indent: -1.6em; }
+ul.invariants .mark { display: inline-block; width: 1.6em; text-indent: 0; }
 @media (max-width: 860px) { .grid2, .pair { grid-template-columns: 1fr; } .cards { grid-template-columns: repeat(2, 1fr); } main { padding: 20px 12px; } }
 @media print { body { background: #fff; } main { max-width: none; padding: 0; } section { break-inside: avoid; border: 0; padding: 0; } .card { break-inside: avoid; } }
 "#;

@@ -1,5 +1,5 @@
 //! The files storetwin leaves behind, written one way for every front end that runs a
-//! simulation (the `storetwin` command; `storetwin load` and the live server next).
+//! simulation (the `storetwin` command, `storetwin load` included; the live server next).
 //!
 //! A run of one scenario writes `summary.json` ([`summary`]: run identity, engine figures,
 //! every KPI and its mean and 95% confidence interval across replications),
@@ -12,7 +12,9 @@
 //! which way is better, listing order), so the console, the JSON and the pages describe
 //! KPIs alike; [`stats`] gives means, confidence intervals and the decimals they deserve.
 //! [`load`] lays out a load test's end-of-test summary as k6 does (thresholds, invariants,
-//! sections of metrics), from plain data the caller fills in.
+//! sections of metrics), from plain data the caller fills in, and writes its
+//! `timeseries.csv` from the series kept second by second ([`load::PerSecond`]); its
+//! Gatling-style `report.html` is [`html::write_load_report`].
 //!
 //! The caller runs the simulations and hands over their [`DayRun`]s: nothing here runs
 //! one, parses arguments or prints to the console. Every file is written atomically

@@ -8,6 +8,9 @@
 //! The caller decides the sections (FLASH SALE, SHOPPERS, STOCK HOLDER, ENGINE) and their
 //! rows, from the run's metrics ([`Row::from_metric`]) or otherwise; this only lays them
 //! out. The statistics of one place line up across trend rows, as k6 aligns them.
+//!
+//! [`PerSecond`] reads the series the run kept second by second; [`write_timeseries`]
+//! writes them as `timeseries.csv`, and the load test's `report.html` draws them.
 
 use std::fmt::Write as _;
 
@@ -15,6 +18,10 @@ use storetwin_actors::load::duration::format_duration;
 use storetwin_actors::load::metrics::{Metric, MetricKind, TrendStat};
 use storetwin_actors::load::threshold::{Aggregation, Observed, ThresholdResult};
 use storetwin_engine::SimDuration;
+
+mod per_second;
+
+pub use per_second::{Latency, PerSecond, units_taken};
 
 /// Everything the summary shows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -233,47 +240,43 @@ pub fn render(summary: &LoadSummary) -> String {
     out
 }
 
-/// Writes a load test's `timeseries.csv`: per second, shoppers arriving, grabs answered and their latency percentiles, and the
-/// holder's queue wait.
-pub fn write_timeseries(path: &std::path::Path, registry: &storetwin_actors::load::Registry) -> crate::Result<()> {
-    use std::fmt::Write as _;
-    use storetwin_actors::chain::flash::desk::metric;
-    use storetwin_actors::load::metrics::{Bucket, Percentile};
-    let all = storetwin_actors::load::Tags::new();
-    let shoppers = registry.timeline(metric::SHOPPERS, &all);
-    let latency = registry.timeline(metric::GRAB_LATENCY_BY_SECOND, &all);
-    let wait = registry.timeline(metric::STOCK_QUEUE_WAIT, &all);
-    let mut csv =
-        String::from("second,shoppers,grabs_answered,grab_p50_ms,grab_p95_ms,grab_p99_ms,queue_wait_p99_ms\n");
-    // Only the seconds something was recorded in (a run of days is mostly quiet).
-    let seconds: std::collections::BTreeSet<u64> = [&shoppers, &latency, &wait]
-        .iter()
-        .filter_map(|t| t.as_ref())
-        .flat_map(|t| t.buckets().map(|(i, _, _)| i))
-        .collect();
-    let at = |t: &Option<storetwin_actors::load::metrics::Timeline>, i: u64| t.as_ref().and_then(|t| t.get(i).cloned());
+/// Writes a load test's `timeseries.csv`: a row per second in which anything happened
+/// (from the run's start), with shoppers arriving and the target rate, grabs answered and
+/// their latency percentiles, the holder's p99 queue wait, then retries and timeouts,
+/// reservations made, expired and paid, and the levels they give (reservations
+/// outstanding, units taken, units sold). Latencies are in simulated milliseconds.
+pub fn write_timeseries(path: &std::path::Path, seconds: &PerSecond) -> crate::Result<()> {
+    let mut csv = String::from(
+        "second,shoppers,grabs_answered,grab_p50_ms,grab_p95_ms,grab_p99_ms,queue_wait_p99_ms,\
+         target_per_s,shoppers_dropped,grab_max_ms,grab_retries,grab_timeouts,reservations_made,\
+         reservations_expired,reservations_paid,reservations_outstanding,units_taken,units_sold\n",
+    );
+    let ms = |ns: Option<u64>| ns.map_or(String::new(), |ns| format!("{:.3}", ns as f64 / 1e6));
+    let (taken, sold, outstanding) = (seconds.taken(), seconds.sold(), seconds.outstanding());
     let mut any = false;
-    for i in seconds {
-        let s = at(&shoppers, i).map_or(0, |b| b.count());
-        let l = at(&latency, i);
-        let w = at(&wait, i);
-        if s == 0 && l.is_none() && w.is_none() {
-            continue;
-        }
+    for i in (0..seconds.len()).filter(|&i| seconds.active(i)) {
         any = true;
-        let ms = |b: &Option<Bucket>, p: u32| {
-            b.as_ref()
-                .and_then(|b| b.percentile(Percentile::whole(p)))
-                .map_or(String::new(), |ns| format!("{:.3}", ns as f64 / 1e6))
-        };
+        let l = seconds.latency[i];
         let _ = writeln!(
             csv,
-            "{i},{s},{},{},{},{},{}",
-            l.as_ref().map_or(0, |b| b.count()),
-            ms(&l, 50),
-            ms(&l, 95),
-            ms(&l, 99),
-            ms(&w, 99)
+            "{i},{},{},{},{},{},{},{:.2},{},{},{},{},{},{},{},{},{},{}",
+            seconds.shoppers[i],
+            seconds.answered[i],
+            ms(l.map(|l| l.p50)),
+            ms(l.map(|l| l.p95)),
+            ms(l.map(|l| l.p99)),
+            ms(seconds.queue_wait_p99[i]),
+            seconds.target[i],
+            seconds.dropped[i],
+            ms(l.map(|l| l.max)),
+            seconds.retries[i],
+            seconds.timeouts[i],
+            seconds.made[i],
+            seconds.expired[i],
+            seconds.paid[i],
+            outstanding[i],
+            taken[i],
+            sold[i],
         );
     }
     if !any {

@@ -13,10 +13,12 @@
 //! Series are registered once ([`Registry::register`], which allocates) and recorded into
 //! by [`MetricId`] (which does not, but for a trend's histogram growing to a new largest
 //! value). A series chosen with [`Registry::track_over_time`] also keeps a bucket per
-//! period (one second by default) over the run's duration: count and sum, or passes and
-//! total, or the last value, and for a trend a 2-digit histogram for p50/p95/p99 per
-//! bucket. Buckets are kept only where something was recorded (a map by period), so a
-//! run of days costs what its busy seconds cost; a record after the end falls in the last. Everything is ordered
+//! period (one second by default) over the run's duration: a counter's sum, a rate's
+//! passes and total, a gauge's last value, or for a trend the count, sum and a 2-digit
+//! histogram for p50/p95/p99 and max per bucket. Memory is bounded by the duration and
+//! kept to what each kind needs (8 or 16 bytes a bucket; a trend's histogram is allocated
+//! when its bucket is first recorded into), so a counter per store kept second by second
+//! stays cheap; a record after the end falls in the last bucket. Everything is ordered
 //! (`BTreeMap`, `Vec`): iteration is the same on every run.
 
 use std::collections::BTreeMap;
@@ -303,133 +305,253 @@ pub struct KindMismatch {
     pub requested: &'static str,
 }
 
-/// One bucket of a series over time.
+/// The values of a trend that fell in one bucket: count, exact sum and a 2-digit
+/// histogram.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Bucket {
-    /// Values of a trend in the bucket: count, exact sum and a 2-digit histogram.
-    Trend {
-        count: u64,
-        sum: u128,
-        histogram: Histogram<u32>,
-    },
-    Rate {
-        passes: u64,
-        total: u64,
-    },
-    Counter {
-        count: u64,
-    },
-    /// The last value set in the bucket.
-    Gauge {
-        last: f64,
-    },
+pub struct TrendBucket {
+    count: u64,
+    sum: u128,
+    histogram: Histogram<u32>,
 }
 
-impl Bucket {
-    fn empty(kind: MetricKind) -> Bucket {
-        match kind {
-            MetricKind::Trend => Bucket::Trend {
-                count: 0,
-                sum: 0,
-                histogram: Histogram::new(2).expect("2 significant digits are valid"),
-            },
-            MetricKind::Rate => Bucket::Rate { passes: 0, total: 0 },
-            MetricKind::Counter => Bucket::Counter { count: 0 },
-            MetricKind::Gauge => Bucket::Gauge { last: 0.0 },
-        }
+impl TrendBucket {
+    fn new() -> TrendBucket {
+        TrendBucket { count: 0, sum: 0, histogram: Histogram::new(2).expect("2 significant digits are valid") }
     }
 
+    fn record(&mut self, v: u64) {
+        self.count += 1;
+        self.sum += u128::from(v);
+        record(&mut self.histogram, v);
+    }
+
+    fn merge(&mut self, other: &TrendBucket) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.histogram.add(&other.histogram).expect("auto-resizing histograms add");
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The mean in nanoseconds (exact).
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 { 0.0 } else { self.sum as f64 / self.count as f64 }
+    }
+
+    /// A percentile in nanoseconds (within 1%).
+    pub fn percentile(&self, p: Percentile) -> u64 {
+        self.histogram.value_at_quantile(p.quantile())
+    }
+
+    /// The largest value in nanoseconds (within 1%).
+    pub fn max(&self) -> u64 {
+        self.histogram.max()
+    }
+}
+
+/// One bucket of a series over time, as read: a trend's values, or a rate's passes and
+/// total, a counter's sum, a gauge's last value in the bucket.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bucket<'a> {
+    Trend(&'a TrendBucket),
+    Rate { passes: u64, total: u64 },
+    Counter { count: u64 },
+    Gauge { last: f64 },
+}
+
+impl Bucket<'_> {
     /// A trend bucket's percentile in nanoseconds (within 1%).
-    pub fn percentile(&self, p: Percentile) -> Option<u64> {
+    pub fn percentile(self, p: Percentile) -> Option<u64> {
         match self {
-            Bucket::Trend { count, histogram, .. } if *count > 0 => Some(histogram.value_at_quantile(p.quantile())),
+            Bucket::Trend(t) if t.count > 0 => Some(t.percentile(p)),
             _ => None,
         }
     }
 
-    /// How many records fell in the bucket (a gauge's: 1).
-    pub fn count(&self) -> u64 {
+    /// How many records fell in the bucket (a counter's: its sum; a gauge's: 1).
+    pub fn count(self) -> u64 {
         match self {
-            Bucket::Trend { count, .. } | Bucket::Counter { count } => *count,
-            Bucket::Rate { total, .. } => *total,
+            Bucket::Trend(t) => t.count,
+            Bucket::Counter { count } => count,
+            Bucket::Rate { total, .. } => total,
             Bucket::Gauge { .. } => 1,
         }
     }
+}
 
-    fn merge(&mut self, other: &Bucket) {
+/// The buckets of a series over time, stored by kind so that a bucket costs what its kind
+/// needs (a trend's histogram is boxed, a rate's is two numbers, a counter's one, a
+/// gauge's a value), and only for the periods recorded into (a map by period index), so
+/// a run of days with a burst of minutes holds the burst's buckets, not a slot for every
+/// second of the days. `n` is the number of periods in the run.
+#[derive(Clone, Debug, PartialEq)]
+enum Slots {
+    Trend(BTreeMap<usize, Box<TrendBucket>>),
+    Rate(BTreeMap<usize, (u64, u64)>),
+    Counter(BTreeMap<usize, u64>),
+    Gauge(BTreeMap<usize, f64>),
+}
+
+/// The entry of period `i` in `map`, the last one first (records come in time order).
+fn slot<T>(map: &mut BTreeMap<usize, T>, i: usize, new: impl FnOnce() -> T) -> &mut T {
+    if map.last_key_value().is_some_and(|(&k, _)| k == i) {
+        return map.last_entry().expect("not empty").into_mut();
+    }
+    map.entry(i).or_insert_with(new)
+}
+
+impl Slots {
+    fn new(kind: MetricKind) -> Slots {
+        match kind {
+            MetricKind::Trend => Slots::Trend(BTreeMap::new()),
+            MetricKind::Rate => Slots::Rate(BTreeMap::new()),
+            MetricKind::Counter => Slots::Counter(BTreeMap::new()),
+            MetricKind::Gauge => Slots::Gauge(BTreeMap::new()),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<Bucket<'_>> {
+        match self {
+            Slots::Trend(v) => v.get(&i).map(|t| Bucket::Trend(t)),
+            Slots::Rate(v) => v.get(&i).filter(|r| r.1 > 0).map(|&(passes, total)| Bucket::Rate { passes, total }),
+            Slots::Counter(v) => v.get(&i).filter(|c| **c > 0).map(|&count| Bucket::Counter { count }),
+            Slots::Gauge(v) => v.get(&i).map(|&last| Bucket::Gauge { last }),
+        }
+    }
+
+    /// The periods recorded into, in order.
+    fn recorded(&self) -> Vec<usize> {
+        match self {
+            Slots::Trend(v) => v.keys().copied().collect(),
+            Slots::Rate(v) => v.keys().copied().collect(),
+            Slots::Counter(v) => v.keys().copied().collect(),
+            Slots::Gauge(v) => v.keys().copied().collect(),
+        }
+    }
+
+    fn merge(&mut self, other: &Slots) {
         match (self, other) {
-            (Bucket::Trend { count, sum, histogram }, Bucket::Trend { count: c, sum: s, histogram: h }) => {
-                *count += c;
-                *sum += s;
-                histogram.add(h).expect("auto-resizing histograms add");
+            (Slots::Trend(a), Slots::Trend(b)) => {
+                for (&i, theirs) in b {
+                    match a.get_mut(&i) {
+                        Some(m) => m.merge(theirs),
+                        None => {
+                            a.insert(i, theirs.clone());
+                        }
+                    }
+                }
             }
-            (Bucket::Rate { passes, total }, Bucket::Rate { passes: p, total: t }) => {
-                *passes += p;
-                *total += t;
+            (Slots::Rate(a), Slots::Rate(b)) => {
+                for (&i, theirs) in b {
+                    let mine = a.entry(i).or_insert((0, 0));
+                    mine.0 += theirs.0;
+                    mine.1 += theirs.1;
+                }
             }
-            (Bucket::Counter { count }, Bucket::Counter { count: c }) => *count += c,
-            (Bucket::Gauge { last }, Bucket::Gauge { last: l }) => *last = *l,
+            (Slots::Counter(a), Slots::Counter(b)) => {
+                for (&i, theirs) in b {
+                    *a.entry(i).or_insert(0) += theirs;
+                }
+            }
+            (Slots::Gauge(a), Slots::Gauge(b)) => {
+                for (&i, &theirs) in b {
+                    a.insert(i, theirs);
+                }
+            }
             _ => debug_assert!(false, "buckets of one name have one kind"),
         }
     }
 }
 
-/// A series over time: one bucket per `period` from 0 to the run's duration, kept only
-/// where something was recorded (a run of days with a burst of minutes holds the burst's
-/// buckets, not a slot for every second of the days).
+/// A series over time: one bucket per `period` from 0 to the run's duration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     period: SimDuration,
     /// Periods in the run; a record after the end falls in the last.
-    periods: u64,
-    buckets: BTreeMap<u64, Bucket>,
+    periods: usize,
+    slots: Slots,
 }
 
 impl Timeline {
-    fn new(period: SimDuration, duration: SimDuration) -> Timeline {
+    fn new(kind: MetricKind, period: SimDuration, duration: SimDuration) -> Timeline {
         let period_ns = period.as_nanos().max(1);
-        let periods = duration.as_nanos().div_ceil(period_ns).max(1);
-        Timeline { period: SimDuration::from_nanos(period_ns), periods, buckets: BTreeMap::new() }
+        let n = duration.as_nanos().div_ceil(period_ns).max(1);
+        Timeline { period: SimDuration::from_nanos(period_ns), periods: n as usize, slots: Slots::new(kind) }
     }
 
-    fn bucket_mut(&mut self, at: SimTime, kind: MetricKind) -> &mut Bucket {
-        let i = (at.as_nanos() / self.period.as_nanos()).min(self.periods - 1);
-        // Records come in time order: the last bucket is the usual one.
-        if self.buckets.last_key_value().is_some_and(|(&k, _)| k == i) {
-            return self.buckets.last_entry().expect("not empty").into_mut();
+    /// The bucket holding `at` (a time after the end falls in the last one).
+    fn index(&self, at: SimTime) -> usize {
+        ((at.as_nanos() / self.period.as_nanos()) as usize).min(self.periods - 1)
+    }
+
+    fn record_trend(&mut self, at: SimTime, v: u64) {
+        let i = self.index(at);
+        if let Slots::Trend(buckets) = &mut self.slots {
+            slot(buckets, i, || Box::new(TrendBucket::new())).record(v);
         }
-        self.buckets.entry(i).or_insert_with(|| Bucket::empty(kind))
+    }
+
+    fn record_rate(&mut self, at: SimTime, pass: bool) {
+        let i = self.index(at);
+        if let Slots::Rate(v) = &mut self.slots {
+            let r = slot(v, i, || (0, 0));
+            r.0 += u64::from(pass);
+            r.1 += 1;
+        }
+    }
+
+    fn add_counter(&mut self, at: SimTime, n: u64) {
+        let i = self.index(at);
+        if let Slots::Counter(v) = &mut self.slots {
+            *slot(v, i, || 0) += n;
+        }
+    }
+
+    fn set_gauge(&mut self, at: SimTime, value: f64) {
+        let i = self.index(at);
+        if let Slots::Gauge(v) = &mut self.slots {
+            *slot(v, i, || value) = value;
+        }
     }
 
     pub fn period(&self) -> SimDuration {
         self.period
     }
 
-    /// How many periods the run has (recorded into or not).
-    pub fn periods(&self) -> u64 {
+    /// How many buckets: the run's duration in periods, rounded up.
+    pub fn len(&self) -> usize {
         self.periods
     }
 
-    /// The bucket of period `i`, if anything was recorded in it.
-    pub fn get(&self, i: u64) -> Option<&Bucket> {
-        self.buckets.get(&i)
+    pub fn is_empty(&self) -> bool {
+        self.periods == 0
     }
 
-    /// The buckets recorded into, by period index and start time, in time order.
-    pub fn buckets(&self) -> impl Iterator<Item = (u64, SimTime, &Bucket)> + '_ {
+    /// The buckets recorded into, by index and start time, in time order (the quick way
+    /// over a long, mostly quiet run).
+    pub fn recorded(&self) -> impl Iterator<Item = (usize, SimTime, Bucket<'_>)> + '_ {
         let period = self.period.as_nanos();
-        self.buckets.iter().map(move |(&i, b)| (i, SimTime::from_nanos(i.saturating_mul(period)), b))
+        self.slots
+            .recorded()
+            .into_iter()
+            .filter_map(move |i| Some((i, SimTime::from_nanos(i as u64 * period), self.slots.get(i)?)))
+    }
+
+    /// Bucket `i` (from the run's start), `None` where nothing was recorded.
+    pub fn get(&self, i: usize) -> Option<Bucket<'_>> {
+        self.slots.get(i)
+    }
+
+    /// Each bucket by its start time, `None` where nothing was recorded.
+    pub fn buckets(&self) -> impl Iterator<Item = (SimTime, Option<Bucket<'_>>)> + '_ {
+        let period = self.period.as_nanos();
+        (0..self.periods).map(move |i| (SimTime::from_nanos(i as u64 * period), self.slots.get(i)))
     }
 
     fn merge(&mut self, other: &Timeline) {
-        for (&i, theirs) in &other.buckets {
-            match self.buckets.get_mut(&i) {
-                Some(mine) => mine.merge(theirs),
-                None => {
-                    self.buckets.insert(i, theirs.clone());
-                }
-            }
-        }
+        self.slots.merge(&other.slots);
     }
 }
 
@@ -500,7 +622,8 @@ impl Registry {
     pub fn track_over_time(&mut self, id: MetricId) {
         let (duration, period) = self.timeline;
         let series = &mut self.series[id.0 as usize];
-        series.timeline.get_or_insert_with(|| Timeline::new(period, duration));
+        let kind = series.metric.kind();
+        series.timeline.get_or_insert_with(|| Timeline::new(kind, period, duration));
     }
 
     fn at(&mut self, id: MetricId) -> &mut Series {
@@ -515,12 +638,8 @@ impl Registry {
         } else {
             debug_assert!(false, "{} is not a trend", series.name);
         }
-        if let Some(Bucket::Trend { count, sum, histogram }) =
-            series.timeline.as_mut().map(|tl| tl.bucket_mut(at, MetricKind::Trend))
-        {
-            *count += 1;
-            *sum += u128::from(value.as_nanos());
-            record(histogram, value.as_nanos());
+        if let Some(timeline) = series.timeline.as_mut() {
+            timeline.record_trend(at, value.as_nanos());
         }
     }
 
@@ -533,11 +652,8 @@ impl Registry {
         } else {
             debug_assert!(false, "{} is not a rate", series.name);
         }
-        if let Some(Bucket::Rate { passes, total }) =
-            series.timeline.as_mut().map(|tl| tl.bucket_mut(at, MetricKind::Rate))
-        {
-            *passes += u64::from(pass);
-            *total += 1;
+        if let Some(timeline) = series.timeline.as_mut() {
+            timeline.record_rate(at, pass);
         }
     }
 
@@ -549,10 +665,8 @@ impl Registry {
         } else {
             debug_assert!(false, "{} is not a counter", series.name);
         }
-        if let Some(Bucket::Counter { count }) =
-            series.timeline.as_mut().map(|tl| tl.bucket_mut(at, MetricKind::Counter))
-        {
-            *count += n;
+        if let Some(timeline) = series.timeline.as_mut() {
+            timeline.add_counter(at, n);
         }
     }
 
@@ -567,8 +681,8 @@ impl Registry {
         } else {
             debug_assert!(false, "{} is not a gauge", series.name);
         }
-        if let Some(Bucket::Gauge { last }) = series.timeline.as_mut().map(|tl| tl.bucket_mut(at, MetricKind::Gauge)) {
-            *last = value;
+        if let Some(timeline) = series.timeline.as_mut() {
+            timeline.set_gauge(at, value);
         }
     }
 
@@ -790,17 +904,67 @@ mod tests {
         r.record_trend(id, at(3), ms(500));
         r.record_trend(id, at(60), ms(1));
         let timeline = r.timeline("grab_latency", &Tags::new()).expect("tracked");
-        assert_eq!(timeline.periods(), 5, "one per second of the run, no more");
-        let kept: Vec<(u64, SimTime)> = timeline.buckets().map(|(i, t, _)| (i, t)).collect();
-        assert_eq!(kept, [(1, at(1)), (3, at(3)), (4, at(4))], "only the seconds recorded into");
-        assert!(timeline.get(0).is_none() && timeline.get(2).is_none());
-        let second = timeline.get(1).expect("values in second 1");
+        let buckets: Vec<(SimTime, Option<Bucket>)> = timeline.buckets().collect();
+        assert_eq!(buckets.len(), 5, "one per second of the run, no more");
+        assert!(buckets[0].1.is_none() && buckets[2].1.is_none());
+        let second = buckets[1].1.expect("values in second 1");
         assert_eq!(second.count(), 100);
         let p95 = second.percentile(Percentile::whole(95)).expect("values") as f64;
         assert!((p95 - 95e6).abs() / 95e6 < 0.01, "{p95}");
-        assert_eq!(timeline.get(3).map(Bucket::count), Some(1));
-        assert_eq!(timeline.get(4).map(Bucket::count), Some(1), "after the end: the last bucket");
+        assert_eq!(buckets[3].1.map(Bucket::count), Some(1));
+        assert_eq!(buckets[4].1.map(Bucket::count), Some(1), "after the end: the last bucket");
         assert!(r.get(untracked).timeline.is_none());
+    }
+
+    #[test]
+    fn counters_rates_and_gauges_over_time_add_up_second_by_second_across_stores() {
+        let mut a = Registry::new(SimDuration::from_secs(3));
+        let mut b = Registry::new(SimDuration::from_secs(3));
+        let ca = a.register("made", MetricKind::Counter, &tags(&[("store", "a")])).unwrap();
+        let cb = b.register("made", MetricKind::Counter, &tags(&[("store", "b")])).unwrap();
+        let ra = a.register("expired", MetricKind::Rate, &tags(&[("store", "a")])).unwrap();
+        let rb = b.register("expired", MetricKind::Rate, &tags(&[("store", "b")])).unwrap();
+        let ga = a.register("level", MetricKind::Gauge, &tags(&[("store", "a")])).unwrap();
+        for id in [ca, ra, ga] {
+            a.track_over_time(id);
+        }
+        b.track_over_time(cb);
+        b.track_over_time(rb);
+        a.add_counter(ca, at(0), 3);
+        a.add_counter(ca, at(2), 1);
+        b.add_counter(cb, at(0), 4);
+        a.record_rate(ra, at(1), true);
+        b.record_rate(rb, at(1), false);
+        b.record_rate(rb, at(1), true);
+        a.set_gauge(ga, at(2), 7.0);
+        a.set_gauge(ga, at(2), 5.0);
+        a.merge(&b).expect("same kinds");
+        let made: Vec<u64> = a
+            .timeline("made", &Tags::new())
+            .expect("tracked")
+            .buckets()
+            .map(|(_, b)| b.map_or(0, Bucket::count))
+            .collect();
+        assert_eq!(made, [7, 0, 1], "summed over the stores, second by second");
+        let expired = a.timeline("expired", &Tags::new()).expect("tracked");
+        assert_eq!(expired.len(), 3);
+        assert_eq!(expired.get(0), None, "no total: empty");
+        assert_eq!(expired.get(1), Some(Bucket::Rate { passes: 2, total: 3 }));
+        let level = a.timeline("level", &Tags::new()).expect("tracked");
+        assert_eq!((level.get(1), level.get(2)), (None, Some(Bucket::Gauge { last: 5.0 })));
+        // A trend's bucket keeps its largest value (within 1%) and its exact mean.
+        let t = a.register("wait", MetricKind::Trend, &Tags::new()).unwrap();
+        a.track_over_time(t);
+        a.record_trend(t, at(1), ms(2));
+        a.record_trend(t, at(1), ms(900));
+        let wait = a.timeline("wait", &Tags::new()).expect("tracked");
+        match wait.get(1) {
+            Some(Bucket::Trend(b)) => {
+                assert!((b.max() as f64 - 900e6).abs() / 900e6 < 0.01, "{}", b.max());
+                assert_eq!(b.mean(), 451e6);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -821,9 +985,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(a.aggregate("sold", &Tags::new()), Some(Metric::Counter { count: 2 }));
-        let counts: Vec<(u64, u64)> =
-            a.timeline("wait", &Tags::new()).expect("tracked").buckets().map(|(i, _, b)| (i, b.count())).collect();
-        assert_eq!(counts, [(0, 1), (1, 1)]);
+        let counts: Vec<u64> = a
+            .timeline("wait", &Tags::new())
+            .expect("tracked")
+            .buckets()
+            .map(|(_, b)| b.map_or(0, Bucket::count))
+            .collect();
+        assert_eq!(counts, [1, 1]);
         let mut c = Registry::new(SimDuration::from_secs(2));
         c.register("wait", MetricKind::Counter, &Tags::new()).unwrap();
         assert!(a.merge(&c).is_err(), "a trend and a counter of one name");

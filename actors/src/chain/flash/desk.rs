@@ -180,6 +180,7 @@ pub struct FlashDesk {
     pub registry: Registry,
     ids: Vec<DemandIds>,
     reservation_expired: MetricId,
+    reservations_made: MetricId,
     kiosk_wait: MetricId,
     /// Every grab's latency again, in one series per store kept second by second (the
     /// per-second buckets are histograms: one series, not one per demand).
@@ -194,6 +195,8 @@ struct DemandIds {
     grab_sold_out: MetricId,
     shoppers: MetricId,
     dropped: MetricId,
+    retries: MetricId,
+    timeouts: MetricId,
 }
 
 /// Metric names of a flash-sale load test (thresholds name them).
@@ -206,10 +209,21 @@ pub mod metric {
     pub const GRAB_FAILED: &str = "grab_failed";
     /// Share of answered grabs told "sold out" (or "over the limit").
     pub const GRAB_SOLD_OUT: &str = "grab_sold_out";
-    /// Share of reservations that expired unpaid.
+    /// Share of reservations that expired unpaid (passes) rather than being paid; kept
+    /// per second too, so a second's passes are the reservations that expired in it and
+    /// the rest those paid in it.
     pub const RESERVATION_EXPIRED: &str = "reservation_expired";
+    /// Units a store packed for a reservation (at the grab, offered from the waitlist, or
+    /// brought by a late answer), per store, kept per second.
+    pub const RESERVATIONS_MADE: &str = "reservations_made";
+    /// Shoppers who started a journey, kept per second.
     pub const SHOPPERS: &str = "shoppers";
+    /// Arrivals dropped because `max_shoppers` were in flight, kept per second.
     pub const SHOPPERS_DROPPED: &str = "shoppers_dropped";
+    /// Calls of a grab that got no answer within the client's timeout, kept per second.
+    pub const GRAB_TIMEOUTS: &str = "grab_timeouts";
+    /// Calls of a grab sent again after a timeout, kept per second.
+    pub const GRAB_RETRIES: &str = "grab_retries";
     pub const KIOSK_WAIT: &str = "kiosk_wait";
     /// Simulated time a call waited in the stock holder's queue.
     pub const STOCK_QUEUE_WAIT: &str = "stock_queue_wait";
@@ -254,15 +268,23 @@ impl FlashDesk {
                     grab_sold_out: reg(metric::GRAB_SOLD_OUT, MetricKind::Rate, &tags),
                     shoppers: reg(metric::SHOPPERS, MetricKind::Counter, &tags),
                     dropped: reg(metric::SHOPPERS_DROPPED, MetricKind::Counter, &tags),
+                    retries: reg(metric::GRAB_RETRIES, MetricKind::Counter, &tags),
+                    timeouts: reg(metric::GRAB_TIMEOUTS, MetricKind::Counter, &tags),
                 }
             })
             .collect::<Vec<_>>();
         let reservation_expired = reg(metric::RESERVATION_EXPIRED, MetricKind::Rate, &store_tags);
+        let reservations_made = reg(metric::RESERVATIONS_MADE, MetricKind::Counter, &store_tags);
         let kiosk_wait = reg(metric::KIOSK_WAIT, MetricKind::Trend, &store_tags);
         let latency_by_second = reg(metric::GRAB_LATENCY_BY_SECOND, MetricKind::Trend, &store_tags);
-        registry.track_over_time(latency_by_second);
+        // Second by second for the report: a counter or rate costs 8 or 16 bytes a second.
+        for id in [latency_by_second, reservation_expired, reservations_made] {
+            registry.track_over_time(id);
+        }
         for ids in &ids {
-            registry.track_over_time(ids.shoppers);
+            for id in [ids.shoppers, ids.dropped, ids.retries, ids.timeouts] {
+                registry.track_over_time(id);
+            }
         }
         let n = demand.len();
         let caps = demand.iter().map(|d| ((f64::from(d.max_shoppers) * share).ceil() as u32).max(1)).collect();
@@ -367,6 +389,7 @@ impl FlashDesk {
             registry,
             ids,
             reservation_expired,
+            reservations_made,
             kiosk_wait,
             latency_by_second,
         })
@@ -566,8 +589,11 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
                 return;
             }
             desk.kpis.timeouts += 1;
+            let ids = desk.ids[usize::from(c.demand)];
+            desk.registry.add_counter(ids.timeouts, now, 1);
             if u32::from(attempt - c.base) < desk.sale.client.retries {
                 desk.kpis.retries += 1;
+                desk.registry.add_counter(ids.retries, now, 1);
                 desk.clients[client as usize].attempt += 1;
                 desk.clients[client as usize].state = State::Starting;
                 let after = SimDuration::from_secs_f64(desk.sale.client.backoff_s.sample(ctx.rng()).max(0.0));
@@ -576,7 +602,6 @@ pub fn handle(desk: &mut FlashDesk, msg: FlashMsg, up: &mut dyn Uplink, ctx: &mu
                 desk.kpis.failed += 1;
                 desk.clients[client as usize].state = State::Failed;
                 let l = latency(&c, now);
-                let ids = desk.ids[usize::from(c.demand)];
                 desk.registry.record_trend(ids.grab_latency, now, l);
                 desk.registry.record_trend(desk.latency_by_second, now, l);
                 desk.registry.record_rate(ids.grab_failed, now, true);
@@ -825,6 +850,7 @@ fn preorder_answered(
 
 fn pack(desk: &mut FlashDesk, ctx: &mut Context<'_, StoreMsg>) {
     desk.kpis.packed += 1;
+    desk.registry.add_counter(desk.reservations_made, ctx.now(), 1);
     let s = usize::from(desk.store.0);
     let taken = desk.kpis.packed + desk.kpis.sold;
     if taken > desk.sale.store_quota[s] || taken > desk.sale.stock[s] {
