@@ -248,7 +248,7 @@ fn thresholds_section(p: &mut String, summary: &LoadSummary) -> Result<()> {
         p,
         r#"<section id="thresholds">
 <h2>Thresholds</h2>
-<p class="lede">{} Each is judged once, on the whole run, as k6 does; the invariants are checked in every run whatever the thresholds say.</p>
+<p class="lede">{} Each is judged on the whole run at its end, as k6 does (those with abort_on_fail also every 2 s of simulated time during it, and stop the run when they fail); the invariants are checked in every run whatever the thresholds say.</p>
 "#,
         esc(&lede)
     )?;
