@@ -1477,6 +1477,8 @@ fn a_load_test_is_the_same_on_one_and_two_threads() {
         let o = storetwin(&["load", &scenario("flash-3-stores-demarcation.toml"), "--threads", threads]);
         assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
         let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        // The stores hold the quota: the sell-out is read from their books, to the second.
+        assert!(stdout.contains("sell-out") && stdout.contains("(the stores' books, to the second)"), "{stdout}");
         stdout
             .lines()
             .find(|l| l.contains("event_hash"))

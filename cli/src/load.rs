@@ -481,6 +481,20 @@ fn preorder_rows(h: &storetwin_actors::chain::flash::holder::StockHolder, t: &To
     rows
 }
 
+/// When the sale sold out, in seconds after its start, and whether to the nanosecond (the
+/// holder saw its last unit go) or to the second (under demarcation the stores hold the
+/// quota: the first second at whose end the stores' units taken reach it).
+fn sellout(run: &ChainRun, registry: &Registry) -> Option<(f64, bool)> {
+    let h = run.platform.flash.as_ref()?;
+    if let Some(at) = h.ledger.kpis.sold_out_at {
+        return Some((at.saturating_since(h.sale.start).as_secs_f64(), true));
+    }
+    let quota = i64::from(h.sale.quota);
+    let second = storetwin_report::load::units_taken(registry).iter().position(|&t| quota > 0 && t >= quota)?;
+    let end = storetwin_engine::SimTime::from_secs(second as u64 + 1);
+    Some((end.saturating_since(h.sale.start).as_secs_f64(), false))
+}
+
 /// The sale's figures for the page, chain-wide.
 fn sale_figures(run: &ChainRun) -> SaleFigures {
     let h = run.platform.flash.as_ref().expect("a flash sale");
@@ -544,9 +558,11 @@ fn summary(
     let metric_row = |name: &str| registry.aggregate(name, &all).map(|m| Row::from_metric(name, &m, stats, elapsed));
     let quota = h.sale.quota;
     let taken = t.sold + t.packed;
-    let sellout = h.ledger.kpis.sold_out_at.map_or("not sold out".to_string(), |at| {
-        format!("{:.1} s after the start", at.saturating_since(h.sale.start).as_secs_f64())
-    });
+    let sellout = match sellout(run, registry) {
+        Some((after, true)) => format!("{after:.1} s after the start"),
+        Some((after, false)) => format!("within {after:.0} s after the start (the stores' books, to the second)"),
+        None => "not sold out".to_string(),
+    };
     let flash = vec![
         Row::text("grabs", format!("{} ({} retries, {} timeouts)", t.grabs, t.retries, t.timeouts)),
         Row::text(
@@ -752,7 +768,8 @@ fn summary_json(
             "grabs": t.grabs, "got_at_grab": t.got, "got_from_waitlist": t.offered, "waitlisted": t.waitlisted,
             "refused": t.refused, "sold": t.sold, "reserved_at_end": t.packed, "expired": t.lapsed,
             "orphaned": t.orphaned, "collected": t.collected,
-            "sellout_s": h.ledger.kpis.sold_out_at.map(|at| at.saturating_since(h.sale.start).as_secs_f64()),
+            "sellout_s": sellout(run, registry).map(|(after, _)| after),
+            "sellout_exact": sellout(run, registry).map(|(_, exact)| exact),
             "phantom_sold_out": h.ledger.kpis.phantom_sold_out, "bucket_leftovers": h.bucket_leftovers(),
             "undersell_unit_s": h.ledger.kpis.undersell_unit_s, "oversold": (t.sold + t.packed).saturating_sub(u64::from(h.sale.quota)),
             "payments_booked": run.flash_money.as_ref().map(|m| m.booked.sales.payments),
