@@ -16,42 +16,9 @@ use storetwin_engine::SimTime;
 use storetwin_scenarios::{Chain, Problem, ScenarioError};
 
 /// A chain of two stores on MINI (open 08:00) with a flash sale at 08:10 and two tiers.
-const TEXT: &str = r#"[run]
-seed = 5
-open = "08:00"
-close = "12:00"
-
-[chain]
-name = "Corner Group"
-
-[[store]]
-name = "S{n:03}"
-count = 2
-file = "mini.toml"
-
-[platform]
-latency = { min = "20ms", extra_s = 0.01 }
-stock_sync_every = "5min"
-pick_base_s = 60
-pick_per_line_s = 20
-pickup_hold = "24h"
-collect_after_s = 3600
-pickup_no_show = 0.05
-pickup_service_s = 45
-courier_s = 1800
-ship_s = 86400
-
-[members]
-population = 1000
-point_value = "0.01"
-redeem_share = 0.1
-redeem_max = 0.2
-
-[[members.level]]
-name = "basic"
-share = 1.0
-points_per_unit = 1
-
+const TEXT: &str = concat!(
+    common::two_store_chain!(),
+    r#"
 [flash_sale]
 name = "drop"
 sku = "Milk"
@@ -91,7 +58,8 @@ start_time = "10m"
 rate = 12
 time_unit = "1d"
 duration = "20d"
-"#;
+"#
+);
 
 fn load(test: &str, text: &str) -> (Result<Chain, ScenarioError>, PathBuf) {
     let dir = temp_dir(&format!("preorder-{test}"));

@@ -613,18 +613,19 @@ fn arrivals_section(p: &mut String, s: &PerSecond, span: &Span) -> Result<()> {
         )?;
     }
     lede.push('.');
-    write!(
+    section(
         p,
-        r#"<section id="arrivals">
-<h2>Arrival rate</h2>
-<p class="lede">{}</p>
-{}
-</section>
-"#,
-        esc(&lede),
-        figure("chart-arrival-rate", "Arrival rate against target", "shoppers per second", &svg)
+        "arrivals",
+        "Arrival rate",
+        &lede,
+        &figure("chart-arrival-rate", "Arrival rate against target", "shoppers per second", &svg),
     )?;
     Ok(())
+}
+
+/// A section of the page: its heading, its lede (escaped here) and its figures.
+fn section(p: &mut String, id: &str, title: &str, lede: &str, body: &str) -> std::fmt::Result {
+    write!(p, "<section id=\"{id}\">\n<h2>{title}</h2>\n<p class=\"lede\">{}</p>\n{body}\n</section>\n", esc(lede))
 }
 
 /// A threshold on the whole run's grab latency (no tag filter), as a level to draw.
@@ -923,16 +924,7 @@ fn sell_through_section(
         ),
     ];
     let body = if wide { figures.join("\n") } else { format!("<div class=\"grid2\">\n{}\n</div>", figures.join("\n")) };
-    write!(
-        p,
-        r#"<section id="sell-through">
-<h2>Sell-through</h2>
-<p class="lede">{}</p>
-{body}
-</section>
-"#,
-        esc(&lede)
-    )?;
+    section(p, "sell-through", "Sell-through", &lede, &body)?;
     Ok(())
 }
 
@@ -1086,21 +1078,17 @@ fn reservations_section(p: &mut String, s: &PerSecond, span: &Span) -> Result<()
         sum(&s.paid),
         grouped(levels.last().copied().unwrap_or(0) as f64, 0)
     )?;
-    write!(
+    section(
         p,
-        r#"<section id="reservations">
-<h2>Reservations</h2>
-<p class="lede">{}</p>
-{}
-</section>
-"#,
-        esc(&lede),
-        figure(
+        "reservations",
+        "Reservations",
+        &lede,
+        &figure(
             "chart-reservations",
             "Reservations outstanding and expired",
             "outstanding at the end of each second, and expired per second",
-            &svg
-        )
+            &svg,
+        ),
     )?;
     Ok(())
 }
@@ -1151,16 +1139,12 @@ fn retries_section(p: &mut String, s: &PerSecond, span: &Span, sale: &SaleFigure
         grouped(sale.retries as f64, 0),
         grouped(sale.failed as f64, 0)
     );
-    write!(
+    section(
         p,
-        r#"<section id="retries">
-<h2>Retries</h2>
-<p class="lede">{}</p>
-{}
-</section>
-"#,
-        esc(&lede),
-        figure("chart-retries", "Retries and timeouts", "calls per second", &svg)
+        "retries",
+        "Retries",
+        &lede,
+        &figure("chart-retries", "Retries and timeouts", "calls per second", &svg),
     )?;
     Ok(())
 }

@@ -266,3 +266,50 @@ pub fn line_of(text: &str, needle: &str) -> usize {
     let at = text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in the text"));
     text[..at].matches('\n').count() + 1
 }
+
+/// The head of a chain file the flash-sale and load tests add to: two stores on MINI
+/// (open 08:00 to 12:00), the platform and the members set (a macro, so that `concat!`
+/// can build whole files as constants).
+#[allow(unused_macros)]
+macro_rules! two_store_chain {
+    () => {
+        r#"[run]
+seed = 5
+open = "08:00"
+close = "12:00"
+
+[chain]
+name = "Corner Group"
+
+[[store]]
+name = "S{n:03}"
+count = 2
+file = "mini.toml"
+
+[platform]
+latency = { min = "20ms", extra_s = 0.01 }
+stock_sync_every = "5min"
+pick_base_s = 60
+pick_per_line_s = 20
+pickup_hold = "24h"
+collect_after_s = 3600
+pickup_no_show = 0.05
+pickup_service_s = 45
+courier_s = 1800
+ship_s = 86400
+
+[members]
+population = 1000
+point_value = "0.01"
+redeem_share = 0.1
+redeem_max = 0.2
+
+[[members.level]]
+name = "basic"
+share = 1.0
+points_per_unit = 1
+"#
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use two_store_chain;
