@@ -54,6 +54,22 @@ pub(crate) struct EventQueue<M> {
     vacant: bool,
 }
 
+impl<M: Clone> EventQueue<M> {
+    /// A copy of the pending events (a fork of the simulation between run calls).
+    ///
+    /// # Panics
+    /// While the root is vacant (during a delivery), which no caller outside a handler sees.
+    pub(crate) fn duplicate(&self) -> Self {
+        assert!(!self.vacant, "a queue is copied only between deliveries");
+        let heap = self
+            .heap
+            .iter()
+            .map(|e| Entry { time: e.time, tie: e.tie, to: e.to, msg: e.msg.clone() })
+            .collect();
+        EventQueue { heap, vacant: false }
+    }
+}
+
 impl<M> EventQueue<M> {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         EventQueue { heap: Vec::with_capacity(capacity), vacant: false }

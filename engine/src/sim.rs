@@ -92,6 +92,7 @@ impl fmt::Display for SimErrorKind {
 }
 
 /// Why the current run must halt after the event being handled.
+#[derive(Clone)]
 pub(crate) enum Halt {
     Stopped,
     Failed(SimErrorKind, SimTime),
@@ -344,6 +345,41 @@ impl<Mo: Model> Simulation<Mo> {
         let error = SimError { kind: SimErrorKind::BadReplay { detail }, at: self.now, seed: self.seed };
         self.failed = Some(error.clone());
         error
+    }
+}
+
+impl<Mo: Model + Clone> Simulation<Mo>
+where
+    Mo::Msg: Clone,
+{
+    /// An exact copy, taken between run calls: running it delivers the same events, with
+    /// the same keys and `event_hash`, as running this one would (a what-if's arm without
+    /// its interventions continues the live run exactly).
+    pub fn fork(&self) -> Self {
+        Simulation {
+            model: self.model.clone(),
+            queue: self.queue.duplicate(),
+            rngs: self.rngs.clone(),
+            sends: self.sends.clone(),
+            actors: self.actors,
+            now: self.now,
+            seed: self.seed,
+            hasher: self.hasher,
+            delivered: self.delivered,
+            started: self.started,
+            halt: self.halt.clone(),
+            failed: self.failed.clone(),
+            injections: self.injections.clone(),
+        }
+    }
+
+    /// As [`Self::fork`], but from now on every actor draws from a new stream,
+    /// `streams.actor_stream(actor)`: one replication of a forecast from the current state
+    /// (two forks given the same `streams` draw the same numbers: common random numbers).
+    pub fn fork_reseeded(&self, streams: Seed) -> Self {
+        let mut fork = self.fork();
+        fork.rngs = (0..self.actors).map(|id| streams.actor_stream(ActorId(id))).collect();
+        fork
     }
 }
 

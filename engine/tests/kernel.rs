@@ -396,3 +396,23 @@ fn a_paused_run_waits_a_tick_per_look_and_its_watcher_sees_a_still_model() {
         assert_eq!((pair[1].1, pair[1].2), (looks[0].1, looks[0].2), "time and model stand still while paused");
     }
 }
+
+#[test]
+fn a_fork_continues_the_run_exactly_and_a_reseeded_fork_departs_from_it() {
+    let mut live = Simulation::new(Phold::new(PholdConfig::ross(64)), Seed(7));
+    live.run(RunLimit::events(20_000)).expect("phold runs");
+    let mut fork = live.fork();
+    let mut same_streams = live.fork_reseeded(Seed(99));
+    let mut other = live.fork_reseeded(Seed(99));
+    let mut third = live.fork_reseeded(Seed(100));
+    for sim in [&mut live, &mut fork, &mut same_streams, &mut other, &mut third] {
+        sim.run(RunLimit::events(30_000)).expect("phold runs");
+    }
+    assert_eq!(fork.event_hash(), live.event_hash());
+    assert_eq!(fork.now(), live.now());
+    assert_eq!(fork.events_delivered(), 50_000);
+    // Common random numbers: the same streams give the same run; other streams another.
+    assert_eq!(same_streams.event_hash(), other.event_hash());
+    assert_ne!(same_streams.event_hash(), live.event_hash());
+    assert_ne!(third.event_hash(), same_streams.event_hash());
+}

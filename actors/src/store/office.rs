@@ -157,6 +157,7 @@ pub struct OfficeKpis {
     pub paid_in_flight_at_close: i64,
 }
 
+#[derive(Clone)]
 pub struct Office {
     pub store: StoreIdx,
     link: Link,

@@ -435,6 +435,7 @@ pub struct Sample {
 /// Stream domain of the arrival process (a stream outside any actor).
 const ARRIVALS_DOMAIN: u64 = 0x5354_4f52_4541_5252; // "STOREARR"
 
+#[derive(Clone)]
 pub struct StoreWorld {
     pub spec: WorldSpec,
     /// Shared by the stores of a chain built on the same floor plan (read-only).
