@@ -15,6 +15,7 @@ mod compare;
 mod load;
 mod memory;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -75,6 +76,12 @@ enum Command {
     /// shoppers, its thresholds decide the exit code (0 pass, 99 thresholds crossed, 104
     /// invalid scenario, 111 a broken invariant).
     Load(load::LoadArgs),
+    /// Serve a live twin of a store: a paced session with a browser view, a WebSocket
+    /// stream, a REST API for interventions, sensor readings and what-if forecasts, and
+    /// Prometheus metrics.
+    Serve(serve::ServeArgs),
+    /// Replay a session log written by `storetwin serve` and check it is the identical run.
+    Replay(serve::ReplayArgs),
     /// Benchmark the simulation kernel.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -217,6 +224,8 @@ fn main() -> ExitCode {
             if chain { storetwin_scenarios::chain_json_schema() } else { storetwin_scenarios::json_schema() }
         )
         .map_err(anyhow::Error::from),
+        Command::Serve(args) => serve::serve(args),
+        Command::Replay(args) => serve::replay(args),
         Command::Bench(b) => bench::run(b),
     };
     match result {

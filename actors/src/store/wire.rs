@@ -1,0 +1,396 @@
+//! The live stream's JSON: what a remote viewer (the server's WebSocket clients: the
+//! browser view, the Bevy twin in `--connect` mode) receives of a live store.
+//!
+//! [`WireFrame`] is one [`Snapshot`] with the session's [`Status`], carrying a `version`
+//! ([`WIRE_VERSION`]), and turns back into the same snapshot ([`WireFrame::to_frame`]), so a
+//! remote viewer draws exactly what a local one would. [`WireFloor`] is the part that never
+//! changes during a session (the plan, lanes, devices, queues' names), fetched once.
+//! Everything is plain data in the scenario's names; no field refers to kernel internals.
+
+use serde::{Deserialize, Serialize};
+use storetwin_engine::{SimDuration, SimTime};
+
+use crate::money::Cents;
+use crate::store::live::{Frame, LaneView, QueueView, ShopperView, Snapshot, Status};
+use crate::store::shopper::ShopperState;
+use crate::store::spec::{Cell, CellKind, WorldSpec};
+use crate::store::world::ShopperId;
+
+/// The stream's format version; a client refuses a frame of another version.
+pub const WIRE_VERSION: u32 = 1;
+
+/// The shopper states in the order of their wire codes (`shoppers[i][3]`).
+pub const SHOPPER_STATES: [&str; 11] = [
+    "outside",
+    "walking",
+    "at_shelf",
+    "awaiting_pick",
+    "kiosk_queued",
+    "at_kiosk",
+    "queued",
+    "reneging",
+    "in_service",
+    "left",
+    "unknown",
+];
+
+fn state_code(state: ShopperState) -> u32 {
+    match state {
+        ShopperState::Outside => 0,
+        ShopperState::Walking => 1,
+        ShopperState::AtShelf => 2,
+        ShopperState::AwaitingPick => 3,
+        ShopperState::KioskQueued => 4,
+        ShopperState::AtKiosk => 5,
+        ShopperState::Queued => 6,
+        ShopperState::Reneging => 7,
+        ShopperState::InService => 8,
+        ShopperState::Left => 9,
+    }
+}
+
+fn state_of(code: u32) -> ShopperState {
+    match code {
+        1 => ShopperState::Walking,
+        2 => ShopperState::AtShelf,
+        3 => ShopperState::AwaitingPick,
+        4 => ShopperState::KioskQueued,
+        5 => ShopperState::AtKiosk,
+        6 => ShopperState::Queued,
+        7 => ShopperState::Reneging,
+        8 => ShopperState::InService,
+        9 => ShopperState::Left,
+        _ => ShopperState::Outside,
+    }
+}
+
+/// How the session runs (the [`Status`] of a frame).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireStatus {
+    pub speed: f64,
+    pub paused: bool,
+    pub lag_s: f64,
+    pub max_lag_s: f64,
+    pub events: u64,
+    /// The session has reached the scenario's end (the last frame).
+    pub done: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireLane {
+    pub name: String,
+    pub open: bool,
+    pub down: bool,
+    pub waiting: u32,
+    pub serving: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireQueue {
+    pub name: String,
+    pub waiting: u32,
+    pub oldest_wait_s: f64,
+    pub served: u64,
+    pub mean_wait_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireDevice {
+    pub name: String,
+    pub kind: String,
+    pub up: bool,
+}
+
+/// The headline figures of the store so far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireKpis {
+    pub footfall: u64,
+    /// What the (simulated) door counters counted.
+    pub footfall_sensed: u64,
+    pub buyers: u64,
+    /// Sales in currency units.
+    pub sales: f64,
+    pub inside: u32,
+    pub waiting: u32,
+}
+
+/// One frame of the stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireFrame {
+    pub version: u32,
+    /// Sim time since the scenario's start, nanoseconds.
+    pub at_ns: u64,
+    /// Store clock, HH:MM:SS.
+    pub clock: String,
+    pub status: WireStatus,
+    pub kpis: WireKpis,
+    /// `[id, x, y, state code]` per shopper inside (codes: [`SHOPPER_STATES`]).
+    pub shoppers: Vec<[u32; 4]>,
+    pub lanes: Vec<WireLane>,
+    /// Own-queue lanes, then shared lines (the KPIs' order).
+    pub queues: Vec<WireQueue>,
+    pub devices: Vec<WireDevice>,
+    /// `[cell index, people]` for every cell with someone in it (row-major index).
+    pub crowd: Vec<[u32; 2]>,
+    pub cell_capacity: u16,
+    pub cell_area_m2: f64,
+    /// Shopper-seconds per cell since opening (row-major), when the client asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heat: Option<Vec<f32>>,
+    /// The last hour, a point a minute: `[sim seconds, inside, waiting]`.
+    pub last_hour: Vec<[f64; 3]>,
+}
+
+/// The store's plan and names, which do not change during a session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireFloor {
+    pub version: u32,
+    pub store: String,
+    pub width: u16,
+    pub height: u16,
+    pub cell_m: f64,
+    /// One string per row, a character per cell: `#` wall, `.` floor, `S` shelf,
+    /// `E` entrance, `X` exit, `L` a lane's checkout point.
+    pub rows: Vec<String>,
+    /// Time of day at which the scenario starts, seconds since midnight.
+    pub open_at_s: u32,
+    /// The scenario's length, seconds.
+    pub duration_s: f64,
+    pub lanes: Vec<WireLaneInfo>,
+    pub queues: Vec<String>,
+    pub devices: Vec<WireDeviceInfo>,
+    pub skus: Vec<WireSku>,
+    pub shopper_states: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireLaneInfo {
+    pub name: String,
+    pub kind: String,
+    /// The lane's checkout cells, `[x, y]`.
+    pub cells: Vec<[u16; 2]>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireDeviceInfo {
+    pub name: String,
+    pub kind: String,
+    pub cell: [u16; 2],
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireSku {
+    pub name: String,
+    pub price: f64,
+}
+
+/// The queues' names in the KPIs' order: own-queue lanes by name, then shared lines as
+/// `line NAME`.
+pub fn queue_names(spec: &WorldSpec) -> Vec<String> {
+    let store = &spec.store;
+    store
+        .lanes
+        .iter()
+        .filter(|l| l.line.is_none())
+        .map(|l| l.name.clone())
+        .chain(store.lines.iter().map(|l| format!("line {}", l.name)))
+        .collect()
+}
+
+/// `HH:MM:SS` on the store's clock of sim time `at` in a day opening at `open_at_s`.
+pub fn clock(open_at_s: u32, at: SimTime) -> String {
+    let s = u64::from(open_at_s) + at.as_nanos() / 1_000_000_000;
+    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
+}
+
+impl WireFloor {
+    pub fn of(spec: &WorldSpec) -> WireFloor {
+        let store = &spec.store;
+        let floor = &store.floor;
+        let mut lanes: Vec<WireLaneInfo> = store
+            .lanes
+            .iter()
+            .map(|l| WireLaneInfo { name: l.name.clone(), kind: format!("{:?}", l.kind).to_lowercase(), cells: vec![] })
+            .collect();
+        let rows = (0..floor.height)
+            .map(|y| {
+                (0..floor.width)
+                    .map(|x| match floor.kind(Cell { x, y }) {
+                        CellKind::Wall => '#',
+                        CellKind::Floor => '.',
+                        CellKind::Shelf(_) => 'S',
+                        CellKind::Entrance => 'E',
+                        CellKind::Exit => 'X',
+                        CellKind::Lane(lane) => {
+                            if let Some(l) = lanes.get_mut(usize::from(lane.0)) {
+                                l.cells.push([x, y]);
+                            }
+                            'L'
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        WireFloor {
+            version: WIRE_VERSION,
+            store: store.name.clone(),
+            width: floor.width,
+            height: floor.height,
+            cell_m: floor.cell_m,
+            rows,
+            open_at_s: spec.open_at_s,
+            duration_s: spec.duration.as_secs_f64(),
+            lanes,
+            queues: queue_names(spec),
+            devices: store
+                .devices
+                .iter()
+                .map(|d| WireDeviceInfo { name: d.name.clone(), kind: d.kind.name().to_owned(), cell: [d.cell.x, d.cell.y] })
+                .collect(),
+            skus: store.catalogue.iter().map(|s| WireSku { name: s.name.clone(), price: s.price.as_major() }).collect(),
+            shopper_states: SHOPPER_STATES.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+impl WireFrame {
+    /// The frame of `frame` in a store of `spec`; `heat` adds the dwell map.
+    pub fn of(frame: &Frame, spec: &WorldSpec, queue_names: &[String], heat: bool) -> WireFrame {
+        let s = &frame.snapshot;
+        let store = &spec.store;
+        let status = &frame.status;
+        let waiting = s.queues.iter().map(|q| q.waiting).sum();
+        WireFrame {
+            version: WIRE_VERSION,
+            at_ns: s.at.as_nanos(),
+            clock: clock(spec.open_at_s, s.at),
+            status: WireStatus {
+                speed: status.speed,
+                paused: status.paused,
+                lag_s: status.lag.as_secs_f64(),
+                max_lag_s: status.max_lag.as_secs_f64(),
+                events: status.events,
+                done: status.done,
+            },
+            kpis: WireKpis {
+                footfall: s.footfall,
+                footfall_sensed: s.footfall_sensed,
+                buyers: s.buyers,
+                sales: s.sales.as_major(),
+                inside: s.shoppers.len() as u32,
+                waiting,
+            },
+            shoppers: s
+                .shoppers
+                .iter()
+                .map(|v| [v.id.0, u32::from(v.cell.x), u32::from(v.cell.y), state_code(v.state)])
+                .collect(),
+            lanes: s
+                .lanes
+                .iter()
+                .zip(&store.lanes)
+                .map(|(l, spec)| WireLane {
+                    name: spec.name.clone(),
+                    open: l.open,
+                    down: l.down,
+                    waiting: l.waiting,
+                    serving: l.serving,
+                })
+                .collect(),
+            queues: s
+                .queues
+                .iter()
+                .zip(queue_names)
+                .map(|(q, name)| WireQueue {
+                    name: name.clone(),
+                    waiting: q.waiting,
+                    oldest_wait_s: q.oldest_wait_s,
+                    served: q.served,
+                    mean_wait_s: q.mean_wait_s,
+                })
+                .collect(),
+            devices: s
+                .devices_up
+                .iter()
+                .zip(&store.devices)
+                .map(|(&up, d)| WireDevice { name: d.name.clone(), kind: d.kind.name().to_owned(), up })
+                .collect(),
+            crowd: s
+                .crowd
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, n)| [i as u32, u32::from(*n)])
+                .collect(),
+            cell_capacity: s.cell_capacity,
+            cell_area_m2: s.cell_area_m2,
+            heat: heat.then(|| s.heat.iter().map(|h| *h as f32).collect()),
+            last_hour: s.last_hour.iter().map(|(t, inside, waiting)| [t.as_secs_f64(), f64::from(*inside), f64::from(*waiting)]).collect(),
+        }
+    }
+
+    /// The frame back as a viewer's [`Frame`], on a floor of `cells` cells (the plan's
+    /// `width × height`). A frame without `heat` gives an all-zero heat map.
+    pub fn to_frame(&self, cells: usize) -> Frame {
+        let mut crowd = vec![0u16; cells];
+        for [i, n] in &self.crowd {
+            if let Some(c) = crowd.get_mut(*i as usize) {
+                *c = (*n).min(u32::from(u16::MAX)) as u16;
+            }
+        }
+        let mut heat = self.heat.as_ref().map_or_else(Vec::new, |h| h.iter().map(|v| f64::from(*v)).collect());
+        heat.resize(cells, 0.0);
+        let secs = |s: f64| SimDuration::from_nanos((s.max(0.0) * 1e9) as u64);
+        Frame {
+            snapshot: Snapshot {
+                at: SimTime::from_nanos(self.at_ns),
+                shoppers: self
+                    .shoppers
+                    .iter()
+                    .map(|[id, x, y, state]| ShopperView {
+                        id: ShopperId(*id),
+                        cell: Cell { x: *x as u16, y: *y as u16 },
+                        state: state_of(*state),
+                    })
+                    .collect(),
+                lanes: self
+                    .lanes
+                    .iter()
+                    .map(|l| LaneView { open: l.open, down: l.down, waiting: l.waiting, serving: l.serving })
+                    .collect(),
+                queues: self
+                    .queues
+                    .iter()
+                    .map(|q| QueueView {
+                        waiting: q.waiting,
+                        oldest_wait_s: q.oldest_wait_s,
+                        served: q.served,
+                        mean_wait_s: q.mean_wait_s,
+                    })
+                    .collect(),
+                devices_up: self.devices.iter().map(|d| d.up).collect(),
+                footfall: self.kpis.footfall,
+                footfall_sensed: self.kpis.footfall_sensed,
+                buyers: self.kpis.buyers,
+                sales: Cents((self.kpis.sales * 100.0).round() as i64),
+                heat,
+                crowd,
+                cell_capacity: self.cell_capacity,
+                cell_area_m2: self.cell_area_m2,
+                last_hour: self
+                    .last_hour
+                    .iter()
+                    .map(|[t, inside, waiting]| (SimTime::ZERO.saturating_add(secs(*t)), *inside as u32, *waiting as u32))
+                    .collect(),
+            },
+            status: Status {
+                speed: self.status.speed,
+                paused: self.status.paused,
+                lag: secs(self.status.lag_s),
+                max_lag: secs(self.status.max_lag_s),
+                events: self.status.events,
+                done: self.status.done,
+            },
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! `storetwin serve`: the live twin server, and `storetwin replay`: a session log replayed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use storetwin_actors::store::wire::clock;
+use storetwin_actors::store::world::StoreWorld;
+use storetwin_engine::{Seed, SimTime};
+use storetwin_server::auth::Tokens;
+use storetwin_server::{Options, journal, load_store};
+
+/// Serve a live session of a store scenario over HTTP and WebSocket.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The store scenario (TOML).
+    pub scenario: PathBuf,
+    /// Address to listen on; a non-loopback address needs tokens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Sim seconds per wall second (1 = real time).
+    #[arg(long, default_value_t = 60.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Viewer and operator tokens: a TOML file with `viewer = ["..."]` and `operator = ["..."]`
+    /// (also read from STORETWIN_VIEWER_TOKENS and STORETWIN_OPERATOR_TOKENS, comma-separated).
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// The session log, written as the session runs (replay it with `storetwin replay`).
+    #[arg(long, value_name = "FILE", default_value = "out/serve/session.log")]
+    pub log: PathBuf,
+    /// Start paused (POST /v1/control {"pause": false} resumes).
+    #[arg(long)]
+    pub paused: bool,
+    /// Seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// End the session at this store clock time, HH:MM (default: the scenario's end).
+    #[arg(long, value_name = "HH:MM")]
+    pub until: Option<String>,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches(['x', '×']).parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
+        _ => Err(format!("expected a positive number of sim seconds per wall second, like 60; got {s:?}")),
+    }
+}
+
+fn until_of(text: &str, open_at_s: u32) -> anyhow::Result<SimTime> {
+    let bad = || anyhow::anyhow!("--until {text:?}: expected a store clock time HH:MM after the opening");
+    let (h, m) = text.split_once(':').ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let at = (h * 3600 + m * 60).checked_sub(open_at_s).filter(|_| h < 24 && m < 60).ok_or_else(bad)?;
+    Ok(SimTime::from_secs(u64::from(at)))
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let tokens = Tokens::load(args.tokens.as_deref())?;
+    let until = match &args.until {
+        Some(text) => Some(until_of(text, load_store(&args.scenario)?.world.open_at_s)?),
+        None => None,
+    };
+    let mut options = Options::new(&args.scenario, &args.log);
+    options.listen = args.listen;
+    options.speed = args.speed;
+    options.paused = args.paused;
+    options.seed = args.seed;
+    options.until = until;
+    options.signals = true;
+    let open = tokens.is_open();
+    options.tokens = tokens;
+    let running = storetwin_server::start(options)?;
+    let spec = &running.session.spec;
+    println!(
+        "{}: serving a live session of {} at {}x, seed {}",
+        args.scenario.display(),
+        spec.store.name,
+        args.speed,
+        running.session.seed
+    );
+    println!("  browser view:  http://{}/", running.addr);
+    println!("  stream:        ws://{}/v1/stream", running.addr);
+    println!("  metrics:       http://{}/metrics", running.addr);
+    println!("  session log:   {}", args.log.display());
+    if open {
+        println!("  no tokens configured: open to anyone on this machine (loopback only)");
+    }
+    println!("  Ctrl-C stops the session");
+    running.wait()?;
+    println!("session ended; replay it with: storetwin replay {}", args.log.display());
+    Ok(())
+}
+
+/// Replay a session log (from `storetwin serve`) and check it reaches every checkpoint
+/// with the logged event count and event_hash.
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// The session log.
+    pub log: PathBuf,
+    /// The scenario (default: the one the log names).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+}
+
+pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    let session = journal::read(&args.log)?;
+    let path = args.scenario.clone().unwrap_or_else(|| session.header.scenario.clone());
+    let scenario = load_store(&path)
+        .with_context(|| format!("{}: cannot load the scenario it was recorded from", args.log.display()))?;
+    if scenario.hash != session.header.scenario_hash {
+        anyhow::bail!(
+            "{}: recorded from {} with scenario hash {}, but that file now hashes to {} (it changed)",
+            args.log.display(),
+            path.display(),
+            session.header.scenario_hash,
+            scenario.hash
+        );
+    }
+    let open = scenario.world.open_at_s;
+    let world = StoreWorld::build(scenario.world, Seed(session.header.seed));
+    let verdict = journal::replay(&session, world)?;
+    let at = |ns: u64| clock(open, SimTime::from_nanos(ns));
+    if let Some((logged, replayed)) = &verdict.differs {
+        anyhow::bail!(
+            "{}: the replay DIFFERS at {}: the log has {} events and event_hash {}, the replay {} events and \
+             event_hash {}",
+            args.log.display(),
+            at(logged.at_ns),
+            logged.events,
+            logged.event_hash,
+            replayed.events,
+            replayed.event_hash
+        );
+    }
+    let Some(last) = &verdict.last else {
+        anyhow::bail!("{}: no checkpoint to replay to (the session ran less than a second)", args.log.display());
+    };
+    println!(
+        "{}: replay identical: {} inputs, {} checkpoint(s) verified; at {} {} events, event_hash {}{}",
+        args.log.display(),
+        verdict.inputs,
+        verdict.verified,
+        at(last.at_ns),
+        last.events,
+        last.event_hash,
+        if session.end.is_some() { " (the session's end)" } else { " (the log stops there: the session did not end)" }
+    );
+    Ok(())
+}

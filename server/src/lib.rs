@@ -1,0 +1,193 @@
+//! The live twin server (`storetwin serve`): a paced session of one store, served over HTTP
+//! and WebSocket with actix-web on tokio, fed by the store's sensors over HTTP and MQTT.
+//!
+//! The server owns no simulation truth: the session thread ([`session`]) alone runs the
+//! store, and everything from outside (an intervention, a reading) becomes an injected
+//! event that the kernel records and the session log ([`journal`]) keeps, so a session
+//! replays exactly. [`control`] is the one control-plane actor (commands in); frames come
+//! out through a `watch` channel to the REST reads and to each stream client ([`stream`]).
+//! [`forecast`] answers what-ifs from a fork of the live state, [`ingest`] checks and
+//! normalises readings, [`auth`] the tokens, [`telemetry`] the Prometheus metrics, and
+//! [`page`] is the browser view.
+
+pub mod actions;
+pub mod api;
+pub mod auth;
+pub mod control;
+pub mod forecast;
+pub mod ingest;
+pub mod journal;
+pub mod page;
+pub mod session;
+pub mod stream;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Actor as _;
+use anyhow::{Context as _, bail};
+use storetwin_engine::SimTime;
+
+use crate::auth::Tokens;
+use crate::session::Session;
+
+/// How to serve.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub scenario: PathBuf,
+    pub listen: SocketAddr,
+    pub speed: f64,
+    pub paused: bool,
+    pub seed: Option<u64>,
+    pub until: Option<SimTime>,
+    /// The session log.
+    pub log: PathBuf,
+    pub tokens: Tokens,
+    /// Wall time between published frames.
+    pub frame_every: Duration,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// Stop on Ctrl-C / SIGTERM (the command line); tests stop the server themselves.
+    pub signals: bool,
+}
+
+impl Options {
+    pub fn new(scenario: impl Into<PathBuf>, log: impl Into<PathBuf>) -> Options {
+        Options {
+            scenario: scenario.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            speed: 60.0,
+            paused: false,
+            seed: None,
+            until: None,
+            log: log.into(),
+            tokens: Tokens::default(),
+            frame_every: Duration::from_millis(50),
+            workers: 2,
+            signals: false,
+        }
+    }
+}
+
+/// A running server.
+pub struct Running {
+    /// The address it listens on (the port chosen, if 0 was asked).
+    pub addr: SocketAddr,
+    pub session: Arc<Session>,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Stops the server and the session.
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        let handle = self.handle.clone();
+        // The handle's future completes once the server has stopped.
+        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true))).join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        match self.session.stop() {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Serves until the process is told to stop (Ctrl-C, SIGTERM), then stops the session.
+    pub fn wait(mut self) -> anyhow::Result<()> {
+        if let Some(thread) = self.thread.take() {
+            thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?.context("the server failed")?;
+        }
+        match self.session.stop() {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Loads a store scenario for serving; a chain file is refused plainly.
+pub fn load_store(path: &Path) -> anyhow::Result<storetwin_scenarios::Scenario> {
+    if let Ok(storetwin_scenarios::FileKind::Chain) = storetwin_scenarios::file_kind(path) {
+        bail!(
+            "{}: a chain file; `storetwin serve` serves one store's scenario (serving a chain live is not built \
+             yet: run the chain with `storetwin run`, or serve one of its store scenarios)",
+            path.display()
+        );
+    }
+    storetwin_scenarios::load(path).map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))
+}
+
+/// Starts the session and the server; returns once it listens.
+pub fn start(options: Options) -> anyhow::Result<Running> {
+    if options.tokens.is_open() && !options.listen.ip().is_loopback() {
+        bail!(
+            "--listen {}: a non-loopback address needs tokens (--tokens FILE, or {} / {}); without them anyone who \
+             can reach the server could steer the store",
+            options.listen,
+            auth::OPERATOR_ENV,
+            auth::VIEWER_ENV
+        );
+    }
+    let scenario = load_store(&options.scenario)?;
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let config = session::Config {
+        speed: options.speed,
+        paused: options.paused,
+        frame_every: options.frame_every,
+        journal: options.log.clone(),
+        until: options.until,
+    };
+    telemetry::handle();
+    let session = Arc::new(Session::start(scenario.world, scenario.path.clone(), scenario.hash.clone(), seed, config)?);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let tokens = options.tokens.clone();
+    let listen = options.listen;
+    let workers = options.workers.max(1);
+    let signals = options.signals;
+    let shared = session.clone();
+    let thread = std::thread::Builder::new()
+        .name("storetwin-http".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let control = control::ControlPlane::new(shared.clone()).start();
+                let state = actix_web::web::Data::new(api::AppState {
+                    session: shared,
+                    control,
+                    tokens,
+                    forecast_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+                });
+                let server = actix_web::HttpServer::new(move || {
+                    actix_web::App::new().app_data(state.clone()).wrap_fn(|req, srv| {
+                        use actix_web::dev::Service as _;
+                        let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                        let call = srv.call(req);
+                        async move {
+                            let res = call.await?;
+                            metrics::counter!(telemetry::REQUESTS, "route" => route, "status" => res.status().as_u16().to_string()).increment(1);
+                            Ok(res)
+                        }
+                    }).configure(api::routes)
+                })
+                .workers(workers)
+                .shutdown_timeout(2);
+                let server = if signals { server } else { server.disable_signals() };
+                let server = match server.bind(listen) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(anyhow::anyhow!("cannot listen on {listen}: {e}")));
+                        return Ok(());
+                    }
+                };
+                let addr = server.addrs().first().copied().unwrap_or(listen);
+                let server = server.run();
+                let _ = ready_tx.send(Ok((addr, server.handle())));
+                server.await
+            })
+        })
+        .context("cannot start the server thread")?;
+    let (addr, handle) = ready_rx.recv().context("the server thread ended before it listened")??;
+    Ok(Running { addr, session, handle, thread: Some(thread) })
+}

@@ -1,0 +1,128 @@
+//! Prometheus metrics, through the `metrics` facade; the exporter renders them at
+//! `/metrics`. Every name is listed here (and in the README and the Grafana dashboard).
+
+use std::sync::OnceLock;
+
+use hdrhistogram::Histogram;
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use storetwin_actors::store::live::Frame;
+use storetwin_actors::store::world::StoreWorld;
+
+pub const SIM_TIME: &str = "storetwin_sim_time_seconds";
+pub const LAG: &str = "storetwin_lag_seconds";
+pub const SPEED: &str = "storetwin_speed";
+pub const EVENTS: &str = "storetwin_events_total";
+pub const OCCUPANCY: &str = "storetwin_occupancy";
+pub const QUEUE_LENGTH: &str = "storetwin_queue_length";
+pub const WAIT: &str = "storetwin_wait_seconds";
+pub const FOOTFALL: &str = "storetwin_footfall_total";
+pub const SALES: &str = "storetwin_sales_total";
+pub const LANES_OPEN: &str = "storetwin_lanes_open";
+pub const DEVICES_DOWN: &str = "storetwin_devices_down";
+pub const DRIFT: &str = "storetwin_drift";
+pub const READINGS: &str = "storetwin_ingest_readings_total";
+pub const REJECTED: &str = "storetwin_ingest_rejected_total";
+pub const STALE: &str = "storetwin_ingest_stale_total";
+pub const CLIENTS: &str = "storetwin_ws_clients";
+pub const FRAMES_SENT: &str = "storetwin_ws_frames_sent_total";
+pub const REQUESTS: &str = "storetwin_http_requests_total";
+pub const INTERVENTIONS: &str = "storetwin_interventions_total";
+pub const FORECASTS: &str = "storetwin_forecasts_total";
+pub const FORECAST_SECONDS: &str = "storetwin_forecast_duration_seconds";
+
+/// Bucket bounds of the shoppers' queue waits, seconds.
+pub const WAIT_BUCKETS: [f64; 12] = [5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0, 1200.0];
+/// Bucket bounds of a forecast's wall time, seconds.
+pub const FORECAST_BUCKETS: [f64; 8] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
+
+/// The process's recorder (installed on first use) and its handle.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(WAIT.into()), &WAIT_BUCKETS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Full(FORECAST_SECONDS.into()), &FORECAST_BUCKETS))
+            .expect("the bucket lists are not empty");
+        match builder.install_recorder() {
+            Ok(handle) => {
+                describe();
+                handle
+            }
+            // Another recorder is installed (a test harness): render a private one.
+            Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+        }
+    })
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!(SIM_TIME, Unit::Seconds, "Sim time since the scenario's start");
+    describe_gauge!(LAG, Unit::Seconds, "How far the simulation is behind its paced time");
+    describe_gauge!(SPEED, "Sim seconds per wall second");
+    describe_counter!(EVENTS, "Events the simulation delivered");
+    describe_gauge!(OCCUPANCY, "Shoppers inside the store");
+    describe_gauge!(QUEUE_LENGTH, "Shoppers waiting, per checkout queue");
+    describe_histogram!(WAIT, Unit::Seconds, "Queue waits of shoppers whose service started");
+    describe_counter!(FOOTFALL, "People who entered (the model)");
+    describe_gauge!(SALES, "Sales so far, currency units (the model)");
+    describe_gauge!(LANES_OPEN, "Open lanes");
+    describe_gauge!(DEVICES_DOWN, "Devices down");
+    describe_gauge!(DRIFT, "The twin minus what the sensors say, per KPI");
+    describe_counter!(READINGS, "Sensor readings taken, by kind and transport");
+    describe_counter!(REJECTED, "Sensor readings refused, by reason");
+    describe_counter!(STALE, "Sensor readings older than the device's last one (ignored)");
+    describe_gauge!(CLIENTS, "Connected stream clients");
+    describe_counter!(FRAMES_SENT, "Frames sent to stream clients");
+    describe_counter!(REQUESTS, "HTTP requests, by route and status");
+    describe_counter!(INTERVENTIONS, "Interventions made, by kind");
+    describe_counter!(FORECASTS, "What-if forecasts answered");
+    describe_histogram!(FORECAST_SECONDS, Unit::Seconds, "Wall time to answer a what-if forecast");
+}
+
+/// The session's gauges, updated at every published frame.
+pub struct SessionGauges {
+    names: Vec<String>,
+    /// Each queue's waits at the last update, to record only the new ones.
+    seen: Vec<Histogram<u64>>,
+}
+
+impl SessionGauges {
+    pub fn new(names: &[String]) -> SessionGauges {
+        SessionGauges { names: names.to_vec(), seen: Vec::new() }
+    }
+
+    pub fn update(&mut self, world: &StoreWorld, frame: &Frame) {
+        let s = &frame.snapshot;
+        gauge!(SIM_TIME).set(s.at.as_secs_f64());
+        gauge!(LAG).set(frame.status.lag.as_secs_f64());
+        gauge!(SPEED).set(frame.status.speed);
+        counter!(EVENTS).absolute(frame.status.events);
+        gauge!(OCCUPANCY).set(s.shoppers.len() as f64);
+        counter!(FOOTFALL).absolute(s.footfall);
+        gauge!(SALES).set(s.sales.as_major());
+        gauge!(LANES_OPEN).set(s.lanes.iter().filter(|l| l.open).count() as f64);
+        gauge!(DEVICES_DOWN).set(s.devices_up.iter().filter(|up| !**up).count() as f64);
+        for (q, name) in s.queues.iter().zip(&self.names) {
+            gauge!(QUEUE_LENGTH, "queue" => name.clone()).set(f64::from(q.waiting));
+        }
+        let queues: Vec<&Histogram<u64>> = world.kpi_queues().map(|(stats, _)| &stats.waits_ms).collect();
+        if self.seen.len() != queues.len() {
+            self.seen = queues.iter().map(|h| (*h).clone()).collect();
+            return;
+        }
+        for ((now, seen), name) in queues.into_iter().zip(&mut self.seen).zip(&self.names) {
+            if now.len() == seen.len() {
+                continue;
+            }
+            let mut new = now.clone();
+            if new.subtract(&*seen).is_ok() {
+                let h = histogram!(WAIT, "queue" => name.clone());
+                for v in new.iter_recorded() {
+                    h.record_many(v.value_iterated_to() as f64 / 1000.0, v.count_at_value() as usize);
+                }
+            }
+            seen.clone_from(now);
+        }
+    }
+}
