@@ -1,0 +1,91 @@
+//! `storetwin serve` as an ops person runs it: killed with `kill -9` mid-session, its log
+//! up to that moment replays to the identical state with `storetwin replay`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new()) };
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, out.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_owned()))
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn kill_9_mid_session_then_the_log_replays_to_the_identical_state() {
+    let dir = std::env::temp_dir().join(format!("storetwin-kill9-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = dir.join("session.log");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_storetwin"))
+        .current_dir(root())
+        .args(["serve", "scenarios/weekday.toml", "--speed", "1000", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--log")
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("storetwin serve starts");
+    let mut child = Killed(child);
+    wait_for(Duration::from_secs(60), "the server to listen", || http(port, "GET", "/v1/health", "").0 == 200);
+    let (status, body) =
+        http(port, "POST", "/v1/interventions", r#"{"interventions": [{"action": "open_lane", "lane": "L7"}]}"#);
+    assert_eq!(status, 202, "{body}");
+    let checks = || std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.contains("\"check\"")).count();
+    let before = checks();
+    wait_for(Duration::from_secs(30), "two checkpoints after the intervention", || checks() >= before + 2);
+    child.0.kill().expect("kill -9");
+    child.0.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("\"end\""), "a killed session has no end record");
+    let replay = Command::new(env!("CARGO_BIN_EXE_storetwin")).current_dir(root()).arg("replay").arg(&log).output().unwrap();
+    let out = String::from_utf8_lossy(&replay.stdout);
+    assert!(replay.status.success(), "{out}{}", String::from_utf8_lossy(&replay.stderr));
+    assert!(out.contains("replay identical: 1 inputs"), "{out}");
+    assert!(out.contains("the session did not end"), "{out}");
+    // A log whose checkpoint was tampered with is caught.
+    let tampered = dir.join("tampered.log");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let last = lines.iter().rposition(|l| l.contains("\"check\"")).unwrap();
+    let hash_at = lines[last].find("\"event_hash\":\"").unwrap() + 14;
+    let flipped = if &lines[last][hash_at..hash_at + 1] == "0" { "1" } else { "0" };
+    lines[last].replace_range(hash_at..hash_at + 1, flipped);
+    std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
+    let replay = Command::new(env!("CARGO_BIN_EXE_storetwin")).current_dir(root()).arg("replay").arg(&tampered).output().unwrap();
+    assert!(!replay.status.success());
+    assert!(String::from_utf8_lossy(&replay.stderr).contains("DIFFERS"), "{}", String::from_utf8_lossy(&replay.stderr));
+}
