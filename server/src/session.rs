@@ -212,6 +212,7 @@ struct Runner {
 
 fn publish_frame(frame: &Frame, spec: &WorldSpec, names: &[String], heat: bool, seq: u64) -> Published {
     let mut wire = WireFrame::of(frame, spec, names, true);
+    wire.sent_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_micros() as u64);
     let map = wire.heat.take();
     let encode = |w: &WireFrame| ByteString::from(serde_json::to_string(w).expect("a frame serialises"));
     let json = encode(&wire);

@@ -126,3 +126,51 @@ impl SessionGauges {
         }
     }
 }
+
+/// Every metric name the server exports.
+pub const ALL: [&str; 21] = [
+    SIM_TIME,
+    LAG,
+    SPEED,
+    EVENTS,
+    OCCUPANCY,
+    QUEUE_LENGTH,
+    WAIT,
+    FOOTFALL,
+    SALES,
+    LANES_OPEN,
+    DEVICES_DOWN,
+    DRIFT,
+    READINGS,
+    REJECTED,
+    STALE,
+    CLIENTS,
+    FRAMES_SENT,
+    REQUESTS,
+    INTERVENTIONS,
+    FORECASTS,
+    FORECAST_SECONDS,
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_grafana_dashboard_reads_only_metrics_the_server_exports() {
+        let text = include_str!("../grafana/storetwin-live.json");
+        let dashboard: serde_json::Value = serde_json::from_str(text).expect("the dashboard is JSON");
+        let mut used = 0;
+        for panel in dashboard["panels"].as_array().unwrap() {
+            for target in panel["targets"].as_array().unwrap() {
+                let expr = target["expr"].as_str().unwrap();
+                for (i, _) in expr.match_indices("storetwin_") {
+                    let name: String =
+                        expr[i..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    let base = name.strip_suffix("_bucket").unwrap_or(&name);
+                    assert!(super::ALL.contains(&base), "the dashboard's {name} is not exported (panel {})", panel["title"]);
+                    used += 1;
+                }
+            }
+        }
+        assert!(used >= 14);
+    }
+}

@@ -139,6 +139,10 @@ pub struct WireFrame {
     pub heat: Option<Vec<f32>>,
     /// The last hour, a point a minute: `[sim seconds, inside, waiting]`.
     pub last_hour: Vec<[f64; 3]>,
+    /// When the server published the frame, wall microseconds since the Unix epoch (a
+    /// client on the same clock measures its delivery from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_us: Option<u64>,
 }
 
 /// The store's plan and names, which do not change during a session.
@@ -326,6 +330,7 @@ impl WireFrame {
             cell_area_m2: s.cell_area_m2,
             heat: heat.then(|| s.heat.iter().map(|h| *h as f32).collect()),
             last_hour: s.last_hour.iter().map(|(t, inside, waiting)| [t.as_secs_f64(), f64::from(*inside), f64::from(*waiting)]).collect(),
+            sent_us: None,
         }
     }
 
