@@ -76,6 +76,8 @@ pub struct Session {
     pub scenario_hash: String,
     pub seed: u64,
     pub journal: PathBuf,
+    /// Wall time between two published frames.
+    pub frame_every: Duration,
     inputs: Sender<LiveInput<StoreMsg>>,
     forks: Sender<Sender<Simulation<StoreWorld>>>,
     pub latest: tokio::sync::watch::Receiver<Arc<Published>>,
@@ -106,7 +108,11 @@ impl Session {
         let (forks, forks_rx) = crossbeam_channel::unbounded();
         let spec = Arc::new(spec);
         let names = queue_names(&spec);
-        let floor = Arc::new(WireFloor::of(&spec));
+        let mut floor = WireFloor::of(&spec);
+        floor.scenario = scenario.display().to_string();
+        floor.scenario_hash = scenario_hash.clone();
+        floor.seed = seed;
+        let floor = Arc::new(floor);
         let heat_clients = Arc::new(AtomicUsize::new(0));
         let now_ns = Arc::new(AtomicU64::new(0));
         let first = {
@@ -146,6 +152,7 @@ impl Session {
             scenario_hash,
             seed,
             journal: config.journal,
+            frame_every: config.frame_every,
             inputs,
             forks,
             latest,

@@ -1,5 +1,6 @@
 //! One stream client: its own task, holding nothing but a `watch` receiver of the latest
-//! frame. At its rate it sends the newest frame it has not sent; a client that reads slowly
+//! frame. It sends each newly published frame at once, as often as the client's rate allows
+//! (a frame that comes too soon for it is skipped); a client that reads slowly
 //! makes only its own task wait (in actix-ws's bounded send), and when it catches up it
 //! gets the newest frame, skipping the ones in between. The simulation and the other
 //! clients never wait for it.
@@ -24,8 +25,12 @@ pub async fn serve_client(session: Arc<Session>, mut ws: actix_ws::Session, mut 
         session.heat_clients.fetch_add(1, Ordering::Relaxed);
     }
     let mut latest = session.latest.clone();
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // A frame goes out as soon as it is published, unless it comes too soon for the client's
+    // rate: then it is skipped and a later one goes (a rate is met on the publishing grid:
+    // 10 Hz of 20 Hz is every other frame). Half a publishing interval of slack keeps a
+    // client from missing its frame to jitter.
+    let spacing = every.saturating_sub(session.frame_every / 2);
+    let mut next_allowed = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut heard = Instant::now();
@@ -33,25 +38,16 @@ pub async fn serve_client(session: Arc<Session>, mut ws: actix_ws::Session, mut 
     let sent = metrics::counter!(telemetry::FRAMES_SENT);
     loop {
         tokio::select! {
-            _ = tick.tick() => {
-                let frame = latest.borrow_and_update().clone();
-                if frame.seq == sent_seq {
-                    continue;
-                }
-                let text = match (&frame.json_heat, heat) {
-                    (Some(with_heat), true) => with_heat.clone(),
-                    _ => frame.json.clone(),
-                };
-                if ws.text(text).await.is_err() {
+            changed = latest.changed() => {
+                if changed.is_err() {
                     break;
                 }
-                sent.increment(1);
-                sent_seq = frame.seq;
             }
             _ = ping.tick() => {
                 if heard.elapsed() > SILENCE || ws.ping(b"").await.is_err() {
                     break;
                 }
+                continue;
             }
             message = messages.recv() => {
                 heard = Instant::now();
@@ -64,8 +60,24 @@ pub async fn serve_client(session: Arc<Session>, mut ws: actix_ws::Session, mut 
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                     Some(Ok(_)) => {}
                 }
+                continue;
             }
         }
+        let frame = latest.borrow_and_update().clone();
+        // Too soon for the client's rate: this one is skipped (the session's last frame never is).
+        if frame.seq == sent_seq || (Instant::now() < next_allowed && !frame.wire.status.done) {
+            continue;
+        }
+        let text = match (&frame.json_heat, heat) {
+            (Some(with_heat), true) => with_heat.clone(),
+            _ => frame.json.clone(),
+        };
+        next_allowed = Instant::now() + spacing;
+        if ws.text(text).await.is_err() {
+            break;
+        }
+        sent.increment(1);
+        sent_seq = frame.seq;
     }
     if heat {
         session.heat_clients.fetch_sub(1, Ordering::Relaxed);

@@ -17,12 +17,23 @@ use storetwin_viz::session::{self, Mode, Options, Twin, clock};
 ///   storetwin-twin --replay session.events
 ///   storetwin-twin scenarios/weekday.toml --screenshot noon.png --at 12:00
 ///   storetwin-twin scenarios/weekday.toml --screenshot crowd.png --at 12:00 --heat density
+///   storetwin-twin --connect ws://127.0.0.1:8080 --token OPERATOR_TOKEN
 #[derive(Parser, Debug)]
 #[command(name = "storetwin-twin", version, verbatim_doc_comment)]
 struct Args {
     /// The scenario file (with --replay: overrides the scenario the log names).
-    #[arg(required_unless_present = "replay")]
+    /// With --connect: the scenario the server runs (default: the file the server names).
+    #[arg(required_unless_present_any = ["replay", "connect"])]
     scenario: Option<PathBuf>,
+
+    /// Render a live session of `storetwin serve` at this address (ws://HOST:PORT) instead
+    /// of simulating here; the controls act on the server's session.
+    #[arg(long, value_name = "ws://HOST:PORT", conflicts_with_all = ["replay", "events", "intervene", "seed", "at"])]
+    connect: Option<String>,
+
+    /// The server's viewer or operator token for --connect (default: $STORETWIN_TOKEN).
+    #[arg(long, value_name = "TOKEN", requires = "connect")]
+    token: Option<String>,
 
     /// Sim seconds per wall second (1 = real time). Default 60, or 1000 with --screenshot.
     #[arg(long, value_parser = parse_speed)]
@@ -137,7 +148,54 @@ fn main() -> ExitCode {
     }
 }
 
+/// The twin as a client of a live server.
+fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
+    let token = args.token.clone().or_else(|| std::env::var("STORETWIN_TOKEN").ok().filter(|t| !t.is_empty()));
+    let remote = storetwin_viz::remote::Remote::connect(url, token.as_deref(), args.scenario.as_deref())?;
+    check_display()?;
+    let spec = remote.scenario.world.clone();
+    let name = remote.scenario.path.file_name().map_or_else(|| remote.floor.scenario.clone(), |n| n.to_string_lossy().into());
+    let app = TwinApp {
+        title: format!("storetwin twin — {} ({name}) on {}", spec.store.name, remote.server),
+        spec: spec.clone(),
+        open_at_s: spec.open_at_s,
+        scenario_name: format!("{name} on {}", remote.server),
+        replay: None,
+        controls: remote.controls.clone(),
+        frames: remote.frames.clone(),
+        speed: args.speed.unwrap_or(60.0),
+        paused: args.paused,
+        heat: args.heat.unwrap_or_default(),
+        size: args.size,
+        screenshot: args.screenshot.clone(),
+    };
+    let exit = app.run();
+    let stats = remote.stats.clone();
+    let server = remote.server.clone();
+    remote.finish();
+    use std::sync::atomic::Ordering::Relaxed;
+    println!(
+        "connected to {server}: {} frames received (to {}), {} controls sent, {} refused",
+        stats.frames.load(Relaxed),
+        stats.last_clock.lock().unwrap(),
+        stats.sent.load(Relaxed),
+        stats.refused.load(Relaxed)
+    );
+    if let Some(e) = stats.last_error.lock().unwrap().as_ref() {
+        println!("  last refusal: {e}");
+    }
+    if let Some(shot) = &args.screenshot
+        && exit.is_success()
+    {
+        println!("  screenshot {}", shot.display());
+    }
+    Ok(if exit.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(url) = args.connect.clone() {
+        return run_remote(&args, &url);
+    }
     let (scenario, mode) = match &args.replay {
         Some(log) => session::open_replay(log, args.scenario.as_deref())?,
         None => {

@@ -376,3 +376,65 @@ fn bad_input_and_no_display_are_clear_errors() {
     let err = twin(&["--replay", "/nonexistent/x.events"], ":4097");
     assert!(err.contains("/nonexistent/x.events"), "{err}");
 }
+
+#[test]
+fn connected_to_a_live_server_the_twin_draws_the_servers_session() {
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let x = Xvfb::start();
+    let dir = temp_dir("connect");
+    // A live server on the weekday store, paused at the opening until the twin is on its
+    // stream, then run to 11:00 at speed.
+    let mut options = storetwin_server::Options::new(weekday(), dir.join("session.log"));
+    options.listen = "127.0.0.1:0".parse().unwrap();
+    options.paused = true;
+    options.speed = 5000.0;
+    options.until = Some(SimTime::from_secs(3 * 3600));
+    options.tokens.add(storetwin_server::auth::Role::Viewer, "viewer-token-for-the-twin-01").unwrap();
+    let server = storetwin_server::start(options).expect("the server starts");
+    let addr = server.addr;
+    let session = server.session.clone();
+    let resume = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        while session.heat_clients.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            assert!(start.elapsed() < std::time::Duration::from_secs(120), "the twin never connected");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        session.send(storetwin_engine::LiveInput::Resume).expect("the session takes it");
+    });
+    let png = dir.join("connected.png");
+    let url = format!("ws://{addr}");
+    let out = twin(
+        &x,
+        &["--connect", &url, "--token", "viewer-token-for-the-twin-01", "--screenshot", png.to_str().unwrap()],
+    );
+    resume.join().unwrap();
+    assert!(out.status.success(), "the twin failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("connected to {addr}")) && stdout.contains("(to 11:00:00)"), "{stdout}");
+    let shot = Shot::load(&png);
+    assert_eq!(shot.image.dimensions(), (1600, 900));
+    let loaded = session::load_scenario(&weekday()).expect("loads");
+    let floor = Floor::build(&loaded.world.store);
+    let plan = Plan { width: floor.width, height: floor.height };
+    let shelves: Vec<_> = floor.cells().filter(|c| matches!(floor.kind(*c), CellKind::Shelf(_))).collect();
+    let right = shelves
+        .iter()
+        .filter(|c| {
+            let CellKind::Shelf(cat) = floor.kind(**c) else { unreachable!() };
+            near(shot.at(&plan, c.x, c.y), palette::category(usize::from(cat.0)))
+        })
+        .count();
+    assert!(right * 100 >= shelves.len() * 99, "{right} of {} shelf cells in colour", shelves.len());
+    // The server ran the same day as a local run: its shoppers at 11:00 are drawn where
+    // the simulation (computed here) has them.
+    let (_, snapshot) = simulate(3);
+    let shopping: Vec<_> =
+        snapshot.shoppers.iter().filter(|s| matches!(s.state, ShopperState::Walking | ShopperState::AtShelf)).collect();
+    let drawn = shopping.iter().filter(|s| near(shot.at(&plan, s.cell.x, s.cell.y), palette::SHOPPER)).count();
+    assert!(drawn * 10 >= shopping.len() * 9, "{drawn} of {} shoppers drawn at their cells", shopping.len());
+    // A wrong token is refused plainly, before any window opens.
+    let out = twin(&x, &["--connect", &url, "--token", "not-the-token-of-anyone"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"), "{}", String::from_utf8_lossy(&out.stderr));
+    server.stop().unwrap();
+}

@@ -150,6 +150,14 @@ pub struct WireFrame {
 pub struct WireFloor {
     pub version: u32,
     pub store: String,
+    /// The scenario file the session runs (as the server was given it), its hash and the
+    /// session's seed: a remote twin loads the same file and checks it is the same.
+    #[serde(default)]
+    pub scenario: String,
+    #[serde(default)]
+    pub scenario_hash: String,
+    #[serde(default)]
+    pub seed: u64,
     pub width: u16,
     pub height: u16,
     pub cell_m: f64,
@@ -238,6 +246,9 @@ impl WireFloor {
         WireFloor {
             version: WIRE_VERSION,
             store: store.name.clone(),
+            scenario: String::new(),
+            scenario_hash: String::new(),
+            seed: 0,
             width: floor.width,
             height: floor.height,
             cell_m: floor.cell_m,

@@ -2,7 +2,8 @@
 //! - `stream`: N WebSocket clients at R Hz on the weekday store at 60x; each frame's
 //!   delivery time (received minus the server's publish stamp, same clock), p50/p99/max;
 //! - `ingest`: HTTP batches of door-counter readings from C client threads; readings/s;
-//! - `whatif`: a 30-minute what-if with 20 replications at 12:00; wall time of the request.
+//! - `whatif`: on ops-lunch at 12:00, opening L7 and L8 for 30 minutes with 20 replications;
+//!   wall time of the request.
 //!
 //! `cargo run --release -p storetwin-benches --bin serve-budgets -- [stream|ingest|whatif|all]`
 
@@ -14,13 +15,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use storetwin_engine::SimTime;
 use storetwin_server::{Options, Running};
 
-fn weekday() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/weekday.toml"))
+fn scenario(file: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios")).join(file)
 }
 
-fn server(name: &str, speed: f64, paused: bool) -> Running {
+fn server(name: &str, file: &str, speed: f64, paused: bool) -> Running {
     let dir = std::env::temp_dir().join(format!("storetwin-bench-{name}-{}", std::process::id()));
-    let mut o = Options::new(weekday(), dir.join("session.log"));
+    let mut o = Options::new(scenario(file), dir.join("session.log"));
     o.listen = "127.0.0.1:0".parse().unwrap();
     o.speed = speed;
     o.paused = paused;
@@ -43,7 +44,7 @@ fn now_us() -> u64 {
 }
 
 fn stream(clients: usize, hz: u32, secs: u64) {
-    let server = server("stream", 60.0, false);
+    let server = server("stream", "weekday.toml", 60.0, false);
     let addr = server.addr;
     let until = Instant::now() + Duration::from_secs(secs + 2);
     let measure_from = Instant::now() + Duration::from_secs(2);
@@ -63,8 +64,8 @@ fn stream(clients: usize, hz: u32, secs: u64) {
                         if Instant::now() < measure_from {
                             continue;
                         }
-                        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
-                        let sent = v["sent_us"].as_u64().unwrap();
+                        let at = t.find("\"sent_us\":").expect("a stamped frame") + 10;
+                        let sent: u64 = t[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
                         lat.saturating_record(got.saturating_sub(sent).max(1));
                         frames += 1;
                     }
@@ -97,7 +98,7 @@ fn stream(clients: usize, hz: u32, secs: u64) {
 }
 
 fn ingest(threads: usize, secs: u64, batch: usize) {
-    let server = server("ingest", 60.0, false);
+    let server = server("ingest", "weekday.toml", 60.0, false);
     let addr = server.addr;
     let until = Instant::now() + Duration::from_secs(secs);
     let workers: Vec<_> = (0..threads)
@@ -145,7 +146,7 @@ fn ingest(threads: usize, secs: u64, batch: usize) {
 }
 
 fn whatif(runs: usize) {
-    let server = server("whatif", 50_000.0, false);
+    let server = server("whatif", "ops-lunch.toml", 50_000.0, false);
     let addr = server.addr;
     let noon = SimTime::from_secs(4 * 3600);
     let t = Instant::now();

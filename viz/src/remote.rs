@@ -1,0 +1,257 @@
+//! The twin as a client of a live server (`storetwin-twin --connect ws://HOST:PORT`): the
+//! same window, fed by the server's stream instead of a session of its own.
+//!
+//! [`Remote::connect`] reads the server's floor (`GET /v1/floor`), loads the same scenario
+//! file (the one the server names, or the one given) and refuses it if its hash differs,
+//! then gives the window what a local session gives it: a receiver of [`Frame`]s (each
+//! stream frame turned back into the snapshot it was made from, [`WireFrame::to_frame`])
+//! and [`Controls`], whose inputs a thread of its own turns into the server's REST calls
+//! (an intervention into `POST /v1/interventions` in the scenario's names, pace and pause
+//! into `POST /v1/control`). The server records and applies them; nothing is simulated here.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use storetwin_actors::StoreMsg;
+use storetwin_actors::store::live::{Controls, Frame, Intervention};
+use storetwin_actors::store::spec::WorldSpec;
+use storetwin_actors::store::wire::{WIRE_VERSION, WireFloor, WireFrame};
+use storetwin_actors::store::world::{Layout, StoreWorld};
+use storetwin_engine::{LiveInput, Seed};
+use storetwin_scenarios::Scenario;
+
+/// A connection to a live server.
+pub struct Remote {
+    pub scenario: Scenario,
+    pub seed: Seed,
+    pub floor: WireFloor,
+    pub controls: Controls,
+    pub frames: Receiver<Frame>,
+    /// `host:port` of the server.
+    pub server: String,
+    pub stats: Arc<Stats>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What the connection did, for the closing summary.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub frames: AtomicU64,
+    /// Frames the window had not taken yet when a newer one came (dropped, as locally).
+    pub skipped: AtomicU64,
+    pub sent: AtomicU64,
+    pub refused: AtomicU64,
+    pub last_clock: std::sync::Mutex<String>,
+    pub last_error: std::sync::Mutex<Option<String>>,
+}
+
+/// `host:port` of a `ws://HOST:PORT[/...]` (or `http://`) address.
+pub fn server_of(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("ws://")
+        .or_else(|| url.strip_prefix("http://"))
+        .with_context(|| format!("--connect {url:?}: expected ws://HOST:PORT (wss is not supported)"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || !host.contains(':') {
+        bail!("--connect {url:?}: expected ws://HOST:PORT, e.g. ws://127.0.0.1:8080");
+    }
+    Ok(host.to_owned())
+}
+
+/// One HTTP/1.1 request to the server: the status and body.
+fn http(server: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> anyhow::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(server).with_context(|| format!("cannot reach the server at {server}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = String::new();
+        let mut rest = rest;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 || after.len() < n {
+                break;
+            }
+            out.push_str(&after[..n]);
+            rest = after[n..].trim_start_matches("\r\n");
+        }
+        out
+    } else {
+        rest.to_owned()
+    };
+    Ok((status, body))
+}
+
+/// The server's refusal in words (its JSON `error`, or the status).
+fn refusal(status: u16, body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned))
+        .map_or_else(|| format!("HTTP {status}"), |e| format!("HTTP {status}: {e}"))
+}
+
+/// An intervention as the server's API takes it, in the scenario's names.
+pub fn action_json(what: Intervention, spec: &WorldSpec) -> serde_json::Value {
+    let store = &spec.store;
+    let lane = |i: u16| store.lanes.get(usize::from(i)).map_or_else(String::new, |l| l.name.clone());
+    let device = |i: u16| store.devices.get(usize::from(i)).map_or_else(String::new, |d| d.name.clone());
+    match what {
+        Intervention::SetLaneOpen { lane: l, open } => {
+            serde_json::json!({"action": if open { "open_lane" } else { "close_lane" }, "lane": lane(l)})
+        }
+        Intervention::SetPrice { sku, cents } => serde_json::json!({
+            "action": "set_price",
+            "sku": store.catalogue.get(sku as usize).map_or_else(String::new, |s| s.name.clone()),
+            "price": cents as f64 / 100.0,
+        }),
+        Intervention::SetDeviceUp { device: d, up } => {
+            serde_json::json!({"action": if up { "device_online" } else { "device_offline" }, "device": device(d)})
+        }
+    }
+}
+
+impl Remote {
+    /// Connects to the server at `url` with `token`; `scenario` overrides the file the
+    /// server names (it must be the same scenario).
+    pub fn connect(url: &str, token: Option<&str>, scenario: Option<&Path>) -> anyhow::Result<Remote> {
+        let server = server_of(url)?;
+        let (status, body) = http(&server, "GET", "/v1/floor", token, "")?;
+        if status != 200 {
+            bail!("{server}: GET /v1/floor: {}", refusal(status, &body));
+        }
+        let floor: WireFloor = serde_json::from_str(&body).context("the server's floor is not the twin's JSON")?;
+        if floor.version != WIRE_VERSION {
+            bail!("{server}: the server speaks stream version {}, this twin version {WIRE_VERSION}", floor.version);
+        }
+        let path = scenario.map_or_else(|| Path::new(&floor.scenario).to_path_buf(), Path::to_path_buf);
+        let loaded = crate::session::load_scenario(&path).with_context(|| {
+            format!("the server runs {}; the twin needs the same scenario file here (give it as the scenario)", floor.scenario)
+        })?;
+        if loaded.hash != floor.scenario_hash {
+            bail!(
+                "{}: hash {}, but the server's scenario {} has hash {}: not the same scenario",
+                path.display(),
+                loaded.hash,
+                floor.scenario,
+                floor.scenario_hash
+            );
+        }
+        let seed = Seed(floor.seed);
+        let layout = StoreWorld::build(loaded.world.clone(), seed).layout;
+        let cells = usize::from(floor.width) * usize::from(floor.height);
+        let stats = Arc::new(Stats::default());
+        let (controls, inputs) = Controls::new(layout);
+        let (frames_tx, frames) = crossbeam_channel::bounded(4);
+
+        let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{server}/v1/stream?hz=30&heat=1"
+        ))?;
+        request.headers_mut().insert("Sec-WebSocket-Protocol", "storetwin.v1".parse()?);
+        if let Some(t) = token {
+            request.headers_mut().insert("Authorization", format!("Bearer {t}").parse()?);
+        }
+        let (mut ws, _) = tungstenite::connect(request).map_err(|e| match e {
+            tungstenite::Error::Http(r) => anyhow::anyhow!("{server}: the stream refused: HTTP {}", r.status()),
+            e => anyhow::anyhow!("{server}: cannot open the stream: {e}"),
+        })?;
+        let reader_stats = stats.clone();
+        let reader = std::thread::Builder::new().name("storetwin-stream".into()).spawn(move || {
+            loop {
+                let text = match ws.read() {
+                    Ok(tungstenite::Message::Text(t)) => t,
+                    Ok(tungstenite::Message::Close(_)) | Err(_) => break,
+                    Ok(_) => continue,
+                };
+                let Ok(wire) = serde_json::from_str::<WireFrame>(&text) else {
+                    *reader_stats.last_error.lock().unwrap() = Some("a frame that is not the twin's JSON".into());
+                    continue;
+                };
+                if wire.version != WIRE_VERSION {
+                    *reader_stats.last_error.lock().unwrap() = Some(format!("a frame of version {}", wire.version));
+                    break;
+                }
+                reader_stats.frames.fetch_add(1, Ordering::Relaxed);
+                *reader_stats.last_clock.lock().unwrap() = wire.clock.clone();
+                let frame = wire.to_frame(cells);
+                if frame.status.done {
+                    // The last frame is not dropped: wait a while for the window to take it.
+                    let _ = frames_tx.send_timeout(frame, Duration::from_secs(5));
+                } else if frames_tx.try_send(frame).is_err() {
+                    reader_stats.skipped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let _ = ws.close(None);
+        })?;
+        let sender_stats = stats.clone();
+        let spec = loaded.world.clone();
+        let (to, token) = (server.clone(), token.map(str::to_owned));
+        let sender = std::thread::Builder::new()
+            .name("storetwin-controls".into())
+            .spawn(move || forward(&inputs, &to, token.as_deref(), &spec, layout, &sender_stats))?;
+        Ok(Remote { scenario: loaded, seed, floor, controls, frames, server, stats, threads: vec![reader, sender] })
+    }
+
+    /// Ends the connection (the window has closed).
+    pub fn finish(mut self) {
+        self.controls.stop();
+        drop(self.frames);
+        for t in self.threads.drain(..) {
+            if t.name() == Some("storetwin-controls") {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// Turns the window's inputs into the server's REST calls until the window stops.
+fn forward(inputs: &Receiver<LiveInput<StoreMsg>>, server: &str, token: Option<&str>, spec: &WorldSpec, layout: Layout, stats: &Stats) {
+    loop {
+        let input = match inputs.recv_timeout(Duration::from_millis(200)) {
+            Ok(i) => i,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let (path, body) = match input {
+            LiveInput::Inject { to, msg } => match Intervention::from_injection(to, &msg, layout) {
+                Some(what) => ("/v1/interventions", serde_json::json!({"interventions": [action_json(what, spec)]})),
+                None => continue,
+            },
+            LiveInput::SetSpeed(x) => ("/v1/control", serde_json::json!({"speed": x})),
+            LiveInput::Pause => ("/v1/control", serde_json::json!({"pause": true})),
+            LiveInput::Resume => ("/v1/control", serde_json::json!({"pause": false})),
+            LiveInput::Stop => return,
+        };
+        match http(server, "POST", path, token, &body.to_string()) {
+            Ok((status, _)) if (200..300).contains(&status) => {
+                stats.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok((status, answer)) => {
+                stats.refused.fetch_add(1, Ordering::Relaxed);
+                let e = refusal(status, &answer);
+                eprintln!("warning: the server refused {path}: {e}");
+                *stats.last_error.lock().unwrap() = Some(e);
+            }
+            Err(e) => {
+                stats.refused.fetch_add(1, Ordering::Relaxed);
+                *stats.last_error.lock().unwrap() = Some(format!("{e:#}"));
+            }
+        }
+    }
+}
