@@ -222,6 +222,10 @@ pub fn run_arm(mut sim: Simulation<StoreWorld>, interventions: &[Intervention], 
     Ok((m, sim))
 }
 
+/// One replication: the "as is" arm, the arm with the interventions, and (replication 0)
+/// the "as is" run's event count and hash at the horizon.
+type Pair = (Measured, Measured, Option<(u64, String)>);
+
 /// Answers `plan` from `live` (a fork of the live session), on up to `threads` threads.
 /// The answer does not depend on `threads`.
 pub fn forecast(live: &Simulation<StoreWorld>, spec: &WorldSpec, plan: &Plan, threads: usize) -> anyhow::Result<Answer> {
@@ -234,7 +238,7 @@ pub fn forecast(live: &Simulation<StoreWorld>, spec: &WorldSpec, plan: &Plan, th
     }
     let reps = plan.replications as usize;
     let streams = Seed(plan.seed);
-    let one = |r: usize| -> anyhow::Result<(Measured, Measured, Option<(u64, String)>)> {
+    let one = |r: usize| -> anyhow::Result<Pair> {
         let base = if r == 0 { live.fork() } else { live.fork_reseeded(streams.replication(r as u32)) };
         let (b, with_sim) = run_arm(base.fork(), &plan.interventions, until)?;
         drop(with_sim);
@@ -243,7 +247,7 @@ pub fn forecast(live: &Simulation<StoreWorld>, spec: &WorldSpec, plan: &Plan, th
         Ok((a, b, id))
     };
     let threads = threads.clamp(1, reps);
-    let mut results: Vec<Option<anyhow::Result<(Measured, Measured, Option<(u64, String)>)>>> = (0..reps).map(|_| None).collect();
+    let mut results: Vec<Option<anyhow::Result<Pair>>> = (0..reps).map(|_| None).collect();
     std::thread::scope(|scope| {
         let chunks: Vec<_> = (0..threads)
             .map(|w| {

@@ -37,7 +37,9 @@ pub struct Remote {
     /// `host:port` of the server.
     pub server: String,
     pub stats: Arc<Stats>,
-    threads: Vec<JoinHandle<()>>,
+    /// The thread turning controls into REST calls (the stream's reader ends with the
+    /// connection, on its own).
+    sender: Option<JoinHandle<()>>,
 }
 
 /// What the connection did, for the closing summary.
@@ -172,7 +174,7 @@ impl Remote {
             e => anyhow::anyhow!("{server}: cannot open the stream: {e}"),
         })?;
         let reader_stats = stats.clone();
-        let reader = std::thread::Builder::new().name("storetwin-stream".into()).spawn(move || {
+        std::thread::Builder::new().name("storetwin-stream".into()).spawn(move || {
             loop {
                 let text = match ws.read() {
                     Ok(tungstenite::Message::Text(t)) => t,
@@ -205,17 +207,15 @@ impl Remote {
         let sender = std::thread::Builder::new()
             .name("storetwin-controls".into())
             .spawn(move || forward(&inputs, &to, token.as_deref(), &spec, layout, &sender_stats))?;
-        Ok(Remote { scenario: loaded, seed, floor, controls, frames, server, stats, threads: vec![reader, sender] })
+        Ok(Remote { scenario: loaded, seed, floor, controls, frames, server, stats, sender: Some(sender) })
     }
 
     /// Ends the connection (the window has closed).
     pub fn finish(mut self) {
         self.controls.stop();
         drop(self.frames);
-        for t in self.threads.drain(..) {
-            if t.name() == Some("storetwin-controls") {
-                let _ = t.join();
-            }
+        if let Some(t) = self.sender.take() {
+            let _ = t.join();
         }
     }
 }
