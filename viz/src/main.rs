@@ -28,7 +28,7 @@ struct Args {
 
     /// Render a live session of `storetwin serve` at this address (ws://HOST:PORT) instead
     /// of simulating here; the controls act on the server's session.
-    #[arg(long, value_name = "ws://HOST:PORT", conflicts_with_all = ["replay", "events", "intervene", "seed", "at"])]
+    #[arg(long, value_name = "ws://HOST:PORT", conflicts_with_all = ["replay", "events", "intervene", "seed", "at", "speed", "paused"])]
     connect: Option<String>,
 
     /// The server's viewer or operator token for --connect (default: $STORETWIN_TOKEN).
@@ -163,8 +163,8 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         replay: None,
         controls: remote.controls.clone(),
         frames: remote.frames.clone(),
-        speed: args.speed.unwrap_or(60.0),
-        paused: args.paused,
+        speed: remote.speed,
+        paused: remote.paused,
         heat: args.heat.unwrap_or_default(),
         size: args.size,
         screenshot: args.screenshot.clone(),

@@ -37,6 +37,9 @@ pub struct Remote {
     /// `host:port` of the server.
     pub server: String,
     pub stats: Arc<Stats>,
+    /// The session's pace and pause when the twin connected.
+    pub speed: f64,
+    pub paused: bool,
     /// The thread turning controls into REST calls (the stream's reader ends with the
     /// connection, on its own).
     sender: Option<JoinHandle<()>>,
@@ -155,6 +158,13 @@ impl Remote {
                 floor.scenario_hash
             );
         }
+        let (status, body) = http(&server, "GET", "/v1/kpis", token, "")?;
+        if status != 200 {
+            bail!("{server}: GET /v1/kpis: {}", refusal(status, &body));
+        }
+        let kpis: serde_json::Value = serde_json::from_str(&body).context("the server's KPIs are not JSON")?;
+        let speed = kpis["status"]["speed"].as_f64().unwrap_or(60.0);
+        let paused = kpis["status"]["paused"].as_bool().unwrap_or(false);
         let seed = Seed(floor.seed);
         let layout = StoreWorld::build(loaded.world.clone(), seed).layout;
         let cells = usize::from(floor.width) * usize::from(floor.height);
@@ -207,7 +217,7 @@ impl Remote {
         let sender = std::thread::Builder::new()
             .name("storetwin-controls".into())
             .spawn(move || forward(&inputs, &to, token.as_deref(), &spec, layout, &sender_stats))?;
-        Ok(Remote { scenario: loaded, seed, floor, controls, frames, server, stats, sender: Some(sender) })
+        Ok(Remote { scenario: loaded, seed, floor, controls, frames, server, stats, speed, paused, sender: Some(sender) })
     }
 
     /// Ends the connection (the window has closed).
