@@ -141,7 +141,7 @@ pub struct SkuSpec {
     /// Relative weight among the SKUs of its category.
     pub popularity: f64,
     /// Weight of one unit in grams (at least 1): a smart shelf's weight reading of the
-    /// real store is turned into units with it (see `store::sensors`).
+    /// real store is turned into units with it (see [`crate::store::sensors`]).
     pub unit_weight_g: u32,
 }
 
