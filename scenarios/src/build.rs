@@ -225,6 +225,9 @@ fn catalogue(
                 .label(format!("expected at most {}", sku.shelf_capacity));
         }
         checks.non_negative(at!["sku", i, "popularity"], sku.popularity);
+        if sku.unit_weight_g == 0 {
+            checks.bad(at!["sku", i, "unit_weight_g"], "a unit weighs at least 1 g").label("expected 1 or more");
+        }
         out.push(SkuSpec {
             name: sku.name.clone(),
             category: category.unwrap_or(CategoryId(0)),
@@ -235,6 +238,7 @@ fn catalogue(
             back_room: sku.back_room,
             reorder_at: sku.reorder_at,
             popularity: sku.popularity,
+            unit_weight_g: sku.unit_weight_g,
         });
     }
     for (name, id) in categories {

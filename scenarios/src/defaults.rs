@@ -13,7 +13,8 @@
 
 use crate::document::{Node, Value};
 use crate::format::{
-    DEFAULT_OPEN_AT_START, DEFAULT_POPULARITY, DEFAULT_REPLICATIONS, DEFAULT_ROUND_S, PAY_S_DEFAULTS, ScenarioFile,
+    DEFAULT_OPEN_AT_START, DEFAULT_POPULARITY, DEFAULT_REPLICATIONS, DEFAULT_ROUND_S, DEFAULT_UNIT_WEIGHT_G,
+    PAY_S_DEFAULTS, ScenarioFile,
 };
 
 /// A value a scenario did not give, which loading used.
@@ -56,6 +57,13 @@ pub(crate) fn applied(root: &Node, file: &ScenarioFile) -> Vec<AppliedDefault> {
                 item("sku", &sku.name, i, "popularity"),
                 number(DEFAULT_POPULARITY),
                 "as popular as any other SKU of its category left at 1",
+            );
+        }
+        if !has(Some(node), "unit_weight_g") {
+            out.add(
+                item("sku", &sku.name, i, "unit_weight_g"),
+                DEFAULT_UNIT_WEIGHT_G.to_string(),
+                "grams a unit weighs: a real smart shelf's weight reading in units",
             );
         }
     }

@@ -107,6 +107,8 @@ pub struct Run {
 pub const DEFAULT_REPLICATIONS: u32 = 1;
 /// `sku.popularity` when left out.
 pub const DEFAULT_POPULARITY: f64 = 1.0;
+/// `sku.unit_weight_g` when left out.
+pub const DEFAULT_UNIT_WEIGHT_G: u32 = storetwin_actors::store::spec::DEFAULT_UNIT_WEIGHT_G;
 /// `lane.open_at_start` when left out.
 pub const DEFAULT_OPEN_AT_START: bool = true;
 /// `replenishment.round_s` when left out: one round an hour.
@@ -118,6 +120,10 @@ fn one() -> u32 {
 
 fn one_f64() -> f64 {
     DEFAULT_POPULARITY
+}
+
+fn unit_weight_g() -> u32 {
+    DEFAULT_UNIT_WEIGHT_G
 }
 
 fn yes() -> bool {
@@ -311,6 +317,10 @@ pub struct Sku {
     /// Relative weight among the SKUs of its category.
     #[serde(default = "one_f64")]
     pub popularity: f64,
+    /// Weight of one unit in grams (at least 1): a real smart shelf's weight reading is
+    /// turned into units with it. Default 500.
+    #[serde(default = "unit_weight_g")]
+    pub unit_weight_g: u32,
 }
 
 /// When shoppers arrive.

@@ -25,6 +25,8 @@ fn every_default_applied_is_listed_in_file_order() {
             ("run.replications", "1"),
             ("store.max_density_per_m2", "4"),
             ("sku[Milk].popularity", "1"),
+            ("sku[Milk].unit_weight_g", "500"),
+            ("sku[Bread].unit_weight_g", "500"),
             ("segment[quick].payment.cash", "0"),
             ("segment[quick].payment.prepaid", "0"),
             ("lane[L1].open_at_start", "true"),
@@ -108,4 +110,15 @@ fn pay_s_may_name_only_the_methods_used() {
         "pay_s = { cash = -1 }",
     ));
     assert_eq!(p.path(), Some("lane[2].pay_s.cash"));
+}
+
+#[test]
+fn a_unit_weight_given_is_used_and_a_weightless_unit_is_refused() {
+    let text = edit("popularity = 2\n", "popularity = 2\nunit_weight_g = 800\n");
+    let s = load_mini(&text).unwrap_or_else(|e| panic!("{}", render(&e)));
+    let weights: Vec<u32> = s.world.store.catalogue.iter().map(|k| k.unit_weight_g).collect();
+    assert_eq!(weights, [500, 800]);
+    assert!(!defaults(&s).iter().any(|(k, _)| k == "sku[Bread].unit_weight_g"));
+    let p = common::only_problem(&edit("popularity = 2\n", "popularity = 2\nunit_weight_g = 0\n"));
+    assert_eq!(p.path(), Some("sku[1].unit_weight_g"));
 }

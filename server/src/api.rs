@@ -210,6 +210,7 @@ async fn kpis(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> 
         "queues": w.queues,
         "lanes": w.lanes,
         "devices": w.devices,
+        "drift": w.drift,
     })))
 }
 

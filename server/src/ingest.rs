@@ -275,7 +275,16 @@ impl Ingest {
             Checked::Pos { lane, cents, items, .. } => Reading::PosSale { lane: *lane, cents: *cents, items: *items },
             Checked::Ack { device, sku, cents } => Reading::EslAck { device: *device, sku: *sku, cents: *cents },
         };
-        reading.check(spec).map_err(|e| FieldError::new(e.field, e.message))?;
+        reading.check(spec).map_err(|e| {
+            // The model names its own fields; the reading as sent has these.
+            let field = match (e.field, &checked) {
+                ("cents", Checked::Pos { .. }) => "total",
+                ("cents", Checked::Ack { .. }) => "price",
+                ("people", _) => "in",
+                (field, _) => field,
+            };
+            FieldError::new(field, e.message)
+        })?;
         Ok(checked)
     }
 

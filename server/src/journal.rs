@@ -23,6 +23,7 @@ use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 use storetwin_actors::StoreMsg;
 use storetwin_actors::store::live::Intervention;
+use storetwin_actors::store::sensors::Reading;
 use storetwin_actors::store::world::{Layout, StoreWorld};
 use storetwin_engine::{ActorId, Injection, RunLimit, Seed, SimTime, Simulation};
 
@@ -31,17 +32,21 @@ use storetwin_engine::{ActorId, Injection, RunLimit, Seed, SimTime, Simulation};
 #[serde(rename_all = "snake_case")]
 pub enum Input {
     Intervention(Intervention),
+    Reading(Reading),
 }
 
 impl Input {
     pub fn to_injection(self, layout: Layout) -> (ActorId, StoreMsg) {
         match self {
             Input::Intervention(i) => i.to_injection(layout),
+            Input::Reading(r) => r.to_injection(layout),
         }
     }
 
     pub fn from_injection(to: ActorId, msg: &StoreMsg, layout: Layout) -> Option<Input> {
-        Intervention::from_injection(to, msg, layout).map(Input::Intervention)
+        Intervention::from_injection(to, msg, layout)
+            .map(Input::Intervention)
+            .or_else(|| Reading::from_injection(to, msg, layout).map(Input::Reading))
     }
 }
 

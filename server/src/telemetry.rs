@@ -103,6 +103,9 @@ impl SessionGauges {
         gauge!(SALES).set(s.sales.as_major());
         gauge!(LANES_OPEN).set(s.lanes.iter().filter(|l| l.open).count() as f64);
         gauge!(DEVICES_DOWN).set(s.devices_up.iter().filter(|up| !**up).count() as f64);
+        for d in s.drift.iter().filter(|d| d.readings > 0) {
+            gauge!(DRIFT, "kpi" => d.kpi).set(d.model - d.sensed);
+        }
         for (q, name) in s.queues.iter().zip(&self.names) {
             gauge!(QUEUE_LENGTH, "queue" => name.clone()).set(f64::from(q.waiting));
         }

@@ -273,20 +273,26 @@ pub struct StockAtClose {
     pub handed_over: Vec<u32>,
     pub sent: Vec<u32>,
     pub received: Vec<u32>,
+    /// Units a real smart shelf's weight found above, and below, the model's shelf (a live
+    /// twin's corrections; none in a chain run).
+    pub sensed_gain: Vec<u32>,
+    pub sensed_loss: Vec<u32>,
 }
 
 impl StockAtClose {
     /// Stock conservation per SKU, as the store's books state it: shelf + back room + in
-    /// baskets + sold + reserved + handed over + sent = opening stock + received. `Err`
-    /// names the SKU.
+    /// baskets + sold + reserved + handed over + sent + sensed loss = opening stock +
+    /// received + sensed gain. `Err` names the SKU.
     pub fn check(&self) -> Result<(), String> {
         for i in 0..self.initial.len() {
             let at = |v: &[u32]| u64::from(v.get(i).copied().unwrap_or(0));
             let held = at(&self.shelf) + at(&self.back_room) + at(&self.in_baskets);
             let gone = at(&self.sold) + at(&self.reserved) + at(&self.handed_over) + at(&self.sent);
-            if held + gone != at(&self.initial) + at(&self.received) {
+            let (gain, loss) = (at(&self.sensed_gain), at(&self.sensed_loss));
+            if held + gone + loss != at(&self.initial) + at(&self.received) + gain {
                 return Err(format!(
-                    "SKU {i}: on hand {held} + sold, reserved, handed over and sent {gone} != opening {} + received {}",
+                    "SKU {i}: on hand {held} + sold, reserved, handed over and sent {gone} + sensed loss {loss} != \
+                     opening {} + received {} + sensed gain {gain}",
                     at(&self.initial),
                     at(&self.received)
                 ));
@@ -697,6 +703,8 @@ pub fn run_chain_observed(
             handed_over: store.handed_over.clone(),
             sent: store.sent.clone(),
             received: store.received.clone(),
+            sensed_gain: store.sensed_gain.clone(),
+            sensed_loss: store.sensed_loss.clone(),
         };
         for (sku, (&sent, &received)) in store.sent.iter().zip(&store.received).enumerate() {
             transfers.sent[sku] += u64::from(sent);

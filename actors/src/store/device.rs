@@ -42,6 +42,16 @@ pub fn categories_next_to(cell: Cell, floor: &FloorSpec) -> Vec<CategoryId> {
     out
 }
 
+/// The SKUs of the categories on shelves next to `cell`: what an ESL there labels and a
+/// smart shelf there weighs, in catalogue order.
+pub fn skus_next_to(cell: Cell, store: &StoreSpec) -> Vec<SkuId> {
+    let cats = categories_next_to(cell, &store.floor);
+    (0..store.catalogue.len() as u32)
+        .map(SkuId)
+        .filter(|s| cats.contains(&store.catalogue[s.0 as usize].category))
+        .collect()
+}
+
 #[derive(Clone, Debug)]
 pub struct Device {
     pub id: DeviceId,
@@ -51,6 +61,9 @@ pub struct Device {
     /// Scheduled outages in force (they may overlap).
     scheduled_down: u32,
     random_down: bool,
+    /// The real device reported a fault and no heartbeat since (see
+    /// [`crate::store::sensors`]).
+    reported_down: bool,
     /// Share of normal accuracy (1 unless degraded).
     pub accuracy: f64,
     /// Time the device spent down, seconds.
@@ -101,13 +114,7 @@ pub enum Readings {
 
 impl Device {
     pub fn new(id: DeviceId, spec: &DeviceSpec, store: &StoreSpec, floor: &Floor) -> Self {
-        let labelled = || -> Vec<SkuId> {
-            let cats = categories_next_to(spec.cell, &store.floor);
-            (0..store.catalogue.len() as u32)
-                .map(SkuId)
-                .filter(|s| cats.contains(&store.catalogue[s.0 as usize].category))
-                .collect()
-        };
+        let labelled = || skus_next_to(spec.cell, store);
         let readings = match spec.kind {
             DeviceKind::DoorCounter { .. } | DeviceKind::FaceCamera { .. } | DeviceKind::Beacon { .. } => {
                 Readings::Count(0)
@@ -134,6 +141,7 @@ impl Device {
             failures: spec.failures,
             scheduled_down: 0,
             random_down: false,
+            reported_down: false,
             accuracy: 1.0,
             down_s: 0.0,
             down_since: None,
@@ -149,7 +157,12 @@ impl Device {
     }
 
     pub fn is_up(&self) -> bool {
-        self.scheduled_down == 0 && !self.random_down
+        self.scheduled_down == 0 && !self.random_down && !self.reported_down
+    }
+
+    /// The real device's last report was a fault (no heartbeat since).
+    pub fn is_reported_down(&self) -> bool {
+        self.reported_down
     }
 
     pub fn kind_name(&self) -> &'static str {
@@ -176,7 +189,9 @@ impl Device {
         }
     }
 
-    fn set_down(&mut self, scheduled: Option<bool>, random: Option<bool>, now: SimTime) {
+    /// A cause of being down starts (`Some(true)`) or ends (`Some(false)`): a scheduled
+    /// outage or the ops team, a random failure, or a fault the real device reported.
+    fn set_down(&mut self, scheduled: Option<bool>, random: Option<bool>, reported: Option<bool>, now: SimTime) {
         let was_up = self.is_up();
         // A scheduled outage starts (`Some(true)`) or ends; overlapping ones count.
         match scheduled {
@@ -186,6 +201,9 @@ impl Device {
         }
         if let Some(r) = random {
             self.random_down = r;
+        }
+        if let Some(r) = reported {
+            self.reported_down = r;
         }
         match (was_up, self.is_up()) {
             (true, false) => self.down_since = Some(now),
@@ -258,7 +276,7 @@ pub fn handle(
     let now = ctx.now();
     match msg {
         StoreMsg::SetDeviceUp { up } => {
-            dev.set_down(Some(!up), None, now);
+            dev.set_down(Some(!up), None, None, now);
             dev.kiosk_try_start(view, metrics, ctx);
         }
         StoreMsg::Join { shopper, items, payment } if dev.kiosk.is_some() => {
@@ -294,14 +312,14 @@ pub fn handle(
         // there, so such runs are unchanged.
         StoreMsg::RandomFailure | StoreMsg::DeviceTick if now > SimTime::ZERO.saturating_add(view.spec.duration) => {}
         StoreMsg::RandomFailure => {
-            dev.set_down(None, Some(true), now);
+            dev.set_down(None, Some(true), None, now);
             if let Some(f) = dev.failures {
                 let gap: f64 = Exp1.sample(ctx.rng());
                 ctx.schedule(SimDuration::from_secs_f64(gap * f.mttr.as_secs_f64()), StoreMsg::RandomRepair);
             }
         }
         StoreMsg::RandomRepair => {
-            dev.set_down(None, Some(false), now);
+            dev.set_down(None, Some(false), None, now);
             dev.kiosk_try_start(view, metrics, ctx);
             if let Some(f) = dev.failures
                 && now <= SimTime::ZERO.saturating_add(view.spec.duration)
@@ -326,6 +344,39 @@ pub fn handle(
             }
         }
         StoreMsg::DeviceTick => tick(dev, view, inside, metrics, ctx),
+        // What the real device reported (see `sensors`).
+        StoreMsg::DeviceReported { up } => {
+            let fault = !up && !dev.reported_down;
+            dev.set_down(None, None, Some(!up), now);
+            metrics.real.device_reported(dev.id, up, fault);
+            dev.kiosk_try_start(view, metrics, ctx);
+        }
+        StoreMsg::DoorCounted { people } => match dev.kind {
+            DeviceKind::DoorCounter { .. } => metrics.real.door_counted(dev.id, people),
+            _ => metrics.real.ignored += 1,
+        },
+        StoreMsg::EslAcked { sku, price } => {
+            let till = view.store.price.get(sku.0 as usize).copied();
+            let label = match &mut dev.readings {
+                Readings::Labels { skus, shown, missed } => {
+                    skus.iter().position(|s| *s == sku).map(|i| (&mut shown[i], &mut missed[i]))
+                }
+                _ => None,
+            };
+            match (label, till) {
+                (Some((shown, missed)), Some(till)) => {
+                    let model = *shown;
+                    *shown = price;
+                    // It shows the price the model thought it had missed: nothing is left
+                    // to apply when it comes back from a failure.
+                    if *missed == Some(price) {
+                        *missed = None;
+                    }
+                    metrics.real.esl_acked(dev.id, sku, now, price, till, model);
+                }
+                _ => metrics.real.ignored += 1,
+            }
+        }
         other => ctx.fail("message routing", format!("device {} got {other:?}", dev.id.0)),
     }
 }

@@ -245,6 +245,8 @@ pub fn handle_lane(
             lane.down = lane.pos_outages > 0;
             lane.wake(view, metrics, ctx);
         }
+        // A real POS transaction (see `sensors`): the real store's books, not the model's.
+        StoreMsg::PosSold { items, paid } => metrics.real.pos_sold(lane.id, items, paid),
         other => ctx.fail("message routing", format!("lane {} got {other:?}", lane.id.0)),
     }
 }

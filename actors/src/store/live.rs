@@ -20,6 +20,7 @@ use storetwin_engine::{
 use crate::store::day::{DayError, DayRun, finish};
 
 use crate::money::Cents;
+use crate::store::sensors::DriftKpi;
 use crate::store::shopper::ShopperState;
 use crate::store::spec::{Cell, DeviceId, LaneId, SkuId, WorldSpec};
 use crate::store::world::{Layout, ShopperId, StoreMsg, StoreWorld};
@@ -172,6 +173,8 @@ pub struct Snapshot {
     /// The last hour, a point a minute (the per-minute samples): (time, shoppers inside,
     /// waiting in queues).
     pub last_hour: Vec<(SimTime, u32, u32)>,
+    /// The model against the real store's readings, KPI by KPI (see [`StoreWorld::drift`]).
+    pub drift: Vec<DriftKpi>,
 }
 
 impl StoreWorld {
@@ -213,6 +216,7 @@ impl StoreWorld {
                 let from = self.samples.partition_point(|s| s.at.saturating_add(SimDuration::from_secs(3600)) < now);
                 self.samples[from..].iter().map(|s| (s.at, s.occupancy, s.queue_total)).collect()
             },
+            drift: self.drift(),
         }
     }
 }

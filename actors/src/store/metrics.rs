@@ -8,6 +8,7 @@ use hdrhistogram::Histogram;
 use storetwin_engine::SimTime;
 
 use crate::money::Cents;
+use crate::store::sensors::RealReadings;
 
 /// Why a wanted item was not bought.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -221,6 +222,9 @@ pub struct Metrics {
     pub wifi_dwell_s: f64,
     pub beacon_pushes: u64,
     pub esl_stale_reads: u64,
+    /// What the real store's devices reported, for the live twin (see
+    /// [`crate::store::sensors`]).
+    pub real: RealReadings,
 }
 
 impl Metrics {
@@ -273,6 +277,7 @@ impl Metrics {
             wifi_dwell_s: 0.0,
             beacon_pushes: 0,
             esl_stale_reads: 0,
+            real: RealReadings::default(),
         }
     }
 

@@ -140,7 +140,13 @@ pub struct SkuSpec {
     pub reorder_at: u32,
     /// Relative weight among the SKUs of its category.
     pub popularity: f64,
+    /// Weight of one unit in grams (at least 1): a smart shelf's weight reading of the
+    /// real store is turned into units with it (see [`crate::store::sensors`]).
+    pub unit_weight_g: u32,
 }
+
+/// A SKU's unit weight when its scenario does not give one.
+pub const DEFAULT_UNIT_WEIGHT_G: u32 = 500;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentSpec {

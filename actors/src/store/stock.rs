@@ -1,10 +1,13 @@
 //! The store: shelf and back-room stock, prices, restocking staff, and scheduled
 //! disruptions. Stock moves only here, one message at a time, so it is conserved by
 //! construction and checked at the end: for every SKU,
-//! `starting stock + received = shelf + back room + in baskets + sold + reserved + handed
-//! over + sent`. A store on its own reserves, hands over, sends and receives nothing; a
-//! store of a chain reserves units for orders, hands them over to their customers, and
-//! sends and receives the units of ship-to-store orders (in transit between two stores).
+//! `starting stock + received + sensed gain = shelf + back room + in baskets + sold +
+//! reserved + handed over + sent + sensed loss`. A store on its own reserves, hands over,
+//! sends and receives nothing; a store of a chain reserves units for orders, hands them
+//! over to their customers, and sends and receives the units of ship-to-store orders (in
+//! transit between two stores). A live twin's shelf is set from the real smart shelf's
+//! weight (see [`crate::store::sensors`]): the units it finds above the model's are a
+//! sensed gain (stock found), those below a sensed loss (shrinkage found).
 
 use std::collections::VecDeque;
 
@@ -31,6 +34,10 @@ pub struct Store {
     /// their order, then collected or put in the back room: this store's stock).
     pub sent: Vec<u32>,
     pub received: Vec<u32>,
+    /// Units a real smart shelf's weight added to the model's shelf (found), and removed
+    /// from it (missing): see [`Store::correct_shelf`].
+    pub sensed_gain: Vec<u32>,
+    pub sensed_loss: Vec<u32>,
     pub initial: Vec<u32>,
     /// The price the till charges now.
     pub price: Vec<Cents>,
@@ -82,6 +89,8 @@ impl Store {
         handed_over: Vec::new(),
         sent: Vec::new(),
         received: Vec::new(),
+        sensed_gain: Vec::new(),
+        sensed_loss: Vec::new(),
         initial: Vec::new(),
         price: Vec::new(),
         list_price: Vec::new(),
@@ -133,6 +142,8 @@ impl Store {
             handed_over: vec![0; n],
             sent: vec![0; n],
             received: vec![0; n],
+            sensed_gain: vec![0; n],
+            sensed_loss: vec![0; n],
             initial: spec.catalogue.iter().map(|s| s.shelf + s.back_room).collect(),
             price: spec.catalogue.iter().map(|s| s.price).collect(),
             list_price: spec.catalogue.iter().map(|s| s.price).collect(),
@@ -198,11 +209,12 @@ impl Store {
         for i in 0..self.shelf.len() {
             let now = u64::from(self.shelf[i]) + u64::from(self.back_room[i]) + u64::from(self.in_baskets[i]);
             let orders = u64::from(self.reserved[i]) + u64::from(self.handed_over[i]) + u64::from(self.sent[i]);
-            let total = now + u64::from(self.sold[i]) + orders;
-            if total != u64::from(self.initial[i]) + u64::from(self.received[i]) {
+            let total = now + u64::from(self.sold[i]) + orders + u64::from(self.sensed_loss[i]);
+            let came = u64::from(self.initial[i]) + u64::from(self.received[i]) + u64::from(self.sensed_gain[i]);
+            if total != came {
                 return Err(format!(
                     "SKU {i}: shelf {} + back room {} + in baskets {} + sold {} + reserved {} + handed over {} \
-                     + sent {} != starting {} + received {}",
+                     + sent {} + sensed loss {} != starting {} + received {} + sensed gain {}",
                     self.shelf[i],
                     self.back_room[i],
                     self.in_baskets[i],
@@ -210,12 +222,29 @@ impl Store {
                     self.reserved[i],
                     self.handed_over[i],
                     self.sent[i],
+                    self.sensed_loss[i],
                     self.initial[i],
-                    self.received[i]
+                    self.received[i],
+                    self.sensed_gain[i]
                 ));
             }
         }
         Ok(())
+    }
+
+    /// Sets the shelf of `sku` to the `units` a real smart shelf weighed, booking the
+    /// difference as a sensed gain or loss; baskets, back room and orders are untouched.
+    /// Returns the model's units just before.
+    pub fn correct_shelf(&mut self, sku: SkuId, units: u32) -> u32 {
+        let i = sku.0 as usize;
+        let before = self.shelf[i];
+        if units >= before {
+            self.sensed_gain[i] += units - before;
+        } else {
+            self.sensed_loss[i] += before - units;
+        }
+        self.shelf[i] = units;
+        before
     }
 
     /// The till charges `price` for `sku` from now on; every ESL of its category is sent
@@ -448,6 +477,9 @@ pub fn handle(
             let i = sku.0 as usize;
             store.received[i] += 1;
             store.reserved[i] += 1;
+        }
+        StoreMsg::ShelfWeighed { device, sku, grams } => {
+            crate::store::sensors::shelf_weighed(store, device, sku, grams, view, metrics, ctx.now())
         }
         other => ctx.fail("message routing", format!("store got {other:?}")),
     }

@@ -12,6 +12,7 @@ use storetwin_engine::{SimDuration, SimTime};
 
 use crate::money::Cents;
 use crate::store::live::{Frame, LaneView, QueueView, ShopperView, Snapshot, Status};
+use crate::store::sensors::{DRIFT_KPIS, DriftKpi};
 use crate::store::shopper::ShopperState;
 use crate::store::spec::{Cell, CellKind, WorldSpec};
 use crate::store::world::ShopperId;
@@ -114,6 +115,18 @@ pub struct WireKpis {
     pub waiting: u32,
 }
 
+/// One KPI of the twin against the store's sensors (see `StoreWorld::drift`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireDrift {
+    pub kpi: String,
+    pub model: f64,
+    pub sensed: f64,
+    /// `model - sensed`.
+    pub difference: f64,
+    /// Readings it rests on (0: no data yet).
+    pub readings: u64,
+}
+
 /// One frame of the stream.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WireFrame {
@@ -139,6 +152,8 @@ pub struct WireFrame {
     pub heat: Option<Vec<f32>>,
     /// The last hour, a point a minute: `[sim seconds, inside, waiting]`.
     pub last_hour: Vec<[f64; 3]>,
+    /// The twin against the store's sensors, per KPI.
+    pub drift: Vec<WireDrift>,
     /// When the server published the frame, wall microseconds since the Unix epoch (a
     /// client on the same clock measures its delivery from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,6 +356,17 @@ impl WireFrame {
             cell_area_m2: s.cell_area_m2,
             heat: heat.then(|| s.heat.iter().map(|h| *h as f32).collect()),
             last_hour: s.last_hour.iter().map(|(t, inside, waiting)| [t.as_secs_f64(), f64::from(*inside), f64::from(*waiting)]).collect(),
+            drift: s
+                .drift
+                .iter()
+                .map(|d| WireDrift {
+                    kpi: d.kpi.to_owned(),
+                    model: d.model,
+                    sensed: d.sensed,
+                    difference: d.model - d.sensed,
+                    readings: d.readings,
+                })
+                .collect(),
             sent_us: None,
         }
     }
@@ -397,6 +423,18 @@ impl WireFrame {
                     .last_hour
                     .iter()
                     .map(|[t, inside, waiting]| (SimTime::ZERO.saturating_add(secs(*t)), *inside as u32, *waiting as u32))
+                    .collect(),
+                drift: self
+                    .drift
+                    .iter()
+                    .filter_map(|d| {
+                        DRIFT_KPIS.iter().find(|k| **k == d.kpi).map(|kpi| DriftKpi {
+                            kpi,
+                            model: d.model,
+                            sensed: d.sensed,
+                            readings: d.readings,
+                        })
+                    })
                     .collect(),
             },
             status: Status {

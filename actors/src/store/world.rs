@@ -242,6 +242,32 @@ pub enum StoreMsg {
     CouponTimeout {
         txn: crate::chain::link::Txn,
     },
+    // What the real store's devices reported (see `sensors`): injected from outside, never
+    // sent by an actor, and distinct from the ops team's interventions.
+    /// To a door counter: the real one counted `people` in since its last reading.
+    DoorCounted {
+        people: u32,
+    },
+    /// To the store: the real smart shelf `device` weighed `grams` of `sku` on its shelf.
+    ShelfWeighed {
+        device: DeviceId,
+        sku: SkuId,
+        grams: u32,
+    },
+    /// To a device: the real one's heartbeat (`up`) or reported fault.
+    DeviceReported {
+        up: bool,
+    },
+    /// To a lane: a real POS transaction of `items` items, `paid` taken.
+    PosSold {
+        items: u16,
+        paid: Cents,
+    },
+    /// To an ESL: the real label acknowledged it shows `price` for `sku`.
+    EslAcked {
+        sku: SkuId,
+        price: Cents,
+    },
 }
 
 impl StoreMsg {
@@ -310,6 +336,11 @@ impl StoreMsg {
             Flash(m) => (56, flash_code(&m)),
             OfferMembership { shopper } => (54, shopper.0),
             CouponTimeout { txn } => (55, txn.0),
+            DoorCounted { people } => (57, people),
+            ShelfWeighed { sku, .. } => (58, sku.0),
+            DeviceReported { up } => (59, u32::from(up)),
+            PosSold { items, .. } => (60, u32::from(items)),
+            EslAcked { sku, .. } => (61, sku.0),
         }
     }
 }

@@ -75,6 +75,7 @@ pub fn sku(name: &str, category: u16, cents: i64, shelf: u32) -> SkuSpec {
         back_room: 0,
         reorder_at: 0,
         popularity: 1.0,
+        unit_weight_g: DEFAULT_UNIT_WEIGHT_G,
     }
 }
 

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use storetwin_actors::Dist;
 use storetwin_actors::chain::spec::{CatalogueItem, ChainStoreSpec, OfflineCoupons};
 use storetwin_actors::store::spec::{
-    CategoryId, CategorySpec, CellKind, DisruptionKind, LaneId, SkuId, SkuSpec, WorldSpec,
+    CategoryId, CategorySpec, CellKind, DEFAULT_UNIT_WEIGHT_G, DisruptionKind, LaneId, SkuId, SkuSpec, WorldSpec,
 };
 use storetwin_engine::{Seed, SimDuration, SimTime};
 
@@ -392,6 +392,8 @@ fn chain_world(
                 back_room: stock.map_or(0, |s| s.back_room),
                 reorder_at: stock.map_or(0, |s| s.reorder_at),
                 popularity: item.popularity,
+                // A physical property of the store's shelves: the store scenario's own.
+                unit_weight_g: stock.map_or(DEFAULT_UNIT_WEIGHT_G, |s| s.unit_weight_g),
             }
         })
         .collect();
@@ -480,6 +482,7 @@ mod tests {
             back_room: 101,
             reorder_at: 10,
             popularity: 1.0,
+            unit_weight_g: 500,
         };
         scale_stock(&mut sku, 1.5);
         assert_eq!((sku.shelf, sku.back_room), (40, 152 + 5));
