@@ -65,14 +65,16 @@ fn kill_9_mid_session_then_the_log_replays_to_the_identical_state() {
     let (status, body) =
         http(port, "POST", "/v1/interventions", r#"{"interventions": [{"action": "open_lane", "lane": "L7"}]}"#);
     assert_eq!(status, 202, "{body}");
-    let checks = || std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.contains("\"check\"")).count();
+    let checks =
+        || std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.contains("\"check\"")).count();
     let before = checks();
     wait_for(Duration::from_secs(30), "two checkpoints after the intervention", || checks() >= before + 2);
     child.0.kill().expect("kill -9");
     child.0.wait().unwrap();
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains("\"end\""), "a killed session has no end record");
-    let replay = Command::new(env!("CARGO_BIN_EXE_storetwin")).current_dir(root()).arg("replay").arg(&log).output().unwrap();
+    let replay =
+        Command::new(env!("CARGO_BIN_EXE_storetwin")).current_dir(root()).arg("replay").arg(&log).output().unwrap();
     let out = String::from_utf8_lossy(&replay.stdout);
     assert!(replay.status.success(), "{out}{}", String::from_utf8_lossy(&replay.stderr));
     assert!(out.contains("replay identical: 1 inputs"), "{out}");
@@ -85,7 +87,12 @@ fn kill_9_mid_session_then_the_log_replays_to_the_identical_state() {
     let flipped = if &lines[last][hash_at..hash_at + 1] == "0" { "1" } else { "0" };
     lines[last].replace_range(hash_at..hash_at + 1, flipped);
     std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
-    let replay = Command::new(env!("CARGO_BIN_EXE_storetwin")).current_dir(root()).arg("replay").arg(&tampered).output().unwrap();
+    let replay = Command::new(env!("CARGO_BIN_EXE_storetwin"))
+        .current_dir(root())
+        .arg("replay")
+        .arg(&tampered)
+        .output()
+        .unwrap();
     assert!(!replay.status.success());
     assert!(String::from_utf8_lossy(&replay.stderr).contains("DIFFERS"), "{}", String::from_utf8_lossy(&replay.stderr));
 }

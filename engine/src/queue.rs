@@ -61,11 +61,7 @@ impl<M: Clone> EventQueue<M> {
     /// While the root is vacant (during a delivery), which no caller outside a handler sees.
     pub(crate) fn duplicate(&self) -> Self {
         assert!(!self.vacant, "a queue is copied only between deliveries");
-        let heap = self
-            .heap
-            .iter()
-            .map(|e| Entry { time: e.time, tie: e.tie, to: e.to, msg: e.msg.clone() })
-            .collect();
+        let heap = self.heap.iter().map(|e| Entry { time: e.time, tie: e.tie, to: e.to, msg: e.msg.clone() }).collect();
         EventQueue { heap, vacant: false }
     }
 }

@@ -46,7 +46,10 @@ fn names<'a>(items: impl Iterator<Item = &'a str>) -> String {
 pub fn lane(spec: &WorldSpec, name: &str) -> Result<u16, FieldError> {
     let lanes = &spec.store.lanes;
     lanes.iter().position(|l| l.name == name).map(|i| i as u16).ok_or_else(|| {
-        FieldError::new("lane", format!("no lane {name:?}; the lanes are {}", names(lanes.iter().map(|l| l.name.as_str()))))
+        FieldError::new(
+            "lane",
+            format!("no lane {name:?}; the lanes are {}", names(lanes.iter().map(|l| l.name.as_str()))),
+        )
     })
 }
 
@@ -124,9 +127,5 @@ impl Action {
 
 /// Resolves a list of actions, naming the first wrong one's field (`interventions[1].lane`).
 pub fn resolve_all(actions: &[Action], spec: &WorldSpec, list: &str) -> Result<Vec<Intervention>, FieldError> {
-    actions
-        .iter()
-        .enumerate()
-        .map(|(i, a)| a.resolve(spec).map_err(|e| e.within(&format!("{list}[{i}]"))))
-        .collect()
+    actions.iter().enumerate().map(|(i, a)| a.resolve(spec).map_err(|e| e.within(&format!("{list}[{i}]")))).collect()
 }

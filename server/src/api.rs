@@ -69,7 +69,10 @@ impl ApiError {
         ApiError { field: Some(e.field), ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.message) }
     }
     pub fn bad_json(e: &serde_json::Error) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column()))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column()),
+        )
     }
     pub fn conflict(m: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, m)
@@ -267,7 +270,10 @@ async fn control(req: HttpRequest, state: State, body: web::Payload) -> Result<H
     }
     if let Some(speed) = body.speed {
         if !(speed.is_finite() && speed > 0.0 && speed <= 1e6) {
-            return Err(ApiError::field(FieldError::new("speed", format!("{speed} is not a speed (sim seconds per wall second, 0 < speed <= 1000000)"))));
+            return Err(ApiError::field(FieldError::new(
+                "speed",
+                format!("{speed} is not a speed (sim seconds per wall second, 0 < speed <= 1000000)"),
+            )));
         }
         command(&state, Cmd::Speed(speed)).await?;
     }
@@ -307,7 +313,9 @@ async fn forecast(req: HttpRequest, state: State, body: web::Payload) -> Result<
     let plan = request.check(&session.spec, session.seed).map_err(ApiError::field)?;
     let threads = state.forecast_threads;
     let answer = web::block(move || {
-        let fork = session.fork(Duration::from_secs(10)).ok_or_else(|| ApiError::conflict("the session has ended; there is no live state to forecast from"))?;
+        let fork = session
+            .fork(Duration::from_secs(10))
+            .ok_or_else(|| ApiError::conflict("the session has ended; there is no live state to forecast from"))?;
         forecast::forecast(&fork, &session.spec, &plan, threads).map_err(|e| ApiError::conflict(e.to_string()))
     })
     .await
@@ -345,7 +353,12 @@ fn default_hz() -> f64 {
 /// The subprotocol the stream speaks.
 pub const PROTOCOL: &str = "storetwin.v1";
 
-async fn stream(req: HttpRequest, state: State, body: web::Payload, query: web::Query<StreamQuery>) -> Result<HttpResponse, actix_web::Error> {
+async fn stream(
+    req: HttpRequest,
+    state: State,
+    body: web::Payload,
+    query: web::Query<StreamQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
     allow(&req, &state, Role::Viewer)?;
     if !(query.hz.is_finite() && query.hz > 0.0 && query.hz <= 60.0) {
         return Err(ApiError::field(FieldError::new("hz", format!("{} is not a rate (0 < hz <= 60)", query.hz))).into());

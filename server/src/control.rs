@@ -30,7 +30,10 @@ pub enum Cmd {
 #[derive(Debug)]
 pub enum Done {
     /// The inputs were handed to the session at about this sim time (ns).
-    Sent { at_ns: u64, inputs: usize },
+    Sent {
+        at_ns: u64,
+        inputs: usize,
+    },
     Readings(IngestReport),
 }
 

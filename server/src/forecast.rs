@@ -166,7 +166,14 @@ struct Start {
 }
 
 fn start_of(world: &StoreWorld) -> Start {
-    let mut s = Start { started: 0, wait_s: 0.0, gave_up: 0, buyers: world.metrics.buyers, sales: world.metrics.sales.0, waits: vec![] };
+    let mut s = Start {
+        started: 0,
+        wait_s: 0.0,
+        gave_up: 0,
+        buyers: world.metrics.buyers,
+        sales: world.metrics.sales.0,
+        waits: vec![],
+    };
     for (stats, _) in world.kpi_queues() {
         s.started += stats.started;
         s.wait_s += stats.served_wait_s;
@@ -181,7 +188,11 @@ fn waiting(world: &StoreWorld) -> u32 {
 }
 
 /// Runs `sim` (a fork) to `until`, with `interventions` made at once, and measures it.
-pub fn run_arm(mut sim: Simulation<StoreWorld>, interventions: &[Intervention], until: SimTime) -> anyhow::Result<(Measured, Simulation<StoreWorld>)> {
+pub fn run_arm(
+    mut sim: Simulation<StoreWorld>,
+    interventions: &[Intervention],
+    until: SimTime,
+) -> anyhow::Result<(Measured, Simulation<StoreWorld>)> {
     let layout = sim.model().layout;
     for i in interventions {
         let (to, msg) = i.to_injection(layout);
@@ -228,7 +239,12 @@ type Pair = (Measured, Measured, Option<(u64, String)>);
 
 /// Answers `plan` from `live` (a fork of the live session), on up to `threads` threads.
 /// The answer does not depend on `threads`.
-pub fn forecast(live: &Simulation<StoreWorld>, spec: &WorldSpec, plan: &Plan, threads: usize) -> anyhow::Result<Answer> {
+pub fn forecast(
+    live: &Simulation<StoreWorld>,
+    spec: &WorldSpec,
+    plan: &Plan,
+    threads: usize,
+) -> anyhow::Result<Answer> {
     let wall = std::time::Instant::now();
     let from = live.now();
     let end = SimTime::ZERO.saturating_add(spec.duration);

@@ -199,7 +199,9 @@ impl Ingest {
             Some(Timestamp::Clock(text)) => {
                 let parts: Vec<Option<u32>> = text.split(':').map(|p| p.parse().ok()).collect();
                 match parts[..] {
-                    [Some(h), Some(m), Some(s)] if h < 24 && m < 60 && s < 60 => f64::from(h * 3600 + m * 60 + s) - open,
+                    [Some(h), Some(m), Some(s)] if h < 24 && m < 60 && s < 60 => {
+                        f64::from(h * 3600 + m * 60 + s) - open
+                    }
                     [Some(h), Some(m)] if h < 24 && m < 60 => f64::from(h * 3600 + m * 60) - open,
                     _ => {
                         return Err(FieldError::new(
@@ -231,7 +233,9 @@ impl Ingest {
         let dev = || -> Result<u16, FieldError> { device(spec, &need(&r.device, "device", "the device's name")?) };
         let sku_of = || -> Result<u32, FieldError> { sku(spec, &need(&r.sku, "sku", "the SKU's name")?) };
         let checked = match r.kind.as_str() {
-            "door_count" => Checked::Door { device: dev()?, count: need(&r.count_in, "in", "people in since the last reset")? },
+            "door_count" => {
+                Checked::Door { device: dev()?, count: need(&r.count_in, "in", "people in since the last reset")? }
+            }
             "shelf_weight" => {
                 let grams = need(&r.grams, "grams", "the weight on the shelf in grams")?;
                 if !(grams.is_finite() && (0.0..4e9).contains(&grams)) {
@@ -346,10 +350,16 @@ impl Ingest {
     }
 
     /// Takes a batch: checks all of it, then hands the session what changed.
-    pub fn take(&mut self, raw: &[RawReading], transport: Transport, session: &Session) -> Result<IngestReport, ApiError> {
+    pub fn take(
+        &mut self,
+        raw: &[RawReading],
+        transport: Transport,
+        session: &Session,
+    ) -> Result<IngestReport, ApiError> {
         let via = transport.name();
         if raw.len() > MAX_BATCH {
-            metrics::counter!(telemetry::REJECTED, "reason" => "batch_too_large", "via" => via).increment(raw.len() as u64);
+            metrics::counter!(telemetry::REJECTED, "reason" => "batch_too_large", "via" => via)
+                .increment(raw.len() as u64);
             return Err(ApiError::too_large(format!("{} readings in one batch; at most {MAX_BATCH}", raw.len())));
         }
         let now = session.now();
@@ -373,7 +383,8 @@ impl Ingest {
             metrics::counter!(telemetry::REJECTED, "reason" => "queue_full", "via" => via).increment(raw.len() as u64);
             return Err(ApiError::busy("the session's input queue is full; retry shortly"));
         }
-        let mut report = IngestReport { accepted: raw.len(), at: clock(self.spec.open_at_s, now), ..Default::default() };
+        let mut report =
+            IngestReport { accepted: raw.len(), at: clock(self.spec.open_at_s, now), ..Default::default() };
         let mut out = Vec::new();
         for (t, c) in checked {
             metrics::counter!(telemetry::READINGS, "kind" => c.kind(), "via" => via).increment(1);

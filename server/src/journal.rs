@@ -125,8 +125,9 @@ impl Journal {
         let injections = sim.injections();
         while self.written < injections.len() {
             let i = &injections[self.written];
-            let input = Input::from_injection(i.to, &i.msg, self.layout)
-                .with_context(|| format!("injection {} to {} is neither an intervention nor a reading", self.written, i.to))?;
+            let input = Input::from_injection(i.to, &i.msg, self.layout).with_context(|| {
+                format!("injection {} to {} is neither an intervention nor a reading", self.written, i.to)
+            })?;
             let logged = Logged { n: self.written as u64, at_ns: i.at.as_nanos(), input };
             self.line(&logged)?;
             self.written += 1;
@@ -242,11 +243,8 @@ pub fn replay(session: &Session, world: StoreWorld) -> anyhow::Result<Verdict> {
             sim.run(RunLimit { until: SimTime::MAX, max_events: due })
                 .map_err(|e| anyhow::anyhow!("the replay stopped: {e}"))?;
         }
-        let replayed = Check {
-            at_ns: point.at_ns,
-            events: sim.events_delivered(),
-            event_hash: sim.event_hash().to_string(),
-        };
+        let replayed =
+            Check { at_ns: point.at_ns, events: sim.events_delivered(), event_hash: sim.event_hash().to_string() };
         if replayed != point {
             verdict.differs = Some((point, replayed));
             break;

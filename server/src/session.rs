@@ -23,7 +23,7 @@ use storetwin_actors::store::live::{Frame, Status};
 use storetwin_actors::store::spec::WorldSpec;
 use storetwin_actors::store::wire::{WireFloor, WireFrame, queue_names};
 use storetwin_actors::store::world::{Layout, StoreWorld};
-use storetwin_engine::{LiveInput, Pacer, RunLimit, Seed, SimTime, Simulation, StopReason, SystemWall, WallClock};
+use storetwin_engine::{LiveInput, Pacer, RunLimit, Seed, SimTime, Simulation, StopReason, SystemWall};
 
 use crate::journal::{End, Header, Journal};
 use crate::telemetry;
@@ -99,10 +99,17 @@ pub enum Refused {
 
 impl Session {
     /// Starts `spec`'s world with `seed` on its own thread.
-    pub fn start(spec: WorldSpec, scenario: PathBuf, scenario_hash: String, seed: u64, config: Config) -> anyhow::Result<Session> {
+    pub fn start(
+        spec: WorldSpec,
+        scenario: PathBuf,
+        scenario_hash: String,
+        seed: u64,
+        config: Config,
+    ) -> anyhow::Result<Session> {
         let world = StoreWorld::build(spec.clone(), Seed(seed));
         let layout = world.layout;
-        let header = Header { storetwin_session: 1, scenario: scenario.clone(), scenario_hash: scenario_hash.clone(), seed };
+        let header =
+            Header { storetwin_session: 1, scenario: scenario.clone(), scenario_hash: scenario_hash.clone(), seed };
         let journal = Journal::create(&config.journal, &header, layout)?;
         let (inputs, inputs_rx) = crossbeam_channel::bounded(INPUT_QUEUE);
         let (forks, forks_rx) = crossbeam_channel::unbounded();
@@ -219,7 +226,8 @@ struct Runner {
 
 fn publish_frame(frame: &Frame, spec: &WorldSpec, names: &[String], heat: bool, seq: u64) -> Published {
     let mut wire = WireFrame::of(frame, spec, names, true);
-    wire.sent_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_micros() as u64);
+    wire.sent_us =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_micros() as u64);
     let map = wire.heat.take();
     let encode = |w: &WireFrame| ByteString::from(serde_json::to_string(w).expect("a frame serialises"));
     let json = encode(&wire);
@@ -254,7 +262,10 @@ impl Runner {
                 if wall >= next_frame {
                     next_frame = wall + self.config.frame_every;
                     seq += 1;
-                    let frame = Frame { snapshot: sim.model().snapshot(sim.now()), status: status(pacer, sim.events_delivered(), false) };
+                    let frame = Frame {
+                        snapshot: sim.model().snapshot(sim.now()),
+                        status: Status::of(pacer, sim.events_delivered(), false),
+                    };
                     telemetry.update(sim.model(), &frame);
                     let heat = self.heat_clients.load(Ordering::Relaxed) > 0;
                     self.latest.send_replace(Arc::new(publish_frame(&frame, &self.spec, &self.names, heat, seq)));
@@ -279,22 +290,11 @@ impl Runner {
             reason: format!("{reason:?}"),
         };
         self.journal.end(ended.clone())?;
-        let last_status = status(&pacer, sim.events_delivered(), true);
+        let last_status = Status::of(&pacer, sim.events_delivered(), true);
         let run = finish(sim, now).map_err(|e| anyhow::anyhow!("the session's end checks failed: {e}"))?;
         let frame = Frame { snapshot: run.last.clone(), status: last_status };
         seq += 1;
         self.latest.send_replace(Arc::new(publish_frame(&frame, &self.spec, &self.names, true, seq)));
         Ok(Ended { reason, events: ended.events, event_hash: ended.event_hash, run })
-    }
-}
-
-fn status<W: WallClock>(pacer: &Pacer<W>, events: u64, done: bool) -> Status {
-    Status {
-        speed: pacer.factor(),
-        paused: pacer.is_paused(),
-        lag: pacer.lag(),
-        max_lag: pacer.max_lag(),
-        events,
-        done,
     }
 }

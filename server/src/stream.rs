@@ -19,7 +19,13 @@ use crate::telemetry;
 const SILENCE: Duration = Duration::from_secs(30);
 const PING_EVERY: Duration = Duration::from_secs(10);
 
-pub async fn serve_client(session: Arc<Session>, mut ws: actix_ws::Session, mut messages: MessageStream, every: Duration, heat: bool) {
+pub async fn serve_client(
+    session: Arc<Session>,
+    mut ws: actix_ws::Session,
+    mut messages: MessageStream,
+    every: Duration,
+    heat: bool,
+) {
     metrics::gauge!(telemetry::CLIENTS).increment(1.0);
     if heat {
         session.heat_clients.fetch_add(1, Ordering::Relaxed);

@@ -166,10 +166,13 @@ mod tests {
             for target in panel["targets"].as_array().unwrap() {
                 let expr = target["expr"].as_str().unwrap();
                 for (i, _) in expr.match_indices("storetwin_") {
-                    let name: String =
-                        expr[i..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    let name: String = expr[i..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
                     let base = name.strip_suffix("_bucket").unwrap_or(&name);
-                    assert!(super::ALL.contains(&base), "the dashboard's {name} is not exported (panel {})", panel["title"]);
+                    assert!(
+                        super::ALL.contains(&base),
+                        "the dashboard's {name} is not exported (panel {})",
+                        panel["title"]
+                    );
                     used += 1;
                 }
             }

@@ -47,7 +47,11 @@ fn readings_move_the_twin_and_the_session_replays_with_them() {
     );
     assert_eq!(r.status, 202, "{}", r.body);
     let j = r.json();
-    assert_eq!((j["accepted"].as_u64(), j["resets"].as_u64(), j["duplicates"].as_u64(), j["unchanged"].as_u64()), (Some(9), Some(1), Some(1), Some(1)), "{j}");
+    assert_eq!(
+        (j["accepted"].as_u64(), j["resets"].as_u64(), j["duplicates"].as_u64(), j["unchanged"].as_u64()),
+        (Some(9), Some(1), Some(1), Some(1)),
+        "{j}"
+    );
     assert_eq!(j["injected"], 7, "{j}");
     // The session takes them at its next batch, even paused.
     wait_for(Duration::from_secs(10), "the door counts in the twin", || drift(addr, "footfall")["sensed"] == 60.0);
@@ -100,17 +104,32 @@ fn readings_out_of_order_from_the_future_or_long_past_are_handled() {
         format!("{:02}:{:02}:00", t / 60, t % 60)
     };
     // Newer first, then an older reading of the same counter: stale, not applied.
-    let r = readings(addr, &format!(
-        r#"{{"type": "door_count", "device": "door-2", "in": 100, "ts": "{}"}},
-           {{"type": "door_count", "device": "door-2", "in": 90, "ts": "{}"}}"#, at(1), at(3)));
+    let r = readings(
+        addr,
+        &format!(
+            r#"{{"type": "door_count", "device": "door-2", "in": 100, "ts": "{}"}},
+           {{"type": "door_count", "device": "door-2", "in": 90, "ts": "{}"}}"#,
+            at(1),
+            at(3)
+        ),
+    );
     assert_eq!(r.status, 202, "{}", r.body);
     let j = r.json();
     assert_eq!((j["stale"].as_u64(), j["resets"].as_u64(), j["injected"].as_u64()), (Some(1), Some(0), Some(1)), "{j}");
     // From the future, and long past: refused, none of the batch taken, each named.
-    let r = readings(addr, &format!(
-        r#"{{"type": "heartbeat", "device": "door-1"}},
+    let r = readings(
+        addr,
+        &format!(
+            r#"{{"type": "heartbeat", "device": "door-1"}},
            {{"type": "door_count", "device": "door-2", "in": 120, "ts": "{}"}},
-           {{"type": "door_count", "device": "door-2", "in": 130, "ts": "{}"}}"#, at(0).replace(":00", ":59").replacen(":59", ":00", 1).replace(&now[0..5], &format!("{:02}:{:02}", h + 1, m)), at(30)));
+           {{"type": "door_count", "device": "door-2", "in": 130, "ts": "{}"}}"#,
+            at(0)
+                .replace(":00", ":59")
+                .replacen(":59", ":00", 1)
+                .replace(&now[0..5], &format!("{:02}:{:02}", h + 1, m)),
+            at(30)
+        ),
+    );
     assert_eq!(r.status, 422, "{}", r.body);
     let j = r.json();
     let rejected = j["rejected"].as_array().unwrap();
@@ -124,8 +143,16 @@ fn readings_out_of_order_from_the_future_or_long_past_are_handled() {
         (r#"{"type": "door_count", "device": "door-9", "in": 1}"#, "readings[0].device", "no device \"door-9\""),
         (r#"{"type": "door_count", "device": "wifi-2", "in": 1}"#, "readings[0].device", "expected a door_counter"),
         (r#"{"type": "door_count", "device": "door-1"}"#, "readings[0].in", "missing"),
-        (r#"{"type": "shelf_weight", "device": "smart-produce-1", "sku": "Sourdough loaf", "grams": 10}"#, "readings[0].sku", "not one device"),
-        (r#"{"type": "pos_sale", "lane": "L3", "txn": "T-9", "total": -2, "items": 1}"#, "readings[0].total", "not a price"),
+        (
+            r#"{"type": "shelf_weight", "device": "smart-produce-1", "sku": "Sourdough loaf", "grams": 10}"#,
+            "readings[0].sku",
+            "not one device",
+        ),
+        (
+            r#"{"type": "pos_sale", "lane": "L3", "txn": "T-9", "total": -2, "items": 1}"#,
+            "readings[0].total",
+            "not a price",
+        ),
         (r#"{"type": "thermometer", "device": "door-1"}"#, "readings[0].type", "unknown reading type"),
     ] {
         let r = readings(addr, reading);

@@ -11,7 +11,8 @@ use storetwin_engine::{Seed, SimTime};
 use storetwin_server::journal;
 
 const OPEN_LANE: &str = r#"{"interventions": [{"action": "open_lane", "lane": "L7"}]}"#;
-const SMALL_FORECAST: &str = r#"{"interventions": [{"action": "open_lane", "lane": "L8"}], "horizon": "2min", "replications": 2}"#;
+const SMALL_FORECAST: &str =
+    r#"{"interventions": [{"action": "open_lane", "lane": "L8"}], "horizon": "2min", "replications": 2}"#;
 
 /// Opens the stream with `protocols` (the browser's way to pass a token); the HTTP status
 /// of the handshake, and the first frame if it was accepted.
@@ -99,7 +100,12 @@ fn a_session_with_interventions_replays_from_its_log_to_the_identical_hash() {
     let r = post(addr, "/v1/interventions", None, OPEN_LANE);
     assert_eq!(r.status, 202, "{}", r.body);
     wait_for(Duration::from_secs(30), "a quarter of an hour", || server.session.now() > SimTime::from_secs(900));
-    let r = post(addr, "/v1/interventions", None, r#"{"interventions": [{"action": "set_price", "sku": "Bananas 1 kg", "price": 0.99}, {"action": "device_offline", "device": "door-1"}]}"#);
+    let r = post(
+        addr,
+        "/v1/interventions",
+        None,
+        r#"{"interventions": [{"action": "set_price", "sku": "Bananas 1 kg", "price": 0.99}, {"action": "device_offline", "device": "door-1"}]}"#,
+    );
     assert_eq!(r.status, 202, "{}", r.body);
     wait_ended(addr, Duration::from_secs(60));
     let log = get(addr, "/v1/log", None);
@@ -165,19 +171,47 @@ fn bad_requests_are_refused_with_the_field_named() {
         }
         assert!(j["error"].as_str().unwrap().contains(says), "{path} {body}: {}", r.body);
     };
-    check("/v1/interventions", r#"{"interventions": [{"action": "open_lane", "lane": "L7"}"#, 400, None, "line 1, column");
-    check("/v1/interventions", r#"{"interventions": [{"action": "open_lane", "lane": "L77"}]}"#, 422, Some("interventions[0].lane"), "no lane \"L77\"");
-    check("/v1/interventions", r#"{"interventions": [{"action": "open_lane", "lane": "L7", "why": 1}]}"#, 422, Some("why"), "unknown field");
-    check("/v1/interventions", r#"{"interventions": [{"action": "set_price", "sku": "Bananas 1 kg", "price": -1}]}"#, 422, Some("interventions[0].price"), "not a price");
+    check(
+        "/v1/interventions",
+        r#"{"interventions": [{"action": "open_lane", "lane": "L7"}"#,
+        400,
+        None,
+        "line 1, column",
+    );
+    check(
+        "/v1/interventions",
+        r#"{"interventions": [{"action": "open_lane", "lane": "L77"}]}"#,
+        422,
+        Some("interventions[0].lane"),
+        "no lane \"L77\"",
+    );
+    check(
+        "/v1/interventions",
+        r#"{"interventions": [{"action": "open_lane", "lane": "L7", "why": 1}]}"#,
+        422,
+        Some("why"),
+        "unknown field",
+    );
+    check(
+        "/v1/interventions",
+        r#"{"interventions": [{"action": "set_price", "sku": "Bananas 1 kg", "price": -1}]}"#,
+        422,
+        Some("interventions[0].price"),
+        "not a price",
+    );
     check("/v1/control", r#"{"speed": -3}"#, 422, Some("speed"), "not a speed");
     check("/v1/forecast", r#"{"horizon": "soon"}"#, 422, Some("horizon"), "30min");
     check("/v1/forecast", r#"{"horizon": "30min", "replications": 1}"#, 422, Some("replications"), "two");
-    let huge = format!(r#"{{"readings": [{}]}}"#, vec![r#"{"type": "heartbeat", "device": "door-1"}"#; 120_000].join(","));
+    let huge =
+        format!(r#"{{"readings": [{}]}}"#, vec![r#"{"type": "heartbeat", "device": "door-1"}"#; 120_000].join(","));
     let r = post(addr, "/v1/readings", None, &huge);
     assert_eq!(r.status, 413, "{}", &r.body[..r.body.len().min(300)]);
     // Every refusal is counted.
     let metrics = get(addr, "/metrics", None).body;
-    assert!(metrics.contains(r#"storetwin_http_requests_total{route="/v1/interventions",status="422"} 3"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"storetwin_http_requests_total{route="/v1/interventions",status="422"} 3"#),
+        "{metrics}"
+    );
     server.stop().unwrap();
 }
 
@@ -198,7 +232,14 @@ fn metrics_show_the_session_and_the_waits_as_histograms() {
     let addr = server.addr;
     wait_ended(addr, Duration::from_secs(60));
     let m = get(addr, "/metrics", Some("x")).body;
-    for name in ["storetwin_sim_time_seconds", "storetwin_events_total", "storetwin_occupancy", "storetwin_queue_length{queue=\"L1\"}", "storetwin_wait_seconds_bucket{queue=\"L1\",le=\"60\"}", "storetwin_lag_seconds"] {
+    for name in [
+        "storetwin_sim_time_seconds",
+        "storetwin_events_total",
+        "storetwin_occupancy",
+        "storetwin_queue_length{queue=\"L1\"}",
+        "storetwin_wait_seconds_bucket{queue=\"L1\",le=\"60\"}",
+        "storetwin_lag_seconds",
+    ] {
         assert!(m.contains(name), "{name} missing from /metrics:\n{m}");
     }
     server.stop().unwrap();

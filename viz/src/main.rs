@@ -154,7 +154,8 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let remote = storetwin_viz::remote::Remote::connect(url, token.as_deref(), args.scenario.as_deref())?;
     check_display()?;
     let spec = remote.scenario.world.clone();
-    let name = remote.scenario.path.file_name().map_or_else(|| remote.floor.scenario.clone(), |n| n.to_string_lossy().into());
+    let name =
+        remote.scenario.path.file_name().map_or_else(|| remote.floor.scenario.clone(), |n| n.to_string_lossy().into());
     let app = TwinApp {
         title: format!("storetwin twin — {} ({name}) on {}", spec.store.name, remote.server),
         spec: spec.clone(),

@@ -147,7 +147,10 @@ impl Remote {
         }
         let path = scenario.map_or_else(|| Path::new(&floor.scenario).to_path_buf(), Path::to_path_buf);
         let loaded = crate::session::load_scenario(&path).with_context(|| {
-            format!("the server runs {}; the twin needs the same scenario file here (give it as the scenario)", floor.scenario)
+            format!(
+                "the server runs {}; the twin needs the same scenario file here (give it as the scenario)",
+                floor.scenario
+            )
         })?;
         if loaded.hash != floor.scenario_hash {
             bail!(
@@ -217,7 +220,18 @@ impl Remote {
         let sender = std::thread::Builder::new()
             .name("storetwin-controls".into())
             .spawn(move || forward(&inputs, &to, token.as_deref(), &spec, layout, &sender_stats))?;
-        Ok(Remote { scenario: loaded, seed, floor, controls, frames, server, stats, speed, paused, sender: Some(sender) })
+        Ok(Remote {
+            scenario: loaded,
+            seed,
+            floor,
+            controls,
+            frames,
+            server,
+            stats,
+            speed,
+            paused,
+            sender: Some(sender),
+        })
     }
 
     /// Ends the connection (the window has closed).
@@ -231,7 +245,14 @@ impl Remote {
 }
 
 /// Turns the window's inputs into the server's REST calls until the window stops.
-fn forward(inputs: &Receiver<LiveInput<StoreMsg>>, server: &str, token: Option<&str>, spec: &WorldSpec, layout: Layout, stats: &Stats) {
+fn forward(
+    inputs: &Receiver<LiveInput<StoreMsg>>,
+    server: &str,
+    token: Option<&str>,
+    spec: &WorldSpec,
+    layout: Layout,
+    stats: &Stats,
+) {
     loop {
         let input = match inputs.recv_timeout(Duration::from_millis(200)) {
             Ok(i) => i,

@@ -371,7 +371,7 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
             next_frame = wall_now + config.frame_every;
             let frame = Frame {
                 snapshot: sim.model().snapshot(sim.now()),
-                status: status(pacer, sim.events_delivered(), false),
+                status: Status::of(pacer, sim.events_delivered(), false),
             };
             // A viewer that has not taken the last frames misses this one.
             let _ = frames.try_send(frame);
@@ -384,7 +384,7 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
         (StopReason::ReachedEventLimit, Some(until)) => until.max(sim.now()),
         _ => sim.now(),
     };
-    let status = status(&pacer, sim.events_delivered(), true);
+    let status = Status::of(&pacer, sim.events_delivered(), true);
     let interventions = sim
         .injections()
         .iter()
@@ -402,13 +402,16 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
     Ok(SessionEnd { reason, event_hash, events, end: now, interventions, max_lag, run })
 }
 
-fn status<W: WallClock>(pacer: &Pacer<W>, events: u64, done: bool) -> Status {
-    Status {
-        speed: pacer.factor(),
-        paused: pacer.is_paused(),
-        lag: pacer.lag(),
-        max_lag: pacer.max_lag(),
-        events,
-        done,
+impl Status {
+    /// The status of a session paced by `pacer` that has delivered `events`.
+    pub fn of<W: WallClock>(pacer: &Pacer<W>, events: u64, done: bool) -> Status {
+        Status {
+            speed: pacer.factor(),
+            paused: pacer.is_paused(),
+            lag: pacer.lag(),
+            max_lag: pacer.max_lag(),
+            events,
+            done,
+        }
     }
 }

@@ -275,7 +275,11 @@ impl WireFloor {
             devices: store
                 .devices
                 .iter()
-                .map(|d| WireDeviceInfo { name: d.name.clone(), kind: d.kind.name().to_owned(), cell: [d.cell.x, d.cell.y] })
+                .map(|d| WireDeviceInfo {
+                    name: d.name.clone(),
+                    kind: d.kind.name().to_owned(),
+                    cell: [d.cell.x, d.cell.y],
+                })
                 .collect(),
             skus: store.catalogue.iter().map(|s| WireSku { name: s.name.clone(), price: s.price.as_major() }).collect(),
             shopper_states: SHOPPER_STATES.iter().map(|s| (*s).to_owned()).collect(),
@@ -355,7 +359,11 @@ impl WireFrame {
             cell_capacity: s.cell_capacity,
             cell_area_m2: s.cell_area_m2,
             heat: heat.then(|| s.heat.iter().map(|h| *h as f32).collect()),
-            last_hour: s.last_hour.iter().map(|(t, inside, waiting)| [t.as_secs_f64(), f64::from(*inside), f64::from(*waiting)]).collect(),
+            last_hour: s
+                .last_hour
+                .iter()
+                .map(|(t, inside, waiting)| [t.as_secs_f64(), f64::from(*inside), f64::from(*waiting)])
+                .collect(),
             drift: s
                 .drift
                 .iter()
@@ -422,7 +430,9 @@ impl WireFrame {
                 last_hour: self
                     .last_hour
                     .iter()
-                    .map(|[t, inside, waiting]| (SimTime::ZERO.saturating_add(secs(*t)), *inside as u32, *waiting as u32))
+                    .map(|[t, inside, waiting]| {
+                        (SimTime::ZERO.saturating_add(secs(*t)), *inside as u32, *waiting as u32)
+                    })
                     .collect(),
                 drift: self
                     .drift
