@@ -68,7 +68,7 @@ fn readings_move_the_twin_and_the_session_replays_with_them() {
     wait_ended(addr, Duration::from_secs(60));
     let ended = server.session.join().unwrap().expect("the day's invariants hold with the corrections");
     let session = journal::read(&o.log).unwrap();
-    let logged: Vec<_> = session.inputs.iter().map(|l| serde_json::to_value(&l.input).unwrap()).collect();
+    let logged: Vec<_> = session.inputs.iter().map(|l| serde_json::to_value(l.input).unwrap()).collect();
     assert_eq!(logged.len(), 8, "{logged:?}");
     assert!(logged.iter().all(|l| l.get("reading").is_some()), "{logged:?}");
     let scenario = storetwin_scenarios::load(&weekday()).unwrap();
