@@ -14,7 +14,20 @@ pub enum Reading {
 }
 pub struct ReadingError { pub field: &'static str, pub message: String }
 impl Reading {
-    pub fn to_injection(self, _layout: Layout) -> (ActorId, StoreMsg) { todo!() }
+    /// Scaffold only (the sensors branch replaces this file): a device's state becomes the
+    /// same injection as the `SetDeviceUp` intervention; any other reading marks its
+    /// device (a sale: device 0) up, which leaves a running store as it was.
+    pub fn to_injection(self, layout: Layout) -> (ActorId, StoreMsg) {
+        use crate::store::live::Intervention;
+        let (device, up) = match self {
+            Reading::DeviceState { device, up } => (device, up),
+            Reading::DoorCount { device, .. }
+            | Reading::ShelfWeight { device, .. }
+            | Reading::EslAck { device, .. } => (device, true),
+            Reading::PosSale { .. } => (0, true),
+        };
+        Intervention::SetDeviceUp { device, up }.to_injection(layout)
+    }
     pub fn from_injection(_to: ActorId, _msg: &StoreMsg, _layout: Layout) -> Option<Reading> { None }
     pub fn check(&self, _spec: &WorldSpec) -> Result<(), ReadingError> { Ok(()) }
 }
