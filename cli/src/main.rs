@@ -206,10 +206,12 @@ fn default_lines(defaults: &[storetwin_scenarios::AppliedDefault]) -> Vec<String
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // rumqttd (the embedded MQTT broker) logs each client's disconnect as an error; the
+    // server reports the broker's failures itself.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rumqttd=off")),
         )
         .with_writer(std::io::stderr)
         .init();
