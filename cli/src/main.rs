@@ -79,7 +79,7 @@ enum Command {
     /// Serve a live twin of a store: a paced session with a browser view, a WebSocket
     /// stream, a REST API for interventions, sensor readings and what-if forecasts, and
     /// Prometheus metrics.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Replay a session log written by `storetwin serve` and check it is the identical run.
     Replay(serve::ReplayArgs),
     /// Benchmark the simulation kernel.
@@ -226,7 +226,7 @@ fn main() -> ExitCode {
             if chain { storetwin_scenarios::chain_json_schema() } else { storetwin_scenarios::json_schema() }
         )
         .map_err(anyhow::Error::from),
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Replay(args) => serve::replay(args),
         Command::Bench(b) => bench::run(b),
     };

@@ -224,6 +224,7 @@ pub fn run_arm(mut sim: Simulation<StoreWorld>, interventions: &[Intervention], 
 
 /// Answers `plan` from `live` (a fork of the live session), on up to `threads` threads.
 /// The answer does not depend on `threads`.
+#[allow(clippy::type_complexity)] // a replication's (as is, with the plan, identity)
 pub fn forecast(live: &Simulation<StoreWorld>, spec: &WorldSpec, plan: &Plan, threads: usize) -> anyhow::Result<Answer> {
     let wall = std::time::Instant::now();
     let from = live.now();

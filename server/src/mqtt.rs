@@ -145,7 +145,9 @@ impl Settings {
             None => own.clone(),
             Some("+") => "+".to_owned(),
             Some(s) if is_level(s) && !s.starts_with('$') => s.to_owned(),
-            Some(s) => bail!("--mqtt-store {s:?}: expected one topic level (no `/`, `#` or leading `$`), or `+` for any store"),
+            Some(s) => {
+                bail!("--mqtt-store {s:?}: expected one topic level (no `/`, `#` or leading `$`), or `+` for any store")
+            }
         };
         let state_store = if store == "+" { own } else { store.clone() };
         Ok(Topics { prefix: prefix.to_owned(), store, state_store })
@@ -183,7 +185,10 @@ pub struct Topics {
 /// What a topic is, to the server.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed<'a> {
-    Reading { device: &'a str, kind: &'a str },
+    Reading {
+        device: &'a str,
+        kind: &'a str,
+    },
     /// Under a `$` device level: the server's own (its state).
     Own,
     /// Not a topic of this server's.
@@ -208,11 +213,7 @@ impl Topics {
         let mut levels = rest.split('/');
         match (levels.next(), levels.next(), levels.next(), levels.next()) {
             (Some(store), Some(device), Some(kind), None) if self.store == "+" || store == self.store => {
-                if device.starts_with('$') {
-                    Parsed::Own
-                } else {
-                    Parsed::Reading { device, kind }
-                }
+                if device.starts_with('$') { Parsed::Own } else { Parsed::Reading { device, kind } }
             }
             _ => Parsed::Foreign,
         }
@@ -272,9 +273,8 @@ pub fn decode(device: &str, kind: &str, payload: &[u8]) -> Result<Vec<RawReading
     if payload.is_empty() {
         return Ok(Vec::new());
     }
-    let value: Value = serde_json::from_slice(payload).map_err(|e| {
-        Refusal::Malformed(format!("not JSON (line {}, column {}): {e}", e.line(), e.column()))
-    })?;
+    let value: Value = serde_json::from_slice(payload)
+        .map_err(|e| Refusal::Malformed(format!("not JSON (line {}, column {}): {e}", e.line(), e.column())))?;
     let (objects, batch) = match value {
         Value::Object(o) => (vec![o], false),
         Value::Array(items) => {
@@ -286,7 +286,10 @@ pub fn decode(device: &str, kind: &str, payload: &[u8]) -> Result<Vec<RawReading
                 .enumerate()
                 .map(|(i, v)| match v {
                     Value::Object(o) => Ok(o),
-                    other => Err(Refusal::Malformed(format!("[{i}]: expected a reading (an object), got {}", json_kind(&other)))),
+                    other => Err(Refusal::Malformed(format!(
+                        "[{i}]: expected a reading (an object), got {}",
+                        json_kind(&other)
+                    ))),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             (objects, true)
@@ -345,6 +348,8 @@ pub struct Inbox {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Offered {
     Queued,
+    /// Under a `$` level: not a reading.
+    Ignored,
     /// The queue was full: dropped and counted.
     Dropped,
     /// The batcher has stopped.
@@ -360,6 +365,10 @@ impl Inbox {
 
     /// Queues a message without waiting (the caller is a connection that must keep reading).
     pub fn offer(&self, topic: String, payload: Bytes) -> Offered {
+        if topic.split('/').any(|level| level.starts_with('$')) {
+            // The server's own state, which its subscription also matches.
+            return Offered::Ignored;
+        }
         metrics::counter!(telemetry::MQTT_MESSAGES).increment(1);
         let len = payload.len();
         if self.bytes.load(Ordering::Relaxed) + len > QUEUE_BYTES {
@@ -449,7 +458,8 @@ impl Batcher {
         let list = match decode(device, kind, &m.payload) {
             Ok(list) => list,
             Err(refusal) => {
-                metrics::counter!(telemetry::REJECTED, "reason" => refusal.reason(), "via" => "mqtt").increment(refusal.count());
+                metrics::counter!(telemetry::REJECTED, "reason" => refusal.reason(), "via" => "mqtt")
+                    .increment(refusal.count());
                 tracing::debug!(topic = m.topic, reason = refusal.reason(), "MQTT message refused: {refusal}");
                 return true;
             }
@@ -598,7 +608,11 @@ impl std::fmt::Display for BrokerUrl {
         if let Some(user) = &self.username {
             write!(f, "{user}@")?;
         }
-        if self.host.contains(':') { write!(f, "[{}]:{}", self.host, self.port) } else { write!(f, "{}:{}", self.host, self.port) }
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
     }
 }
 
@@ -630,7 +644,7 @@ impl FromStr for BrokerUrl {
 
     fn from_str(s: &str) -> Result<BrokerUrl, String> {
         let expected = "expected mqtt://[USER[:PASSWORD]@]HOST[:PORT]";
-        let (scheme, rest) = s.split_once("://").ok_or_else(|| format!("{expected}"))?;
+        let (scheme, rest) = s.split_once("://").ok_or_else(|| expected.to_owned())?;
         match scheme.to_ascii_lowercase().as_str() {
             "mqtt" | "tcp" => {}
             "mqtts" | "ssl" | "tls" | "ws" | "wss" => {
@@ -681,7 +695,9 @@ impl FromStr for BrokerUrl {
         }
         let port = match port {
             None => 1883,
-            Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("port {p:?} is not a port (1-65535)"))?,
+            Some(p) => {
+                p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("port {p:?} is not a port (1-65535)"))?
+            }
         };
         Ok(BrokerUrl { host: host.to_owned(), port, username, password, client_id })
     }
@@ -783,7 +799,9 @@ impl Prepared {
                 runtime.block_on(async move {
                     let batching = tokio::spawn(batcher.run(rx, bytes));
                     match source {
-                        Source::External(url) => client::run(url, topics, settings.state_every, session, inbox, stopped).await,
+                        Source::External(url) => {
+                            client::run(url, topics, settings.state_every, session, inbox, stopped).await
+                        }
                         #[cfg(feature = "mqtt-broker")]
                         Source::Embedded(b) => b.run(topics, settings.state_every, session, inbox, stopped).await,
                     }
@@ -816,7 +834,10 @@ mod tests {
         let t = topics();
         assert_eq!(t.filter(), "storetwin/riverside/+/+");
         assert_eq!(t.state(), "storetwin/riverside/$twin/state");
-        assert_eq!(t.parse("storetwin/riverside/door/door_count"), Parsed::Reading { device: "door", kind: "door_count" });
+        assert_eq!(
+            t.parse("storetwin/riverside/door/door_count"),
+            Parsed::Reading { device: "door", kind: "door_count" }
+        );
         assert_eq!(t.parse("storetwin/riverside/$twin/state"), Parsed::Own);
         assert_eq!(t.parse("storetwin/hillside/door/door_count"), Parsed::Foreign);
         assert_eq!(t.parse("storetwin/riverside/door/door_count/extra"), Parsed::Foreign);
@@ -843,7 +864,10 @@ mod tests {
     fn a_payload_is_a_reading_or_a_batch_without_type_and_device() {
         let one = decode("door", "door_count", br#"{"in": 12, "ts": "08:00:10"}"#).unwrap();
         assert_eq!(one.len(), 1);
-        assert_eq!((one[0].kind.as_str(), one[0].device.as_deref(), one[0].count_in), ("door_count", Some("door"), Some(12)));
+        assert_eq!(
+            (one[0].kind.as_str(), one[0].device.as_deref(), one[0].count_in),
+            ("door_count", Some("door"), Some(12))
+        );
         let batch = decode("door", "heartbeat", b"[{}, {\"type\": \"heartbeat\", \"device\": \"door\"}]").unwrap();
         assert_eq!(batch.len(), 2);
         let sale = decode("L3", "pos_sale", br#"{"txn": "T-1", "total": 12.34, "items": 3}"#).unwrap();
@@ -861,7 +885,10 @@ mod tests {
         assert_eq!(reason(decode("door", "door_count", br#"{"in": "many"}"#)), "malformed");
         assert_eq!(reason(decode("door", "heartbeat", br#"{"device": "face-cam"}"#)), "topic_mismatch");
         assert_eq!(reason(decode("door", "heartbeat", br#"{"type": "fault"}"#)), "topic_mismatch");
-        assert_eq!(reason(decode("L3", "pos_sale", br#"{"lane": "L4", "txn": "T", "total": 1, "items": 1}"#)), "topic_mismatch");
+        assert_eq!(
+            reason(decode("L3", "pos_sale", br#"{"lane": "L4", "txn": "T", "total": 1, "items": 1}"#)),
+            "topic_mismatch"
+        );
         let many = format!("[{}]", vec!["{}"; MAX_BATCH + 1].join(","));
         assert_eq!(decode("door", "heartbeat", many.as_bytes()), Err(Refusal::TooLarge(MAX_BATCH + 1)));
         let e = decode("door", "heartbeat", br#"[{}, {"device": "x"}]"#).unwrap_err().to_string();
@@ -873,14 +900,25 @@ mod tests {
         let u: BrokerUrl = "mqtt://broker.local".parse().unwrap();
         assert_eq!((u.host.as_str(), u.port, u.username.as_deref(), u.password()), ("broker.local", 1883, None, None));
         let u: BrokerUrl = "mqtt://twin:s%40cret@10.0.0.5:8883/?client_id=store-7".parse().unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.username.as_deref(), u.password()), ("10.0.0.5", 8883, Some("twin"), Some("s@cret")));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.username.as_deref(), u.password()),
+            ("10.0.0.5", 8883, Some("twin"), Some("s@cret"))
+        );
         assert_eq!(u.client_id.as_deref(), Some("store-7"));
         assert_eq!(u.to_string(), "mqtt://twin@10.0.0.5:8883");
         assert!(!format!("{u:?}").contains("s@cret"));
         let u: BrokerUrl = "tcp://[::1]:1884".parse().unwrap();
         assert_eq!((u.host.as_str(), u.port), ("::1", 1884));
         assert_eq!(u.to_string(), "mqtt://[::1]:1884");
-        for bad in ["broker:1883", "mqtts://broker", "mqtt://", "mqtt://host:0", "mqtt://host:99999", "mqtt://host/path", "mqtt://h?x=1"] {
+        for bad in [
+            "broker:1883",
+            "mqtts://broker",
+            "mqtt://",
+            "mqtt://host:0",
+            "mqtt://host:99999",
+            "mqtt://host/path",
+            "mqtt://h?x=1",
+        ] {
             assert!(bad.parse::<BrokerUrl>().is_err(), "{bad}");
         }
     }

@@ -141,7 +141,9 @@ impl Embedded {
             tracing::error!("cannot subscribe to {filter} on the embedded MQTT broker: {e}");
             return;
         }
-        if let Err(e) = std::thread::Builder::new().name("storetwin-mqtt-link".into()).spawn(move || read(link_rx, &inbox)) {
+        if let Err(e) =
+            std::thread::Builder::new().name("storetwin-mqtt-link".into()).spawn(move || read(link_rx, &inbox))
+        {
             tracing::error!("cannot start the MQTT link's thread: {e}");
             return;
         }

@@ -11,7 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS, SubscribeReasonCode};
+use rumqttc::{
+    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS, SubscribeReasonCode,
+};
 
 use super::{BrokerUrl, Inbox, MAX_PAYLOAD, Offered, Topics, state_json};
 use crate::session::Session;
@@ -107,7 +109,9 @@ async fn poll(mut events: EventLoop, client: AsyncClient, filter: String, broker
             }
             Ok(Event::Incoming(Packet::SubAck(ack))) => {
                 if ack.return_codes.iter().any(|c| matches!(c, SubscribeReasonCode::Failure)) {
-                    tracing::error!("the MQTT broker {broker} refused the subscription to {filter}: no readings will come");
+                    tracing::error!(
+                        "the MQTT broker {broker} refused the subscription to {filter}: no readings will come"
+                    );
                 } else {
                     metrics::gauge!(telemetry::MQTT_SUBSCRIBED).set(1.0);
                 }
