@@ -138,7 +138,8 @@ impl Drop for Mosquitto {
 /// A store's device: a synchronous rumqttc client whose events a thread forwards.
 struct Device {
     client: Client,
-    events: Receiver<Event>,
+    /// The connection's events, and its errors as text.
+    events: Receiver<Result<Event, String>>,
     gone: Arc<AtomicBool>,
 }
 
@@ -174,19 +175,25 @@ impl Device {
                 if dropped.load(Ordering::Relaxed) {
                     return;
                 }
-                match event {
-                    Ok(e) => {
-                        if tx.send(e).is_err() {
-                            return;
-                        }
-                    }
+                let failed = event.is_err();
+                if tx.send(event.map_err(|e| e.to_string())).is_err() {
+                    return;
+                }
+                if failed {
                     // The event loop reconnects at once when polled again: pace it.
-                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                    std::thread::sleep(Duration::from_millis(100));
                 }
             }
         });
-        let mut device = Device { client, events, gone };
-        device.wait(Duration::from_secs(5), |e| matches!(e, Event::Incoming(Packet::ConnAck(_)))).then_some(device)
+        // The first event says: a ConnAck, or an error (rumqttd closes a refused connection
+        // without a ConnAck).
+        match device_first(&events) {
+            Some(Event::Incoming(Packet::ConnAck(_))) => Some(Device { client, events, gone }),
+            _ => {
+                drop(Device { client, events, gone });
+                None
+            }
+        }
     }
 
     /// Reads events until one satisfies `f`; false if none did within `patience`.
@@ -195,7 +202,7 @@ impl Device {
         loop {
             let left = until.saturating_duration_since(Instant::now());
             match self.events.recv_timeout(left) {
-                Ok(e) if f(&e) => return true,
+                Ok(Ok(e)) if f(&e) => return true,
                 Ok(_) => {}
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return false,
             }
@@ -232,6 +239,11 @@ impl Device {
         assert!(arrived, "nothing as expected arrived on {topic} (the last: {got:?})");
         got.expect("a JSON payload")
     }
+}
+
+/// The connection's first event (an error as `None`), waiting at most [`PATIENCE`].
+fn device_first(events: &Receiver<Result<Event, String>>) -> Option<Event> {
+    events.recv_timeout(PATIENCE).ok()?.ok()
 }
 
 /// The server on the weekday scenario at 60x, reading MQTT as `settings` say.
