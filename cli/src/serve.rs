@@ -13,7 +13,7 @@ use storetwin_server::auth::Tokens;
 use storetwin_server::mqtt::{self, BrokerUrl};
 use storetwin_server::{Options, journal, load_store};
 
-/// Serve a live session of a store scenario over HTTP and WebSocket.
+/// Serve a live session of a store scenario over HTTP and WebSocket (readings also over MQTT).
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// The store scenario (TOML).
@@ -43,23 +43,23 @@ pub struct ServeArgs {
     /// Take readings from this MQTT broker too: mqtt://[USER[:PASSWORD]@]HOST[:PORT] (a user's
     /// password may instead come from STORETWIN_MQTT_PASSWORD). Devices publish to
     /// PREFIX/STORE/DEVICE/TYPE (see --mqtt-topic).
-    #[arg(long, value_name = "URL", conflicts_with = "mqtt_listen")]
+    #[arg(long, value_name = "URL", group = "mqtt_source")]
     pub mqtt: Option<BrokerUrl>,
     /// Run an MQTT broker inside the server on this address (like 127.0.0.1:1883) and take
     /// readings from it; a non-loopback address needs tokens, and a device's password is then
     /// an operator token. Needs a build with `--features mqtt-broker`.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", group = "mqtt_source")]
     pub mqtt_listen: Option<SocketAddr>,
     /// The MQTT topics' first level(s): readings are PREFIX/STORE/DEVICE/TYPE.
-    #[arg(long, value_name = "PREFIX", default_value = storetwin_server::mqtt::DEFAULT_PREFIX)]
+    #[arg(long, value_name = "PREFIX", default_value = storetwin_server::mqtt::DEFAULT_PREFIX, requires = "mqtt_source")]
     pub mqtt_topic: String,
     /// The MQTT topics' store level (default: the scenario's store name as a slug, like
     /// `riverside`); `+` takes readings under any store name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "mqtt_source")]
     pub mqtt_store: Option<String>,
     /// Publish the twin's state (retained) to PREFIX/STORE/$twin/state every this many wall
     /// seconds; 0 never.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_every)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_every, requires = "mqtt_source")]
     pub mqtt_state_every: f64,
 }
 

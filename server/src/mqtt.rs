@@ -21,7 +21,7 @@
 //!   `pos_sale` or `esl_ack`.
 //!
 //! A device level starting with `$` belongs to the server (`$twin`) and is never read as a
-//! reading.
+//! reading. A device whose name holds `/`, `+` or `#` cannot be named in a topic.
 //!
 //! # Payload
 //!
@@ -133,10 +133,10 @@ impl Settings {
     /// The topics for a store named `store_name`, once the settings are checked.
     pub fn topics(&self, store_name: &str) -> anyhow::Result<Topics> {
         let prefix = self.prefix.trim_end_matches('/');
-        if prefix.is_empty() || prefix.starts_with('$') || prefix.split('/').any(|l| !is_level(l)) {
+        if prefix.is_empty() || prefix.split('/').any(|l| !is_level(l) || l.starts_with('$')) {
             bail!(
                 "--mqtt-topic {:?}: expected topic levels without wildcards, like `storetwin` or `acme/stores` \
-                 (no `+`, `#`, empty level, or leading `$`)",
+                 (no `+`, `#`, empty level, or level starting with `$`)",
                 self.prefix
             );
         }
@@ -404,6 +404,8 @@ pub struct Batcher {
     /// Each message of the batch: its topic and its readings' range.
     messages: Vec<(String, Range<usize>)>,
     ended_told: bool,
+    /// When a batch refused for a full input queue was last reported at warn level.
+    busy_told: Option<tokio::time::Instant>,
 }
 
 impl Batcher {
@@ -416,6 +418,7 @@ impl Batcher {
             readings: Vec::new(),
             messages: Vec::new(),
             ended_told: false,
+            busy_told: None,
         }
     }
 
@@ -513,7 +516,13 @@ impl Batcher {
                         self.ended_told = true;
                     }
                 } else {
-                    tracing::warn!(readings = n, "MQTT readings not taken: {}", e.error);
+                    let now = tokio::time::Instant::now();
+                    if self.busy_told.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(10)) {
+                        tracing::warn!(readings = n, "MQTT readings not taken: {}", e.error);
+                        self.busy_told = Some(now);
+                    } else {
+                        tracing::debug!(readings = n, "MQTT readings not taken: {}", e.error);
+                    }
                 }
                 return true;
             }
@@ -853,7 +862,7 @@ mod tests {
 
     #[test]
     fn a_wildcard_or_empty_level_in_the_prefix_is_refused() {
-        for bad in ["", "a/+/b", "a/#", "a//b", "$SYS"] {
+        for bad in ["", "a/+/b", "a/#", "a//b", "$SYS", "a/$b"] {
             let mut s = Settings::new(Broker::Embedded(SocketAddr::from(([127, 0, 0, 1], 1883))));
             s.prefix = bad.into();
             assert!(s.topics("Riverside").is_err(), "{bad:?}");
