@@ -79,7 +79,7 @@ enum Command {
     /// Serve a live twin of a store: a paced session with a browser view, a WebSocket
     /// stream, a REST API for interventions, sensor readings and what-if forecasts, and
     /// Prometheus metrics.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Replay a session log written by `storetwin serve` and check it is the identical run.
     Replay(serve::ReplayArgs),
     /// Benchmark the simulation kernel.
@@ -206,10 +206,12 @@ fn default_lines(defaults: &[storetwin_scenarios::AppliedDefault]) -> Vec<String
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // rumqttd (the embedded MQTT broker) logs each client's disconnect as an error; the
+    // server reports the broker's failures itself.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rumqttd=off")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -224,7 +226,7 @@ fn main() -> ExitCode {
             if chain { storetwin_scenarios::chain_json_schema() } else { storetwin_scenarios::json_schema() }
         )
         .map_err(anyhow::Error::from),
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Replay(args) => serve::replay(args),
         Command::Bench(b) => bench::run(b),
     };

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -9,9 +10,10 @@ use storetwin_actors::store::wire::clock;
 use storetwin_actors::store::world::StoreWorld;
 use storetwin_engine::{Seed, SimTime};
 use storetwin_server::auth::Tokens;
+use storetwin_server::mqtt::{self, BrokerUrl};
 use storetwin_server::{Options, journal, load_store};
 
-/// Serve a live session of a store scenario over HTTP and WebSocket.
+/// Serve a live session of a store scenario over HTTP and WebSocket (readings also over MQTT).
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// The store scenario (TOML).
@@ -38,6 +40,34 @@ pub struct ServeArgs {
     /// End the session at this store clock time, HH:MM (default: the scenario's end).
     #[arg(long, value_name = "HH:MM")]
     pub until: Option<String>,
+    /// Take readings from this MQTT broker too: mqtt://[USER[:PASSWORD]@]HOST[:PORT] (a user's
+    /// password may instead come from STORETWIN_MQTT_PASSWORD). Devices publish to
+    /// PREFIX/STORE/DEVICE/TYPE (see --mqtt-topic).
+    #[arg(long, value_name = "URL", group = "mqtt_source")]
+    pub mqtt: Option<BrokerUrl>,
+    /// Run an MQTT broker inside the server on this address (like 127.0.0.1:1883) and take
+    /// readings from it; a non-loopback address needs tokens, and a device's password is then
+    /// an operator token. Needs a build with `--features mqtt-broker`.
+    #[arg(long, value_name = "ADDR", group = "mqtt_source")]
+    pub mqtt_listen: Option<SocketAddr>,
+    /// The MQTT topics' first level(s): readings are PREFIX/STORE/DEVICE/TYPE.
+    #[arg(long, value_name = "PREFIX", default_value = storetwin_server::mqtt::DEFAULT_PREFIX, requires = "mqtt_source")]
+    pub mqtt_topic: String,
+    /// The MQTT topics' store level (default: the scenario's store name as a slug, like
+    /// `riverside`); `+` takes readings under any store name.
+    #[arg(long, value_name = "NAME", requires = "mqtt_source")]
+    pub mqtt_store: Option<String>,
+    /// Publish the twin's state (retained) to PREFIX/STORE/$twin/state every this many wall
+    /// seconds; 0 never.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_every, requires = "mqtt_source")]
+    pub mqtt_state_every: f64,
+}
+
+fn parse_every(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v == 0.0 || (0.1..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!("expected wall seconds between 0.1 and 3600, or 0 for never; got {s:?}")),
+    }
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -68,6 +98,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     options.seed = args.seed;
     options.until = until;
     options.signals = true;
+    let broker = match (args.mqtt, args.mqtt_listen) {
+        (Some(url), _) => Some(mqtt::Broker::External(url.password_from_env())),
+        (None, Some(addr)) => Some(mqtt::Broker::Embedded(addr)),
+        (None, None) => None,
+    };
+    options.mqtt = broker.map(|broker| {
+        let mut settings = mqtt::Settings::new(broker);
+        settings.prefix = args.mqtt_topic.clone();
+        settings.store = args.mqtt_store.clone();
+        settings.state_every = (args.mqtt_state_every > 0.0).then(|| Duration::from_secs_f64(args.mqtt_state_every));
+        settings
+    });
     let open = tokens.is_open();
     options.tokens = tokens;
     let running = storetwin_server::start(options)?;
@@ -83,6 +125,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  stream:        ws://{}/v1/stream", running.addr);
     println!("  metrics:       http://{}/metrics", running.addr);
     println!("  session log:   {}", args.log.display());
+    if let Some(m) = &running.mqtt {
+        println!("  MQTT readings: {} on {} (PREFIX/STORE/DEVICE/TYPE)", m.broker, m.filter);
+        if let Some(state) = &m.state_topic {
+            println!("  MQTT state:    {state} (retained)");
+        }
+    }
     if open {
         println!("  no tokens configured: open to anyone on this machine (loopback only)");
     }

@@ -48,8 +48,16 @@ pub struct ApiError {
     pub error: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Every refused reading (an answer lists the first [`REJECTED_SHOWN`]).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "first_rejected")]
     pub rejected: Vec<Rejected>,
+}
+
+/// Most refused readings an answer lists.
+pub const REJECTED_SHOWN: usize = 50;
+
+fn first_rejected<S: serde::Serializer>(rejected: &[Rejected], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(rejected.iter().take(REJECTED_SHOWN))
 }
 
 impl std::fmt::Display for ApiError {
@@ -94,7 +102,7 @@ impl ApiError {
         );
         ApiError {
             field: Some(format!("readings[{}].{}", first.index, first.field)),
-            rejected: rejected.into_iter().take(50).collect(),
+            rejected,
             ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error)
         }
     }

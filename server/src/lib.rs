@@ -7,8 +7,9 @@
 //! replays exactly. [`control`] is the one control-plane actor (commands in); frames come
 //! out through a `watch` channel to the REST reads and to each stream client ([`stream`]).
 //! [`forecast`] answers what-ifs from a fork of the live state, [`ingest`] checks and
-//! normalises readings, [`auth`] the tokens, [`telemetry`] the Prometheus metrics, and
-//! [`page`] is the browser view.
+//! normalises readings (from `POST /v1/readings`, and from an MQTT broker through [`mqtt`]),
+//! [`auth`] the tokens, [`telemetry`] the Prometheus metrics, and [`page`] is the browser
+//! view.
 
 pub mod actions;
 pub mod api;
@@ -17,6 +18,7 @@ pub mod control;
 pub mod forecast;
 pub mod ingest;
 pub mod journal;
+pub mod mqtt;
 pub mod page;
 pub mod session;
 pub mod stream;
@@ -52,6 +54,8 @@ pub struct Options {
     pub workers: usize,
     /// Stop on Ctrl-C / SIGTERM (the command line); tests stop the server themselves.
     pub signals: bool,
+    /// Readings over MQTT too (`None`: over HTTP only).
+    pub mqtt: Option<mqtt::Settings>,
 }
 
 impl Options {
@@ -68,6 +72,7 @@ impl Options {
             frame_every: Duration::from_millis(50),
             workers: 2,
             signals: false,
+            mqtt: None,
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct Running {
     /// The address it listens on (the port chosen, if 0 was asked).
     pub addr: SocketAddr,
     pub session: Arc<Session>,
+    /// The MQTT ingest, if asked for.
+    pub mqtt: Option<mqtt::Running>,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
@@ -84,6 +91,9 @@ pub struct Running {
 impl Running {
     /// Stops the server and the session.
     pub fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(mqtt) = &mut self.mqtt {
+            mqtt.stop();
+        }
         let handle = self.handle.clone();
         // The handle's future completes once the server has stopped.
         let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true))).join();
@@ -100,6 +110,9 @@ impl Running {
     pub fn wait(mut self) -> anyhow::Result<()> {
         if let Some(thread) = self.thread.take() {
             thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?.context("the server failed")?;
+        }
+        if let Some(mqtt) = &mut self.mqtt {
+            mqtt.stop();
         }
         match self.session.stop() {
             Some(Err(e)) => Err(e),
@@ -132,6 +145,11 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         );
     }
     let scenario = load_store(&options.scenario)?;
+    // Before anything is served: an embedded broker that cannot listen fails the start.
+    let mqtt = match &options.mqtt {
+        Some(settings) => Some(mqtt::prepare(settings, &scenario.world.store.name, &options.tokens)?),
+        None => None,
+    };
     let seed = options.seed.unwrap_or(scenario.seed);
     let config = session::Config {
         speed: options.speed,
@@ -143,6 +161,7 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
     telemetry::handle();
     let session = Arc::new(Session::start(scenario.world, scenario.path.clone(), scenario.hash.clone(), seed, config)?);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (control_tx, control_rx) = std::sync::mpsc::channel();
     let tokens = options.tokens.clone();
     let listen = options.listen;
     let workers = options.workers.max(1);
@@ -153,6 +172,7 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         .spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let control = control::ControlPlane::new(shared.clone()).start();
+                let _ = control_tx.send(control.clone());
                 let state = actix_web::web::Data::new(api::AppState {
                     session: shared,
                     control,
@@ -189,5 +209,21 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         })
         .context("cannot start the server thread")?;
     let (addr, handle) = ready_rx.recv().context("the server thread ended before it listened")??;
-    Ok(Running { addr, session, handle, thread: Some(thread) })
+    let mut running = Running { addr, session, mqtt: None, handle, thread: Some(thread) };
+    if let Some(mqtt) = mqtt {
+        // The control plane lives in the server's actix system; the MQTT ingest sends to it
+        // from a thread of its own.
+        let started = control_rx
+            .recv()
+            .context("the server thread ended before its control plane started")
+            .and_then(|control| mqtt.spawn(control, running.session.clone()));
+        match started {
+            Ok(m) => running.mqtt = Some(m),
+            Err(e) => {
+                let _ = running.stop();
+                return Err(e);
+            }
+        }
+    }
+    Ok(running)
 }

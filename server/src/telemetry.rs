@@ -24,6 +24,8 @@ pub const DRIFT: &str = "storetwin_drift";
 pub const READINGS: &str = "storetwin_ingest_readings_total";
 pub const REJECTED: &str = "storetwin_ingest_rejected_total";
 pub const STALE: &str = "storetwin_ingest_stale_total";
+pub const MQTT_MESSAGES: &str = "storetwin_mqtt_messages_total";
+pub const MQTT_SUBSCRIBED: &str = "storetwin_mqtt_subscribed";
 pub const CLIENTS: &str = "storetwin_ws_clients";
 pub const FRAMES_SENT: &str = "storetwin_ws_frames_sent_total";
 pub const REQUESTS: &str = "storetwin_http_requests_total";
@@ -72,6 +74,8 @@ fn describe() {
     describe_counter!(READINGS, "Sensor readings taken, by kind and transport");
     describe_counter!(REJECTED, "Sensor readings refused, by reason");
     describe_counter!(STALE, "Sensor readings older than the device's last one (ignored)");
+    describe_counter!(MQTT_MESSAGES, "MQTT messages received on the readings' topics");
+    describe_gauge!(MQTT_SUBSCRIBED, "1 while the server is subscribed to the readings' topics on its MQTT broker");
     describe_gauge!(CLIENTS, "Connected stream clients");
     describe_counter!(FRAMES_SENT, "Frames sent to stream clients");
     describe_counter!(REQUESTS, "HTTP requests, by route and status");
