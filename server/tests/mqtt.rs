@@ -16,6 +16,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 use storetwin_server::mqtt::{Broker, Settings};
 use storetwin_server::{Options, Running};
@@ -266,14 +268,9 @@ fn external(port: u16) -> Broker {
 }
 
 fn get(server: &Running, path: &str) -> String {
-    let url = format!("http://{}{path}", server.addr);
-    let res = reqwest::blocking::Client::new()
-        .get(&url)
-        .timeout(PATIENCE)
-        .send()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    assert!(res.status().is_success(), "GET {url}: {}", res.status());
-    res.text().expect("a body")
+    let res = common::get(server.addr, path, None);
+    assert!((200..300).contains(&res.status), "GET {path}: {}", res.status);
+    res.body
 }
 
 /// The Prometheus samples, by name and sorted labels.
