@@ -208,7 +208,15 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
             })
         })
         .context("cannot start the server thread")?;
-    let (addr, handle) = ready_rx.recv().context("the server thread ended before it listened")??;
+    let listening = ready_rx.recv().context("the server thread ended before it listened").and_then(|r| r);
+    let (addr, handle) = match listening {
+        Ok(ready) => ready,
+        Err(e) => {
+            // Nothing will serve this session: end it (its log gets its end record).
+            let _ = session.stop();
+            return Err(e);
+        }
+    };
     let mut running = Running { addr, session, mqtt: None, handle, thread: Some(thread) };
     if let Some(mqtt) = mqtt {
         // The control plane lives in the server's actix system; the MQTT ingest sends to it

@@ -273,6 +273,7 @@ impl Runner {
                 if wall >= next_check && journal_error.is_none() {
                     next_check = wall + Duration::from_secs(1);
                     if let Err(e) = self.journal.checkpoint(sim) {
+                        tracing::error!("the session log {} cannot be written: {e:#}", self.journal.path().display());
                         journal_error = Some(e);
                     }
                 }

@@ -244,3 +244,15 @@ fn metrics_show_the_session_and_the_waits_as_histograms() {
     }
     server.stop().unwrap();
 }
+
+#[test]
+fn an_address_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut o = options("in-use");
+    o.listen = taken.local_addr().unwrap();
+    let e = storetwin_server::start(o.clone()).err().expect("refused").to_string();
+    assert!(e.contains("cannot listen on"), "{e}");
+    // The session that had nobody to serve it was ended, its log closed.
+    let session = journal::read(&o.log).unwrap();
+    assert!(session.end.is_some(), "{session:?}");
+}
