@@ -257,7 +257,7 @@ async fn interventions(req: HttpRequest, state: State, body: web::Payload) -> Re
             "at": storetwin_actors::store::wire::clock(state.session.spec.open_at_s, storetwin_engine::SimTime::from_nanos(at_ns)),
             "interventions": body.interventions,
         }))),
-        Done::Readings(_) => unreachable!("an intervention command answers Sent"),
+        Done::Readings(_) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the control plane answered readings")),
     }
 }
 
@@ -310,7 +310,7 @@ async fn readings(req: HttpRequest, state: State, body: web::Payload) -> Result<
     };
     match command(&state, Cmd::Readings(body.readings, Transport::Http)).await? {
         Done::Readings(report) => Ok(HttpResponse::Accepted().json(report)),
-        Done::Sent { .. } => unreachable!("a readings command answers Readings"),
+        Done::Sent { .. } => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the control plane answered inputs")),
     }
 }
 

@@ -383,11 +383,12 @@ fn connected_to_a_live_server_the_twin_draws_the_servers_session() {
     let x = Xvfb::start();
     let dir = temp_dir("connect");
     // A live server on the weekday store, paused at the opening until the twin is on its
-    // stream, then run to 11:00 at speed.
+    // stream, then run to 11:00 at the local test's 1000x (the window must be up before the
+    // session ends, as it is locally: the twin connects before its window opens).
     let mut options = storetwin_server::Options::new(weekday(), dir.join("session.log"));
     options.listen = "127.0.0.1:0".parse().unwrap();
     options.paused = true;
-    options.speed = 5000.0;
+    options.speed = 1000.0;
     options.until = Some(SimTime::from_secs(3 * 3600));
     options.tokens.add(storetwin_server::auth::Role::Viewer, "viewer-token-for-the-twin-01").unwrap();
     let server = storetwin_server::start(options).expect("the server starts");
