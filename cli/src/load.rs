@@ -14,14 +14,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use storetwin_actors::chain::flash::desk::metric;
-use storetwin_actors::chain::flash::{Demand, Journey, Source};
+use storetwin_actors::chain::flash::Demand;
 use storetwin_actors::chain::run::{ChainError, ChainRun, Checkpoint, Observer, run_chain_observed};
-use storetwin_actors::load::executor::Schedule;
 use storetwin_actors::load::{
     EXIT_INVALID_SCENARIO, EXIT_INVARIANT_BROKEN, LoadSpec, Registry, Tags, ThresholdResult, exit_code,
 };
@@ -45,9 +43,6 @@ pub struct LoadArgs {
     #[arg(long, value_name = "T", value_parser = crate::run::threads)]
     pub threads: Option<usize>,
 }
-
-/// k6's `gracefulStop`: shoppers still in flight get this long after the last scenario.
-const GRACEFUL_STOP: SimDuration = SimDuration::from_secs(30);
 
 /// The run is looked at every simulated second (the progress line), and the
 /// `abort_on_fail` thresholds are judged every 2 s, as k6 judges them.
@@ -142,46 +137,6 @@ fn invalid(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_INVALID_SCENARIO)
 }
 
-/// The demand of each load scenario, or why the file is not a load test this can run.
-fn demand(load: &LoadSpec) -> Result<Vec<Demand>, String> {
-    let mut out = Vec::new();
-    for (name, scenario) in &load.scenarios {
-        if scenario.journey == Journey::OrdinaryShopping {
-            // Ordinary shoppers are the stores' own shoppers, drawn before the run; a
-            // closed loop of them, or a cap on them in flight, would need them to be
-            // started during the run.
-            if !scenario.executor.is_open() {
-                return Err(format!(
-                    "load scenario {name}: journey \"ordinary_shopping\" with executor \"{}\" (a closed model) is not \
-                     built yet; use ramping-arrival-rate or constant-arrival-rate",
-                    scenario.executor.name()
-                ));
-            }
-            if scenario.max_shoppers.is_some() {
-                return Err(format!(
-                    "load scenario {name}: max_shoppers does not apply to journey \"ordinary_shopping\" (the stores' \
-                     entrances and their density limit hold ordinary shoppers back); remove it"
-                ));
-            }
-        }
-        let arrivals = match scenario.schedule() {
-            Schedule::Open(arrivals) => Source::Open(Arc::new(arrivals)),
-            Schedule::Closed(shoppers) => Source::Closed(Arc::new(shoppers)),
-        };
-        out.push(Demand {
-            name: name.clone(),
-            journey: scenario.journey,
-            arrivals,
-            max_shoppers: scenario.max_shoppers.unwrap_or(u32::MAX),
-            tags: scenario.tags.clone(),
-        });
-    }
-    if out.is_empty() {
-        return Err("[load] has no scenarios: add one under [load.scenarios.NAME]".into());
-    }
-    Ok(out)
-}
-
 pub fn run(args: &LoadArgs) -> ExitCode {
     let chain = match Chain::load(&args.scenario) {
         Ok(c) => c,
@@ -196,7 +151,7 @@ pub fn run(args: &LoadArgs) -> ExitCode {
             args.scenario.display()
         ));
     }
-    let demand = match demand(&load) {
+    let demand = match storetwin_actors::load::demand(&load) {
         Ok(d) => d,
         Err(e) => return invalid(e),
     };
@@ -210,11 +165,7 @@ pub fn run(args: &LoadArgs) -> ExitCode {
 }
 
 fn run_load(args: &LoadArgs, chain: &Chain, load: &LoadSpec, demand: Vec<Demand>) -> anyhow::Result<u8> {
-    let mut spec = chain.spec.clone();
-    spec.demand = demand;
-    let tiers_end = spec.flash.as_ref().and_then(|f| f.preorder.iter().map(|t| t.ships).max());
-    let end = load.end().max(tiers_end.unwrap_or(storetwin_engine::SimTime::ZERO)).saturating_add(GRACEFUL_STOP);
-    spec.end_at(end.saturating_since(storetwin_engine::SimTime::ZERO));
+    let spec = storetwin_actors::load::load_spec(&chain.spec, load, demand);
     let seed = Seed(args.seed.or(load.seed).unwrap_or(chain.seed));
     let threads = args.threads.unwrap_or_else(crate::run::default_threads);
     let sale = spec.flash.clone().expect("checked");

@@ -12,6 +12,7 @@
 //! the real one (the only place the crate touches `Instant`); [`ManualWall`] is a fake for
 //! tests and headless rendering.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, TryRecvError};
 
 use crate::sim::{RunLimit, SimError, StopReason};
+use crate::window::{Shard, WindowError, Windows};
 use crate::{ActorId, Model, Observer, SimDuration, SimTime, Simulation};
 
 /// A source of wall time.
@@ -320,6 +322,95 @@ where
             let tick_end = pacer.wall.now().saturating_add(pacer.tick);
             // Paused, no sim time is due: only the inputs can change anything.
             let wake = if pacer.paused { tick_end } else { pacer.deadline(due).min(tick_end) };
+            pacer.wall.sleep_until(wake);
+        }
+    }
+}
+
+/// At most this much wall time's worth of sim time is run between two looks at the inputs
+/// and the watcher by [`Windows::run_paced`], so a run that cannot keep up still shows
+/// itself and takes its inputs regularly.
+const WINDOWS_STEP: Duration = Duration::from_millis(100);
+
+/// Sim time steps at least this long go to every thread; shorter ones run on one (the
+/// events do not depend on it, and starting the workers costs more than a short step).
+const THREADED_STEP: SimDuration = SimDuration::from_secs(2);
+
+impl Windows {
+    /// Runs `shards` paced by `pacer` from `from` (every event before it delivered) until
+    /// every event before `until` is delivered, taking `inputs`: an injection is handed to
+    /// `inject` with the time the windows have reached (every event before it delivered,
+    /// none at or after it), where it must be injected for the run to replay from its
+    /// record. `watch` sees the shards between steps (at least every pacer tick) and may
+    /// stop the run. Returns why the run stopped and the time reached.
+    ///
+    /// The events delivered are those of one unpaced [`Windows::run`] to the same time with
+    /// the same injections at the same times: neither the pace, the steps nor `threads`
+    /// change them (a step of a few seconds of sim time or more uses every thread).
+    #[allow(clippy::too_many_arguments, reason = "one call drives a whole live session")]
+    pub fn run_paced<S: Shard, W: WallClock, M>(
+        &mut self,
+        shards: &mut [S],
+        lookahead: SimDuration,
+        threads: usize,
+        pacer: &mut Pacer<W>,
+        inputs: &Receiver<LiveInput<M>>,
+        from: SimTime,
+        until: SimTime,
+        inject: &mut dyn FnMut(&mut [S], SimTime, ActorId, M) -> Result<(), WindowError>,
+        watch: &mut dyn FnMut(&[S], SimTime, &mut Pacer<W>) -> ControlFlow<()>,
+    ) -> Result<(StopReason, SimTime), WindowError> {
+        let mut now = from;
+        pacer.reanchor(now);
+        loop {
+            loop {
+                match inputs.try_recv() {
+                    Ok(LiveInput::Inject { to, msg }) => inject(shards, now, to, msg)?,
+                    Ok(LiveInput::SetSpeed(factor)) => {
+                        pacer.factor = sane_factor(factor);
+                        pacer.reanchor(now);
+                    }
+                    Ok(LiveInput::Pause) => {
+                        pacer.paused = true;
+                        pacer.reanchor(now);
+                    }
+                    Ok(LiveInput::Resume) => {
+                        pacer.paused = false;
+                        pacer.reanchor(now);
+                    }
+                    Ok(LiveInput::Stop) => return Ok((StopReason::StoppedByCommand, now)),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                }
+            }
+            let next = shards.iter().filter_map(Shard::next_event_time).min();
+            let due = next.map_or(until, |t| t.min(until));
+            let paced = pacer.paced_now_reaching([due, until]).min(until);
+            let most = SimDuration::from_secs_f64(WINDOWS_STEP.as_secs_f64() * pacer.factor).max(lookahead);
+            let step_end = paced.min(now.saturating_add(most));
+            if step_end > now {
+                if next.is_some_and(|t| t < step_end) {
+                    let threads = if step_end.saturating_since(now) >= THREADED_STEP { threads } else { 1 };
+                    self.run(shards, lookahead, step_end, threads)?;
+                }
+                now = step_end;
+            }
+            if watch(shards, now, pacer).is_break() {
+                return Ok((StopReason::StoppedByCommand, now));
+            }
+            if now < paced {
+                // Behind: say how far, and go on at once.
+                pacer.note_lag(paced.saturating_since(now));
+                continue;
+            }
+            pacer.note_lag(SimDuration::ZERO);
+            if now >= until {
+                let drained = shards.iter().all(|s| s.next_event_time().is_none());
+                return Ok((if drained { StopReason::Drained } else { StopReason::ReachedTime }, now));
+            }
+            let next = shards.iter().filter_map(Shard::next_event_time).min();
+            let due = next.map_or(until, |t| t.min(until));
+            let tick_end = pacer.wall.now().saturating_add(pacer.tick);
+            let wake = if pacer.paused { tick_end } else { pacer.deadline(due.max(now)).min(tick_end) };
             pacer.wall.sleep_until(wake);
         }
     }

@@ -403,6 +403,22 @@ where
         Ok(key)
     }
 
+    /// Injects `msg` for `to` at `at` (not before the current time, and with every event
+    /// before `at` delivered), moving the clock to `at`, and records it: what a driver of
+    /// windowed shards uses to inject at the time the windows have reached (see
+    /// [`crate::window::Windows::run_paced`]).
+    pub fn inject_at(&mut self, at: SimTime, to: ActorId, msg: Mo::Msg) -> Result<EventKey, SimError> {
+        self.start()?;
+        if at < self.now || self.queue.peek_time().is_some_and(|t| t < at) {
+            return Err(self.fail_replay(format!(
+                "an injection at {at} with the clock at {} and an event pending before it",
+                self.now
+            )));
+        }
+        self.now = at;
+        self.inject(to, msg)
+    }
+
     /// Schedules a recorded run's injections, each at its recorded time and with its
     /// recorded key, so that running this simulation reproduces the recorded one exactly.
     /// The simulation must have no injections of its own yet.

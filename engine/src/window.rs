@@ -177,6 +177,11 @@ impl Windows {
         Windows { shards, seqs: vec![0; shards * shards], stats: WindowStats::default() }
     }
 
+    /// Windows run and messages exchanged so far, over every call.
+    pub fn stats(&self) -> WindowStats {
+        self.stats
+    }
+
     /// Runs `shards` (the same ones, in the same order, at every call) until no event
     /// before `end` is left, as [`run_windows`]; returns the counts of every call so far.
     pub fn run<S: Shard>(

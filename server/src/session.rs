@@ -133,6 +133,7 @@ impl Session {
                     events: 0,
                     done: false,
                 },
+                chain: None,
             };
             publish_frame(&frame, &spec, &names, false, 0)
         };
@@ -265,6 +266,7 @@ impl Runner {
                     let frame = Frame {
                         snapshot: sim.model().snapshot(sim.now()),
                         status: Status::of(pacer, sim.events_delivered(), false),
+                        chain: None,
                     };
                     telemetry.update(sim.model(), &frame);
                     let heat = self.heat_clients.load(Ordering::Relaxed) > 0;
@@ -293,7 +295,7 @@ impl Runner {
         self.journal.end(ended.clone())?;
         let last_status = Status::of(&pacer, sim.events_delivered(), true);
         let run = finish(sim, now).map_err(|e| anyhow::anyhow!("the session's end checks failed: {e}"))?;
-        let frame = Frame { snapshot: run.last.clone(), status: last_status };
+        let frame = Frame { snapshot: run.last.clone(), status: last_status, chain: None };
         seq += 1;
         self.latest.send_replace(Arc::new(publish_frame(&frame, &self.spec, &self.names, true, seq)));
         Ok(Ended { reason, events: ended.events, event_hash: ended.event_hash, run })

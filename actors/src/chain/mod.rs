@@ -16,6 +16,7 @@ pub mod coupons;
 pub mod flash;
 pub mod inventory;
 pub mod link;
+pub mod live;
 pub mod members;
 pub mod orders;
 pub mod platform;

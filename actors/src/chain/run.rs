@@ -596,6 +596,185 @@ pub fn run_chain_observed(
     threads: usize,
     observer: Option<Observer<'_>>,
 ) -> Result<ChainRun, ChainError> {
+    let mut built = build_chain(spec, seed)?;
+    let (stop, lookahead) = (built.stop(), built.lookahead());
+    let stats = match observer {
+        Some(o) => {
+            let (metrics, every) = (o.metrics, o.totals_every.as_nanos().max(1));
+            let look =
+                |at: SimTime, shard: &ChainShard| look(shard, at.as_nanos().is_multiple_of(every).then_some(&metrics));
+            let observe = o.observe;
+            let mut decide = |now: SimTime, looks: Vec<ShardLook>| observe(&Checkpoint { now, looks });
+            let watch = Watch { every: o.every, look: &look, decide: &mut decide };
+            built.windows.run_watched(&mut built.shards, lookahead, stop, threads, Some(watch))
+        }
+        None => built.windows.run(&mut built.shards, lookahead, stop, threads),
+    }
+    .map_err(|e| built.failed(e))?;
+    built.close(stats.stopped)
+}
+
+/// A chain built and ready to run in windows: shard 0 the centres, shard `s + 1` store
+/// `s`. [`run_chain`] runs it as fast as it can; a live session ([`crate::chain::live`])
+/// runs it paced, a step at a time, and both close it with [`BuiltChain::close`].
+pub struct BuiltChain {
+    pub spec: Arc<ChainSpec>,
+    pub seed: Seed,
+    pub shards: Vec<ChainShard>,
+    /// The run's per-link counters (so running to t1 and then t2 is one run to t2).
+    pub windows: Windows,
+    /// The end of the day: events at it are part of the day.
+    pub end: SimTime,
+}
+
+impl BuiltChain {
+    /// Windows are as wide as the least latency between a store and the centres.
+    pub fn lookahead(&self) -> SimDuration {
+        self.spec.platform.latency_min
+    }
+
+    /// The time before which every event of the run is delivered.
+    pub fn stop(&self) -> SimTime {
+        self.end.saturating_add(SimDuration::from_nanos(1))
+    }
+
+    /// A windowed run's error as the chain's, naming the store and the chain's seed (each
+    /// shard's own derives from it, so rerunning with the seed it prints reproduces it).
+    pub fn failed(&self, e: WindowError) -> ChainError {
+        let seed = self.seed;
+        match e {
+            WindowError::Shard { shard: 0, error } => ChainError::Platform(SimError { seed, ..error }),
+            WindowError::Shard { shard, error } => ChainError::Store {
+                store: self.spec.stores[shard as usize - 1].name.clone(),
+                error: DayError::Sim(SimError { seed, ..error }),
+            },
+            other => ChainError::Window(other),
+        }
+    }
+
+    /// The store world of store `s`.
+    pub fn store(&self, s: usize) -> Option<&Simulation<StoreWorld>> {
+        match self.shards.get(s + 1)? {
+            ChainShard::Store(sim, _) => Some(sim),
+            ChainShard::Platform(..) => None,
+        }
+    }
+
+    /// Closes the books of a run that ran to the end (or was stopped at `stopped_at`) and
+    /// checks the chain's invariants.
+    pub fn close(self, stopped_at: Option<SimTime>) -> Result<ChainRun, ChainError> {
+        let BuiltChain { spec, seed, shards, windows, end } = self;
+        let stats = windows.stats();
+        let end = stopped_at.unwrap_or(end);
+        let mut shards = shards.into_iter();
+        let Some(ChainShard::Platform(platform, _)) = shards.next() else { unreachable!("shard 0 is the centres") };
+        let mut shard_hashes = vec![platform.event_hash()];
+        let mut shard_events = vec![platform.events_delivered()];
+        let mut events = platform.events_delivered();
+        let mut runs = Vec::with_capacity(spec.stores.len());
+        let mut transfers = TransferBooks::new(spec.catalogue.len());
+        for (i, shard) in shards.enumerate() {
+            let ChainShard::Store(mut sim, _) = shard else { unreachable!("shards after the first are stores") };
+            shard_hashes.push(sim.event_hash());
+            shard_events.push(sim.events_delivered());
+            events += sim.events_delivered();
+            let mut office = sim.model_mut().office.take().expect("a chain store has an office");
+            let flash = office.flash.take();
+            office.kpis.coupon_answers_due_at_close = office.coupon_answers_due();
+            let name = spec.stores[i].name.clone();
+            let lanes_took = sim.model().metrics.payments;
+            if lanes_took != Cents(office.kpis.paid_sent) {
+                return Err(ChainError::Invariant {
+                    invariant: TILL_MONEY,
+                    detail: format!(
+                        "store {name}: the lanes took {lanes_took}, the office sent {}",
+                        Cents(office.kpis.paid_sent)
+                    ),
+                    seed,
+                });
+            }
+            let store = &sim.model().store;
+            let reserved_units = store.reserved.iter().map(|&u| u64::from(u)).sum();
+            let stock = StockAtClose {
+                initial: store.initial.clone(),
+                shelf: store.shelf.clone(),
+                back_room: store.back_room.clone(),
+                in_baskets: store.in_baskets.clone(),
+                sold: store.sold.clone(),
+                reserved: store.reserved.clone(),
+                handed_over: store.handed_over.clone(),
+                sent: store.sent.clone(),
+                received: store.received.clone(),
+                sensed_gain: store.sensed_gain.clone(),
+                sensed_loss: store.sensed_loss.clone(),
+            };
+            for (sku, (&sent, &received)) in store.sent.iter().zip(&store.received).enumerate() {
+                transfers.sent[sku] += u64::from(sent);
+                transfers.received[sku] += u64::from(received);
+            }
+            for sku in &office.sent_reported_after_close {
+                transfers.sent_reported_after_close[sku.0 as usize] += 1;
+            }
+            for sku in &office.received_reported_after_close {
+                transfers.received_reported_after_close[sku.0 as usize] += 1;
+            }
+            let day = finish(*sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
+            runs.push(StoreRun {
+                name,
+                day,
+                open_orders: office.orders.len() as u64,
+                reserved_units,
+                stock,
+                pickers: office.pickers(),
+                pickup_staff: office.pickup_staff(),
+                office: office.kpis,
+                flash,
+            });
+        }
+        check_flash(&platform.model().flash, &runs).map_err(|(invariant, detail)| ChainError::Invariant {
+            invariant,
+            detail,
+            seed,
+        })?;
+        let mut platform = platform.into_model();
+        platform.coupons.expire(end);
+        platform.coupons.check_invariants().map_err(|(invariant, detail)| ChainError::Invariant {
+            invariant,
+            detail,
+            seed,
+        })?;
+        platform.orders.check().map_err(|detail| ChainError::Invariant { invariant: "order lifecycle", detail, seed })?;
+        let broken = |(invariant, detail): (&'static str, String)| ChainError::Invariant { invariant, detail, seed };
+        platform.settlement.check().map_err(broken)?;
+        platform.members.check().map_err(broken)?;
+        transfers.centre(&platform.orders);
+        transfers.check().map_err(|detail| ChainError::Invariant { invariant: "transfer conservation", detail, seed })?;
+        let flash_money = flash_money(&platform, &runs);
+        let run = ChainRun {
+            seed,
+            stores: runs,
+            platform,
+            events,
+            event_hash: EventHash::combine(shard_hashes.iter().copied()),
+            shard_hashes,
+            shard_events,
+            transfers,
+            windows: stats.windows,
+            messages: stats.messages,
+            end,
+            stopped_at,
+            flash_money,
+        };
+        run.check_money().map_err(broken)?;
+        run.check_stock().map_err(broken)?;
+        Ok(run)
+    }
+}
+
+/// Builds the chain `spec` with `seed`: every store's world (stores drawn from one
+/// template share their floor's tables) and the centres, each shard seeded from the run's
+/// seed and its index only.
+pub fn build_chain(spec: &ChainSpec, seed: Seed) -> Result<BuiltChain, ChainError> {
     let spec = Arc::new(spec.clone());
     let mut shards = Vec::with_capacity(spec.stores.len() + 1);
     let mut offices = Vec::with_capacity(spec.stores.len());
@@ -634,138 +813,8 @@ pub fn run_chain_observed(
         ChainShard::Store(s, work)
     }));
 
-    // Events at `end` are part of the day, as for one store.
-    let stop = end.saturating_add(SimDuration::from_nanos(1));
-    // A shard's error names the chain's seed (each shard's own derives from it), so that
-    // rerunning with the seed it prints reproduces it.
-    let failed = |e| match e {
-        WindowError::Shard { shard: 0, error } => ChainError::Platform(SimError { seed, ..error }),
-        WindowError::Shard { shard, error } => ChainError::Store {
-            store: spec.stores[shard as usize - 1].name.clone(),
-            error: DayError::Sim(SimError { seed, ..error }),
-        },
-        other => ChainError::Window(other),
-    };
-    let mut windows = Windows::new(shards.len());
-    let lookahead = spec.platform.latency_min;
-    let stats = match observer {
-        Some(o) => {
-            let (metrics, every) = (o.metrics, o.totals_every.as_nanos().max(1));
-            let look =
-                |at: SimTime, shard: &ChainShard| look(shard, at.as_nanos().is_multiple_of(every).then_some(&metrics));
-            let observe = o.observe;
-            let mut decide = |now: SimTime, looks: Vec<ShardLook>| observe(&Checkpoint { now, looks });
-            let watch = Watch { every: o.every, look: &look, decide: &mut decide };
-            windows.run_watched(&mut shards, lookahead, stop, threads, Some(watch))
-        }
-        None => windows.run(&mut shards, lookahead, stop, threads),
-    }
-    .map_err(failed)?;
-    let stopped_at = stats.stopped;
-    let end = stopped_at.unwrap_or(end);
-
-    let mut shards = shards.into_iter();
-    let Some(ChainShard::Platform(platform, _)) = shards.next() else { unreachable!("shard 0 is the centres") };
-    let mut shard_hashes = vec![platform.event_hash()];
-    let mut shard_events = vec![platform.events_delivered()];
-    let mut events = platform.events_delivered();
-    let mut runs = Vec::with_capacity(spec.stores.len());
-    let mut transfers = TransferBooks::new(spec.catalogue.len());
-    for (i, shard) in shards.enumerate() {
-        let ChainShard::Store(mut sim, _) = shard else { unreachable!("shards after the first are stores") };
-        shard_hashes.push(sim.event_hash());
-        shard_events.push(sim.events_delivered());
-        events += sim.events_delivered();
-        let mut office = sim.model_mut().office.take().expect("a chain store has an office");
-        let flash = office.flash.take();
-        office.kpis.coupon_answers_due_at_close = office.coupon_answers_due();
-        let name = spec.stores[i].name.clone();
-        let lanes_took = sim.model().metrics.payments;
-        if lanes_took != Cents(office.kpis.paid_sent) {
-            return Err(ChainError::Invariant {
-                invariant: TILL_MONEY,
-                detail: format!(
-                    "store {name}: the lanes took {lanes_took}, the office sent {}",
-                    Cents(office.kpis.paid_sent)
-                ),
-                seed,
-            });
-        }
-        let store = &sim.model().store;
-        let reserved_units = store.reserved.iter().map(|&u| u64::from(u)).sum();
-        let stock = StockAtClose {
-            initial: store.initial.clone(),
-            shelf: store.shelf.clone(),
-            back_room: store.back_room.clone(),
-            in_baskets: store.in_baskets.clone(),
-            sold: store.sold.clone(),
-            reserved: store.reserved.clone(),
-            handed_over: store.handed_over.clone(),
-            sent: store.sent.clone(),
-            received: store.received.clone(),
-            sensed_gain: store.sensed_gain.clone(),
-            sensed_loss: store.sensed_loss.clone(),
-        };
-        for (sku, (&sent, &received)) in store.sent.iter().zip(&store.received).enumerate() {
-            transfers.sent[sku] += u64::from(sent);
-            transfers.received[sku] += u64::from(received);
-        }
-        for sku in &office.sent_reported_after_close {
-            transfers.sent_reported_after_close[sku.0 as usize] += 1;
-        }
-        for sku in &office.received_reported_after_close {
-            transfers.received_reported_after_close[sku.0 as usize] += 1;
-        }
-        let day = finish(*sim, end).map_err(|error| ChainError::Store { store: name.clone(), error })?;
-        runs.push(StoreRun {
-            name,
-            day,
-            open_orders: office.orders.len() as u64,
-            reserved_units,
-            stock,
-            pickers: office.pickers(),
-            pickup_staff: office.pickup_staff(),
-            office: office.kpis,
-            flash,
-        });
-    }
-    check_flash(&platform.model().flash, &runs).map_err(|(invariant, detail)| ChainError::Invariant {
-        invariant,
-        detail,
-        seed,
-    })?;
-    let mut platform = platform.into_model();
-    platform.coupons.expire(end);
-    platform.coupons.check_invariants().map_err(|(invariant, detail)| ChainError::Invariant {
-        invariant,
-        detail,
-        seed,
-    })?;
-    platform.orders.check().map_err(|detail| ChainError::Invariant { invariant: "order lifecycle", detail, seed })?;
-    let broken = |(invariant, detail): (&'static str, String)| ChainError::Invariant { invariant, detail, seed };
-    platform.settlement.check().map_err(broken)?;
-    platform.members.check().map_err(broken)?;
-    transfers.centre(&platform.orders);
-    transfers.check().map_err(|detail| ChainError::Invariant { invariant: "transfer conservation", detail, seed })?;
-    let flash_money = flash_money(&platform, &runs);
-    let run = ChainRun {
-        seed,
-        stores: runs,
-        platform,
-        events,
-        event_hash: EventHash::combine(shard_hashes.iter().copied()),
-        shard_hashes,
-        shard_events,
-        transfers,
-        windows: stats.windows,
-        messages: stats.messages,
-        end,
-        stopped_at,
-        flash_money,
-    };
-    run.check_money().map_err(broken)?;
-    run.check_stock().map_err(broken)?;
-    Ok(run)
+    let windows = Windows::new(shards.len());
+    Ok(BuiltChain { spec, seed, shards, windows, end })
 }
 
 #[cfg(test)]

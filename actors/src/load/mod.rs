@@ -44,6 +44,67 @@ pub fn exit_code(invariants_held: bool, thresholds: &[ThresholdResult]) -> u8 {
     }
 }
 
+/// k6's `gracefulStop`: shoppers still in flight get this long after the last scenario
+/// (and the last pre-order ships).
+pub const GRACEFUL_STOP: storetwin_engine::SimDuration = storetwin_engine::SimDuration::from_secs(30);
+
+/// The chain `chain` as a load test `load` runs it: its stores' days with the load
+/// scenarios' flash-sale shoppers (`demand`, from [`demand`]), to the load's end.
+pub fn load_spec(
+    chain: &crate::chain::spec::ChainSpec,
+    load: &LoadSpec,
+    demand: Vec<crate::chain::flash::Demand>,
+) -> crate::chain::spec::ChainSpec {
+    let mut spec = chain.clone();
+    spec.demand = demand;
+    let tiers_end = spec.flash.as_ref().and_then(|f| f.preorder.iter().map(|t| t.ships).max());
+    let end = load.end().max(tiers_end.unwrap_or(storetwin_engine::SimTime::ZERO)).saturating_add(GRACEFUL_STOP);
+    spec.end_at(end.saturating_since(storetwin_engine::SimTime::ZERO));
+    spec
+}
+
+/// The demand of each load scenario, or why the file is not a load test this can run.
+pub fn demand(load: &LoadSpec) -> Result<Vec<crate::chain::flash::Demand>, String> {
+    use crate::chain::flash::{Demand, Source};
+    use std::sync::Arc;
+    let mut out = Vec::new();
+    for (name, scenario) in &load.scenarios {
+        if scenario.journey == Journey::OrdinaryShopping {
+            // Ordinary shoppers are the stores' own shoppers, drawn before the run; a
+            // closed loop of them, or a cap on them in flight, would need them to be
+            // started during the run.
+            if !scenario.executor.is_open() {
+                return Err(format!(
+                    "load scenario {name}: journey \"ordinary_shopping\" with executor \"{}\" (a closed model) is not \
+                     built yet; use ramping-arrival-rate or constant-arrival-rate",
+                    scenario.executor.name()
+                ));
+            }
+            if scenario.max_shoppers.is_some() {
+                return Err(format!(
+                    "load scenario {name}: max_shoppers does not apply to journey \"ordinary_shopping\" (the stores' \
+                     entrances and their density limit hold ordinary shoppers back); remove it"
+                ));
+            }
+        }
+        let arrivals = match scenario.schedule() {
+            Schedule::Open(arrivals) => Source::Open(Arc::new(arrivals)),
+            Schedule::Closed(shoppers) => Source::Closed(Arc::new(shoppers)),
+        };
+        out.push(Demand {
+            name: name.clone(),
+            journey: scenario.journey,
+            arrivals,
+            max_shoppers: scenario.max_shoppers.unwrap_or(u32::MAX),
+            tags: scenario.tags.clone(),
+        });
+    }
+    if out.is_empty() {
+        return Err("[load] has no scenarios: add one under [load.scenarios.NAME]".into());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

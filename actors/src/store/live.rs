@@ -282,48 +282,112 @@ pub struct Status {
     pub done: bool,
 }
 
-/// What the viewer receives: an owned copy of the store and the session's status.
+/// What the viewer receives: an owned copy of the store and the session's status, and for
+/// a store of a live chain what it is shown of the chain.
 #[derive(Clone, Debug)]
 pub struct Frame {
     pub snapshot: Snapshot,
     pub status: Status,
+    pub chain: Option<std::sync::Arc<crate::chain::live::ChainView>>,
 }
 
 /// The only way a viewer acts on a session: it sends inputs, which the simulation thread
 /// injects at the sim time they arrive (and records). It holds no reference to the world.
+/// For a live chain it acts on the store it shows ([`Controls::show`] changes which).
 #[derive(Clone, Debug)]
 pub struct Controls {
-    tx: Sender<LiveInput<StoreMsg>>,
+    to: Target,
     layout: Layout,
+}
+
+#[derive(Clone, Debug)]
+enum Target {
+    Store(Sender<LiveInput<StoreMsg>>),
+    Chain {
+        tx: Sender<LiveInput<crate::chain::live::ChainMsg>>,
+        shown: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        layouts: std::sync::Arc<[Layout]>,
+    },
 }
 
 impl Controls {
     /// Controls for a world with `layout`, and the receiving end for [`run_session`].
     pub fn new(layout: Layout) -> (Controls, Receiver<LiveInput<StoreMsg>>) {
         let (tx, rx) = crossbeam_channel::unbounded();
-        (Controls { tx, layout }, rx)
+        (Controls { to: Target::Store(tx), layout }, rx)
+    }
+
+    /// Controls for a live chain whose stores have `layouts`, showing store `shown`, and
+    /// the inputs for [`crate::chain::live::run_chain_session`].
+    pub fn chain(layouts: Vec<Layout>, shown: usize) -> (Controls, crate::chain::live::ChainInputs) {
+        let (tx, inputs) = crossbeam_channel::unbounded();
+        let shown = shown.min(layouts.len().saturating_sub(1));
+        let layout = layouts.get(shown).copied().unwrap_or(Layout::EMPTY);
+        let shown = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(shown));
+        let inputs = crate::chain::live::ChainInputs { inputs, shown: std::sync::Arc::clone(&shown) };
+        (Controls { to: Target::Chain { tx, shown, layouts: layouts.into() }, layout }, inputs)
+    }
+
+    /// The store shown (0 for a store on its own).
+    pub fn shown(&self) -> usize {
+        match &self.to {
+            Target::Store(_) => 0,
+            Target::Chain { shown, .. } => shown.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// Shows store `store` of a live chain from the next frame on (and acts on it);
+    /// false for a store on its own or a store the chain does not have.
+    pub fn show(&mut self, store: usize) -> bool {
+        match &self.to {
+            Target::Chain { shown, layouts, .. } if store < layouts.len() => {
+                shown.store(store, std::sync::atomic::Ordering::Relaxed);
+                self.layout = layouts[store];
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn send(&self, input: LiveInput<StoreMsg>) -> bool {
+        match &self.to {
+            Target::Store(tx) => tx.send(input).is_ok(),
+            Target::Chain { tx, shown, .. } => {
+                let store = shown.load(std::sync::atomic::Ordering::Relaxed) as u16;
+                let input = match input {
+                    LiveInput::Inject { to, msg } => {
+                        LiveInput::Inject { to, msg: crate::chain::live::ChainMsg { store, msg } }
+                    }
+                    LiveInput::SetSpeed(f) => LiveInput::SetSpeed(f),
+                    LiveInput::Pause => LiveInput::Pause,
+                    LiveInput::Resume => LiveInput::Resume,
+                    LiveInput::Stop => LiveInput::Stop,
+                };
+                tx.send(input).is_ok()
+            }
+        }
     }
 
     /// Returns false once the session has ended.
     pub fn intervene(&self, what: Intervention) -> bool {
         let (to, msg) = what.to_injection(self.layout);
-        self.tx.send(LiveInput::Inject { to, msg }).is_ok()
+        self.send(LiveInput::Inject { to, msg })
     }
 
     pub fn set_speed(&self, factor: f64) -> bool {
-        self.tx.send(LiveInput::SetSpeed(factor)).is_ok()
+        self.send(LiveInput::SetSpeed(factor))
     }
 
     pub fn pause(&self) -> bool {
-        self.tx.send(LiveInput::Pause).is_ok()
+        self.send(LiveInput::Pause)
     }
 
     pub fn resume(&self) -> bool {
-        self.tx.send(LiveInput::Resume).is_ok()
+        self.send(LiveInput::Resume)
     }
 
     pub fn stop(&self) -> bool {
-        self.tx.send(LiveInput::Stop).is_ok()
+        self.send(LiveInput::Stop)
     }
 }
 
@@ -372,6 +436,7 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
             let frame = Frame {
                 snapshot: sim.model().snapshot(sim.now()),
                 status: Status::of(pacer, sim.events_delivered(), false),
+                chain: None,
             };
             // A viewer that has not taken the last frames misses this one.
             let _ = frames.try_send(frame);
@@ -398,7 +463,7 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
     let events = sim.events_delivered();
     let run = finish(sim, now)?;
     // The last frame is not dropped: wait a while for the viewer to take it.
-    let _ = frames.send_timeout(Frame { snapshot: run.last.clone(), status }, Duration::from_secs(5));
+    let _ = frames.send_timeout(Frame { snapshot: run.last.clone(), status, chain: None }, Duration::from_secs(5));
     Ok(SessionEnd { reason, event_hash, events, end: now, interventions, max_lag, run })
 }
 

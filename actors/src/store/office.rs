@@ -302,6 +302,11 @@ impl Office {
         self.pickers
     }
 
+    /// Pickers busy picking an order now.
+    pub fn pickers_busy(&self) -> u32 {
+        self.pickers.saturating_sub(self.pickers_free)
+    }
+
     pub fn pickup_staff(&self) -> u32 {
         self.pickup_staff
     }

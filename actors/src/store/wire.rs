@@ -455,6 +455,7 @@ impl WireFrame {
                 events: self.status.events,
                 done: self.status.done,
             },
+            chain: None,
         }
     }
 }

@@ -392,6 +392,9 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// No actors (what the controls of a chain without stores address).
+    pub const EMPTY: Layout = Layout { shoppers: 0, lanes: 0, lines: 0, devices: 0, offices: 0 };
+
     pub fn shopper(&self, s: ShopperId) -> ActorId {
         ActorId(s.0)
     }

@@ -95,6 +95,22 @@ impl Chain {
     }
 }
 
+impl Chain {
+    /// The chain as its command runs it, and the seed: for a file with `[load]` the load
+    /// test (`storetwin load`: the load scenarios' shoppers, to the load's end, its seed),
+    /// else the chain's day (`storetwin run`, replication 0). `Err` says why a load
+    /// section cannot run.
+    pub fn run_spec(&self) -> Result<(ChainSpec, u64), String> {
+        match &self.load {
+            Some(load) => {
+                let demand = storetwin_actors::load::demand(load)?;
+                Ok((storetwin_actors::load::load_spec(&self.spec, load, demand), load.seed.unwrap_or(self.seed)))
+            }
+            None => Ok((self.spec.clone(), self.seed)),
+        }
+    }
+}
+
 /// [`Chain::load`].
 pub fn load_chain(path: &Path) -> Result<Chain, ScenarioError> {
     Chain::load(path)

@@ -408,6 +408,59 @@ impl FlashDesk {
     }
 }
 
+/// What a viewer is shown of a store's flash-sale desk now: its shoppers by where they
+/// are in their journey.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeskNow {
+    /// In-store shoppers at the sale (scanning the poster, queueing at a kiosk, waiting
+    /// for an answer or a retry): the crowd at the sale's shelf.
+    pub in_store: u32,
+    /// Shoppers (online or in the store) waiting for the stock holder's answer.
+    pub waiting: u32,
+    pub waitlisted: u32,
+    /// Shoppers holding a reservation they have not paid yet.
+    pub holding: u32,
+    /// Paid reservations waiting for their shopper, and shoppers queueing at the counter.
+    pub to_collect: u32,
+    pub at_counter: u32,
+}
+
+impl FlashDesk {
+    /// The desk's shoppers now (a scan of its clients: for the one store a viewer shows).
+    pub fn now(&self) -> DeskNow {
+        let mut d = DeskNow {
+            to_collect: self.to_collect.len() as u32,
+            at_counter: self.collect_queue.len() as u32,
+            ..DeskNow::default()
+        };
+        for c in &self.clients {
+            let in_store = self.demand.get(usize::from(c.demand)).is_some_and(|d| d.journey == Journey::GrabInStore);
+            match c.state {
+                State::Starting | State::Waiting if in_store => d.in_store += 1,
+                _ => {}
+            }
+            match c.state {
+                State::Waiting => d.waiting += 1,
+                State::Waitlisted => d.waitlisted += 1,
+                State::Holding => d.holding += 1,
+                _ => {}
+            }
+        }
+        d
+    }
+
+    /// Grabs answered (or given up) in second `second` of the run, at this store.
+    pub fn answered_in_second(&self, second: usize) -> u64 {
+        self.registry
+            .series()
+            .iter()
+            .filter(|s| s.name == metric::GRAB_LATENCY_BY_SECOND)
+            .filter_map(|s| s.timeline.as_ref()?.get(second))
+            .map(|b| b.count())
+            .sum()
+    }
+}
+
 /// What the desk needs of the office: sending to the centres.
 pub trait Uplink {
     /// Sends `msg` to the stock holder; returns when it arrives.

@@ -134,6 +134,11 @@ pub struct StockHolder {
 }
 
 impl StockHolder {
+    /// Calls waiting in the holder's queues now (every bucket's).
+    pub fn queued(&self) -> usize {
+        self.servers.iter().map(|s| s.queue.len()).sum()
+    }
+
     /// The holder of `sale` in a chain of `stores` stores and `population` members, whose
     /// run lasts `duration`.
     pub fn new(sale: FlashSaleSpec, stores: usize, population: u32, duration: SimDuration) -> StockHolder {

@@ -338,6 +338,19 @@ impl Ledger {
     }
 
     /// Units not sold at the end (reserved ones count as taken).
+    /// Reservations held now for store `store` (`None`: every store), and of them those
+    /// expiring before `by`.
+    pub fn held(&self, store: Option<StoreIdx>, by: SimTime) -> (u32, u32) {
+        let mut held = (0, 0);
+        for r in self.reservations.iter().filter(|r| r.state == ResState::Reserved) {
+            if store.is_none_or(|s| s == r.store) {
+                held.0 += 1;
+                held.1 += u32::from(r.expires_at < by);
+            }
+        }
+        held
+    }
+
     pub fn left(&self) -> u32 {
         self.limit.saturating_sub(self.taken())
     }

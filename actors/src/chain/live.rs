@@ -1,0 +1,459 @@
+//! A live chain: the whole chain (every store and the centres, as `run` and `load` run
+//! it) paced on the calling thread, one store shown at a time, the ops team's
+//! interventions made at any store.
+//!
+//! The chain runs in its conservative windows ([`Windows::run_paced`]): between two steps
+//! every event before the time reached is delivered and none after, so an intervention
+//! is injected into its store at exactly that time and recorded there by the kernel; the
+//! record ([`StoreIntervention`]s, per store in injection order) replays to the identical
+//! run, and a session without interventions is the run `storetwin run` or `load` gives
+//! (same `event_hash`, on any thread count). A viewer gets [`Frame`]s: the shown store's
+//! [`Snapshot`](crate::store::live::Snapshot), as for one store, with a [`ChainView`] (the
+//! flash sale's counters for this store and the chain, the centres' work).
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use serde::{Deserialize, Serialize};
+use storetwin_engine::{
+    ActorId, Injection, LiveInput, Pacer, Seed, SimDuration, SimTime, StopReason, WallClock, WindowError,
+};
+
+use crate::chain::channel::Channel;
+use crate::chain::platform::Platform;
+use crate::chain::run::{BuiltChain, ChainError, ChainRun, ChainShard};
+use crate::chain::spec::{ChainSpec, StoreIdx};
+use crate::money::Cents;
+use crate::store::live::{Frame, Intervention, Status};
+use crate::store::world::{Layout, StoreMsg, StoreWorld};
+
+/// An intervention at one store of a chain, with the sim time it took effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreIntervention {
+    /// The store's index in the chain's order.
+    pub store: u16,
+    /// Sim time in nanoseconds since the run's start.
+    pub at_ns: u64,
+    #[serde(flatten)]
+    pub what: Intervention,
+}
+
+impl StoreIntervention {
+    pub fn at(&self) -> SimTime {
+        SimTime::from_nanos(self.at_ns)
+    }
+}
+
+/// A message for one store of a live chain: what [`crate::store::live::Controls`] sends
+/// for a chain (its `to` is an actor of that store).
+#[derive(Clone, Debug)]
+pub struct ChainMsg {
+    pub store: u16,
+    pub msg: StoreMsg,
+}
+
+/// How a live chain runs.
+#[derive(Clone, Debug)]
+pub struct ChainSessionConfig {
+    pub speed: f64,
+    pub paused: bool,
+    /// Stop once every event before this sim time is delivered (the run's end if `None`).
+    pub until: Option<SimTime>,
+    /// Interventions made in advance (a replay's), in the order they were recorded.
+    pub scheduled: Vec<StoreIntervention>,
+    pub frame_every: Duration,
+    /// Threads for the long steps (the events do not depend on it).
+    pub threads: usize,
+}
+
+impl Default for ChainSessionConfig {
+    fn default() -> Self {
+        ChainSessionConfig {
+            speed: 60.0,
+            paused: false,
+            until: None,
+            scheduled: Vec::new(),
+            frame_every: Duration::from_millis(33),
+            threads: 1,
+        }
+    }
+}
+
+/// The flash sale's figures of one store, or of the chain (the stores' sums).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlashCounts {
+    /// Units sold (reservations paid) and units reserved for a reservation not paid yet,
+    /// as the stores' books have them (what `load`'s `timeseries.csv` counts).
+    pub sold: u64,
+    pub reserved: u64,
+    /// Units that may go: the quota.
+    pub quota: u64,
+    /// Grabs answered (or given up) so far, and in the last whole second.
+    pub grabs: u64,
+    pub grabs_last_s: u64,
+    /// Reservations the stock holder holds now, and of them those expiring within a minute.
+    pub held: u32,
+    pub expiring: u32,
+    pub expired: u64,
+    /// Paid units collected at the pickup counter, and paid units waiting for their
+    /// shopper.
+    pub collected: u64,
+    pub to_collect: u64,
+}
+
+/// The flash sale as a viewer shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlashView {
+    pub name: String,
+    pub sku: String,
+    pub price: Cents,
+    pub start: SimTime,
+    /// The shown store's figures, and the chain's.
+    pub store: FlashCounts,
+    pub chain: FlashCounts,
+    /// The shown store's shoppers by where they are (the crowd at the sale's shelf).
+    pub desk: crate::chain::flash::desk::DeskNow,
+    /// Calls waiting at the stock holder now, and members on its waitlist.
+    pub holder_queue: u32,
+    pub waitlist: u32,
+    /// When the chain's quota was first all taken.
+    pub sold_out_at: Option<SimTime>,
+}
+
+/// What a viewer is shown of the chain besides the store's floor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChainView {
+    /// The store the frame's snapshot is of (its index in the chain's order).
+    pub store: u16,
+    pub flash: Option<FlashView>,
+    /// Online and kiosk orders placed so far, by sales channel (the channel's name), and
+    /// those not ended yet.
+    pub orders_by_channel: Vec<(&'static str, u64)>,
+    pub orders_open: u64,
+    /// Pickers picking now, of the pickers there are: the shown store's and the chain's.
+    pub pickers_busy: (u32, u32),
+    pub chain_pickers_busy: (u32, u32),
+    /// Coupons redeemed so far, over every campaign.
+    pub coupons_redeemed: u64,
+    /// The invariant that stopped the run, named, with its detail.
+    pub broken: Option<String>,
+}
+
+/// How a live chain ended.
+pub struct ChainSessionEnd {
+    pub reason: StopReason,
+    pub end: SimTime,
+    /// Every intervention, with its store and time, per store in injection order.
+    pub interventions: Vec<StoreIntervention>,
+    pub max_lag: SimDuration,
+    /// The chain's books closed at `end`, invariants checked.
+    pub run: ChainRun,
+}
+
+/// The inputs of a live chain: what a viewer's controls send, and the store it shows.
+pub struct ChainInputs {
+    pub inputs: Receiver<LiveInput<ChainMsg>>,
+    pub shown: Arc<AtomicUsize>,
+}
+
+/// Runs the chain `built` (from [`crate::chain::run::build_chain`]) live on the calling thread: paced by `wall`, taking
+/// `inputs`, sending a [`Frame`] of the store `inputs.shown` names every `frame_every`
+/// of wall time (a slow viewer misses frames) and a last one at the end. An invariant
+/// broken during the run stops it: the last frame names it, and the error is returned.
+pub fn run_chain_session<W: WallClock>(
+    mut built: BuiltChain,
+    config: &ChainSessionConfig,
+    wall: W,
+    inputs: &ChainInputs,
+    frames: &Sender<Frame>,
+) -> Result<ChainSessionEnd, ChainError> {
+    schedule(&mut built, &config.scheduled)?;
+    let stop = built.stop();
+    let until = config.until.map_or(stop, |t| t.min(stop));
+    let lookahead = built.lookahead();
+    let mut pacer = Pacer::new(wall, config.speed).paused(config.paused).with_tick(Duration::from_millis(20));
+    let mut next_frame = Duration::ZERO;
+    let shown = &inputs.shown;
+    let stores = built.spec.stores.len();
+    let mut inject = |shards: &mut [ChainShard], now: SimTime, to: ActorId, m: ChainMsg| -> Result<(), WindowError> {
+        let shard = usize::from(m.store) + 1;
+        match shards.get_mut(shard) {
+            Some(ChainShard::Store(sim, _)) => sim
+                .inject_at(now, to, m.msg)
+                .map(|_| ())
+                .map_err(|error| WindowError::Shard { shard: shard as u32, error }),
+            // A store the chain does not have: the controls only name stores it has.
+            _ => Ok(()),
+        }
+    };
+    let mut watch = |shards: &[ChainShard], now: SimTime, pacer: &mut Pacer<W>| {
+        let wall_now = pacer.wall_now();
+        if wall_now >= next_frame {
+            next_frame = wall_now + config.frame_every;
+            let store = shown.load(Ordering::Relaxed).min(stores.saturating_sub(1));
+            if let Some(frame) = frame_of(shards, store, now, Status::of(pacer, events(shards), false), None) {
+                let _ = frames.try_send(frame);
+            }
+        }
+        ControlFlow::Continue(())
+    };
+    let mut windows = std::mem::replace(&mut built.windows, storetwin_engine::Windows::new(0));
+    let ran = windows.run_paced(
+        &mut built.shards,
+        lookahead,
+        config.threads,
+        &mut pacer,
+        &inputs.inputs,
+        SimTime::ZERO,
+        until,
+        &mut inject,
+        &mut watch,
+    );
+    built.windows = windows;
+    let store = shown.load(Ordering::Relaxed).min(stores.saturating_sub(1));
+    let (reason, reached) = match ran {
+        Ok(r) => r,
+        Err(e) => {
+            let error = built.failed(e);
+            let at = error_time(&error).unwrap_or(SimTime::ZERO);
+            let status = Status::of(&pacer, events(&built.shards), true);
+            if let Some(frame) = frame_of(&built.shards, store, at, status, Some(error.to_string())) {
+                let _ = frames.send_timeout(frame, Duration::from_secs(5));
+            }
+            return Err(error);
+        }
+    };
+    let interventions = recorded(&built);
+    let status = Status::of(&pacer, events(&built.shards), true);
+    let last_at = reached.min(built.end);
+    let last = frame_of(&built.shards, store, last_at, status, None);
+    let stopped_at = (reached < stop).then_some(reached);
+    let max_lag = pacer.max_lag();
+    match built.close(stopped_at) {
+        Ok(run) => {
+            if let Some(frame) = last {
+                let _ = frames.send_timeout(frame, Duration::from_secs(5));
+            }
+            Ok(ChainSessionEnd { reason, end: run.end, interventions, max_lag, run })
+        }
+        Err(error) => {
+            if let Some(mut frame) = last {
+                if let Some(view) = frame.chain.as_mut() {
+                    Arc::make_mut(view).broken = Some(error.to_string());
+                }
+                let _ = frames.send_timeout(frame, Duration::from_secs(5));
+            }
+            Err(error)
+        }
+    }
+}
+
+/// When a run's error happened, if it says.
+fn error_time(e: &ChainError) -> Option<SimTime> {
+    match e {
+        ChainError::Platform(s) => Some(s.at),
+        ChainError::Store { error: crate::store::day::DayError::Sim(s), .. } => Some(s.at),
+        ChainError::Window(w) => w.sim_error().map(|s| s.at),
+        _ => None,
+    }
+}
+
+/// Schedules `record`'s interventions at their stores, in order: each store's share of
+/// the record, in the order given, replays with the keys the live session gave them.
+pub fn schedule(built: &mut BuiltChain, record: &[StoreIntervention]) -> Result<(), ChainError> {
+    let n = built.spec.stores.len();
+    let mut per_store: Vec<Vec<Injection<StoreMsg>>> = vec![Vec::new(); n];
+    for (i, t) in record.iter().enumerate() {
+        let s = usize::from(t.store);
+        let Some(ChainShard::Store(sim, _)) = built.shards.get(s + 1) else {
+            return Err(ChainError::Invariant {
+                invariant: "session record",
+                detail: format!("intervention {i} names store {s}; the chain has {n} stores"),
+                seed: built.seed,
+            });
+        };
+        let (to, msg) = t.what.to_injection(sim.model().layout);
+        per_store[s].push(Injection { at: t.at(), to, msg });
+    }
+    for (s, injections) in per_store.iter().enumerate().filter(|(_, i)| !i.is_empty()) {
+        if let Some(ChainShard::Store(sim, _)) = built.shards.get_mut(s + 1) {
+            sim.replay_injections(injections).map_err(|e| built_error(&built.spec, built.seed, s, e))?;
+        }
+    }
+    Ok(())
+}
+
+fn built_error(spec: &ChainSpec, seed: Seed, store: usize, error: storetwin_engine::SimError) -> ChainError {
+    ChainError::Store {
+        store: spec.stores[store].name.clone(),
+        error: crate::store::day::DayError::Sim(storetwin_engine::SimError { seed, ..error }),
+    }
+}
+
+/// Every store's interventions as the kernel recorded them, store by store.
+fn recorded(built: &BuiltChain) -> Vec<StoreIntervention> {
+    let mut out = Vec::new();
+    for (s, shard) in built.shards.iter().enumerate().skip(1) {
+        let ChainShard::Store(sim, _) = shard else { continue };
+        let layout = sim.model().layout;
+        out.extend(sim.injections().iter().filter_map(|i| {
+            Intervention::from_injection(i.to, &i.msg, layout).map(|what| StoreIntervention {
+                store: (s - 1) as u16,
+                at_ns: i.at.as_nanos(),
+                what,
+            })
+        }));
+    }
+    out
+}
+
+fn events(shards: &[ChainShard]) -> u64 {
+    shards
+        .iter()
+        .map(|s| match s {
+            ChainShard::Platform(sim, _) => sim.events_delivered(),
+            ChainShard::Store(sim, _) => sim.events_delivered(),
+        })
+        .sum()
+}
+
+fn platform(shards: &[ChainShard]) -> Option<&Platform> {
+    match shards.first()? {
+        ChainShard::Platform(sim, _) => Some(sim.model()),
+        ChainShard::Store(..) => None,
+    }
+}
+
+fn worlds(shards: &[ChainShard]) -> impl Iterator<Item = &StoreWorld> {
+    shards.iter().filter_map(|s| match s {
+        ChainShard::Store(sim, _) => Some(sim.model()),
+        ChainShard::Platform(..) => None,
+    })
+}
+
+/// The frame of store `store` at `now`: its snapshot and the chain's view.
+fn frame_of(
+    shards: &[ChainShard],
+    store: usize,
+    now: SimTime,
+    status: Status,
+    broken: Option<String>,
+) -> Option<Frame> {
+    let world = worlds(shards).nth(store)?;
+    let mut view = chain_view(shards, store, now);
+    view.broken = broken;
+    Some(Frame { snapshot: world.snapshot(now), status, chain: Some(Arc::new(view)) })
+}
+
+/// What a viewer is shown of the chain at `now`, with store `store` shown.
+pub fn chain_view(shards: &[ChainShard], store: usize, now: SimTime) -> ChainView {
+    let platform = platform(shards);
+    let mut orders_by_channel: Vec<(&'static str, u64)> = Channel::ALL.iter().map(|c| (c.name(), 0)).collect();
+    let mut orders_open = 0;
+    let mut coupons_redeemed = 0;
+    if let Some(p) = platform {
+        for o in &p.orders.orders {
+            let c = Channel::ALL.iter().position(|c| *c == o.channel()).unwrap_or(0);
+            orders_by_channel[c].1 += 1;
+            orders_open += u64::from(!o.status.is_final());
+        }
+        coupons_redeemed = (0..p.coupons.campaigns().len())
+            .filter_map(|c| p.coupons.counters(crate::chain::spec::CampaignId(c as u16)))
+            .map(|c| u64::from(c.redeemed))
+            .sum();
+    }
+    let pickers = |w: &StoreWorld| w.office.as_ref().map_or((0, 0), |o| (o.pickers_busy(), o.pickers()));
+    let shown = worlds(shards).nth(store);
+    let chain_pickers = worlds(shards).map(pickers).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    ChainView {
+        store: store as u16,
+        flash: flash_view(shards, platform, store, now),
+        orders_by_channel,
+        orders_open,
+        pickers_busy: shown.map_or((0, 0), pickers),
+        chain_pickers_busy: chain_pickers,
+        coupons_redeemed,
+        broken: None,
+    }
+}
+
+fn flash_view(shards: &[ChainShard], platform: Option<&Platform>, store: usize, now: SimTime) -> Option<FlashView> {
+    let holder = platform?.flash.as_ref()?;
+    let sale = &holder.sale;
+    // The last whole second before now.
+    let last_second = (now.as_nanos() / 1_000_000_000).checked_sub(1).map(|s| s as usize);
+    let soon = now.saturating_add(SimDuration::from_secs(60));
+    let counts = |d: &crate::chain::flash::desk::FlashDesk, s: usize| {
+        let held = match &d.local {
+            Some(local) => local.ledger.held(None, soon),
+            None => holder.ledger.held(Some(StoreIdx(s as u16)), soon),
+        };
+        FlashCounts {
+            sold: u64::from(d.kpis.sold),
+            reserved: u64::from(d.kpis.packed),
+            quota: u64::from(sale.store_quota.get(s).copied().unwrap_or(0)),
+            grabs: d.kpis.grabs,
+            grabs_last_s: last_second.map_or(0, |i| d.answered_in_second(i)),
+            held: held.0,
+            expiring: held.1,
+            expired: d.kpis.lapsed,
+            collected: d.kpis.collected,
+            to_collect: 0,
+        }
+    };
+    let desks = worlds(shards).map(|w| w.office.as_ref().and_then(|o| o.flash.as_deref()));
+    let mut chain = FlashCounts { quota: u64::from(sale.quota), ..FlashCounts::default() };
+    let mut shown = FlashCounts::default();
+    let mut desk_now = Default::default();
+    for (s, desk) in desks.enumerate() {
+        let Some(d) = desk else { continue };
+        let mut c = counts(d, s);
+        if s == store {
+            desk_now = d.now();
+            c.to_collect = u64::from(desk_now.to_collect);
+            shown = c;
+        }
+        chain.sold += c.sold;
+        chain.reserved += c.reserved;
+        chain.grabs += c.grabs;
+        chain.grabs_last_s += c.grabs_last_s;
+        chain.held += c.held;
+        chain.expiring += c.expiring;
+        chain.expired += c.expired;
+        chain.collected += c.collected;
+    }
+    let sku = worlds(shards)
+        .next()
+        .and_then(|w| w.spec.store.catalogue.get(sale.sku.0 as usize))
+        .map_or_else(String::new, |s| s.name.clone());
+    Some(FlashView {
+        name: sale.name.clone(),
+        sku,
+        price: sale.price,
+        start: sale.start,
+        store: shown,
+        chain,
+        desk: desk_now,
+        holder_queue: holder.queued() as u32,
+        waitlist: holder.ledger.waitlist.len() as u32,
+        sold_out_at: holder.ledger.kpis.sold_out_at,
+    })
+}
+
+/// The store indices of a chain, by name.
+pub fn store_index(spec: &ChainSpec, name: &str) -> Result<usize, String> {
+    spec.stores.iter().position(|s| s.name == name).ok_or_else(|| {
+        let names: Vec<&str> = spec.stores.iter().map(|s| s.name.as_str()).take(12).collect();
+        let more = if spec.stores.len() > 12 { format!(", … ({} stores)", spec.stores.len()) } else { String::new() };
+        format!("no store named {name:?} in the chain; its stores are {}{more}", names.join(", "))
+    })
+}
+
+/// Every store's layout, in the chain's order (what the controls need to address a
+/// store's lanes and devices).
+pub fn layouts(built: &BuiltChain) -> Vec<Layout> {
+    worlds(&built.shards).map(|w| w.layout).collect()
+}
