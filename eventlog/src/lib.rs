@@ -19,6 +19,7 @@
 //! always whole; [`atomic`] does the same for every other output file.
 
 pub mod atomic;
+pub mod chain;
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};

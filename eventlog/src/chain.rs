@@ -1,0 +1,128 @@
+//! The log of a live chain session (`storetwin-twin CHAIN.toml --events FILE`): one line
+//! of JSON with the chain file and its hash, the seed, every intervention with its store
+//! and sim time, and how the run ended (events, `event_hash`, each shard's hash).
+//!
+//! A chain's events are spread over its shards and threads, so the log does not list them
+//! one by one as a store's event log does: a replay runs the chain again with the seed and
+//! the interventions (the kernel's order and the windows make that the identical run) and
+//! compares the fingerprints, the chain's and every shard's, so a replay that differs says
+//! in which store.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use storetwin_actors::chain::live::StoreIntervention;
+
+use crate::LogError;
+
+pub const CHAIN_FORMAT: &str = "storetwin-chain-session";
+pub const CHAIN_VERSION: u32 = 1;
+
+/// A live chain session, as a file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChainLog {
+    pub format: String,
+    pub version: u32,
+    /// The chain (or load) file, absolute, and its content hash: replay refuses a changed file.
+    pub scenario: PathBuf,
+    pub scenario_hash: String,
+    pub seed: u64,
+    pub written_by: String,
+    /// The store shown when the session ended (a replay starts on it).
+    pub shown: String,
+    /// Every intervention, per store in the order the store took them.
+    pub interventions: Vec<StoreIntervention>,
+    pub events: u64,
+    pub event_hash: String,
+    /// Every shard's `event_hash`, centres first, then the stores in the chain's order.
+    pub shard_hashes: Vec<String>,
+    /// Sim time the session ended at, nanoseconds since the run's start.
+    pub end_ns: u64,
+}
+
+impl ChainLog {
+    /// Writes the log to `path` (whole or not at all).
+    pub fn write(&self, path: &Path) -> Result<(), LogError> {
+        let mut line = serde_json::to_vec(self).map_err(|e| LogError::format(path, e.to_string()))?;
+        line.push(b'\n');
+        crate::atomic::write_atomic(path, |w| w.write_all(&line))
+            .map_err(|e| LogError::format(path, format!("cannot write: {e}")))
+    }
+
+    /// Reads a chain session log, naming what is wrong with one that is not.
+    pub fn read(path: &Path) -> Result<ChainLog, LogError> {
+        let bytes = std::fs::read(path).map_err(LogError::io(path))?;
+        let log: ChainLog = serde_json::from_slice(&bytes).map_err(|e| {
+            LogError::format(
+                path,
+                format!("line {}, column {}: not a chain session log ({e})", e.line(), e.column()),
+            )
+        })?;
+        if log.format != CHAIN_FORMAT || log.version != CHAIN_VERSION {
+            return Err(LogError::format(
+                path,
+                format!(
+                    "format {} version {}; expected {CHAIN_FORMAT} version {CHAIN_VERSION}",
+                    log.format, log.version
+                ),
+            ));
+        }
+        Ok(log)
+    }
+}
+
+/// Whether the file at `path` is a chain session log (rather than a store's event log):
+/// its first line is JSON whose `format` is [`CHAIN_FORMAT`].
+pub fn is_chain_log(path: &Path) -> bool {
+    use std::io::BufRead as _;
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut line = Vec::new();
+    if std::io::BufReader::new(file).take(64 << 20).read_until(b'\n', &mut line).is_err() {
+        return false;
+    }
+    #[derive(Deserialize)]
+    struct Format {
+        format: String,
+    }
+    serde_json::from_slice::<Format>(&line).is_ok_and(|f| f.format == CHAIN_FORMAT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use storetwin_actors::store::live::Intervention;
+
+    #[test]
+    fn a_chain_log_reads_back_and_is_told_from_an_event_log() {
+        let dir = std::env::temp_dir().join(format!("storetwin-chain-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.session");
+        let log = ChainLog {
+            format: CHAIN_FORMAT.into(),
+            version: CHAIN_VERSION,
+            scenario: "/x/chain.toml".into(),
+            scenario_hash: "abc".into(),
+            seed: 7,
+            written_by: "test".into(),
+            shown: "S001".into(),
+            interventions: vec![StoreIntervention {
+                store: 2,
+                at_ns: 5,
+                what: Intervention::SetLaneOpen { lane: 1, open: true },
+            }],
+            events: 10,
+            event_hash: "00ff".into(),
+            shard_hashes: vec!["01".into()],
+            end_ns: 99,
+        };
+        log.write(&path).unwrap();
+        assert!(is_chain_log(&path));
+        assert_eq!(ChainLog::read(&path).unwrap(), log);
+        std::fs::write(&path, b"{\"format\":\"storetwin-events\"}\n").unwrap();
+        assert!(!is_chain_log(&path));
+        let err = ChainLog::read(&path).unwrap_err().to_string();
+        assert!(err.contains("not a chain session log"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
