@@ -25,6 +25,7 @@ use bevy::window::{PrimaryWindow, WindowResolution};
 use bevy_egui::input::{egui_wants_any_keyboard_input, egui_wants_any_pointer_input};
 use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui};
 use crossbeam_channel::Receiver;
+use storetwin_actors::chain::live::{ChainView, FlashCounts};
 use storetwin_actors::store::floor::Floor;
 use storetwin_actors::store::live::{Controls, Frame, Intervention, Snapshot};
 use storetwin_actors::store::shopper::ShopperState;
@@ -93,7 +94,35 @@ pub struct TwinApp {
     pub size: (u32, u32),
     /// Save one frame here when the session ends, then exit.
     pub screenshot: Option<PathBuf>,
+    /// The chain, when the store drawn is one of a live chain's (the panel's store picker
+    /// switches between them).
+    pub chain: Option<ChainInfo>,
 }
+
+/// A live chain's stores as the window draws them.
+#[derive(Clone, Debug)]
+pub struct ChainInfo {
+    pub name: String,
+    /// Every store's name and spec, in the chain's order.
+    pub stores: Vec<WorldSpec>,
+    /// The flash sale: its name and SKU (on the chain's catalogue).
+    pub sale: Option<(String, u32)>,
+}
+
+#[derive(Resource)]
+struct ChainStores(Option<ChainInfo>);
+
+/// Part of one store's floor: despawned when the window switches to another store.
+#[derive(Component)]
+struct FloorPart;
+
+/// A place in the crowd at the flash sale's shelf (`position` counts from the first cell of
+/// the sale's zone, each cell up to its capacity).
+#[derive(Component)]
+struct SaleDot(u32);
+
+#[derive(Component)]
+struct SaleLabel;
 
 /// The link to the simulation: frames in, controls out.
 #[derive(Resource)]
@@ -147,6 +176,12 @@ struct Scene {
     footprints: Vec<(String, Vec<u32>)>,
     /// What each cell is otherwise, in words: its zone, lane or the floor.
     places: Vec<String>,
+    /// The store's index in its chain (0 for a store on its own).
+    index: usize,
+    /// The flash sale's zone: the floor in front of its SKU's shelves (cell indices), and
+    /// the sale's name.
+    sale_cells: Vec<u32>,
+    sale_name: Option<String>,
 }
 
 /// A kiosk and its queue's footprint: the cells its queue fills, in order, each up to
@@ -271,7 +306,9 @@ impl TwinApp {
     /// Opens the window and runs until it is closed (or the screenshot is saved).
     pub fn run(self) -> AppExit {
         let floor = Floor::build(&self.spec.store);
-        let scene = scene(&self.spec, &floor, self.open_at_s, &self.scenario_name);
+        let index = self.controls.shown();
+        let sale = self.chain.as_ref().and_then(|c| c.sale.as_ref());
+        let scene = scene(&self.spec, &floor, self.open_at_s, &self.scenario_name, index, sale);
         let floor_image = floor_image(&floor, &scene);
         let heat_image = blank_image(&scene.plan);
         let mut app = App::new();
@@ -312,9 +349,13 @@ impl TwinApp {
                 queue_table_h: 0.0,
             })
             .insert_resource(scene)
+            .insert_resource(ChainStores(self.chain))
             .insert_resource(FloorImages { floor: Some(floor_image), heat: Some(heat_image) })
             .add_systems(Startup, setup)
-            .add_systems(Update, (receive, sync_shoppers, sync_lanes, sync_devices, sync_heat).chain())
+            .add_systems(
+                Update,
+                (receive, switch_store, sync_shoppers, sync_lanes, sync_devices, sync_heat, sync_sale).chain(),
+            )
             .add_systems(Update, (pan_zoom.run_if(not(egui_wants_any_pointer_input)), fit_camera))
             .add_systems(Update, keys.run_if(not(egui_wants_any_keyboard_input)))
             .add_systems(EguiPrimaryContextPass, panels);
@@ -342,8 +383,19 @@ struct FloorImages {
     heat: Option<Image>,
 }
 
-fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Scene {
+fn scene(
+    spec: &WorldSpec,
+    floor: &Floor,
+    open_at_s: u32,
+    scenario: &str,
+    index: usize,
+    sale: Option<&(String, u32)>,
+) -> Scene {
     let store = &spec.store;
+    let sale_category = sale.and_then(|(_, sku)| store.catalogue.get(*sku as usize)).map(|s| usize::from(s.category.0));
+    let sale_cells: Vec<u32> = sale_category
+        .and_then(|c| floor.access.get(c))
+        .map_or_else(Vec::new, |cells| cells.iter().map(|c| floor.index(*c) as u32).collect());
     let plan = Plan { width: floor.width, height: floor.height };
     let mut lane_cells = vec![Cell { x: 0, y: 0 }; store.lanes.len()];
     for cell in floor.cells() {
@@ -451,6 +503,9 @@ fn scene(spec: &WorldSpec, floor: &Floor, open_at_s: u32, scenario: &str) -> Sce
         kiosk_of_cell,
         footprints,
         places,
+        index,
+        sale_name: sale.filter(|_| !sale_cells.is_empty()).map(|(name, _)| name.clone()),
+        sale_cells,
     }
 }
 
@@ -551,6 +606,7 @@ fn texture(plan: &Plan, data: Vec<u8>) -> Image {
 }
 
 #[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
+#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn setup(
     mut commands: Commands,
     mut egui_settings: ResMut<EguiGlobalSettings>,
@@ -581,18 +637,34 @@ fn setup(
         },
     ));
 
+    let (floor_image, heat_image) = (pending.floor.take(), pending.heat.take());
+    spawn_floor(&mut commands, &mut meshes, &mut materials, &mut images, &scene, ui.heat, floor_image, heat_image);
+}
+
+/// Spawns one store's floor (every entity a [`FloorPart`]) and its drawing handles.
+#[allow(clippy::too_many_arguments, reason = "the assets a floor is drawn with")]
+fn spawn_floor(
+    commands: &mut Commands,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<ColorMaterial>,
+    images: &mut Assets<Image>,
+    scene: &Scene,
+    heat_mode: HeatMode,
+    floor_image: Option<Image>,
+    heat_image: Option<Image>,
+) {
     let plan = scene.plan;
     let size = Vec2::new(f32::from(plan.width), f32::from(plan.height)) * CELL;
-    if let Some(image) = pending.floor.take() {
+    if let Some(image) = floor_image {
         let floor = images.add(image);
-        commands.spawn((Sprite { image: floor, custom_size: Some(size), ..default() }, Transform::default()));
+        commands.spawn((FloorPart, Sprite { image: floor, custom_size: Some(size), ..default() }, Transform::default()));
     }
-    let heat = images.add(pending.heat.take().unwrap_or_else(|| blank_image(&plan)));
-    commands.spawn((
+    let heat = images.add(heat_image.unwrap_or_else(|| blank_image(&plan)));
+    commands.spawn((FloorPart, 
         Sprite { image: heat.clone(), custom_size: Some(size), ..default() },
         Transform::from_xyz(0.0, 0.0, 1.0),
         HeatLayer,
-        if ui.heat == HeatMode::Off { Visibility::Hidden } else { Visibility::Visible },
+        if heat_mode == HeatMode::Off { Visibility::Hidden } else { Visibility::Visible },
     ));
 
     let at = |c: Cell, z: f32| {
@@ -603,14 +675,14 @@ fn setup(
         |text: String, size: f32, rgb: Rgb| (Text2d::new(text), TextFont::from_font_size(size), TextColor(colour(rgb)));
 
     for (i, (name, cell)) in scene.lane_names.iter().zip(&scene.lane_cells).enumerate() {
-        commands.spawn((
+        commands.spawn((FloorPart, 
             Sprite::from_color(colour(palette::LANE_CLOSED), Vec2::splat(CELL * 0.9)),
             at(*cell, 2.0),
             LaneTile(i),
         ));
         let mut t = at(Cell { x: cell.x, y: cell.y + 1 }, 3.0);
         t.translation.y += CELL * 0.25;
-        commands.spawn((label(name.clone(), 10.0, [0x57, 0x60, 0x6a]), t, Anchor::TOP_CENTER));
+        commands.spawn((FloorPart, label(name.clone(), 10.0, [0x57, 0x60, 0x6a]), t, Anchor::TOP_CENTER));
     }
 
     for (text, (x, y)) in &scene.signs {
@@ -618,7 +690,7 @@ fn setup(
         // Doors sit in the outer wall: their sign goes outside, light on the background.
         let (dy, anchor) =
             if *y < 1.0 { (CELL * 0.55, Anchor::BOTTOM_CENTER) } else { (-CELL * 0.55, Anchor::TOP_CENTER) };
-        commands.spawn((label(text.clone(), 11.0, [0xe6, 0xed, 0xf3]), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
+        commands.spawn((FloorPart, label(text.clone(), 11.0, [0xe6, 0xed, 0xf3]), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
     }
     // Counts and kiosk signs sit on a light plate above everything else on the floor, so a
     // shopper's dot never hides them.
@@ -626,7 +698,7 @@ fn setup(
     for (k, kiosk) in scene.kiosks.iter().enumerate() {
         let mut t = at(kiosk.cell, LABEL_Z);
         t.translation.y -= CELL * 0.55;
-        commands.spawn((
+        commands.spawn((FloorPart, 
             label(" kiosk ".into(), 11.0, [0x24, 0x29, 0x2f]),
             plate,
             t,
@@ -642,7 +714,7 @@ fn setup(
             let mut t = at(*cell, 4.0);
             t.translation.x += (place % 2) as f32 * CELL * 0.4 - CELL * 0.2;
             t.translation.y += (place / 2) as f32 * CELL / ROWS_PER_CELL - CELL * 0.3;
-            commands.spawn((
+            commands.spawn((FloorPart, 
                 Mesh2d(dot.clone()),
                 MeshMaterial2d(queue.clone()),
                 t,
@@ -652,7 +724,7 @@ fn setup(
         }
         let t = at(*cell, LABEL_Z);
         let base = t.translation.y;
-        commands.spawn((
+        commands.spawn((FloorPart, 
             label(String::new(), 12.0, [0x24, 0x29, 0x2f]),
             plate,
             t,
@@ -678,7 +750,7 @@ fn setup(
                 let (dx, dy) = kiosk_slot_offset(slot, side);
                 t.translation.x += dx;
                 t.translation.y += dy;
-                commands.spawn((
+                commands.spawn((FloorPart, 
                     Mesh2d(mesh.clone()),
                     MeshMaterial2d(kiosk_queue.clone()),
                     t,
@@ -695,10 +767,55 @@ fn setup(
         let mut t = at(*cell, 5.0);
         t.translation.x += CELL * 0.3;
         t.translation.y += CELL * 0.3;
-        commands.spawn((
+        commands.spawn((FloorPart, 
             Sprite::from_color(colour(palette::DEVICES[*kind]), Vec2::splat(CELL * 0.3)),
             t,
             DeviceIcon(i),
+        ));
+    }
+
+
+    // The flash sale's zone: tinted, with a dot for each in-store shopper at the sale (up
+    // to a 3 x 3 grid a cell), filled in the zone's order, and its sign.
+    if !scene.sale_cells.is_empty() {
+        let tint = Color::srgba(1.0, 0.55, 0.0, 0.35);
+        let sale_dot = materials.add(colour(palette::SALE_DOT));
+        let mut position = 0u32;
+        let mut dots: HashMap<u32, Handle<Mesh>> = HashMap::new();
+        for &i in &scene.sale_cells {
+            let cell = Cell { x: (i % u32::from(scene.width)) as u16, y: (i / u32::from(scene.width)) as u16 };
+            commands.spawn((FloorPart, Sprite::from_color(tint, Vec2::splat(CELL)), at(cell, 1.5)));
+            let capacity = u32::from(scene.capacity[i as usize].max(1));
+            let (drawn, side) = kiosk_grid(capacity);
+            let mesh = dots.entry(side).or_insert_with(|| meshes.add(Circle::new(kiosk_dot_radius(side)))).clone();
+            for slot in 0..drawn {
+                let mut t = at(cell, 6.0);
+                let (dx, dy) = kiosk_slot_offset(slot, side);
+                t.translation.x += dx;
+                t.translation.y += dy;
+                commands.spawn((
+                    FloorPart,
+                    Mesh2d(mesh.clone()),
+                    MeshMaterial2d(sale_dot.clone()),
+                    t,
+                    Visibility::Hidden,
+                    SaleDot(position + slot),
+                ));
+            }
+            position += capacity;
+        }
+        let top = scene.sale_cells.iter().map(|i| i / u32::from(scene.width)).min().unwrap_or(0);
+        let row: Vec<u32> =
+            scene.sale_cells.iter().filter(|i| *i / u32::from(scene.width) == top).map(|i| i % u32::from(scene.width)).collect();
+        let x = row.iter().sum::<u32>() as f32 / row.len().max(1) as f32;
+        let (wx, wy) = plan.world(x, top as f32);
+        commands.spawn((
+            FloorPart,
+            label(String::new(), 12.0, [0x24, 0x29, 0x2f]),
+            TextBackgroundColor(Color::srgba(1.0, 0.93, 0.80, 0.92)),
+            Transform::from_xyz(wx, wy + CELL * 0.55, LABEL_Z),
+            Anchor::BOTTOM_CENTER,
+            SaleLabel,
         ));
     }
 
@@ -758,6 +875,80 @@ fn receive(link: Res<Link>, mut latest: ResMut<Latest>) {
         latest.done = true;
     }
     latest.frame = Some(frame);
+}
+
+/// Draws the store the latest frame is of: when a live chain's frame is of another store
+/// than the one drawn (the picker switched), that store's floor replaces this one.
+#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
+fn switch_store(
+    mut commands: Commands,
+    latest: Res<Latest>,
+    chain: Res<ChainStores>,
+    mut scene: ResMut<Scene>,
+    mut ui: ResMut<Ui>,
+    mut known: ResMut<Shoppers>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<ColorMaterial>>,
+    mut images: ResMut<Assets<Image>>,
+    parts: Query<Entity, With<FloorPart>>,
+) {
+    let Some(chain) = &chain.0 else { return };
+    let Some(view) = latest.frame.as_ref().and_then(|f| f.chain.as_ref()) else { return };
+    let index = usize::from(view.store);
+    if index == scene.index {
+        return;
+    }
+    let Some(spec) = chain.stores.get(index) else { return };
+    for e in &parts {
+        commands.entity(e).despawn();
+    }
+    for (_, e) in known.0.drain() {
+        commands.entity(e).despawn();
+    }
+    let floor = Floor::build(&spec.store);
+    let next = self::scene(spec, &floor, spec.open_at_s, &scene.scenario, index, chain.sale.as_ref());
+    let floor_image = floor_image(&floor, &next);
+    *scene = next;
+    spawn_floor(&mut commands, &mut meshes, &mut materials, &mut images, &scene, ui.heat, Some(floor_image), None);
+    // The pickers' choices were the last store's.
+    ui.sku = 0;
+    ui.device = 0;
+    ui.device_kind = None;
+    ui.price = scene.skus.first().map_or(0.0, |s| s.1 as f64 / 100.0);
+    ui.prices.clear();
+    ui.fitted = false;
+    ui.user_moved = false;
+}
+
+/// The crowd at the flash sale's shelf: a dot for each in-store shopper at the sale, and
+/// its sign.
+fn sync_sale(
+    latest: Res<Latest>,
+    scene: Res<Scene>,
+    mut dots: Query<(&SaleDot, &mut Visibility)>,
+    mut label: Query<&mut Text2d, With<SaleLabel>>,
+) {
+    if !latest.is_changed() {
+        return;
+    }
+    let flash = latest.frame.as_ref().and_then(|f| f.chain.as_ref()).and_then(|c| c.flash.as_ref());
+    let at_sale = flash.map_or(0, |f| f.desk.in_store);
+    for (dot, mut vis) in &mut dots {
+        vis.set_if_neq(if dot.0 < at_sale { Visibility::Visible } else { Visibility::Hidden });
+    }
+    if let (Ok(mut text), Some(name)) = (label.single_mut(), scene.sale_name.as_ref()) {
+        let words = match flash {
+            Some(f) if f.store.quota > 0 => format!(
+                " FLASH {name} · {at_sale} here · {} / {} taken ",
+                f.store.sold + f.store.reserved,
+                f.store.quota
+            ),
+            _ => format!(" FLASH {name} "),
+        };
+        if text.0 != words {
+            text.0 = words;
+        }
+    }
 }
 
 fn shopper_cell(scene: &Scene, cell: Cell) -> Vec2 {
@@ -1085,7 +1276,9 @@ fn speed_step(current: f64, up: bool) -> f64 {
 
 fn keys(
     keys: Res<ButtonInput<KeyCode>>,
-    link: Res<Link>,
+    mut link: ResMut<Link>,
+    chain: Res<ChainStores>,
+    scene: Res<Scene>,
     mut ui: ResMut<Ui>,
     mut camera: Query<&mut Transform, With<FloorCamera>>,
     mut exit: MessageWriter<AppExit>,
@@ -1108,6 +1301,14 @@ fn keys(
     }
     if keys.just_pressed(KeyCode::KeyH) {
         ui.heat = ui.heat.next();
+    }
+    if let Some(n) = chain.0.as_ref().map(|c| c.stores.len()).filter(|n| *n > 0) {
+        if keys.just_pressed(KeyCode::Period) {
+            link.controls.show((scene.index + 1) % n);
+        }
+        if keys.just_pressed(KeyCode::Comma) {
+            link.controls.show((scene.index + n - 1) % n);
+        }
     }
     if keys.just_pressed(KeyCode::KeyD) {
         ui.heat = if ui.heat == HeatMode::Density { HeatMode::Off } else { HeatMode::Density };
@@ -1171,9 +1372,11 @@ fn money(cents: i64) -> String {
 
 /// The KPI panel (right), the chart and queue table (bottom), and the controls.
 #[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
+#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn panels(
     mut contexts: EguiContexts,
-    link: Res<Link>,
+    mut link: ResMut<Link>,
+    chain: Res<ChainStores>,
     latest: Res<Latest>,
     scene: Res<Scene>,
     mut ui_state: ResMut<Ui>,
@@ -1201,7 +1404,7 @@ fn panels(
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(12.0))
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical()
-                .show(ui, |ui| side_panel(ui, &link, &latest, &scene, ui_state, capture.as_deref()));
+                .show(ui, |ui| side_panel(ui, &mut link, chain.0.as_ref(), &latest, &scene, ui_state, capture.as_deref()));
         })
         .response
         .rect;
@@ -1232,14 +1435,36 @@ fn panels(
     Ok(())
 }
 
-fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st: &mut Ui, capture: Option<&Capture>) {
+fn side_panel(
+    ui: &mut egui::Ui,
+    link: &mut Link,
+    chain: Option<&ChainInfo>,
+    latest: &Latest,
+    scene: &Scene,
+    st: &mut Ui,
+    capture: Option<&Capture>,
+) {
     let frame = latest.frame.as_ref();
-    ui.heading(egui::RichText::new(format!("{} — store twin", scene.store)).strong());
+    let view = frame.and_then(|f| f.chain.as_deref());
+    let title = match chain {
+        Some(c) => format!("{} — {}", scene.store, c.name),
+        None => format!("{} — store twin", scene.store),
+    };
+    ui.heading(egui::RichText::new(title).strong());
     let mode = match &link.replay {
         Some(p) => format!("REPLAY of {}", p.display()),
         None => "LIVE".to_string(),
     };
     ui.label(egui::RichText::new(format!("{mode} · {}", scene.scenario)).small());
+    if let Some(chain) = chain {
+        store_picker(ui, link, chain, scene);
+    }
+    if let Some(broken) = view.and_then(|v| v.broken.as_ref()) {
+        egui::Frame::new().fill(egui::Color32::from_rgb(0xff, 0xeb, 0xe9)).inner_margin(6.0).show(ui, |ui| {
+            ui.colored_label(egui::Color32::from_rgb(0xcf, 0x22, 0x2e), egui::RichText::new("INVARIANT BROKEN — run stopped").strong());
+            ui.label(egui::RichText::new(broken).small());
+        });
+    }
     ui.add_space(6.0);
     let at = frame.map_or(SimTime::ZERO, |f| f.snapshot.at);
     ui.label(egui::RichText::new(clock(scene.open_at_s, at)).size(34.0).monospace().strong());
@@ -1311,6 +1536,10 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
         heat_scale(ui, st.heat, frame.map(|f| &f.snapshot));
     }
     ui.separator();
+    if let Some(view) = view {
+        chain_sections(ui, scene, view);
+        ui.separator();
+    }
 
     if let Some(f) = frame {
         let s = &f.snapshot;
@@ -1445,6 +1674,109 @@ fn side_panel(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st
             ui.label(egui::RichText::new(format!("{}  {text}", clock(scene.open_at_s, *at))).small().monospace());
         }
     }
+}
+
+/// The chain's store picker: the store drawn (the run goes on; the next frame is of the
+/// store picked). `,` and `.` step through the stores.
+fn store_picker(ui: &mut egui::Ui, link: &mut Link, chain: &ChainInfo, scene: &Scene) {
+    let n = chain.stores.len();
+    let name = |i: usize| chain.stores.get(i).map_or(String::new(), |s| s.store.name.clone());
+    let mut pick = None;
+    ui.horizontal(|ui| {
+        ui.label("Store");
+        if ui.button("◀").on_hover_text("previous store (,)").clicked() {
+            pick = Some((scene.index + n - 1) % n);
+        }
+        egui::ComboBox::from_id_salt("store")
+            .width(SIDE_PANEL - 170.0)
+            .selected_text(format!("{} ({} of {n})", name(scene.index), scene.index + 1))
+            .show_ui(ui, |ui| {
+                for i in 0..n {
+                    if ui.selectable_label(i == scene.index, name(i)).clicked() {
+                        pick = Some(i);
+                    }
+                }
+            });
+        if ui.button("▶").on_hover_text("next store (.)").clicked() {
+            pick = Some((scene.index + 1) % n);
+        }
+    });
+    if let Some(i) = pick {
+        link.controls.show(i);
+    }
+}
+
+/// A progress bar of `taken` (sold + reserved) of `quota`, with the counts.
+fn sell_through(ui: &mut egui::Ui, c: &FlashCounts) {
+    let taken = c.sold + c.reserved;
+    let share = if c.quota > 0 { taken as f32 / c.quota as f32 } else { 0.0 };
+    let text = format!("{} sold + {} reserved = {taken} of {}", c.sold, c.reserved, c.quota);
+    ui.add(
+        egui::ProgressBar::new(share.clamp(0.0, 1.0))
+            .desired_width(SIDE_PANEL - 150.0)
+            .fill(egui::Color32::from_rgb(0xd9, 0x48, 0x0f))
+            .text(egui::RichText::new(text).color(egui::Color32::BLACK).small()),
+    );
+}
+
+/// The flash sale as it happens (this store and the chain) and the chain's work.
+fn chain_sections(ui: &mut egui::Ui, scene: &Scene, view: &ChainView) {
+    let row = |ui: &mut egui::Ui, name: &str, value: String| {
+        ui.label(name);
+        ui.label(egui::RichText::new(value).strong());
+        ui.end_row();
+    };
+    if let Some(f) = &view.flash {
+        ui.label(egui::RichText::new(format!("Flash sale {}", f.name)).strong().size(16.0));
+        let start = clock(scene.open_at_s, f.start);
+        ui.label(egui::RichText::new(format!("{} at {} from {}", f.sku, money(f.price.0), &start[..5])).small());
+        egui::Grid::new("flash").num_columns(2).spacing([12.0, 3.0]).show(ui, |ui| {
+            ui.label("This store");
+            sell_through(ui, &f.store);
+            ui.end_row();
+            ui.label("Chain");
+            sell_through(ui, &f.chain);
+            ui.end_row();
+            row(ui, "Grabs/s (last s)", format!("{} here · {} chain", f.store.grabs_last_s, f.chain.grabs_last_s));
+            row(ui, "Stock holder's queue", format!("{} calls · waitlist {}", f.holder_queue, f.waitlist));
+            row(
+                ui,
+                "Reservations held",
+                format!(
+                    "{} here ({} expire < 1 min) · {} chain ({})",
+                    f.store.held, f.store.expiring, f.chain.held, f.chain.expiring
+                ),
+            );
+            row(ui, "Expired unpaid", format!("{} here · {} chain", f.store.expired, f.chain.expired));
+            row(ui, "At the sale now", format!("{} in store · {} awaiting answer", f.desk.in_store, f.desk.waiting));
+            row(
+                ui,
+                "Pickups",
+                format!("{} collected · {} to collect · {} at counter", f.store.collected, f.store.to_collect, f.desk.at_counter),
+            );
+            if let Some(at) = f.sold_out_at {
+                row(ui, "Sold out (chain)", clock(scene.open_at_s, at));
+            }
+        });
+        ui.add_space(4.0);
+    }
+    ui.label(egui::RichText::new("Chain").strong());
+    egui::Grid::new("chain").num_columns(2).spacing([12.0, 3.0]).show(ui, |ui| {
+        let orders: Vec<String> =
+            view.orders_by_channel.iter().filter(|(_, n)| *n > 0).map(|(c, n)| format!("{c} {n}")).collect();
+        let orders = if orders.is_empty() { "none yet".to_string() } else { orders.join(" · ") };
+        row(ui, "Orders by channel", orders);
+        row(ui, "Orders open", view.orders_open.to_string());
+        row(
+            ui,
+            "Pickers busy",
+            format!(
+                "{} of {} here · {} of {} chain",
+                view.pickers_busy.0, view.pickers_busy.1, view.chain_pickers_busy.0, view.chain_pickers_busy.1
+            ),
+        );
+        row(ui, "Coupons redeemed", view.coupons_redeemed.to_string());
+    });
 }
 
 /// `v` with one decimal, or none when it is whole.
@@ -1881,6 +2213,27 @@ fn capture(
     let worst_ms = state.worst_frame.as_secs_f64() * 1000.0;
     let status = latest.frame.as_ref().map(|f| f.status);
     let heat = ui.heat.name();
+    let chain = latest.frame.as_ref().and_then(|f| f.chain.as_deref()).map(|c| {
+        let counts = |f: &FlashCounts| {
+            serde_json::json!({
+                "sold": f.sold, "reserved": f.reserved, "quota": f.quota, "grabs": f.grabs,
+                "grabs_last_s": f.grabs_last_s, "held": f.held, "expiring": f.expiring,
+                "expired": f.expired, "collected": f.collected,
+            })
+        };
+        serde_json::json!({
+            "store": c.store,
+            "broken": c.broken,
+            "flash": c.flash.as_ref().map(|f| serde_json::json!({
+                "name": f.name,
+                "store": counts(&f.store),
+                "chain": counts(&f.chain),
+                "in_store": f.desk.in_store,
+                "holder_queue": f.holder_queue,
+            })),
+        })
+    });
+    let at_ns = latest.frame.as_ref().map(|f| f.snapshot.at.as_nanos());
     commands.spawn(Screenshot::primary_window()).observe(
         move |shot: On<ScreenshotCaptured>, mut state: ResMut<Capture>| {
             let result = save_png(&shot.image, &path).and_then(|()| {
@@ -1894,6 +2247,8 @@ fn capture(
                     "speed": status.map(|s| s.speed),
                     "max_lag_s": status.map(|s| s.max_lag.as_secs_f64()),
                     "events": status.map(|s| s.events),
+                    "at_ns": at_ns,
+                    "chain": chain,
                 });
                 let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
                 write_atomic(&path.with_extension("json"), |w| w.write_all(&json)).map_err(|e| e.to_string())

@@ -18,11 +18,15 @@ use storetwin_viz::session::{self, Mode, Options, Twin, clock};
 ///   storetwin-twin scenarios/weekday.toml --screenshot noon.png --at 12:00
 ///   storetwin-twin scenarios/weekday.toml --screenshot crowd.png --at 12:00 --heat density
 ///   storetwin-twin --connect ws://127.0.0.1:8080 --token OPERATOR_TOKEN
+///   storetwin-twin scenarios/flash-100-stores.toml --store S001 --speed 1
+///   storetwin-twin scenarios/flash-3-stores-atomic.toml --store S2 --screenshot surge.png --at 08:11:00
 #[derive(Parser, Debug)]
 #[command(name = "storetwin-twin", version, verbatim_doc_comment)]
 struct Args {
-    /// The scenario file (with --replay: overrides the scenario the log names).
-    /// With --connect: the scenario the server runs (default: the file the server names).
+    /// The scenario file: one store's, or a chain or load test's (the whole chain runs, as
+    /// `storetwin run` or `load` runs it, and one store is drawn). With --replay:
+    /// overrides the file the log names. With --connect: the scenario the server runs
+    /// (default: the file the server names).
     #[arg(required_unless_present_any = ["replay", "connect"])]
     scenario: Option<PathBuf>,
 
@@ -34,6 +38,11 @@ struct Args {
     /// The server's viewer or operator token for --connect (default: $STORETWIN_TOKEN).
     #[arg(long, value_name = "TOKEN", requires = "connect")]
     token: Option<String>,
+
+    /// A chain or load file: the store drawn first (default: the first, or a replay's). The
+    /// panel's store picker (or `,` and `.`) switches stores while the run goes on.
+    #[arg(long, value_name = "NAME", conflicts_with = "connect")]
+    store: Option<String>,
 
     /// Sim seconds per wall second (1 = real time). Default 60, or 1000 with --screenshot.
     #[arg(long, value_parser = parse_speed)]
@@ -60,8 +69,8 @@ struct Args {
     #[arg(long, value_name = "OUT.png")]
     screenshot: Option<PathBuf>,
 
-    /// Store clock time for --screenshot, HH:MM.
-    #[arg(long, value_name = "HH:MM", requires = "screenshot", value_parser = parse_clock)]
+    /// Store clock time for --screenshot, HH:MM or HH:MM:SS.
+    #[arg(long, value_name = "HH:MM[:SS]", requires = "screenshot", value_parser = parse_clock)]
     at: Option<u32>,
 
     /// Plan an intervention, as if made in the window at that store time (repeatable):
@@ -101,13 +110,17 @@ fn parse_heat(s: &str) -> Result<HeatMode, String> {
 }
 
 fn parse_clock(s: &str) -> Result<u32, String> {
-    let bad = || format!("expected a store clock time HH:MM, like 12:00; got {s:?}");
-    let (h, m) = s.split_once(':').ok_or_else(bad)?;
-    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if h > 23 || m > 59 {
+    let bad = || format!("expected a store clock time HH:MM or HH:MM:SS, like 12:00 or 08:11:30; got {s:?}");
+    let parts: Vec<u32> = s.split(':').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let (h, m, sec) = match parts[..] {
+        [h, m] => (h, m, 0),
+        [h, m, sec] => (h, m, sec),
+        _ => return Err(bad()),
+    };
+    if h > 23 || m > 59 || sec > 59 {
         return Err(bad());
     }
-    Ok(h * 3600 + m * 60)
+    Ok(h * 3600 + m * 60 + sec)
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -169,6 +182,7 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         heat: args.heat.unwrap_or_default(),
         size: args.size,
         screenshot: args.screenshot.clone(),
+        chain: None,
     };
     let exit = app.run();
     let stats = remote.stats.clone();
@@ -197,6 +211,23 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(url) = args.connect.clone() {
         return run_remote(&args, &url);
     }
+    if let Some(log) = &args.replay
+        && storetwin_eventlog::chain::is_chain_log(log)
+    {
+        let (chain, spec, log_record) = session::open_chain_replay(log, args.scenario.as_deref())?;
+        let seed = log_record.seed;
+        return run_chain(&args, chain, spec, seed, Some((log.clone(), log_record)));
+    }
+    if args.replay.is_none()
+        && let Some(path) = &args.scenario
+        && storetwin_scenarios::file_kind(path).ok() == Some(storetwin_scenarios::FileKind::Chain)
+    {
+        let (chain, spec, seed) = session::load_chain(path)?;
+        return run_chain(&args, chain, spec, seed, None);
+    }
+    if args.store.is_some() {
+        bail!("--store picks a store of a chain or load file; this is one store's scenario");
+    }
     let (scenario, mode) = match &args.replay {
         Some(log) => session::open_replay(log, args.scenario.as_deref())?,
         None => {
@@ -205,22 +236,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let world = &scenario.world;
-    let until = match args.at {
-        Some(at_s) => {
-            let open = world.open_at_s;
-            let close = u64::from(open) + world.duration.as_nanos() / 1_000_000_000;
-            if at_s < open || u64::from(at_s) > close {
-                bail!(
-                    "--at {}: the store is open from {} to {}",
-                    clock(0, SimTime::from_secs(u64::from(at_s))),
-                    clock(open, SimTime::ZERO),
-                    clock(open, SimTime::ZERO.saturating_add(world.duration))
-                );
-            }
-            Some(SimTime::from_secs(u64::from(at_s - open)))
-        }
-        None => None,
-    };
+    let until = until_of(args.at, world.open_at_s, world.duration)?;
 
     let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
     let mut planned = Vec::new();
@@ -252,6 +268,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         heat: args.heat.unwrap_or_default(),
         size: args.size,
         screenshot: args.screenshot.clone(),
+        chain: None,
     };
     let exit = app.run();
     let outcome = twin.finish()?;
@@ -302,6 +319,128 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         if verdict.divergence.is_some() || (verdict.unreached == 0 && !verdict.identical()) {
             code = ExitCode::FAILURE;
         }
+    }
+    Ok(code)
+}
+
+/// `--at` as sim time in a day opening at `open` (seconds since midnight) and lasting
+/// `duration`.
+fn until_of(at: Option<u32>, open: u32, duration: storetwin_engine::SimDuration) -> anyhow::Result<Option<SimTime>> {
+    let Some(at_s) = at else { return Ok(None) };
+    let close = u64::from(open) + duration.as_nanos() / 1_000_000_000;
+    if at_s < open || u64::from(at_s) > close {
+        bail!(
+            "--at {}: the run covers {} to {}",
+            clock(0, SimTime::from_secs(u64::from(at_s))),
+            clock(open, SimTime::ZERO),
+            clock(open, SimTime::ZERO.saturating_add(duration))
+        );
+    }
+    Ok(Some(SimTime::from_secs(u64::from(at_s - open))))
+}
+
+/// The twin of one store of a live chain (or load test): the whole chain runs.
+fn run_chain(
+    args: &Args,
+    chain: storetwin_scenarios::Chain,
+    spec: storetwin_actors::chain::spec::ChainSpec,
+    default_seed: u64,
+    replay: Option<(PathBuf, storetwin_eventlog::chain::ChainLog)>,
+) -> anyhow::Result<ExitCode> {
+    use storetwin_actors::chain::live::{StoreIntervention, store_index};
+    let name = match (&args.store, &replay) {
+        (Some(n), _) => Some(n.clone()),
+        (None, Some((_, log))) => Some(log.shown.clone()),
+        (None, None) => None,
+    };
+    let shown = match &name {
+        Some(n) => store_index(&spec, n).map_err(|e| anyhow::anyhow!("--store: {}: {e}", chain.path.display()))?,
+        None => 0,
+    };
+    let store_spec = &spec.stores.get(shown).context("the chain has no stores")?.world;
+    let open = spec.open_at_s;
+    let until = until_of(args.at, open, spec.duration)?;
+    let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
+    let mut planned = Vec::new();
+    for text in &args.intervene {
+        let t = session::parse_intervention(text, store_spec).map_err(|e| anyhow::anyhow!("--intervene {e}"))?;
+        planned.push(StoreIntervention { store: shown as u16, at_ns: t.at_ns, what: t.what });
+    }
+    planned.sort_by_key(|t| t.at_ns);
+    let options = Options { speed, paused: args.paused, until, planned: Vec::new(), ..Options::default() };
+    let seed = Seed(args.seed.unwrap_or(default_seed));
+    let file =
+        chain.path.file_name().map_or_else(|| chain.path.display().to_string(), |n| n.to_string_lossy().into());
+    let info = storetwin_viz::app::ChainInfo {
+        name: spec.name.clone(),
+        stores: spec.stores.iter().map(|s| s.world.clone()).collect(),
+        sale: spec.flash.as_ref().map(|f| (f.name.clone(), f.sku.0)),
+    };
+    let replay_path = replay.as_ref().map(|(p, _)| p.clone());
+    check_display()?;
+    let world = store_spec.clone();
+    let mut twin = session::ChainTwin::start(chain, spec, seed, shown, replay, &options, planned, SystemWall::default())?;
+    let app = TwinApp {
+        title: format!("storetwin twin — {} ({file})", twin.spec.name),
+        spec: world,
+        open_at_s: open,
+        scenario_name: format!("{file}, {} stores", twin.spec.stores.len()),
+        replay: replay_path,
+        controls: twin.controls.clone(),
+        frames: twin.frames.clone(),
+        speed,
+        paused: args.paused,
+        heat: args.heat.unwrap_or_default(),
+        size: args.size,
+        screenshot: args.screenshot.clone(),
+        chain: Some(info),
+    };
+    let exit = app.run();
+    let written_by = if twin.replay.is_some() { "storetwin-twin --replay" } else { "storetwin-twin" };
+    let outcome = twin.finish(args.events.as_deref(), written_by)?;
+    let names: Vec<&str> = twin.spec.stores.iter().map(|s| s.name.as_str()).collect();
+    let mut code = if exit.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    match &outcome.end {
+        Ok(end) => {
+            println!(
+                "chain session: {} stores, seed {}, {} events to {}, event_hash {} ({:?})",
+                names.len(),
+                twin.seed,
+                end.run.events,
+                clock(open, end.end),
+                end.run.event_hash,
+                end.reason
+            );
+            println!("  max sim lag {:.1} s (how far the simulation fell behind its pace)", end.max_lag.as_secs_f64());
+            for t in &end.interventions {
+                let store = names.get(usize::from(t.store)).copied().unwrap_or("?");
+                let timed = storetwin_actors::store::live::TimedIntervention { at_ns: t.at_ns, what: t.what };
+                let world = &twin.spec.stores[usize::from(t.store)].world;
+                println!("  intervention at {store}: {}", session::describe_intervention(&timed, world));
+            }
+        }
+        Err(e) => {
+            println!("chain session STOPPED: {e}");
+            code = ExitCode::FAILURE;
+        }
+    }
+    if let Some(path) = &outcome.log {
+        println!("  wrote {}; replay it with: storetwin-twin --replay {}", path.display(), path.display());
+    }
+    if let Some(shot) = &args.screenshot
+        && exit.is_success()
+    {
+        println!("  screenshot {}", shot.display());
+    }
+    match &outcome.verdict {
+        Some(Ok(text)) => println!("  {text}"),
+        Some(Err(text)) => {
+            println!("  {text}");
+            if text.contains("DIFFERS") {
+                code = ExitCode::FAILURE;
+            }
+        }
+        None => {}
     }
     Ok(code)
 }

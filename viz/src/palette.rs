@@ -22,6 +22,8 @@ pub const SHOPPER_SERVED: Rgb = [0xff, 0xff, 0xff];
 pub const QUEUE_DOT: Rgb = [0xf0, 0x8c, 0x00];
 /// Waiting in a kiosk's queue (the kiosk queue's dots: the kiosk's violet, lighter).
 pub const KIOSK_QUEUE_DOT: Rgb = [0xb0, 0x6c, 0xf5];
+/// In-store shoppers at a flash sale's shelf (scanning its poster, waiting for an answer).
+pub const SALE_DOT: Rgb = [0xd9, 0x48, 0x0f];
 
 /// A failed device.
 pub const DEVICE_DOWN: Rgb = [0xe5, 0x48, 0x4d];

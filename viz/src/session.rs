@@ -12,6 +12,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use crossbeam_channel::Receiver;
 use storetwin_actors::StoreMsg;
+use storetwin_actors::chain::live::{ChainSessionConfig, ChainSessionEnd, StoreIntervention};
+use storetwin_actors::chain::run::ChainError;
 use storetwin_actors::store::live::{
     Controls, Frame, Intervention, SessionConfig, SessionEnd, TimedIntervention, run_session,
 };
@@ -379,4 +381,185 @@ pub fn describe_intervention(t: &TimedIntervention, spec: &WorldSpec) -> String 
         }
     };
     format!("{clock} {what}")
+}
+
+// ---------------------------------------------------------------------------------------
+// A store of a live chain: the whole chain (or load test) runs, one store is drawn.
+
+/// A live or replayed chain session, as the window holds it.
+pub struct ChainTwin {
+    pub chain: storetwin_scenarios::Chain,
+    pub spec: std::sync::Arc<storetwin_actors::chain::spec::ChainSpec>,
+    pub seed: Seed,
+    /// The log replayed, if this is a replay.
+    pub replay: Option<(PathBuf, storetwin_eventlog::chain::ChainLog)>,
+    pub controls: Controls,
+    pub frames: Receiver<Frame>,
+    thread: Option<JoinHandle<Result<ChainSessionEnd, ChainError>>>,
+}
+
+/// How a chain session ended, as the twin reports it.
+pub struct ChainOutcome {
+    pub end: Result<ChainSessionEnd, ChainError>,
+    /// The session log written.
+    pub log: Option<PathBuf>,
+    /// A replay: `None` if identical, else what differs.
+    pub verdict: Option<Result<String, String>>,
+}
+
+
+/// Loads a chain or load file for the twin: the spec and seed its command runs, with
+/// diagnostics rendered.
+pub fn load_chain(path: &Path) -> anyhow::Result<(storetwin_scenarios::Chain, storetwin_actors::chain::spec::ChainSpec, u64)> {
+    let chain = storetwin_scenarios::Chain::load(path).map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))?;
+    let (spec, seed) = chain.run_spec().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((chain, spec, seed))
+}
+
+/// Reads a chain session log and loads the chain it was recorded from (`scenario`
+/// overrides the path it names); refuses a chain whose content changed since.
+pub fn open_chain_replay(
+    log_path: &Path,
+    scenario: Option<&Path>,
+) -> anyhow::Result<(storetwin_scenarios::Chain, storetwin_actors::chain::spec::ChainSpec, storetwin_eventlog::chain::ChainLog)> {
+    let log = storetwin_eventlog::chain::ChainLog::read(log_path)?;
+    let path = scenario.map_or_else(|| log.scenario.clone(), Path::to_path_buf);
+    let (chain, spec, _) = load_chain(&path)
+        .with_context(|| format!("{}: cannot load the chain it was recorded from ({})", log_path.display(), path.display()))?;
+    if chain.hash != log.scenario_hash {
+        bail!(
+            "{}: recorded from a chain with hash {}, but {} now has hash {}: the file changed, so the replay would not \
+             be the same run",
+            log_path.display(),
+            log.scenario_hash,
+            path.display(),
+            chain.hash
+        );
+    }
+    Ok((chain, spec, log))
+}
+
+impl ChainTwin {
+    /// Starts the chain `spec` (of `chain`) on a thread of its own, showing store `shown`;
+    /// a replay takes the log's seed, interventions and end.
+    #[allow(clippy::too_many_arguments, reason = "one call starts a whole session")]
+    pub fn start<W: WallClock + Send + 'static>(
+        chain: storetwin_scenarios::Chain,
+        spec: storetwin_actors::chain::spec::ChainSpec,
+        seed: Seed,
+        shown: usize,
+        replay: Option<(PathBuf, storetwin_eventlog::chain::ChainLog)>,
+        options: &Options,
+        planned: Vec<StoreIntervention>,
+        wall: W,
+    ) -> anyhow::Result<ChainTwin> {
+        let seed = replay.as_ref().map_or(seed, |(_, log)| Seed(log.seed));
+        let built = storetwin_actors::chain::run::build_chain(&spec, seed)?;
+        let spec = std::sync::Arc::clone(&built.spec);
+        let (controls, inputs) = Controls::chain(storetwin_actors::chain::live::layouts(&built), shown);
+        let mut config = ChainSessionConfig {
+            speed: options.speed,
+            paused: options.paused,
+            until: options.until,
+            scheduled: planned,
+            frame_every: options.frame_every,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        if let Some((_, log)) = &replay {
+            let end = SimTime::from_nanos(log.end_ns);
+            config.until = Some(options.until.map_or(end, |t| t.min(end)));
+            config.scheduled = log.interventions.clone();
+        }
+        let (frames_tx, frames) = crossbeam_channel::bounded(4);
+        let thread = std::thread::Builder::new()
+            .name("storetwin-chain".into())
+            .spawn(move || {
+                storetwin_actors::chain::live::run_chain_session(built, &config, wall, &inputs, &frames_tx)
+            })
+            .context("cannot start the simulation thread")?;
+        Ok(ChainTwin { chain, spec, seed, replay, controls, frames, thread: Some(thread) })
+    }
+
+    /// Stops the session (if it still runs), waits for it, writes its log to `events` and
+    /// checks a replay against its log.
+    pub fn finish(&mut self, events: Option<&Path>, written_by: &str) -> anyhow::Result<ChainOutcome> {
+        self.controls.stop();
+        while self.frames.try_recv().is_ok() {}
+        let thread = self.thread.take().context("the session was already finished")?;
+        let drain = self.frames.clone();
+        while !thread.is_finished() {
+            let _ = drain.recv_timeout(Duration::from_millis(5));
+        }
+        let end = match thread.join() {
+            Ok(end) => end,
+            Err(_) => bail!("the simulation thread panicked"),
+        };
+        let mut outcome = ChainOutcome { end, log: None, verdict: None };
+        let Ok(done) = &outcome.end else { return Ok(outcome) };
+        let shown = self.spec.stores.get(self.controls.shown()).map_or_else(String::new, |s| s.name.clone());
+        let log = storetwin_eventlog::chain::ChainLog {
+            format: storetwin_eventlog::chain::CHAIN_FORMAT.into(),
+            version: storetwin_eventlog::chain::CHAIN_VERSION,
+            scenario: std::path::absolute(&self.chain.path).unwrap_or_else(|_| self.chain.path.clone()),
+            scenario_hash: self.chain.hash.clone(),
+            seed: self.seed.0,
+            written_by: written_by.into(),
+            shown,
+            interventions: done.interventions.clone(),
+            events: done.run.events,
+            event_hash: done.run.event_hash.to_string(),
+            shard_hashes: done.run.shard_hashes.iter().map(ToString::to_string).collect(),
+            end_ns: done.end.as_nanos(),
+        };
+        if let Some(path) = events {
+            log.write(path)?;
+            outcome.log = Some(path.to_path_buf());
+        }
+        if let Some((path, expected)) = &self.replay {
+            let names: Vec<String> = self.spec.stores.iter().map(|s| s.name.clone()).collect();
+            outcome.verdict = Some(chain_verdict(path, expected, &log, &names));
+        }
+        Ok(outcome)
+    }
+}
+
+/// A chain replay against its log: `Ok` says it is identical, `Err` what differs (the
+/// first store whose events differ, or that the replay stopped early).
+pub fn chain_verdict(
+    path: &Path,
+    expected: &storetwin_eventlog::chain::ChainLog,
+    got: &storetwin_eventlog::chain::ChainLog,
+    names: &[String],
+) -> Result<String, String> {
+    if got.end_ns < expected.end_ns {
+        return Err(format!(
+            "replay stopped early at {} of the log's {} s: not compared",
+            got.end_ns as f64 / 1e9,
+            expected.end_ns as f64 / 1e9
+        ));
+    }
+    if got.event_hash == expected.event_hash && got.events == expected.events && got.interventions == expected.interventions
+    {
+        return Ok(format!(
+            "replay identical to {}: {} events, event_hash {}, {} interventions",
+            path.display(),
+            got.events,
+            got.event_hash,
+            got.interventions.len()
+        ));
+    }
+    let shard = got.shard_hashes.iter().zip(&expected.shard_hashes).position(|(a, b)| a != b);
+    let place = match shard {
+        Some(0) => "first in the centres".to_string(),
+        Some(s) => format!("first in store {}", names.get(s - 1).map_or("?", String::as_str)),
+        None => "in no single shard".to_string(),
+    };
+    Err(format!(
+        "replay DIFFERS from {}: event_hash {} (log {}), {} events (log {}), {place}",
+        path.display(),
+        got.event_hash,
+        expected.event_hash,
+        got.events,
+        expected.events
+    ))
 }
