@@ -939,7 +939,7 @@ fn sync_sale(
     if let (Ok(mut text), Some(name)) = (label.single_mut(), scene.sale_name.as_ref()) {
         let words = match flash {
             Some(f) if f.store.quota > 0 => format!(
-                " FLASH {name} · {at_sale} here · {} / {} taken ",
+                " FLASH {name}: {at_sale} shoppers here, {} of {} taken ",
                 f.store.sold + f.store.reserved,
                 f.store.quota
             ),
@@ -1713,8 +1713,8 @@ fn sell_through(ui: &mut egui::Ui, c: &FlashCounts) {
     let text = format!("{} sold + {} reserved = {taken} of {}", c.sold, c.reserved, c.quota);
     ui.add(
         egui::ProgressBar::new(share.clamp(0.0, 1.0))
-            .desired_width(SIDE_PANEL - 150.0)
-            .fill(egui::Color32::from_rgb(0xd9, 0x48, 0x0f))
+            .desired_width(SIDE_PANEL - 175.0)
+            .fill(egui_colour(palette::SALE_BAR))
             .text(egui::RichText::new(text).color(egui::Color32::BLACK).small()),
     );
 }
@@ -2194,9 +2194,13 @@ fn capture(
     if state.taken || !latest.done {
         return;
     }
-    // A few frames for the last snapshot to reach the GPU and the panels to lay out.
-    state.settle += 1;
-    if state.settle < 4 {
+    // A few frames for the last snapshot to reach the GPU and the panels to lay out (and
+    // the floor camera to fit the viewport they leave), counted once the panels have been
+    // laid out: a session that ends while the window is still starting waits for them.
+    if ui.viewport_known && ui.fitted {
+        state.settle += 1;
+    }
+    if state.settle < 6 {
         return;
     }
     state.taken = true;

@@ -24,6 +24,8 @@ pub const QUEUE_DOT: Rgb = [0xf0, 0x8c, 0x00];
 pub const KIOSK_QUEUE_DOT: Rgb = [0xb0, 0x6c, 0xf5];
 /// In-store shoppers at a flash sale's shelf (scanning its poster, waiting for an answer).
 pub const SALE_DOT: Rgb = [0xd9, 0x48, 0x0f];
+/// A flash sale's sell-through bar (units taken of the quota).
+pub const SALE_BAR: Rgb = [0xfd, 0xb0, 0x6e];
 
 /// A failed device.
 pub const DEVICE_DOWN: Rgb = [0xe5, 0x48, 0x4d];

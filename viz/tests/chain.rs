@@ -1,0 +1,165 @@
+//! The twin of one store of a live chain, rendered under Xvfb: a screenshot of a store of
+//! the bundled flash sale during its surge shows the sale's counter with the figures the
+//! load test reports for that second (`timeseries.csv`, written by the same code as
+//! `storetwin load`) and the crowd at the sale's shelf; the session's log replays to the
+//! identical run.
+//!
+//! Needs Xvfb and Mesa's Vulkan driver, as the other window tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use storetwin_actors::chain::run::run_chain;
+use storetwin_actors::store::floor::Floor;
+use storetwin_engine::Seed;
+use storetwin_report::load::{PerSecond, write_timeseries};
+use storetwin_viz::geometry::{Plan, View};
+use storetwin_viz::palette;
+
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is needed for the twin's window tests: apt-get install xvfb mesa-vulkan-drivers");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("Xvfb names its display");
+        assert!(line.trim().parse::<u32>().is_ok(), "Xvfb printed {line:?}");
+        Xvfb { child, display: format!(":{}", line.trim()) }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn twin(x: &Xvfb, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_storetwin-twin"))
+        .args(args)
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("storetwin-twin runs");
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn flash() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/flash-3-stores-atomic.toml")
+}
+
+/// The load test's `timeseries.csv` for the bundled file, as `storetwin load` writes it,
+/// as rows of named columns.
+fn load_timeseries(dir: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let (chain, spec, seed) = storetwin_viz::session::load_chain(&flash()).expect("the load test loads");
+    let run = run_chain(&spec, Seed(seed), 2).expect("the load test holds its invariants");
+    let mut registry = run.platform.flash.as_ref().expect("a flash sale").registry.clone();
+    for store in &run.stores {
+        registry.merge(&store.flash.as_ref().expect("a desk").registry).expect("one kind per name");
+    }
+    let path = dir.join("timeseries.csv");
+    write_timeseries(&path, &PerSecond::new(&registry, chain.load.as_ref().expect("[load]"))).expect("written");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut lines = text.lines();
+    let names: Vec<String> = lines.next().expect("a header").split(',').map(str::to_string).collect();
+    lines.map(|l| names.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+#[test]
+fn a_store_of_the_flash_sale_during_its_surge_shows_the_counter_load_reports_and_the_crowd() {
+    let dir = std::env::temp_dir().join(format!("storetwin-chain-shot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rows = load_timeseries(&dir);
+    let x = Xvfb::start();
+    let png = dir.join("surge.png");
+    let log = dir.join("surge.session");
+    let out = twin(
+        &x,
+        &[
+            flash().to_str().expect("utf-8"),
+            "--store",
+            "old-town",
+            "--screenshot",
+            png.to_str().expect("utf-8"),
+            "--at",
+            "08:11:00",
+            "--events",
+            log.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(out.status.success(), "the twin exits cleanly");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("chain session: 3 stores") && stdout.contains("to 08:11:00"), "{stdout}");
+
+    // 08:11:00 is 660 s after opening: every event before it, which is second 659's row.
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(png.with_extension("json")).expect("sidecar")).expect("JSON");
+    assert_eq!(meta["at_ns"], 660_000_000_000u64);
+    let row = rows.iter().find(|r| r["second"] == "659").expect("second 659 of the surge is in the load's series");
+    let n = |k: &str| row[k].parse::<u64>().unwrap_or_else(|_| panic!("{k}: {:?}", row[k]));
+    let chain = &meta["chain"]["flash"]["chain"];
+    assert_eq!(meta["chain"]["store"], 1, "old-town is the chain's second store");
+    assert_eq!(chain["sold"], n("units_sold"), "{meta}");
+    assert_eq!(chain["sold"].as_u64().unwrap() + chain["reserved"].as_u64().unwrap(), n("units_taken"));
+    assert_eq!(chain["reserved"], n("reservations_outstanding"));
+    assert_eq!(chain["grabs_last_s"], n("grabs_answered"));
+    assert!(n("grabs_answered") > 0, "the surge is on");
+    let store = &meta["chain"]["flash"]["store"];
+    assert_eq!(store["quota"], 200);
+    assert!(store["sold"].as_u64().unwrap() + store["reserved"].as_u64().unwrap() > 0);
+
+    // The crowd at the sale's shelf: its in-store shoppers' dots on the zone's floor.
+    let in_store = meta["chain"]["flash"]["in_store"].as_u64().expect("a count");
+    assert!(in_store > 0, "QR-poster shoppers are at the sale a minute into the surge");
+    let image = image::open(&png).expect("a PNG").to_rgb8();
+    let view: View = serde_json::from_value(meta["view"].clone()).expect("the view");
+    let (chain_spec, store_spec) = {
+        let (_, spec, _) = storetwin_viz::session::load_chain(&flash()).expect("loads");
+        let world = spec.stores[1].world.clone();
+        (spec, world)
+    };
+    let floor = Floor::build(&store_spec.store);
+    let plan = Plan { width: floor.width, height: floor.height };
+    let sku = chain_spec.flash.as_ref().expect("a sale").sku;
+    let category = store_spec.store.catalogue[sku.0 as usize].category;
+    let zone = &floor.access[usize::from(category.0)];
+    let near = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 10);
+    let dotted = zone
+        .iter()
+        .filter(|c| {
+            // A cell's places sit at the centres of its quarters (or its centre).
+            [(-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25), (0.0, 0.0)].iter().any(|(dx, dy)| {
+                let (px, py) = view.pixel(plan.world(f32::from(c.x) + dx, f32::from(c.y) + dy));
+                near(image.get_pixel(px.round() as u32, py.round() as u32).0, palette::SALE_DOT)
+            })
+        })
+        .count();
+    assert!(dotted > 0, "no sale dot on the {} cells of the sale's zone", zone.len());
+
+    // The panel's sell-through bars.
+    let bar = image.enumerate_pixels().filter(|(px, _, p)| *px > 1200 && near(p.0, palette::SALE_BAR)).count();
+    assert!(bar > 500, "the sell-through bars are drawn in the panel ({bar} px)");
+
+    // The session's log replays in the window to the identical run.
+    let replay_png = dir.join("replay.png");
+    let out = twin(
+        &x,
+        &["--replay", log.to_str().expect("utf-8"), "--screenshot", replay_png.to_str().expect("utf-8")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("replay identical to"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
