@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use storetwin_actors::chain::flash::desk::metric;
 use storetwin_actors::chain::flash::Demand;
+use storetwin_actors::chain::flash::desk::metric;
 use storetwin_actors::chain::run::{ChainError, ChainRun, Checkpoint, Observer, run_chain_observed};
 use storetwin_actors::load::{
     EXIT_INVALID_SCENARIO, EXIT_INVARIANT_BROKEN, LoadSpec, Registry, Tags, ThresholdResult, exit_code,

@@ -336,6 +336,13 @@ const WINDOWS_STEP: Duration = Duration::from_millis(100);
 /// events do not depend on it, and starting the workers costs more than a short step).
 const THREADED_STEP: SimDuration = SimDuration::from_secs(2);
 
+/// What [`Windows::run_paced`] hands an injection to: the shards, the time reached, the
+/// receiver and the message.
+pub type PacedInject<'a, S, M> = dyn FnMut(&mut [S], SimTime, ActorId, M) -> Result<(), WindowError> + 'a;
+
+/// What [`Windows::run_paced`] shows the shards to between steps; `Break` stops the run.
+pub type PacedWatch<'a, S, W> = dyn FnMut(&[S], SimTime, &mut Pacer<W>) -> ControlFlow<()> + 'a;
+
 impl Windows {
     /// Runs `shards` paced by `pacer` from `from` (every event before it delivered) until
     /// every event before `until` is delivered, taking `inputs`: an injection is handed to
@@ -357,8 +364,8 @@ impl Windows {
         inputs: &Receiver<LiveInput<M>>,
         from: SimTime,
         until: SimTime,
-        inject: &mut dyn FnMut(&mut [S], SimTime, ActorId, M) -> Result<(), WindowError>,
-        watch: &mut dyn FnMut(&[S], SimTime, &mut Pacer<W>) -> ControlFlow<()>,
+        inject: &mut PacedInject<'_, S, M>,
+        watch: &mut PacedWatch<'_, S, W>,
     ) -> Result<(StopReason, SimTime), WindowError> {
         let mut now = from;
         pacer.reanchor(now);

@@ -54,10 +54,7 @@ impl ChainLog {
     pub fn read(path: &Path) -> Result<ChainLog, LogError> {
         let bytes = std::fs::read(path).map_err(LogError::io(path))?;
         let log: ChainLog = serde_json::from_slice(&bytes).map_err(|e| {
-            LogError::format(
-                path,
-                format!("line {}, column {}: not a chain session log ({e})", e.line(), e.column()),
-            )
+            LogError::format(path, format!("line {}, column {}: not a chain session log ({e})", e.line(), e.column()))
         })?;
         if log.format != CHAIN_FORMAT || log.version != CHAIN_VERSION {
             return Err(LogError::format(

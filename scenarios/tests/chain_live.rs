@@ -9,7 +9,9 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
-use storetwin_actors::chain::live::{ChainSessionConfig, ChainSessionEnd, StoreIntervention, layouts, run_chain_session};
+use storetwin_actors::chain::live::{
+    ChainSessionConfig, ChainSessionEnd, StoreIntervention, layouts, run_chain_session,
+};
 use storetwin_actors::chain::run::{Checkpoint, Observer, build_chain, run_chain_observed};
 use storetwin_actors::chain::spec::ChainSpec;
 use storetwin_actors::store::live::{Controls, Frame, Intervention};
@@ -29,6 +31,7 @@ const SURGE: SimTime = SimTime::from_secs(11 * 60);
 /// A live session of `spec` to `until`, showing store `shown`; `act` sees every frame and
 /// may intervene through the controls. `Fast`: as fast as a fake clock lets it (a viewer
 /// sees only what the session sent before it ended); `Real(x)`: x times the real pace.
+#[allow(clippy::too_many_arguments, reason = "each test sets a different few")]
 fn session(
     spec: &ChainSpec,
     seed: Seed,

@@ -606,7 +606,6 @@ fn texture(plan: &Plan, data: Vec<u8>) -> Image {
 }
 
 #[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
-#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn setup(
     mut commands: Commands,
     mut egui_settings: ResMut<EguiGlobalSettings>,
@@ -657,10 +656,15 @@ fn spawn_floor(
     let size = Vec2::new(f32::from(plan.width), f32::from(plan.height)) * CELL;
     if let Some(image) = floor_image {
         let floor = images.add(image);
-        commands.spawn((FloorPart, Sprite { image: floor, custom_size: Some(size), ..default() }, Transform::default()));
+        commands.spawn((
+            FloorPart,
+            Sprite { image: floor, custom_size: Some(size), ..default() },
+            Transform::default(),
+        ));
     }
     let heat = images.add(heat_image.unwrap_or_else(|| blank_image(&plan)));
-    commands.spawn((FloorPart, 
+    commands.spawn((
+        FloorPart,
         Sprite { image: heat.clone(), custom_size: Some(size), ..default() },
         Transform::from_xyz(0.0, 0.0, 1.0),
         HeatLayer,
@@ -675,7 +679,8 @@ fn spawn_floor(
         |text: String, size: f32, rgb: Rgb| (Text2d::new(text), TextFont::from_font_size(size), TextColor(colour(rgb)));
 
     for (i, (name, cell)) in scene.lane_names.iter().zip(&scene.lane_cells).enumerate() {
-        commands.spawn((FloorPart, 
+        commands.spawn((
+            FloorPart,
             Sprite::from_color(colour(palette::LANE_CLOSED), Vec2::splat(CELL * 0.9)),
             at(*cell, 2.0),
             LaneTile(i),
@@ -690,7 +695,12 @@ fn spawn_floor(
         // Doors sit in the outer wall: their sign goes outside, light on the background.
         let (dy, anchor) =
             if *y < 1.0 { (CELL * 0.55, Anchor::BOTTOM_CENTER) } else { (-CELL * 0.55, Anchor::TOP_CENTER) };
-        commands.spawn((FloorPart, label(text.clone(), 11.0, [0xe6, 0xed, 0xf3]), Transform::from_xyz(wx, wy + dy, 3.0), anchor));
+        commands.spawn((
+            FloorPart,
+            label(text.clone(), 11.0, [0xe6, 0xed, 0xf3]),
+            Transform::from_xyz(wx, wy + dy, 3.0),
+            anchor,
+        ));
     }
     // Counts and kiosk signs sit on a light plate above everything else on the floor, so a
     // shopper's dot never hides them.
@@ -698,7 +708,8 @@ fn spawn_floor(
     for (k, kiosk) in scene.kiosks.iter().enumerate() {
         let mut t = at(kiosk.cell, LABEL_Z);
         t.translation.y -= CELL * 0.55;
-        commands.spawn((FloorPart, 
+        commands.spawn((
+            FloorPart,
             label(" kiosk ".into(), 11.0, [0x24, 0x29, 0x2f]),
             plate,
             t,
@@ -714,7 +725,8 @@ fn spawn_floor(
             let mut t = at(*cell, 4.0);
             t.translation.x += (place % 2) as f32 * CELL * 0.4 - CELL * 0.2;
             t.translation.y += (place / 2) as f32 * CELL / ROWS_PER_CELL - CELL * 0.3;
-            commands.spawn((FloorPart, 
+            commands.spawn((
+                FloorPart,
                 Mesh2d(dot.clone()),
                 MeshMaterial2d(queue.clone()),
                 t,
@@ -724,7 +736,8 @@ fn spawn_floor(
         }
         let t = at(*cell, LABEL_Z);
         let base = t.translation.y;
-        commands.spawn((FloorPart, 
+        commands.spawn((
+            FloorPart,
             label(String::new(), 12.0, [0x24, 0x29, 0x2f]),
             plate,
             t,
@@ -750,7 +763,8 @@ fn spawn_floor(
                 let (dx, dy) = kiosk_slot_offset(slot, side);
                 t.translation.x += dx;
                 t.translation.y += dy;
-                commands.spawn((FloorPart, 
+                commands.spawn((
+                    FloorPart,
                     Mesh2d(mesh.clone()),
                     MeshMaterial2d(kiosk_queue.clone()),
                     t,
@@ -767,13 +781,13 @@ fn spawn_floor(
         let mut t = at(*cell, 5.0);
         t.translation.x += CELL * 0.3;
         t.translation.y += CELL * 0.3;
-        commands.spawn((FloorPart, 
+        commands.spawn((
+            FloorPart,
             Sprite::from_color(colour(palette::DEVICES[*kind]), Vec2::splat(CELL * 0.3)),
             t,
             DeviceIcon(i),
         ));
     }
-
 
     // The flash sale's zone: tinted, with a dot for each in-store shopper at the sale (up
     // to a 3 x 3 grid a cell), filled in the zone's order, and its sign.
@@ -805,8 +819,12 @@ fn spawn_floor(
             position += capacity;
         }
         let top = scene.sale_cells.iter().map(|i| i / u32::from(scene.width)).min().unwrap_or(0);
-        let row: Vec<u32> =
-            scene.sale_cells.iter().filter(|i| *i / u32::from(scene.width) == top).map(|i| i % u32::from(scene.width)).collect();
+        let row: Vec<u32> = scene
+            .sale_cells
+            .iter()
+            .filter(|i| *i / u32::from(scene.width) == top)
+            .map(|i| i % u32::from(scene.width))
+            .collect();
         let x = row.iter().sum::<u32>() as f32 / row.len().max(1) as f32;
         let (wx, wy) = plan.world(x, top as f32);
         commands.spawn((
@@ -1372,7 +1390,6 @@ fn money(cents: i64) -> String {
 
 /// The KPI panel (right), the chart and queue table (bottom), and the controls.
 #[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
-#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn panels(
     mut contexts: EguiContexts,
     mut link: ResMut<Link>,
@@ -1403,8 +1420,9 @@ fn panels(
         .show_separator_line(false)
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(12.0))
         .show(&mut root, |ui| {
-            egui::ScrollArea::vertical()
-                .show(ui, |ui| side_panel(ui, &mut link, chain.0.as_ref(), &latest, &scene, ui_state, capture.as_deref()));
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                side_panel(ui, &mut link, chain.0.as_ref(), &latest, &scene, ui_state, capture.as_deref())
+            });
         })
         .response
         .rect;
@@ -1461,7 +1479,10 @@ fn side_panel(
     }
     if let Some(broken) = view.and_then(|v| v.broken.as_ref()) {
         egui::Frame::new().fill(egui::Color32::from_rgb(0xff, 0xeb, 0xe9)).inner_margin(6.0).show(ui, |ui| {
-            ui.colored_label(egui::Color32::from_rgb(0xcf, 0x22, 0x2e), egui::RichText::new("INVARIANT BROKEN — run stopped").strong());
+            ui.colored_label(
+                egui::Color32::from_rgb(0xcf, 0x22, 0x2e),
+                egui::RichText::new("INVARIANT BROKEN — run stopped").strong(),
+            );
             ui.label(egui::RichText::new(broken).small());
         });
     }
@@ -1738,21 +1759,15 @@ fn chain_sections(ui: &mut egui::Ui, scene: &Scene, view: &ChainView) {
             sell_through(ui, &f.chain);
             ui.end_row();
             row(ui, "Grabs/s (last s)", format!("{} here · {} chain", f.store.grabs_last_s, f.chain.grabs_last_s));
-            row(ui, "Stock holder's queue", format!("{} calls · waitlist {}", f.holder_queue, f.waitlist));
-            row(
-                ui,
-                "Reservations held",
-                format!(
-                    "{} here ({} expire < 1 min) · {} chain ({})",
-                    f.store.held, f.store.expiring, f.chain.held, f.chain.expiring
-                ),
-            );
+            row(ui, "Stock holder", format!("{} calls queued · {} waitlisted", f.holder_queue, f.waitlist));
+            row(ui, "Held here", format!("{} ({} expire in 1 min)", f.store.held, f.store.expiring));
+            row(ui, "Held, chain", format!("{} ({} expire in 1 min)", f.chain.held, f.chain.expiring));
             row(ui, "Expired unpaid", format!("{} here · {} chain", f.store.expired, f.chain.expired));
-            row(ui, "At the sale now", format!("{} in store · {} awaiting answer", f.desk.in_store, f.desk.waiting));
+            row(ui, "At the sale now", format!("{} in store · {} awaiting", f.desk.in_store, f.desk.waiting));
             row(
                 ui,
-                "Pickups",
-                format!("{} collected · {} to collect · {} at counter", f.store.collected, f.store.to_collect, f.desk.at_counter),
+                "Pickups here",
+                format!("{} done · {} due · {} queueing", f.store.collected, f.store.to_collect, f.desk.at_counter),
             );
             if let Some(at) = f.sold_out_at {
                 row(ui, "Sold out (chain)", clock(scene.open_at_s, at));
@@ -1762,16 +1777,16 @@ fn chain_sections(ui: &mut egui::Ui, scene: &Scene, view: &ChainView) {
     }
     ui.label(egui::RichText::new("Chain").strong());
     egui::Grid::new("chain").num_columns(2).spacing([12.0, 3.0]).show(ui, |ui| {
-        let orders: Vec<String> =
-            view.orders_by_channel.iter().filter(|(_, n)| *n > 0).map(|(c, n)| format!("{c} {n}")).collect();
-        let orders = if orders.is_empty() { "none yet".to_string() } else { orders.join(" · ") };
-        row(ui, "Orders by channel", orders);
-        row(ui, "Orders open", view.orders_open.to_string());
+        let total: u64 = view.orders_by_channel.iter().map(|(_, n)| n).sum();
+        row(ui, "Orders placed", format!("{total} ({} open)", view.orders_open));
+        for (channel, n) in view.orders_by_channel.iter().filter(|(_, n)| *n > 0) {
+            row(ui, &format!("   {}", channel.replace('_', " ")), n.to_string());
+        }
         row(
             ui,
             "Pickers busy",
             format!(
-                "{} of {} here · {} of {} chain",
+                "{}/{} here · {}/{} chain",
                 view.pickers_busy.0, view.pickers_busy.1, view.chain_pickers_busy.0, view.chain_pickers_busy.1
             ),
         );

@@ -369,8 +369,7 @@ fn run_chain(
     planned.sort_by_key(|t| t.at_ns);
     let options = Options { speed, paused: args.paused, until, planned: Vec::new(), ..Options::default() };
     let seed = Seed(args.seed.unwrap_or(default_seed));
-    let file =
-        chain.path.file_name().map_or_else(|| chain.path.display().to_string(), |n| n.to_string_lossy().into());
+    let file = chain.path.file_name().map_or_else(|| chain.path.display().to_string(), |n| n.to_string_lossy().into());
     let info = storetwin_viz::app::ChainInfo {
         name: spec.name.clone(),
         stores: spec.stores.iter().map(|s| s.world.clone()).collect(),
@@ -379,7 +378,8 @@ fn run_chain(
     let replay_path = replay.as_ref().map(|(p, _)| p.clone());
     check_display()?;
     let world = store_spec.clone();
-    let mut twin = session::ChainTwin::start(chain, spec, seed, shown, replay, &options, planned, SystemWall::default())?;
+    let mut twin =
+        session::ChainTwin::start(chain, spec, seed, shown, replay, &options, planned, SystemWall::default())?;
     let app = TwinApp {
         title: format!("storetwin twin — {} ({file})", twin.spec.name),
         spec: world,

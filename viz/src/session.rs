@@ -407,10 +407,11 @@ pub struct ChainOutcome {
     pub verdict: Option<Result<String, String>>,
 }
 
-
 /// Loads a chain or load file for the twin: the spec and seed its command runs, with
 /// diagnostics rendered.
-pub fn load_chain(path: &Path) -> anyhow::Result<(storetwin_scenarios::Chain, storetwin_actors::chain::spec::ChainSpec, u64)> {
+pub fn load_chain(
+    path: &Path,
+) -> anyhow::Result<(storetwin_scenarios::Chain, storetwin_actors::chain::spec::ChainSpec, u64)> {
     let chain = storetwin_scenarios::Chain::load(path).map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))?;
     let (spec, seed) = chain.run_spec().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok((chain, spec, seed))
@@ -421,11 +422,16 @@ pub fn load_chain(path: &Path) -> anyhow::Result<(storetwin_scenarios::Chain, st
 pub fn open_chain_replay(
     log_path: &Path,
     scenario: Option<&Path>,
-) -> anyhow::Result<(storetwin_scenarios::Chain, storetwin_actors::chain::spec::ChainSpec, storetwin_eventlog::chain::ChainLog)> {
+) -> anyhow::Result<(
+    storetwin_scenarios::Chain,
+    storetwin_actors::chain::spec::ChainSpec,
+    storetwin_eventlog::chain::ChainLog,
+)> {
     let log = storetwin_eventlog::chain::ChainLog::read(log_path)?;
     let path = scenario.map_or_else(|| log.scenario.clone(), Path::to_path_buf);
-    let (chain, spec, _) = load_chain(&path)
-        .with_context(|| format!("{}: cannot load the chain it was recorded from ({})", log_path.display(), path.display()))?;
+    let (chain, spec, _) = load_chain(&path).with_context(|| {
+        format!("{}: cannot load the chain it was recorded from ({})", log_path.display(), path.display())
+    })?;
     if chain.hash != log.scenario_hash {
         bail!(
             "{}: recorded from a chain with hash {}, but {} now has hash {}: the file changed, so the replay would not \
@@ -473,9 +479,7 @@ impl ChainTwin {
         let (frames_tx, frames) = crossbeam_channel::bounded(4);
         let thread = std::thread::Builder::new()
             .name("storetwin-chain".into())
-            .spawn(move || {
-                storetwin_actors::chain::live::run_chain_session(built, &config, wall, &inputs, &frames_tx)
-            })
+            .spawn(move || storetwin_actors::chain::live::run_chain_session(built, &config, wall, &inputs, &frames_tx))
             .context("cannot start the simulation thread")?;
         Ok(ChainTwin { chain, spec, seed, replay, controls, frames, thread: Some(thread) })
     }
@@ -538,7 +542,9 @@ pub fn chain_verdict(
             expected.end_ns as f64 / 1e9
         ));
     }
-    if got.event_hash == expected.event_hash && got.events == expected.events && got.interventions == expected.interventions
+    if got.event_hash == expected.event_hash
+        && got.events == expected.events
+        && got.interventions == expected.interventions
     {
         return Ok(format!(
             "replay identical to {}: {} events, event_hash {}, {} interventions",

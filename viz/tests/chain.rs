@@ -2,7 +2,7 @@
 //! the bundled flash sale during its surge shows the sale's counter with the figures the
 //! load test reports for that second (`timeseries.csv`, written by the same code as
 //! `storetwin load`) and the crowd at the sale's shelf; the session's log replays to the
-//! identical run.
+//! identical run; a broken invariant stops the run and is named in the window.
 //!
 //! Needs Xvfb and Mesa's Vulkan driver, as the other window tests.
 
@@ -154,12 +154,31 @@ fn a_store_of_the_flash_sale_during_its_surge_shows_the_counter_load_reports_and
 
     // The session's log replays in the window to the identical run.
     let replay_png = dir.join("replay.png");
-    let out = twin(
-        &x,
-        &["--replay", log.to_str().expect("utf-8"), "--screenshot", replay_png.to_str().expect("utf-8")],
-    );
+    let out =
+        twin(&x, &["--replay", log.to_str().expect("utf-8"), "--screenshot", replay_png.to_str().expect("utf-8")]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("replay identical to"), "{stdout}");
+
+    // A broken invariant stops the run; the window names it, and the twin fails.
+    let unsafe_file = flash().with_file_name("flash-3-stores-unsafe.toml");
+    let broken_png = dir.join("broken.png");
+    let out = twin(
+        &x,
+        &[
+            unsafe_file.to_str().expect("utf-8"),
+            "--screenshot",
+            broken_png.to_str().expect("utf-8"),
+            "--at",
+            "08:12:00",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("chain session STOPPED") && stdout.contains("sold + reserved <= quota"), "{stdout}");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(broken_png.with_extension("json")).expect("sidecar")).expect("JSON");
+    let broken = meta["chain"]["broken"].as_str().expect("the frame names the broken invariant");
+    assert!(broken.contains("invariant broken: flash sale: sold + reserved <= quota"), "{broken}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -743,12 +743,20 @@ impl BuiltChain {
             detail,
             seed,
         })?;
-        platform.orders.check().map_err(|detail| ChainError::Invariant { invariant: "order lifecycle", detail, seed })?;
+        platform.orders.check().map_err(|detail| ChainError::Invariant {
+            invariant: "order lifecycle",
+            detail,
+            seed,
+        })?;
         let broken = |(invariant, detail): (&'static str, String)| ChainError::Invariant { invariant, detail, seed };
         platform.settlement.check().map_err(broken)?;
         platform.members.check().map_err(broken)?;
         transfers.centre(&platform.orders);
-        transfers.check().map_err(|detail| ChainError::Invariant { invariant: "transfer conservation", detail, seed })?;
+        transfers.check().map_err(|detail| ChainError::Invariant {
+            invariant: "transfer conservation",
+            detail,
+            seed,
+        })?;
         let flash_money = flash_money(&platform, &runs);
         let run = ChainRun {
             seed,
