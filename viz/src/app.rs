@@ -754,15 +754,11 @@ fn spawn_floor(
         let mut position = 0u32;
         for &i in &kiosk.footprint {
             let capacity = u32::from(scene.capacity[i as usize].max(1));
-            let (drawn, side) = kiosk_grid(capacity);
+            let cell = Cell { x: (i % u32::from(scene.width)) as u16, y: (i / u32::from(scene.width)) as u16 };
+            let (side, places) = cell_places(at(cell, 4.0), capacity);
             let mesh =
                 kiosk_dots.entry(side).or_insert_with(|| meshes.add(Circle::new(kiosk_dot_radius(side)))).clone();
-            let cell = Cell { x: (i % u32::from(scene.width)) as u16, y: (i / u32::from(scene.width)) as u16 };
-            for slot in 0..drawn {
-                let mut t = at(cell, 4.0);
-                let (dx, dy) = kiosk_slot_offset(slot, side);
-                t.translation.x += dx;
-                t.translation.y += dy;
+            for (slot, t) in (0..).zip(places) {
                 commands.spawn((
                     FloorPart,
                     Mesh2d(mesh.clone()),
@@ -800,13 +796,9 @@ fn spawn_floor(
             let cell = Cell { x: (i % u32::from(scene.width)) as u16, y: (i / u32::from(scene.width)) as u16 };
             commands.spawn((FloorPart, Sprite::from_color(tint, Vec2::splat(CELL)), at(cell, 1.5)));
             let capacity = u32::from(scene.capacity[i as usize].max(1));
-            let (drawn, side) = kiosk_grid(capacity);
+            let (side, places) = cell_places(at(cell, 6.0), capacity);
             let mesh = dots.entry(side).or_insert_with(|| meshes.add(Circle::new(kiosk_dot_radius(side)))).clone();
-            for slot in 0..drawn {
-                let mut t = at(cell, 6.0);
-                let (dx, dy) = kiosk_slot_offset(slot, side);
-                t.translation.x += dx;
-                t.translation.y += dy;
+            for (slot, t) in (0..).zip(places) {
                 commands.spawn((
                     FloorPart,
                     Mesh2d(mesh.clone()),
@@ -856,6 +848,22 @@ fn kiosk_grid(capacity: u32) -> (u32, u32) {
     let drawn = capacity.clamp(1, 9);
     let side = (1..=3).find(|s| s * s >= drawn).unwrap_or(3);
     (drawn, side)
+}
+
+/// Where a cell of `capacity` places draws its dots (up to a 3 x 3 grid: [`kiosk_grid`]),
+/// from its centre `at`, and the grid's side.
+fn cell_places(at: Transform, capacity: u32) -> (u32, Vec<Transform>) {
+    let (drawn, side) = kiosk_grid(capacity);
+    let places = (0..drawn)
+        .map(|slot| {
+            let (dx, dy) = kiosk_slot_offset(slot, side);
+            let mut t = at;
+            t.translation.x += dx;
+            t.translation.y += dy;
+            t
+        })
+        .collect();
+    (side, places)
 }
 
 /// Where place `slot` of a `side` x `side` grid sits from its cell's centre (world units):

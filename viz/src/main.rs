@@ -236,7 +236,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let world = &scenario.world;
-    let until = until_of(args.at, world.open_at_s, world.duration)?;
+    let until = until_of(args.at, world.open_at_s, world.duration, "the store is open from")?;
 
     let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
     let mut planned = Vec::new();
@@ -325,12 +325,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// `--at` as sim time in a day opening at `open` (seconds since midnight) and lasting
 /// `duration`.
-fn until_of(at: Option<u32>, open: u32, duration: storetwin_engine::SimDuration) -> anyhow::Result<Option<SimTime>> {
+fn until_of(
+    at: Option<u32>,
+    open: u32,
+    duration: storetwin_engine::SimDuration,
+    what: &str,
+) -> anyhow::Result<Option<SimTime>> {
     let Some(at_s) = at else { return Ok(None) };
     let close = u64::from(open) + duration.as_nanos() / 1_000_000_000;
     if at_s < open || u64::from(at_s) > close {
         bail!(
-            "--at {}: the run covers {} to {}",
+            "--at {}: {what} {} to {}",
             clock(0, SimTime::from_secs(u64::from(at_s))),
             clock(open, SimTime::ZERO),
             clock(open, SimTime::ZERO.saturating_add(duration))
@@ -359,7 +364,7 @@ fn run_chain(
     };
     let store_spec = &spec.stores.get(shown).context("the chain has no stores")?.world;
     let open = spec.open_at_s;
-    let until = until_of(args.at, open, spec.duration)?;
+    let until = until_of(args.at, open, spec.duration, "the run covers")?;
     let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
     let mut planned = Vec::new();
     for text in &args.intervene {

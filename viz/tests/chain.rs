@@ -6,9 +6,11 @@
 //!
 //! Needs Xvfb and Mesa's Vulkan driver, as the other window tests.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+
+mod common;
+
+use common::{Xvfb, twin};
 
 use storetwin_actors::chain::run::run_chain;
 use storetwin_actors::store::floor::Floor;
@@ -16,45 +18,6 @@ use storetwin_engine::Seed;
 use storetwin_report::load::{PerSecond, write_timeseries};
 use storetwin_viz::geometry::{Plan, View};
 use storetwin_viz::palette;
-
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is needed for the twin's window tests: apt-get install xvfb mesa-vulkan-drivers");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("Xvfb names its display");
-        assert!(line.trim().parse::<u32>().is_ok(), "Xvfb printed {line:?}");
-        Xvfb { child, display: format!(":{}", line.trim()) }
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn twin(x: &Xvfb, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_storetwin-twin"))
-        .args(args)
-        .env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .expect("storetwin-twin runs");
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    out
-}
 
 fn flash() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/flash-3-stores-atomic.toml")

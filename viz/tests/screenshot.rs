@@ -8,10 +8,13 @@
 //! Needs Xvfb and Mesa's Vulkan driver (`apt-get install xvfb mesa-vulkan-drivers`; CI's
 //! `.ci/run` installs them). Each test starts its own X server.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Mutex;
+
+mod common;
+
+use common::{Xvfb, twin};
 
 use storetwin_actors::StoreWorld;
 use storetwin_actors::store::floor::Floor;
@@ -26,34 +29,6 @@ use storetwin_viz::session;
 /// One window at a time: the machine has two cores and renders in software.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is needed for the twin's window tests: apt-get install xvfb mesa-vulkan-drivers");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("Xvfb names its display");
-        let display = format!(":{}", line.trim());
-        assert!(line.trim().parse::<u32>().is_ok(), "Xvfb printed {line:?}");
-        Xvfb { child, display }
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn weekday() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/weekday.toml")
 }
@@ -62,18 +37,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("storetwin-shot-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
-}
-
-fn twin(x: &Xvfb, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_storetwin-twin"))
-        .args(args)
-        .env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .expect("storetwin-twin runs");
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    out
 }
 
 struct Shot {
