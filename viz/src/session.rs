@@ -269,20 +269,19 @@ impl Twin {
 
     /// Stops the session (if it still runs) and waits for its outcome.
     pub fn finish(&mut self) -> anyhow::Result<Outcome> {
-        self.controls.stop();
-        // Let the last frame through.
-        while self.frames.try_recv().is_ok() {}
         let thread = self.thread.take().context("the session was already finished")?;
-        let drain = self.frames.clone();
-        // The thread may be blocked handing over its last frame; keep taking frames.
-        while !thread.is_finished() {
-            let _ = drain.recv_timeout(Duration::from_millis(5));
-        }
-        match thread.join() {
-            Ok(result) => result,
-            Err(_) => bail!("the simulation thread panicked"),
-        }
+        stop_and_join(&self.controls, &self.frames, thread)?
     }
+}
+
+/// Stops a session's thread and waits for it, taking the frames it may be blocked
+/// handing over (its last one among them).
+fn stop_and_join<T>(controls: &Controls, frames: &Receiver<Frame>, thread: JoinHandle<T>) -> anyhow::Result<T> {
+    controls.stop();
+    while !thread.is_finished() {
+        let _ = frames.recv_timeout(Duration::from_millis(5));
+    }
+    thread.join().map_err(|_| anyhow::anyhow!("the simulation thread panicked"))
 }
 
 /// The trailer of a session's log.
@@ -487,17 +486,8 @@ impl ChainTwin {
     /// Stops the session (if it still runs), waits for it, writes its log to `events` and
     /// checks a replay against its log.
     pub fn finish(&mut self, events: Option<&Path>, written_by: &str) -> anyhow::Result<ChainOutcome> {
-        self.controls.stop();
-        while self.frames.try_recv().is_ok() {}
         let thread = self.thread.take().context("the session was already finished")?;
-        let drain = self.frames.clone();
-        while !thread.is_finished() {
-            let _ = drain.recv_timeout(Duration::from_millis(5));
-        }
-        let end = match thread.join() {
-            Ok(end) => end,
-            Err(_) => bail!("the simulation thread panicked"),
-        };
+        let end = stop_and_join(&self.controls, &self.frames, thread)?;
         let mut outcome = ChainOutcome { end, log: None, verdict: None };
         let Ok(done) = &outcome.end else { return Ok(outcome) };
         let shown = self.spec.stores.get(self.controls.shown()).map_or_else(String::new, |s| s.name.clone());

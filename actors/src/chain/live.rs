@@ -19,13 +19,13 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 use storetwin_engine::{
-    ActorId, Injection, LiveInput, Pacer, Seed, SimDuration, SimTime, StopReason, WallClock, WindowError,
+    ActorId, Injection, LiveInput, Pacer, SimDuration, SimTime, StopReason, WallClock, WindowError,
 };
 
 use crate::chain::channel::Channel;
 use crate::chain::platform::Platform;
 use crate::chain::run::{BuiltChain, ChainError, ChainRun, ChainShard};
-use crate::chain::spec::{ChainSpec, StoreIdx};
+use crate::chain::spec::ChainSpec;
 use crate::money::Cents;
 use crate::store::live::{Frame, Intervention, Status};
 use crate::store::world::{Layout, StoreMsg, StoreWorld};
@@ -200,8 +200,7 @@ pub fn run_chain_session<W: WallClock>(
         }
         ControlFlow::Continue(())
     };
-    let mut windows = std::mem::replace(&mut built.windows, storetwin_engine::Windows::new(0));
-    let ran = windows.run_paced(
+    let ran = built.windows.run_paced(
         &mut built.shards,
         lookahead,
         config.threads,
@@ -212,7 +211,6 @@ pub fn run_chain_session<W: WallClock>(
         &mut inject,
         &mut watch,
     );
-    built.windows = windows;
     let store = shown.load(Ordering::Relaxed).min(stores.saturating_sub(1));
     let (reason, reached) = match ran {
         Ok(r) => r,
@@ -279,18 +277,13 @@ pub fn schedule(built: &mut BuiltChain, record: &[StoreIntervention]) -> Result<
         per_store[s].push(Injection { at: t.at(), to, msg });
     }
     for (s, injections) in per_store.iter().enumerate().filter(|(_, i)| !i.is_empty()) {
-        if let Some(ChainShard::Store(sim, _)) = built.shards.get_mut(s + 1) {
-            sim.replay_injections(injections).map_err(|e| built_error(&built.spec, built.seed, s, e))?;
+        if let Some(ChainShard::Store(sim, _)) = built.shards.get_mut(s + 1)
+            && let Err(error) = sim.replay_injections(injections)
+        {
+            return Err(built.failed(WindowError::Shard { shard: s as u32 + 1, error }));
         }
     }
     Ok(())
-}
-
-fn built_error(spec: &ChainSpec, seed: Seed, store: usize, error: storetwin_engine::SimError) -> ChainError {
-    ChainError::Store {
-        store: spec.stores[store].name.clone(),
-        error: crate::store::day::DayError::Sim(storetwin_engine::SimError { seed, ..error }),
-    }
 }
 
 /// Every store's interventions as the kernel recorded them, store by store.
@@ -386,10 +379,11 @@ fn flash_view(shards: &[ChainShard], platform: Option<&Platform>, store: usize, 
     // The last whole second before now.
     let last_second = (now.as_nanos() / 1_000_000_000).checked_sub(1).map(|s| s as usize);
     let soon = now.saturating_add(SimDuration::from_secs(60));
+    let held_at_holder = holder.ledger.held(soon);
     let counts = |d: &crate::chain::flash::desk::FlashDesk, s: usize| {
         let held = match &d.local {
-            Some(local) => local.ledger.held(None, soon),
-            None => holder.ledger.held(Some(StoreIdx(s as u16)), soon),
+            Some(local) => local.ledger.held(soon).iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+            None => held_at_holder.get(s).copied().unwrap_or_default(),
         };
         FlashCounts {
             sold: u64::from(d.kpis.sold),

@@ -338,15 +338,14 @@ impl Ledger {
     }
 
     /// Units not sold at the end (reserved ones count as taken).
-    /// Reservations held now for store `store` (`None`: every store), and of them those
-    /// expiring before `by`.
-    pub fn held(&self, store: Option<StoreIdx>, by: SimTime) -> (u32, u32) {
-        let mut held = (0, 0);
+    /// Reservations held now per store (indexed by the store's index; a store's own ledger
+    /// has one entry), and of them those expiring before `by`: one pass over the books.
+    pub fn held(&self, by: SimTime) -> Vec<(u32, u32)> {
+        let mut held = vec![(0, 0); self.store_quota.len().max(1)];
         for r in self.reservations.iter().filter(|r| r.state == ResState::Reserved) {
-            if store.is_none_or(|s| s == r.store) {
-                held.0 += 1;
-                held.1 += u32::from(r.expires_at < by);
-            }
+            let slot = usize::from(r.store.0).min(held.len() - 1);
+            held[slot].0 += 1;
+            held[slot].1 += u32::from(r.expires_at < by);
         }
         held
     }
