@@ -24,8 +24,10 @@ use clap::Args;
 use storetwin_actors::chain::run::{ChainRun, run_chain};
 use storetwin_actors::chain::spec::ChainSpec;
 use storetwin_actors::store::day::{DayRun, run_day};
+use storetwin_actors::store::pair::run_day_until;
+use storetwin_actors::store::wire::{clock, parse_clock};
 use storetwin_actors::store::spec::WorldSpec;
-use storetwin_engine::{Seed, run_replications};
+use storetwin_engine::{Seed, SimTime, run_replications};
 use storetwin_report::compare::{Comparison, Differences, Row, Side, differences, row_decimals};
 use storetwin_report::kpi::CURRENCY;
 use storetwin_report::stats;
@@ -55,6 +57,10 @@ pub struct CompareArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Compare the day up to this store clock time only (every event before it, the books
+    /// closed there): what `storetwin-twin --compare A B --at` shows at that moment.
+    #[arg(long, value_name = "HH:MM[:SS]", value_parser = parse_clock)]
+    until: Option<u32>,
     /// Also write DIR/comparison.json and the page DIR/compare.html.
     #[arg(long, value_name = "DIR", value_parser = out_dir)]
     out: Option<PathBuf>,
@@ -85,10 +91,14 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     let seed = Seed(args.seed.unwrap_or(a.seed));
     let seed_b = if args.independent { Seed(seed.0 ^ INDEPENDENT) } else { seed };
     let n = args.replications;
-    let (first_a, flat_a) =
-        replicate(&a.world, n, args.threads.unwrap_or_else(default_threads), seed).context("scenario A failed")?;
-    let (first_b, flat_b) =
-        replicate(&b.world, n, args.threads.unwrap_or_else(default_threads), seed_b).context("scenario B failed")?;
+    // The same store clock time on both sides (sim time counts from each one's opening).
+    let (until, until_b) = match args.until {
+        Some(at_s) => (Some(until_of(at_s, &a.world)?), Some(until_of(at_s, &b.world)?)),
+        None => (None, None),
+    };
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let (first_a, flat_a) = replicate(&a.world, n, threads, seed, until).context("scenario A failed")?;
+    let (first_b, flat_b) = replicate(&b.world, n, threads, seed_b, until_b).context("scenario B failed")?;
     let shared_lines = storetwin_report::kpi::shared_lines([&first_a.kpis, &first_b.kpis]);
     let found = differences(&flat_a, &flat_b, args.independent, &shared_lines);
     let comparison = Comparison {
@@ -96,6 +106,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
         b: Side::Store { scenario: &b, run: &first_b },
         seed,
         replications: n,
+        until,
         paired: !args.independent,
         rows: &found.rows,
         only_a: &found.only_a,
@@ -105,9 +116,29 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     write_and_print(&args, &comparison, &found, "store's")
 }
 
+/// `--until`'s time `at_s` (seconds after midnight) as sim time in `world`'s day, which
+/// must be open then.
+fn until_of(at_s: u32, world: &WorldSpec) -> anyhow::Result<SimTime> {
+    let open = world.open_at_s;
+    let end = SimTime::ZERO.saturating_add(world.duration);
+    let at = at_s.checked_sub(open).map(|s| SimTime::from_secs(u64::from(s))).filter(|t| *t <= end);
+    at.with_context(|| {
+        format!(
+            "--until {}: {} is open from {} to {}",
+            clock(0, SimTime::from_secs(u64::from(at_s))),
+            world.store.name,
+            clock(open, SimTime::ZERO),
+            clock(open, end)
+        )
+    })
+}
+
 /// `storetwin compare` of two chain files: both run the same replication seeds, one
 /// replication after another, each on `--threads` shard threads.
 fn compare_chains(args: &CompareArgs) -> anyhow::Result<()> {
+    if args.until.is_some() {
+        anyhow::bail!("--until compares two store scenarios up to a time; chain files are compared over the whole run");
+    }
     let a = load_chain(&args.a)?;
     let b = load_chain(&args.b)?;
     let seed = Seed(args.seed.unwrap_or(a.seed));
@@ -123,6 +154,7 @@ fn compare_chains(args: &CompareArgs) -> anyhow::Result<()> {
         b: Side::Chain { chain: &b, run: &first_b },
         seed,
         replications: n,
+        until: None,
         paired: !args.independent,
         rows: &found.rows,
         only_a: &found.only_a,
@@ -158,7 +190,13 @@ fn write_and_print(
         "common random numbers (paired differences)"
     };
     say!("A: {}\nB: {}", a.display(), b.display())?;
-    say!("{n} replications of each, seed {seed}, {pairing}")?;
+    match comparison.until {
+        Some(t) => say!(
+            "{n} replications of each, seed {seed}, {pairing}, the day up to {}",
+            clock(comparison.a.open_at_s(), t)
+        )?,
+        None => say!("{n} replications of each, seed {seed}, {pairing}")?,
+    }
     say!("B - A: the difference of the means, with its 95% confidence interval (CI)\n")?;
     for line in table_lines(found) {
         say!("{line}")?;
@@ -265,16 +303,22 @@ fn replicate_chain(
     Ok((first.context("no replication ran")?, flats))
 }
 
-/// Runs `n` replications of `world` from `seed`: replication 0's whole run (for the page's
-/// floor and charts) and every replication's flat KPIs, in replication order.
+/// Runs `n` replications of `world` from `seed` (to `until`, or the whole day): replication
+/// 0's whole run (for the page's floor and charts) and every replication's flat KPIs, in
+/// replication order.
 fn replicate(
     world: &WorldSpec,
     n: u32,
     threads: usize,
     seed: Seed,
+    until: Option<SimTime>,
 ) -> anyhow::Result<(DayRun, Vec<BTreeMap<String, f64>>)> {
     let results = run_replications(n, threads, seed, |i, s| {
-        run_day(world, s).map(|run| {
+        let run = match until {
+            Some(t) => run_day_until(world, s, t),
+            None => run_day(world, s),
+        };
+        run.map(|run| {
             let flat = storetwin_report::kpi::flat(&run.kpis);
             (flat, (i == 0).then_some(run))
         })

@@ -38,8 +38,18 @@ pub struct Row {
     pub diff: Estimate,
     /// The interval excludes zero.
     pub significant: bool,
+    /// Each replication's A and B, in replication order (the first is replication 1, the
+    /// run of the seed itself, which `storetwin-twin --compare` shows side by side).
+    pub replications: Vec<Paired>,
     #[serde(skip)]
     pub info: Kpi,
+}
+
+/// One replication's value of a KPI in A and in B.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq)]
+pub struct Paired {
+    pub a: f64,
+    pub b: f64,
 }
 
 /// A KPI that only one of the two scenarios has (a lane or a zone of its own), so it
@@ -103,6 +113,7 @@ pub fn differences(
                 b: estimate(&vb).mean,
                 diff,
                 significant,
+                replications: va.iter().zip(&vb).map(|(&a, &b)| Paired { a, b }).collect(),
                 info,
             }
         })
@@ -211,6 +222,9 @@ pub struct Comparison<'a> {
     /// Seed of A's replication 1 (and B's, under common random numbers).
     pub seed: Seed,
     pub replications: u32,
+    /// The day up to this time only (every event before it, the books closed there), or
+    /// the whole day.
+    pub until: Option<SimTime>,
     /// Common random numbers and paired differences; otherwise independent seeds (Welch).
     pub paired: bool,
     /// Every KPI both scenarios have, with B − A, in listing order.
@@ -221,7 +235,8 @@ pub struct Comparison<'a> {
 }
 
 /// What `comparison.json` holds: both scenarios (kind, file and hash), the seed, the
-/// replications, whether they were paired, every KPI compared (`kpis`) and those only one
+/// replications, the time compared up to (`until_s`, sim seconds after opening; null for
+/// the whole day), whether they were paired, every KPI compared (`kpis`) and those only one
 /// scenario has (`only_in_a`, `only_in_b`).
 pub fn comparison_json(c: &Comparison<'_>) -> Value {
     json!({
@@ -229,6 +244,7 @@ pub fn comparison_json(c: &Comparison<'_>) -> Value {
         "b": { "kind": c.b.kind(), "scenario": c.b.path().display().to_string(), "scenario_hash": c.b.hash() },
         "seed": c.seed.0,
         "replications": c.replications,
+        "until_s": c.until.map(|t| t.as_nanos() / 1_000_000_000),
         "common_random_numbers": c.paired,
         "kpis": c.rows,
         "only_in_a": c.only_a,

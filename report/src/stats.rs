@@ -98,7 +98,9 @@ pub fn decimals_for(half_width: f64) -> Option<usize> {
 /// `fallback`; and for a `significant` difference at least enough that its mean is not
 /// written as zero.
 pub fn decimals(e: &Estimate, fallback: usize, significant: bool) -> usize {
-    let mut d = decimals_for(e.ci95).unwrap_or(fallback);
+    // A half-width of rounding noise (paired differences equal to the last bits) is none.
+    let noise = e.ci95.abs() <= 1e-9 * e.mean.abs().max(1e-3);
+    let mut d = if noise { fallback } else { decimals_for(e.ci95).unwrap_or(fallback) };
     while significant && e.mean != 0.0 && is_zero(&fixed(e.mean, d)) && d < 12 {
         d += 1;
     }

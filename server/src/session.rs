@@ -134,6 +134,7 @@ impl Session {
                     done: false,
                 },
                 chain: None,
+                pair: None,
             };
             publish_frame(&frame, &spec, &names, false, 0)
         };
@@ -267,6 +268,7 @@ impl Runner {
                         snapshot: sim.model().snapshot(sim.now()),
                         status: Status::of(pacer, sim.events_delivered(), false),
                         chain: None,
+                        pair: None,
                     };
                     telemetry.update(sim.model(), &frame);
                     let heat = self.heat_clients.load(Ordering::Relaxed) > 0;
@@ -295,7 +297,7 @@ impl Runner {
         self.journal.end(ended.clone())?;
         let last_status = Status::of(&pacer, sim.events_delivered(), true);
         let run = finish(sim, now).map_err(|e| anyhow::anyhow!("the session's end checks failed: {e}"))?;
-        let frame = Frame { snapshot: run.last.clone(), status: last_status, chain: None };
+        let frame = Frame { snapshot: run.last.clone(), status: last_status, chain: None, pair: None };
         seq += 1;
         self.latest.send_replace(Arc::new(publish_frame(&frame, &self.spec, &self.names, true, seq)));
         Ok(Ended { reason, events: ended.events, event_hash: ended.event_hash, run })

@@ -97,6 +97,16 @@ pub struct TwinApp {
     /// The chain, when the store drawn is one of a live chain's (the panel's store picker
     /// switches between them).
     pub chain: Option<ChainInfo>,
+    /// Side by side: `spec` is side A, this is side B.
+    pub pair: Option<PairInfo>,
+}
+
+/// Two stores side by side: the scenarios' names and side B's spec.
+#[derive(Clone, Debug)]
+pub struct PairInfo {
+    pub a_name: String,
+    pub b_name: String,
+    pub b_spec: WorldSpec,
 }
 
 /// A live chain's stores as the window draws them.
@@ -112,9 +122,17 @@ pub struct ChainInfo {
 #[derive(Resource)]
 struct ChainStores(Option<ChainInfo>);
 
-/// Part of one store's floor: despawned when the window switches to another store.
+/// Part of one store's floor, on side 0 (the only one, or A) or 1 (B): despawned when the
+/// window switches to another store.
 #[derive(Component)]
-struct FloorPart;
+struct FloorPart(u8);
+
+/// Side B's scene, when two stores are drawn side by side.
+#[derive(Resource)]
+struct SceneB(Option<Scene>);
+
+/// Cells between two floors side by side.
+const PAIR_GAP: u16 = 4;
 
 /// A place in the crowd at the flash sale's shelf (`position` counts from the first cell of
 /// the sale's zone, each cell up to its capacity).
@@ -139,6 +157,25 @@ struct Latest {
     frames_received: u64,
     /// The sim stopped sending (the day is over or the session stopped).
     done: bool,
+}
+
+impl Latest {
+    /// The latest snapshot of side `side` (0 is the only store, or A; 1 is B).
+    fn snap(&self, side: u8) -> Option<&Snapshot> {
+        let frame = self.frame.as_ref()?;
+        match side {
+            0 => Some(&frame.snapshot),
+            _ => frame.pair.as_ref().map(|p| &p.b),
+        }
+    }
+}
+
+/// The scene of side `side`.
+fn scene_of<'a>(a: &'a Scene, b: &'a SceneB, side: u8) -> &'a Scene {
+    match (side, &b.0) {
+        (1, Some(b)) => b,
+        _ => a,
+    }
 }
 
 /// The scenario as the window draws it (read once at start).
@@ -182,6 +219,16 @@ struct Scene {
     /// the sale's name.
     sale_cells: Vec<u32>,
     sale_name: Option<String>,
+    /// 0, or 1 for side B.
+    side: u8,
+    /// The entity the floor's parts are children of, placed at the floor's centre.
+    root: Entity,
+    /// Side by side: "A · weekday" above the floor.
+    caption: Option<String>,
+    /// World position of the floor's centre (the root's).
+    origin: [f32; 2],
+    /// What the camera fits (side A's scene): this floor, or both side by side.
+    fit: Plan,
 }
 
 /// A kiosk and its queue's footprint: the cells its queue fills, in order, each up to
@@ -214,6 +261,23 @@ struct Ui {
     /// Height the queue table needs (title and rows), measured as it is laid out; the
     /// bottom panel grows to it.
     queue_table_h: f32,
+    /// Side by side: what the controls act on.
+    target: Target,
+}
+
+/// Side by side, the side(s) an intervention is made on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    A,
+    B,
+    Both,
+}
+
+impl Target {
+    /// The side whose floor the controls list (A's for both).
+    fn side(self) -> u8 {
+        u8::from(self == Target::B)
+    }
 }
 
 #[derive(Resource)]
@@ -223,7 +287,8 @@ struct Handles {
     kiosk: Handle<ColorMaterial>,
     leaving: Handle<ColorMaterial>,
     served: Handle<ColorMaterial>,
-    heat: Handle<Image>,
+    /// Each side's heat overlay.
+    heat: Vec<Handle<Image>>,
 }
 
 #[derive(Component)]
@@ -284,9 +349,9 @@ struct Capture {
     outcome: Option<Result<(), String>>,
 }
 
-/// Shoppers by id, to move their markers.
+/// Shoppers by side and id, to move their markers.
 #[derive(Resource, Default)]
-struct Shoppers(HashMap<u32, Entity>);
+struct Shoppers(HashMap<(u8, u32), Entity>);
 
 /// Draws at most this many dots per queue (the label gives the count).
 const MAX_DOTS: u32 = 18;
@@ -308,9 +373,22 @@ impl TwinApp {
         let floor = Floor::build(&self.spec.store);
         let index = self.controls.shown();
         let sale = self.chain.as_ref().and_then(|c| c.sale.as_ref());
-        let scene = scene(&self.spec, &floor, self.open_at_s, &self.scenario_name, index, sale);
+        let mut scene = scene(&self.spec, &floor, self.open_at_s, &self.scenario_name, index, sale);
         let floor_image = floor_image(&floor, &scene);
         let heat_image = blank_image(&scene.plan);
+        let scene_b = self.pair.as_ref().map(|p| {
+            let floor_b = Floor::build(&p.b_spec.store);
+            let mut b = self::scene(&p.b_spec, &floor_b, p.b_spec.open_at_s, &p.b_name, 0, None);
+            b.side = 1;
+            b.caption = Some(format!("B: {}", p.b_name));
+            scene.caption = Some(format!("A: {}", p.a_name));
+            let image = self::floor_image(&floor_b, &b);
+            (b, image)
+        });
+        let (scene_b, floor_image_b) = match scene_b {
+            Some((b, image)) => (Some(b), Some(image)),
+            None => (None, None),
+        };
         let mut app = App::new();
         app.insert_resource(ClearColor(colour(palette::BACKGROUND)))
             .add_plugins(
@@ -347,10 +425,12 @@ impl TwinApp {
                 fitted: false,
                 user_moved: false,
                 queue_table_h: 0.0,
+                target: Target::A,
             })
             .insert_resource(scene)
+            .insert_resource(SceneB(scene_b))
             .insert_resource(ChainStores(self.chain))
-            .insert_resource(FloorImages { floor: Some(floor_image), heat: Some(heat_image) })
+            .insert_resource(FloorImages { floor: Some(floor_image), heat: Some(heat_image), floor_b: floor_image_b })
             .add_systems(Startup, setup)
             .add_systems(
                 Update,
@@ -381,6 +461,7 @@ impl TwinApp {
 struct FloorImages {
     floor: Option<Image>,
     heat: Option<Image>,
+    floor_b: Option<Image>,
 }
 
 fn scene(
@@ -506,6 +587,11 @@ fn scene(
         index,
         sale_name: sale.filter(|_| !sale_cells.is_empty()).map(|(name, _)| name.clone()),
         sale_cells,
+        side: 0,
+        root: Entity::PLACEHOLDER,
+        caption: None,
+        origin: [0.0, 0.0],
+        fit: plan,
     }
 }
 
@@ -613,7 +699,8 @@ fn setup(
     mut materials: ResMut<Assets<ColorMaterial>>,
     mut images: ResMut<Assets<Image>>,
     mut pending: ResMut<FloorImages>,
-    scene: Res<Scene>,
+    mut scene: ResMut<Scene>,
+    mut scene_b: ResMut<SceneB>,
     ui: Res<Ui>,
 ) {
     // The floor camera draws into the viewport the panels leave; egui has its own camera
@@ -637,10 +724,68 @@ fn setup(
     ));
 
     let (floor_image, heat_image) = (pending.floor.take(), pending.heat.take());
-    spawn_floor(&mut commands, &mut meshes, &mut materials, &mut images, &scene, ui.heat, floor_image, heat_image);
+    // Side by side, the floors sit left and right of the world's origin (or one above the
+    // other, when that draws them larger), the gap between them.
+    let window = (ui.viewport[2] - SIDE_PANEL, ui.viewport[3] - BOTTOM_PANEL);
+    let [[x_a, y_a], [x_b, y_b]] = match &scene_b.0 {
+        Some(b) => {
+            let (origins, fit) = pair_layout(scene.plan, b.plan, window);
+            scene.fit = fit;
+            origins
+        }
+        None => [[0.0, 0.0], [0.0, 0.0]],
+    };
+    scene.root = commands.spawn((Transform::from_xyz(x_a, y_a, 0.0), Visibility::default())).id();
+    scene.origin = [x_a, y_a];
+    let mut heat = vec![spawn_floor(
+        &mut commands,
+        &mut meshes,
+        &mut materials,
+        &mut images,
+        &scene,
+        ui.heat,
+        floor_image,
+        heat_image,
+    )];
+    if let Some(b) = &mut scene_b.0 {
+        b.root = commands.spawn((Transform::from_xyz(x_b, y_b, 0.0), Visibility::default())).id();
+        b.origin = [x_b, y_b];
+        let floor_b = pending.floor_b.take();
+        heat.push(spawn_floor(&mut commands, &mut meshes, &mut materials, &mut images, b, ui.heat, floor_b, None));
+    }
+    commands.insert_resource(Handles {
+        circle: meshes.add(Circle::new(CELL * 0.3)),
+        shopper: materials.add(colour(palette::SHOPPER)),
+        kiosk: materials.add(colour(palette::SHOPPER_KIOSK)),
+        leaving: materials.add(colour(palette::SHOPPER_LEAVING)),
+        served: materials.add(colour(palette::SHOPPER_SERVED)),
+        heat,
+    });
 }
 
-/// Spawns one store's floor (every entity a [`FloorPart`]) and its drawing handles.
+/// Where two floors `a` and `b` are drawn side by side (their centres, world units) and
+/// the plan the camera fits: left and right, or A above B when that draws them larger in
+/// a viewport of about `viewport` pixels. The gap leaves room for B's caption; the fit
+/// has room for A's above it.
+fn pair_layout(a: Plan, b: Plan, viewport: (f32, f32)) -> ([[f32; 2]; 2], Plan) {
+    let (w, h) = (viewport.0.max(320.0), viewport.1.max(240.0));
+    let beside = Plan { width: a.width + PAIR_GAP + b.width, height: a.height.max(b.height) + PAIR_GAP };
+    let stacked = Plan { width: a.width.max(b.width), height: a.height + b.height + 2 * PAIR_GAP };
+    let cells = |v: u16| f32::from(v) * CELL;
+    if stacked.fit_scale(w, h) < beside.fit_scale(w, h) {
+        let top = cells(stacked.height) / 2.0 - cells(PAIR_GAP);
+        let ya = top - cells(a.height) / 2.0;
+        let yb = top - cells(a.height) - cells(PAIR_GAP) - cells(b.height) / 2.0;
+        ([[0.0, ya], [0.0, yb]], stacked)
+    } else {
+        let total = cells(beside.width);
+        let y = -cells(PAIR_GAP) / 2.0;
+        ([[(cells(a.width) - total) / 2.0, y], [(total - cells(b.width)) / 2.0, y]], beside)
+    }
+}
+
+/// Spawns one store's floor (every entity a [`FloorPart`], a child of the scene's root)
+/// and returns its heat overlay's image.
 #[allow(clippy::too_many_arguments, reason = "the assets a floor is drawn with")]
 fn spawn_floor(
     commands: &mut Commands,
@@ -651,20 +796,22 @@ fn spawn_floor(
     heat_mode: HeatMode,
     floor_image: Option<Image>,
     heat_image: Option<Image>,
-) {
+) -> Handle<Image> {
     let plan = scene.plan;
     let size = Vec2::new(f32::from(plan.width), f32::from(plan.height)) * CELL;
     if let Some(image) = floor_image {
         let floor = images.add(image);
         commands.spawn((
-            FloorPart,
+            FloorPart(scene.side),
+            ChildOf(scene.root),
             Sprite { image: floor, custom_size: Some(size), ..default() },
             Transform::default(),
         ));
     }
     let heat = images.add(heat_image.unwrap_or_else(|| blank_image(&plan)));
     commands.spawn((
-        FloorPart,
+        FloorPart(scene.side),
+            ChildOf(scene.root),
         Sprite { image: heat.clone(), custom_size: Some(size), ..default() },
         Transform::from_xyz(0.0, 0.0, 1.0),
         HeatLayer,
@@ -680,14 +827,16 @@ fn spawn_floor(
 
     for (i, (name, cell)) in scene.lane_names.iter().zip(&scene.lane_cells).enumerate() {
         commands.spawn((
-            FloorPart,
+            FloorPart(scene.side),
+            ChildOf(scene.root),
             Sprite::from_color(colour(palette::LANE_CLOSED), Vec2::splat(CELL * 0.9)),
             at(*cell, 2.0),
             LaneTile(i),
         ));
         let mut t = at(Cell { x: cell.x, y: cell.y + 1 }, 3.0);
         t.translation.y += CELL * 0.25;
-        commands.spawn((FloorPart, label(name.clone(), 10.0, [0x57, 0x60, 0x6a]), t, Anchor::TOP_CENTER));
+        commands.spawn((FloorPart(scene.side),
+            ChildOf(scene.root), label(name.clone(), 10.0, [0x57, 0x60, 0x6a]), t, Anchor::TOP_CENTER));
     }
 
     for (text, (x, y)) in &scene.signs {
@@ -696,7 +845,8 @@ fn spawn_floor(
         let (dy, anchor) =
             if *y < 1.0 { (CELL * 0.55, Anchor::BOTTOM_CENTER) } else { (-CELL * 0.55, Anchor::TOP_CENTER) };
         commands.spawn((
-            FloorPart,
+            FloorPart(scene.side),
+            ChildOf(scene.root),
             label(text.clone(), 11.0, [0xe6, 0xed, 0xf3]),
             Transform::from_xyz(wx, wy + dy, 3.0),
             anchor,
@@ -709,7 +859,8 @@ fn spawn_floor(
         let mut t = at(kiosk.cell, LABEL_Z);
         t.translation.y -= CELL * 0.55;
         commands.spawn((
-            FloorPart,
+            FloorPart(scene.side),
+            ChildOf(scene.root),
             label(" kiosk ".into(), 11.0, [0x24, 0x29, 0x2f]),
             plate,
             t,
@@ -726,7 +877,8 @@ fn spawn_floor(
             t.translation.x += (place % 2) as f32 * CELL * 0.4 - CELL * 0.2;
             t.translation.y += (place / 2) as f32 * CELL / ROWS_PER_CELL - CELL * 0.3;
             commands.spawn((
-                FloorPart,
+                FloorPart(scene.side),
+            ChildOf(scene.root),
                 Mesh2d(dot.clone()),
                 MeshMaterial2d(queue.clone()),
                 t,
@@ -737,7 +889,8 @@ fn spawn_floor(
         let t = at(*cell, LABEL_Z);
         let base = t.translation.y;
         commands.spawn((
-            FloorPart,
+            FloorPart(scene.side),
+            ChildOf(scene.root),
             label(String::new(), 12.0, [0x24, 0x29, 0x2f]),
             plate,
             t,
@@ -760,7 +913,8 @@ fn spawn_floor(
                 kiosk_dots.entry(side).or_insert_with(|| meshes.add(Circle::new(kiosk_dot_radius(side)))).clone();
             for (slot, t) in (0..).zip(places) {
                 commands.spawn((
-                    FloorPart,
+                    FloorPart(scene.side),
+            ChildOf(scene.root),
                     Mesh2d(mesh.clone()),
                     MeshMaterial2d(kiosk_queue.clone()),
                     t,
@@ -778,7 +932,8 @@ fn spawn_floor(
         t.translation.x += CELL * 0.3;
         t.translation.y += CELL * 0.3;
         commands.spawn((
-            FloorPart,
+            FloorPart(scene.side),
+            ChildOf(scene.root),
             Sprite::from_color(colour(palette::DEVICES[*kind]), Vec2::splat(CELL * 0.3)),
             t,
             DeviceIcon(i),
@@ -794,13 +949,14 @@ fn spawn_floor(
         let mut dots: HashMap<u32, Handle<Mesh>> = HashMap::new();
         for &i in &scene.sale_cells {
             let cell = Cell { x: (i % u32::from(scene.width)) as u16, y: (i / u32::from(scene.width)) as u16 };
-            commands.spawn((FloorPart, Sprite::from_color(tint, Vec2::splat(CELL)), at(cell, 1.5)));
+            commands.spawn((FloorPart(scene.side), ChildOf(scene.root), Sprite::from_color(tint, Vec2::splat(CELL)), at(cell, 1.5)));
             let capacity = u32::from(scene.capacity[i as usize].max(1));
             let (side, places) = cell_places(at(cell, 6.0), capacity);
             let mesh = dots.entry(side).or_insert_with(|| meshes.add(Circle::new(kiosk_dot_radius(side)))).clone();
             for (slot, t) in (0..).zip(places) {
                 commands.spawn((
-                    FloorPart,
+                    FloorPart(scene.side),
+            ChildOf(scene.root),
                     Mesh2d(mesh.clone()),
                     MeshMaterial2d(sale_dot.clone()),
                     t,
@@ -820,7 +976,8 @@ fn spawn_floor(
         let x = row.iter().sum::<u32>() as f32 / row.len().max(1) as f32;
         let (wx, wy) = plan.world(x, top as f32);
         commands.spawn((
-            FloorPart,
+            FloorPart(scene.side),
+            ChildOf(scene.root),
             label(String::new(), 12.0, [0x24, 0x29, 0x2f]),
             TextBackgroundColor(Color::srgba(1.0, 0.93, 0.80, 0.92)),
             Transform::from_xyz(wx, wy + CELL * 0.55, LABEL_Z),
@@ -829,14 +986,17 @@ fn spawn_floor(
         ));
     }
 
-    commands.insert_resource(Handles {
-        circle: meshes.add(Circle::new(CELL * 0.3)),
-        shopper: materials.add(colour(palette::SHOPPER)),
-        kiosk: materials.add(colour(palette::SHOPPER_KIOSK)),
-        leaving: materials.add(colour(palette::SHOPPER_LEAVING)),
-        served: materials.add(colour(palette::SHOPPER_SERVED)),
-        heat,
-    });
+    // Side by side: which side this floor is, above it.
+    if let Some(caption) = &scene.caption {
+        commands.spawn((
+            FloorPart(scene.side),
+            ChildOf(scene.root),
+            label(caption.clone(), CELL * 1.6, [0xe6, 0xed, 0xf3]),
+            Transform::from_xyz(0.0, size.y / 2.0 + CELL * 1.2, LABEL_Z),
+            Anchor::BOTTOM_CENTER,
+        ));
+    }
+    heat
 }
 
 /// Above the shoppers (z 7): queue counts and kiosk signs.
@@ -916,6 +1076,7 @@ fn switch_store(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<ColorMaterial>>,
     mut images: ResMut<Assets<Image>>,
+    mut handles: ResMut<Handles>,
     parts: Query<Entity, With<FloorPart>>,
 ) {
     let Some(chain) = &chain.0 else { return };
@@ -932,10 +1093,14 @@ fn switch_store(
         commands.entity(e).despawn();
     }
     let floor = Floor::build(&spec.store);
-    let next = self::scene(spec, &floor, spec.open_at_s, &scene.scenario, index, chain.sale.as_ref());
+    let mut next = self::scene(spec, &floor, spec.open_at_s, &scene.scenario, index, chain.sale.as_ref());
+    next.root = scene.root;
+    next.origin = scene.origin;
     let floor_image = floor_image(&floor, &next);
     *scene = next;
-    spawn_floor(&mut commands, &mut meshes, &mut materials, &mut images, &scene, ui.heat, Some(floor_image), None);
+    let heat =
+        spawn_floor(&mut commands, &mut meshes, &mut materials, &mut images, &scene, ui.heat, Some(floor_image), None);
+    handles.heat[0] = heat;
     // The pickers' choices were the last store's.
     ui.sku = 0;
     ui.device = 0;
@@ -989,16 +1154,22 @@ fn sync_shoppers(
     mut commands: Commands,
     latest: Res<Latest>,
     scene: Res<Scene>,
+    scene_b: Res<SceneB>,
     handles: Res<Handles>,
     time: Res<Time>,
     capture: Option<Res<Capture>>,
     mut known: ResMut<Shoppers>,
     mut markers: Query<(&mut Marker, &mut Transform, &mut MeshMaterial2d<ColorMaterial>, &mut Visibility)>,
 ) {
-    let Some(frame) = &latest.frame else { return };
     let stamp = latest.frames_received;
-    if latest.is_changed() {
-        for s in &frame.snapshot.shoppers {
+    let sides = if scene_b.0.is_some() { 2 } else { 1 };
+    for side in 0..sides {
+        if !latest.is_changed() {
+            break;
+        }
+        let Some(snap) = latest.snap(side) else { continue };
+        let scene = scene_of(&scene, &scene_b, side);
+        for s in &snap.shoppers {
             // A shopper at a kiosk is drawn at it, the head of its queue, where the
             // simulation's crowd counts them (their own cell stays where they joined it).
             let cell = match s.state {
@@ -1011,7 +1182,7 @@ fn sync_shoppers(
                     .map_or(s.cell, |k| k.cell),
                 _ => s.cell,
             };
-            let target = shopper_cell(&scene, cell);
+            let target = shopper_cell(scene, cell);
             let material = match s.state {
                 ShopperState::AtKiosk | ShopperState::AwaitingPick => &handles.kiosk,
                 ShopperState::Reneging => &handles.leaving,
@@ -1019,7 +1190,7 @@ fn sync_shoppers(
                 _ => &handles.shopper,
             };
             let hidden = matches!(s.state, ShopperState::Queued | ShopperState::KioskQueued);
-            match known.0.get(&s.id.0).and_then(|e| markers.get_mut(*e).ok()) {
+            match known.0.get(&(side, s.id.0)).and_then(|e| markers.get_mut(*e).ok()) {
                 Some((mut m, _, mut mat, mut vis)) => {
                     m.target = target;
                     m.seen = stamp;
@@ -1036,12 +1207,15 @@ fn sync_shoppers(
                             Transform::from_xyz(target.x, target.y, 7.0),
                             Marker { target, seen: stamp },
                             if hidden { Visibility::Hidden } else { Visibility::Visible },
+                            ChildOf(scene.root),
                         ))
                         .id();
-                    known.0.insert(s.id.0, e);
+                    known.0.insert((side, s.id.0), e);
                 }
             }
         }
+    }
+    if latest.is_changed() && latest.frame.is_some() {
         known.0.retain(|_, e| match markers.get(*e) {
             Ok((m, ..)) if m.seen != stamp => {
                 commands.entity(*e).despawn();
@@ -1098,31 +1272,31 @@ fn kiosk_counts(scene: &Scene, snap: &Snapshot) -> Vec<(u32, u32)> {
 fn sync_lanes(
     latest: Res<Latest>,
     scene: Res<Scene>,
-    mut tiles: Query<(&LaneTile, &mut Sprite)>,
-    mut dots: Query<(&QueueDot, &mut Visibility), Without<KioskDot>>,
+    scene_b: Res<SceneB>,
+    mut tiles: Query<(&LaneTile, &FloorPart, &mut Sprite)>,
+    mut dots: Query<(&QueueDot, &FloorPart, &mut Visibility), Without<KioskDot>>,
     mut labels: Query<
-        (&QueueLabel, &mut Text2d, &mut Transform, &mut Visibility),
+        (&QueueLabel, &FloorPart, &mut Text2d, &mut Transform, &mut Visibility),
         (Without<QueueDot>, Without<KioskDot>),
     >,
-    mut kiosk_dots: Query<(&KioskDot, &mut Visibility), (Without<QueueDot>, Without<QueueLabel>)>,
-    mut kiosk_labels: Query<(&KioskLabel, &mut Text2d), Without<QueueLabel>>,
+    mut kiosk_dots: Query<(&KioskDot, &FloorPart, &mut Visibility), (Without<QueueDot>, Without<QueueLabel>)>,
+    mut kiosk_labels: Query<(&KioskLabel, &FloorPart, &mut Text2d), Without<QueueLabel>>,
 ) {
-    if !latest.is_changed() {
+    if !latest.is_changed() || latest.frame.is_none() {
         return;
     }
-    let Some(frame) = &latest.frame else { return };
-    let snap = &frame.snapshot;
-    for (tile, mut sprite) in &mut tiles {
-        if let Some(l) = snap.lanes.get(tile.0) {
+    let snaps = [latest.snap(0), latest.snap(1)];
+    for (tile, part, mut sprite) in &mut tiles {
+        if let Some(l) = snaps[usize::from(part.0)].and_then(|s| s.lanes.get(tile.0)) {
             sprite.color = colour(lane_colour(l.open, l.down));
         }
     }
-    for (dot, mut vis) in &mut dots {
-        let waiting = snap.queues.get(dot.queue).map_or(0, |q| q.waiting);
+    for (dot, part, mut vis) in &mut dots {
+        let waiting = snaps[usize::from(part.0)].and_then(|s| s.queues.get(dot.queue)).map_or(0, |q| q.waiting);
         vis.set_if_neq(if dot.place < waiting { Visibility::Visible } else { Visibility::Hidden });
     }
-    for (label, mut text, mut t, mut vis) in &mut labels {
-        let waiting = snap.queues.get(label.0).map_or(0, |q| q.waiting);
+    for (label, part, mut text, mut t, mut vis) in &mut labels {
+        let waiting = snaps[usize::from(part.0)].and_then(|s| s.queues.get(label.0)).map_or(0, |q| q.waiting);
         let s = if waiting > 0 { format!(" {waiting} ") } else { String::new() };
         if text.0 != s {
             text.0 = s;
@@ -1136,14 +1310,16 @@ fn sync_lanes(
     }
     // A kiosk's queue fills its footprint from the head, as the simulation counts it: the
     // shoppers at the kiosk first, then those waiting.
-    let counts = kiosk_counts(&scene, snap);
-    for (dot, mut vis) in &mut kiosk_dots {
-        let (at, waiting) = counts.get(dot.kiosk).copied().unwrap_or((0, 0));
+    let counts: Vec<Vec<(u32, u32)>> = (0..2u8)
+        .map(|side| snaps[usize::from(side)].map_or_else(Vec::new, |s| kiosk_counts(scene_of(&scene, &scene_b, side), s)))
+        .collect();
+    for (dot, part, mut vis) in &mut kiosk_dots {
+        let (at, waiting) = counts[usize::from(part.0)].get(dot.kiosk).copied().unwrap_or((0, 0));
         let shown = dot.position >= at && dot.position < at + waiting;
         vis.set_if_neq(if shown { Visibility::Visible } else { Visibility::Hidden });
     }
-    for (id, mut text) in &mut kiosk_labels {
-        let waiting = counts.get(id.0).map_or(0, |c| c.1);
+    for (id, part, mut text) in &mut kiosk_labels {
+        let waiting = counts[usize::from(part.0)].get(id.0).map_or(0, |c| c.1);
         let s = if waiting > 0 { format!(" kiosk: {waiting} waiting ") } else { " kiosk ".to_string() };
         if text.0 != s {
             text.0 = s;
@@ -1151,15 +1327,20 @@ fn sync_lanes(
     }
 }
 
-fn sync_devices(latest: Res<Latest>, scene: Res<Scene>, mut icons: Query<(&DeviceIcon, &mut Sprite)>) {
+fn sync_devices(
+    latest: Res<Latest>,
+    scene: Res<Scene>,
+    scene_b: Res<SceneB>,
+    mut icons: Query<(&DeviceIcon, &FloorPart, &mut Sprite)>,
+) {
     if !latest.is_changed() {
         return;
     }
-    let Some(frame) = &latest.frame else { return };
-    for (icon, mut sprite) in &mut icons {
-        let up = frame.snapshot.devices_up.get(icon.0).copied().unwrap_or(true);
-        let (rgb, size) =
-            if up { (palette::DEVICES[scene.devices[icon.0].1], 0.3) } else { (palette::DEVICE_DOWN, 0.5) };
+    for (icon, part, mut sprite) in &mut icons {
+        let Some(snap) = latest.snap(part.0) else { continue };
+        let up = snap.devices_up.get(icon.0).copied().unwrap_or(true);
+        let kind = scene_of(&scene, &scene_b, part.0).devices[icon.0].1;
+        let (rgb, size) = if up { (palette::DEVICES[kind], 0.3) } else { (palette::DEVICE_DOWN, 0.5) };
         sprite.color = colour(rgb);
         sprite.custom_size = Some(Vec2::splat(CELL * size));
     }
@@ -1190,7 +1371,9 @@ fn sync_heat(
     for mut vis in &mut layer {
         vis.set_if_neq(if ui.heat == HeatMode::Off { Visibility::Hidden } else { Visibility::Visible });
     }
-    let Some(frame) = &latest.frame else { return };
+    if latest.frame.is_none() {
+        return;
+    }
     let stamp = latest.frames_received;
     let due = match *drawn {
         None => true,
@@ -1204,23 +1387,32 @@ fn sync_heat(
         return;
     }
     *drawn = Some((ui.heat, stamp, Instant::now()));
-    let snap = &frame.snapshot;
-    let Some(mut image) = images.get_mut(&handles.heat) else { return };
-    let Some(data) = image.data.as_mut() else { return };
-    match ui.heat {
-        HeatMode::Dwell => {
-            let max = snap.heat.iter().copied().fold(0.0, f64::max);
-            for (i, v) in snap.heat.iter().enumerate().take(data.len() / 4) {
-                data[i * 4..i * 4 + 4].copy_from_slice(&palette::heat(dwell_level(*v, max)));
+    // Side by side, both floors on one scale: the busiest cell of either.
+    let max = heat_max(&latest);
+    for (side, heat) in handles.heat.iter().enumerate() {
+        let Some(snap) = latest.snap(side as u8) else { continue };
+        let Some(mut image) = images.get_mut(heat) else { continue };
+        let Some(data) = image.data.as_mut() else { continue };
+        match ui.heat {
+            HeatMode::Dwell => {
+                for (i, v) in snap.heat.iter().enumerate().take(data.len() / 4) {
+                    data[i * 4..i * 4 + 4].copy_from_slice(&palette::heat(dwell_level(*v, max)));
+                }
             }
-        }
-        HeatMode::Density => {
-            for (i, people) in snap.crowd.iter().enumerate().take(data.len() / 4) {
-                data[i * 4..i * 4 + 4].copy_from_slice(&palette::density(density_level(*people, snap.cell_capacity)));
+            HeatMode::Density => {
+                for (i, people) in snap.crowd.iter().enumerate().take(data.len() / 4) {
+                    let level = density_level(*people, snap.cell_capacity);
+                    data[i * 4..i * 4 + 4].copy_from_slice(&palette::density(level));
+                }
             }
+            HeatMode::Off => {}
         }
-        HeatMode::Off => {}
     }
+}
+
+/// The dwell map's top: the busiest cell's shopper-seconds, of both floors side by side.
+fn heat_max(latest: &Latest) -> f64 {
+    [latest.snap(0), latest.snap(1)].into_iter().flatten().flat_map(|s| s.heat.iter().copied()).fold(0.0, f64::max)
 }
 
 /// Fits the floor into its viewport until the user pans or zooms.
@@ -1245,7 +1437,7 @@ fn fit_camera(
     }
     if ui.viewport_known && (!ui.fitted || !ui.user_moved) {
         if let Projection::Orthographic(o) = &mut *projection {
-            o.scale = scene.plan.fit_scale(w, h);
+            o.scale = scene.fit.fit_scale(w, h);
         }
         transform.translation.x = 0.0;
         transform.translation.y = 0.0;
@@ -1373,14 +1565,74 @@ fn set_speed(link: &Link, ui: &mut Ui, speed: f64) {
     link.controls.set_speed(speed);
 }
 
-fn intervene(link: &Link, ui: &mut Ui, latest: &Latest, what: Intervention, text: String) {
+/// Makes `what` (on the floor the controls list) and records it in the panel. Side by
+/// side it is made on the side(s) picked; on both, B's lane, SKU or device is the one of
+/// the same name, at the same sim time (B may have none: then A's alone).
+fn intervene(link: &Link, ui: &mut Ui, latest: &Latest, sides: Sides<'_>, what: Intervention, text: String) {
     if link.replay.is_some() {
         return;
     }
-    if link.controls.intervene(what) {
-        let at = latest.frame.as_ref().map_or(SimTime::ZERO, |f| f.snapshot.at);
-        ui.sent.push((at, text));
+    let at = latest.frame.as_ref().map_or(SimTime::ZERO, |f| f.snapshot.at);
+    let Some(b) = sides.b else {
+        if link.controls.intervene(what) {
+            ui.sent.push((at, text));
+        }
+        return;
+    };
+    let (whats, side) = match ui.target {
+        Target::A => (vec![(0, what)], "A".to_string()),
+        Target::B => (vec![(1, what)], "B".to_string()),
+        Target::Both => match translate(what, sides.a, b) {
+            Some(on_b) => (vec![(0, what), (1, on_b)], "A+B".to_string()),
+            None => (vec![(0, what)], "A (B has none)".to_string()),
+        },
+    };
+    if link.controls.intervene_on(&whats) {
+        ui.sent.push((at, format!("{side}: {text}")));
     }
+}
+
+/// The floors the window draws: the only one (or A), and B side by side.
+#[derive(Clone, Copy)]
+struct Sides<'a> {
+    a: &'a Scene,
+    b: Option<&'a Scene>,
+}
+
+impl<'a> Sides<'a> {
+    fn of(a: &'a Scene, b: &'a SceneB) -> Sides<'a> {
+        Sides { a, b: b.0.as_ref() }
+    }
+
+    /// The floor the controls list: B's when they act on B alone.
+    fn control(&self, target: Target) -> &'a Scene {
+        match (target, self.b) {
+            (Target::B, Some(b)) => b,
+            _ => self.a,
+        }
+    }
+}
+
+/// `what`, made on floor `from`, as the same change on floor `to`: its lane, SKU or
+/// device of the same name.
+fn translate(what: Intervention, from: &Scene, to: &Scene) -> Option<Intervention> {
+    Some(match what {
+        Intervention::SetLaneOpen { lane, open } => {
+            let name = from.lane_names.get(usize::from(lane))?;
+            let lane = to.lane_names.iter().position(|n| n == name)? as u16;
+            Intervention::SetLaneOpen { lane, open }
+        }
+        Intervention::SetPrice { sku, cents } => {
+            let name = &from.skus.get(sku as usize)?.0;
+            let sku = to.skus.iter().position(|s| &s.0 == name)? as u32;
+            Intervention::SetPrice { sku, cents }
+        }
+        Intervention::SetDeviceUp { device, up } => {
+            let name = &from.devices.get(usize::from(device))?.0;
+            let device = to.devices.iter().position(|d| &d.0 == name)? as u16;
+            Intervention::SetDeviceUp { device, up }
+        }
+    })
 }
 
 fn money(cents: i64) -> String {
@@ -1404,10 +1656,12 @@ fn panels(
     chain: Res<ChainStores>,
     latest: Res<Latest>,
     scene: Res<Scene>,
+    scene_b: Res<SceneB>,
     mut ui_state: ResMut<Ui>,
     capture: Option<Res<Capture>>,
     window: Query<&Window, With<PrimaryWindow>>,
 ) -> Result {
+    let sides = Sides::of(&scene, &scene_b);
     let ctx = contexts.ctx_mut()?.clone();
     if ctx.theme() != egui::Theme::Light {
         ctx.set_theme(egui::Theme::Light);
@@ -1418,7 +1672,6 @@ fn panels(
         egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
     );
     let ui_state = &mut *ui_state;
-    let frame = latest.frame.as_ref();
     let panel_fill = egui::Color32::from_rgb(0xf6, 0xf8, 0xfa);
     let side = egui::Panel::right("kpis")
         .exact_size(SIDE_PANEL)
@@ -1429,7 +1682,7 @@ fn panels(
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(12.0))
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                side_panel(ui, &mut link, chain.0.as_ref(), &latest, &scene, ui_state, capture.as_deref())
+                side_panel(ui, &mut link, chain.0.as_ref(), &latest, sides, ui_state, capture.as_deref())
             });
         })
         .response
@@ -1446,10 +1699,17 @@ fn panels(
         .frame(egui::Frame::new().fill(panel_fill).inner_margin(10.0))
         .show(&mut root, |ui| {
             let height = ui.available_height();
+            let side = if sides.b.is_some() { ui_state.target.side() } else { 0 };
+            let shown = sides.control(ui_state.target);
+            let snap = latest.snap(side);
+            let title = match (&sides.b, &shown.caption) {
+                (Some(_), Some(caption)) => format!("Last hour · {caption}"),
+                _ => "Last hour".to_string(),
+            };
             ui.horizontal_top(|ui| {
-                chart(ui, &latest, &scene, height);
+                chart(ui, snap, shown, &title, height);
                 ui.separator();
-                queue_table(ui, &link, &latest, &scene, ui_state, frame.map(|f| &f.snapshot));
+                queue_table(ui, &link, &latest, sides, ui_state, snap);
             });
         })
         .response
@@ -1466,22 +1726,27 @@ fn side_panel(
     link: &mut Link,
     chain: Option<&ChainInfo>,
     latest: &Latest,
-    scene: &Scene,
+    sides: Sides<'_>,
     st: &mut Ui,
     capture: Option<&Capture>,
 ) {
+    let scene = sides.a;
     let frame = latest.frame.as_ref();
     let view = frame.and_then(|f| f.chain.as_deref());
-    let title = match chain {
-        Some(c) => format!("{} — {}", scene.store, c.name),
-        None => format!("{} — store twin", scene.store),
+    let title = match (chain, sides.b) {
+        (Some(c), _) => format!("{} — {}", scene.store, c.name),
+        (None, Some(b)) => format!("{} vs {} — side by side", scene.scenario, b.scenario),
+        (None, None) => format!("{} — store twin", scene.store),
     };
     ui.heading(egui::RichText::new(title).strong());
     let mode = match &link.replay {
         Some(p) => format!("REPLAY of {}", p.display()),
         None => "LIVE".to_string(),
     };
-    ui.label(egui::RichText::new(format!("{mode} · {}", scene.scenario)).small());
+    match sides.b {
+        Some(_) => ui.label(egui::RichText::new(format!("{mode} · the same shoppers on both floors")).small()),
+        None => ui.label(egui::RichText::new(format!("{mode} · {}", scene.scenario)).small()),
+    };
     if let Some(chain) = chain {
         store_picker(ui, link, chain, scene);
     }
@@ -1562,15 +1827,16 @@ fn side_panel(
         }
     });
     if st.heat != HeatMode::Off {
-        heat_scale(ui, st.heat, frame.map(|f| &f.snapshot));
+        heat_scale(ui, st.heat, frame.map(|f| &f.snapshot), heat_max(latest));
     }
     ui.separator();
     if let Some(view) = view {
         chain_sections(ui, scene, view);
         ui.separator();
     }
-
-    if let Some(f) = frame {
+    if let Some(b) = sides.b {
+        pair_sections(ui, latest, scene, b, st);
+    } else if let Some(f) = frame {
         let s = &f.snapshot;
         let waiting: u32 = s.queues.iter().map(|q| q.waiting).sum();
         let down = s.devices_up.iter().filter(|u| !**u).count();
@@ -1620,6 +1886,8 @@ fn side_panel(
         ui.label("Replay: the interventions are the log's; controls other than pause and speed are off.");
         return;
     }
+    // The lists below are of the floor the controls act on.
+    let scene = sides.control(st.target);
     ui.label(egui::RichText::new("Change a price").strong());
     ui.label(egui::RichText::new("The till at once; shelf labels through the ESLs, with their latency.").small());
     let sku_name = |i: usize| scene.skus.get(i).map_or(String::new(), |s| s.0.clone());
@@ -1646,7 +1914,7 @@ fn side_panel(
             let cents = (st.price * 100.0).round() as i64;
             let what = Intervention::SetPrice { sku: st.sku as u32, cents };
             st.prices.insert(st.sku, cents);
-            intervene(link, st, latest, what, format!("price of {name} → {}", money(cents)));
+            intervene(link, st, latest, sides, what, format!("price of {name} → {}", money(cents)));
         }
     });
     ui.add_space(6.0);
@@ -1689,11 +1957,11 @@ fn side_panel(
         let name = scene.devices.get(st.device).map_or(String::new(), |d| d.0.clone());
         if ui.button("Take offline").clicked() {
             let what = Intervention::SetDeviceUp { device: st.device as u16, up: false };
-            intervene(link, st, latest, what, format!("{name} offline"));
+            intervene(link, st, latest, sides, what, format!("{name} offline"));
         }
         if ui.button("Bring online").clicked() {
             let what = Intervention::SetDeviceUp { device: st.device as u16, up: true };
-            intervene(link, st, latest, what, format!("{name} online"));
+            intervene(link, st, latest, sides, what, format!("{name} online"));
         }
     });
     if !st.sent.is_empty() {
@@ -1703,6 +1971,128 @@ fn side_panel(
             ui.label(egui::RichText::new(format!("{}  {text}", clock(scene.open_at_s, *at))).small().monospace());
         }
     }
+}
+
+/// Side by side: what the controls act on, and B − A so far.
+fn pair_sections(ui: &mut egui::Ui, latest: &Latest, a: &Scene, b: &Scene, st: &mut Ui) {
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new("Act on").strong());
+        for (target, text, hint) in [
+            (Target::A, "A", a.caption.clone().unwrap_or_default()),
+            (Target::B, "B", b.caption.clone().unwrap_or_default()),
+            (Target::Both, "both", "both floors at once (B's lane, SKU or device of the same name)".to_string()),
+        ] {
+            if ui.selectable_label(st.target == target, text).on_hover_text(hint).clicked() && st.target != target {
+                st.target = target;
+                // The pickers list the other floor's lanes, SKUs and devices now.
+                let scene = if target == Target::B { b } else { a };
+                st.sku = 0;
+                st.device = 0;
+                st.device_kind = None;
+                st.price = scene.skus.first().map_or(0.0, |s| s.1 as f64 / 100.0);
+            }
+        }
+    });
+    ui.add_space(4.0);
+    let pair = latest.frame.as_ref().and_then(|f| f.pair.as_deref());
+    let Some((kpis, at)) = pair.and_then(|p| p.kpis.as_deref().map(|k| (k, p.kpis_at))) else {
+        ui.label("waiting for the simulation…");
+        return;
+    };
+    ui.label(egui::RichText::new("B − A so far").strong().size(16.0));
+    ui.label(
+        egui::RichText::new(format!(
+            "the day to {}: the KPIs storetwin compare compares, of this one replication",
+            clock(a.open_at_s, at)
+        ))
+        .small(),
+    );
+    let inside = [latest.snap(0), latest.snap(1)].map(|s| s.map_or(0, |s| s.shoppers.len()) as f64);
+    egui::Grid::new("pair").num_columns(4).spacing([10.0, 2.0]).striped(true).show(ui, |ui| {
+        for h in ["", "A", "B", "B − A"] {
+            ui.label(egui::RichText::new(h).small().strong());
+        }
+        ui.end_row();
+        let cells = |ui: &mut egui::Ui, label: &str, a: String, b: String, d: String, tone: Option<bool>| {
+            ui.label(egui::RichText::new(label).small());
+            ui.label(egui::RichText::new(a).small().monospace());
+            ui.label(egui::RichText::new(b).small().monospace());
+            let colour = match tone {
+                Some(true) => egui::Color32::from_rgb(0x1a, 0x7f, 0x37),
+                Some(false) => egui::Color32::from_rgb(0xcf, 0x22, 0x2e),
+                None => ui.visuals().text_color(),
+            };
+            ui.label(egui::RichText::new(d).small().monospace().strong().color(colour));
+            ui.end_row();
+        };
+        let d = inside[1] - inside[0];
+        cells(ui, "shoppers inside now", decimal(inside[0]), decimal(inside[1]), signed(d, 0), None);
+        for row in pair_rows(kpis) {
+            let [a, b, d] = row.written();
+            cells(ui, &row.label, a, b, d, row.better());
+        }
+    });
+}
+
+/// One KPI side by side: `storetwin compare`'s name for it, its unit, and the two values
+/// (as `StoreKpis::flat` and the zones' dwell give them).
+struct PairRow {
+    kpi: String,
+    label: String,
+    info: storetwin_report::kpi::Kpi,
+    a: f64,
+    b: f64,
+}
+
+impl PairRow {
+    /// A, B and B − A as the panel writes them (percent for fractions).
+    fn written(&self) -> [String; 3] {
+        let (s, d) = (self.info.unit.scale(), self.info.unit.default_decimals());
+        [storetwin_report::stats::fixed(self.a * s, d), storetwin_report::stats::fixed(self.b * s, d), signed((self.b - self.a) * s, d)]
+    }
+
+    /// Whether B − A is better (`Some(true)`), worse, or neither way is good or bad.
+    fn better(&self) -> Option<bool> {
+        use storetwin_report::kpi::Better;
+        let d = self.b - self.a;
+        let (s, dec) = (self.info.unit.scale(), self.info.unit.default_decimals());
+        if storetwin_report::stats::is_zero(&storetwin_report::stats::fixed(d * s, dec)) {
+            return None;
+        }
+        match self.info.better {
+            Better::Higher => Some(d > 0.0),
+            Better::Lower => Some(d < 0.0),
+            Better::Neither => None,
+        }
+    }
+}
+
+/// The KPIs the difference panel shows: footfall, buyers, sales, visit, waits and
+/// abandonment, then each zone both floors have: dwell per visitor and mean density (its
+/// occupancy), in `storetwin compare`'s order.
+const PAIR_KEYS: [&str; 8] =
+    ["footfall", "buyers", "sales", "mean_visit_s", "wait_mean_s", "wait_p90_s", "reneged", "crowd.slowed_s_per_shopper"];
+
+fn pair_rows(kpis: &[storetwin_actors::store::summary::StoreKpis; 2]) -> Vec<PairRow> {
+    let shared = storetwin_report::kpi::shared_lines([&kpis[0], &kpis[1]]);
+    let (fa, fb) = (storetwin_report::kpi::flat(&kpis[0]), storetwin_report::kpi::flat(&kpis[1]));
+    let zone = |k: &str| k.starts_with("zone[") && (k.ends_with("].dwell_s") || k.ends_with("].mean_density"));
+    let mut rows: Vec<PairRow> = fa
+        .iter()
+        .filter(|(k, _)| PAIR_KEYS.contains(&k.as_str()) || zone(k))
+        .filter_map(|(k, a)| {
+            let b = *fb.get(k)?;
+            let info = storetwin_report::kpi::Kpi::of(k, &shared);
+            Some(PairRow { kpi: k.clone(), label: info.label(), info, a: *a, b })
+        })
+        .collect();
+    rows.sort_by(|x, y| x.info.listing_order(&y.info));
+    rows
+}
+
+/// `v` with `d` decimals and its sign ("+3", "−2", "0").
+fn signed(v: f64, d: usize) -> String {
+    storetwin_report::stats::signed(v, d)
 }
 
 /// The chain's store picker: the store drawn (the run goes on; the next frame is of the
@@ -1854,7 +2244,7 @@ fn dwell_ticks(max: f64) -> Vec<(f32, f64)> {
 
 /// The heat overlay's colour scale with its units: the dwell map's square-root ramp up to
 /// the busiest cell, or the density view's colour per head count up to a full cell.
-fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>) {
+fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>, dwell_max: f64) {
     let text_colour = egui::Color32::from_rgb(0x57, 0x60, 0x6a);
     let font = egui::FontId::proportional(11.0);
     let width = ui.available_width().min(SIDE_PANEL - 30.0);
@@ -1885,7 +2275,7 @@ fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>) {
     match mode {
         HeatMode::Dwell => {
             // The colour seen over the floor at each level; labels in shopper-seconds.
-            let max = snap.map_or(0.0, |s| s.heat.iter().copied().fold(0.0, f64::max));
+            let max = dwell_max;
             let steps = 64;
             for k in 0..steps {
                 let (a, b) = (k as f32 / steps as f32, (k + 1) as f32 / steps as f32);
@@ -1997,7 +2387,7 @@ fn swatch(ui: &mut egui::Ui, rgb: Rgb, kind: Swatch, text: &str) {
 }
 
 /// Shoppers inside and waiting to pay over the last hour.
-fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene, height: f32) {
+fn chart(ui: &mut egui::Ui, snap: Option<&Snapshot>, scene: &Scene, title: &str, height: f32) {
     // At most 560 wide; in a narrow window, room for the queue table too.
     let width = (ui.available_width() * 0.45).clamp(320.0, 560.0);
     let size = egui::vec2(width, height - 4.0);
@@ -2009,7 +2399,7 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene, height: f32) {
     painter.text(
         rect.left_top() + egui::vec2(8.0, 6.0),
         egui::Align2::LEFT_TOP,
-        "Last hour",
+        title,
         egui::FontId::proportional(14.0),
         egui::Color32::BLACK,
     );
@@ -2034,12 +2424,11 @@ fn chart(ui: &mut egui::Ui, latest: &Latest, scene: &Scene, height: f32) {
         rect.left_top() + egui::vec2(44.0, 28.0),
         rect.right_bottom() - egui::vec2(24.0, 22.0),
     );
-    let Some(frame) = &latest.frame else { return };
+    let Some(snap) = snap else { return };
     // The simulation's per-minute samples, and now.
-    let waiting: u32 = frame.snapshot.queues.iter().map(|q| q.waiting).sum();
-    let now = (frame.snapshot.at.as_secs_f64(), frame.snapshot.shoppers.len() as f64, f64::from(waiting));
-    let points: Vec<(f64, f64, f64)> = frame
-        .snapshot
+    let waiting: u32 = snap.queues.iter().map(|q| q.waiting).sum();
+    let now = (snap.at.as_secs_f64(), snap.shoppers.len() as f64, f64::from(waiting));
+    let points: Vec<(f64, f64, f64)> = snap
         .last_hour
         .iter()
         .map(|(t, inside, waiting)| (t.as_secs_f64(), f64::from(*inside), f64::from(*waiting)))
@@ -2100,7 +2489,8 @@ fn nice_ceiling(v: f64) -> f64 {
 
 /// Each queue: state, waiting now, the head's wait so far, the day's mean wait, and the
 /// open/close control of its lanes.
-fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, st: &mut Ui, snap: Option<&Snapshot>) {
+fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, sides: Sides<'_>, st: &mut Ui, snap: Option<&Snapshot>) {
+    let scene = sides.control(st.target);
     ui.vertical(|ui| {
         let title = ui.label(egui::RichText::new("Checkout queues").strong()).rect.height();
         // A visible scroll bar when the window is too low for every row.
@@ -2165,7 +2555,7 @@ fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, scene: &Scene, s
                                 };
                                 if clicked {
                                     let what = Intervention::SetLaneOpen { lane: *l as u16, open: !is_open };
-                                    intervene(link, st, latest, what, format!("{verb} lane {lane_name}"));
+                                    intervene(link, st, latest, sides, what, format!("{verb} lane {lane_name}"));
                                 }
                             }
                         });
@@ -2186,6 +2576,8 @@ fn capture(
     mut state: ResMut<Capture>,
     latest: Res<Latest>,
     ui: Res<Ui>,
+    scene: Res<Scene>,
+    scene_b: Res<SceneB>,
     mut exit: MessageWriter<AppExit>,
     camera: Query<(&Transform, &Projection), With<FloorCamera>>,
 ) {
@@ -2261,6 +2653,20 @@ fn capture(
         })
     });
     let at_ns = latest.frame.as_ref().map(|f| f.snapshot.at.as_nanos());
+    // Where each floor is drawn (its centre in world units and its size in cells), and
+    // side by side the difference panel's figures, unrounded.
+    let floors: Vec<serde_json::Value> = std::iter::once(&*scene)
+        .chain(scene_b.0.as_ref())
+        .map(|s| serde_json::json!({ "origin": s.origin, "width": s.plan.width, "height": s.plan.height }))
+        .collect();
+    let pair = latest.frame.as_ref().and_then(|f| f.pair.as_deref()).and_then(|p| {
+        let kpis = p.kpis.as_deref()?;
+        let rows: Vec<serde_json::Value> = pair_rows(kpis)
+            .iter()
+            .map(|r| serde_json::json!({ "kpi": r.kpi, "label": r.label, "a": r.a, "b": r.b, "diff": r.b - r.a }))
+            .collect();
+        Some(serde_json::json!({ "kpis_at_ns": p.kpis_at.as_nanos(), "rows": rows }))
+    });
     commands.spawn(Screenshot::primary_window()).observe(
         move |shot: On<ScreenshotCaptured>, mut state: ResMut<Capture>| {
             let result = save_png(&shot.image, &path).and_then(|()| {
@@ -2276,6 +2682,8 @@ fn capture(
                     "events": status.map(|s| s.events),
                     "at_ns": at_ns,
                     "chain": chain,
+                    "floors": floors,
+                    "pair": pair,
                 });
                 let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
                 write_atomic(&path.with_extension("json"), |w| w.write_all(&json)).map_err(|e| e.to_string())

@@ -20,6 +20,7 @@ use storetwin_viz::session::{self, Mode, Options, Twin, clock};
 ///   storetwin-twin --connect ws://127.0.0.1:8080 --token OPERATOR_TOKEN
 ///   storetwin-twin scenarios/flash-100-stores.toml --store S001 --speed 1
 ///   storetwin-twin scenarios/flash-3-stores-atomic.toml --store S2 --screenshot surge.png --at 08:11:00
+///   storetwin-twin --compare scenarios/weekday.toml scenarios/layout-b.toml --speed 1000
 #[derive(Parser, Debug)]
 #[command(name = "storetwin-twin", version, verbatim_doc_comment)]
 struct Args {
@@ -27,8 +28,14 @@ struct Args {
     /// `storetwin run` or `load` runs it, and one store is drawn). With --replay:
     /// overrides the file the log names. With --connect: the scenario the server runs
     /// (default: the file the server names).
-    #[arg(required_unless_present_any = ["replay", "connect"])]
+    #[arg(required_unless_present_any = ["replay", "connect", "compare"])]
     scenario: Option<PathBuf>,
+
+    /// Two store scenarios side by side, A and B, on one clock and one seed (default: A's):
+    /// the same shoppers arrive at the same times with the same lists on both floors, as
+    /// `storetwin compare` pairs its replications; the panel shows B − A so far.
+    #[arg(long, num_args = 2, value_names = ["A.toml", "B.toml"], conflicts_with_all = ["scenario", "replay", "connect", "store", "events"])]
+    compare: Vec<PathBuf>,
 
     /// Render a live session of `storetwin serve` at this address (ws://HOST:PORT) instead
     /// of simulating here; the controls act on the server's session.
@@ -70,12 +77,13 @@ struct Args {
     screenshot: Option<PathBuf>,
 
     /// Store clock time for --screenshot, HH:MM or HH:MM:SS.
-    #[arg(long, value_name = "HH:MM[:SS]", requires = "screenshot", value_parser = parse_clock)]
+    #[arg(long, value_name = "HH:MM[:SS]", requires = "screenshot", value_parser = storetwin_actors::store::wire::parse_clock)]
     at: Option<u32>,
 
     /// Plan an intervention, as if made in the window at that store time (repeatable):
     /// "12:00 open L7", "12:30 close L1", "10:00 offline door-1", "11:00 online door-1",
-    /// "12:00 price Bananas 1 kg = 0.99". Recorded like the window's.
+    /// "12:00 price Bananas 1 kg = 0.99". Recorded like the window's. With --compare, on
+    /// both sides unless it starts with "A " or "B " ("B 12:00 open L7").
     #[arg(long, value_name = "\"HH:MM ACTION\"", conflicts_with = "replay")]
     intervene: Vec<String>,
 
@@ -107,20 +115,6 @@ fn parse_heat(s: &str) -> Result<HeatMode, String> {
              --heat MODE)"
         )),
     }
-}
-
-fn parse_clock(s: &str) -> Result<u32, String> {
-    let bad = || format!("expected a store clock time HH:MM or HH:MM:SS, like 12:00 or 08:11:30; got {s:?}");
-    let parts: Vec<u32> = s.split(':').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-    let (h, m, sec) = match parts[..] {
-        [h, m] => (h, m, 0),
-        [h, m, sec] => (h, m, sec),
-        _ => return Err(bad()),
-    };
-    if h > 23 || m > 59 || sec > 59 {
-        return Err(bad());
-    }
-    Ok(h * 3600 + m * 60 + sec)
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -183,6 +177,7 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         size: args.size,
         screenshot: args.screenshot.clone(),
         chain: None,
+        pair: None,
     };
     let exit = app.run();
     let stats = remote.stats.clone();
@@ -210,6 +205,9 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(url) = args.connect.clone() {
         return run_remote(&args, &url);
+    }
+    if let [a, b] = &args.compare[..] {
+        return run_pair(&args, a, b);
     }
     if let Some(log) = &args.replay
         && storetwin_eventlog::chain::is_chain_log(log)
@@ -269,6 +267,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         size: args.size,
         screenshot: args.screenshot.clone(),
         chain: None,
+        pair: None,
     };
     let exit = app.run();
     let outcome = twin.finish()?;
@@ -321,6 +320,106 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+/// Two store scenarios side by side on one clock and one seed.
+fn run_pair(args: &Args, a: &Path, b: &Path) -> anyhow::Result<ExitCode> {
+    let scenarios = [session::load_scenario(a)?, session::load_scenario(b)?];
+    for (path, s) in [a, b].iter().zip(&scenarios) {
+        if storetwin_scenarios::file_kind(path).ok() == Some(storetwin_scenarios::FileKind::Chain) {
+            bail!("--compare takes two store scenarios; {} is a chain file", path.display());
+        }
+        let (wa, ws) = (&scenarios[0].world, &s.world);
+        if (wa.open_at_s, wa.duration) != (ws.open_at_s, ws.duration) {
+            bail!(
+                "--compare draws both stores on one clock: {} is open {} to {}, {} {} to {}",
+                a.display(),
+                clock(wa.open_at_s, SimTime::ZERO),
+                clock(wa.open_at_s, SimTime::ZERO.saturating_add(wa.duration)),
+                path.display(),
+                clock(ws.open_at_s, SimTime::ZERO),
+                clock(ws.open_at_s, SimTime::ZERO.saturating_add(ws.duration))
+            );
+        }
+    }
+    let world = &scenarios[0].world;
+    let until = until_of(args.at, world.open_at_s, world.duration, "the stores are open from")?;
+    let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
+    let mut planned: [Vec<storetwin_actors::store::live::TimedIntervention>; 2] = [Vec::new(), Vec::new()];
+    for text in &args.intervene {
+        let (sides, rest) = match text.split_once(' ') {
+            Some(("A", rest)) => (&[0usize][..], rest),
+            Some(("B", rest)) => (&[1usize][..], rest),
+            _ => (&[0usize, 1][..], text.as_str()),
+        };
+        for &side in sides {
+            let t = session::parse_intervention(rest, &scenarios[side].world)
+                .map_err(|e| anyhow::anyhow!("--intervene (side {}) {e}", ["A", "B"][side]))?;
+            planned[side].push(t);
+        }
+    }
+    let options = Options { speed, paused: args.paused, until, ..Options::default() };
+    let seed = Seed(args.seed.unwrap_or(scenarios[0].seed));
+    let name = |s: &storetwin_scenarios::Scenario| {
+        s.path.file_name().map_or_else(|| s.path.display().to_string(), |n| n.to_string_lossy().into())
+    };
+    let (name_a, name_b) = (name(&scenarios[0]), name(&scenarios[1]));
+    check_display()?;
+    let [sa, sb] = scenarios;
+    let spec_b = sb.world.clone();
+    let mut twin = session::PairTwin::start(sa, sb, seed, &options, planned, SystemWall::default())?;
+    let spec = twin.scenarios[0].world.clone();
+    let app = TwinApp {
+        title: format!("storetwin twin — {name_a} vs {name_b}, side by side"),
+        open_at_s: spec.open_at_s,
+        spec,
+        scenario_name: name_a.clone(),
+        replay: None,
+        controls: twin.controls.clone(),
+        frames: twin.frames.clone(),
+        speed,
+        paused: args.paused,
+        heat: args.heat.unwrap_or_default(),
+        size: args.size,
+        screenshot: args.screenshot.clone(),
+        chain: None,
+        pair: Some(storetwin_viz::app::PairInfo { a_name: name_a.clone(), b_name: name_b.clone(), b_spec: spec_b }),
+    };
+    let exit = app.run();
+    let end = twin.finish()?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let open = twin.scenarios[0].world.open_at_s;
+    println!("side by side: seed {}, to {} ({:?})", twin.seed, clock(open, end.end), end.reason);
+    for (side, (run, scenario)) in end.runs.iter().zip(&twin.scenarios).enumerate() {
+        let label = ["A", "B"][side];
+        println!(
+            "  {label} {}: {} events, event_hash {}",
+            scenario.path.display(),
+            run.events,
+            run.event_hash
+        );
+        for t in &end.interventions[side] {
+            println!("    intervention {}", session::describe_intervention(t, &scenario.world));
+        }
+    }
+    println!("  max sim lag {:.1} s (how far the simulation fell behind its pace)", end.max_lag.as_secs_f64());
+    if let Some(shot) = &args.screenshot
+        && exit.is_success()
+    {
+        let meta: serde_json::Value = std::fs::read(shot.with_extension("json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        println!(
+            "  screenshot {} at {}: {} frames rendered in {:.1} s ({:.1} fps) at {}x",
+            shot.display(),
+            clock(open, end.end),
+            meta["frames_rendered"],
+            meta["wall_s"].as_f64().unwrap_or(0.0),
+            meta["fps"].as_f64().unwrap_or(0.0),
+            speed
+        );
+    }
+    Ok(if exit.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// `--at` as sim time in a day opening at `open` (seconds since midnight) and lasting
@@ -399,6 +498,7 @@ fn run_chain(
         size: args.size,
         screenshot: args.screenshot.clone(),
         chain: Some(info),
+        pair: None,
     };
     let exit = app.run();
     let written_by = if twin.replay.is_some() { "storetwin-twin --replay" } else { "storetwin-twin" };

@@ -17,7 +17,9 @@ use storetwin_actors::chain::run::ChainError;
 use storetwin_actors::store::live::{
     Controls, Frame, Intervention, SessionConfig, SessionEnd, TimedIntervention, run_session,
 };
+use storetwin_actors::store::pair::{PairConfig, PairEnd, PairError, run_pair_session};
 use storetwin_actors::store::spec::WorldSpec;
+use storetwin_actors::StoreWorld;
 use storetwin_engine::{ActorId, EventKey, Observer, Seed, SimTime, WallClock};
 use storetwin_eventlog::{Checker, EndState, EventLog, Header, LogReader, Trailer};
 use storetwin_scenarios::Scenario;
@@ -355,11 +357,7 @@ pub fn parse_intervention(text: &str, spec: &WorldSpec) -> Result<TimedIntervent
     Ok(TimedIntervention { at_ns, what })
 }
 
-/// `HH:MM:SS` on the store's clock of sim time `at` in a day opening at `open_at_s`.
-pub fn clock(open_at_s: u32, at: SimTime) -> String {
-    let s = u64::from(open_at_s) + at.as_nanos() / 1_000_000_000;
-    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
-}
+pub use storetwin_actors::store::wire::clock;
 
 /// An intervention in words, with the scenario's names, at store clock time.
 pub fn describe_intervention(t: &TimedIntervention, spec: &WorldSpec) -> String {
@@ -558,4 +556,53 @@ pub fn chain_verdict(
         got.events,
         expected.events
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Two stores side by side on one clock and the same shoppers.
+
+/// A side-by-side session, as the window holds it.
+pub struct PairTwin {
+    pub scenarios: [Scenario; 2],
+    pub seed: Seed,
+    pub controls: Controls,
+    pub frames: Receiver<Frame>,
+    thread: Option<JoinHandle<Result<PairEnd, PairError>>>,
+}
+
+impl PairTwin {
+    /// Starts `a` and `b` side by side on a thread of their own, both with `seed` (the same
+    /// shoppers), with `planned` interventions on each side.
+    pub fn start<W: WallClock + Send + 'static>(
+        a: Scenario,
+        b: Scenario,
+        seed: Seed,
+        options: &Options,
+        planned: [Vec<TimedIntervention>; 2],
+        wall: W,
+    ) -> anyhow::Result<PairTwin> {
+        let worlds = [StoreWorld::build(a.world.clone(), seed), StoreWorld::build(b.world.clone(), seed)];
+        let (controls, inputs) = Controls::pair([worlds[0].layout, worlds[1].layout]);
+        let config = PairConfig {
+            speed: options.speed,
+            paused: options.paused,
+            until: options.until,
+            scheduled: planned,
+            frame_every: options.frame_every,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ..PairConfig::default()
+        };
+        let (frames_tx, frames) = crossbeam_channel::bounded(4);
+        let thread = std::thread::Builder::new()
+            .name("storetwin-pair".into())
+            .spawn(move || run_pair_session(worlds, seed, &config, wall, &inputs, &frames_tx))
+            .context("cannot start the simulation thread")?;
+        Ok(PairTwin { scenarios: [a, b], seed, controls, frames, thread: Some(thread) })
+    }
+
+    /// Stops the session (if it still runs) and waits for it.
+    pub fn finish(&mut self) -> anyhow::Result<Result<PairEnd, PairError>> {
+        let thread = self.thread.take().context("the session was already finished")?;
+        stop_and_join(&self.controls, &self.frames, thread)
+    }
 }

@@ -338,7 +338,7 @@ fn frame_of(
     let world = worlds(shards).nth(store)?;
     let mut view = chain_view(shards, store, now);
     view.broken = broken;
-    Some(Frame { snapshot: world.snapshot(now), status, chain: Some(Arc::new(view)) })
+    Some(Frame { snapshot: world.snapshot(now), status, chain: Some(Arc::new(view)), pair: None })
 }
 
 /// What a viewer is shown of the chain at `now`, with store `store` shown.

@@ -289,6 +289,8 @@ pub struct Frame {
     pub snapshot: Snapshot,
     pub status: Status,
     pub chain: Option<std::sync::Arc<crate::chain::live::ChainView>>,
+    /// For side A of two stores side by side: side B and both sides' KPIs so far.
+    pub pair: Option<std::sync::Arc<crate::store::pair::PairView>>,
 }
 
 /// The only way a viewer acts on a session: it sends inputs, which the simulation thread
@@ -307,6 +309,10 @@ enum Target {
         tx: Sender<LiveInput<crate::chain::live::ChainMsg>>,
         shown: std::sync::Arc<std::sync::atomic::AtomicUsize>,
         layouts: std::sync::Arc<[Layout]>,
+    },
+    Pair {
+        tx: Sender<LiveInput<crate::store::pair::PairMsg>>,
+        layouts: [Layout; 2],
     },
 }
 
@@ -328,10 +334,32 @@ impl Controls {
         (Controls { to: Target::Chain { tx, shown, layouts: layouts.into() }, layout }, inputs)
     }
 
+    /// Controls for two stores side by side with `layouts` (A, B), and the inputs for
+    /// [`crate::store::pair::run_pair_session`]. [`Controls::intervene`] acts on A;
+    /// [`Controls::intervene_on`] on either side or both.
+    pub fn pair(layouts: [Layout; 2]) -> (Controls, Receiver<LiveInput<crate::store::pair::PairMsg>>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        (Controls { to: Target::Pair { tx, layouts }, layout: layouts[0] }, rx)
+    }
+
+    /// Side by side: makes each `(side, intervention)` (side 0 is A, 1 is B) at one sim
+    /// time. False once the session has ended, or for controls that are not a pair's.
+    pub fn intervene_on(&self, whats: &[(u8, Intervention)]) -> bool {
+        let Target::Pair { tx, layouts } = &self.to else { return false };
+        let msgs = whats
+            .iter()
+            .map(|(side, what)| {
+                let (to, msg) = what.to_injection(layouts[usize::from(*side).min(1)]);
+                (*side, to, msg)
+            })
+            .collect();
+        tx.send(LiveInput::Inject { to: ActorId::EXTERNAL, msg: crate::store::pair::PairMsg(msgs) }).is_ok()
+    }
+
     /// The store shown (0 for a store on its own).
     pub fn shown(&self) -> usize {
         match &self.to {
-            Target::Store(_) => 0,
+            Target::Store(_) | Target::Pair { .. } => 0,
             Target::Chain { shown, .. } => shown.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -354,16 +382,10 @@ impl Controls {
             Target::Store(tx) => tx.send(input).is_ok(),
             Target::Chain { tx, shown, .. } => {
                 let store = shown.load(std::sync::atomic::Ordering::Relaxed) as u16;
-                let input = match input {
-                    LiveInput::Inject { to, msg } => {
-                        LiveInput::Inject { to, msg: crate::chain::live::ChainMsg { store, msg } }
-                    }
-                    LiveInput::SetSpeed(f) => LiveInput::SetSpeed(f),
-                    LiveInput::Pause => LiveInput::Pause,
-                    LiveInput::Resume => LiveInput::Resume,
-                    LiveInput::Stop => LiveInput::Stop,
-                };
-                tx.send(input).is_ok()
+                tx.send(addressed(input, |_, msg| crate::chain::live::ChainMsg { store, msg })).is_ok()
+            }
+            Target::Pair { tx, .. } => {
+                tx.send(addressed(input, |to, msg| crate::store::pair::PairMsg(vec![(0, to, msg)]))).is_ok()
             }
         }
     }
@@ -388,6 +410,18 @@ impl Controls {
 
     pub fn stop(&self) -> bool {
         self.send(LiveInput::Stop)
+    }
+}
+
+/// `input` for a session whose messages are `wrap`ped store messages (a chain's, naming
+/// the store; a pair's, naming the side).
+fn addressed<M>(input: LiveInput<StoreMsg>, wrap: impl FnOnce(ActorId, StoreMsg) -> M) -> LiveInput<M> {
+    match input {
+        LiveInput::Inject { to, msg } => LiveInput::Inject { to, msg: wrap(to, msg) },
+        LiveInput::SetSpeed(f) => LiveInput::SetSpeed(f),
+        LiveInput::Pause => LiveInput::Pause,
+        LiveInput::Resume => LiveInput::Resume,
+        LiveInput::Stop => LiveInput::Stop,
     }
 }
 
@@ -437,6 +471,7 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
                 snapshot: sim.model().snapshot(sim.now()),
                 status: Status::of(pacer, sim.events_delivered(), false),
                 chain: None,
+                pair: None,
             };
             // A viewer that has not taken the last frames misses this one.
             let _ = frames.try_send(frame);
@@ -463,7 +498,7 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
     let events = sim.events_delivered();
     let run = finish(sim, now)?;
     // The last frame is not dropped: wait a while for the viewer to take it.
-    let _ = frames.send_timeout(Frame { snapshot: run.last.clone(), status, chain: None }, Duration::from_secs(5));
+    let _ = frames.send_timeout(Frame { snapshot: run.last.clone(), status, chain: None, pair: None }, Duration::from_secs(5));
     Ok(SessionEnd { reason, event_hash, events, end: now, interventions, max_lag, run })
 }
 

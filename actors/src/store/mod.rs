@@ -5,7 +5,8 @@
 //! prices, restocking, disruptions) and its [`device`]s, walking and reading a [`floor`]
 //! whose occupancy is the [`crowd`]. [`metrics`] gathers the truth and the sensed figures,
 //! [`summary`] turns them into the KPIs a planner reads, [`day`] runs a day and [`live`] is
-//! what a paced, watched and steered session builds on; [`sensors`] is what the real
+//! what a paced, watched and steered session builds on ([`pair`]: two stores side by side on
+//! one clock and the same shoppers); [`sensors`] is what the real
 //! store's devices report to a live twin, and how far the twin has drifted from it.
 
 pub mod crowd;
@@ -16,6 +17,7 @@ pub mod lane;
 pub mod live;
 pub mod metrics;
 pub mod office;
+pub mod pair;
 pub mod sensors;
 pub mod shopper;
 pub mod spec;

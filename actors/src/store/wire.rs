@@ -230,6 +230,22 @@ pub fn clock(open_at_s: u32, at: SimTime) -> String {
     format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
 }
 
+/// A store clock time, `HH:MM` or `HH:MM:SS`, as seconds after midnight (what `--at` and
+/// `--until` take).
+pub fn parse_clock(s: &str) -> Result<u32, String> {
+    let bad = || format!("expected a store clock time HH:MM or HH:MM:SS, like 12:00 or 08:11:30; got {s:?}");
+    let parts: Vec<u32> = s.split(':').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let (h, m, sec) = match parts[..] {
+        [h, m] => (h, m, 0),
+        [h, m, sec] => (h, m, sec),
+        _ => return Err(bad()),
+    };
+    if h > 23 || m > 59 || sec > 59 {
+        return Err(bad());
+    }
+    Ok(h * 3600 + m * 60 + sec)
+}
+
 impl WireFloor {
     pub fn of(spec: &WorldSpec) -> WireFloor {
         let store = &spec.store;
@@ -456,6 +472,7 @@ impl WireFrame {
                 done: self.status.done,
             },
             chain: None,
+            pair: None,
         }
     }
 }

@@ -166,7 +166,7 @@ fn render(c: &Comparison<'_>) -> Result<String> {
         r#"<header>
 <p class="eyebrow">storetwin scenario comparison</p>
 <h1>{title}</h1>
-<p class="range">B &minus; A over {n} replications each <span>&middot; {pairing}</span></p>
+<p class="range">B &minus; A over {n} replications each{upto} <span>&middot; {pairing}</span></p>
 <dl class="meta">
 {a}
 {b}
@@ -180,6 +180,10 @@ fn render(c: &Comparison<'_>) -> Result<String> {
         a = side("A", &c.a, A_COLOUR),
         b = side("B", &c.b, B_COLOUR),
         seed = c.seed,
+        upto = match c.until {
+            Some(t) => format!(", the day up to {}", storetwin_actors::store::wire::clock(c.a.open_at_s(), t)),
+            None => String::new(),
+        },
         version = esc(env!("CARGO_PKG_VERSION")),
     )?;
 
