@@ -309,6 +309,36 @@ fn comparing_a_scenario_with_itself_gives_exactly_zero() {
 }
 
 #[test]
+fn compare_until_compares_the_day_so_far_and_lists_each_replication() {
+    let (weekday, layout_b) = (scenario("weekday.toml"), scenario("layout-b.toml"));
+    let morning = compare_json_reps(&weekday, &layout_b, "3", &["--until", "10:30"]);
+    let day = compare_json_reps(&weekday, &layout_b, "3", &[]);
+    assert_eq!(morning["until_s"], 9000, "2.5 h after the 08:00 opening");
+    assert_eq!(day["until_s"], serde_json::Value::Null);
+    for (report, name) in [(&morning, "morning"), (&day, "day")] {
+        for k in report["kpis"].as_array().expect("kpis") {
+            let reps = k["replications"].as_array().expect("each replication's A and B");
+            assert_eq!(reps.len(), 3, "{name}: {k}");
+            let mean = |side: &str| reps.iter().map(|r| r[side].as_f64().unwrap()).sum::<f64>() / 3.0;
+            assert!((mean("a") - k["a"].as_f64().unwrap()).abs() <= 1e-9 * k["a"].as_f64().unwrap().abs().max(1.0));
+            assert!((mean("b") - k["b"].as_f64().unwrap()).abs() <= 1e-9 * k["b"].as_f64().unwrap().abs().max(1.0));
+        }
+    }
+    // By 10:30 the store has seen a fraction of the day's shoppers.
+    let footfall = |r: &serde_json::Value| kpi(r, "footfall")["a"].as_f64().unwrap();
+    assert!(footfall(&morning) > 0.0 && footfall(&morning) < footfall(&day) / 3.0);
+
+    let out = storetwin(&["compare", &weekday, &layout_b, "--until", "21:00"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--until 21:00:00") && err.contains("08:00:00 to 20:00:00"), "{err}");
+    let chain = scenario("chain-3-stores.toml");
+    let out = storetwin(&["compare", &chain, &chain, "--until", "10:00"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--until compares two store scenarios"));
+}
+
+#[test]
 fn common_random_numbers_narrow_the_interval_of_a_difference() {
     let (weekday, layout_b) = (scenario("weekday.toml"), scenario("layout-b.toml"));
     // Crowding couples the shoppers of a day, so a difference needs a few replications to

@@ -811,7 +811,7 @@ fn spawn_floor(
     let heat = images.add(heat_image.unwrap_or_else(|| blank_image(&plan)));
     commands.spawn((
         FloorPart(scene.side),
-            ChildOf(scene.root),
+        ChildOf(scene.root),
         Sprite { image: heat.clone(), custom_size: Some(size), ..default() },
         Transform::from_xyz(0.0, 0.0, 1.0),
         HeatLayer,
@@ -835,8 +835,13 @@ fn spawn_floor(
         ));
         let mut t = at(Cell { x: cell.x, y: cell.y + 1 }, 3.0);
         t.translation.y += CELL * 0.25;
-        commands.spawn((FloorPart(scene.side),
-            ChildOf(scene.root), label(name.clone(), 10.0, [0x57, 0x60, 0x6a]), t, Anchor::TOP_CENTER));
+        commands.spawn((
+            FloorPart(scene.side),
+            ChildOf(scene.root),
+            label(name.clone(), 10.0, [0x57, 0x60, 0x6a]),
+            t,
+            Anchor::TOP_CENTER,
+        ));
     }
 
     for (text, (x, y)) in &scene.signs {
@@ -878,7 +883,7 @@ fn spawn_floor(
             t.translation.y += (place / 2) as f32 * CELL / ROWS_PER_CELL - CELL * 0.3;
             commands.spawn((
                 FloorPart(scene.side),
-            ChildOf(scene.root),
+                ChildOf(scene.root),
                 Mesh2d(dot.clone()),
                 MeshMaterial2d(queue.clone()),
                 t,
@@ -914,7 +919,7 @@ fn spawn_floor(
             for (slot, t) in (0..).zip(places) {
                 commands.spawn((
                     FloorPart(scene.side),
-            ChildOf(scene.root),
+                    ChildOf(scene.root),
                     Mesh2d(mesh.clone()),
                     MeshMaterial2d(kiosk_queue.clone()),
                     t,
@@ -949,14 +954,19 @@ fn spawn_floor(
         let mut dots: HashMap<u32, Handle<Mesh>> = HashMap::new();
         for &i in &scene.sale_cells {
             let cell = Cell { x: (i % u32::from(scene.width)) as u16, y: (i / u32::from(scene.width)) as u16 };
-            commands.spawn((FloorPart(scene.side), ChildOf(scene.root), Sprite::from_color(tint, Vec2::splat(CELL)), at(cell, 1.5)));
+            commands.spawn((
+                FloorPart(scene.side),
+                ChildOf(scene.root),
+                Sprite::from_color(tint, Vec2::splat(CELL)),
+                at(cell, 1.5),
+            ));
             let capacity = u32::from(scene.capacity[i as usize].max(1));
             let (side, places) = cell_places(at(cell, 6.0), capacity);
             let mesh = dots.entry(side).or_insert_with(|| meshes.add(Circle::new(kiosk_dot_radius(side)))).clone();
             for (slot, t) in (0..).zip(places) {
                 commands.spawn((
                     FloorPart(scene.side),
-            ChildOf(scene.root),
+                    ChildOf(scene.root),
                     Mesh2d(mesh.clone()),
                     MeshMaterial2d(sale_dot.clone()),
                     t,
@@ -1311,7 +1321,9 @@ fn sync_lanes(
     // A kiosk's queue fills its footprint from the head, as the simulation counts it: the
     // shoppers at the kiosk first, then those waiting.
     let counts: Vec<Vec<(u32, u32)>> = (0..2u8)
-        .map(|side| snaps[usize::from(side)].map_or_else(Vec::new, |s| kiosk_counts(scene_of(&scene, &scene_b, side), s)))
+        .map(|side| {
+            snaps[usize::from(side)].map_or_else(Vec::new, |s| kiosk_counts(scene_of(&scene, &scene_b, side), s))
+        })
         .collect();
     for (dot, part, mut vis) in &mut kiosk_dots {
         let (at, waiting) = counts[usize::from(part.0)].get(dot.kiosk).copied().unwrap_or((0, 0));
@@ -2048,7 +2060,11 @@ impl PairRow {
     /// A, B and B − A as the panel writes them (percent for fractions).
     fn written(&self) -> [String; 3] {
         let (s, d) = (self.info.unit.scale(), self.info.unit.default_decimals());
-        [storetwin_report::stats::fixed(self.a * s, d), storetwin_report::stats::fixed(self.b * s, d), signed((self.b - self.a) * s, d)]
+        [
+            storetwin_report::stats::fixed(self.a * s, d),
+            storetwin_report::stats::fixed(self.b * s, d),
+            signed((self.b - self.a) * s, d),
+        ]
     }
 
     /// Whether B − A is better (`Some(true)`), worse, or neither way is good or bad.
@@ -2070,8 +2086,16 @@ impl PairRow {
 /// The KPIs the difference panel shows: footfall, buyers, sales, visit, waits and
 /// abandonment, then each zone both floors have: dwell per visitor and mean density (its
 /// occupancy), in `storetwin compare`'s order.
-const PAIR_KEYS: [&str; 8] =
-    ["footfall", "buyers", "sales", "mean_visit_s", "wait_mean_s", "wait_p90_s", "reneged", "crowd.slowed_s_per_shopper"];
+const PAIR_KEYS: [&str; 8] = [
+    "footfall",
+    "buyers",
+    "sales",
+    "mean_visit_s",
+    "wait_mean_s",
+    "wait_p90_s",
+    "reneged",
+    "crowd.slowed_s_per_shopper",
+];
 
 fn pair_rows(kpis: &[storetwin_actors::store::summary::StoreKpis; 2]) -> Vec<PairRow> {
     let shared = storetwin_report::kpi::shared_lines([&kpis[0], &kpis[1]]);
@@ -2489,7 +2513,14 @@ fn nice_ceiling(v: f64) -> f64 {
 
 /// Each queue: state, waiting now, the head's wait so far, the day's mean wait, and the
 /// open/close control of its lanes.
-fn queue_table(ui: &mut egui::Ui, link: &Link, latest: &Latest, sides: Sides<'_>, st: &mut Ui, snap: Option<&Snapshot>) {
+fn queue_table(
+    ui: &mut egui::Ui,
+    link: &Link,
+    latest: &Latest,
+    sides: Sides<'_>,
+    st: &mut Ui,
+    snap: Option<&Snapshot>,
+) {
     let scene = sides.control(st.target);
     ui.vertical(|ui| {
         let title = ui.label(egui::RichText::new("Checkout queues").strong()).rect.height();

@@ -391,12 +391,7 @@ fn run_pair(args: &Args, a: &Path, b: &Path) -> anyhow::Result<ExitCode> {
     println!("side by side: seed {}, to {} ({:?})", twin.seed, clock(open, end.end), end.reason);
     for (side, (run, scenario)) in end.runs.iter().zip(&twin.scenarios).enumerate() {
         let label = ["A", "B"][side];
-        println!(
-            "  {label} {}: {} events, event_hash {}",
-            scenario.path.display(),
-            run.events,
-            run.event_hash
-        );
+        println!("  {label} {}: {} events, event_hash {}", scenario.path.display(), run.events, run.event_hash);
         for t in &end.interventions[side] {
             println!("    intervention {}", session::describe_intervention(t, &scenario.world));
         }

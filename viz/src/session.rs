@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use crossbeam_channel::Receiver;
 use storetwin_actors::StoreMsg;
+use storetwin_actors::StoreWorld;
 use storetwin_actors::chain::live::{ChainSessionConfig, ChainSessionEnd, StoreIntervention};
 use storetwin_actors::chain::run::ChainError;
 use storetwin_actors::store::live::{
@@ -19,7 +20,6 @@ use storetwin_actors::store::live::{
 };
 use storetwin_actors::store::pair::{PairConfig, PairEnd, PairError, run_pair_session};
 use storetwin_actors::store::spec::WorldSpec;
-use storetwin_actors::StoreWorld;
 use storetwin_engine::{ActorId, EventKey, Observer, Seed, SimTime, WallClock};
 use storetwin_eventlog::{Checker, EndState, EventLog, Header, LogReader, Trailer};
 use storetwin_scenarios::Scenario;

@@ -171,7 +171,8 @@ fn an_intervention_on_one_side_is_recorded_on_that_side_only() {
         .output()
         .expect("storetwin compare runs");
     let json: serde_json::Value = serde_json::from_slice(&plain.stdout).expect("compare's JSON");
-    let first = &json["kpis"].as_array().unwrap().iter().find(|k| k["kpi"] == "wait_mean_s").unwrap()["replications"][0];
+    let first =
+        &json["kpis"].as_array().unwrap().iter().find(|k| k["kpi"] == "wait_mean_s").unwrap()["replications"][0];
     assert_eq!(waits["a"], first["a"], "side A is weekday with no intervention");
     assert_ne!(hash(lines[side_a]), hash(lines[side_b]), "{stdout}");
 }

@@ -498,7 +498,8 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
     let events = sim.events_delivered();
     let run = finish(sim, now)?;
     // The last frame is not dropped: wait a while for the viewer to take it.
-    let _ = frames.send_timeout(Frame { snapshot: run.last.clone(), status, chain: None, pair: None }, Duration::from_secs(5));
+    let _ = frames
+        .send_timeout(Frame { snapshot: run.last.clone(), status, chain: None, pair: None }, Duration::from_secs(5));
     Ok(SessionEnd { reason, event_hash, events, end: now, interventions, max_lag, run })
 }
 
