@@ -1279,6 +1279,7 @@ fn kiosk_counts(scene: &Scene, snap: &Snapshot) -> Vec<(u32, u32)> {
 }
 
 #[allow(clippy::type_complexity, reason = "a Bevy system's queries")]
+#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn sync_lanes(
     latest: Res<Latest>,
     scene: Res<Scene>,
@@ -1719,7 +1720,11 @@ fn panels(
                 _ => "Last hour".to_string(),
             };
             ui.horizontal_top(|ui| {
-                chart(ui, snap, shown, &title, height);
+                if sides.b.is_some() {
+                    zone_table(ui, &latest, height);
+                } else {
+                    chart(ui, snap, shown, &title, height);
+                }
                 ui.separator();
                 queue_table(ui, &link, &latest, sides, ui_state, snap);
             });
@@ -2029,21 +2034,81 @@ fn pair_sections(ui: &mut egui::Ui, latest: &Latest, a: &Scene, b: &Scene, st: &
             ui.label(egui::RichText::new(label).small());
             ui.label(egui::RichText::new(a).small().monospace());
             ui.label(egui::RichText::new(b).small().monospace());
-            let colour = match tone {
-                Some(true) => egui::Color32::from_rgb(0x1a, 0x7f, 0x37),
-                Some(false) => egui::Color32::from_rgb(0xcf, 0x22, 0x2e),
-                None => ui.visuals().text_color(),
-            };
+            let colour = tone_colour(ui, tone);
             ui.label(egui::RichText::new(d).small().monospace().strong().color(colour));
             ui.end_row();
         };
         let d = inside[1] - inside[0];
         cells(ui, "shoppers inside now", decimal(inside[0]), decimal(inside[1]), signed(d, 0), None);
-        for row in pair_rows(kpis) {
+        for row in pair_rows(kpis).iter().filter(|r| r.info.subject.is_none()) {
             let [a, b, d] = row.written();
             cells(ui, &row.label, a, b, d, row.better());
         }
     });
+    ui.label(egui::RichText::new("Each zone's dwell and density: the table below the floors.").small());
+}
+
+/// Side by side, below the floors: each zone both floors have, its dwell per visitor and
+/// its mean density (occupancy) so far, A, B and B − A.
+fn zone_table(ui: &mut egui::Ui, latest: &Latest, height: f32) {
+    let kpis = latest.frame.as_ref().and_then(|f| f.pair.as_deref()).and_then(|p| p.kpis.as_deref());
+    ui.vertical(|ui| {
+        ui.set_max_height(height);
+        ui.label(egui::RichText::new("Zones so far: B − A").strong());
+        let Some(kpis) = kpis else {
+            ui.label("waiting for the simulation…");
+            return;
+        };
+        let rows = pair_rows(kpis);
+        let mut zones: Vec<&str> = Vec::new();
+        for r in &rows {
+            if let Some(z) = r.info.subject.as_deref()
+                && !zones.contains(&z)
+            {
+                zones.push(z);
+            }
+        }
+        egui::ScrollArea::vertical().id_salt("zones").auto_shrink([true, true]).show(ui, |ui| {
+            egui::Grid::new("zone-table").num_columns(7).spacing([12.0, 3.0]).striped(true).show(ui, |ui| {
+                for h in ["zone", "dwell per visitor (s): A", "B", "B − A", "mean density (people/m²): A", "B", "B − A"]
+                {
+                    ui.label(egui::RichText::new(h).small().strong());
+                }
+                ui.end_row();
+                for zone in zones {
+                    ui.label(zone);
+                    for measure in ["].dwell_s", "].mean_density"] {
+                        let row = rows.iter().find(|r| r.kpi == format!("zone[{zone}{measure}"));
+                        match row {
+                            Some(row) => {
+                                let [a, b, d] = row.written();
+                                ui.label(egui::RichText::new(a).monospace());
+                                ui.label(egui::RichText::new(b).monospace());
+                                ui.label(
+                                    egui::RichText::new(d).monospace().strong().color(tone_colour(ui, row.better())),
+                                );
+                            }
+                            None => {
+                                for _ in 0..3 {
+                                    ui.label("–");
+                                }
+                            }
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+    });
+}
+
+/// Green for better, red for worse, the text's colour when neither.
+fn tone_colour(ui: &egui::Ui, better: Option<bool>) -> egui::Color32 {
+    match better {
+        Some(true) => egui::Color32::from_rgb(0x1a, 0x7f, 0x37),
+        Some(false) => egui::Color32::from_rgb(0xcf, 0x22, 0x2e),
+        None => ui.visuals().text_color(),
+    }
 }
 
 /// One KPI side by side: `storetwin compare`'s name for it, its unit, and the two values
@@ -2060,6 +2125,8 @@ impl PairRow {
     /// A, B and B − A as the panel writes them (percent for fractions).
     fn written(&self) -> [String; 3] {
         let (s, d) = (self.info.unit.scale(), self.info.unit.default_decimals());
+        // Big figures (a day's sales) without their fraction: the panel is narrow.
+        let d = if self.a.abs().max(self.b.abs()) * s >= 10_000.0 { 0 } else { d };
         [
             storetwin_report::stats::fixed(self.a * s, d),
             storetwin_report::stats::fixed(self.b * s, d),
@@ -2523,7 +2590,11 @@ fn queue_table(
 ) {
     let scene = sides.control(st.target);
     ui.vertical(|ui| {
-        let title = ui.label(egui::RichText::new("Checkout queues").strong()).rect.height();
+        let title = match (sides.b, &scene.caption) {
+            (Some(_), Some(caption)) => format!("Checkout queues · {caption}"),
+            _ => "Checkout queues".to_string(),
+        };
+        let title = ui.label(egui::RichText::new(title).strong()).rect.height();
         // A visible scroll bar when the window is too low for every row.
         ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
         let table = egui::ScrollArea::both().id_salt("queues").auto_shrink([false, true]).show(ui, |ui| {
@@ -2602,6 +2673,7 @@ fn queue_table(
 }
 
 /// Waits for the session's last frame, lets it render, saves the window, then exits.
+#[allow(clippy::too_many_arguments, reason = "a Bevy system takes its resources as arguments")]
 fn capture(
     mut commands: Commands,
     mut state: ResMut<Capture>,

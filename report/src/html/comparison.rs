@@ -482,6 +482,7 @@ mod tests {
             b: a + diff.mean,
             diff,
             significant,
+            replications: Vec::new(),
             info,
         }
     }
