@@ -82,3 +82,23 @@ fn an_intervention_on_one_side_is_recorded_there_and_replays() {
     let replayed = run_day_replaying(&a, seed, &run.interventions[1]).expect("replays");
     assert_eq!(replayed.event_hash, run.runs[1].event_hash);
 }
+
+#[test]
+fn the_controls_act_on_both_sides_at_one_sim_time() {
+    let (a, b) = two_stores();
+    let seed = Seed(5);
+    let worlds = [StoreWorld::build(a.clone(), seed), StoreWorld::build(b.clone(), seed)];
+    let (controls, rx) = storetwin_actors::store::live::Controls::pair([worlds[0].layout, worlds[1].layout]);
+    let close = Intervention::SetLaneOpen { lane: 1, open: false };
+    assert!(controls.intervene_on(&[(0, close), (1, close)]));
+    assert!(controls.intervene(Intervention::SetPrice { sku: 0, cents: 99 }), "plain controls act on A");
+    let (ftx, _frx) = crossbeam_channel::bounded(1);
+    let config = PairConfig { speed: 1e6, until: Some(SimTime::from_secs(3600)), ..PairConfig::default() };
+    let run = run_pair_session(worlds, seed, &config, ManualWall::with_step(Duration::from_millis(5)), &rx, &ftx)
+        .expect("runs");
+    assert_eq!(run.interventions[0].len(), 2);
+    assert_eq!(run.interventions[1].len(), 1);
+    assert_eq!(run.interventions[0][0].what, close);
+    assert_eq!(run.interventions[1][0], run.interventions[0][0], "the same change at the same time on both");
+    assert_eq!(run.interventions[0][1].what, Intervention::SetPrice { sku: 0, cents: 99 });
+}

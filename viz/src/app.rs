@@ -2843,6 +2843,37 @@ mod tests {
     }
 
     #[test]
+    fn both_sides_act_on_the_lane_sku_or_device_of_the_same_name() {
+        let load = |name: &str| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
+            let spec = crate::session::load_scenario(&path).expect("a bundled scenario").world;
+            let floor = Floor::build(&spec.store);
+            scene(&spec, &floor, spec.open_at_s, name, 0, None)
+        };
+        let (a, b) = (load("weekday.toml"), load("holiday-peak.toml"));
+        for (l, name) in a.lane_names.iter().enumerate() {
+            let on_b = translate(Intervention::SetLaneOpen { lane: l as u16, open: true }, &a, &b);
+            let expected = b.lane_names.iter().position(|n| n == name).map(|i| i as u16);
+            assert_eq!(on_b, expected.map(|lane| Intervention::SetLaneOpen { lane, open: true }), "{name}");
+        }
+        // holiday-peak has lanes weekday has not: those are A's alone the other way round.
+        let only_b = b.lane_names.iter().position(|n| !a.lane_names.contains(n)).expect("a lane only B has");
+        assert_eq!(translate(Intervention::SetLaneOpen { lane: only_b as u16, open: true }, &b, &a), None);
+        let sku = a.skus.len() as u32 - 1;
+        let on_b = translate(Intervention::SetPrice { sku, cents: 5 }, &a, &b);
+        let name = &a.skus[sku as usize].0;
+        assert_eq!(
+            on_b.map(|w| match w {
+                Intervention::SetPrice { sku, .. } => b.skus[sku as usize].0.clone(),
+                _ => String::new(),
+            }),
+            Some(name.clone())
+        );
+        let device = Intervention::SetDeviceUp { device: 0, up: false };
+        assert_eq!(translate(device, &a, &a), Some(device));
+    }
+
+    #[test]
     fn heat_mode_cycles_off_dwell_density() {
         assert_eq!(HeatMode::Off.next(), HeatMode::Dwell);
         assert_eq!(HeatMode::Dwell.next(), HeatMode::Density);
