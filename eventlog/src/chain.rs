@@ -44,27 +44,13 @@ pub struct ChainLog {
 impl ChainLog {
     /// Writes the log to `path` (whole or not at all).
     pub fn write(&self, path: &Path) -> Result<(), LogError> {
-        let mut line = serde_json::to_vec(self).map_err(|e| LogError::format(path, e.to_string()))?;
-        line.push(b'\n');
-        crate::atomic::write_atomic(path, |w| w.write_all(&line))
-            .map_err(|e| LogError::format(path, format!("cannot write: {e}")))
+        write_line(path, self)
     }
 
     /// Reads a chain session log, naming what is wrong with one that is not.
     pub fn read(path: &Path) -> Result<ChainLog, LogError> {
-        let bytes = std::fs::read(path).map_err(LogError::io(path))?;
-        let log: ChainLog = serde_json::from_slice(&bytes).map_err(|e| {
-            LogError::format(path, format!("line {}, column {}: not a chain session log ({e})", e.line(), e.column()))
-        })?;
-        if log.format != CHAIN_FORMAT || log.version != CHAIN_VERSION {
-            return Err(LogError::format(
-                path,
-                format!(
-                    "format {} version {}; expected {CHAIN_FORMAT} version {CHAIN_VERSION}",
-                    log.format, log.version
-                ),
-            ));
-        }
+        let log: ChainLog = read_line(path, "a chain session log")?;
+        check_format(path, &log.format, log.version, CHAIN_FORMAT, CHAIN_VERSION)?;
         Ok(log)
     }
 }
@@ -72,17 +58,52 @@ impl ChainLog {
 /// Whether the file at `path` is a chain session log (rather than a store's event log):
 /// its first line is JSON whose `format` is [`CHAIN_FORMAT`].
 pub fn is_chain_log(path: &Path) -> bool {
-    use std::io::BufRead as _;
-    let Ok(file) = std::fs::File::open(path) else { return false };
-    let mut line = Vec::new();
-    if std::io::BufReader::new(file).take(64 << 20).read_until(b'\n', &mut line).is_err() {
-        return false;
+    format_of(path).is_some_and(|f| f == CHAIN_FORMAT)
+}
+
+/// Writes `value` to `path` as one line of JSON (whole or not at all).
+pub(crate) fn write_line<T: Serialize>(path: &Path, value: &T) -> Result<(), LogError> {
+    let mut line = serde_json::to_vec(value).map_err(|e| LogError::format(path, e.to_string()))?;
+    line.push(b'\n');
+    crate::atomic::write_atomic(path, |w| w.write_all(&line))
+        .map_err(|e| LogError::format(path, format!("cannot write: {e}")))
+}
+
+/// Reads a one-line JSON session file, naming the line and column of what is wrong.
+pub(crate) fn read_line<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, LogError> {
+    let bytes = std::fs::read(path).map_err(LogError::io(path))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| LogError::format(path, format!("line {}, column {}: not {what} ({e})", e.line(), e.column())))
+}
+
+/// Refuses a session file of another format or version than expected.
+pub(crate) fn check_format(
+    path: &Path,
+    format: &str,
+    version: u32,
+    expected: &str,
+    expected_version: u32,
+) -> Result<(), LogError> {
+    if format != expected || version != expected_version {
+        return Err(LogError::format(
+            path,
+            format!("format {format} version {version}; expected {expected} version {expected_version}"),
+        ));
     }
+    Ok(())
+}
+
+/// The `format` of the JSON on the first line of the file at `path`, if it has one.
+pub(crate) fn format_of(path: &Path) -> Option<String> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(path).ok()?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(file).take(64 << 20).read_until(b'\n', &mut line).ok()?;
     #[derive(Deserialize)]
     struct Format {
         format: String,
     }
-    serde_json::from_slice::<Format>(&line).is_ok_and(|f| f.format == CHAIN_FORMAT)
+    serde_json::from_slice::<Format>(&line).ok().map(|f| f.format)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 
 pub mod atomic;
 pub mod chain;
+pub mod pair;
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};

@@ -223,7 +223,7 @@ struct Scene {
     side: u8,
     /// The entity the floor's parts are children of, placed at the floor's centre.
     root: Entity,
-    /// Side by side: "A · weekday" above the floor.
+    /// Side by side: "A: weekday.toml" above the floor.
     caption: Option<String>,
     /// World position of the floor's centre (the root's).
     origin: [f32; 2],
@@ -1852,7 +1852,7 @@ fn side_panel(
         ui.separator();
     }
     if let Some(b) = sides.b {
-        pair_sections(ui, latest, scene, b, st);
+        pair_sections(ui, latest, scene, b, st, link.replay.is_none());
     } else if let Some(f) = frame {
         let s = &f.snapshot;
         let waiting: u32 = s.queues.iter().map(|q| q.waiting).sum();
@@ -1991,25 +1991,27 @@ fn side_panel(
 }
 
 /// Side by side: what the controls act on, and B − A so far.
-fn pair_sections(ui: &mut egui::Ui, latest: &Latest, a: &Scene, b: &Scene, st: &mut Ui) {
-    ui.horizontal(|ui| {
-        ui.label(egui::RichText::new("Act on").strong());
-        for (target, text, hint) in [
-            (Target::A, "A", a.caption.clone().unwrap_or_default()),
-            (Target::B, "B", b.caption.clone().unwrap_or_default()),
-            (Target::Both, "both", "both floors at once (B's lane, SKU or device of the same name)".to_string()),
-        ] {
-            if ui.selectable_label(st.target == target, text).on_hover_text(hint).clicked() && st.target != target {
-                st.target = target;
-                // The pickers list the other floor's lanes, SKUs and devices now.
-                let scene = if target == Target::B { b } else { a };
-                st.sku = 0;
-                st.device = 0;
-                st.device_kind = None;
-                st.price = scene.skus.first().map_or(0.0, |s| s.1 as f64 / 100.0);
+fn pair_sections(ui: &mut egui::Ui, latest: &Latest, a: &Scene, b: &Scene, st: &mut Ui, live: bool) {
+    if live {
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new("Act on").strong());
+            for (target, text, hint) in [
+                (Target::A, "A", a.caption.clone().unwrap_or_default()),
+                (Target::B, "B", b.caption.clone().unwrap_or_default()),
+                (Target::Both, "both", "both floors at once (B's lane, SKU or device of the same name)".to_string()),
+            ] {
+                if ui.selectable_label(st.target == target, text).on_hover_text(hint).clicked() && st.target != target {
+                    st.target = target;
+                    // The pickers list the other floor's lanes, SKUs and devices now.
+                    let scene = if target == Target::B { b } else { a };
+                    st.sku = 0;
+                    st.device = 0;
+                    st.device_kind = None;
+                    st.price = scene.skus.first().map_or(0.0, |s| s.1 as f64 / 100.0);
+                }
             }
-        }
-    });
+        });
+    }
     ui.add_space(4.0);
     let pair = latest.frame.as_ref().and_then(|f| f.pair.as_deref());
     let Some((kpis, at)) = pair.and_then(|p| p.kpis.as_deref().map(|k| (k, p.kpis_at))) else {
@@ -2756,6 +2758,8 @@ fn capture(
         })
     });
     let at_ns = latest.frame.as_ref().map(|f| f.snapshot.at.as_nanos());
+    // The dwell overlay's top (side by side: of both floors).
+    let dwell_max = heat_max(&latest);
     // Where each floor is drawn (its centre in world units and its size in cells), and
     // side by side the difference panel's figures, unrounded.
     let floors: Vec<serde_json::Value> = std::iter::once(&*scene)
@@ -2787,6 +2791,7 @@ fn capture(
                     "chain": chain,
                     "floors": floors,
                     "pair": pair,
+                    "dwell_max": dwell_max,
                 });
                 let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
                 write_atomic(&path.with_extension("json"), |w| w.write_all(&json)).map_err(|e| e.to_string())

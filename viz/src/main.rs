@@ -34,7 +34,7 @@ struct Args {
     /// Two store scenarios side by side, A and B, on one clock and one seed (default: A's):
     /// the same shoppers arrive at the same times with the same lists on both floors, as
     /// `storetwin compare` pairs its replications; the panel shows B − A so far.
-    #[arg(long, num_args = 2, value_names = ["A.toml", "B.toml"], conflicts_with_all = ["scenario", "replay", "connect", "store", "events"])]
+    #[arg(long, num_args = 2, value_names = ["A.toml", "B.toml"], conflicts_with_all = ["scenario", "replay", "connect", "store"])]
     compare: Vec<PathBuf>,
 
     /// Render a live session of `storetwin serve` at this address (ws://HOST:PORT) instead
@@ -207,7 +207,14 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         return run_remote(&args, &url);
     }
     if let [a, b] = &args.compare[..] {
-        return run_pair(&args, a, b);
+        return run_pair(&args, a, b, None);
+    }
+    if let Some(log) = &args.replay
+        && storetwin_eventlog::pair::is_pair_log(log)
+    {
+        let record = storetwin_eventlog::pair::PairLog::read(log)?;
+        let [a, b] = [record.sides[0].scenario.clone(), record.sides[1].scenario.clone()];
+        return run_pair(&args, &a, &b, Some((log.clone(), record)));
     }
     if let Some(log) = &args.replay
         && storetwin_eventlog::chain::is_chain_log(log)
@@ -322,9 +329,29 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// Two store scenarios side by side on one clock and one seed.
-fn run_pair(args: &Args, a: &Path, b: &Path) -> anyhow::Result<ExitCode> {
+/// Two store scenarios side by side on one clock and one seed; or a replay of such a
+/// session from its log (its scenarios, seed, interventions and end).
+fn run_pair(
+    args: &Args,
+    a: &Path,
+    b: &Path,
+    replay: Option<(PathBuf, storetwin_eventlog::pair::PairLog)>,
+) -> anyhow::Result<ExitCode> {
     let scenarios = [session::load_scenario(a)?, session::load_scenario(b)?];
+    if let Some((log, record)) = &replay {
+        for (side, s) in record.sides.iter().zip(&scenarios) {
+            if side.scenario_hash != s.hash {
+                bail!(
+                    "{}: recorded from a scenario with hash {}, but {} now has hash {}: the file changed, so the \
+                     replay would not be the same run",
+                    log.display(),
+                    side.scenario_hash,
+                    s.path.display(),
+                    s.hash
+                );
+            }
+        }
+    }
     for (path, s) in [a, b].iter().zip(&scenarios) {
         if storetwin_scenarios::file_kind(path).ok() == Some(storetwin_scenarios::FileKind::Chain) {
             bail!("--compare takes two store scenarios; {} is a chain file", path.display());
@@ -343,9 +370,14 @@ fn run_pair(args: &Args, a: &Path, b: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     let world = &scenarios[0].world;
-    let until = until_of(args.at, world.open_at_s, world.duration, "the stores are open from")?;
+    let mut until = until_of(args.at, world.open_at_s, world.duration, "the stores are open from")?;
     let speed = args.speed.unwrap_or(if args.screenshot.is_some() { 1000.0 } else { 60.0 });
     let mut planned: [Vec<storetwin_actors::store::live::TimedIntervention>; 2] = [Vec::new(), Vec::new()];
+    if let Some((_, record)) = &replay {
+        let end = SimTime::from_nanos(record.end_ns);
+        until = Some(until.map_or(end, |t| t.min(end)));
+        planned = [record.sides[0].interventions.clone(), record.sides[1].interventions.clone()];
+    }
     for text in &args.intervene {
         let (sides, rest) = match text.split_once(' ') {
             Some(("A", rest)) => (&[0usize][..], rest),
@@ -359,7 +391,10 @@ fn run_pair(args: &Args, a: &Path, b: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     let options = Options { speed, paused: args.paused, until, ..Options::default() };
-    let seed = Seed(args.seed.unwrap_or(scenarios[0].seed));
+    let seed = match &replay {
+        Some((_, record)) => Seed(record.seed),
+        None => Seed(args.seed.unwrap_or(scenarios[0].seed)),
+    };
     let name = |s: &storetwin_scenarios::Scenario| {
         s.path.file_name().map_or_else(|| s.path.display().to_string(), |n| n.to_string_lossy().into())
     };
@@ -374,7 +409,7 @@ fn run_pair(args: &Args, a: &Path, b: &Path) -> anyhow::Result<ExitCode> {
         open_at_s: spec.open_at_s,
         spec,
         scenario_name: name_a.clone(),
-        replay: None,
+        replay: replay.as_ref().map(|(p, _)| p.clone()),
         controls: twin.controls.clone(),
         frames: twin.frames.clone(),
         speed,
@@ -397,6 +432,22 @@ fn run_pair(args: &Args, a: &Path, b: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     println!("  max sim lag {:.1} s (how far the simulation fell behind its pace)", end.max_lag.as_secs_f64());
+    let written_by = if replay.is_some() { "storetwin-twin --replay" } else { "storetwin-twin --compare" };
+    let log = session::pair_log(&twin, &end, written_by);
+    if let Some(path) = &args.events {
+        log.write(path)?;
+        println!("  wrote {}; replay it with: storetwin-twin --replay {}", path.display(), path.display());
+    }
+    let mut code = if exit.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    if let Some((path, expected)) = &replay {
+        match session::pair_verdict(path, expected, &log) {
+            Ok(text) => println!("  {text}"),
+            Err(text) => {
+                println!("  {text}");
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
     if let Some(shot) = &args.screenshot
         && exit.is_success()
     {
@@ -414,7 +465,7 @@ fn run_pair(args: &Args, a: &Path, b: &Path) -> anyhow::Result<ExitCode> {
             speed
         );
     }
-    Ok(if exit.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(code)
 }
 
 /// `--at` as sim time in a day opening at `open` (seconds since midnight) and lasting

@@ -606,3 +606,57 @@ impl PairTwin {
         stop_and_join(&self.controls, &self.frames, thread)
     }
 }
+
+/// The log of a side-by-side session that ended with `end`.
+pub fn pair_log(twin: &PairTwin, end: &PairEnd, written_by: &str) -> storetwin_eventlog::pair::PairLog {
+    let side = |i: usize| {
+        let s = &twin.scenarios[i];
+        storetwin_eventlog::pair::PairSide {
+            scenario: std::path::absolute(&s.path).unwrap_or_else(|_| s.path.clone()),
+            scenario_hash: s.hash.clone(),
+            interventions: end.interventions[i].clone(),
+            events: end.runs[i].events,
+            event_hash: end.runs[i].event_hash.to_string(),
+        }
+    };
+    storetwin_eventlog::pair::PairLog {
+        format: storetwin_eventlog::pair::PAIR_FORMAT.into(),
+        version: storetwin_eventlog::pair::PAIR_VERSION,
+        seed: twin.seed.0,
+        written_by: written_by.into(),
+        sides: [side(0), side(1)],
+        end_ns: end.end.as_nanos(),
+    }
+}
+
+/// A side-by-side replay against its log: `Ok` says it is identical, `Err` which side
+/// differs (or that the replay stopped before the log's end).
+pub fn pair_verdict(
+    path: &Path,
+    expected: &storetwin_eventlog::pair::PairLog,
+    got: &storetwin_eventlog::pair::PairLog,
+) -> Result<String, String> {
+    if got.end_ns < expected.end_ns {
+        return Ok(format!(
+            "replay stopped at {} s, before the log's end at {} s: not compared (replay to the end to check it)",
+            got.end_ns / 1_000_000_000,
+            expected.end_ns / 1_000_000_000
+        ));
+    }
+    for (label, (want, have)) in ["A", "B"].iter().zip(expected.sides.iter().zip(&got.sides)) {
+        if (want.events, &want.event_hash) != (have.events, &have.event_hash) {
+            return Err(format!(
+                "replay DIFFERS from {} on side {label}: {} events, event_hash {}; the log has {} events, event_hash {}",
+                path.display(),
+                have.events,
+                have.event_hash,
+                want.events,
+                want.event_hash
+            ));
+        }
+    }
+    Ok(format!(
+        "replay identical on both sides: A {} events, event_hash {}; B {} events, event_hash {}",
+        got.sides[0].events, got.sides[0].event_hash, got.sides[1].events, got.sides[1].event_hash
+    ))
+}

@@ -1,8 +1,8 @@
 //! Two layouts side by side under Xvfb: `storetwin-twin --compare weekday layout-b` draws
 //! both floors, each with its own shelf colours, and its difference panel holds the
 //! figures `storetwin compare --until` gives for the same replication at that time; an
-//! intervention made on one side is recorded on that side only, and the other side is
-//! the plain run of its scenario.
+//! intervention made on one side is recorded on that side only, the other side is the
+//! plain run of its scenario, and the session's log replays identically on both sides.
 //!
 //! Runs the `storetwin` binary beside `storetwin-twin` (built by `cargo test --workspace`).
 
@@ -51,7 +51,7 @@ fn layouts_side_by_side_show_both_floors_and_the_differences_compare_reports() {
     let png = dir.join("beside.png");
     let (a, b) = (scenario("weekday.toml"), scenario("layout-b.toml"));
     let (a_s, b_s, png_s) = (a.to_str().unwrap(), b.to_str().unwrap(), png.to_str().unwrap());
-    let out = twin(&x, &["--compare", a_s, b_s, "--screenshot", png_s, "--at", "10:30", "--speed", "1000"]);
+    let out = twin(&x, &["--compare", a_s, b_s, "--screenshot", png_s, "--at", "10:30", "--speed", "1000", "--heat"]);
     assert!(out.status.success(), "the twin failed");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("to 10:30:00"), "{stdout}");
@@ -86,6 +86,20 @@ fn layouts_side_by_side_show_both_floors_and_the_differences_compare_reports() {
         "the layouts differ somewhere by 10:30"
     );
     assert_eq!(meta["pair"]["kpis_at_ns"], 9000u64 * 1_000_000_000);
+
+    // The heat maps share one scale: the busiest cell of either floor so far.
+    let seed = storetwin_engine::Seed(session::load_scenario(&a).unwrap().seed);
+    let at = storetwin_engine::SimTime::from_secs(9000);
+    let busiest: Vec<f64> = [&a, &b]
+        .iter()
+        .map(|p| {
+            let spec = session::load_scenario(p).unwrap().world;
+            let day = storetwin_actors::store::pair::run_day_until(&spec, seed, at).expect("runs");
+            day.last.heat.iter().copied().fold(0.0, f64::max)
+        })
+        .collect();
+    assert_ne!(busiest[0], busiest[1], "the layouts' busiest cells differ");
+    assert_eq!(meta["dwell_max"].as_f64(), Some(busiest[0].max(busiest[1])), "one scale for both: {busiest:?}");
 
     // Both floors, each with its own layout's shelf colours: cells whose shelf category
     // differs between the two layouts show each floor's own colour.
@@ -131,6 +145,7 @@ fn an_intervention_on_one_side_is_recorded_on_that_side_only() {
     let x = Xvfb::start();
     let dir = temp_dir("one-side");
     let png = dir.join("one-side.png");
+    let log = dir.join("one-side.session");
     let a = scenario("weekday.toml");
     let a_s = a.to_str().unwrap();
     let out = twin(
@@ -141,6 +156,8 @@ fn an_intervention_on_one_side_is_recorded_on_that_side_only() {
             a_s,
             "--intervene",
             "B 09:00 close L1",
+            "--events",
+            log.to_str().unwrap(),
             "--screenshot",
             png.to_str().unwrap(),
             "--at",
@@ -175,4 +192,15 @@ fn an_intervention_on_one_side_is_recorded_on_that_side_only() {
         &json["kpis"].as_array().unwrap().iter().find(|k| k["kpi"] == "wait_mean_s").unwrap()["replications"][0];
     assert_eq!(waits["a"], first["a"], "side A is weekday with no intervention");
     assert_ne!(hash(lines[side_a]), hash(lines[side_b]), "{stdout}");
+
+    // The session's log replays side by side to the identical run on both sides.
+    let record = storetwin_eventlog::pair::PairLog::read(&log).expect("a side-by-side log");
+    assert!(record.sides[0].interventions.is_empty());
+    assert_eq!(record.sides[1].interventions.len(), 1);
+    let again = dir.join("again.png");
+    let out = twin(&x, &["--replay", log.to_str().unwrap(), "--screenshot", again.to_str().unwrap()]);
+    assert!(out.status.success(), "the replay failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("replay identical on both sides"), "{stdout}");
+    assert!(stdout.contains(&record.sides[1].event_hash), "{stdout}");
 }
