@@ -163,22 +163,15 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let spec = remote.scenario.world.clone();
     let name =
         remote.scenario.path.file_name().map_or_else(|| remote.floor.scenario.clone(), |n| n.to_string_lossy().into());
-    let app = TwinApp {
-        title: format!("storetwin twin — {} ({name}) on {}", spec.store.name, remote.server),
-        spec: spec.clone(),
-        open_at_s: spec.open_at_s,
-        scenario_name: format!("{name} on {}", remote.server),
-        replay: None,
-        controls: remote.controls.clone(),
-        frames: remote.frames.clone(),
-        speed: remote.speed,
-        paused: remote.paused,
-        heat: args.heat.unwrap_or_default(),
-        size: args.size,
-        screenshot: args.screenshot.clone(),
-        chain: None,
-        pair: None,
-    };
+    let app = window(
+        args,
+        format!("storetwin twin — {} ({name}) on {}", spec.store.name, remote.server),
+        spec.clone(),
+        format!("{name} on {}", remote.server),
+        None,
+        (remote.controls.clone(), remote.frames.clone()),
+        (remote.speed, remote.paused),
+    );
     let exit = app.run();
     let stats = remote.stats.clone();
     let server = remote.server.clone();
@@ -260,22 +253,15 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     check_display()?;
     let mut twin = Twin::start(scenario, seed, mode, &options, SystemWall::default())?;
     let title = format!("storetwin twin — {} ({name})", twin.scenario.world.store.name);
-    let app = TwinApp {
+    let app = window(
+        &args,
         title,
-        spec: twin.scenario.world.clone(),
-        open_at_s: twin.scenario.world.open_at_s,
-        scenario_name: name,
+        twin.scenario.world.clone(),
+        name,
         replay,
-        controls: twin.controls.clone(),
-        frames: twin.frames.clone(),
-        speed,
-        paused: args.paused,
-        heat: args.heat.unwrap_or_default(),
-        size: args.size,
-        screenshot: args.screenshot.clone(),
-        chain: None,
-        pair: None,
-    };
+        (twin.controls.clone(), twin.frames.clone()),
+        (speed, args.paused),
+    );
     let exit = app.run();
     let outcome = twin.finish()?;
     let end = &outcome.end;
@@ -327,6 +313,35 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+/// The window on `spec` (A's side by side) with the command line's overlay, size and
+/// screenshot: frames in and controls out through `link`, at `pace` (speed, paused).
+fn window(
+    args: &Args,
+    title: String,
+    spec: storetwin_actors::store::spec::WorldSpec,
+    scenario_name: String,
+    replay: Option<PathBuf>,
+    link: (storetwin_actors::store::live::Controls, crossbeam_channel::Receiver<storetwin_actors::store::live::Frame>),
+    pace: (f64, bool),
+) -> TwinApp {
+    TwinApp {
+        title,
+        open_at_s: spec.open_at_s,
+        spec,
+        scenario_name,
+        replay,
+        controls: link.0,
+        frames: link.1,
+        speed: pace.0,
+        paused: pace.1,
+        heat: args.heat.unwrap_or_default(),
+        size: args.size,
+        screenshot: args.screenshot.clone(),
+        chain: None,
+        pair: None,
+    }
 }
 
 /// Two store scenarios side by side on one clock and one seed; or a replay of such a
@@ -404,22 +419,16 @@ fn run_pair(
     let spec_b = sb.world.clone();
     let mut twin = session::PairTwin::start(sa, sb, seed, &options, planned, SystemWall::default())?;
     let spec = twin.scenarios[0].world.clone();
-    let app = TwinApp {
-        title: format!("storetwin twin — {name_a} vs {name_b}, side by side"),
-        open_at_s: spec.open_at_s,
+    let mut app = window(
+        args,
+        format!("storetwin twin — {name_a} vs {name_b}, side by side"),
         spec,
-        scenario_name: name_a.clone(),
-        replay: replay.as_ref().map(|(p, _)| p.clone()),
-        controls: twin.controls.clone(),
-        frames: twin.frames.clone(),
-        speed,
-        paused: args.paused,
-        heat: args.heat.unwrap_or_default(),
-        size: args.size,
-        screenshot: args.screenshot.clone(),
-        chain: None,
-        pair: Some(storetwin_viz::app::PairInfo { a_name: name_a.clone(), b_name: name_b.clone(), b_spec: spec_b }),
-    };
+        name_a.clone(),
+        replay.as_ref().map(|(p, _)| p.clone()),
+        (twin.controls.clone(), twin.frames.clone()),
+        (speed, args.paused),
+    );
+    app.pair = Some(storetwin_viz::app::PairInfo { a_name: name_a.clone(), b_name: name_b.clone(), b_spec: spec_b });
     let exit = app.run();
     let end = twin.finish()?.map_err(|e| anyhow::anyhow!("{e}"))?;
     let open = twin.scenarios[0].world.open_at_s;
@@ -530,22 +539,17 @@ fn run_chain(
     let world = store_spec.clone();
     let mut twin =
         session::ChainTwin::start(chain, spec, seed, shown, replay, &options, planned, SystemWall::default())?;
-    let app = TwinApp {
-        title: format!("storetwin twin — {} ({file})", twin.spec.name),
-        spec: world,
-        open_at_s: open,
-        scenario_name: format!("{file}, {} stores", twin.spec.stores.len()),
-        replay: replay_path,
-        controls: twin.controls.clone(),
-        frames: twin.frames.clone(),
-        speed,
-        paused: args.paused,
-        heat: args.heat.unwrap_or_default(),
-        size: args.size,
-        screenshot: args.screenshot.clone(),
-        chain: Some(info),
-        pair: None,
-    };
+    let mut app = window(
+        args,
+        format!("storetwin twin — {} ({file})", twin.spec.name),
+        world,
+        format!("{file}, {} stores", twin.spec.stores.len()),
+        replay_path,
+        (twin.controls.clone(), twin.frames.clone()),
+        (speed, args.paused),
+    );
+    app.open_at_s = open;
+    app.chain = Some(info);
     let exit = app.run();
     let written_by = if twin.replay.is_some() { "storetwin-twin --replay" } else { "storetwin-twin" };
     let outcome = twin.finish(args.events.as_deref(), written_by)?;
