@@ -288,10 +288,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(shot) = &args.screenshot
         && exit.is_success()
     {
-        let meta: serde_json::Value = std::fs::read(shot.with_extension("json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let meta = sidecar(shot);
         println!(
             "  screenshot {} at {}: {} frames rendered in {:.1} s while simulating ({:.1} fps, longest frame {:.0} ms) \
              at {}x, max sim lag {:.1} s",
@@ -313,6 +310,11 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+/// A screenshot's JSON sidecar (empty if it cannot be read).
+fn sidecar(shot: &Path) -> serde_json::Value {
+    std::fs::read(shot.with_extension("json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
 }
 
 /// The window on `spec` (A's side by side) with the command line's overlay, size and
@@ -460,10 +462,7 @@ fn run_pair(
     if let Some(shot) = &args.screenshot
         && exit.is_success()
     {
-        let meta: serde_json::Value = std::fs::read(shot.with_extension("json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let meta = sidecar(shot);
         println!(
             "  screenshot {} at {}: {} frames rendered in {:.1} s ({:.1} fps) at {}x",
             shot.display(),
