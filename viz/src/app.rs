@@ -229,6 +229,8 @@ struct Scene {
     origin: [f32; 2],
     /// What the camera fits (side A's scene): this floor, or both side by side.
     fit: Plan,
+    /// The store's spec (names for the interventions listed).
+    spec: std::sync::Arc<WorldSpec>,
 }
 
 /// A kiosk and its queue's footprint: the cells its queue fills, in order, each up to
@@ -592,6 +594,7 @@ fn scene(
         caption: None,
         origin: [0.0, 0.0],
         fit: plan,
+        spec: std::sync::Arc::new(spec.clone()),
     }
 }
 
@@ -1981,7 +1984,7 @@ fn side_panel(
             intervene(link, st, latest, sides, what, format!("{name} online"));
         }
     });
-    if !st.sent.is_empty() {
+    if !st.sent.is_empty() && sides.b.is_none() {
         ui.add_space(6.0);
         ui.label(egui::RichText::new("Interventions (recorded)").strong());
         for (at, text) in st.sent.iter().rev().take(8) {
@@ -2048,6 +2051,17 @@ fn pair_sections(ui: &mut egui::Ui, latest: &Latest, a: &Scene, b: &Scene, st: &
         }
     });
     ui.label(egui::RichText::new("Each zone's dwell and density: the table below the floors.").small());
+    let made = pair.map(|p| &p.interventions);
+    if let Some(made) = made.filter(|m| m.iter().any(|side| !side.is_empty())) {
+        ui.add_space(6.0);
+        ui.label(egui::RichText::new("Interventions (recorded per side)").strong());
+        for (label, (list, scene)) in ["A", "B"].iter().zip(made.iter().zip([a, b])) {
+            for t in list.iter().rev().take(6) {
+                let text = crate::session::describe_intervention(t, &scene.spec);
+                ui.label(egui::RichText::new(format!("{label}  {text}")).small().monospace());
+            }
+        }
+    }
 }
 
 /// Side by side, below the floors: each zone both floors have, its dwell per visitor and

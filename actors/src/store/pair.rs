@@ -73,6 +73,8 @@ pub struct PairView {
     pub b: Snapshot,
     pub kpis: Option<Arc<[StoreKpis; 2]>>,
     pub kpis_at: SimTime,
+    /// Each side's interventions so far (planned, made live or replayed), with their times.
+    pub interventions: [Vec<TimedIntervention>; 2],
 }
 
 /// How a side-by-side session ended.
@@ -152,7 +154,6 @@ pub fn run_pair_session<W: WallClock>(
     for (side, (world, scheduled)) in [a, b].into_iter().zip(&config.scheduled).enumerate() {
         sims.push(simulate(world, seed, scheduled).map_err(|e| side_error(side, e.into()))?);
     }
-    let layouts = [sims[0].model().layout, sims[1].model().layout];
     let until = config.until.map_or(end, |t| t.min(end));
     // Every event before `stop`: at the day's end that includes those at the end itself.
     let stop = if until >= end { end.saturating_add(SimDuration::from_nanos(1)) } else { until };
@@ -207,16 +208,7 @@ pub fn run_pair_session<W: WallClock>(
     };
     let at = reached.min(end);
     let status = Status::of(&pacer, sims.iter().map(Simulation::events_delivered).sum(), true);
-    let interventions: [Vec<TimedIntervention>; 2] = std::array::from_fn(|side| {
-        sims[side]
-            .injections()
-            .iter()
-            .filter_map(|i| {
-                Intervention::from_injection(i.to, &i.msg, layouts[side])
-                    .map(|what| TimedIntervention { at_ns: i.at.as_nanos(), what })
-            })
-            .collect()
-    });
+    let interventions = recorded(&sims);
     let max_lag = pacer.max_lag();
     let mut runs = Vec::with_capacity(2);
     for (side, sim) in sims.into_iter().enumerate() {
@@ -232,6 +224,7 @@ pub fn run_pair_session<W: WallClock>(
             b: runs[1].last.clone(),
             kpis: Some(Arc::new([runs[0].kpis.clone(), runs[1].kpis.clone()])),
             kpis_at: at,
+            interventions: interventions.clone(),
         })),
     };
     let _ = frames.send_timeout(last, Duration::from_secs(5));
@@ -252,6 +245,26 @@ fn frame(
         snapshot: sims[0].model().snapshot(at),
         status,
         chain: None,
-        pair: Some(Arc::new(PairView { b: sims[1].model().snapshot(at), kpis, kpis_at })),
+        pair: Some(Arc::new(PairView {
+            b: sims[1].model().snapshot(at),
+            kpis,
+            kpis_at,
+            interventions: recorded(sims),
+        })),
     }
+}
+
+/// Each side's interventions so far, from its kernel's record of injections.
+fn recorded(sims: &[Simulation<StoreWorld>]) -> [Vec<TimedIntervention>; 2] {
+    std::array::from_fn(|side| {
+        let layout = sims[side].model().layout;
+        sims[side]
+            .injections()
+            .iter()
+            .filter_map(|i| {
+                Intervention::from_injection(i.to, &i.msg, layout)
+                    .map(|what| TimedIntervention { at_ns: i.at.as_nanos(), what })
+            })
+            .collect()
+    })
 }
