@@ -265,6 +265,8 @@ struct Ui {
     queue_table_h: f32,
     /// Side by side: what the controls act on.
     target: Target,
+    /// A chain's store picker: the text its list is filtered by.
+    store_filter: String,
 }
 
 /// Side by side, the side(s) an intervention is made on.
@@ -428,6 +430,7 @@ impl TwinApp {
                 user_moved: false,
                 queue_table_h: 0.0,
                 target: Target::A,
+                store_filter: String::new(),
             })
             .insert_resource(scene)
             .insert_resource(SceneB(scene_b))
@@ -1768,7 +1771,7 @@ fn side_panel(
         None => ui.label(egui::RichText::new(format!("{mode} · {}", scene.scenario)).small()),
     };
     if let Some(chain) = chain {
-        store_picker(ui, link, chain, scene);
+        store_picker(ui, link, chain, scene, &mut st.store_filter);
     }
     if let Some(broken) = view.and_then(|v| v.broken.as_ref()) {
         egui::Frame::new().fill(egui::Color32::from_rgb(0xff, 0xeb, 0xe9)).inner_margin(6.0).show(ui, |ui| {
@@ -2204,7 +2207,7 @@ fn signed(v: f64, d: usize) -> String {
 
 /// The chain's store picker: the store drawn (the run goes on; the next frame is of the
 /// store picked). `,` and `.` step through the stores.
-fn store_picker(ui: &mut egui::Ui, link: &mut Link, chain: &ChainInfo, scene: &Scene) {
+fn store_picker(ui: &mut egui::Ui, link: &mut Link, chain: &ChainInfo, scene: &Scene, filter: &mut String) {
     let n = chain.stores.len();
     let name = |i: usize| chain.stores.get(i).map_or(String::new(), |s| s.store.name.clone());
     let mut pick = None;
@@ -2217,7 +2220,12 @@ fn store_picker(ui: &mut egui::Ui, link: &mut Link, chain: &ChainInfo, scene: &S
             .width(SIDE_PANEL - 170.0)
             .selected_text(format!("{} ({} of {n})", name(scene.index), scene.index + 1))
             .show_ui(ui, |ui| {
-                for i in 0..n {
+                // A chain of a hundred stores: type part of a name to narrow the list.
+                if n > 12 {
+                    ui.add(egui::TextEdit::singleline(filter).hint_text("find a store").desired_width(f32::INFINITY));
+                }
+                let wanted = filter.trim().to_lowercase();
+                for i in (0..n).filter(|i| wanted.is_empty() || name(*i).to_lowercase().contains(&wanted)) {
                     if ui.selectable_label(i == scene.index, name(i)).clicked() {
                         pick = Some(i);
                     }
