@@ -1419,14 +1419,29 @@ fn sync_heat(
                 }
             }
             HeatMode::Density => {
+                let top = density_top(&latest);
+                let area = snap.cell_area_m2.max(f64::MIN_POSITIVE);
                 for (i, people) in snap.crowd.iter().enumerate().take(data.len() / 4) {
-                    let level = density_level(*people, snap.cell_capacity);
+                    let level = match top {
+                        Some(top) => (f64::from(*people) / area / top) as f32,
+                        None => density_level(*people, snap.cell_capacity),
+                    };
                     data[i * 4..i * 4 + 4].copy_from_slice(&palette::density(level));
                 }
             }
             HeatMode::Off => {}
         }
     }
+}
+
+/// Side by side, when the floors' cells differ in size or in how many they hold: the
+/// density view's top in people per m², the fuller of the two, so one colour is one
+/// density on both floors. `None` when one scale per head count serves both.
+fn density_top(latest: &Latest) -> Option<f64> {
+    let (a, b) = (latest.snap(0)?, latest.frame.as_ref()?.pair.as_ref().map(|p| &p.b)?);
+    let full = |s: &Snapshot| f64::from(s.cell_capacity.max(1)) / s.cell_area_m2.max(f64::MIN_POSITIVE);
+    let same = a.cell_capacity == b.cell_capacity && (a.cell_area_m2 - b.cell_area_m2).abs() < 1e-9;
+    (!same).then(|| full(a).max(full(b)))
 }
 
 /// The dwell map's top: the busiest cell's shopper-seconds, of both floors side by side.
@@ -1850,7 +1865,7 @@ fn side_panel(
         }
     });
     if st.heat != HeatMode::Off {
-        heat_scale(ui, st.heat, frame.map(|f| &f.snapshot), heat_max(latest));
+        heat_scale(ui, st.heat, frame.map(|f| &f.snapshot), heat_max(latest), density_top(latest));
     }
     ui.separator();
     if let Some(view) = view {
@@ -2359,13 +2374,14 @@ fn dwell_ticks(max: f64) -> Vec<(f32, f64)> {
 
 /// The heat overlay's colour scale with its units: the dwell map's square-root ramp up to
 /// the busiest cell, or the density view's colour per head count up to a full cell.
-fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>, dwell_max: f64) {
+fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>, dwell_max: f64, density_top: Option<f64>) {
     let text_colour = egui::Color32::from_rgb(0x57, 0x60, 0x6a);
     let font = egui::FontId::proportional(11.0);
     let width = ui.available_width().min(SIDE_PANEL - 30.0);
     let title = match mode {
         HeatMode::Dwell => "Dwell since opening: shopper-seconds per cell (square-root scale)".to_string(),
         HeatMode::Density => match snap {
+            _ if density_top.is_some() => "Density now: people per m², both floors on one scale".to_string(),
             Some(s) => format!(
                 "Density now: people per m² (a cell is {} m² and holds {})",
                 decimal(s.cell_area_m2),
@@ -2407,7 +2423,7 @@ fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>, dwell_
         }
         HeatMode::Density => {
             let (capacity, area) = snap.map_or((4, 1.0), |s| (s.cell_capacity.max(1), s.cell_area_m2));
-            if capacity <= 10 {
+            if capacity <= 10 && density_top.is_none() {
                 // One swatch per head count, as the cells show them: 0 (the floor) to full.
                 let n = usize::from(capacity) + 1;
                 let w = bar.width() / n as f32;
@@ -2433,7 +2449,7 @@ fn heat_scale(ui: &mut egui::Ui, mode: HeatMode, snap: Option<&Snapshot>, dwell_
                     );
                     painter.rect_filled(r, 0.0, egui_colour(rgb));
                 }
-                let top = f64::from(capacity) / area.max(f64::MIN_POSITIVE);
+                let top = density_top.unwrap_or(f64::from(capacity) / area.max(f64::MIN_POSITIVE));
                 for level in [0.0f32, 0.25, 0.5, 0.75, 1.0] {
                     tick(level, decimal((f64::from(level) * top * 10.0).round() / 10.0));
                 }
