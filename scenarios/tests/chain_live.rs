@@ -140,6 +140,28 @@ fn a_live_chain_is_the_run_and_an_intervention_at_one_store_replays() {
 }
 
 #[test]
+fn a_watched_store_gets_frames_too_and_watching_changes_nothing() {
+    let (spec, seed) = bundled("flash-3-stores-atomic.toml");
+    let until = SimTime::from_secs(3 * 60);
+    let mut watching = false;
+    let (end, frames) = session(&spec, seed, until, 0, 1, Vec::new(), Pace::Real(600.0), |frame, controls| {
+        if !watching && frame.snapshot.at >= SimTime::from_secs(60) {
+            watching = controls.watch(2, true);
+            assert!(!controls.watch(3, true), "the chain has three stores");
+        }
+    });
+    assert!(watching);
+    let of = |store: u16| frames.iter().filter(|f| f.chain.as_ref().is_some_and(|c| c.store == store)).count();
+    assert!(of(0) > 10 && of(2) > 5, "store 0: {} frames, store 2: {}", of(0), of(2));
+    assert_eq!(of(1), 0, "nobody watches store 1");
+    let last: Vec<u16> =
+        frames.iter().filter(|f| f.status.done).filter_map(|f| f.chain.as_ref().map(|c| c.store)).collect();
+    assert_eq!(last, [0, 2], "a last frame of each store sent");
+    let reference = stopped_at(&spec, seed, until, 1);
+    assert_eq!(end.run.event_hash, reference.event_hash, "watching changes nothing");
+}
+
+#[test]
 fn the_shown_store_switches_without_restarting_the_run() {
     let (spec, seed) = bundled("flash-3-stores-atomic.toml");
     let until = SimTime::from_secs(4 * 60);

@@ -13,7 +13,7 @@
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -153,15 +153,29 @@ pub struct ChainSessionEnd {
     pub run: ChainRun,
 }
 
-/// The inputs of a live chain: what a viewer's controls send, and the store it shows.
+/// The inputs of a live chain: what a viewer's controls send, the store it shows, and how
+/// many viewers watch each store besides (a server's clients: each watched store gets its
+/// frames too).
 pub struct ChainInputs {
     pub inputs: Receiver<LiveInput<ChainMsg>>,
     pub shown: Arc<AtomicUsize>,
+    pub watched: Arc<[AtomicU32]>,
+}
+
+impl ChainInputs {
+    /// The stores whose frames go out: the one shown, then those watched, in order.
+    fn sent(&self, stores: usize) -> Vec<usize> {
+        let shown = self.shown.load(Ordering::Relaxed).min(stores.saturating_sub(1));
+        let watched =
+            (0..stores.min(self.watched.len())).filter(|s| *s != shown && self.watched[*s].load(Ordering::Relaxed) > 0);
+        std::iter::once(shown).chain(watched).collect()
+    }
 }
 
 /// Runs the chain `built` (from [`crate::chain::run::build_chain`]) live on the calling thread: paced by `wall`, taking
-/// `inputs`, sending a [`Frame`] of the store `inputs.shown` names every `frame_every`
-/// of wall time (a slow viewer misses frames) and a last one at the end. An invariant
+/// `inputs`, sending a [`Frame`] of the store `inputs.shown` names (and one of each store
+/// `inputs.watched` counts viewers of) every `frame_every` of wall time (a slow viewer
+/// misses frames) and a last one at the end. An invariant
 /// broken during the run stops it: the last frame names it, and the error is returned.
 pub fn run_chain_session<W: WallClock>(
     mut built: BuiltChain,
@@ -176,7 +190,6 @@ pub fn run_chain_session<W: WallClock>(
     let lookahead = built.lookahead();
     let mut pacer = Pacer::new(wall, config.speed).paused(config.paused).with_tick(Duration::from_millis(20));
     let mut next_frame = Duration::ZERO;
-    let shown = &inputs.shown;
     let stores = built.spec.stores.len();
     let mut inject = |shards: &mut [ChainShard], now: SimTime, to: ActorId, m: ChainMsg| -> Result<(), WindowError> {
         let shard = usize::from(m.store) + 1;
@@ -193,9 +206,11 @@ pub fn run_chain_session<W: WallClock>(
         let wall_now = pacer.wall_now();
         if wall_now >= next_frame {
             next_frame = wall_now + config.frame_every;
-            let store = shown.load(Ordering::Relaxed).min(stores.saturating_sub(1));
-            if let Some(frame) = frame_of(shards, store, now, Status::of(pacer, events(shards), false), None) {
-                let _ = frames.try_send(frame);
+            let status = Status::of(pacer, events(shards), false);
+            for store in inputs.sent(stores) {
+                if let Some(frame) = frame_of(shards, store, now, status, None) {
+                    let _ = frames.try_send(frame);
+                }
             }
         }
         ControlFlow::Continue(())
@@ -211,15 +226,17 @@ pub fn run_chain_session<W: WallClock>(
         &mut inject,
         &mut watch,
     );
-    let store = shown.load(Ordering::Relaxed).min(stores.saturating_sub(1));
+    let sent = inputs.sent(stores);
     let (reason, reached) = match ran {
         Ok(r) => r,
         Err(e) => {
             let error = built.failed(e);
             let at = error_time(&error).unwrap_or(SimTime::ZERO);
             let status = Status::of(&pacer, events(&built.shards), true);
-            if let Some(frame) = frame_of(&built.shards, store, at, status, Some(error.to_string())) {
-                let _ = frames.send_timeout(frame, Duration::from_secs(5));
+            for &store in &sent {
+                if let Some(frame) = frame_of(&built.shards, store, at, status, Some(error.to_string())) {
+                    let _ = frames.send_timeout(frame, Duration::from_secs(5));
+                }
             }
             return Err(error);
         }
@@ -227,18 +244,18 @@ pub fn run_chain_session<W: WallClock>(
     let interventions = recorded(&built);
     let status = Status::of(&pacer, events(&built.shards), true);
     let last_at = reached.min(built.end);
-    let last = frame_of(&built.shards, store, last_at, status, None);
+    let last: Vec<Frame> = sent.iter().filter_map(|s| frame_of(&built.shards, *s, last_at, status, None)).collect();
     let stopped_at = (reached < stop).then_some(reached);
     let max_lag = pacer.max_lag();
     match built.close(stopped_at) {
         Ok(run) => {
-            if let Some(frame) = last {
+            for frame in last {
                 let _ = frames.send_timeout(frame, Duration::from_secs(5));
             }
             Ok(ChainSessionEnd { reason, end: run.end, interventions, max_lag, run })
         }
         Err(error) => {
-            if let Some(mut frame) = last {
+            for mut frame in last {
                 if let Some(view) = frame.chain.as_mut() {
                     Arc::make_mut(view).broken = Some(error.to_string());
                 }

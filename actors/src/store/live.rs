@@ -309,6 +309,7 @@ enum Target {
         tx: Sender<LiveInput<crate::chain::live::ChainMsg>>,
         shown: std::sync::Arc<std::sync::atomic::AtomicUsize>,
         layouts: std::sync::Arc<[Layout]>,
+        watched: std::sync::Arc<[std::sync::atomic::AtomicU32]>,
     },
     Pair {
         tx: Sender<LiveInput<crate::store::pair::PairMsg>>,
@@ -330,8 +331,14 @@ impl Controls {
         let shown = shown.min(layouts.len().saturating_sub(1));
         let layout = layouts.get(shown).copied().unwrap_or(Layout::EMPTY);
         let shown = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(shown));
-        let inputs = crate::chain::live::ChainInputs { inputs, shown: std::sync::Arc::clone(&shown) };
-        (Controls { to: Target::Chain { tx, shown, layouts: layouts.into() }, layout }, inputs)
+        let watched: std::sync::Arc<[std::sync::atomic::AtomicU32]> =
+            (0..layouts.len()).map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
+        let inputs = crate::chain::live::ChainInputs {
+            inputs,
+            shown: std::sync::Arc::clone(&shown),
+            watched: std::sync::Arc::clone(&watched),
+        };
+        (Controls { to: Target::Chain { tx, shown, layouts: layouts.into(), watched }, layout }, inputs)
     }
 
     /// Controls for two stores side by side with `layouts` (A, B), and the inputs for
@@ -354,6 +361,20 @@ impl Controls {
             })
             .collect();
         tx.send(LiveInput::Inject { to: ActorId::EXTERNAL, msg: crate::store::pair::PairMsg(msgs) }).is_ok()
+    }
+
+    /// A live chain: one more viewer watches store `store` (`on`), or one fewer; while any
+    /// does, its frames are sent too. False for a store on its own or one the chain lacks.
+    pub fn watch(&self, store: usize, on: bool) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Target::Chain { watched, .. } = &self.to else { return false };
+        let Some(count) = watched.get(store) else { return false };
+        if on {
+            count.fetch_add(1, Relaxed);
+        } else {
+            let _ = count.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+        }
+        true
     }
 
     /// The store shown (0 for a store on its own).
