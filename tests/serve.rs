@@ -96,3 +96,56 @@ fn kill_9_mid_session_then_the_log_replays_to_the_identical_state() {
     assert!(!replay.status.success());
     assert!(String::from_utf8_lossy(&replay.stderr).contains("DIFFERS"), "{}", String::from_utf8_lossy(&replay.stderr));
 }
+
+#[test]
+fn a_served_chain_killed_with_kill_9_leaves_a_log_that_replays_identically() {
+    let dir = std::env::temp_dir().join(format!("storetwin-kill9-chain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = dir.join("chain.session");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_storetwin"))
+        .current_dir(root())
+        .args(["serve", "scenarios/chain-3-stores.toml", "--speed", "300", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--log")
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("storetwin serve starts");
+    let mut child = Killed(child);
+    wait_for(Duration::from_secs(60), "the server to listen", || http(port, "GET", "/v1/health", "").0 == 200);
+    let (_, stores) = http(port, "GET", "/v1/stores", "");
+    let stores: serde_json::Value = serde_json::from_str(&stores).expect("the stores");
+    let second = stores["stores"][1]["name"].as_str().expect("a second store").to_string();
+    let body = format!(r#"{{"store": "{second}", "interventions": [{{"action": "open_lane", "lane": "L7"}}]}}"#);
+    let (status, answer) = http(port, "POST", "/v1/interventions", &body);
+    assert_eq!(status, 202, "{answer}");
+    let logged = || {
+        std::fs::read_to_string(&log)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .filter(|l| l["interventions"].as_array().is_some_and(|i| !i.is_empty()))
+    };
+    wait_for(Duration::from_secs(30), "the intervention in the log", || logged().is_some());
+    std::thread::sleep(Duration::from_millis(1500));
+    child.0.kill().expect("kill -9");
+    child.0.wait().unwrap();
+    let record = logged().expect("a whole log after kill -9");
+    assert!(record["end_ns"].as_u64().unwrap() > 0);
+    let replay =
+        Command::new(env!("CARGO_BIN_EXE_storetwin")).current_dir(root()).arg("replay").arg(&log).output().unwrap();
+    let out = String::from_utf8_lossy(&replay.stdout);
+    assert!(replay.status.success(), "{out}{}", String::from_utf8_lossy(&replay.stderr));
+    assert!(out.contains("replay identical: a chain of 3 stores, 1 interventions"), "{out}");
+    // A changed fingerprint is caught, and the store it is in named.
+    let mut tampered = record.clone();
+    tampered["event_hash"] = "0000000000000000".into();
+    tampered["shard_hashes"][2] = "0000000000000000".into();
+    let bad = dir.join("tampered.session");
+    std::fs::write(&bad, serde_json::to_string(&tampered).unwrap() + "\n").unwrap();
+    let replay =
+        Command::new(env!("CARGO_BIN_EXE_storetwin")).current_dir(root()).arg("replay").arg(&bad).output().unwrap();
+    assert!(!replay.status.success());
+    let err = String::from_utf8_lossy(&replay.stderr);
+    assert!(err.contains("DIFFERS") && err.contains(&format!("first in {second}")), "{err}");
+}

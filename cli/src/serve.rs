@@ -13,10 +13,11 @@ use storetwin_server::auth::Tokens;
 use storetwin_server::mqtt::{self, BrokerUrl};
 use storetwin_server::{Options, journal, load_store};
 
-/// Serve a live session of a store scenario over HTTP and WebSocket (readings also over MQTT).
+/// Serve a live session of a store scenario over HTTP and WebSocket (readings also over
+/// MQTT), or of a chain or load file (every store served under its name).
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// The store scenario (TOML).
+    /// The store scenario, or a chain or load file (TOML).
     pub scenario: PathBuf,
     /// Address to listen on; a non-loopback address needs tokens.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -77,6 +78,38 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     }
 }
 
+/// `storetwin serve CHAIN.toml`: every store of the chain served under its name.
+fn serve_chain(args: &ServeArgs, options: Options, open: bool) -> anyhow::Result<()> {
+    let running = storetwin_server::start_chain(options)?;
+    let session = &running.session;
+    let names: Vec<&str> = session.stores.iter().map(|s| s.name.as_str()).collect();
+    let shown = if names.len() > 6 {
+        format!("{}, … {}", names[..5].join(", "), names[names.len() - 1])
+    } else {
+        names.join(", ")
+    };
+    println!(
+        "{}: serving a live chain, {} ({} stores: {shown}) at {}x, seed {}",
+        args.scenario.display(),
+        session.spec.name,
+        names.len(),
+        args.speed,
+        session.seed
+    );
+    println!("  stores:        http://{}/v1/stores", running.addr);
+    println!("  stream:        ws://{}/v1/stream?store=NAME", running.addr);
+    println!("  metrics:       http://{}/metrics", running.addr);
+    println!("  session log:   {} (a chain session log, rewritten every second)", args.log.display());
+    println!("  not yet for a chain: sensor readings, what-if forecasts, MQTT (each answered plainly)");
+    if open {
+        println!("  no tokens configured: open to anyone on this machine (loopback only)");
+    }
+    println!("  Ctrl-C stops the session");
+    running.wait()?;
+    println!("session ended; replay it with: storetwin-twin --replay {}", args.log.display());
+    Ok(())
+}
+
 fn until_of(text: &str, open_at_s: u32) -> anyhow::Result<SimTime> {
     let bad = || anyhow::anyhow!("--until {text:?}: expected a store clock time HH:MM after the opening");
     let (h, m) = text.split_once(':').ok_or_else(bad)?;
@@ -87,8 +120,18 @@ fn until_of(text: &str, open_at_s: u32) -> anyhow::Result<SimTime> {
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tokens = Tokens::load(args.tokens.as_deref())?;
+    let chain = storetwin_server::is_chain(&args.scenario);
+    let open_at_s = || -> anyhow::Result<u32> {
+        if chain {
+            let file = storetwin_scenarios::Chain::load(&args.scenario)
+                .map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))?;
+            Ok(file.run_spec().map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?.0.open_at_s)
+        } else {
+            Ok(load_store(&args.scenario)?.world.open_at_s)
+        }
+    };
     let until = match &args.until {
-        Some(text) => Some(until_of(text, load_store(&args.scenario)?.world.open_at_s)?),
+        Some(text) => Some(until_of(text, open_at_s()?)?),
         None => None,
     };
     let mut options = Options::new(&args.scenario, &args.log);
@@ -98,7 +141,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     options.seed = args.seed;
     options.until = until;
     options.signals = true;
-    let broker = match (args.mqtt, args.mqtt_listen) {
+    let broker = match (args.mqtt.clone(), args.mqtt_listen) {
         (Some(url), _) => Some(mqtt::Broker::External(url.password_from_env())),
         (None, Some(addr)) => Some(mqtt::Broker::Embedded(addr)),
         (None, None) => None,
@@ -112,6 +155,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     let open = tokens.is_open();
     options.tokens = tokens;
+    if chain {
+        return serve_chain(&args, options, open);
+    }
     let running = storetwin_server::start(options)?;
     let spec = &running.session.spec;
     println!(
@@ -152,6 +198,9 @@ pub struct ReplayArgs {
 }
 
 pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    if storetwin_eventlog::chain::is_chain_log(&args.log) {
+        return replay_chain(&args);
+    }
     let session = journal::read(&args.log)?;
     let path = args.scenario.clone().unwrap_or_else(|| session.header.scenario.clone());
     let scenario = load_store(&path)
@@ -193,6 +242,55 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         last.events,
         last.event_hash,
         if session.end.is_some() { " (the session's end)" } else { " (the log stops there: the session did not end)" }
+    );
+    Ok(())
+}
+
+/// `storetwin replay` of a chain session log (a served chain's, or the twin's): the chain
+/// again with the log's seed and interventions to the log's end, unpaced, and its
+/// fingerprints against the log's (the chain's, then each shard's to name the store).
+fn replay_chain(args: &ReplayArgs) -> anyhow::Result<()> {
+    let log = storetwin_eventlog::chain::ChainLog::read(&args.log)?;
+    let path = args.scenario.clone().unwrap_or_else(|| log.scenario.clone());
+    let file = storetwin_scenarios::Chain::load(&path)
+        .map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))
+        .with_context(|| format!("{}: cannot load the chain it was recorded from", args.log.display()))?;
+    if file.hash != log.scenario_hash {
+        anyhow::bail!(
+            "{}: recorded from {} with hash {}, but that file now hashes to {} (it changed)",
+            args.log.display(),
+            path.display(),
+            log.scenario_hash,
+            file.hash
+        );
+    }
+    let (spec, _) = file.run_spec().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let end = SimTime::from_nanos(log.end_ns);
+    let run = storetwin_actors::chain::live::replay_chain(&spec, Seed(log.seed), &log.interventions, end, threads)?;
+    let at = clock(spec.open_at_s, end);
+    if run.event_hash.to_string() != log.event_hash || run.events != log.events {
+        let store = run.shard_hashes.iter().zip(&log.shard_hashes).position(|(r, l)| r.to_string() != *l).map_or_else(
+            || "the chain".to_string(),
+            |i| if i == 0 { "the centres".into() } else { spec.stores[i - 1].name.clone() },
+        );
+        anyhow::bail!(
+            "{}: the replay DIFFERS to {at} (first in {store}): the log has {} events and event_hash {}, the replay {} \
+             events and event_hash {}",
+            args.log.display(),
+            log.events,
+            log.event_hash,
+            run.events,
+            run.event_hash
+        );
+    }
+    println!(
+        "{}: replay identical: a chain of {} stores, {} interventions; at {at} {} events, event_hash {}",
+        args.log.display(),
+        spec.stores.len(),
+        log.interventions.len(),
+        run.events,
+        run.event_hash
     );
     Ok(())
 }

@@ -129,8 +129,13 @@ type State = web::Data<AppState>;
 
 /// The caller's role, at least `need`.
 fn allow(req: &HttpRequest, state: &AppState, need: Role) -> Result<Role, ApiError> {
+    allow_by(req, &state.tokens, need)
+}
+
+/// The caller's role under `tokens`, at least `need`.
+pub(crate) fn allow_by(req: &HttpRequest, tokens: &Tokens, need: Role) -> Result<Role, ApiError> {
     let token = presented(req);
-    match state.tokens.role_of(token.as_deref()) {
+    match tokens.role_of(token.as_deref()) {
         None if token.is_none() => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "a token is needed: send `Authorization: Bearer TOKEN` (a WebSocket may send the subprotocol bearer.TOKEN)",
@@ -145,7 +150,7 @@ fn allow(req: &HttpRequest, state: &AppState, need: Role) -> Result<Role, ApiErr
 }
 
 /// Reads a JSON body of at most `MAX_BODY` bytes.
-async fn json<T: serde::de::DeserializeOwned>(mut payload: web::Payload) -> Result<T, ApiError> {
+pub(crate) async fn json<T: serde::de::DeserializeOwned>(mut payload: web::Payload) -> Result<T, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")))?;
@@ -227,7 +232,11 @@ async fn kpis(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> 
 
 async fn log(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     allow(&req, &state, Role::Viewer)?;
-    let path = state.session.journal.clone();
+    download(state.session.journal.clone()).await
+}
+
+/// The session log at `path`, as a download.
+pub(crate) async fn download(path: std::path::PathBuf) -> Result<HttpResponse, ApiError> {
     let bytes = web::block(move || std::fs::read(path))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
@@ -263,26 +272,36 @@ async fn interventions(req: HttpRequest, state: State, body: web::Payload) -> Re
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Control {
+pub(crate) struct Control {
     #[serde(default)]
-    pause: Option<bool>,
+    pub pause: Option<bool>,
     #[serde(default)]
-    speed: Option<f64>,
+    pub speed: Option<f64>,
 }
 
-async fn control(req: HttpRequest, state: State, body: web::Payload) -> Result<HttpResponse, ApiError> {
-    allow(&req, &state, Role::Operator)?;
-    let body: Control = json(body).await?;
-    if body.pause.is_none() && body.speed.is_none() {
-        return Err(ApiError::field(FieldError::new("pause", "expected `pause` (true or false) and/or `speed`")));
-    }
-    if let Some(speed) = body.speed {
-        if !(speed.is_finite() && speed > 0.0 && speed <= 1e6) {
+impl Control {
+    /// Refuses a body that asks nothing or a speed that is not one.
+    pub(crate) fn check(&self) -> Result<(), ApiError> {
+        if self.pause.is_none() && self.speed.is_none() {
+            return Err(ApiError::field(FieldError::new("pause", "expected `pause` (true or false) and/or `speed`")));
+        }
+        if let Some(speed) = self.speed
+            && !(speed.is_finite() && speed > 0.0 && speed <= 1e6)
+        {
             return Err(ApiError::field(FieldError::new(
                 "speed",
                 format!("{speed} is not a speed (sim seconds per wall second, 0 < speed <= 1000000)"),
             )));
         }
+        Ok(())
+    }
+}
+
+async fn control(req: HttpRequest, state: State, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    allow(&req, &state, Role::Operator)?;
+    let body: Control = json(body).await?;
+    body.check()?;
+    if let Some(speed) = body.speed {
         command(&state, Cmd::Speed(speed)).await?;
     }
     match body.pause {
@@ -335,11 +354,16 @@ async fn forecast(req: HttpRequest, state: State, body: web::Payload) -> Result<
 
 async fn prometheus(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     allow(&req, &state, Role::Viewer)?;
-    let text = telemetry::handle().render();
-    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text))
+    Ok(metrics_text())
 }
 
-async fn page() -> HttpResponse {
+/// The Prometheus text of every metric.
+pub(crate) fn metrics_text() -> HttpResponse {
+    let text = telemetry::handle().render();
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
+}
+
+pub(crate) async fn page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
@@ -347,11 +371,21 @@ async fn page() -> HttpResponse {
 }
 
 #[derive(Deserialize)]
-struct StreamQuery {
+pub(crate) struct StreamQuery {
     #[serde(default = "default_hz")]
-    hz: f64,
+    pub hz: f64,
     #[serde(default)]
-    heat: u8,
+    pub heat: u8,
+}
+
+impl StreamQuery {
+    /// The time between two frames the client asked for.
+    pub(crate) fn every(&self) -> Result<Duration, ApiError> {
+        if !(self.hz.is_finite() && self.hz > 0.0 && self.hz <= 60.0) {
+            return Err(ApiError::field(FieldError::new("hz", format!("{} is not a rate (0 < hz <= 60)", self.hz))));
+        }
+        Ok(Duration::from_secs_f64(1.0 / self.hz))
+    }
 }
 
 fn default_hz() -> f64 {
@@ -368,11 +402,8 @@ async fn stream(
     query: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, actix_web::Error> {
     allow(&req, &state, Role::Viewer)?;
-    if !(query.hz.is_finite() && query.hz > 0.0 && query.hz <= 60.0) {
-        return Err(ApiError::field(FieldError::new("hz", format!("{} is not a rate (0 < hz <= 60)", query.hz))).into());
-    }
+    let every = query.every()?;
     let (response, ws, messages) = actix_ws::handle_with_protocols(&req, body, &[PROTOCOL])?;
-    let every = Duration::from_secs_f64(1.0 / query.hz);
     let heat = query.heat != 0;
     let session = state.session.clone();
     actix_web::rt::spawn(crate::stream::serve_client(session, ws, messages, every, heat));

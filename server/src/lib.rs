@@ -14,6 +14,7 @@
 pub mod actions;
 pub mod api;
 pub mod auth;
+pub mod chain;
 pub mod control;
 pub mod forecast;
 pub mod ingest;
@@ -121,16 +122,119 @@ impl Running {
     }
 }
 
-/// Loads a store scenario for serving; a chain file is refused plainly.
+/// Loads a store scenario for serving; a chain file is refused plainly (see
+/// [`start_chain`]).
 pub fn load_store(path: &Path) -> anyhow::Result<storetwin_scenarios::Scenario> {
-    if let Ok(storetwin_scenarios::FileKind::Chain) = storetwin_scenarios::file_kind(path) {
-        bail!(
-            "{}: a chain file; `storetwin serve` serves one store's scenario (serving a chain live is not built \
-             yet: run the chain with `storetwin run`, or serve one of its store scenarios)",
-            path.display()
-        );
+    if is_chain(path) {
+        bail!("{}: a chain file; serve it with `start_chain` (`storetwin serve` does)", path.display());
     }
     storetwin_scenarios::load(path).map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))
+}
+
+/// Whether `path` is a chain (or load test) file rather than one store's scenario.
+pub fn is_chain(path: &Path) -> bool {
+    matches!(storetwin_scenarios::file_kind(path), Ok(storetwin_scenarios::FileKind::Chain))
+}
+
+/// A running chain server.
+pub struct ChainRunning {
+    pub addr: SocketAddr,
+    pub session: Arc<chain::ChainSession>,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl ChainRunning {
+    /// Stops the server and the session.
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        let handle = self.handle.clone();
+        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true))).join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        match self.session.stop() {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Serves until the process is told to stop (Ctrl-C, SIGTERM), then stops the session.
+    pub fn wait(mut self) -> anyhow::Result<()> {
+        if let Some(thread) = self.thread.take() {
+            thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?.context("the server failed")?;
+        }
+        match self.session.stop() {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Starts a chain (or load test) file's session and its server (see [`chain`]); returns
+/// once it listens. The chain or load test runs as `storetwin run` or `load` runs it.
+pub fn start_chain(options: Options) -> anyhow::Result<ChainRunning> {
+    if options.tokens.is_open() && !options.listen.ip().is_loopback() {
+        bail!(
+            "--listen {}: a non-loopback address needs tokens (--tokens FILE, or {} / {})",
+            options.listen,
+            auth::OPERATOR_ENV,
+            auth::VIEWER_ENV
+        );
+    }
+    if options.mqtt.is_some() {
+        bail!(
+            "{}: MQTT readings are not built for a served chain yet; serve one of its store scenarios for them",
+            options.scenario.display()
+        );
+    }
+    let file = storetwin_scenarios::Chain::load(&options.scenario)
+        .map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))?;
+    let (spec, default_seed) = file.run_spec().map_err(|e| anyhow::anyhow!("{}: {e}", options.scenario.display()))?;
+    let seed = options.seed.unwrap_or(default_seed);
+    let config = chain::ChainConfig {
+        speed: options.speed,
+        paused: options.paused,
+        frame_every: options.frame_every,
+        log: options.log.clone(),
+        until: options.until,
+    };
+    telemetry::handle();
+    let session = Arc::new(chain::ChainSession::start(&spec, file.path.clone(), file.hash.clone(), seed, config)?);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let state =
+        actix_web::web::Data::new(chain::ChainState { session: session.clone(), tokens: options.tokens.clone() });
+    let (listen, workers, signals) = (options.listen, options.workers.max(1), options.signals);
+    let thread = std::thread::Builder::new()
+        .name("storetwin-http".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = actix_web::HttpServer::new(move || {
+                    actix_web::App::new().app_data(state.clone()).configure(chain::routes)
+                })
+                .workers(workers)
+                .shutdown_timeout(2);
+                let server = if signals { server } else { server.disable_signals() };
+                let server = match server.bind(listen) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(anyhow::anyhow!("cannot listen on {listen}: {e}")));
+                        return Ok(());
+                    }
+                };
+                let addr = server.addrs().first().copied().unwrap_or(listen);
+                let server = server.run();
+                let _ = ready_tx.send(Ok((addr, server.handle())));
+                server.await
+            })
+        })
+        .context("cannot start the server thread")?;
+    match ready_rx.recv().context("the server thread ended before it listened").and_then(|r| r) {
+        Ok((addr, handle)) => Ok(ChainRunning { addr, session, handle, thread: Some(thread) }),
+        Err(e) => {
+            let _ = session.stop();
+            Err(e)
+        }
+    }
 }
 
 /// Starts the session and the server; returns once it listens.

@@ -226,7 +226,7 @@ struct Runner {
     now_ns: Arc<AtomicU64>,
 }
 
-fn publish_frame(frame: &Frame, spec: &WorldSpec, names: &[String], heat: bool, seq: u64) -> Published {
+pub(crate) fn publish_frame(frame: &Frame, spec: &WorldSpec, names: &[String], heat: bool, seq: u64) -> Published {
     let mut wire = WireFrame::of(frame, spec, names, true);
     wire.sent_us =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_micros() as u64);

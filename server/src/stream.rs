@@ -21,21 +21,47 @@ const PING_EVERY: Duration = Duration::from_secs(10);
 
 pub async fn serve_client(
     session: Arc<Session>,
+    ws: actix_ws::Session,
+    messages: MessageStream,
+    every: Duration,
+    heat: bool,
+) {
+    let feed = Feed {
+        latest: session.latest.clone(),
+        heat_clients: session.heat_clients.clone(),
+        frame_every: session.frame_every,
+        done: None,
+    };
+    serve_feed(feed, ws, messages, every, heat).await;
+}
+
+/// What a stream client is fed from: the latest frames of one store, the count of clients
+/// that want the heat map, the publishing interval, and what to do when the client goes.
+pub struct Feed {
+    pub latest: tokio::sync::watch::Receiver<Arc<crate::session::Published>>,
+    pub heat_clients: Arc<std::sync::atomic::AtomicUsize>,
+    pub frame_every: Duration,
+    pub done: Option<Box<dyn FnOnce() + Send>>,
+}
+
+/// Serves one client from `feed` (see the module doc).
+pub async fn serve_feed(
+    feed: Feed,
     mut ws: actix_ws::Session,
     mut messages: MessageStream,
     every: Duration,
     heat: bool,
 ) {
+    let Feed { mut latest, heat_clients, frame_every, done } = feed;
     metrics::gauge!(telemetry::CLIENTS).increment(1.0);
     if heat {
-        session.heat_clients.fetch_add(1, Ordering::Relaxed);
+        heat_clients.fetch_add(1, Ordering::Relaxed);
     }
-    let mut latest = session.latest.clone();
     // A frame goes out as soon as it is published, unless it comes too soon for the client's
     // rate: then it is skipped and a later one goes (a rate is met on the publishing grid:
     // 10 Hz of 20 Hz is every other frame). Half a publishing interval of slack keeps a
     // client from missing its frame to jitter.
-    let spacing = every.saturating_sub(session.frame_every / 2);
+    let spacing = every.saturating_sub(frame_every / 2);
     let mut next_allowed = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -86,7 +112,10 @@ pub async fn serve_client(
         sent_seq = frame.seq;
     }
     if heat {
-        session.heat_clients.fetch_sub(1, Ordering::Relaxed);
+        heat_clients.fetch_sub(1, Ordering::Relaxed);
+    }
+    if let Some(done) = done {
+        done();
     }
     metrics::gauge!(telemetry::CLIENTS).decrement(1.0);
     let _ = ws.close(None).await;

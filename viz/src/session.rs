@@ -467,6 +467,7 @@ impl ChainTwin {
             scheduled: planned,
             frame_every: options.frame_every,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            checkpoint_every: None,
         };
         if let Some((_, log)) = &replay {
             let end = SimTime::from_nanos(log.end_ns);

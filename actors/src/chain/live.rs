@@ -67,6 +67,22 @@ pub struct ChainSessionConfig {
     pub frame_every: Duration,
     /// Threads for the long steps (the events do not depend on it).
     pub threads: usize,
+    /// Wall time between two [`ChainCheckpoint`]s handed to
+    /// [`run_chain_session_with`]'s `checkpoint` (none if `None`).
+    pub checkpoint_every: Option<Duration>,
+}
+
+/// What a live chain has done so far, taken when every event before `at` is delivered and
+/// none after: a session log written from it replays to the identical run stopped at `at`
+/// (what a server writes every second, so a session killed outright leaves its log).
+#[derive(Clone, Debug)]
+pub struct ChainCheckpoint {
+    pub at: SimTime,
+    pub interventions: Vec<StoreIntervention>,
+    pub events: u64,
+    /// The chain's fingerprint (`EventHash::combine` of the shards') and every shard's.
+    pub event_hash: storetwin_engine::EventHash,
+    pub shard_hashes: Vec<storetwin_engine::EventHash>,
 }
 
 impl Default for ChainSessionConfig {
@@ -78,6 +94,7 @@ impl Default for ChainSessionConfig {
             scheduled: Vec::new(),
             frame_every: Duration::from_millis(33),
             threads: 1,
+            checkpoint_every: None,
         }
     }
 }
@@ -178,15 +195,30 @@ impl ChainInputs {
 /// misses frames) and a last one at the end. An invariant
 /// broken during the run stops it: the last frame names it, and the error is returned.
 pub fn run_chain_session<W: WallClock>(
-    mut built: BuiltChain,
+    built: BuiltChain,
     config: &ChainSessionConfig,
     wall: W,
     inputs: &ChainInputs,
     frames: &Sender<Frame>,
 ) -> Result<ChainSessionEnd, ChainError> {
+    run_chain_session_with(built, config, wall, inputs, frames, &mut |_| {})
+}
+
+/// [`run_chain_session`], handing `checkpoint` a [`ChainCheckpoint`] every
+/// `config.checkpoint_every` of wall time (between two steps, on the session's thread).
+pub fn run_chain_session_with<W: WallClock>(
+    mut built: BuiltChain,
+    config: &ChainSessionConfig,
+    wall: W,
+    inputs: &ChainInputs,
+    frames: &Sender<Frame>,
+    checkpoint: &mut dyn FnMut(&ChainCheckpoint),
+) -> Result<ChainSessionEnd, ChainError> {
     schedule(&mut built, &config.scheduled)?;
+    let mut next_checkpoint = config.checkpoint_every.unwrap_or(Duration::MAX);
     let stop = built.stop();
-    let until = config.until.map_or(stop, |t| t.min(stop));
+    // To the end (or past it) is to the end's own events too, as `run` and `load` run.
+    let until = config.until.map_or(stop, |t| if t >= built.end { stop } else { t });
     let lookahead = built.lookahead();
     let mut pacer = Pacer::new(wall, config.speed).paused(config.paused).with_tick(Duration::from_millis(20));
     let mut next_frame = Duration::ZERO;
@@ -204,6 +236,12 @@ pub fn run_chain_session<W: WallClock>(
     };
     let mut watch = |shards: &[ChainShard], now: SimTime, pacer: &mut Pacer<W>| {
         let wall_now = pacer.wall_now();
+        if let Some(every) = config.checkpoint_every
+            && wall_now >= next_checkpoint
+        {
+            next_checkpoint = wall_now + every;
+            checkpoint(&checkpoint_of(shards, now));
+        }
         if wall_now >= next_frame {
             next_frame = wall_now + config.frame_every;
             let status = Status::of(pacer, events(shards), false);
@@ -276,6 +314,28 @@ fn error_time(e: &ChainError) -> Option<SimTime> {
     }
 }
 
+/// Replays a live chain's record unpaced: the chain `spec` with `seed` and the record's
+/// interventions, run until every event before `until` is delivered (to the end when
+/// `until` is past it), its books closed there. The same run the session had (same
+/// `event_hash`, every shard's), on any number of `threads`.
+pub fn replay_chain(
+    spec: &ChainSpec,
+    seed: storetwin_engine::Seed,
+    record: &[StoreIntervention],
+    until: SimTime,
+    threads: usize,
+) -> Result<ChainRun, ChainError> {
+    let mut built = crate::chain::run::build_chain(spec, seed)?;
+    schedule(&mut built, record)?;
+    let stop = built.stop();
+    let until = if until >= built.end { stop } else { until };
+    let lookahead = built.lookahead();
+    if let Err(e) = built.windows.run(&mut built.shards, lookahead, until, threads) {
+        return Err(built.failed(e));
+    }
+    built.close((until < stop).then_some(until))
+}
+
 /// Schedules `record`'s interventions at their stores, in order: each store's share of
 /// the record, in the order given, replays with the keys the live session gave them.
 pub fn schedule(built: &mut BuiltChain, record: &[StoreIntervention]) -> Result<(), ChainError> {
@@ -303,10 +363,32 @@ pub fn schedule(built: &mut BuiltChain, record: &[StoreIntervention]) -> Result<
     Ok(())
 }
 
+/// The chain's record at `now` (see [`ChainCheckpoint`]).
+fn checkpoint_of(shards: &[ChainShard], now: SimTime) -> ChainCheckpoint {
+    let shard_hashes: Vec<storetwin_engine::EventHash> = shards
+        .iter()
+        .map(|s| match s {
+            ChainShard::Platform(sim, _) => sim.event_hash(),
+            ChainShard::Store(sim, _) => sim.event_hash(),
+        })
+        .collect();
+    ChainCheckpoint {
+        at: now,
+        interventions: recorded_in(shards),
+        events: events(shards),
+        event_hash: storetwin_engine::EventHash::combine(shard_hashes.iter().copied()),
+        shard_hashes,
+    }
+}
+
 /// Every store's interventions as the kernel recorded them, store by store.
 fn recorded(built: &BuiltChain) -> Vec<StoreIntervention> {
+    recorded_in(&built.shards)
+}
+
+fn recorded_in(shards: &[ChainShard]) -> Vec<StoreIntervention> {
     let mut out = Vec::new();
-    for (s, shard) in built.shards.iter().enumerate().skip(1) {
+    for (s, shard) in shards.iter().enumerate().skip(1) {
         let ChainShard::Store(sim, _) = shard else { continue };
         let layout = sim.model().layout;
         out.extend(sim.injections().iter().filter_map(|i| {

@@ -363,6 +363,16 @@ impl Controls {
         tx.send(LiveInput::Inject { to: ActorId::EXTERNAL, msg: crate::store::pair::PairMsg(msgs) }).is_ok()
     }
 
+    /// A live chain: makes `what` at store `store` (whichever is shown). False for a store on
+    /// its own, a store the chain lacks, or once the session has ended.
+    pub fn intervene_store(&self, store: usize, what: Intervention) -> bool {
+        let Target::Chain { tx, layouts, .. } = &self.to else { return false };
+        let Some(layout) = layouts.get(store) else { return false };
+        let (to, msg) = what.to_injection(*layout);
+        let msg = crate::chain::live::ChainMsg { store: store as u16, msg };
+        tx.send(LiveInput::Inject { to, msg }).is_ok()
+    }
+
     /// A live chain: one more viewer watches store `store` (`on`), or one fewer; while any
     /// does, its frames are sent too. False for a store on its own or one the chain lacks.
     pub fn watch(&self, store: usize, on: bool) -> bool {

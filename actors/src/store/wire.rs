@@ -135,6 +135,9 @@ pub struct WireFrame {
     pub at_ns: u64,
     /// Store clock, HH:MM:SS.
     pub clock: String,
+    /// The store's name (a served chain serves several).
+    #[serde(default)]
+    pub store: String,
     pub status: WireStatus,
     pub kpis: WireKpis,
     /// `[id, x, y, state code]` per shopper inside (codes: [`SHOPPER_STATES`]).
@@ -314,6 +317,7 @@ impl WireFrame {
             version: WIRE_VERSION,
             at_ns: s.at.as_nanos(),
             clock: clock(spec.open_at_s, s.at),
+            store: store.name.clone(),
             status: WireStatus {
                 speed: status.speed,
                 paused: status.paused,

@@ -1,0 +1,506 @@
+//! A live chain served (`storetwin serve CHAIN.toml`): the whole chain or load test runs
+//! paced on a thread of its own ([`run_chain_session_with`]), every store in the chain's
+//! order is served under its name, and the operator acts on any of them.
+//!
+//! Store 0's frames always flow; another store's while a stream client watches it (or for
+//! the moment a REST read of it needs a fresh one): [`Controls::watch`]. A forwarding
+//! thread turns each frame into the store's published frame (the same wire format as one
+//! store's). The session log is a chain session log
+//! ([`storetwin_eventlog::chain::ChainLog`]), rewritten whole every second from the
+//! chain's checkpoint and at the end, so a server killed outright leaves a log that
+//! replays to the identical run up to its last second (`storetwin-twin --replay LOG`).
+//!
+//! Not served for a chain yet (answered 409, plainly): sensor readings and what-if
+//! forecasts; the MQTT ingest is refused at start.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use anyhow::Context as _;
+use serde::Deserialize;
+use storetwin_actors::chain::live::{
+    ChainCheckpoint, ChainSessionConfig, ChainSessionEnd, StoreIntervention, layouts, run_chain_session_with,
+};
+use storetwin_actors::chain::run::build_chain;
+use storetwin_actors::chain::spec::ChainSpec;
+use storetwin_actors::store::live::{Controls, Frame, Status};
+use storetwin_actors::store::spec::WorldSpec;
+use storetwin_actors::store::wire::{WireFloor, queue_names};
+use storetwin_engine::{Seed, SimTime, StopReason, SystemWall};
+use storetwin_eventlog::chain::{CHAIN_FORMAT, CHAIN_VERSION, ChainLog};
+
+use crate::actions::{Action, FieldError, resolve_all};
+use crate::api::{ApiError, Control, PROTOCOL, StreamQuery, allow_by, download, json, metrics_text, page};
+use crate::auth::{Role, Tokens};
+use crate::session::{Published, publish_frame};
+
+/// One store of the served chain.
+pub struct ServedStore {
+    pub name: String,
+    pub spec: Arc<WorldSpec>,
+    pub floor: Arc<WireFloor>,
+    pub latest: tokio::sync::watch::Receiver<Arc<Published>>,
+    pub heat_clients: Arc<AtomicUsize>,
+}
+
+/// How a served chain ended.
+#[derive(Debug)]
+pub struct ChainEnded {
+    pub reason: StopReason,
+    pub events: u64,
+    pub event_hash: String,
+    pub end: SimTime,
+}
+
+/// The handle on a running chain session.
+pub struct ChainSession {
+    pub spec: Arc<ChainSpec>,
+    pub scenario: PathBuf,
+    pub scenario_hash: String,
+    pub seed: u64,
+    pub stores: Vec<ServedStore>,
+    /// The chain session log.
+    pub log: PathBuf,
+    pub frame_every: Duration,
+    controls: Controls,
+    now_ns: Arc<AtomicU64>,
+    thread: Mutex<Option<JoinHandle<anyhow::Result<ChainEnded>>>>,
+}
+
+/// How the chain session runs.
+#[derive(Clone, Debug)]
+pub struct ChainConfig {
+    pub speed: f64,
+    pub paused: bool,
+    pub frame_every: Duration,
+    pub log: PathBuf,
+    pub until: Option<SimTime>,
+}
+
+/// The log of the chain at a checkpoint (or its end).
+struct LogOf<'a> {
+    scenario: &'a std::path::Path,
+    scenario_hash: &'a str,
+    seed: u64,
+    /// The store a replay in the twin starts on (the first).
+    shown: String,
+}
+
+impl LogOf<'_> {
+    fn log(
+        &self,
+        interventions: Vec<StoreIntervention>,
+        events: u64,
+        hash: String,
+        shards: Vec<String>,
+        end: SimTime,
+    ) -> ChainLog {
+        ChainLog {
+            format: CHAIN_FORMAT.into(),
+            version: CHAIN_VERSION,
+            scenario: std::path::absolute(self.scenario).unwrap_or_else(|_| self.scenario.to_path_buf()),
+            scenario_hash: self.scenario_hash.to_string(),
+            seed: self.seed,
+            written_by: "storetwin serve".into(),
+            shown: self.shown.clone(),
+            interventions,
+            events,
+            event_hash: hash,
+            shard_hashes: shards,
+            end_ns: end.as_nanos(),
+        }
+    }
+}
+
+impl ChainSession {
+    /// Starts the chain `spec` (of the file `scenario`, with content hash `scenario_hash`)
+    /// with `seed` on a thread of its own.
+    pub fn start(
+        spec: &ChainSpec,
+        scenario: PathBuf,
+        scenario_hash: String,
+        seed: u64,
+        config: ChainConfig,
+    ) -> anyhow::Result<ChainSession> {
+        if let Some(dir) = config.log.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {} for the session log", dir.display()))?;
+        }
+        let built = build_chain(spec, Seed(seed))?;
+        let spec = Arc::clone(&built.spec);
+        let (controls, inputs) = Controls::chain(layouts(&built), 0);
+        let status = Status {
+            speed: config.speed,
+            paused: config.paused,
+            lag: Default::default(),
+            max_lag: Default::default(),
+            events: 0,
+            done: false,
+        };
+        let mut senders = Vec::new();
+        let mut stores = Vec::new();
+        let mut names = Vec::new();
+        for (s, store) in spec.stores.iter().enumerate() {
+            let world = Arc::new(store.world.clone());
+            let queue = queue_names(&world);
+            let mut floor = WireFloor::of(&world);
+            floor.scenario = scenario.display().to_string();
+            floor.scenario_hash = scenario_hash.clone();
+            floor.seed = seed;
+            let first = built.store(s).map(|sim| {
+                let frame = Frame { snapshot: sim.model().snapshot(SimTime::ZERO), status, chain: None, pair: None };
+                publish_frame(&frame, &world, &queue, false, 0)
+            });
+            let first = first.context("a chain store without its simulation")?;
+            let (tx, rx) = tokio::sync::watch::channel(Arc::new(first));
+            senders.push(tx);
+            stores.push(ServedStore {
+                name: store.name.clone(),
+                spec: Arc::clone(&world),
+                floor: Arc::new(floor),
+                latest: rx,
+                heat_clients: Arc::new(AtomicUsize::new(0)),
+            });
+            names.push((world, queue));
+        }
+        let now_ns = Arc::new(AtomicU64::new(0));
+        let heat: Vec<Arc<AtomicUsize>> = stores.iter().map(|s| Arc::clone(&s.heat_clients)).collect();
+        let (frames_tx, frames_rx) = crossbeam_channel::bounded::<Frame>(1024);
+        let forward_now = Arc::clone(&now_ns);
+        std::thread::Builder::new()
+            .name("storetwin-chain-publish".into())
+            .spawn(move || {
+                let mut seqs = vec![0u64; senders.len()];
+                for frame in frames_rx.iter() {
+                    let Some(store) = frame.chain.as_ref().map(|c| usize::from(c.store)) else { continue };
+                    let (Some(tx), Some((world, queue))) = (senders.get(store), names.get(store)) else { continue };
+                    if store == 0 {
+                        forward_now.store(frame.snapshot.at.as_nanos(), Ordering::Relaxed);
+                    }
+                    seqs[store] += 1;
+                    let with_heat = frame.status.done || heat[store].load(Ordering::Relaxed) > 0;
+                    tx.send_replace(Arc::new(publish_frame(&frame, world, queue, with_heat, seqs[store])));
+                }
+            })
+            .context("cannot start the publishing thread")?;
+        let session_config = ChainSessionConfig {
+            speed: config.speed,
+            paused: config.paused,
+            until: config.until,
+            scheduled: Vec::new(),
+            frame_every: config.frame_every,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            checkpoint_every: Some(Duration::from_secs(1)),
+        };
+        let (log_path, path, hash) = (config.log.clone(), scenario.clone(), scenario_hash.clone());
+        let shown = spec.stores.first().map_or_else(String::new, |s| s.name.clone());
+        let thread = std::thread::Builder::new()
+            .name("storetwin-chain-session".into())
+            .spawn(move || {
+                let of = LogOf { scenario: &path, scenario_hash: &hash, seed, shown };
+                let mut failed = None;
+                let mut checkpoint = |cp: &ChainCheckpoint| {
+                    let shards = cp.shard_hashes.iter().map(ToString::to_string).collect();
+                    let log = of.log(cp.interventions.clone(), cp.events, cp.event_hash.to_string(), shards, cp.at);
+                    if failed.is_none()
+                        && let Err(e) = log.write(&log_path)
+                    {
+                        tracing::error!("the session log {} cannot be written: {e}", log_path.display());
+                        failed = Some(e);
+                    }
+                };
+                let ended = run_chain_session_with(
+                    built,
+                    &session_config,
+                    SystemWall::default(),
+                    &inputs,
+                    &frames_tx,
+                    &mut checkpoint,
+                );
+                let end: ChainSessionEnd = ended.map_err(|e| anyhow::anyhow!("the chain stopped: {e}"))?;
+                if let Some(e) = failed {
+                    return Err(anyhow::anyhow!("the session log could not be written: {e}"));
+                }
+                let run = &end.run;
+                let shards = run.shard_hashes.iter().map(ToString::to_string).collect();
+                let log = of.log(end.interventions.clone(), run.events, run.event_hash.to_string(), shards, end.end);
+                log.write(&log_path)?;
+                Ok(ChainEnded {
+                    reason: end.reason,
+                    events: run.events,
+                    event_hash: run.event_hash.to_string(),
+                    end: end.end,
+                })
+            })
+            .context("cannot start the chain session thread")?;
+        Ok(ChainSession {
+            spec,
+            scenario,
+            scenario_hash,
+            seed,
+            stores,
+            log: config.log,
+            frame_every: config.frame_every,
+            controls,
+            now_ns,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// The session's sim time now (store 0's latest frame).
+    pub fn now(&self) -> SimTime {
+        SimTime::from_nanos(self.now_ns.load(Ordering::Relaxed))
+    }
+
+    /// The store named `name` (the first when `None`), or a 404 that lists the names.
+    pub fn store(&self, name: Option<&str>) -> Result<(usize, &ServedStore), ApiError> {
+        let Some(name) = name else { return self.stores.first().map(|s| (0, s)).ok_or_else(no_stores) };
+        self.stores.iter().enumerate().find(|(_, s)| s.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.stores.iter().map(|s| s.name.as_str()).take(12).collect();
+            ApiError {
+                field: Some("store".into()),
+                ..ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "the chain has no store {name:?}; its stores: {}{}",
+                        names.join(", "),
+                        if self.stores.len() > 12 { ", …" } else { "" }
+                    ),
+                )
+            }
+        })
+    }
+
+    /// A fresh frame of store `s`: its latest if it is watched, else it is watched for
+    /// long enough to publish one (a few frames at most).
+    pub async fn fresh(&self, s: usize) -> Arc<Published> {
+        let store = &self.stores[s];
+        if s == 0 || self.thread.lock().map(|t| t.is_none()).unwrap_or(true) {
+            return store.latest.borrow().clone();
+        }
+        let mut rx = store.latest.clone();
+        rx.borrow_and_update();
+        self.controls.watch(s, true);
+        let wait = (self.frame_every * 4).max(Duration::from_millis(200));
+        let _ = tokio::time::timeout(wait, rx.changed()).await;
+        self.controls.watch(s, false);
+        rx.borrow().clone()
+    }
+
+    /// Asks the session to stop, and waits for its end.
+    pub fn stop(&self) -> Option<anyhow::Result<ChainEnded>> {
+        self.controls.stop();
+        self.join()
+    }
+
+    /// Waits for the session to end (the first caller gets the outcome).
+    pub fn join(&self) -> Option<anyhow::Result<ChainEnded>> {
+        let handle = self.thread.lock().ok()?.take()?;
+        Some(handle.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the chain session thread panicked"))))
+    }
+}
+
+fn no_stores() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "the chain has no stores")
+}
+
+/// What the chain's routes share.
+pub struct ChainState {
+    pub session: Arc<ChainSession>,
+    pub tokens: Tokens,
+}
+
+type State = web::Data<ChainState>;
+
+#[derive(Deserialize)]
+struct StoreQuery {
+    store: Option<String>,
+    #[serde(default)]
+    heat: u8,
+}
+
+async fn health(state: State) -> HttpResponse {
+    let frame = state.session.stores.first().map(|s| s.latest.borrow().clone());
+    let (status, clock, at) = match &frame {
+        Some(f) => (
+            if f.wire.status.done {
+                "ended"
+            } else if f.wire.status.paused {
+                "paused"
+            } else {
+                "running"
+            },
+            f.wire.clock.clone(),
+            f.wire.at_ns as f64 / 1e9,
+        ),
+        None => ("ended", String::new(), 0.0),
+    };
+    HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok", "session": status, "clock": clock, "sim_time_s": at,
+        "chain": state.session.spec.name, "stores": state.session.stores.len(),
+    }))
+}
+
+async fn stores(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Viewer)?;
+    let list: Vec<serde_json::Value> = state
+        .session
+        .stores
+        .iter()
+        .map(|s| serde_json::json!({ "name": s.name, "lanes": s.spec.store.lanes.len(), "devices": s.spec.store.devices.len() }))
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "chain": state.session.spec.name, "stores": list })))
+}
+
+async fn floor(req: HttpRequest, state: State, query: web::Query<StoreQuery>) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Viewer)?;
+    let (_, store) = state.session.store(query.store.as_deref())?;
+    Ok(HttpResponse::Ok().json(&*store.floor))
+}
+
+async fn current(req: HttpRequest, state: State, query: web::Query<StoreQuery>) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Viewer)?;
+    let (s, _) = state.session.store(query.store.as_deref())?;
+    let frame = state.session.fresh(s).await;
+    if query.heat != 0 {
+        return Ok(HttpResponse::Ok().json(&frame.wire));
+    }
+    Ok(HttpResponse::Ok().content_type("application/json").body(frame.json.as_bytes().clone()))
+}
+
+async fn kpis(req: HttpRequest, state: State, query: web::Query<StoreQuery>) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Viewer)?;
+    let (s, store) = state.session.store(query.store.as_deref())?;
+    let frame = state.session.fresh(s).await;
+    let w = &frame.wire;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "version": w.version,
+        "store": store.name,
+        "clock": w.clock,
+        "status": w.status,
+        "kpis": w.kpis,
+        "queues": w.queues,
+        "lanes": w.lanes,
+        "devices": w.devices,
+    })))
+}
+
+async fn log(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Viewer)?;
+    download(state.session.log.clone()).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Interventions {
+    store: Option<String>,
+    interventions: Vec<Action>,
+}
+
+async fn interventions(req: HttpRequest, state: State, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Operator)?;
+    let body: Interventions = json(body).await?;
+    let Some(name) = body.store.as_deref() else {
+        return Err(ApiError::field(FieldError::new(
+            "store",
+            "a chain's interventions name their store: {\"store\": NAME, ...}",
+        )));
+    };
+    let (s, store) = state.session.store(Some(name))?;
+    if body.interventions.is_empty() || body.interventions.len() > 100 {
+        return Err(ApiError::field(FieldError::new("interventions", "expected 1 to 100 actions")));
+    }
+    let list = resolve_all(&body.interventions, &store.spec, "interventions").map_err(ApiError::field)?;
+    let at = state.session.now();
+    for what in list {
+        if !state.session.controls.intervene_store(s, what) {
+            return Err(ApiError::conflict("the session has ended; it takes no more inputs"));
+        }
+    }
+    Ok(HttpResponse::Accepted().json(serde_json::json!({
+        "accepted": body.interventions.len(),
+        "store": name,
+        "at": storetwin_actors::store::wire::clock(state.session.spec.open_at_s, at),
+        "interventions": body.interventions,
+    })))
+}
+
+async fn control(req: HttpRequest, state: State, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Operator)?;
+    let body: Control = json(body).await?;
+    body.check()?;
+    let controls = &state.session.controls;
+    let sent = body.speed.is_none_or(|x| controls.set_speed(x))
+        && match body.pause {
+            Some(true) => controls.pause(),
+            Some(false) => controls.resume(),
+            None => true,
+        };
+    if !sent {
+        return Err(ApiError::conflict("the session has ended; it takes no more inputs"));
+    }
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "pause": body.pause, "speed": body.speed })))
+}
+
+/// Readings and forecasts are one store's for now: said plainly.
+async fn not_for_a_chain(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Operator)?;
+    let what = if req.path().ends_with("forecast") { "what-if forecasts" } else { "sensor readings" };
+    Err(ApiError::conflict(format!(
+        "{what} are not built for a served chain yet; serve one of its store scenarios for them"
+    )))
+}
+
+async fn prometheus(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Viewer)?;
+    Ok(metrics_text())
+}
+
+async fn stream(
+    req: HttpRequest,
+    state: State,
+    body: web::Payload,
+    query: web::Query<StreamQuery>,
+    store: web::Query<StoreQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
+    allow_by(&req, &state.tokens, Role::Viewer)?;
+    let every = query.every()?;
+    let (s, served) = state.session.store(store.store.as_deref())?;
+    let (response, ws, messages) = actix_ws::handle_with_protocols(&req, body, &[PROTOCOL])?;
+    let session = Arc::clone(&state.session);
+    session.controls.watch(s, true);
+    let done: Box<dyn FnOnce() + Send> = Box::new(move || {
+        session.controls.watch(s, false);
+    });
+    let feed = crate::stream::Feed {
+        latest: served.latest.clone(),
+        heat_clients: Arc::clone(&served.heat_clients),
+        frame_every: state.session.frame_every,
+        done: Some(done),
+    };
+    actix_web::rt::spawn(crate::stream::serve_feed(feed, ws, messages, every, query.heat != 0));
+    Ok(response)
+}
+
+/// The chain's routes, for `App::configure`: one store's API with `?store=NAME` (the first
+/// store without it) and `GET /v1/stores`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(page))
+        .route("/v1/health", web::get().to(health))
+        .route("/v1/stores", web::get().to(stores))
+        .route("/v1/floor", web::get().to(floor))
+        .route("/v1/state", web::get().to(current))
+        .route("/v1/kpis", web::get().to(kpis))
+        .route("/v1/log", web::get().to(log))
+        .route("/v1/stream", web::get().to(stream))
+        .route("/v1/interventions", web::post().to(interventions))
+        .route("/v1/control", web::post().to(control))
+        .route("/v1/readings", web::post().to(not_for_a_chain))
+        .route("/v1/forecast", web::post().to(not_for_a_chain))
+        .route("/metrics", web::get().to(prometheus));
+}

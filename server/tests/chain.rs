@@ -1,0 +1,115 @@
+//! A chain served (`storetwin serve CHAIN.toml`): every store under its name, the operator
+//! acting on one of them, viewers and operators told apart, readings and forecasts refused
+//! plainly, and the session's chain log replaying to the identical run.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{OPERATOR, VIEWER, get, post, temp_dir, tokens, wait_for};
+use storetwin_actors::store::live::Intervention;
+use storetwin_engine::{Seed, SimTime};
+use storetwin_server::Options;
+
+fn chain_options(name: &str) -> Options {
+    let dir = temp_dir(name);
+    let path = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/chain-3-stores.toml"));
+    let mut o = Options::new(path, dir.join("chain.session"));
+    o.listen = "127.0.0.1:0".parse().unwrap();
+    o.tokens = tokens();
+    o
+}
+
+/// The first frame of `store`'s stream.
+fn first_frame(addr: std::net::SocketAddr, store: &str) -> serde_json::Value {
+    use tungstenite::client::IntoClientRequest as _;
+    let mut request = format!("ws://{addr}/v1/stream?hz=20&store={store}").into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", format!("storetwin.v1, bearer.{VIEWER}").parse().unwrap());
+    let (mut ws, _) = tungstenite::connect(request).expect("the stream opens");
+    let frame = loop {
+        match ws.read().expect("a frame") {
+            tungstenite::Message::Text(t) => break serde_json::from_str(&t).expect("a JSON frame"),
+            _ => continue,
+        }
+    };
+    let _ = ws.close(None);
+    frame
+}
+
+#[test]
+fn a_served_chain_serves_each_store_and_its_log_replays() {
+    let mut options = chain_options("chain");
+    options.speed = 600.0;
+    options.until = Some(SimTime::from_secs(2 * 3600));
+    let log = options.log.clone();
+    let running = storetwin_server::start_chain(options).expect("the chain server starts");
+    let addr = running.addr;
+
+    // Who may do what.
+    assert_eq!(get(addr, "/v1/stores", None).status, 401);
+    let stores = get(addr, "/v1/stores", Some(VIEWER)).json();
+    let names: Vec<String> =
+        stores["stores"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names.len(), 3, "{stores}");
+    let third = names[2].clone();
+    let body = format!(r#"{{"store": "{third}", "interventions": [{{"action": "close_lane", "lane": "L1"}}]}}"#);
+    assert_eq!(post(addr, "/v1/interventions", Some(VIEWER), &body).status, 403);
+    assert_eq!(post(addr, "/v1/interventions", None, &body).status, 401);
+
+    // Each store under its name; an unknown one is a 404 that lists the names.
+    let state = get(addr, &format!("/v1/state?store={third}"), Some(VIEWER));
+    assert_eq!(state.status, 200, "{}", state.body);
+    assert_eq!(state.json()["store"], third.as_str());
+    assert_eq!(get(addr, "/v1/state", Some(VIEWER)).json()["store"], names[0].as_str(), "the first by default");
+    let missing = get(addr, "/v1/state?store=nowhere", Some(VIEWER));
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains(&names[1]), "{}", missing.body);
+    let floor = get(addr, &format!("/v1/floor?store={}", names[1]), Some(VIEWER)).json();
+    assert!(floor["lanes"].as_array().is_some_and(|l| !l.is_empty()), "{floor}");
+    assert_eq!(first_frame(addr, &third)["store"], third.as_str(), "the stream of the store asked for");
+
+    // The operator acts on one store; the intervention names it.
+    let done = post(addr, "/v1/interventions", Some(OPERATOR), &body);
+    assert_eq!(done.status, 202, "{}", done.body);
+    assert_eq!(done.json()["store"], third.as_str());
+    let no_store = post(
+        addr,
+        "/v1/interventions",
+        Some(OPERATOR),
+        r#"{"interventions": [{"action": "close_lane", "lane": "L1"}]}"#,
+    );
+    assert_eq!(no_store.status, 422);
+    assert!(no_store.body.contains("store"), "{}", no_store.body);
+    for path in ["/v1/readings", "/v1/forecast"] {
+        let r = post(addr, path, Some(OPERATOR), "{}");
+        assert_eq!(r.status, 409, "{path}: {}", r.body);
+        assert!(r.body.contains("not built for a served chain yet"), "{}", r.body);
+    }
+    assert_eq!(post(addr, "/v1/control", Some(OPERATOR), r#"{"speed": 3000}"#).status, 202);
+
+    // The log, rewritten every second, holds the intervention at its store.
+    wait_for(Duration::from_secs(60), "the intervention in the log", || {
+        storetwin_eventlog::chain::ChainLog::read(&log).is_ok_and(|l| !l.interventions.is_empty())
+    });
+    let ended = running.session.join().expect("the outcome").expect("the chain ends well");
+    assert_eq!(ended.end, SimTime::from_secs(2 * 3600));
+    running.stop().expect("stops");
+    let record = storetwin_eventlog::chain::ChainLog::read(&log).expect("the chain session log");
+    assert_eq!(record.end_ns, ended.end.as_nanos());
+    assert_eq!(record.event_hash, ended.event_hash);
+    assert_eq!(record.interventions.len(), 1);
+    assert_eq!(record.interventions[0].store, 2);
+    assert_eq!(record.interventions[0].what, Intervention::SetLaneOpen { lane: 0, open: false });
+
+    let file = storetwin_scenarios::Chain::load(&record.scenario).expect("the chain loads");
+    let (spec, _) = file.run_spec().unwrap();
+    let end = SimTime::from_nanos(record.end_ns);
+    for threads in [1, 2] {
+        let replay =
+            storetwin_actors::chain::live::replay_chain(&spec, Seed(record.seed), &record.interventions, end, threads)
+                .expect("replays");
+        assert_eq!(replay.event_hash.to_string(), record.event_hash, "{threads} threads");
+    }
+    let untouched = storetwin_actors::chain::live::replay_chain(&spec, Seed(record.seed), &[], end, 2).unwrap();
+    assert_ne!(untouched.event_hash.to_string(), record.event_hash, "the intervention changed the run");
+}
