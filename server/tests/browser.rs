@@ -736,3 +736,68 @@ fn a_what_if_answers_in_a_table_of_kpis() {
     assert_eq!(server.logged_interventions(), Vec::<Value>::new());
     assert_eq!(server.lane(&lane)["open"], json!(false));
 }
+
+/// A served chain's page: the store named in the page's URL is drawn and the header's
+/// picker lists the chain's stores; an operator's click acts on that store, and the chain's
+/// session log records it there. What-ifs say plainly they are not built for a chain.
+#[test]
+fn a_served_chain_page_draws_the_store_asked_for_and_acts_on_it() {
+    let _one = one_at_a_time();
+    let dir = TempDir::new("chain");
+    let log = dir.0.join("chain.session");
+    let mut tokens = Tokens::default();
+    tokens.add(Role::Operator, OPERATOR).expect("a valid operator token");
+    let chain = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/chain-3-stores.toml");
+    let mut options = Options::new(chain, &log);
+    options.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    options.speed = 60.0;
+    options.tokens = tokens;
+    let running = storetwin_server::start_chain(options).expect("the chain server starts");
+    let addr = running.addr;
+    let (_, stores) = http(addr, "GET", "/v1/stores", OPERATOR, None);
+    let store = stores["stores"][2]["name"].as_str().expect("a third store").to_owned();
+
+    let mut page = Page::open();
+    page.navigate(&format!("http://{addr}/?store={store}#token={OPERATOR}"));
+    page.wait_for(
+        "a live frame of the store asked for",
+        &format!(
+            "!!(window.storetwin && storetwin.frames > 1 && storetwin.connection === 'live' && \
+             storetwin.role === 'operator' && document.querySelector('#store-name').textContent === {store:?})"
+        ),
+        EXPLAIN,
+    );
+    page.wait_for("the store picker", "document.querySelectorAll('#store-pick option').length === 3", EXPLAIN);
+    assert_eq!(page.eval("document.querySelector('#store-pick').value"), json!(store));
+    assert_eq!(page.eval("document.querySelector('#whatif-form').hidden"), json!(true));
+
+    let kpis = |addr: SocketAddr| http(addr, "GET", &format!("/v1/kpis?store={store}"), OPERATOR, None).1;
+    let closed: Vec<String> = kpis(addr)["lanes"]
+        .as_array()
+        .expect("lanes")
+        .iter()
+        .filter(|l| l["open"] == false && l["down"] == false)
+        .map(|l| l["name"].as_str().unwrap().to_owned())
+        .collect();
+    let lane = closed.first().expect("a closed lane to open").clone();
+    click_lane_button(&mut page, &lane, "#open-lane");
+    page.wait_for(
+        "the server's answer to the click",
+        "/accepted at \\d\\d:\\d\\d:\\d\\d/.test(document.querySelector('#lane-result').textContent)",
+        EXPLAIN,
+    );
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let record = std::fs::read_to_string(&log).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+        let logged = record.as_ref().and_then(|r| r["interventions"].as_array().cloned()).unwrap_or_default();
+        if let Some(first) = logged.first() {
+            assert_eq!(first["store"], 2, "recorded at the store the page shows: {first}");
+            assert_eq!(first["do"], "set_lane_open");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the chain log has no intervention");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(page);
+    running.stop().expect("stops");
+}
