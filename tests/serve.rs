@@ -136,7 +136,7 @@ fn a_served_chain_killed_with_kill_9_leaves_a_log_that_replays_identically() {
         Command::new(env!("CARGO_BIN_EXE_storetwin")).current_dir(root()).arg("replay").arg(&log).output().unwrap();
     let out = String::from_utf8_lossy(&replay.stdout);
     assert!(replay.status.success(), "{out}{}", String::from_utf8_lossy(&replay.stderr));
-    assert!(out.contains("replay identical: a chain of 3 stores, 1 interventions"), "{out}");
+    assert!(out.contains("replay identical: a chain of 3 stores, 1 interventions, 0 readings"), "{out}");
     // A changed fingerprint is caught, and the store it is in named.
     let mut tampered = record.clone();
     tampered["event_hash"] = "0000000000000000".into();

@@ -267,7 +267,14 @@ fn replay_chain(args: &ReplayArgs) -> anyhow::Result<()> {
     let (spec, _) = file.run_spec().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let end = SimTime::from_nanos(log.end_ns);
-    let run = storetwin_actors::chain::live::replay_chain(&spec, Seed(log.seed), &log.interventions, end, threads)?;
+    let run = storetwin_actors::chain::live::replay_chain(
+        &spec,
+        Seed(log.seed),
+        &log.interventions,
+        &log.readings,
+        end,
+        threads,
+    )?;
     let at = clock(spec.open_at_s, end);
     if run.event_hash.to_string() != log.event_hash || run.events != log.events {
         let store = run.shard_hashes.iter().zip(&log.shard_hashes).position(|(r, l)| r.to_string() != *l).map_or_else(
@@ -285,10 +292,11 @@ fn replay_chain(args: &ReplayArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "{}: replay identical: a chain of {} stores, {} interventions; at {at} {} events, event_hash {}",
+        "{}: replay identical: a chain of {} stores, {} interventions, {} readings; at {at} {} events, event_hash {}",
         args.log.display(),
         spec.stores.len(),
         log.interventions.len(),
+        log.readings.len(),
         run.events,
         run.event_hash
     );

@@ -12,7 +12,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use storetwin_actors::chain::live::StoreIntervention;
+use storetwin_actors::chain::live::{StoreIntervention, StoreReading};
 
 use crate::LogError;
 
@@ -33,6 +33,10 @@ pub struct ChainLog {
     pub shown: String,
     /// Every intervention, per store in the order the store took them.
     pub interventions: Vec<StoreIntervention>,
+    /// Every sensor reading a served chain took, each with its place among its store's
+    /// interventions (none in a twin's log).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<StoreReading>,
     pub events: u64,
     pub event_hash: String,
     /// Every shard's `event_hash`, centres first, then the stores in the chain's order.
@@ -129,6 +133,7 @@ mod tests {
                 at_ns: 5,
                 what: Intervention::SetLaneOpen { lane: 1, open: true },
             }],
+            readings: Vec::new(),
             events: 10,
             event_hash: "00ff".into(),
             shard_hashes: vec!["01".into()],

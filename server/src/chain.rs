@@ -10,8 +10,9 @@
 //! chain's checkpoint and at the end, so a server killed outright leaves a log that
 //! replays to the identical run up to its last second (`storetwin-twin --replay LOG`).
 //!
-//! Not served for a chain yet (answered 409, plainly): sensor readings and what-if
-//! forecasts; the MQTT ingest is refused at start.
+//! Sensor readings come over HTTP per store (`{"store": NAME, "readings": [...]}`, checked
+//! and differenced as for one store). Not served for a chain yet (answered 409, plainly):
+//! what-if forecasts; the MQTT ingest is refused at start.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -24,7 +25,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use anyhow::Context as _;
 use serde::Deserialize;
 use storetwin_actors::chain::live::{
-    ChainCheckpoint, ChainSessionConfig, ChainSessionEnd, StoreIntervention, layouts, run_chain_session_with,
+    ChainCheckpoint, ChainSessionConfig, ChainSessionEnd, StoreIntervention, StoreReading, layouts,
+    run_chain_session_with,
 };
 use storetwin_actors::chain::run::build_chain;
 use storetwin_actors::chain::spec::ChainSpec;
@@ -68,8 +70,43 @@ pub struct ChainSession {
     pub log: PathBuf,
     pub frame_every: Duration,
     controls: Controls,
+    /// Each store's actor layout, and its sensor ingest (counters differenced per device).
+    layouts: Vec<storetwin_actors::store::world::Layout>,
+    ingest: Vec<Mutex<crate::ingest::Ingest>>,
     now_ns: Arc<AtomicU64>,
     thread: Mutex<Option<JoinHandle<anyhow::Result<ChainEnded>>>>,
+}
+
+/// One store of a served chain as the sensor ingest's [`crate::ingest::Sink`].
+struct StoreSink<'a> {
+    session: &'a ChainSession,
+    store: usize,
+}
+
+impl crate::ingest::Sink for StoreSink<'_> {
+    fn now(&self) -> SimTime {
+        self.session.now()
+    }
+
+    fn room(&self) -> usize {
+        crate::session::INPUT_QUEUE.saturating_sub(self.session.controls.pending())
+    }
+
+    fn layout(&self) -> storetwin_actors::store::world::Layout {
+        self.session.layouts[self.store]
+    }
+
+    fn inject(
+        &self,
+        to: storetwin_engine::ActorId,
+        msg: storetwin_actors::StoreMsg,
+    ) -> Result<(), crate::session::Refused> {
+        if self.session.controls.inject_store(self.store, to, msg) {
+            Ok(())
+        } else {
+            Err(crate::session::Refused::Ended)
+        }
+    }
 }
 
 /// How the chain session runs.
@@ -94,12 +131,13 @@ struct LogOf<'a> {
 impl LogOf<'_> {
     fn log(
         &self,
-        interventions: Vec<StoreIntervention>,
+        inputs: (Vec<StoreIntervention>, Vec<StoreReading>),
         events: u64,
         hash: String,
         shards: Vec<String>,
         end: SimTime,
     ) -> ChainLog {
+        let (interventions, readings) = inputs;
         ChainLog {
             format: CHAIN_FORMAT.into(),
             version: CHAIN_VERSION,
@@ -109,6 +147,7 @@ impl LogOf<'_> {
             written_by: "storetwin serve".into(),
             shown: self.shown.clone(),
             interventions,
+            readings,
             events,
             event_hash: hash,
             shard_hashes: shards,
@@ -133,7 +172,8 @@ impl ChainSession {
         }
         let built = build_chain(spec, Seed(seed))?;
         let spec = Arc::clone(&built.spec);
-        let (controls, inputs) = Controls::chain(layouts(&built), 0);
+        let store_layouts = layouts(&built);
+        let (controls, inputs) = Controls::chain(store_layouts.clone(), 0);
         let status = Status {
             speed: config.speed,
             paused: config.paused,
@@ -193,6 +233,7 @@ impl ChainSession {
             paused: config.paused,
             until: config.until,
             scheduled: Vec::new(),
+            scheduled_readings: Vec::new(),
             frame_every: config.frame_every,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             checkpoint_every: Some(Duration::from_secs(1)),
@@ -206,7 +247,8 @@ impl ChainSession {
                 let mut failed = None;
                 let mut checkpoint = |cp: &ChainCheckpoint| {
                     let shards = cp.shard_hashes.iter().map(ToString::to_string).collect();
-                    let log = of.log(cp.interventions.clone(), cp.events, cp.event_hash.to_string(), shards, cp.at);
+                    let inputs = (cp.interventions.clone(), cp.readings.clone());
+                    let log = of.log(inputs, cp.events, cp.event_hash.to_string(), shards, cp.at);
                     if failed.is_none()
                         && let Err(e) = log.write(&log_path)
                     {
@@ -228,7 +270,8 @@ impl ChainSession {
                 }
                 let run = &end.run;
                 let shards = run.shard_hashes.iter().map(ToString::to_string).collect();
-                let log = of.log(end.interventions.clone(), run.events, run.event_hash.to_string(), shards, end.end);
+                let inputs = (end.interventions.clone(), end.readings.clone());
+                let log = of.log(inputs, run.events, run.event_hash.to_string(), shards, end.end);
                 log.write(&log_path)?;
                 Ok(ChainEnded {
                     reason: end.reason,
@@ -243,10 +286,12 @@ impl ChainSession {
             scenario,
             scenario_hash,
             seed,
-            stores,
             log: config.log,
             frame_every: config.frame_every,
             controls,
+            ingest: stores.iter().map(|s| Mutex::new(crate::ingest::Ingest::new(Arc::clone(&s.spec)))).collect(),
+            layouts: store_layouts,
+            stores,
             now_ns,
             thread: Mutex::new(Some(thread)),
         })
@@ -447,13 +492,45 @@ async fn control(req: HttpRequest, state: State, body: web::Payload) -> Result<H
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "pause": body.pause, "speed": body.speed })))
 }
 
-/// Readings and forecasts are one store's for now: said plainly.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Readings {
+    store: Option<String>,
+    readings: Vec<crate::ingest::RawReading>,
+}
+
+/// A batch of one store's readings: `{"store": NAME, "readings": [...]}`, checked and taken
+/// as for one store's session.
+async fn readings(req: HttpRequest, state: State, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    allow_by(&req, &state.tokens, Role::Operator)?;
+    let body: Readings = match json(body).await {
+        Ok(b) => b,
+        Err(e) => {
+            metrics::counter!(crate::telemetry::REJECTED, "reason" => "malformed", "via" => "http").increment(1);
+            return Err(e);
+        }
+    };
+    let Some(name) = body.store.as_deref() else {
+        return Err(ApiError::field(FieldError::new(
+            "store",
+            "a chain's readings name their store: {\"store\": NAME, ...}",
+        )));
+    };
+    let (s, _) = state.session.store(Some(name))?;
+    let session = &state.session;
+    let sink = StoreSink { session, store: s };
+    let mut ingest =
+        session.ingest[s].lock().map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the ingest failed"))?;
+    let report = ingest.take(&body.readings, crate::ingest::Transport::Http, &sink)?;
+    Ok(HttpResponse::Accepted().json(report))
+}
+
+/// Forecasts are one store's for now: said plainly.
 async fn not_for_a_chain(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     allow_by(&req, &state.tokens, Role::Operator)?;
-    let what = if req.path().ends_with("forecast") { "what-if forecasts" } else { "sensor readings" };
-    Err(ApiError::conflict(format!(
-        "{what} are not built for a served chain yet; serve one of its store scenarios for them"
-    )))
+    Err(ApiError::conflict(
+        "what-if forecasts are not built for a served chain yet; serve one of its store scenarios for them",
+    ))
 }
 
 async fn prometheus(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
@@ -500,7 +577,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/stream", web::get().to(stream))
         .route("/v1/interventions", web::post().to(interventions))
         .route("/v1/control", web::post().to(control))
-        .route("/v1/readings", web::post().to(not_for_a_chain))
+        .route("/v1/readings", web::post().to(readings))
         .route("/v1/forecast", web::post().to(not_for_a_chain))
         .route("/metrics", web::get().to(prometheus));
 }

@@ -92,7 +92,7 @@ impl Handler<Cmd> for ControlPlane {
             Cmd::Resume => vec![LiveInput::Resume],
             Cmd::Speed(x) => vec![LiveInput::SetSpeed(x)],
             Cmd::Readings(raw, transport) => {
-                let report = self.ingest.take(&raw, transport, session)?;
+                let report = self.ingest.take(&raw, transport, &**session)?;
                 return Ok(Done::Readings(report));
             }
         };

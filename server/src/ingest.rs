@@ -29,10 +29,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use storetwin_actors::StoreMsg;
 use storetwin_actors::store::sensors::Reading;
 use storetwin_actors::store::spec::WorldSpec;
 use storetwin_actors::store::wire::clock;
-use storetwin_engine::{LiveInput, SimTime};
+use storetwin_actors::store::world::Layout;
+use storetwin_engine::{ActorId, LiveInput, SimTime};
 
 use crate::actions::{FieldError, cents, device, lane, sku};
 use crate::api::ApiError;
@@ -354,7 +356,7 @@ impl Ingest {
         &mut self,
         raw: &[RawReading],
         transport: Transport,
-        session: &Session,
+        session: &dyn Sink,
     ) -> Result<IngestReport, ApiError> {
         let via = transport.name();
         if raw.len() > MAX_BATCH {
@@ -398,13 +400,43 @@ impl Ingest {
             }
         }
         for reading in out {
-            let (to, msg) = reading.to_injection(session.layout);
-            session.send(LiveInput::Inject { to, msg }).map_err(|r| match r {
+            let (to, msg) = reading.to_injection(session.layout());
+            session.inject(to, msg).map_err(|r| match r {
                 Refused::Ended => ApiError::conflict("the session has ended; it takes no more readings"),
                 Refused::Full => ApiError::busy("the session's input queue is full; retry shortly"),
             })?;
             report.injected += 1;
         }
         Ok(report)
+    }
+}
+
+/// Where the readings of one store go: a store's session, or one store of a served chain.
+pub trait Sink {
+    /// The store's sim time now.
+    fn now(&self) -> SimTime;
+    /// Free room in the session's input queue.
+    fn room(&self) -> usize;
+    /// The store's actor layout (whom a reading is for).
+    fn layout(&self) -> Layout;
+    /// Hands the session a reading's message, injected at the sim time it is taken.
+    fn inject(&self, to: ActorId, msg: StoreMsg) -> Result<(), Refused>;
+}
+
+impl Sink for Session {
+    fn now(&self) -> SimTime {
+        Session::now(self)
+    }
+
+    fn room(&self) -> usize {
+        Session::room(self)
+    }
+
+    fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    fn inject(&self, to: ActorId, msg: StoreMsg) -> Result<(), Refused> {
+        self.send(LiveInput::Inject { to, msg })
     }
 }

@@ -80,11 +80,27 @@ fn a_served_chain_serves_each_store_and_its_log_replays() {
     );
     assert_eq!(no_store.status, 422);
     assert!(no_store.body.contains("store"), "{}", no_store.body);
-    for path in ["/v1/readings", "/v1/forecast"] {
-        let r = post(addr, path, Some(OPERATOR), "{}");
-        assert_eq!(r.status, 409, "{path}: {}", r.body);
-        assert!(r.body.contains("not built for a served chain yet"), "{}", r.body);
-    }
+    let forecast = post(addr, "/v1/forecast", Some(OPERATOR), "{}");
+    assert_eq!(forecast.status, 409, "{}", forecast.body);
+    assert!(forecast.body.contains("not built for a served chain yet"), "{}", forecast.body);
+    // A store's readings, named by store: a fault takes its device down there only.
+    let fault = format!(r#"{{"store": "{third}", "readings": [{{"type": "fault", "device": "door-1"}}]}}"#);
+    assert_eq!(post(addr, "/v1/readings", Some(VIEWER), &fault).status, 403);
+    let taken = post(addr, "/v1/readings", Some(OPERATOR), &fault);
+    assert_eq!(taken.status, 202, "{}", taken.body);
+    assert_eq!(taken.json()["injected"], 1, "{}", taken.body);
+    let unknown = post(addr, "/v1/readings", Some(OPERATOR), &fault.replace("door-1", "door-99"));
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert!(unknown.body.contains("device"), "{}", unknown.body);
+    let unnamed =
+        post(addr, "/v1/readings", Some(OPERATOR), r#"{"readings": [{"type": "fault", "device": "door-1"}]}"#);
+    assert_eq!(unnamed.status, 422, "{}", unnamed.body);
+    let down = |store: &str| {
+        let kpis = get(addr, &format!("/v1/kpis?store={store}"), Some(VIEWER)).json();
+        kpis["devices"].as_array().unwrap().iter().any(|d| d["name"] == "door-1" && d["up"] == false)
+    };
+    wait_for(Duration::from_secs(30), "door-1 down at the third store", || down(&third));
+    assert!(!down(&names[0]), "the first store's door counter is up");
     assert_eq!(post(addr, "/v1/control", Some(OPERATOR), r#"{"speed": 3000}"#).status, 202);
 
     // The log, rewritten every second, holds the intervention at its store.
@@ -97,7 +113,7 @@ fn a_served_chain_serves_each_store_and_its_log_replays() {
     let record = storetwin_eventlog::chain::ChainLog::read(&log).expect("the chain session log");
     assert_eq!(record.end_ns, ended.end.as_nanos());
     assert_eq!(record.event_hash, ended.event_hash);
-    assert_eq!(record.interventions.len(), 1);
+    assert_eq!(record.interventions.len(), 1, "a reading is not an intervention: {:?}", record.interventions);
     assert_eq!(record.interventions[0].store, 2);
     assert_eq!(record.interventions[0].what, Intervention::SetLaneOpen { lane: 0, open: false });
 
@@ -105,11 +121,19 @@ fn a_served_chain_serves_each_store_and_its_log_replays() {
     let (spec, _) = file.run_spec().unwrap();
     let end = SimTime::from_nanos(record.end_ns);
     for threads in [1, 2] {
-        let replay =
-            storetwin_actors::chain::live::replay_chain(&spec, Seed(record.seed), &record.interventions, end, threads)
-                .expect("replays");
+        let replay = storetwin_actors::chain::live::replay_chain(
+            &spec,
+            Seed(record.seed),
+            &record.interventions,
+            &record.readings,
+            end,
+            threads,
+        )
+        .expect("replays");
         assert_eq!(replay.event_hash.to_string(), record.event_hash, "{threads} threads");
     }
-    let untouched = storetwin_actors::chain::live::replay_chain(&spec, Seed(record.seed), &[], end, 2).unwrap();
+    assert_eq!(record.readings.len(), 1, "the fault reading, at its store");
+    assert_eq!(record.readings[0].store, 2);
+    let untouched = storetwin_actors::chain::live::replay_chain(&spec, Seed(record.seed), &[], &[], end, 2).unwrap();
     assert_ne!(untouched.event_hash.to_string(), record.event_hash, "the intervention changed the run");
 }

@@ -465,6 +465,7 @@ impl ChainTwin {
             paused: options.paused,
             until: options.until,
             scheduled: planned,
+            scheduled_readings: Vec::new(),
             frame_every: options.frame_every,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             checkpoint_every: None,
@@ -473,6 +474,7 @@ impl ChainTwin {
             let end = SimTime::from_nanos(log.end_ns);
             config.until = Some(options.until.map_or(end, |t| t.min(end)));
             config.scheduled = log.interventions.clone();
+            config.scheduled_readings = log.readings.clone();
         }
         let (frames_tx, frames) = crossbeam_channel::bounded(4);
         let thread = std::thread::Builder::new()
@@ -499,6 +501,7 @@ impl ChainTwin {
             written_by: written_by.into(),
             shown,
             interventions: done.interventions.clone(),
+            readings: done.readings.clone(),
             events: done.run.events,
             event_hash: done.run.event_hash.to_string(),
             shard_hashes: done.run.shard_hashes.iter().map(ToString::to_string).collect(),

@@ -47,6 +47,18 @@ impl StoreIntervention {
     }
 }
 
+/// A sensor reading injected into one store of a chain (a served chain's ingest), with the
+/// sim time it took effect and its place among the store's interventions: `after` of them
+/// were injected before it (so a replay injects both in the order the store took them).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoreReading {
+    pub store: u16,
+    pub at_ns: u64,
+    pub after: u32,
+    #[serde(flatten)]
+    pub reading: crate::store::sensors::Reading,
+}
+
 /// A message for one store of a live chain: what [`crate::store::live::Controls`] sends
 /// for a chain (its `to` is an actor of that store).
 #[derive(Clone, Debug)]
@@ -64,6 +76,8 @@ pub struct ChainSessionConfig {
     pub until: Option<SimTime>,
     /// Interventions made in advance (a replay's), in the order they were recorded.
     pub scheduled: Vec<StoreIntervention>,
+    /// Readings taken in advance (a replay's), with their places among the interventions.
+    pub scheduled_readings: Vec<StoreReading>,
     pub frame_every: Duration,
     /// Threads for the long steps (the events do not depend on it).
     pub threads: usize,
@@ -79,6 +93,7 @@ pub struct ChainSessionConfig {
 pub struct ChainCheckpoint {
     pub at: SimTime,
     pub interventions: Vec<StoreIntervention>,
+    pub readings: Vec<StoreReading>,
     pub events: u64,
     /// The chain's fingerprint (`EventHash::combine` of the shards') and every shard's.
     pub event_hash: storetwin_engine::EventHash,
@@ -92,6 +107,7 @@ impl Default for ChainSessionConfig {
             paused: false,
             until: None,
             scheduled: Vec::new(),
+            scheduled_readings: Vec::new(),
             frame_every: Duration::from_millis(33),
             threads: 1,
             checkpoint_every: None,
@@ -165,6 +181,8 @@ pub struct ChainSessionEnd {
     pub end: SimTime,
     /// Every intervention, with its store and time, per store in injection order.
     pub interventions: Vec<StoreIntervention>,
+    /// Every sensor reading taken, likewise.
+    pub readings: Vec<StoreReading>,
     pub max_lag: SimDuration,
     /// The chain's books closed at `end`, invariants checked.
     pub run: ChainRun,
@@ -214,7 +232,7 @@ pub fn run_chain_session_with<W: WallClock>(
     frames: &Sender<Frame>,
     checkpoint: &mut dyn FnMut(&ChainCheckpoint),
 ) -> Result<ChainSessionEnd, ChainError> {
-    schedule(&mut built, &config.scheduled)?;
+    schedule_with(&mut built, &config.scheduled, &config.scheduled_readings)?;
     let mut next_checkpoint = config.checkpoint_every.unwrap_or(Duration::MAX);
     let stop = built.stop();
     // To the end (or past it) is to the end's own events too, as `run` and `load` run.
@@ -280,6 +298,7 @@ pub fn run_chain_session_with<W: WallClock>(
         }
     };
     let interventions = recorded(&built);
+    let readings = readings_in(&built.shards);
     let status = Status::of(&pacer, events(&built.shards), true);
     let last_at = reached.min(built.end);
     let last: Vec<Frame> = sent.iter().filter_map(|s| frame_of(&built.shards, *s, last_at, status, None)).collect();
@@ -290,7 +309,7 @@ pub fn run_chain_session_with<W: WallClock>(
             for frame in last {
                 let _ = frames.send_timeout(frame, Duration::from_secs(5));
             }
-            Ok(ChainSessionEnd { reason, end: run.end, interventions, max_lag, run })
+            Ok(ChainSessionEnd { reason, end: run.end, interventions, readings, max_lag, run })
         }
         Err(error) => {
             for mut frame in last {
@@ -322,11 +341,12 @@ pub fn replay_chain(
     spec: &ChainSpec,
     seed: storetwin_engine::Seed,
     record: &[StoreIntervention],
+    readings: &[StoreReading],
     until: SimTime,
     threads: usize,
 ) -> Result<ChainRun, ChainError> {
     let mut built = crate::chain::run::build_chain(spec, seed)?;
-    schedule(&mut built, record)?;
+    schedule_with(&mut built, record, readings)?;
     let stop = built.stop();
     let until = if until >= built.end { stop } else { until };
     let lookahead = built.lookahead();
@@ -339,19 +359,55 @@ pub fn replay_chain(
 /// Schedules `record`'s interventions at their stores, in order: each store's share of
 /// the record, in the order given, replays with the keys the live session gave them.
 pub fn schedule(built: &mut BuiltChain, record: &[StoreIntervention]) -> Result<(), ChainError> {
+    schedule_with(built, record, &[])
+}
+
+/// [`schedule`] with sensor readings too, each at its place among its store's
+/// interventions.
+pub fn schedule_with(
+    built: &mut BuiltChain,
+    record: &[StoreIntervention],
+    readings: &[StoreReading],
+) -> Result<(), ChainError> {
     let n = built.spec.stores.len();
     let mut per_store: Vec<Vec<Injection<StoreMsg>>> = vec![Vec::new(); n];
+    let mut interventions_at = vec![0u32; n];
+    let bad = |what: String| ChainError::Invariant { invariant: "session record", detail: what, seed: built.seed };
+    let layout_of = |s: usize| match built.shards.get(s + 1) {
+        Some(ChainShard::Store(sim, _)) => Some(sim.model().layout),
+        _ => None,
+    };
+    // The order within a store is what matters (its kernel numbers its injections in order).
+    let mut readings_by_store: Vec<Vec<(usize, &StoreReading)>> = vec![Vec::new(); n];
+    for (i, r) in readings.iter().enumerate() {
+        let s = usize::from(r.store);
+        if s >= n {
+            return Err(bad(format!("reading {i} names store {s}; the chain has {n} stores")));
+        }
+        readings_by_store[s].push((i, r));
+    }
+    let mut next_reading = vec![0usize; n];
+    let mut push_readings = |s: usize, upto: u32, per_store: &mut Vec<Vec<Injection<StoreMsg>>>| {
+        while let Some((_, r)) = readings_by_store[s].get(next_reading[s]).filter(|(_, r)| r.after <= upto) {
+            if let Some(layout) = layout_of(s) {
+                let (to, msg) = r.reading.to_injection(layout);
+                per_store[s].push(Injection { at: SimTime::from_nanos(r.at_ns), to, msg });
+            }
+            next_reading[s] += 1;
+        }
+    };
     for (i, t) in record.iter().enumerate() {
         let s = usize::from(t.store);
-        let Some(ChainShard::Store(sim, _)) = built.shards.get(s + 1) else {
-            return Err(ChainError::Invariant {
-                invariant: "session record",
-                detail: format!("intervention {i} names store {s}; the chain has {n} stores"),
-                seed: built.seed,
-            });
+        let Some(layout) = layout_of(s) else {
+            return Err(bad(format!("intervention {i} names store {s}; the chain has {n} stores")));
         };
-        let (to, msg) = t.what.to_injection(sim.model().layout);
+        push_readings(s, interventions_at[s], &mut per_store);
+        let (to, msg) = t.what.to_injection(layout);
         per_store[s].push(Injection { at: t.at(), to, msg });
+        interventions_at[s] += 1;
+    }
+    for s in 0..n {
+        push_readings(s, u32::MAX, &mut per_store);
     }
     for (s, injections) in per_store.iter().enumerate().filter(|(_, i)| !i.is_empty()) {
         if let Some(ChainShard::Store(sim, _)) = built.shards.get_mut(s + 1)
@@ -375,6 +431,7 @@ fn checkpoint_of(shards: &[ChainShard], now: SimTime) -> ChainCheckpoint {
     ChainCheckpoint {
         at: now,
         interventions: recorded_in(shards),
+        readings: readings_in(shards),
         events: events(shards),
         event_hash: storetwin_engine::EventHash::combine(shard_hashes.iter().copied()),
         shard_hashes,
@@ -384,6 +441,25 @@ fn checkpoint_of(shards: &[ChainShard], now: SimTime) -> ChainCheckpoint {
 /// Every store's interventions as the kernel recorded them, store by store.
 fn recorded(built: &BuiltChain) -> Vec<StoreIntervention> {
     recorded_in(&built.shards)
+}
+
+/// Every store's sensor readings as the kernel recorded them, each with the count of its
+/// store's interventions injected before it.
+fn readings_in(shards: &[ChainShard]) -> Vec<StoreReading> {
+    let mut out = Vec::new();
+    for (s, shard) in shards.iter().enumerate().skip(1) {
+        let ChainShard::Store(sim, _) = shard else { continue };
+        let layout = sim.model().layout;
+        let mut after = 0u32;
+        for i in sim.injections() {
+            if Intervention::from_injection(i.to, &i.msg, layout).is_some() {
+                after += 1;
+            } else if let Some(reading) = crate::store::sensors::Reading::from_injection(i.to, &i.msg, layout) {
+                out.push(StoreReading { store: (s - 1) as u16, at_ns: i.at.as_nanos(), after, reading });
+            }
+        }
+    }
+    out
 }
 
 fn recorded_in(shards: &[ChainShard]) -> Vec<StoreIntervention> {

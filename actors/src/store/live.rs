@@ -363,6 +363,26 @@ impl Controls {
         tx.send(LiveInput::Inject { to: ActorId::EXTERNAL, msg: crate::store::pair::PairMsg(msgs) }).is_ok()
     }
 
+    /// Inputs sent and not yet taken by the session (what a bounded queue is checked by).
+    pub fn pending(&self) -> usize {
+        match &self.to {
+            Target::Store(tx) => tx.len(),
+            Target::Chain { tx, .. } => tx.len(),
+            Target::Pair { tx, .. } => tx.len(),
+        }
+    }
+
+    /// A live chain: injects `msg` for actor `to` of store `store` at the sim time it is
+    /// taken (a sensor reading's message). False as [`Controls::intervene_store`].
+    pub fn inject_store(&self, store: usize, to: ActorId, msg: StoreMsg) -> bool {
+        let Target::Chain { tx, layouts, .. } = &self.to else { return false };
+        if store >= layouts.len() {
+            return false;
+        }
+        let msg = crate::chain::live::ChainMsg { store: store as u16, msg };
+        tx.send(LiveInput::Inject { to, msg }).is_ok()
+    }
+
     /// A live chain: makes `what` at store `store` (whichever is shown). False for a store on
     /// its own, a store the chain lacks, or once the session has ended.
     pub fn intervene_store(&self, store: usize, what: Intervention) -> bool {
