@@ -297,6 +297,11 @@ impl ChainSession {
         })
     }
 
+    /// The chain's controls (pace, interventions at a store, watching a store).
+    pub fn controls(&self) -> &Controls {
+        &self.controls
+    }
+
     /// The session's sim time now (store 0's latest frame).
     pub fn now(&self) -> SimTime {
         SimTime::from_nanos(self.now_ns.load(Ordering::Relaxed))

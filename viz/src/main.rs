@@ -47,8 +47,9 @@ struct Args {
     token: Option<String>,
 
     /// A chain or load file: the store drawn first (default: the first, or a replay's). The
-    /// panel's store picker (or `,` and `.`) switches stores while the run goes on.
-    #[arg(long, value_name = "NAME", conflicts_with = "connect")]
+    /// panel's store picker (or `,` and `.`) switches stores while the run goes on. With
+    /// --connect to a served chain: the store drawn (default: the server's first).
+    #[arg(long, value_name = "NAME")]
     store: Option<String>,
 
     /// Sim seconds per wall second (1 = real time). Default 60, or 1000 with --screenshot.
@@ -158,7 +159,12 @@ fn main() -> ExitCode {
 /// The twin as a client of a live server.
 fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let token = args.token.clone().or_else(|| std::env::var("STORETWIN_TOKEN").ok().filter(|t| !t.is_empty()));
-    let remote = storetwin_viz::remote::Remote::connect(url, token.as_deref(), args.scenario.as_deref())?;
+    let remote = storetwin_viz::remote::Remote::connect_store(
+        url,
+        token.as_deref(),
+        args.scenario.as_deref(),
+        args.store.as_deref(),
+    )?;
     check_display()?;
     let spec = remote.scenario.world.clone();
     let name =

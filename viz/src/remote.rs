@@ -136,8 +136,20 @@ impl Remote {
     /// Connects to the server at `url` with `token`; `scenario` overrides the file the
     /// server names (it must be the same scenario).
     pub fn connect(url: &str, token: Option<&str>, scenario: Option<&Path>) -> anyhow::Result<Remote> {
+        Remote::connect_store(url, token, scenario, None)
+    }
+
+    /// [`Remote::connect`] to store `store` of a served chain (the server's first store
+    /// when `None`); `scenario` overrides the chain file the server names.
+    pub fn connect_store(
+        url: &str,
+        token: Option<&str>,
+        scenario: Option<&Path>,
+        store: Option<&str>,
+    ) -> anyhow::Result<Remote> {
         let server = server_of(url)?;
-        let (status, body) = http(&server, "GET", "/v1/floor", token, "")?;
+        let query = store.map_or_else(String::new, |s| format!("?store={}", encode(s)));
+        let (status, body) = http(&server, "GET", &format!("/v1/floor{query}"), token, "")?;
         if status != 200 {
             bail!("{server}: GET /v1/floor: {}", refusal(status, &body));
         }
@@ -146,7 +158,12 @@ impl Remote {
             bail!("{server}: the server speaks stream version {}, this twin version {WIRE_VERSION}", floor.version);
         }
         let path = scenario.map_or_else(|| Path::new(&floor.scenario).to_path_buf(), Path::to_path_buf);
-        let loaded = crate::session::load_scenario(&path).with_context(|| {
+        let chain = storetwin_scenarios::file_kind(&path).ok() == Some(storetwin_scenarios::FileKind::Chain);
+        if store.is_some() && !chain {
+            bail!("--store picks a store of a served chain; {server} serves one store ({})", floor.store);
+        }
+        let loaded = if chain { chain_store(&path, &floor.store) } else { crate::session::load_scenario(&path) };
+        let loaded = loaded.with_context(|| {
             format!(
                 "the server runs {}; the twin needs the same scenario file here (give it as the scenario)",
                 floor.scenario
@@ -161,7 +178,7 @@ impl Remote {
                 floor.scenario_hash
             );
         }
-        let (status, body) = http(&server, "GET", "/v1/kpis", token, "")?;
+        let (status, body) = http(&server, "GET", &format!("/v1/kpis{query}"), token, "")?;
         if status != 200 {
             bail!("{server}: GET /v1/kpis: {}", refusal(status, &body));
         }
@@ -176,7 +193,8 @@ impl Remote {
         let (frames_tx, frames) = crossbeam_channel::bounded(4);
 
         let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
-            "ws://{server}/v1/stream?hz=30&heat=1"
+            "ws://{server}/v1/stream?hz=30&heat=1{}",
+            query.replacen('?', "&", 1)
         ))?;
         request.headers_mut().insert("Sec-WebSocket-Protocol", "storetwin.v1".parse()?);
         if let Some(t) = token {
@@ -217,9 +235,10 @@ impl Remote {
         let sender_stats = stats.clone();
         let spec = loaded.world.clone();
         let (to, token) = (server.clone(), token.map(str::to_owned));
-        let sender = std::thread::Builder::new()
-            .name("storetwin-controls".into())
-            .spawn(move || forward(&inputs, &to, token.as_deref(), &spec, layout, &sender_stats))?;
+        let store_name = chain.then(|| floor.store.clone());
+        let sender = std::thread::Builder::new().name("storetwin-controls".into()).spawn(move || {
+            forward(&inputs, &to, token.as_deref(), &spec, layout, store_name.as_deref(), &sender_stats)
+        })?;
         Ok(Remote {
             scenario: loaded,
             seed,
@@ -244,6 +263,34 @@ impl Remote {
     }
 }
 
+/// Store `name` of the chain (or load) file at `path`, as a scenario: the chain's path and
+/// hash (what a served chain's floor names), the store's spec, the chain's seed.
+fn chain_store(path: &Path, name: &str) -> anyhow::Result<storetwin_scenarios::Scenario> {
+    let (chain, spec, seed) = crate::session::load_chain(path)?;
+    let store = spec.stores.iter().find(|s| s.name == name).with_context(|| {
+        format!("{}: the chain has no store {name:?} (the server serves a changed file?)", path.display())
+    })?;
+    Ok(storetwin_scenarios::Scenario {
+        path: chain.path.clone(),
+        files: vec![chain.path.clone()],
+        hash: chain.hash.clone(),
+        seed,
+        replications: 1,
+        world: store.world.clone(),
+        defaults: Vec::new(),
+    })
+}
+
+/// `s` for a URL's query: letters, digits and `-_.~` as they are, the rest %-escaped.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Turns the window's inputs into the server's REST calls until the window stops.
 fn forward(
     inputs: &Receiver<LiveInput<StoreMsg>>,
@@ -251,6 +298,7 @@ fn forward(
     token: Option<&str>,
     spec: &WorldSpec,
     layout: Layout,
+    store: Option<&str>,
     stats: &Stats,
 ) {
     loop {
@@ -261,7 +309,13 @@ fn forward(
         };
         let (path, body) = match input {
             LiveInput::Inject { to, msg } => match Intervention::from_injection(to, &msg, layout) {
-                Some(what) => ("/v1/interventions", serde_json::json!({"interventions": [action_json(what, spec)]})),
+                Some(what) => {
+                    let mut body = serde_json::json!({"interventions": [action_json(what, spec)]});
+                    if let Some(store) = store {
+                        body["store"] = store.into();
+                    }
+                    ("/v1/interventions", body)
+                }
                 None => continue,
             },
             LiveInput::SetSpeed(x) => ("/v1/control", serde_json::json!({"speed": x})),

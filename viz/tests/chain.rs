@@ -145,3 +145,72 @@ fn a_store_of_the_flash_sale_during_its_surge_shows_the_counter_load_reports_and
     assert!(broken.contains("invariant broken: flash sale: sold + reserved <= quota"), "{broken}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The twin as a client of a served chain (`--connect … --store NAME`): it draws the store
+/// asked for, its shoppers where a local run of the chain to that time has them.
+#[test]
+fn connected_to_a_served_chain_the_twin_draws_the_store_asked_for() {
+    let dir = std::env::temp_dir().join(format!("storetwin-chain-connect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let x = Xvfb::start();
+    let mut options = storetwin_server::Options::new(flash(), dir.join("chain.session"));
+    options.listen = "127.0.0.1:0".parse().unwrap();
+    options.paused = true;
+    options.speed = 60.0;
+    options.until = Some(storetwin_engine::SimTime::from_secs(5 * 60));
+    let server = storetwin_server::start_chain(options).expect("the chain server starts");
+    let addr = server.addr;
+    let session = server.session.clone();
+    // Paused until the twin is on the station's stream (it asks for the heat map).
+    let resume = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let station = session.stores.iter().position(|s| s.name == "station").expect("a store named station");
+        while session.stores[station].heat_clients.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            assert!(start.elapsed() < std::time::Duration::from_secs(120), "the twin never connected");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        session.controls().resume();
+    });
+    let png = dir.join("station.png");
+    let url = format!("ws://{addr}");
+    let out = twin(&x, &["--connect", &url, "--store", "station", "--screenshot", png.to_str().unwrap()]);
+    resume.join().unwrap();
+    assert!(out.status.success(), "the twin failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("(to 08:05:00)"), "{stdout}");
+    // The station's shoppers at 08:05, from a local run of the chain to then.
+    let (_, spec, seed) = storetwin_viz::session::load_chain(&flash()).expect("loads");
+    let until = storetwin_engine::SimTime::from_secs(5 * 60);
+    let run = storetwin_actors::chain::live::replay_chain(&spec, Seed(seed), &[], &[], until, 2).expect("runs");
+    let station = run.stores.iter().find(|s| s.name == "station").expect("station");
+    let image = image::open(&png).expect("a PNG").to_rgb8();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(png.with_extension("json")).expect("sidecar")).expect("JSON");
+    let view: View = serde_json::from_value(meta["view"].clone()).expect("the camera's view");
+    let floor = Floor::build(&spec.stores.iter().find(|s| s.name == "station").unwrap().world.store);
+    let plan = Plan { width: floor.width, height: floor.height };
+    let shopping: Vec<_> = station
+        .day
+        .last
+        .shoppers
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.state,
+                storetwin_actors::store::shopper::ShopperState::Walking
+                    | storetwin_actors::store::shopper::ShopperState::AtShelf
+            )
+        })
+        .collect();
+    assert!(!shopping.is_empty(), "shoppers in the station at 08:05");
+    let near = |p: palette::Rgb, q: palette::Rgb| p.iter().zip(q).all(|(a, b)| a.abs_diff(b) <= 6);
+    let drawn = shopping
+        .iter()
+        .filter(|s| {
+            let (px, py) = view.pixel(plan.world(f32::from(s.cell.x), f32::from(s.cell.y)));
+            near(image.get_pixel(px.round() as u32, py.round() as u32).0, palette::SHOPPER)
+        })
+        .count();
+    assert!(drawn * 10 >= shopping.len() * 9, "{drawn} of {} shoppers drawn at their cells", shopping.len());
+    server.stop().unwrap();
+}
