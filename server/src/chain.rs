@@ -212,16 +212,33 @@ impl ChainSession {
         let heat: Vec<Arc<AtomicUsize>> = stores.iter().map(|s| Arc::clone(&s.heat_clients)).collect();
         let (frames_tx, frames_rx) = crossbeam_channel::bounded::<Frame>(1024);
         let forward_now = Arc::clone(&now_ns);
+        let sweep = controls.clone();
+        let store_count = spec.stores.len();
+        let every = config.frame_every;
         std::thread::Builder::new()
             .name("storetwin-chain-publish".into())
             .spawn(move || {
                 let mut seqs = vec![0u64; senders.len()];
-                for frame in frames_rx.iter() {
+                // Once a second every store's frame goes out, for the metrics (each store's
+                // gauges under its name); between sweeps only the watched stores'.
+                let mut next_sweep = std::time::Instant::now();
+                let mut sweeping: Option<std::time::Instant> = None;
+                loop {
+                    let frame = match frames_rx.recv_timeout(every) {
+                        Ok(f) => f,
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                            sweep_stores(&sweep, store_count, &mut next_sweep, &mut sweeping, every);
+                            continue;
+                        }
+                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                    };
+                    sweep_stores(&sweep, store_count, &mut next_sweep, &mut sweeping, every);
                     let Some(store) = frame.chain.as_ref().map(|c| usize::from(c.store)) else { continue };
                     let (Some(tx), Some((world, queue))) = (senders.get(store), names.get(store)) else { continue };
                     if store == 0 {
                         forward_now.store(frame.snapshot.at.as_nanos(), Ordering::Relaxed);
                     }
+                    crate::telemetry::chain_store(&frame, &world.store.name, store == 0, queue);
                     seqs[store] += 1;
                     let with_heat = frame.status.done || heat[store].load(Ordering::Relaxed) > 0;
                     tx.send_replace(Arc::new(publish_frame(&frame, world, queue, with_heat, seqs[store])));
@@ -352,6 +369,33 @@ impl ChainSession {
     pub fn join(&self) -> Option<anyhow::Result<ChainEnded>> {
         let handle = self.thread.lock().ok()?.take()?;
         Some(handle.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the chain session thread panicked"))))
+    }
+}
+
+/// The metrics' sweep: every second every store is watched for a few frames.
+fn sweep_stores(
+    controls: &Controls,
+    stores: usize,
+    next: &mut std::time::Instant,
+    sweeping: &mut Option<std::time::Instant>,
+    every: Duration,
+) {
+    let now = std::time::Instant::now();
+    match sweeping {
+        Some(since) if now.duration_since(*since) >= every * 3 => {
+            for s in 0..stores {
+                controls.watch(s, false);
+            }
+            *sweeping = None;
+        }
+        None if now >= *next => {
+            for s in 0..stores {
+                controls.watch(s, true);
+            }
+            *sweeping = Some(now);
+            *next = now + Duration::from_secs(1);
+        }
+        _ => {}
     }
 }
 

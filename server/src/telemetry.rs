@@ -134,6 +134,31 @@ impl SessionGauges {
     }
 }
 
+/// A served chain's gauges from one store's frame: the session's own (sim time, lag, speed,
+/// events) from the first store's, and each store's figures under its name (`store`
+/// label). Waits are not recorded per store (the frames do not carry the histograms).
+pub fn chain_store(frame: &Frame, store: &str, first: bool, queues: &[String]) {
+    let s = &frame.snapshot;
+    if first {
+        gauge!(SIM_TIME).set(s.at.as_secs_f64());
+        gauge!(LAG).set(frame.status.lag.as_secs_f64());
+        gauge!(SPEED).set(frame.status.speed);
+        counter!(EVENTS).absolute(frame.status.events);
+    }
+    let store = store.to_string();
+    gauge!(OCCUPANCY, "store" => store.clone()).set(s.shoppers.len() as f64);
+    counter!(FOOTFALL, "store" => store.clone()).absolute(s.footfall);
+    gauge!(SALES, "store" => store.clone()).set(s.sales.as_major());
+    gauge!(LANES_OPEN, "store" => store.clone()).set(s.lanes.iter().filter(|l| l.open).count() as f64);
+    gauge!(DEVICES_DOWN, "store" => store.clone()).set(s.devices_up.iter().filter(|up| !**up).count() as f64);
+    for d in s.drift.iter().filter(|d| d.readings > 0) {
+        gauge!(DRIFT, "store" => store.clone(), "kpi" => d.kpi).set(d.model - d.sensed);
+    }
+    for (q, name) in s.queues.iter().zip(queues) {
+        gauge!(QUEUE_LENGTH, "store" => store.clone(), "queue" => name.clone()).set(f64::from(q.waiting));
+    }
+}
+
 /// Every metric name the server exports.
 pub const ALL: [&str; 21] = [
     SIM_TIME,

@@ -101,6 +101,12 @@ fn a_served_chain_serves_each_store_and_its_log_replays() {
     };
     wait_for(Duration::from_secs(30), "door-1 down at the third store", || down(&third));
     assert!(!down(&names[0]), "the first store's door counter is up");
+    // Each store's gauges under its name (every store is swept once a second).
+    assert_eq!(get(addr, "/metrics", None).status, 401);
+    wait_for(Duration::from_secs(30), "every store's occupancy in the metrics", || {
+        let text = get(addr, "/metrics", Some(VIEWER)).body;
+        names.iter().all(|n| text.contains(&format!("storetwin_occupancy{{store=\"{n}\"}}")))
+    });
     assert_eq!(post(addr, "/v1/control", Some(OPERATOR), r#"{"speed": 3000}"#).status, 202);
 
     // The log, rewritten every second, holds the intervention at its store.
