@@ -340,8 +340,9 @@ const THREADED_STEP: SimDuration = SimDuration::from_secs(2);
 /// receiver and the message.
 pub type PacedInject<'a, S, M> = dyn FnMut(&mut [S], SimTime, ActorId, M) -> Result<(), WindowError> + 'a;
 
-/// What [`Windows::run_paced`] shows the shards to between steps; `Break` stops the run.
-pub type PacedWatch<'a, S, W> = dyn FnMut(&[S], SimTime, &mut Pacer<W>) -> ControlFlow<()> + 'a;
+/// What [`Windows::run_paced`] shows the shards (and the windows' own state: a copy of both
+/// continues the run exactly) to between steps; `Break` stops the run.
+pub type PacedWatch<'a, S, W> = dyn FnMut(&[S], &Windows, SimTime, &mut Pacer<W>) -> ControlFlow<()> + 'a;
 
 impl Windows {
     /// Runs `shards` paced by `pacer` from `from` (every event before it delivered) until
@@ -401,7 +402,7 @@ impl Windows {
                 }
                 now = step_end;
             }
-            if watch(shards, now, pacer).is_break() {
+            if watch(shards, self, now, pacer).is_break() {
                 return Ok((StopReason::StoppedByCommand, now));
             }
             if now < paced {

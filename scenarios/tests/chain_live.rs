@@ -180,3 +180,50 @@ fn the_shown_store_switches_without_restarting_the_run() {
     let reference = stopped_at(&spec, seed, until, 1);
     assert_eq!(end.run.event_hash, reference.event_hash, "showing another store changes nothing");
 }
+
+/// A copy of the live chain taken mid-run continues it exactly (a what-if's "as is" arm is
+/// the live run continued), a reseeded copy does not, and an intervention in a copy leaves
+/// the live run alone.
+#[test]
+fn a_copy_of_the_live_chain_continues_it_exactly() {
+    let (spec, seed) = bundled("chain-3-stores.toml");
+    let until = SimTime::from_secs(40 * 60);
+    let built = build_chain(&spec, seed).expect("the chain builds");
+    let (controls, mut inputs) = Controls::chain(layouts(&built), 0);
+    let (forks_tx, forks_rx) = crossbeam_channel::unbounded();
+    inputs.forks = Some(forks_rx);
+    let (tx, frames) = crossbeam_channel::unbounded();
+    let config = ChainSessionConfig {
+        speed: 600.0,
+        until: Some(until),
+        frame_every: Duration::from_millis(5),
+        threads: 2,
+        ..ChainSessionConfig::default()
+    };
+    let thread = std::thread::spawn(move || run_chain_session(built, &config, SystemWall::default(), &inputs, &tx));
+    // Once the run is past 10 minutes, ask for a copy.
+    let mut fork = None;
+    for frame in frames.iter() {
+        if fork.is_none() && frame.snapshot.at >= SimTime::from_secs(600) {
+            let (reply, answer) = crossbeam_channel::bounded(1);
+            forks_tx.send(reply).expect("the session takes fork requests");
+            fork = Some(answer.recv_timeout(Duration::from_secs(30)).expect("a copy of the chain"));
+        }
+    }
+    drop(controls);
+    let live = thread.join().expect("no panic").expect("the live run holds its invariants");
+    let fork = fork.expect("a copy was taken");
+    assert!(fork.now() >= SimTime::from_secs(600) && fork.now() < until, "taken at {:?}", fork.now());
+    let mut exact = fork.copy();
+    exact.run_to(until).expect("runs");
+    assert_eq!(exact.event_hash(), live.run.event_hash, "the copy continued is the live run");
+    assert_eq!(exact.events(), live.run.events);
+    let mut other = fork.reseeded(Seed(99));
+    other.run_to(until).expect("runs");
+    assert_ne!(other.event_hash(), live.run.event_hash, "other streams, another run");
+    let mut acted = fork.copy();
+    acted.intervene(1, Intervention::SetLaneOpen { lane: 6, open: true }).expect("store 1 has L7");
+    acted.run_to(until).expect("runs");
+    assert_ne!(acted.event_hash(), live.run.event_hash, "the intervention changed the copy");
+    assert!(live.interventions.is_empty(), "and not the live run");
+}

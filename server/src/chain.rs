@@ -25,7 +25,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use anyhow::Context as _;
 use serde::Deserialize;
 use storetwin_actors::chain::live::{
-    ChainCheckpoint, ChainSessionConfig, ChainSessionEnd, StoreIntervention, StoreReading, layouts,
+    ChainCheckpoint, ChainFork, ChainSessionConfig, ChainSessionEnd, StoreIntervention, StoreReading, layouts,
     run_chain_session_with,
 };
 use storetwin_actors::chain::run::build_chain;
@@ -70,6 +70,8 @@ pub struct ChainSession {
     pub log: PathBuf,
     pub frame_every: Duration,
     controls: Controls,
+    /// Asks the session thread for a copy of the chain (a what-if).
+    forks: crossbeam_channel::Sender<crossbeam_channel::Sender<ChainFork>>,
     /// Each store's actor layout, and its sensor ingest (counters differenced per device).
     layouts: Vec<storetwin_actors::store::world::Layout>,
     ingest: Vec<Mutex<crate::ingest::Ingest>>,
@@ -173,7 +175,9 @@ impl ChainSession {
         let built = build_chain(spec, Seed(seed))?;
         let spec = Arc::clone(&built.spec);
         let store_layouts = layouts(&built);
-        let (controls, inputs) = Controls::chain(store_layouts.clone(), 0);
+        let (controls, mut inputs) = Controls::chain(store_layouts.clone(), 0);
+        let (forks, forks_rx) = crossbeam_channel::unbounded();
+        inputs.forks = Some(forks_rx);
         let status = Status {
             speed: config.speed,
             paused: config.paused,
@@ -306,12 +310,21 @@ impl ChainSession {
             log: config.log,
             frame_every: config.frame_every,
             controls,
+            forks,
             ingest: stores.iter().map(|s| Mutex::new(crate::ingest::Ingest::new(Arc::clone(&s.spec)))).collect(),
             layouts: store_layouts,
             stores,
             now_ns,
             thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// An exact copy of the live chain (taken by the session thread between two steps; the
+    /// session does not pause for it). `None` once it has ended.
+    pub fn fork(&self, timeout: Duration) -> Option<ChainFork> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.forks.send(tx).ok()?;
+        rx.recv_timeout(timeout).ok()
     }
 
     /// The chain's controls (pace, interventions at a store, watching a store).
@@ -574,12 +587,100 @@ async fn readings(req: HttpRequest, state: State, body: web::Payload) -> Result<
     Ok(HttpResponse::Accepted().json(report))
 }
 
-/// Forecasts are one store's for now: said plainly.
-async fn not_for_a_chain(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
+/// A what-if at one store of the chain: `POST /v1/forecast` as for one store, with
+/// `"store": NAME`. The whole chain is copied and run ahead (the other stores and the
+/// centres too), and the answer is that store's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChainForecast {
+    store: Option<String>,
+    #[serde(default)]
+    interventions: Vec<Action>,
+    horizon: String,
+    #[serde(default = "default_replications")]
+    replications: u32,
+    #[serde(default)]
+    seed: Option<u64>,
+}
+
+fn default_replications() -> u32 {
+    20
+}
+
+/// A copy of the chain, as a forecast runs ahead the store it asks about.
+struct StoreAhead {
+    fork: ChainFork,
+    store: usize,
+}
+
+impl crate::forecast::Ahead for StoreAhead {
+    fn now(&self) -> SimTime {
+        self.fork.now()
+    }
+
+    fn copy(&self) -> Self {
+        StoreAhead { fork: self.fork.copy(), store: self.store }
+    }
+
+    fn reseeded(&self, streams: Seed) -> Self {
+        StoreAhead { fork: self.fork.reseeded(streams), store: self.store }
+    }
+
+    fn make(&mut self, interventions: &[storetwin_actors::store::live::Intervention]) -> anyhow::Result<()> {
+        for what in interventions {
+            self.fork.intervene(self.store, *what)?;
+        }
+        Ok(())
+    }
+
+    fn run_to(&mut self, t: SimTime) -> anyhow::Result<()> {
+        Ok(self.fork.run_to(t)?)
+    }
+
+    fn world(&self) -> &storetwin_actors::StoreWorld {
+        self.fork.store(self.store).expect("the store asked about is in the chain")
+    }
+
+    fn identity(&self) -> (u64, String) {
+        (self.fork.events(), self.fork.event_hash().to_string())
+    }
+}
+
+async fn forecast(req: HttpRequest, state: State, body: web::Payload) -> Result<HttpResponse, ApiError> {
     allow_by(&req, &state.tokens, Role::Operator)?;
-    Err(ApiError::conflict(
-        "what-if forecasts are not built for a served chain yet; serve one of its store scenarios for them",
-    ))
+    let body: ChainForecast = json(body).await?;
+    let Some(name) = body.store.as_deref() else {
+        return Err(ApiError::field(FieldError::new(
+            "store",
+            "a chain's what-if names its store: {\"store\": NAME, ...}",
+        )));
+    };
+    let (s, store) = state.session.store(Some(name))?;
+    let request = crate::forecast::Request {
+        interventions: body.interventions,
+        horizon: body.horizon,
+        replications: body.replications,
+        seed: body.seed,
+    };
+    let plan = request.check(&store.spec, state.session.seed).map_err(ApiError::field)?;
+    let session = Arc::clone(&state.session);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let answer = web::block(move || {
+        let fork = session
+            .fork(Duration::from_secs(10))
+            .ok_or_else(|| ApiError::conflict("the session has ended; there is no live state to forecast from"))?;
+        let spec = Arc::clone(&session.stores[s].spec);
+        crate::forecast::forecast(&StoreAhead { fork, store: s }, &spec, &plan, threads)
+            .map_err(|e| ApiError::conflict(e.to_string()))
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    metrics::counter!(crate::telemetry::FORECASTS).increment(1);
+    metrics::histogram!(crate::telemetry::FORECAST_SECONDS).record(answer.wall_s);
+    let mut json =
+        serde_json::to_value(&answer).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    json["store"] = name.into();
+    Ok(HttpResponse::Ok().json(json))
 }
 
 async fn prometheus(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
@@ -627,6 +728,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/interventions", web::post().to(interventions))
         .route("/v1/control", web::post().to(control))
         .route("/v1/readings", web::post().to(readings))
-        .route("/v1/forecast", web::post().to(not_for_a_chain))
+        .route("/v1/forecast", web::post().to(forecast))
         .route("/metrics", web::get().to(prometheus));
 }

@@ -187,31 +187,77 @@ fn waiting(world: &StoreWorld) -> u32 {
     world.kpi_queues().map(|(_, q)| q.len() as u32).sum()
 }
 
-/// Runs `sim` (a fork) to `until`, with `interventions` made at once, and measures it.
-pub fn run_arm(
-    mut sim: Simulation<StoreWorld>,
-    interventions: &[Intervention],
-    until: SimTime,
-) -> anyhow::Result<(Measured, Simulation<StoreWorld>)> {
-    let layout = sim.model().layout;
-    for i in interventions {
-        let (to, msg) = i.to_injection(layout);
-        sim.inject(to, msg).map_err(|e| anyhow::anyhow!("{e}"))?;
+/// What a forecast runs ahead: a copy of a live store (one store's session), or of a live
+/// chain with the store the question is about.
+pub trait Ahead: Sized + Sync {
+    fn now(&self) -> SimTime;
+    /// An exact copy.
+    fn copy(&self) -> Self;
+    /// A copy whose actors draw from `streams` (one replication).
+    fn reseeded(&self, streams: Seed) -> Self;
+    /// Makes `interventions` at the store, now.
+    fn make(&mut self, interventions: &[Intervention]) -> anyhow::Result<()>;
+    /// Runs until `t`.
+    fn run_to(&mut self, t: SimTime) -> anyhow::Result<()>;
+    /// The store asked about.
+    fn world(&self) -> &StoreWorld;
+    /// Events so far and the fingerprint (of the whole chain, for a chain).
+    fn identity(&self) -> (u64, String);
+}
+
+impl Ahead for Simulation<StoreWorld> {
+    fn now(&self) -> SimTime {
+        Simulation::now(self)
     }
-    let start = start_of(sim.model());
+
+    fn copy(&self) -> Self {
+        self.fork()
+    }
+
+    fn reseeded(&self, streams: Seed) -> Self {
+        self.fork_reseeded(streams)
+    }
+
+    fn make(&mut self, interventions: &[Intervention]) -> anyhow::Result<()> {
+        let layout = self.model().layout;
+        for i in interventions {
+            let (to, msg) = i.to_injection(layout);
+            self.inject(to, msg).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok(())
+    }
+
+    fn run_to(&mut self, t: SimTime) -> anyhow::Result<()> {
+        self.run(RunLimit::until(t)).map_err(|e| anyhow::anyhow!("the forecast run stopped: {e}"))?;
+        Ok(())
+    }
+
+    fn world(&self) -> &StoreWorld {
+        self.model()
+    }
+
+    fn identity(&self) -> (u64, String) {
+        (self.events_delivered(), self.event_hash().to_string())
+    }
+}
+
+/// Runs `sim` (a fork) to `until`, with `interventions` made at once, and measures it.
+pub fn run_arm<A: Ahead>(mut sim: A, interventions: &[Intervention], until: SimTime) -> anyhow::Result<(Measured, A)> {
+    sim.make(interventions)?;
+    let start = start_of(sim.world());
     let mut looks = 0u64;
     let mut waiting_sum = 0u64;
     let mut waiting_max = 0u32;
     let mut t = sim.now();
     while t < until {
         t = t.saturating_add(LOOK_EVERY).min(until);
-        sim.run(RunLimit::until(t)).map_err(|e| anyhow::anyhow!("the forecast run stopped: {e}"))?;
-        let w = waiting(sim.model());
+        sim.run_to(t)?;
+        let w = waiting(sim.world());
         looks += 1;
         waiting_sum += u64::from(w);
         waiting_max = waiting_max.max(w);
     }
-    let end = start_of(sim.model());
+    let end = start_of(sim.world());
     let served = end.started.saturating_sub(start.started);
     let mut waits = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000, 2).expect("valid bounds");
     for (now, before) in end.waits.iter().zip(&start.waits) {
@@ -239,12 +285,7 @@ type Pair = (Measured, Measured, Option<(u64, String)>);
 
 /// Answers `plan` from `live` (a fork of the live session), on up to `threads` threads.
 /// The answer does not depend on `threads`.
-pub fn forecast(
-    live: &Simulation<StoreWorld>,
-    spec: &WorldSpec,
-    plan: &Plan,
-    threads: usize,
-) -> anyhow::Result<Answer> {
+pub fn forecast<A: Ahead>(live: &A, spec: &WorldSpec, plan: &Plan, threads: usize) -> anyhow::Result<Answer> {
     let wall = std::time::Instant::now();
     let from = live.now();
     let end = SimTime::ZERO.saturating_add(spec.duration);
@@ -255,11 +296,11 @@ pub fn forecast(
     let reps = plan.replications as usize;
     let streams = Seed(plan.seed);
     let one = |r: usize| -> anyhow::Result<Pair> {
-        let base = if r == 0 { live.fork() } else { live.fork_reseeded(streams.replication(r as u32)) };
-        let (b, with_sim) = run_arm(base.fork(), &plan.interventions, until)?;
+        let base = if r == 0 { live.copy() } else { live.reseeded(streams.replication(r as u32)) };
+        let (b, with_sim) = run_arm(base.copy(), &plan.interventions, until)?;
         drop(with_sim);
         let (a, as_is) = run_arm(base, &[], until)?;
-        let id = (r == 0).then(|| (as_is.events_delivered(), as_is.event_hash().to_string()));
+        let id = (r == 0).then(|| as_is.identity());
         Ok((a, b, id))
     };
     let threads = threads.clamp(1, reps);

@@ -80,9 +80,19 @@ fn a_served_chain_serves_each_store_and_its_log_replays() {
     );
     assert_eq!(no_store.status, 422);
     assert!(no_store.body.contains("store"), "{}", no_store.body);
-    let forecast = post(addr, "/v1/forecast", Some(OPERATOR), "{}");
-    assert_eq!(forecast.status, 409, "{}", forecast.body);
-    assert!(forecast.body.contains("not built for a served chain yet"), "{}", forecast.body);
+    // A what-if at one store: the whole chain copied and run ahead, that store's answer.
+    let ask = format!(
+        r#"{{"store": "{third}", "interventions": [{{"action": "open_lane", "lane": "L7"}}], "horizon": "10min", "replications": 4}}"#
+    );
+    assert_eq!(post(addr, "/v1/forecast", Some(VIEWER), &ask).status, 403);
+    let answer = post(addr, "/v1/forecast", Some(OPERATOR), &ask);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let answer = answer.json();
+    assert_eq!(answer["store"], third.as_str());
+    assert_eq!(answer["replications"], 4);
+    assert!(answer["kpis"].as_array().is_some_and(|k| k.iter().any(|k| k["kpi"] == "mean_wait_s")), "{answer}");
+    let unnamed = post(addr, "/v1/forecast", Some(OPERATOR), r#"{"horizon": "10min"}"#);
+    assert_eq!(unnamed.status, 422, "{}", unnamed.body);
     // A store's readings, named by store: a fault takes its device down there only.
     let fault = format!(r#"{{"store": "{third}", "readings": [{{"type": "fault", "device": "door-1"}}]}}"#);
     assert_eq!(post(addr, "/v1/readings", Some(VIEWER), &fault).status, 403);

@@ -188,13 +188,122 @@ pub struct ChainSessionEnd {
     pub run: ChainRun,
 }
 
-/// The inputs of a live chain: what a viewer's controls send, the store it shows, and how
-/// many viewers watch each store besides (a server's clients: each watched store gets its
-/// frames too).
+/// The inputs of a live chain: what a viewer's controls send, the store it shows, how many
+/// viewers watch each store besides (a server's clients: each watched store gets its frames
+/// too), and the requests for a copy of the chain (a what-if from now).
 pub struct ChainInputs {
     pub inputs: Receiver<LiveInput<ChainMsg>>,
     pub shown: Arc<AtomicUsize>,
     pub watched: Arc<[AtomicU32]>,
+    pub forks: Option<Receiver<Sender<ChainFork>>>,
+}
+
+/// An exact copy of a live chain taken between two steps of its run (every event before
+/// `now` delivered, none after): run ahead, it continues the live run exactly, unless its
+/// random streams are replaced ([`ChainFork::reseeded`]) or interventions are made in it.
+pub struct ChainFork {
+    shards: Vec<ChainShard>,
+    windows: storetwin_engine::Windows,
+    lookahead: SimDuration,
+    now: SimTime,
+    /// The run's end: running to it delivers the end's own events too.
+    end: SimTime,
+}
+
+impl ChainFork {
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+
+    /// The copy with every shard's actors drawing from streams of `streams` (and the
+    /// shard's index): one replication of a forecast; two given the same `streams` draw
+    /// the same numbers (common random numbers).
+    pub fn reseeded(&self, streams: storetwin_engine::Seed) -> ChainFork {
+        ChainFork { shards: fork_shards(&self.shards, Some(streams)), windows: self.windows.clone(), ..*self }
+    }
+
+    /// An exact copy of this copy.
+    pub fn copy(&self) -> ChainFork {
+        ChainFork { shards: fork_shards(&self.shards, None), windows: self.windows.clone(), ..*self }
+    }
+
+    /// Makes `what` at store `store` now.
+    pub fn intervene(&mut self, store: usize, what: Intervention) -> Result<(), ChainError> {
+        let shard = store + 1;
+        let Some(ChainShard::Store(sim, _)) = self.shards.get_mut(shard) else {
+            return Err(ChainError::Window(WindowError::UnknownShard {
+                from: 0,
+                to_shard: shard as u32,
+                shards: self.shards.len(),
+            }));
+        };
+        let (to, msg) = what.to_injection(sim.model().layout);
+        sim.inject_at(self.now, to, msg)
+            .map(|_| ())
+            .map_err(|error| ChainError::Window(WindowError::Shard { shard: shard as u32, error }))
+    }
+
+    /// Runs on one thread until every event before `t` is delivered (to the run's end, its
+    /// own events too).
+    pub fn run_to(&mut self, t: SimTime) -> Result<(), ChainError> {
+        let t = t.min(self.end);
+        let stop = if t >= self.end { self.end.saturating_add(SimDuration::from_nanos(1)) } else { t };
+        if stop > self.now {
+            self.windows.run(&mut self.shards, self.lookahead, stop, 1).map_err(ChainError::Window)?;
+            self.now = t;
+        }
+        Ok(())
+    }
+
+    /// Store `store`'s world as it is now.
+    pub fn store(&self, store: usize) -> Option<&StoreWorld> {
+        worlds(&self.shards).nth(store)
+    }
+
+    /// Events delivered so far, and the chain's fingerprint.
+    pub fn events(&self) -> u64 {
+        events(&self.shards)
+    }
+
+    pub fn event_hash(&self) -> storetwin_engine::EventHash {
+        checkpoint_of(&self.shards, self.now).event_hash
+    }
+}
+
+/// The shards of a live chain copied (see [`ChainFork`]).
+fn fork_of(
+    shards: &[ChainShard],
+    windows: &storetwin_engine::Windows,
+    lookahead: SimDuration,
+    now: SimTime,
+    end: SimTime,
+) -> ChainFork {
+    ChainFork { shards: fork_shards(shards, None), windows: windows.clone(), lookahead, now, end }
+}
+
+/// Every shard copied exactly, or with its actors' streams from `reseed` and its index.
+fn fork_shards(shards: &[ChainShard], reseed: Option<storetwin_engine::Seed>) -> Vec<ChainShard> {
+    shards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let seed = reseed.map(|r| storetwin_engine::Seed(storetwin_engine::rng::mix(r.0 ^ (i as u64 + 1))));
+            match s {
+                ChainShard::Platform(sim, w) => {
+                    let copy = seed.map_or_else(|| sim.fork(), |seed| sim.fork_reseeded(seed));
+                    ChainShard::Platform(Box::new(copy), *w)
+                }
+                ChainShard::Store(sim, w) => {
+                    let copy = seed.map_or_else(|| sim.fork(), |seed| sim.fork_reseeded(seed));
+                    ChainShard::Store(Box::new(copy), *w)
+                }
+            }
+        })
+        .collect()
 }
 
 impl ChainInputs {
@@ -252,7 +361,13 @@ pub fn run_chain_session_with<W: WallClock>(
             _ => Ok(()),
         }
     };
-    let mut watch = |shards: &[ChainShard], now: SimTime, pacer: &mut Pacer<W>| {
+    let run_end = built.end;
+    let mut watch = |shards: &[ChainShard], windows: &storetwin_engine::Windows, now: SimTime, pacer: &mut Pacer<W>| {
+        if let Some(forks) = &inputs.forks {
+            while let Ok(reply) = forks.try_recv() {
+                let _ = reply.send(fork_of(shards, windows, lookahead, now, run_end));
+            }
+        }
         let wall_now = pacer.wall_now();
         if let Some(every) = config.checkpoint_every
             && wall_now >= next_checkpoint

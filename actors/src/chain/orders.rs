@@ -197,6 +197,7 @@ impl SourceStats {
     }
 }
 
+#[derive(Clone)]
 pub struct OrderCentre {
     pub orders: Vec<Order>,
     /// For each store, every store by distance from it (itself first; ties by index).

@@ -206,6 +206,7 @@ pub struct PlatformCounts {
 
 /// The way from the centres to the stores: the links (latency and partitions) and the
 /// address of each store's office.
+#[derive(Clone)]
 pub struct Downlink {
     links: Vec<Link>,
     offices: Vec<ActorId>,
@@ -234,6 +235,7 @@ impl Downlink {
     }
 }
 
+#[derive(Clone)]
 pub struct Platform {
     pub spec: Arc<ChainSpec>,
     pub inventory: Inventory,

@@ -337,6 +337,7 @@ impl Controls {
             inputs,
             shown: std::sync::Arc::clone(&shown),
             watched: std::sync::Arc::clone(&watched),
+            forks: None,
         };
         (Controls { to: Target::Chain { tx, shown, layouts: layouts.into(), watched }, layout }, inputs)
     }

@@ -169,7 +169,7 @@ pub fn run_pair_session<W: WallClock>(
         }
         Ok(())
     };
-    let mut watch = |sims: &[Simulation<StoreWorld>], now: SimTime, pacer: &mut Pacer<W>| {
+    let mut watch = |sims: &[Simulation<StoreWorld>], _: &Windows, now: SimTime, pacer: &mut Pacer<W>| {
         let wall_now = pacer.wall_now();
         if wall_now >= next_frame {
             next_frame = wall_now + config.frame_every;

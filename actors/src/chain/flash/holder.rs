@@ -113,6 +113,7 @@ impl Default for HolderKpis {
     }
 }
 
+#[derive(Clone)]
 pub struct StockHolder {
     pub sale: FlashSaleSpec,
     pub ledger: Ledger,
