@@ -206,3 +206,44 @@ fn serve_mqtt_listen_without_the_feature_says_how_to_build_it() {
     assert!(stderr.contains("--features mqtt-broker") && stderr.contains("--mqtt mqtt://HOST:PORT"), "{stderr}");
     assert!(!log.exists(), "nothing was served");
 }
+
+/// A served chain over MQTT: each message goes to the store its topic names (the store's
+/// name as a topic level), and the chain's session log records it there.
+#[test]
+fn a_served_chain_takes_each_stores_readings_from_its_topics() {
+    let dir = scratch("chain");
+    let (_broker, broker) = mosquitto(&dir);
+    let http = free_port();
+    let listen = format!("127.0.0.1:{http}");
+    let url = format!("mqtt://127.0.0.1:{broker}");
+    let log = dir.join("chain.session");
+    let chain = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/chain-3-stores.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_storetwin"))
+        .args(["serve", chain, "--listen", &listen, "--mqtt", &url, "--speed", "60", "--log"])
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("storetwin serve starts");
+    let _server = Killed(child);
+    let metrics = || get(http, "/metrics").unwrap_or_default();
+    wait_for("the server's subscription", || sample(&metrics(), "storetwin_mqtt_subscribed") == Some(1.0));
+    let port = broker.to_string();
+    let publish = |topic: &str, payload: &str| {
+        run("mosquitto_pub", &["-h", "127.0.0.1", "-p", &port, "-q", "1", "-t", topic, "-m", payload])
+    };
+    publish("storetwin/old-town/wifi-2/fault", "{}");
+    publish("storetwin/nowhere/wifi-2/fault", "{}");
+    let unknown = r#"storetwin_ingest_rejected_total{reason="unknown_store",via="mqtt"}"#;
+    wait_for("the unknown store's reading refused", || sample(&metrics(), unknown) == Some(1.0));
+    wait_for("the fault in the chain's log, at old-town", || {
+        std::fs::read_to_string(&log)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|l| l["readings"].as_array().cloned())
+            .is_some_and(|r| {
+                r.len() == 1 && r[0]["store"] == 1 && r[0]["reading"] == "device_state" && r[0]["up"] == false
+            })
+    });
+}

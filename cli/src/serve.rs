@@ -100,7 +100,15 @@ fn serve_chain(args: &ServeArgs, options: Options, open: bool) -> anyhow::Result
     println!("  stream:        ws://{}/v1/stream?store=NAME", running.addr);
     println!("  metrics:       http://{}/metrics", running.addr);
     println!("  session log:   {} (a chain session log, rewritten every second)", args.log.display());
-    println!("  not yet for a chain: sensor readings, what-if forecasts, MQTT (each answered plainly)");
+    if let Some(m) = &running.mqtt {
+        println!(
+            "  MQTT readings: {} on {} (PREFIX/STORE/DEVICE/TYPE, STORE a store's name as a topic level)",
+            m.broker, m.filter
+        );
+        if let Some(state) = &m.state_topic {
+            println!("  MQTT state:    {state} (retained)");
+        }
+    }
     if open {
         println!("  no tokens configured: open to anyone on this machine (loopback only)");
     }

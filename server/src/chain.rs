@@ -327,6 +327,19 @@ impl ChainSession {
         rx.recv_timeout(timeout).ok()
     }
 
+    /// Takes a batch of store `s`'s readings (checked whole, as for one store's session).
+    pub fn take_readings(
+        &self,
+        s: usize,
+        readings: &[crate::ingest::RawReading],
+        via: crate::ingest::Transport,
+    ) -> Result<crate::ingest::IngestReport, ApiError> {
+        let sink = StoreSink { session: self, store: s };
+        let mut ingest =
+            self.ingest[s].lock().map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the ingest failed"))?;
+        ingest.take(readings, via, &sink)
+    }
+
     /// The chain's controls (pace, interventions at a store, watching a store).
     pub fn controls(&self) -> &Controls {
         &self.controls
@@ -579,11 +592,7 @@ async fn readings(req: HttpRequest, state: State, body: web::Payload) -> Result<
         )));
     };
     let (s, _) = state.session.store(Some(name))?;
-    let session = &state.session;
-    let sink = StoreSink { session, store: s };
-    let mut ingest =
-        session.ingest[s].lock().map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the ingest failed"))?;
-    let report = ingest.take(&body.readings, crate::ingest::Transport::Http, &sink)?;
+    let report = state.session.take_readings(s, &body.readings, crate::ingest::Transport::Http)?;
     Ok(HttpResponse::Accepted().json(report))
 }
 

@@ -140,6 +140,8 @@ pub fn is_chain(path: &Path) -> bool {
 pub struct ChainRunning {
     pub addr: SocketAddr,
     pub session: Arc<chain::ChainSession>,
+    /// The MQTT ingest, if asked for (every store's topics).
+    pub mqtt: Option<mqtt::Running>,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
@@ -147,6 +149,9 @@ pub struct ChainRunning {
 impl ChainRunning {
     /// Stops the server and the session.
     pub fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(mqtt) = &mut self.mqtt {
+            mqtt.stop();
+        }
         let handle = self.handle.clone();
         let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true))).join();
         if let Some(thread) = self.thread.take() {
@@ -162,6 +167,9 @@ impl ChainRunning {
     pub fn wait(mut self) -> anyhow::Result<()> {
         if let Some(thread) = self.thread.take() {
             thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?.context("the server failed")?;
+        }
+        if let Some(mqtt) = &mut self.mqtt {
+            mqtt.stop();
         }
         match self.session.stop() {
             Some(Err(e)) => Err(e),
@@ -181,12 +189,6 @@ pub fn start_chain(options: Options) -> anyhow::Result<ChainRunning> {
             auth::VIEWER_ENV
         );
     }
-    if options.mqtt.is_some() {
-        bail!(
-            "{}: MQTT readings are not built for a served chain yet; serve one of its store scenarios for them",
-            options.scenario.display()
-        );
-    }
     let file = storetwin_scenarios::Chain::load(&options.scenario)
         .map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))?;
     let (spec, default_seed) = file.run_spec().map_err(|e| anyhow::anyhow!("{}: {e}", options.scenario.display()))?;
@@ -197,6 +199,11 @@ pub fn start_chain(options: Options) -> anyhow::Result<ChainRunning> {
         frame_every: options.frame_every,
         log: options.log.clone(),
         until: options.until,
+    };
+    // Before anything is served: an embedded broker that cannot listen fails the start.
+    let mqtt = match &options.mqtt {
+        Some(settings) => Some(mqtt::prepare(settings, &spec.name, &options.tokens)?),
+        None => None,
     };
     telemetry::handle();
     let session = Arc::new(chain::ChainSession::start(&spec, file.path.clone(), file.hash.clone(), seed, config)?);
@@ -228,13 +235,24 @@ pub fn start_chain(options: Options) -> anyhow::Result<ChainRunning> {
             })
         })
         .context("cannot start the server thread")?;
-    match ready_rx.recv().context("the server thread ended before it listened").and_then(|r| r) {
-        Ok((addr, handle)) => Ok(ChainRunning { addr, session, handle, thread: Some(thread) }),
+    let (addr, handle) = match ready_rx.recv().context("the server thread ended before it listened").and_then(|r| r) {
+        Ok(ready) => ready,
         Err(e) => {
             let _ = session.stop();
-            Err(e)
+            return Err(e);
+        }
+    };
+    let mut running = ChainRunning { addr, session, mqtt: None, handle, thread: Some(thread) };
+    if let Some(mqtt) = mqtt {
+        match mqtt.spawn_chain(running.session.clone()) {
+            Ok(m) => running.mqtt = Some(m),
+            Err(e) => {
+                let _ = running.stop();
+                return Err(e);
+            }
         }
     }
+    Ok(running)
 }
 
 /// Starts the session and the server; returns once it listens.

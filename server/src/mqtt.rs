@@ -186,6 +186,8 @@ pub struct Topics {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed<'a> {
     Reading {
+        /// The store level (a served chain's stores are told apart by it).
+        store: &'a str,
         device: &'a str,
         kind: &'a str,
     },
@@ -213,7 +215,7 @@ impl Topics {
         let mut levels = rest.split('/');
         match (levels.next(), levels.next(), levels.next(), levels.next()) {
             (Some(store), Some(device), Some(kind), None) if self.store == "+" || store == self.store => {
-                if device.starts_with('$') { Parsed::Own } else { Parsed::Reading { device, kind } }
+                if device.starts_with('$') { Parsed::Own } else { Parsed::Reading { store, device, kind } }
             }
             _ => Parsed::Foreign,
         }
@@ -394,10 +396,17 @@ impl Inbox {
     }
 }
 
+/// Where the batcher hands readings: one store's control plane, or a served chain (each
+/// message to the store its topic names).
+pub enum Target {
+    Control(Addr<ControlPlane>),
+    Chain(Arc<crate::chain::ChainSession>),
+}
+
 /// Collects what arrives together and hands it to the control plane.
 pub struct Batcher {
     topics: Topics,
-    control: Addr<ControlPlane>,
+    control: Target,
     batch_max: usize,
     batch_wait: Duration,
     readings: Vec<RawReading>,
@@ -409,7 +418,7 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    pub fn new(topics: Topics, control: Addr<ControlPlane>, settings: &Settings) -> Batcher {
+    pub fn new(topics: Topics, control: Target, settings: &Settings) -> Batcher {
         Batcher {
             topics,
             control,
@@ -450,8 +459,8 @@ impl Batcher {
     /// Adds a message's readings to the batch (first sending the batch if they would not
     /// fit in one command); `false` once the control plane is gone.
     async fn take(&mut self, m: Incoming) -> bool {
-        let (device, kind) = match self.topics.parse(&m.topic) {
-            Parsed::Reading { device, kind } => (device, kind),
+        let (store, device, kind) = match self.topics.parse(&m.topic) {
+            Parsed::Reading { store, device, kind } => (store, device, kind),
             Parsed::Own => return true,
             Parsed::Foreign => {
                 tracing::debug!(topic = m.topic, "MQTT message on a topic that is not a reading's; ignored");
@@ -468,6 +477,19 @@ impl Batcher {
             }
         };
         if list.is_empty() {
+            return true;
+        }
+        if let Target::Chain(chain) = &self.control {
+            // A chain's store is the topic's: each message goes to its store's ingest.
+            let Some(s) = chain.stores.iter().position(|st| slug(&st.name) == store) else {
+                metrics::counter!(telemetry::REJECTED, "reason" => "unknown_store", "via" => "mqtt")
+                    .increment(list.len() as u64);
+                tracing::debug!(topic = m.topic, "MQTT message for a store the chain does not have; ignored");
+                return true;
+            };
+            if let Err(e) = chain.take_readings(s, &list, Transport::Mqtt) {
+                tracing::debug!(topic = m.topic, "MQTT readings not taken: {}", e.error);
+            }
             return true;
         }
         if self.readings.len() + list.len() > MAX_BATCH && !self.flush().await {
@@ -487,7 +509,8 @@ impl Batcher {
         let mut messages = std::mem::take(&mut self.messages);
         while !readings.is_empty() {
             let n = readings.len();
-            let answer = match self.control.send(Cmd::Readings(readings.clone(), Transport::Mqtt)).await {
+            let Target::Control(control) = &self.control else { return true };
+            let answer = match control.send(Cmd::Readings(readings.clone(), Transport::Mqtt)).await {
                 Ok(answer) => answer,
                 Err(e) => {
                     tracing::debug!("MQTT ingest stops: the control plane is gone ({e})");
@@ -559,6 +582,36 @@ impl Batcher {
             messages = kept_messages;
         }
         true
+    }
+}
+
+/// What the twin's state topic shows: one store's session, or a served chain.
+pub trait StateSource: Send + Sync {
+    fn state_json(&self, online: bool) -> String;
+}
+
+impl StateSource for Session {
+    fn state_json(&self, online: bool) -> String {
+        state_json(self, online)
+    }
+}
+
+impl StateSource for crate::chain::ChainSession {
+    fn state_json(&self, online: bool) -> String {
+        if !online {
+            return serde_json::json!({ "online": false }).to_string();
+        }
+        let first = self.stores.first().map(|s| s.latest.borrow().clone());
+        let stores: Vec<&str> = self.stores.iter().map(|s| s.name.as_str()).collect();
+        serde_json::json!({
+            "online": true,
+            "chain": self.spec.name,
+            "stores": stores,
+            "session": first.as_ref().map(|f| if f.wire.status.done { "ended" } else if f.wire.status.paused { "paused" } else { "running" }),
+            "clock": first.as_ref().map(|f| f.wire.clock.clone()),
+            "speed": first.as_ref().map(|f| f.wire.status.speed),
+        })
+        .to_string()
     }
 }
 
@@ -784,6 +837,17 @@ fn embedded(addr: SocketAddr, _tokens: &crate::auth::Tokens) -> anyhow::Result<S
 impl Prepared {
     /// Starts the MQTT thread: the broker connection, the batcher and the state publisher.
     pub fn spawn(self, control: Addr<ControlPlane>, session: Arc<Session>) -> anyhow::Result<Running> {
+        self.spawn_for(Target::Control(control), session)
+    }
+
+    /// Starts the MQTT thread for a served chain: every store's topics
+    /// (`<prefix>/+/<device>/<type>`), each message to the store its level names.
+    pub fn spawn_chain(mut self, chain: Arc<crate::chain::ChainSession>) -> anyhow::Result<Running> {
+        self.topics.store = "+".to_owned();
+        self.spawn_for(Target::Chain(Arc::clone(&chain)), chain)
+    }
+
+    fn spawn_for(self, target: Target, state: Arc<dyn StateSource>) -> anyhow::Result<Running> {
         let Prepared { settings, topics, source } = self;
         let filter = topics.filter();
         let state_topic = settings.state_every.map(|_| topics.state());
@@ -804,15 +868,15 @@ impl Prepared {
                     }
                 };
                 let (inbox, rx, bytes) = Inbox::new();
-                let batcher = Batcher::new(topics.clone(), control, &settings);
+                let batcher = Batcher::new(topics.clone(), target, &settings);
                 runtime.block_on(async move {
                     let batching = tokio::spawn(batcher.run(rx, bytes));
                     match source {
                         Source::External(url) => {
-                            client::run(url, topics, settings.state_every, session, inbox, stopped).await
+                            client::run(url, topics, settings.state_every, state, inbox, stopped).await
                         }
                         #[cfg(feature = "mqtt-broker")]
-                        Source::Embedded(b) => b.run(topics, settings.state_every, session, inbox, stopped).await,
+                        Source::Embedded(b) => b.run(topics, settings.state_every, state, inbox, stopped).await,
                     }
                     batching.abort();
                 });
@@ -845,7 +909,7 @@ mod tests {
         assert_eq!(t.state(), "storetwin/riverside/$twin/state");
         assert_eq!(
             t.parse("storetwin/riverside/door/door_count"),
-            Parsed::Reading { device: "door", kind: "door_count" }
+            Parsed::Reading { store: "riverside", device: "door", kind: "door_count" }
         );
         assert_eq!(t.parse("storetwin/riverside/$twin/state"), Parsed::Own);
         assert_eq!(t.parse("storetwin/hillside/door/door_count"), Parsed::Foreign);
@@ -857,7 +921,10 @@ mod tests {
         let any = any.topics("Riverside").unwrap();
         assert_eq!(any.filter(), "acme/stores/+/+/+");
         assert_eq!(any.state(), "acme/stores/riverside/$twin/state");
-        assert_eq!(any.parse("acme/stores/hillside/L1/pos_sale"), Parsed::Reading { device: "L1", kind: "pos_sale" });
+        assert_eq!(
+            any.parse("acme/stores/hillside/L1/pos_sale"),
+            Parsed::Reading { store: "hillside", device: "L1", kind: "pos_sale" }
+        );
     }
 
     #[test]

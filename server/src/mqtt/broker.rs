@@ -23,9 +23,8 @@ use rumqttd::local::{LinkRx, LinkTx};
 use rumqttd::protocol::{Packet, Publish};
 use rumqttd::{Config, ConnectionSettings, Notification, RouterConfig, ServerSettings};
 
-use super::{Inbox, MAX_PAYLOAD, Offered, Topics, state_json};
+use super::{Inbox, MAX_PAYLOAD, Offered, Topics};
 use crate::auth::{Role, Tokens};
-use crate::session::Session;
 use crate::telemetry;
 
 /// The embedded broker, listening, with the server's link to it.
@@ -131,7 +130,7 @@ impl Embedded {
         self,
         topics: Topics,
         state_every: Option<Duration>,
-        session: Arc<Session>,
+        session: Arc<dyn super::StateSource>,
         inbox: Inbox,
         stop: tokio::sync::oneshot::Receiver<()>,
     ) {
@@ -160,7 +159,7 @@ impl Embedded {
             tokio::select! {
                 _ = &mut stop => break,
                 _ = tick.tick() => {
-                    let publish = Publish::new(topic.clone(), Bytes::from(state_json(&session, true)), true);
+                    let publish = Publish::new(topic.clone(), Bytes::from(session.state_json(true)), true);
                     if let Err(e) = link_tx.send(Packet::Publish(publish, None)).await {
                         tracing::warn!("cannot publish the twin's state on the embedded MQTT broker: {e}");
                     }
@@ -168,7 +167,7 @@ impl Embedded {
             }
         }
         let _ = link_tx.unsubscribe(filter);
-        let offline = Publish::new(topic, Bytes::from(state_json(&session, false)), true);
+        let offline = Publish::new(topic, Bytes::from(session.state_json(false)), true);
         let _ = link_tx.send(Packet::Publish(offline, None)).await;
         metrics::gauge!(telemetry::MQTT_SUBSCRIBED).set(0.0);
     }

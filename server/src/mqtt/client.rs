@@ -15,8 +15,7 @@ use rumqttc::{
     AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS, SubscribeReasonCode,
 };
 
-use super::{BrokerUrl, Inbox, MAX_PAYLOAD, Offered, Topics, state_json};
-use crate::session::Session;
+use super::{BrokerUrl, Inbox, MAX_PAYLOAD, Offered, Topics};
 use crate::telemetry;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -36,7 +35,7 @@ pub async fn run(
     url: BrokerUrl,
     topics: Topics,
     state_every: Option<Duration>,
-    session: Arc<Session>,
+    session: Arc<dyn super::StateSource>,
     inbox: Inbox,
     stop: tokio::sync::oneshot::Receiver<()>,
 ) {
@@ -50,7 +49,7 @@ pub async fn run(
         options.set_credentials(user.clone(), url.password().unwrap_or_default());
     }
     if state_every.is_some() {
-        options.set_last_will(LastWill::new(state_topic.clone(), state_json(&session, false), QoS::AtLeastOnce, true));
+        options.set_last_will(LastWill::new(state_topic.clone(), session.state_json(false), QoS::AtLeastOnce, true));
     }
     let (client, events) = AsyncClient::new(options, 64);
     let mut polling = tokio::spawn(poll(events, client.clone(), topics.filter(), url.to_string(), inbox));
@@ -64,7 +63,7 @@ pub async fn run(
             loop {
                 tick.tick().await;
                 // Never waits: while the broker is away the state is simply not published.
-                let _ = client.try_publish(topic.clone(), QoS::AtLeastOnce, true, state_json(&session, true));
+                let _ = client.try_publish(topic.clone(), QoS::AtLeastOnce, true, session.state_json(true));
             }
         })
     });
@@ -76,7 +75,7 @@ pub async fn run(
         p.abort();
     }
     if state_every.is_some() {
-        let _ = client.try_publish(state_topic, QoS::AtLeastOnce, true, state_json(&session, false));
+        let _ = client.try_publish(state_topic, QoS::AtLeastOnce, true, session.state_json(false));
     }
     let _ = client.try_disconnect();
     // The poll task sends both and ends at the disconnect (or gives up with the broker away).
