@@ -11,8 +11,8 @@
 //! replays to the identical run up to its last second (`storetwin-twin --replay LOG`).
 //!
 //! Sensor readings come over HTTP per store (`{"store": NAME, "readings": [...]}`, checked
-//! and differenced as for one store). Not served for a chain yet (answered 409, plainly):
-//! what-if forecasts; the MQTT ingest is refused at start.
+//! and differenced as for one store) and over MQTT (each message to the store its topic
+//! names); a what-if at one store runs a copy of the whole chain ahead ([`ChainFork`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
