@@ -153,3 +153,43 @@ fn a_served_chain_serves_each_store_and_its_log_replays() {
     let untouched = storetwin_actors::chain::live::replay_chain(&spec, Seed(record.seed), &[], &[], end, 2).unwrap();
     assert_ne!(untouched.event_hash.to_string(), record.event_hash, "the intervention changed the run");
 }
+
+/// Who may call what on a served chain: none, a viewer and an operator against every route.
+#[test]
+fn a_served_chains_routes_ask_for_the_right_token() {
+    let mut options = chain_options("chain-auth");
+    options.paused = true;
+    let log = options.log.clone();
+    let running = storetwin_server::start_chain(options).expect("the chain server starts");
+    let addr = running.addr;
+    // The log is written at the first checkpoint, within a second, paused or not.
+    wait_for(Duration::from_secs(30), "the first checkpoint", || log.exists());
+    let reads = [
+        "/v1/stores",
+        "/v1/floor?store=station",
+        "/v1/state?store=station",
+        "/v1/kpis?store=station",
+        "/v1/log",
+        "/metrics",
+    ];
+    for path in reads {
+        assert_eq!(get(addr, path, None).status, 401, "GET {path} without a token");
+        assert_eq!(get(addr, path, Some("not-a-token-of-anyone-at-all")).status, 401, "GET {path} with a wrong token");
+        assert_eq!(get(addr, path, Some(VIEWER)).status, 200, "GET {path} as a viewer");
+        assert_eq!(get(addr, path, Some(OPERATOR)).status, 200, "GET {path} as an operator");
+    }
+    assert_eq!(get(addr, "/v1/health", None).status, 200, "health is open");
+    let writes = [
+        ("/v1/interventions", r#"{"store": "station", "interventions": [{"action": "open_lane", "lane": "L7"}]}"#, 202),
+        ("/v1/control", r#"{"speed": 120}"#, 202),
+        ("/v1/readings", r#"{"store": "station", "readings": [{"type": "heartbeat", "device": "door-1"}]}"#, 202),
+        ("/v1/forecast", r#"{"store": "station", "horizon": "2min", "replications": 2}"#, 200),
+    ];
+    for (path, body, ok) in writes {
+        assert_eq!(post(addr, path, None, body).status, 401, "POST {path} without a token");
+        assert_eq!(post(addr, path, Some(VIEWER), body).status, 403, "POST {path} as a viewer");
+        let r = post(addr, path, Some(OPERATOR), body);
+        assert_eq!(r.status, ok, "POST {path} as an operator: {}", r.body);
+    }
+    running.stop().expect("stops");
+}
