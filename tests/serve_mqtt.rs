@@ -226,7 +226,7 @@ fn a_served_chain_takes_each_stores_readings_from_its_topics() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("storetwin serve starts");
-    let _server = Killed(child);
+    let mut server = Killed(child);
     let metrics = || get(http, "/metrics").unwrap_or_default();
     wait_for("the server's subscription", || sample(&metrics(), "storetwin_mqtt_subscribed") == Some(1.0));
     let port = broker.to_string();
@@ -246,4 +246,16 @@ fn a_served_chain_takes_each_stores_readings_from_its_topics() {
                 r.len() == 1 && r[0]["store"] == 1 && r[0]["reading"] == "device_state" && r[0]["up"] == false
             })
     });
+    // Ended (SIGTERM), the session's log with its MQTT reading replays to the identical run.
+    let pid = server.0.id().to_string();
+    assert!(Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status().expect("sh runs").success());
+    let until = Instant::now() + PATIENCE;
+    while server.0.try_wait().expect("the server's status").is_none() {
+        assert!(Instant::now() < until, "storetwin serve did not stop within {PATIENCE:?} of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let replay = Command::new(env!("CARGO_BIN_EXE_storetwin")).arg("replay").arg(&log).output().expect("replay runs");
+    let out = String::from_utf8_lossy(&replay.stdout);
+    assert!(replay.status.success(), "{out}{}", String::from_utf8_lossy(&replay.stderr));
+    assert!(out.contains("replay identical: a chain of 3 stores, 0 interventions, 1 readings"), "{out}");
 }

@@ -178,14 +178,7 @@ impl ChainSession {
         let (controls, mut inputs) = Controls::chain(store_layouts.clone(), 0);
         let (forks, forks_rx) = crossbeam_channel::unbounded();
         inputs.forks = Some(forks_rx);
-        let status = Status {
-            speed: config.speed,
-            paused: config.paused,
-            lag: Default::default(),
-            max_lag: Default::default(),
-            events: 0,
-            done: false,
-        };
+        let status = Status::starting(config.speed, config.paused);
         let mut senders = Vec::new();
         let mut stores = Vec::new();
         let mut names = Vec::new();

@@ -85,8 +85,7 @@ pub struct Running {
     pub session: Arc<Session>,
     /// The MQTT ingest, if asked for.
     pub mqtt: Option<mqtt::Running>,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    http: Http,
 }
 
 impl Running {
@@ -95,31 +94,102 @@ impl Running {
         if let Some(mqtt) = &mut self.mqtt {
             mqtt.stop();
         }
+        self.http.stop();
+        ended(self.session.stop())
+    }
+
+    /// Serves until the process is told to stop (Ctrl-C, SIGTERM), then stops the session.
+    pub fn wait(mut self) -> anyhow::Result<()> {
+        self.http.join()?;
+        if let Some(mqtt) = &mut self.mqtt {
+            mqtt.stop();
+        }
+        ended(self.session.stop())
+    }
+}
+
+/// A session's outcome as a server's: an error if it failed.
+fn ended<T>(outcome: Option<anyhow::Result<T>>) -> anyhow::Result<()> {
+    match outcome {
+        Some(Err(e)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The HTTP side of a server: actix-web on its own thread (in an actix system), and its
+/// handle.
+struct Http {
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Http {
+    /// Stops serving and waits for the thread.
+    fn stop(&mut self) {
         let handle = self.handle.clone();
         // The handle's future completes once the server has stopped.
         let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true))).join();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        match self.session.stop() {
-            Some(Err(e)) => Err(e),
-            _ => Ok(()),
-        }
     }
 
-    /// Serves until the process is told to stop (Ctrl-C, SIGTERM), then stops the session.
-    pub fn wait(mut self) -> anyhow::Result<()> {
+    /// Waits until the server stops (a signal, with `signals`).
+    fn join(&mut self) -> anyhow::Result<()> {
         if let Some(thread) = self.thread.take() {
             thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?.context("the server failed")?;
         }
-        if let Some(mqtt) = &mut self.mqtt {
-            mqtt.stop();
-        }
-        match self.session.stop() {
-            Some(Err(e)) => Err(e),
-            _ => Ok(()),
-        }
+        Ok(())
     }
+}
+
+/// Serves `routes` at `listen` with the state `make` builds inside the server's actix system
+/// (where an actor can start), counting every request by route and status; returns once it
+/// listens.
+fn serve_http<D: Send + Sync + 'static>(
+    listen: SocketAddr,
+    workers: usize,
+    signals: bool,
+    make: impl FnOnce() -> actix_web::web::Data<D> + Send + 'static,
+    routes: fn(&mut actix_web::web::ServiceConfig),
+) -> anyhow::Result<(SocketAddr, Http)> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("storetwin-http".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let state = make();
+                let server = actix_web::HttpServer::new(move || {
+                    actix_web::App::new().app_data(state.clone()).wrap_fn(|req, srv| {
+                        use actix_web::dev::Service as _;
+                        let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                        let call = srv.call(req);
+                        async move {
+                            let res = call.await?;
+                            metrics::counter!(telemetry::REQUESTS, "route" => route, "status" => res.status().as_u16().to_string()).increment(1);
+                            Ok(res)
+                        }
+                    }).configure(routes)
+                })
+                .workers(workers.max(1))
+                .shutdown_timeout(2);
+                let server = if signals { server } else { server.disable_signals() };
+                let server = match server.bind(listen) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(anyhow::anyhow!("cannot listen on {listen}: {e}")));
+                        return Ok(());
+                    }
+                };
+                let addr = server.addrs().first().copied().unwrap_or(listen);
+                let server = server.run();
+                let _ = ready_tx.send(Ok((addr, server.handle())));
+                server.await
+            })
+        })
+        .context("cannot start the server thread")?;
+    let (addr, handle) = ready_rx.recv().context("the server thread ended before it listened").and_then(|r| r)?;
+    Ok((addr, Http { handle, thread: Some(thread) }))
 }
 
 /// Loads a store scenario for serving; a chain file is refused plainly (see
@@ -142,8 +212,7 @@ pub struct ChainRunning {
     pub session: Arc<chain::ChainSession>,
     /// The MQTT ingest, if asked for (every store's topics).
     pub mqtt: Option<mqtt::Running>,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    http: Http,
 }
 
 impl ChainRunning {
@@ -152,29 +221,17 @@ impl ChainRunning {
         if let Some(mqtt) = &mut self.mqtt {
             mqtt.stop();
         }
-        let handle = self.handle.clone();
-        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true))).join();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        match self.session.stop() {
-            Some(Err(e)) => Err(e),
-            _ => Ok(()),
-        }
+        self.http.stop();
+        ended(self.session.stop())
     }
 
     /// Serves until the process is told to stop (Ctrl-C, SIGTERM), then stops the session.
     pub fn wait(mut self) -> anyhow::Result<()> {
-        if let Some(thread) = self.thread.take() {
-            thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?.context("the server failed")?;
-        }
+        self.http.join()?;
         if let Some(mqtt) = &mut self.mqtt {
             mqtt.stop();
         }
-        match self.session.stop() {
-            Some(Err(e)) => Err(e),
-            _ => Ok(()),
-        }
+        ended(self.session.stop())
     }
 }
 
@@ -207,42 +264,17 @@ pub fn start_chain(options: Options) -> anyhow::Result<ChainRunning> {
     };
     telemetry::handle();
     let session = Arc::new(chain::ChainSession::start(&spec, file.path.clone(), file.hash.clone(), seed, config)?);
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let state =
         actix_web::web::Data::new(chain::ChainState { session: session.clone(), tokens: options.tokens.clone() });
-    let (listen, workers, signals) = (options.listen, options.workers.max(1), options.signals);
-    let thread = std::thread::Builder::new()
-        .name("storetwin-http".into())
-        .spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = actix_web::HttpServer::new(move || {
-                    actix_web::App::new().app_data(state.clone()).configure(chain::routes)
-                })
-                .workers(workers)
-                .shutdown_timeout(2);
-                let server = if signals { server } else { server.disable_signals() };
-                let server = match server.bind(listen) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(anyhow::anyhow!("cannot listen on {listen}: {e}")));
-                        return Ok(());
-                    }
-                };
-                let addr = server.addrs().first().copied().unwrap_or(listen);
-                let server = server.run();
-                let _ = ready_tx.send(Ok((addr, server.handle())));
-                server.await
-            })
-        })
-        .context("cannot start the server thread")?;
-    let (addr, handle) = match ready_rx.recv().context("the server thread ended before it listened").and_then(|r| r) {
-        Ok(ready) => ready,
+    let served = serve_http(options.listen, options.workers, options.signals, move || state, chain::routes);
+    let (addr, http) = match served {
+        Ok(served) => served,
         Err(e) => {
             let _ = session.stop();
             return Err(e);
         }
     };
-    let mut running = ChainRunning { addr, session, mqtt: None, handle, thread: Some(thread) };
+    let mut running = ChainRunning { addr, session, mqtt: None, http };
     if let Some(mqtt) = mqtt {
         match mqtt.spawn_chain(running.session.clone()) {
             Ok(m) => running.mqtt = Some(m),
@@ -282,64 +314,28 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
     };
     telemetry::handle();
     let session = Arc::new(Session::start(scenario.world, scenario.path.clone(), scenario.hash.clone(), seed, config)?);
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (control_tx, control_rx) = std::sync::mpsc::channel();
     let tokens = options.tokens.clone();
-    let listen = options.listen;
-    let workers = options.workers.max(1);
-    let signals = options.signals;
     let shared = session.clone();
-    let thread = std::thread::Builder::new()
-        .name("storetwin-http".into())
-        .spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let control = control::ControlPlane::new(shared.clone()).start();
-                let _ = control_tx.send(control.clone());
-                let state = actix_web::web::Data::new(api::AppState {
-                    session: shared,
-                    control,
-                    tokens,
-                    forecast_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
-                });
-                let server = actix_web::HttpServer::new(move || {
-                    actix_web::App::new().app_data(state.clone()).wrap_fn(|req, srv| {
-                        use actix_web::dev::Service as _;
-                        let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-                        let call = srv.call(req);
-                        async move {
-                            let res = call.await?;
-                            metrics::counter!(telemetry::REQUESTS, "route" => route, "status" => res.status().as_u16().to_string()).increment(1);
-                            Ok(res)
-                        }
-                    }).configure(api::routes)
-                })
-                .workers(workers)
-                .shutdown_timeout(2);
-                let server = if signals { server } else { server.disable_signals() };
-                let server = match server.bind(listen) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(anyhow::anyhow!("cannot listen on {listen}: {e}")));
-                        return Ok(());
-                    }
-                };
-                let addr = server.addrs().first().copied().unwrap_or(listen);
-                let server = server.run();
-                let _ = ready_tx.send(Ok((addr, server.handle())));
-                server.await
-            })
+    let make = move || {
+        let control = control::ControlPlane::new(shared.clone()).start();
+        let _ = control_tx.send(control.clone());
+        actix_web::web::Data::new(api::AppState {
+            session: shared,
+            control,
+            tokens,
+            forecast_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         })
-        .context("cannot start the server thread")?;
-    let listening = ready_rx.recv().context("the server thread ended before it listened").and_then(|r| r);
-    let (addr, handle) = match listening {
-        Ok(ready) => ready,
+    };
+    let (addr, http) = match serve_http(options.listen, options.workers, options.signals, make, api::routes) {
+        Ok(served) => served,
         Err(e) => {
             // Nothing will serve this session: end it (its log gets its end record).
             let _ = session.stop();
             return Err(e);
         }
     };
-    let mut running = Running { addr, session, mqtt: None, handle, thread: Some(thread) };
+    let mut running = Running { addr, session, mqtt: None, http };
     if let Some(mqtt) = mqtt {
         // The control plane lives in the server's actix system; the MQTT ingest sends to it
         // from a thread of its own.

@@ -125,14 +125,7 @@ impl Session {
         let first = {
             let frame = Frame {
                 snapshot: world.snapshot(SimTime::ZERO),
-                status: Status {
-                    speed: config.speed,
-                    paused: config.paused,
-                    lag: Default::default(),
-                    max_lag: Default::default(),
-                    events: 0,
-                    done: false,
-                },
+                status: Status::starting(config.speed, config.paused),
                 chain: None,
                 pair: None,
             };

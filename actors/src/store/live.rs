@@ -556,6 +556,11 @@ pub fn run_session<W: WallClock, O: Observer<StoreMsg>>(
 }
 
 impl Status {
+    /// A session's status before it starts, at `speed` and `paused`.
+    pub fn starting(speed: f64, paused: bool) -> Status {
+        Status { speed, paused, lag: SimDuration::ZERO, max_lag: SimDuration::ZERO, events: 0, done: false }
+    }
+
     /// The status of a session paced by `pacer` that has delivered `events`.
     pub fn of<W: WallClock>(pacer: &Pacer<W>, events: u64, done: bool) -> Status {
         Status {
