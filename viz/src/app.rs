@@ -593,6 +593,7 @@ fn scene(
         sale_name: sale.filter(|_| !sale_cells.is_empty()).map(|(name, _)| name.clone()),
         sale_cells,
         side: 0,
+        // Spawned by `setup` (and kept by `switch_store`) before any part is.
         root: Entity::PLACEHOLDER,
         caption: None,
         origin: [0.0, 0.0],

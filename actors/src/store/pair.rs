@@ -14,7 +14,7 @@
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 use storetwin_engine::{
@@ -161,7 +161,8 @@ pub fn run_pair_session<W: WallClock>(
     let mut windows = Windows::new(2);
     let mut next_frame = Duration::ZERO;
     let mut kpis: Option<(Arc<[StoreKpis; 2]>, SimTime)> = None;
-    let mut kpis_taken: Option<Instant> = None;
+    // On the session's wall clock, as the frames (a fake clock in tests).
+    let mut kpis_due = Duration::ZERO;
     let mut inject = |sims: &mut [Simulation<StoreWorld>], now: SimTime, _: ActorId, m: PairMsg| {
         for (side, to, msg) in m.0 {
             let side = usize::from(side).min(1);
@@ -177,9 +178,9 @@ pub fn run_pair_session<W: WallClock>(
             // KPIs so far on their own schedule of wall time (and while paused, once more
             // at the time paused at, so a paused view reads exact figures).
             let stale = kpis.as_ref().is_none_or(|(_, t)| *t != at);
-            if stale && kpis_taken.is_none_or(|t| t.elapsed() >= config.kpis_every) {
+            if stale && wall_now >= kpis_due {
                 kpis = Some((kpis_so_far(sims, at), at));
-                kpis_taken = Some(Instant::now());
+                kpis_due = wall_now + config.kpis_every;
             }
             let status = Status::of(pacer, sims.iter().map(Simulation::events_delivered).sum(), false);
             let _ = frames.try_send(frame(sims, at, status, kpis.clone()));
