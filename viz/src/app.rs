@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bevy::asset::RenderAssetUsages;
@@ -16,9 +18,10 @@ use bevy::core_pipeline::tonemapping::DebandDither;
 use bevy::image::ImageSampler;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::prelude::*;
-use bevy::render::render_resource::{BlendState, Extent3d, TextureDimension, TextureFormat};
+use bevy::render::render_resource::{BlendState, Extent3d, PipelineCache, TextureDimension, TextureFormat};
 use bevy::render::view::Msaa;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::render::{Render, RenderApp, RenderPlugin, RenderSystems};
 use bevy::sprite::Anchor;
 use bevy::text::TextBackgroundColor;
 use bevy::window::{PrimaryWindow, WindowResolution};
@@ -335,7 +338,28 @@ struct HeatLayer;
 #[derive(Component)]
 struct FloorCamera;
 
-/// The screenshot run: wait for the last frame, let it render, save, exit.
+/// Render frames in a row with no render pipeline waiting to be compiled (set by the
+/// render world, read by the screenshot run). A slow machine can still be compiling the
+/// floor's shaders when a short session ends; a frame drawn then shows the panels over
+/// an empty floor, so the screenshot waits for this.
+#[derive(Resource, Clone, Default)]
+struct PipelinesReady(Arc<AtomicU32>);
+
+/// Render frames in a row for which every pipeline has been compiled before a screenshot.
+const READY_FRAMES: u32 = 3;
+/// How long a screenshot run waits for the shaders before it gives up with an error.
+const READY_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn count_ready_frames(cache: Res<PipelineCache>, ready: Res<PipelinesReady>) {
+    if cache.waiting_pipelines().next().is_none() {
+        ready.0.fetch_add(1, Ordering::Relaxed);
+    } else {
+        ready.0.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The screenshot run: wait for the last frame and the compiled shaders, let it render,
+/// save, exit.
 #[derive(Resource)]
 struct Capture {
     path: PathBuf,
@@ -408,7 +432,10 @@ impl TwinApp {
                     .set(bevy::log::LogPlugin {
                         filter: "warn,wgpu=error,naga=error,bevy_render=error,bevy_winit=error".into(),
                         ..default()
-                    }),
+                    })
+                    // A screenshot compiles each pipeline in the frame that needs it (a
+                    // live window compiles them in the background, without a stall).
+                    .set(RenderPlugin { synchronous_pipeline_compilation: self.screenshot.is_some(), ..default() }),
             )
             .add_plugins(EguiPlugin::default())
             .insert_resource(Link { controls: self.controls, frames: self.frames, replay: self.replay })
@@ -445,18 +472,25 @@ impl TwinApp {
             .add_systems(Update, keys.run_if(not(egui_wants_any_keyboard_input)))
             .add_systems(EguiPrimaryContextPass, panels);
         if let Some(path) = self.screenshot {
-            app.insert_resource(Capture {
-                path,
-                settle: 0,
-                taken: false,
-                started: Instant::now(),
-                rendered: 0,
-                first: None,
-                worst_frame: Duration::ZERO,
-                last_frame: None,
-                outcome: None,
-            })
-            .add_systems(Last, capture);
+            let ready = PipelinesReady::default();
+            if let Some(render) = app.get_sub_app_mut(RenderApp) {
+                render
+                    .insert_resource(ready.clone())
+                    .add_systems(Render, count_ready_frames.in_set(RenderSystems::Cleanup));
+            }
+            app.insert_resource(ready)
+                .insert_resource(Capture {
+                    path,
+                    settle: 0,
+                    taken: false,
+                    started: Instant::now(),
+                    rendered: 0,
+                    first: None,
+                    worst_frame: Duration::ZERO,
+                    last_frame: None,
+                    outcome: None,
+                })
+                .add_systems(Last, capture);
         }
         app.run()
     }
@@ -2722,6 +2756,7 @@ fn capture(
     ui: Res<Ui>,
     scene: Res<Scene>,
     scene_b: Res<SceneB>,
+    ready: Res<PipelinesReady>,
     mut exit: MessageWriter<AppExit>,
     camera: Query<(&Transform, &Projection), With<FloorCamera>>,
 ) {
@@ -2755,7 +2790,19 @@ fn capture(
     }
     // A few frames for the last snapshot to reach the GPU and the panels to lay out (and
     // the floor camera to fit the viewport they leave), counted once the panels have been
-    // laid out: a session that ends while the window is still starting waits for them.
+    // laid out and every shader compiled: a session that ends while the window is still
+    // starting waits for them.
+    // (A pipeline first needed meanwhile starts the count again.)
+    if ready.0.load(Ordering::Relaxed) < READY_FRAMES {
+        state.settle = 0;
+        if state.started.elapsed() > READY_TIMEOUT {
+            state.outcome = Some(Err(format!(
+                "the floor's shaders were still compiling after {} s; no screenshot taken",
+                READY_TIMEOUT.as_secs()
+            )));
+        }
+        return;
+    }
     if ui.viewport_known && ui.fitted {
         state.settle += 1;
     }
