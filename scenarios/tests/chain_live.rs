@@ -15,6 +15,7 @@ use storetwin_actors::chain::live::{
 use storetwin_actors::chain::run::{Checkpoint, Observer, build_chain, run_chain_observed};
 use storetwin_actors::chain::spec::ChainSpec;
 use storetwin_actors::store::live::{Controls, Frame, Intervention};
+use storetwin_actors::store::wire::{WireFrame, WireSale, queue_names};
 use storetwin_engine::{ManualWall, Seed, SimDuration, SimTime, SystemWall};
 use storetwin_scenarios::Chain;
 
@@ -111,10 +112,32 @@ fn a_live_chain_is_the_run_and_an_intervention_at_one_store_replays() {
     assert_eq!(flash.chain.sold, desks.iter().map(|d| u64::from(d.kpis.sold)).sum::<u64>());
     assert_eq!(flash.chain.reserved, desks.iter().map(|d| u64::from(d.kpis.packed)).sum::<u64>());
     assert_eq!(flash.store.sold, u64::from(desks[1].kpis.sold));
+    assert_eq!(flash.store.to_collect, u64::from(flash.desk.to_collect));
+    assert_eq!(flash.chain.to_collect, desks.iter().map(|d| u64::from(d.to_collect())).sum::<u64>());
+    assert!(flash.chain.to_collect > flash.store.to_collect, "paid units wait at every store: {flash:?}");
     assert!(flash.chain.sold + flash.chain.reserved > 0, "a minute into the surge units are taken: {flash:?}");
     assert!(flash.chain.sold + flash.chain.reserved <= 600);
     assert!(flash.chain.grabs_last_s > 0, "grabs are answered every second of the surge");
     assert!(frames.windows(2).all(|w| w[0].snapshot.at <= w[1].snapshot.at), "time never goes back");
+
+    // On the wire (a served chain's stream) the frame carries the same view, in JSON.
+    let world = &spec.stores[1].world;
+    let wire = WireFrame::of(last, world, &queue_names(world), false);
+    let json = serde_json::to_value(&wire).expect("serialises");
+    assert_eq!(json["chain"]["store_index"], 1);
+    assert_eq!(json["chain"]["flash"]["chain"]["sold"], flash.chain.sold);
+    assert_eq!(json["chain"]["flash"]["store"]["quota"], 200);
+    assert_eq!(json["chain"]["flash"]["desk"]["in_store"], flash.desk.in_store);
+    assert_eq!(json["chain"]["flash"]["start"], "08:10:00");
+    let back: WireFrame = serde_json::from_value(json).expect("reads back");
+    let cells = usize::from(world.store.floor.width) * usize::from(world.store.floor.height);
+    assert_eq!(back.to_frame(cells).chain.as_deref(), Some(&**view), "the view comes back whole");
+    // The floor names the sale's zone: the cells its crowd fills.
+    let sale = spec.flash.as_ref().expect("a sale");
+    let zone = WireSale::of(world, &sale.name, sale.sku.0).expect("the store stocks the sale's SKU");
+    assert_eq!(zone.sku, flash.sku);
+    assert!(!zone.cells.is_empty(), "the sale's shelf is reached from some cells");
+    assert!(zone.cells.iter().all(|&i| (i as usize) < cells));
 
     // Close a lane at store 2 (index 1) live, five minutes in, through the controls.
     let mut sent = false;

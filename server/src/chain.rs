@@ -32,7 +32,7 @@ use storetwin_actors::chain::run::build_chain;
 use storetwin_actors::chain::spec::ChainSpec;
 use storetwin_actors::store::live::{Controls, Frame, Status};
 use storetwin_actors::store::spec::WorldSpec;
-use storetwin_actors::store::wire::{WireFloor, queue_names};
+use storetwin_actors::store::wire::{WireFloor, WireSale, queue_names};
 use storetwin_engine::{Seed, SimTime, StopReason, SystemWall};
 use storetwin_eventlog::chain::{CHAIN_FORMAT, CHAIN_VERSION, ChainLog};
 
@@ -189,6 +189,7 @@ impl ChainSession {
             floor.scenario = scenario.display().to_string();
             floor.scenario_hash = scenario_hash.clone();
             floor.seed = seed;
+            floor.sale = spec.flash.as_ref().and_then(|f| WireSale::of(&world, &f.name, f.sku.0));
             let first = built.store(s).map(|sim| {
                 let frame = Frame { snapshot: sim.model().snapshot(SimTime::ZERO), status, chain: None, pair: None };
                 publish_frame(&frame, &world, &queue, false, 0)

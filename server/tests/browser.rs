@@ -800,3 +800,62 @@ fn a_served_chain_page_draws_the_store_asked_for_and_acts_on_it() {
     drop(page);
     running.stop().expect("stops");
 }
+
+#[test]
+fn a_flash_sale_store_shows_its_counter_and_the_crowd_at_the_sale() {
+    let _one = one_at_a_time();
+    let dir = TempDir::new("flash");
+    let mut tokens = Tokens::default();
+    tokens.add(Role::Operator, OPERATOR).expect("a valid operator token");
+    let chain = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/flash-3-stores-atomic.toml");
+    let mut options = Options::new(chain, dir.0.join("flash.session"));
+    options.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    options.speed = 1000.0;
+    options.paused = true;
+    // To 08:11:00, a minute into the surge.
+    options.until = Some(storetwin_engine::SimTime::from_secs(660));
+    options.tokens = tokens;
+    let running = storetwin_server::start_chain(options).expect("the chain server starts");
+    let addr = running.addr;
+
+    let mut page = Page::open();
+    page.navigate(&format!("http://{addr}/?store=old-town#token={OPERATOR}"));
+    page.wait_for(
+        "a live frame of old-town",
+        "!!(window.storetwin && storetwin.frames > 0 && storetwin.connection === 'live' && \
+         document.querySelector('#store-name').textContent === 'old-town')",
+        EXPLAIN,
+    );
+    assert_eq!(page.eval("document.querySelector('#chain-card').hidden"), json!(false), "a chain's store has the card");
+    let (status, _) = http(addr, "POST", "/v1/control", OPERATOR, Some(&json!({ "pause": false })));
+    assert_eq!(status, 202);
+    page.wait_for("the session's last frame", "!!(storetwin.frame && storetwin.frame.status.done)", EXPLAIN);
+
+    // The card shows the last frame's figures.
+    let flash = page.eval("storetwin.frame.chain.flash");
+    assert_eq!(flash["name"], "coffee-drop", "{flash}");
+    assert_eq!(page.text("#flash-title"), "Flash sale coffee-drop");
+    let counts = |c: &Value| {
+        let n = |k: &str| c[k].as_u64().unwrap_or_else(|| panic!("{k} in {c}"));
+        format!("{} sold + {} reserved = {} of {}", n("sold"), n("reserved"), n("sold") + n("reserved"), n("quota"))
+    };
+    assert_eq!(page.text("#flash-store-bar b"), counts(&flash["store"]));
+    assert_eq!(page.text("#flash-chain-bar b").replace(',', ""), counts(&flash["chain"]));
+    let in_store = flash["desk"]["in_store"].as_u64().expect("a crowd count");
+    assert!(in_store > 0, "a minute into the surge shoppers crowd the sale");
+    assert!(page.text("#flash-crowd").starts_with(&format!("{in_store} in store")), "{}", page.text("#flash-crowd"));
+    assert!(page.text("#flash-grabs").contains("chain"));
+    let sold_width = page.eval("parseFloat(document.querySelector('#flash-store-bar i.sold').style.width)");
+    assert!(sold_width.as_f64().is_some_and(|w| w > 0.0), "the bar shows what is sold: {sold_width}");
+
+    // On the floor: the sale's zone tinted and its crowd's dots (#ff8c1a), counted on the canvas.
+    let dots = page.eval(
+        "(() => { const c = document.querySelector('#floor'); \
+         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; \
+         for (let i = 0; i < d.length; i += 4) if (d[i] === 0xff && d[i + 1] === 0x8c && d[i + 2] === 0x1a) n++; \
+         return n; })()",
+    );
+    assert!(dots.as_u64().is_some_and(|n| n > 20 * in_store.min(50)), "{dots} pixels of the sale's crowd");
+    drop(page);
+    running.stop().expect("stops");
+}

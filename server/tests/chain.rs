@@ -36,6 +36,111 @@ fn first_frame(addr: std::net::SocketAddr, store: &str) -> serde_json::Value {
     frame
 }
 
+/// The frames of `store`'s stream until the session's last (`done`); `first` hears of the
+/// first (the store is watched from then on).
+fn frames_to_the_end(
+    addr: std::net::SocketAddr,
+    store: &str,
+    first: &std::sync::mpsc::Sender<()>,
+) -> Vec<serde_json::Value> {
+    use tungstenite::client::IntoClientRequest as _;
+    let mut request = format!("ws://{addr}/v1/stream?hz=20&store={store}").into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", format!("storetwin.v1, bearer.{VIEWER}").parse().unwrap());
+    let (mut ws, _) = tungstenite::connect(request).expect("the stream opens");
+    let mut frames = Vec::new();
+    loop {
+        let frame: serde_json::Value = match ws.read().expect("a frame before the session's end") {
+            tungstenite::Message::Text(t) => serde_json::from_str(&t).expect("a JSON frame"),
+            _ => continue,
+        };
+        let done = frame["status"]["done"] == true;
+        frames.push(frame);
+        let _ = first.send(());
+        if done {
+            return frames;
+        }
+    }
+}
+
+/// The load test's per-second series (`timeseries.csv`, as `storetwin load` writes it)
+/// for `second`.
+fn load_second(path: &std::path::Path, second: u64, dir: &std::path::Path) -> std::collections::BTreeMap<String, u64> {
+    use storetwin_report::load::{PerSecond, write_timeseries};
+    let chain = storetwin_scenarios::Chain::load(path).expect("the load test loads");
+    let (spec, seed) = chain.run_spec().expect("runs");
+    let run = storetwin_actors::chain::run::run_chain(&spec, Seed(seed), 2).expect("the load test holds");
+    let mut registry = run.platform.flash.as_ref().expect("a flash sale").registry.clone();
+    for store in &run.stores {
+        registry.merge(&store.flash.as_ref().expect("a desk").registry).expect("one kind per name");
+    }
+    let csv = dir.join("timeseries.csv");
+    write_timeseries(&csv, &PerSecond::new(&registry, chain.load.as_ref().expect("[load]"))).expect("written");
+    let text = std::fs::read_to_string(&csv).expect("read");
+    let mut lines = text.lines();
+    let names: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let row = lines.find(|l| l.split(',').next() == Some(&second.to_string())).expect("the second is in the series");
+    names.iter().zip(row.split(',')).filter_map(|(k, v)| Some(((*k).to_owned(), v.parse().ok()?))).collect()
+}
+
+#[test]
+fn a_served_flash_sale_shows_a_stores_counter_and_crowd_as_load_reports_them() {
+    let dir = temp_dir("flash");
+    let path =
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/flash-3-stores-atomic.toml"));
+    let mut options = Options::new(&path, dir.join("flash.session"));
+    options.listen = "127.0.0.1:0".parse().unwrap();
+    options.tokens = tokens();
+    options.speed = 1000.0;
+    options.paused = true;
+    // 08:11:00, a minute into the surge.
+    options.until = Some(SimTime::from_secs(660));
+    let running = storetwin_server::start_chain(options).expect("the chain server starts");
+    let addr = running.addr;
+
+    // The floor names the sale's zone on each store's plan.
+    let floor = get(addr, "/v1/floor?store=old-town", Some(VIEWER)).json();
+    assert_eq!(floor["sale"]["name"], "coffee-drop", "{}", floor["sale"]);
+    let zone: Vec<u64> = floor["sale"]["cells"].as_array().expect("cells").iter().filter_map(|c| c.as_u64()).collect();
+    assert!(!zone.is_empty());
+    let (w, h) = (floor["width"].as_u64().unwrap(), floor["height"].as_u64().unwrap());
+    assert!(zone.iter().all(|&i| i < w * h), "every cell is on the plan");
+    let rows: Vec<&str> = floor["rows"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(
+        zone.iter().all(|&i| rows[(i / w) as usize].as_bytes()[(i % w) as usize] != b'#'),
+        "the zone is floor the crowd stands on"
+    );
+
+    // Watch old-town to the end, then let the session run.
+    let (first_tx, first) = std::sync::mpsc::channel();
+    let watcher = std::thread::spawn(move || frames_to_the_end(addr, "old-town", &first_tx));
+    first.recv_timeout(Duration::from_secs(30)).expect("old-town's stream sends a frame while paused");
+    assert_eq!(post(addr, "/v1/control", Some(OPERATOR), r#"{"pause": false}"#).status, 202);
+    let frames = watcher.join().expect("the stream's frames");
+    running.session.join().expect("the outcome").expect("the chain ends well");
+    let last = frames.last().expect("a last frame");
+    assert_eq!(last["store"], "old-town");
+    assert_eq!(last["at_ns"], 660_000_000_000u64);
+    let chain = &last["chain"];
+    assert_eq!(chain["store_index"], 1, "old-town is the chain's second store");
+    let flash = &chain["flash"];
+    assert_eq!(flash["start"], "08:10:00");
+    assert_eq!(flash["store"]["quota"], 200);
+    assert_eq!(flash["chain"]["quota"], 600);
+
+    // Every event before 08:11:00 is second 659's row of the load test's series.
+    let row = load_second(&path, 659, &dir);
+    assert!(row["grabs_answered"] > 0, "the surge is on");
+    assert_eq!(flash["chain"]["sold"], row["units_sold"], "{flash}");
+    assert_eq!(flash["chain"]["reserved"], row["reservations_outstanding"]);
+    assert_eq!(flash["chain"]["grabs_last_s"], row["grabs_answered"]);
+    assert!(flash["desk"]["in_store"].as_u64().unwrap() > 0, "QR-poster shoppers crowd the sale a minute in");
+    let orders: u64 =
+        chain["orders_by_channel"].as_array().unwrap().iter().map(|o| o["orders"].as_u64().unwrap()).sum();
+    assert!(orders > 0, "the chain takes orders: {chain}");
+    assert!(chain["broken"].is_null());
+    running.stop().expect("stops");
+}
+
 #[test]
 fn a_served_chain_serves_each_store_and_its_log_replays() {
     let mut options = chain_options("chain");
@@ -60,6 +165,8 @@ fn a_served_chain_serves_each_store_and_its_log_replays() {
     let state = get(addr, &format!("/v1/state?store={third}"), Some(VIEWER));
     assert_eq!(state.status, 200, "{}", state.body);
     assert_eq!(state.json()["store"], third.as_str());
+    assert_eq!(state.json()["chain"]["store_index"], 2, "a chain's store says where it is in the chain");
+    assert!(state.json()["chain"]["flash"].is_null(), "this chain runs no flash sale");
     assert_eq!(get(addr, "/v1/state", Some(VIEWER)).json()["store"], names[0].as_str(), "the first by default");
     let missing = get(addr, "/v1/state?store=nowhere", Some(VIEWER));
     assert_eq!(missing.status, 404);

@@ -33,6 +33,7 @@ use storetwin_actors::store::floor::Floor;
 use storetwin_actors::store::live::{Controls, Frame, Intervention, Snapshot};
 use storetwin_actors::store::shopper::ShopperState;
 use storetwin_actors::store::spec::{Cell, CellKind, WorldSpec};
+use storetwin_actors::store::wire::WireSale;
 use storetwin_engine::SimTime;
 
 use crate::geometry::{CELL, Plan, View};
@@ -100,6 +101,9 @@ pub struct TwinApp {
     /// The chain, when the store drawn is one of a live chain's (the panel's store picker
     /// switches between them).
     pub chain: Option<ChainInfo>,
+    /// A flash sale on the store drawn (its name and SKU on the store's catalogue) when
+    /// there is no `chain`: a served chain's store seen through `--connect`.
+    pub sale: Option<(String, u32)>,
     /// Side by side: `spec` is side A, this is side B.
     pub pair: Option<PairInfo>,
 }
@@ -400,7 +404,7 @@ impl TwinApp {
     pub fn run(self) -> AppExit {
         let floor = Floor::build(&self.spec.store);
         let index = self.controls.shown();
-        let sale = self.chain.as_ref().and_then(|c| c.sale.as_ref());
+        let sale = self.chain.as_ref().map_or(self.sale.as_ref(), |c| c.sale.as_ref());
         let mut scene = scene(&self.spec, &floor, self.open_at_s, &self.scenario_name, index, sale);
         let floor_image = floor_image(&floor, &scene);
         let heat_image = blank_image(&scene.plan);
@@ -512,10 +516,8 @@ fn scene(
     sale: Option<&(String, u32)>,
 ) -> Scene {
     let store = &spec.store;
-    let sale_category = sale.and_then(|(_, sku)| store.catalogue.get(*sku as usize)).map(|s| usize::from(s.category.0));
-    let sale_cells: Vec<u32> = sale_category
-        .and_then(|c| floor.access.get(c))
-        .map_or_else(Vec::new, |cells| cells.iter().map(|c| floor.index(*c) as u32).collect());
+    let sale_cells: Vec<u32> =
+        sale.and_then(|(name, sku)| WireSale::of(spec, name, *sku)).map_or_else(Vec::new, |s| s.cells);
     let plan = Plan { width: floor.width, height: floor.height };
     let mut lane_cells = vec![Cell { x: 0, y: 0 }; store.lanes.len()];
     for cell in floor.cells() {

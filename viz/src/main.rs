@@ -169,7 +169,12 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let spec = remote.scenario.world.clone();
     let name =
         remote.scenario.path.file_name().map_or_else(|| remote.floor.scenario.clone(), |n| n.to_string_lossy().into());
-    let app = window(
+    // A served chain's flash sale: its zone on this store's floor (as the server names it).
+    let sale = remote.floor.sale.as_ref().and_then(|sale| {
+        let sku = spec.store.catalogue.iter().position(|s| s.name == sale.sku)?;
+        Some((sale.name.clone(), sku as u32))
+    });
+    let mut app = window(
         args,
         format!("storetwin twin — {} ({name}) on {}", spec.store.name, remote.server),
         spec.clone(),
@@ -178,6 +183,7 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         (remote.controls.clone(), remote.frames.clone()),
         (remote.speed, remote.paused),
     );
+    app.sale = sale;
     let exit = app.run();
     let stats = remote.stats.clone();
     let server = remote.server.clone();
@@ -348,6 +354,7 @@ fn window(
         size: args.size,
         screenshot: args.screenshot.clone(),
         chain: None,
+        sale: None,
         pair: None,
     }
 }

@@ -40,6 +40,34 @@ fn load_timeseries(dir: &Path) -> Vec<std::collections::BTreeMap<String, String>
     lines.map(|l| names.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
 }
 
+/// Cells of the flash sale's zone on store `name`'s floor with a sale dot drawn on them
+/// (a cell's places sit at the centres of its quarters, or its centre), and the zone's size.
+fn sale_dots(image: &image::RgbImage, view: &View, name: &str) -> (usize, usize) {
+    let (_, spec, _) = storetwin_viz::session::load_chain(&flash()).expect("loads");
+    let store = &spec.stores.iter().find(|s| s.name == name).expect("the store").world.store;
+    let floor = Floor::build(store);
+    let plan = Plan { width: floor.width, height: floor.height };
+    let sku = spec.flash.as_ref().expect("a sale").sku;
+    let zone = &floor.access[usize::from(store.catalogue[sku.0 as usize].category.0)];
+    let near = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 10);
+    let dotted = zone
+        .iter()
+        .filter(|c| {
+            [(-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25), (0.0, 0.0)].iter().any(|(dx, dy)| {
+                let (px, py) = view.pixel(plan.world(f32::from(c.x) + dx, f32::from(c.y) + dy));
+                near(image.get_pixel(px.round() as u32, py.round() as u32).0, palette::SALE_DOT)
+            })
+        })
+        .count();
+    (dotted, zone.len())
+}
+
+/// Pixels of the sell-through bars' colour in the panel (right of the floor).
+fn bar_pixels(image: &image::RgbImage) -> usize {
+    let near = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 10);
+    image.enumerate_pixels().filter(|(px, _, p)| *px > 1200 && near(p.0, palette::SALE_BAR)).count()
+}
+
 #[test]
 fn a_store_of_the_flash_sale_during_its_surge_shows_the_counter_load_reports_and_the_crowd() {
     let dir = std::env::temp_dir().join(format!("storetwin-chain-shot-{}", std::process::id()));
@@ -88,31 +116,11 @@ fn a_store_of_the_flash_sale_during_its_surge_shows_the_counter_load_reports_and
     assert!(in_store > 0, "QR-poster shoppers are at the sale a minute into the surge");
     let image = image::open(&png).expect("a PNG").to_rgb8();
     let view: View = serde_json::from_value(meta["view"].clone()).expect("the view");
-    let (chain_spec, store_spec) = {
-        let (_, spec, _) = storetwin_viz::session::load_chain(&flash()).expect("loads");
-        let world = spec.stores[1].world.clone();
-        (spec, world)
-    };
-    let floor = Floor::build(&store_spec.store);
-    let plan = Plan { width: floor.width, height: floor.height };
-    let sku = chain_spec.flash.as_ref().expect("a sale").sku;
-    let category = store_spec.store.catalogue[sku.0 as usize].category;
-    let zone = &floor.access[usize::from(category.0)];
-    let near = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 10);
-    let dotted = zone
-        .iter()
-        .filter(|c| {
-            // A cell's places sit at the centres of its quarters (or its centre).
-            [(-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25), (0.0, 0.0)].iter().any(|(dx, dy)| {
-                let (px, py) = view.pixel(plan.world(f32::from(c.x) + dx, f32::from(c.y) + dy));
-                near(image.get_pixel(px.round() as u32, py.round() as u32).0, palette::SALE_DOT)
-            })
-        })
-        .count();
-    assert!(dotted > 0, "no sale dot on the {} cells of the sale's zone", zone.len());
+    let (dotted, zone) = sale_dots(&image, &view, "old-town");
+    assert!(dotted > 0, "no sale dot on the {zone} cells of the sale's zone");
 
     // The panel's sell-through bars.
-    let bar = image.enumerate_pixels().filter(|(px, _, p)| *px > 1200 && near(p.0, palette::SALE_BAR)).count();
+    let bar = bar_pixels(&image);
     assert!(bar > 500, "the sell-through bars are drawn in the panel ({bar} px)");
 
     // The session's log replays in the window to the identical run.
@@ -147,7 +155,8 @@ fn a_store_of_the_flash_sale_during_its_surge_shows_the_counter_load_reports_and
 }
 
 /// The twin as a client of a served chain (`--connect … --store NAME`): it draws the store
-/// asked for, its shoppers where a local run of the chain to that time has them.
+/// asked for, its shoppers where a local run of the chain to that time has them, and the
+/// flash sale's counters and crowd as the server sends them.
 #[test]
 fn connected_to_a_served_chain_the_twin_draws_the_store_asked_for() {
     let dir = std::env::temp_dir().join(format!("storetwin-chain-connect-{}", std::process::id()));
@@ -156,8 +165,10 @@ fn connected_to_a_served_chain_the_twin_draws_the_store_asked_for() {
     let mut options = storetwin_server::Options::new(flash(), dir.join("chain.session"));
     options.listen = "127.0.0.1:0".parse().unwrap();
     options.paused = true;
-    options.speed = 60.0;
-    options.until = Some(storetwin_engine::SimTime::from_secs(5 * 60));
+    options.speed = 1000.0;
+    // 08:11:00, a minute into the flash sale's surge.
+    let until = storetwin_engine::SimTime::from_secs(11 * 60);
+    options.until = Some(until);
     let server = storetwin_server::start_chain(options).expect("the chain server starts");
     let addr = server.addr;
     let session = server.session.clone();
@@ -177,10 +188,9 @@ fn connected_to_a_served_chain_the_twin_draws_the_store_asked_for() {
     resume.join().unwrap();
     assert!(out.status.success(), "the twin failed");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("(to 08:05:00)"), "{stdout}");
-    // The station's shoppers at 08:05, from a local run of the chain to then.
+    assert!(stdout.contains("(to 08:11:00)"), "{stdout}");
+    // The station's shoppers at 08:11, from a local run of the chain to then.
     let (_, spec, seed) = storetwin_viz::session::load_chain(&flash()).expect("loads");
-    let until = storetwin_engine::SimTime::from_secs(5 * 60);
     let run = storetwin_actors::chain::live::replay_chain(&spec, Seed(seed), &[], &[], until, 2).expect("runs");
     let station = run.stores.iter().find(|s| s.name == "station").expect("station");
     let image = image::open(&png).expect("a PNG").to_rgb8();
@@ -202,7 +212,7 @@ fn connected_to_a_served_chain_the_twin_draws_the_store_asked_for() {
             )
         })
         .collect();
-    assert!(!shopping.is_empty(), "shoppers in the station at 08:05");
+    assert!(!shopping.is_empty(), "shoppers in the station at 08:11");
     let near = |p: palette::Rgb, q: palette::Rgb| p.iter().zip(q).all(|(a, b)| a.abs_diff(b) <= 6);
     let drawn = shopping
         .iter()
@@ -212,5 +222,22 @@ fn connected_to_a_served_chain_the_twin_draws_the_store_asked_for() {
         })
         .count();
     assert!(drawn * 10 >= shopping.len() * 9, "{drawn} of {} shoppers drawn at their cells", shopping.len());
+
+    // The flash sale came over the wire: the station's counter and the chain's are the
+    // load test's at that second, and the crowd at the sale is drawn on its zone.
+    let rows = load_timeseries(&dir);
+    let row = rows.iter().find(|r| r["second"] == "659").expect("second 659 of the surge");
+    let n = |k: &str| row[k].parse::<u64>().unwrap_or_else(|_| panic!("{k}: {:?}", row[k]));
+    let flash = &meta["chain"]["flash"];
+    assert_eq!(flash["name"], "coffee-drop", "{meta}");
+    assert_eq!(flash["chain"]["sold"], n("units_sold"));
+    assert_eq!(flash["chain"]["reserved"], n("reservations_outstanding"));
+    assert_eq!(flash["chain"]["grabs_last_s"], n("grabs_answered"));
+    assert_eq!(flash["store"]["quota"], 200);
+    assert!(flash["in_store"].as_u64().is_some_and(|n| n > 0), "{flash}");
+    let (dotted, zone) = sale_dots(&image, &view, "station");
+    assert!(dotted > 0, "no sale dot on the {zone} cells of the station's sale zone");
+    let bar = bar_pixels(&image);
+    assert!(bar > 500, "the sell-through bars are drawn in the panel ({bar} px)");
     server.stop().unwrap();
 }

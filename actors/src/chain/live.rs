@@ -116,7 +116,7 @@ impl Default for ChainSessionConfig {
 }
 
 /// The flash sale's figures of one store, or of the chain (the stores' sums).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlashCounts {
     /// Units sold (reservations paid) and units reserved for a reservation not paid yet,
     /// as the stores' books have them (what `load`'s `timeseries.csv` counts).
@@ -685,7 +685,7 @@ fn flash_view(shards: &[ChainShard], platform: Option<&Platform>, store: usize, 
             expiring: held.1,
             expired: d.kpis.lapsed,
             collected: d.kpis.collected,
-            to_collect: 0,
+            to_collect: u64::from(d.to_collect()),
         }
     };
     let desks = worlds(shards).map(|w| w.office.as_ref().and_then(|o| o.flash.as_deref()));
@@ -697,7 +697,6 @@ fn flash_view(shards: &[ChainShard], platform: Option<&Platform>, store: usize, 
         let mut c = counts(d, s);
         if s == store {
             desk_now = d.now();
-            c.to_collect = u64::from(desk_now.to_collect);
             shown = c;
         }
         chain.sold += c.sold;
@@ -708,6 +707,7 @@ fn flash_view(shards: &[ChainShard], platform: Option<&Platform>, store: usize, 
         chain.expiring += c.expiring;
         chain.expired += c.expired;
         chain.collected += c.collected;
+        chain.to_collect += c.to_collect;
     }
     let sku = worlds(shards)
         .next()

@@ -6,11 +6,22 @@
 //! remote viewer draws exactly what a local one would. [`WireFloor`] is the part that never
 //! changes during a session (the plan, lanes, devices, queues' names), fetched once.
 //! Everything is plain data in the scenario's names; no field refers to kernel internals.
+//!
+//! A store of a served chain adds [`WireChain`] to its frames (the flash sale as it
+//! happens, this store's and the chain's, and the chain's orders, pickers and coupons)
+//! and [`WireSale`] to its floor (the sale's zone). Both are optional fields: a client
+//! that does not know them reads the rest unchanged.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use storetwin_engine::{SimDuration, SimTime};
 
+use crate::chain::channel::Channel;
+use crate::chain::flash::desk::DeskNow;
+use crate::chain::live::{ChainView, FlashCounts, FlashView};
 use crate::money::Cents;
+use crate::store::floor::Floor;
 use crate::store::live::{Frame, LaneView, QueueView, ShopperView, Snapshot, Status};
 use crate::store::sensors::{DRIFT_KPIS, DriftKpi};
 use crate::store::shopper::ShopperState;
@@ -157,10 +168,127 @@ pub struct WireFrame {
     pub last_hour: Vec<[f64; 3]>,
     /// The twin against the store's sensors, per KPI.
     pub drift: Vec<WireDrift>,
+    /// A store of a chain: the flash sale and the chain's work (absent for one store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<WireChain>,
     /// When the server published the frame, wall microseconds since the Unix epoch (a
     /// client on the same clock measures its delivery from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_us: Option<u64>,
+}
+
+/// What a store of a chain shows besides its floor ([`ChainView`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireChain {
+    /// The store's place in the chain's order (0 is the first).
+    pub store_index: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flash: Option<WireFlash>,
+    /// Online and kiosk orders placed so far, by sales channel, and those not ended yet.
+    pub orders_by_channel: Vec<WireChannelOrders>,
+    pub orders_open: u64,
+    /// `[busy, of]` pickers: this store's and the chain's.
+    pub pickers_busy: [u32; 2],
+    pub chain_pickers_busy: [u32; 2],
+    pub coupons_redeemed: u64,
+    /// The invariant that stopped the run, named, with its detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broken: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireChannelOrders {
+    pub channel: String,
+    pub orders: u64,
+}
+
+/// The flash sale as it happens ([`FlashView`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireFlash {
+    pub name: String,
+    pub sku: String,
+    /// The sale price in currency units.
+    pub price: f64,
+    /// When the sale opens: sim nanoseconds, and on the store clock.
+    pub start_ns: u64,
+    pub start: String,
+    /// This store's figures, and the chain's (sold, reserved, quota, grabs, grabs in the
+    /// last whole second, held and expiring within a minute, expired, collected, to
+    /// collect).
+    pub store: FlashCounts,
+    pub chain: FlashCounts,
+    /// This store's shoppers of the sale by where they are: `in_store` is the crowd at the
+    /// sale's shelf.
+    pub desk: DeskNow,
+    /// Calls waiting at the chain's stock holder now, and members on its waitlist.
+    pub holder_queue: u32,
+    pub waitlist: u32,
+    /// When the chain's quota was first all taken, if it has been.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sold_out_at_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sold_out_at: Option<String>,
+}
+
+impl WireChain {
+    pub fn of(view: &ChainView, open_at_s: u32) -> WireChain {
+        WireChain {
+            store_index: view.store,
+            flash: view.flash.as_ref().map(|f| WireFlash {
+                name: f.name.clone(),
+                sku: f.sku.clone(),
+                price: f.price.as_major(),
+                start_ns: f.start.as_nanos(),
+                start: clock(open_at_s, f.start),
+                store: f.store,
+                chain: f.chain,
+                desk: f.desk,
+                holder_queue: f.holder_queue,
+                waitlist: f.waitlist,
+                sold_out_at_ns: f.sold_out_at.map(SimTime::as_nanos),
+                sold_out_at: f.sold_out_at.map(|t| clock(open_at_s, t)),
+            }),
+            orders_by_channel: view
+                .orders_by_channel
+                .iter()
+                .map(|(c, n)| WireChannelOrders { channel: (*c).to_owned(), orders: *n })
+                .collect(),
+            orders_open: view.orders_open,
+            pickers_busy: [view.pickers_busy.0, view.pickers_busy.1],
+            chain_pickers_busy: [view.chain_pickers_busy.0, view.chain_pickers_busy.1],
+            coupons_redeemed: view.coupons_redeemed,
+            broken: view.broken.clone(),
+        }
+    }
+
+    /// Back as the [`ChainView`] it was made from (a channel of another name is left out).
+    pub fn to_view(&self) -> ChainView {
+        ChainView {
+            store: self.store_index,
+            flash: self.flash.as_ref().map(|f| FlashView {
+                name: f.name.clone(),
+                sku: f.sku.clone(),
+                price: Cents((f.price * 100.0).round() as i64),
+                start: SimTime::from_nanos(f.start_ns),
+                store: f.store,
+                chain: f.chain,
+                desk: f.desk,
+                holder_queue: f.holder_queue,
+                waitlist: f.waitlist,
+                sold_out_at: f.sold_out_at_ns.map(SimTime::from_nanos),
+            }),
+            orders_by_channel: self
+                .orders_by_channel
+                .iter()
+                .filter_map(|o| Channel::ALL.iter().find(|c| c.name() == o.channel).map(|c| (c.name(), o.orders)))
+                .collect(),
+            orders_open: self.orders_open,
+            pickers_busy: (self.pickers_busy[0], self.pickers_busy[1]),
+            chain_pickers_busy: (self.chain_pickers_busy[0], self.chain_pickers_busy[1]),
+            coupons_redeemed: self.coupons_redeemed,
+            broken: self.broken.clone(),
+        }
+    }
 }
 
 /// The store's plan and names, which do not change during a session.
@@ -191,6 +319,34 @@ pub struct WireFloor {
     pub devices: Vec<WireDeviceInfo>,
     pub skus: Vec<WireSku>,
     pub shopper_states: Vec<String>,
+    /// A store of a chain with a flash sale: the sale's zone on this floor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale: Option<WireSale>,
+}
+
+/// A flash sale's zone on a store's floor: where its shoppers crowd.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireSale {
+    pub name: String,
+    pub sku: String,
+    /// Row-major indices of the floor cells from which the sale's shelf is reached, in
+    /// the order its crowd fills them.
+    pub cells: Vec<u32>,
+}
+
+impl WireSale {
+    /// The zone of a sale named `name` of the store's SKU `sku` (its index in the
+    /// catalogue); `None` if the store has no such SKU.
+    pub fn of(spec: &WorldSpec, name: &str, sku: u32) -> Option<WireSale> {
+        let store = &spec.store;
+        let item = store.catalogue.get(sku as usize)?;
+        let floor = Floor::build(store);
+        let cells = floor
+            .access
+            .get(usize::from(item.category.0))
+            .map_or_else(Vec::new, |cells| cells.iter().map(|c| floor.index(*c) as u32).collect());
+        Some(WireSale { name: name.to_owned(), sku: item.name.clone(), cells })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -302,6 +458,7 @@ impl WireFloor {
                 .collect(),
             skus: store.catalogue.iter().map(|s| WireSku { name: s.name.clone(), price: s.price.as_major() }).collect(),
             shopper_states: SHOPPER_STATES.iter().map(|s| (*s).to_owned()).collect(),
+            sale: None,
         }
     }
 }
@@ -395,6 +552,7 @@ impl WireFrame {
                     readings: d.readings,
                 })
                 .collect(),
+            chain: frame.chain.as_deref().map(|c| WireChain::of(c, spec.open_at_s)),
             sent_us: None,
         }
     }
@@ -475,7 +633,7 @@ impl WireFrame {
                 events: self.status.events,
                 done: self.status.done,
             },
-            chain: None,
+            chain: self.chain.as_ref().map(|c| Arc::new(c.to_view())),
             pair: None,
         }
     }

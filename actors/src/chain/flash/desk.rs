@@ -410,7 +410,7 @@ impl FlashDesk {
 
 /// What a viewer is shown of a store's flash-sale desk now: its shoppers by where they
 /// are in their journey.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeskNow {
     /// In-store shoppers at the sale (scanning the poster, queueing at a kiosk, waiting
     /// for an answer or a retry): the crowd at the sale's shelf.
@@ -426,10 +426,15 @@ pub struct DeskNow {
 }
 
 impl FlashDesk {
+    /// Paid reservations waiting for their shopper at the pickup counter.
+    pub fn to_collect(&self) -> u32 {
+        self.to_collect.len() as u32
+    }
+
     /// The desk's shoppers now (a scan of its clients: for the one store a viewer shows).
     pub fn now(&self) -> DeskNow {
         let mut d = DeskNow {
-            to_collect: self.to_collect.len() as u32,
+            to_collect: self.to_collect(),
             at_counter: self.collect_queue.len() as u32,
             ..DeskNow::default()
         };
