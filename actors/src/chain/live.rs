@@ -694,7 +694,7 @@ fn flash_view(shards: &[ChainShard], platform: Option<&Platform>, store: usize, 
     let mut desk_now = Default::default();
     for (s, desk) in desks.enumerate() {
         let Some(d) = desk else { continue };
-        let mut c = counts(d, s);
+        let c = counts(d, s);
         if s == store {
             desk_now = d.now();
             shown = c;
