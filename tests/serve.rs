@@ -149,3 +149,55 @@ fn a_served_chain_killed_with_kill_9_leaves_a_log_that_replays_identically() {
     let err = String::from_utf8_lossy(&replay.stderr);
     assert!(err.contains("DIFFERS") && err.contains(&format!("first in {second}")), "{err}");
 }
+
+#[test]
+fn a_served_chain_refuses_one_stores_mqtt_level_and_until_takes_seconds() {
+    let serve = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_storetwin"))
+            .current_dir(root())
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("storetwin runs")
+    };
+    let refused = serve(&[
+        "scenarios/flash-3-stores-atomic.toml",
+        "--mqtt",
+        "mqtt://127.0.0.1:9",
+        "--mqtt-store",
+        "old-town",
+        "--listen",
+        &format!("127.0.0.1:{}", free_port()),
+    ]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--mqtt-store \"old-town\"") && stderr.contains("each store's readings"), "{stderr}");
+
+    // --until to the second: the session ends at 08:00:30 and says so in its log.
+    let dir = std::env::temp_dir().join(format!("storetwin-until-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = dir.join("chain.log");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_storetwin"))
+        .current_dir(root())
+        .args(["serve", "scenarios/chain-3-stores.toml", "--speed", "1000", "--until", "08:00:30"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--log")
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("storetwin serve starts");
+    let _server = Killed(child);
+    // The session ends at 08:00:30; the server stays up to serve its last state.
+    wait_for(Duration::from_secs(60), "the session to end", || http(port, "GET", "/v1/health", "").1.contains("ended"));
+    let (_, health) = http(port, "GET", "/v1/health", "");
+    assert!(health.contains(r#""clock":"08:00:30""#), "{health}");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&log).expect("the log")).expect("JSON");
+    assert_eq!(record["end_ns"], 30_000_000_000u64, "{record}");
+    let bad = serve(&["scenarios/chain-3-stores.toml", "--until", "8:61"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("expected a store clock time HH:MM or HH:MM:SS"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

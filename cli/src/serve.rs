@@ -38,8 +38,8 @@ pub struct ServeArgs {
     /// Seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// End the session at this store clock time, HH:MM (default: the scenario's end).
-    #[arg(long, value_name = "HH:MM")]
+    /// End the session at this store clock time, HH:MM or HH:MM:SS (default: the scenario's end).
+    #[arg(long, value_name = "HH:MM[:SS]")]
     pub until: Option<String>,
     /// Take readings from this MQTT broker too: mqtt://[USER[:PASSWORD]@]HOST[:PORT] (a user's
     /// password may instead come from STORETWIN_MQTT_PASSWORD). Devices publish to
@@ -119,16 +119,22 @@ fn serve_chain(args: &ServeArgs, options: Options, open: bool) -> anyhow::Result
 }
 
 fn until_of(text: &str, open_at_s: u32) -> anyhow::Result<SimTime> {
-    let bad = || anyhow::anyhow!("--until {text:?}: expected a store clock time HH:MM after the opening");
-    let (h, m) = text.split_once(':').ok_or_else(bad)?;
-    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    let at = (h * 3600 + m * 60).checked_sub(open_at_s).filter(|_| h < 24 && m < 60).ok_or_else(bad)?;
+    let clock = storetwin_actors::store::wire::parse_clock(text).map_err(|e| anyhow::anyhow!("--until: {e}"))?;
+    let at = clock
+        .checked_sub(open_at_s)
+        .ok_or_else(|| anyhow::anyhow!("--until {text:?}: expected a store clock time after the opening"))?;
     Ok(SimTime::from_secs(u64::from(at)))
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tokens = Tokens::load(args.tokens.as_deref())?;
     let chain = storetwin_server::is_chain(&args.scenario);
+    if chain && let Some(store) = &args.mqtt_store {
+        anyhow::bail!(
+            "--mqtt-store {store:?}: a served chain takes each store's readings under that store's own name \
+             (PREFIX/old-town/DEVICE/TYPE), so --mqtt-store is for one store's scenario; leave it out"
+        );
+    }
     let open_at_s = || -> anyhow::Result<u32> {
         if chain {
             let file = storetwin_scenarios::Chain::load(&args.scenario)
