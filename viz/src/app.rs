@@ -101,9 +101,6 @@ pub struct TwinApp {
     /// The chain, when the store drawn is one of a live chain's (the panel's store picker
     /// switches between them).
     pub chain: Option<ChainInfo>,
-    /// A flash sale on the store drawn (its name and SKU on the store's catalogue) when
-    /// there is no `chain`: a served chain's store seen through `--connect`.
-    pub sale: Option<(String, u32)>,
     /// Side by side: `spec` is side A, this is side B.
     pub pair: Option<PairInfo>,
 }
@@ -404,7 +401,7 @@ impl TwinApp {
     pub fn run(self) -> AppExit {
         let floor = Floor::build(&self.spec.store);
         let index = self.controls.shown();
-        let sale = self.chain.as_ref().map_or(self.sale.as_ref(), |c| c.sale.as_ref());
+        let sale = self.chain.as_ref().and_then(|c| c.sale.as_ref());
         let mut scene = scene(&self.spec, &floor, self.open_at_s, &self.scenario_name, index, sale);
         let floor_image = floor_image(&floor, &scene);
         let heat_image = blank_image(&scene.plan);

@@ -48,7 +48,8 @@ struct Args {
 
     /// A chain or load file: the store drawn first (default: the first, or a replay's). The
     /// panel's store picker (or `,` and `.`) switches stores while the run goes on. With
-    /// --connect to a served chain: the store drawn (default: the server's first).
+    /// --connect to a served chain: the store drawn first (default: the server's first); the
+    /// picker switches the stream to another store.
     #[arg(long, value_name = "NAME")]
     store: Option<String>,
 
@@ -169,11 +170,6 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let spec = remote.scenario.world.clone();
     let name =
         remote.scenario.path.file_name().map_or_else(|| remote.floor.scenario.clone(), |n| n.to_string_lossy().into());
-    // A served chain's flash sale: its zone on this store's floor (as the server names it).
-    let sale = remote.floor.sale.as_ref().and_then(|sale| {
-        let sku = spec.store.catalogue.iter().position(|s| s.name == sale.sku)?;
-        Some((sale.name.clone(), sku as u32))
-    });
     let mut app = window(
         args,
         format!("storetwin twin — {} ({name}) on {}", spec.store.name, remote.server),
@@ -183,7 +179,8 @@ fn run_remote(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         (remote.controls.clone(), remote.frames.clone()),
         (remote.speed, remote.paused),
     );
-    app.sale = sale;
+    // A served chain: the store picker switches the stream to another of its stores.
+    app.chain = remote.chain.clone();
     let exit = app.run();
     let stats = remote.stats.clone();
     let server = remote.server.clone();
@@ -354,7 +351,6 @@ fn window(
         size: args.size,
         screenshot: args.screenshot.clone(),
         chain: None,
-        sale: None,
         pair: None,
     }
 }

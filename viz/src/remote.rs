@@ -8,6 +8,11 @@
 //! and [`Controls`], whose inputs a thread of its own turns into the server's REST calls
 //! (an intervention into `POST /v1/interventions` in the scenario's names, pace and pause
 //! into `POST /v1/control`). The server records and applies them; nothing is simulated here.
+//!
+//! A served chain: the twin loads the whole chain file, and its controls are a chain's
+//! ([`Controls::chain`]): the store picker's choice makes the stream's reader open that
+//! store's stream instead (between frames, or within a quarter of a second), and each
+//! intervention names the store it was made at.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -20,6 +25,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use storetwin_actors::StoreMsg;
+use storetwin_actors::chain::live::ChainMsg;
 use storetwin_actors::store::live::{Controls, Frame, Intervention};
 use storetwin_actors::store::spec::WorldSpec;
 use storetwin_actors::store::wire::{WIRE_VERSION, WireFloor, WireFrame};
@@ -40,6 +46,9 @@ pub struct Remote {
     /// The session's pace and pause when the twin connected.
     pub speed: f64,
     pub paused: bool,
+    /// A served chain: every store (the window's store picker switches the stream to
+    /// another store of the server's).
+    pub chain: Option<crate::app::ChainInfo>,
     /// The thread turning controls into REST calls (the stream's reader ends with the
     /// connection, on its own).
     sender: Option<JoinHandle<()>>,
@@ -186,31 +195,63 @@ impl Remote {
         let speed = kpis["status"]["speed"].as_f64().unwrap_or(60.0);
         let paused = kpis["status"]["paused"].as_bool().unwrap_or(false);
         let seed = Seed(floor.seed);
-        let layout = StoreWorld::build(loaded.world.clone(), seed).layout;
-        let cells = usize::from(floor.width) * usize::from(floor.height);
         let stats = Arc::new(Stats::default());
-        let (controls, inputs) = Controls::new(layout);
         let (frames_tx, frames) = crossbeam_channel::bounded(4);
-
-        let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
-            "ws://{server}/v1/stream?hz=30&heat=1{}",
-            query.replacen('?', "&", 1)
-        ))?;
-        request.headers_mut().insert("Sec-WebSocket-Protocol", "storetwin.v1".parse()?);
-        if let Some(t) = token {
-            request.headers_mut().insert("Authorization", format!("Bearer {t}").parse()?);
-        }
-        let (mut ws, _) = tungstenite::connect(request).map_err(|e| match e {
-            tungstenite::Error::Http(r) => anyhow::anyhow!("{server}: the stream refused: HTTP {}", r.status()),
-            e => anyhow::anyhow!("{server}: cannot open the stream: {e}"),
-        })?;
+        // The stores the twin may show: the chain's (each with its plan's size, for the
+        // frames, and its layout, for the controls), or the one store.
+        let stores: Vec<WorldSpec> = if chain {
+            crate::session::load_chain(&path)?.1.stores.into_iter().map(|s| s.world).collect()
+        } else {
+            vec![loaded.world.clone()]
+        };
+        let shown = stores.iter().position(|s| s.store.name == floor.store).unwrap_or(0);
+        let layouts: Vec<Layout> = stores.iter().map(|w| StoreWorld::build(w.clone(), seed).layout).collect();
+        let (controls, inputs, shown_now) = if chain {
+            let (controls, inputs) = Controls::chain(layouts.clone(), shown);
+            let shown_now = Arc::clone(&inputs.shown);
+            (controls, Inputs::Chain(inputs.inputs), Some(shown_now))
+        } else {
+            let (controls, inputs) = Controls::new(layouts[0]);
+            (controls, Inputs::Store(inputs), None)
+        };
+        let names: Vec<String> = stores.iter().map(|w| w.store.name.clone()).collect();
+        let stream = Stream { server: server.clone(), token: token.map(str::to_owned), names: names.clone() };
+        let store_of = |i: usize| chain.then(|| names[i].clone());
+        let mut ws = stream.open(store_of(shown).as_deref())?;
         let reader_stats = stats.clone();
+        let cells: Vec<usize> =
+            stores.iter().map(|w| usize::from(w.store.floor.width) * usize::from(w.store.floor.height)).collect();
         std::thread::Builder::new().name("storetwin-stream".into()).spawn(move || {
+            let mut current = shown;
             loop {
+                // The picker chose another store: its stream instead.
+                if let Some(now) = shown_now.as_ref().map(|s| s.load(Ordering::Relaxed))
+                    && now != current
+                    && now < cells.len()
+                {
+                    let _ = ws.close(None);
+                    match stream.open(Some(&stream.names[now])) {
+                        Ok(next) => {
+                            ws = next;
+                            current = now;
+                        }
+                        Err(e) => {
+                            *reader_stats.last_error.lock().unwrap() = Some(format!("{e:#}"));
+                            break;
+                        }
+                    }
+                }
                 let text = match ws.read() {
                     Ok(tungstenite::Message::Text(t)) => t,
-                    Ok(tungstenite::Message::Close(_)) | Err(_) => break,
+                    Ok(tungstenite::Message::Close(_)) => break,
                     Ok(_) => continue,
+                    // The read timeout: time to look at the picker again.
+                    Err(tungstenite::Error::Io(e))
+                        if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                    {
+                        continue;
+                    }
+                    Err(_) => break,
                 };
                 let Ok(wire) = serde_json::from_str::<WireFrame>(&text) else {
                     *reader_stats.last_error.lock().unwrap() = Some("a frame that is not the twin's JSON".into());
@@ -222,23 +263,39 @@ impl Remote {
                 }
                 reader_stats.frames.fetch_add(1, Ordering::Relaxed);
                 *reader_stats.last_clock.lock().unwrap() = wire.clock.clone();
-                let frame = wire.to_frame(cells);
+                let frame = wire.to_frame(cells[current]);
                 if frame.status.done {
                     // The last frame is not dropped: wait a while for the window to take it.
                     let _ = frames_tx.send_timeout(frame, Duration::from_secs(5));
-                } else if frames_tx.try_send(frame).is_err() {
-                    reader_stats.skipped.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    match frames_tx.try_send(frame) {
+                        Ok(()) => {}
+                        Err(crossbeam_channel::TrySendError::Full(_)) => {
+                            reader_stats.skipped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // The window has closed.
+                        Err(crossbeam_channel::TrySendError::Disconnected(_)) => break,
+                    }
                 }
             }
             let _ = ws.close(None);
         })?;
         let sender_stats = stats.clone();
-        let spec = loaded.world.clone();
         let (to, token) = (server.clone(), token.map(str::to_owned));
-        let store_name = chain.then(|| floor.store.clone());
-        let sender = std::thread::Builder::new().name("storetwin-controls".into()).spawn(move || {
-            forward(&inputs, &to, token.as_deref(), &spec, layout, store_name.as_deref(), &sender_stats)
-        })?;
+        let targets = Targets { specs: stores.clone(), layouts, names: chain.then_some(names) };
+        let sender = std::thread::Builder::new()
+            .name("storetwin-controls".into())
+            .spawn(move || forward(&inputs, &to, token.as_deref(), &targets, &sender_stats))?;
+        let chain_info = if chain {
+            let (_, spec, _) = crate::session::load_chain(&path)?;
+            Some(crate::app::ChainInfo {
+                name: spec.name.clone(),
+                stores,
+                sale: spec.flash.as_ref().map(|f| (f.name.clone(), f.sku.0)),
+            })
+        } else {
+            None
+        };
         Ok(Remote {
             scenario: loaded,
             seed,
@@ -249,6 +306,7 @@ impl Remote {
             stats,
             speed,
             paused,
+            chain: chain_info,
             sender: Some(sender),
         })
     }
@@ -291,33 +349,84 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// The window's inputs: one store's, or a chain's (each addressed to a store).
+enum Inputs {
+    Store(Receiver<LiveInput<StoreMsg>>),
+    Chain(Receiver<LiveInput<ChainMsg>>),
+}
+
+/// What the controls act on: each store's spec and layout, and (a chain) its name, which
+/// the server's API takes.
+struct Targets {
+    specs: Vec<WorldSpec>,
+    layouts: Vec<Layout>,
+    names: Option<Vec<String>>,
+}
+
+/// Opens the stream of a store (of a served chain, by name) at 30 Hz with the heat map.
+struct Stream {
+    server: String,
+    token: Option<String>,
+    names: Vec<String>,
+}
+
+impl Stream {
+    fn open(
+        &self,
+        store: Option<&str>,
+    ) -> anyhow::Result<tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>> {
+        let server = &self.server;
+        let query = store.map_or_else(String::new, |s| format!("&store={}", encode(s)));
+        let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{server}/v1/stream?hz=30&heat=1{query}"
+        ))?;
+        request.headers_mut().insert("Sec-WebSocket-Protocol", "storetwin.v1".parse()?);
+        if let Some(t) = &self.token {
+            request.headers_mut().insert("Authorization", format!("Bearer {t}").parse()?);
+        }
+        let (ws, _) = tungstenite::connect(request).map_err(|e| match e {
+            tungstenite::Error::Http(r) => anyhow::anyhow!("{server}: the stream refused: HTTP {}", r.status()),
+            e => anyhow::anyhow!("{server}: cannot open the stream: {e}"),
+        })?;
+        // A chain's reader looks at the store picker between frames, or this often.
+        if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
+            tcp.set_read_timeout(Some(Duration::from_millis(250)))?;
+        }
+        Ok(ws)
+    }
+}
+
 /// Turns the window's inputs into the server's REST calls until the window stops.
-fn forward(
-    inputs: &Receiver<LiveInput<StoreMsg>>,
-    server: &str,
-    token: Option<&str>,
-    spec: &WorldSpec,
-    layout: Layout,
-    store: Option<&str>,
-    stats: &Stats,
-) {
+fn forward(inputs: &Inputs, server: &str, token: Option<&str>, targets: &Targets, stats: &Stats) {
     loop {
-        let input = match inputs.recv_timeout(Duration::from_millis(200)) {
+        let input = match inputs {
+            Inputs::Store(rx) => rx.recv_timeout(Duration::from_millis(200)).map(|i| addressed(i, 0, |m| m)),
+            Inputs::Chain(rx) => rx.recv_timeout(Duration::from_millis(200)).map(|i| match i {
+                LiveInput::Inject { to, msg } => (usize::from(msg.store), LiveInput::Inject { to, msg: msg.msg }),
+                other => addressed(other, 0, |m| m.msg),
+            }),
+        };
+        let (store, input) = match input {
             Ok(i) => i,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return,
         };
         let (path, body) = match input {
-            LiveInput::Inject { to, msg } => match Intervention::from_injection(to, &msg, layout) {
-                Some(what) => {
-                    let mut body = serde_json::json!({"interventions": [action_json(what, spec)]});
-                    if let Some(store) = store {
-                        body["store"] = store.into();
+            LiveInput::Inject { to, msg } => {
+                let (Some(spec), Some(layout)) = (targets.specs.get(store), targets.layouts.get(store)) else {
+                    continue;
+                };
+                match Intervention::from_injection(to, &msg, *layout) {
+                    Some(what) => {
+                        let mut body = serde_json::json!({"interventions": [action_json(what, spec)]});
+                        if let Some(name) = targets.names.as_ref().and_then(|n| n.get(store)) {
+                            body["store"] = name.as_str().into();
+                        }
+                        ("/v1/interventions", body)
                     }
-                    ("/v1/interventions", body)
+                    None => continue,
                 }
-                None => continue,
-            },
+            }
             LiveInput::SetSpeed(x) => ("/v1/control", serde_json::json!({"speed": x})),
             LiveInput::Pause => ("/v1/control", serde_json::json!({"pause": true})),
             LiveInput::Resume => ("/v1/control", serde_json::json!({"pause": false})),
@@ -339,4 +448,17 @@ fn forward(
             }
         }
     }
+}
+
+/// A control input (not an injection) with its store: the message type changes, nothing
+/// else does.
+fn addressed<M, N>(input: LiveInput<M>, store: usize, map: impl FnOnce(M) -> N) -> (usize, LiveInput<N>) {
+    let input = match input {
+        LiveInput::Inject { to, msg } => LiveInput::Inject { to, msg: map(msg) },
+        LiveInput::SetSpeed(x) => LiveInput::SetSpeed(x),
+        LiveInput::Pause => LiveInput::Pause,
+        LiveInput::Resume => LiveInput::Resume,
+        LiveInput::Stop => LiveInput::Stop,
+    };
+    (store, input)
 }

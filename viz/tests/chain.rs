@@ -241,3 +241,58 @@ fn connected_to_a_served_chain_the_twin_draws_the_store_asked_for() {
     assert!(bar > 500, "the sell-through bars are drawn in the panel ({bar} px)");
     server.stop().unwrap();
 }
+
+/// Connected to a served chain, the store picker switches the stream to another store
+/// (the frames then are of that store, with its flash sale figures) and an intervention
+/// made then is recorded at that store.
+#[test]
+fn connected_to_a_served_chain_the_picker_switches_the_store_and_acts_on_it() {
+    use storetwin_actors::store::live::Intervention;
+    let dir = std::env::temp_dir().join(format!("storetwin-chain-pick-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let log = dir.join("chain.session");
+    let mut options = storetwin_server::Options::new(flash(), &log);
+    options.listen = "127.0.0.1:0".parse().unwrap();
+    options.speed = 60.0;
+    let server = storetwin_server::start_chain(options).expect("the chain server starts");
+    let url = format!("ws://{}", server.addr);
+    let mut remote = storetwin_viz::remote::Remote::connect_store(&url, None, None, Some("station"))
+        .expect("the twin connects to the station");
+    let chain = remote.chain.clone().expect("a served chain's stores");
+    let names: Vec<&str> = chain.stores.iter().map(|s| s.store.name.as_str()).collect();
+    assert_eq!(names, ["riverside", "old-town", "station"]);
+    assert_eq!(chain.sale.as_ref().map(|s| s.0.as_str()), Some("coffee-drop"));
+    let store_of = |frame: &storetwin_actors::store::live::Frame| frame.chain.as_ref().map(|c| c.store);
+    let next = |remote: &storetwin_viz::remote::Remote| {
+        remote.frames.recv_timeout(std::time::Duration::from_secs(30)).expect("a frame from the server")
+    };
+    assert_eq!(store_of(&next(&remote)), Some(2), "the station's frames");
+
+    // The picker: old-town's frames from then on.
+    assert!(remote.controls.show(1));
+    let start = std::time::Instant::now();
+    loop {
+        let frame = next(&remote);
+        if store_of(&frame) == Some(1) {
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the stream never switched to old-town");
+    }
+    // An intervention now is old-town's: L7 opens there.
+    assert!(remote.controls.intervene(Intervention::SetLaneOpen { lane: 6, open: true }));
+    let start = std::time::Instant::now();
+    loop {
+        let logged = storetwin_eventlog::chain::ChainLog::read(&log).map(|l| l.interventions).unwrap_or_default();
+        if let Some(first) = logged.first() {
+            assert_eq!(first.store, 1, "recorded at old-town: {first:?}");
+            assert_eq!(first.what, Intervention::SetLaneOpen { lane: 6, open: true });
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the intervention was not recorded");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(remote.stats.sent.load(std::sync::atomic::Ordering::Relaxed), 1);
+    remote.finish();
+    server.stop().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
