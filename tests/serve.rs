@@ -37,6 +37,23 @@ impl Drop for Killed {
     }
 }
 
+/// `storetwin serve SCENARIO ARGS --listen 127.0.0.1:PORT --log LOG` from the project's
+/// root, killed when dropped.
+fn serve_in_background(scenario: &str, args: &[&str], port: u16, log: &Path) -> Killed {
+    let child = Command::new(env!("CARGO_BIN_EXE_storetwin"))
+        .current_dir(root())
+        .args(["serve", scenario])
+        .args(args)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--log")
+        .arg(log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("storetwin serve starts");
+    Killed(child)
+}
+
 fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
@@ -51,16 +68,7 @@ fn kill_9_mid_session_then_the_log_replays_to_the_identical_state() {
     let _ = std::fs::remove_dir_all(&dir);
     let log = dir.join("session.log");
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_storetwin"))
-        .current_dir(root())
-        .args(["serve", "scenarios/weekday.toml", "--speed", "1000", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--log")
-        .arg(&log)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("storetwin serve starts");
-    let mut child = Killed(child);
+    let mut child = serve_in_background("scenarios/weekday.toml", &["--speed", "1000"], port, &log);
     wait_for(Duration::from_secs(60), "the server to listen", || http(port, "GET", "/v1/health", "").0 == 200);
     let (status, body) =
         http(port, "POST", "/v1/interventions", r#"{"interventions": [{"action": "open_lane", "lane": "L7"}]}"#);
@@ -103,16 +111,7 @@ fn a_served_chain_killed_with_kill_9_leaves_a_log_that_replays_identically() {
     let _ = std::fs::remove_dir_all(&dir);
     let log = dir.join("chain.session");
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_storetwin"))
-        .current_dir(root())
-        .args(["serve", "scenarios/chain-3-stores.toml", "--speed", "300", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--log")
-        .arg(&log)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("storetwin serve starts");
-    let mut child = Killed(child);
+    let mut child = serve_in_background("scenarios/chain-3-stores.toml", &["--speed", "300"], port, &log);
     wait_for(Duration::from_secs(60), "the server to listen", || http(port, "GET", "/v1/health", "").0 == 200);
     let (_, stores) = http(port, "GET", "/v1/stores", "");
     let stores: serde_json::Value = serde_json::from_str(&stores).expect("the stores");
@@ -179,17 +178,8 @@ fn a_served_chain_refuses_one_stores_mqtt_level_and_until_takes_seconds() {
     let _ = std::fs::remove_dir_all(&dir);
     let log = dir.join("chain.log");
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_storetwin"))
-        .current_dir(root())
-        .args(["serve", "scenarios/chain-3-stores.toml", "--speed", "1000", "--until", "08:00:30"])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--log")
-        .arg(&log)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("storetwin serve starts");
-    let _server = Killed(child);
+    let _server =
+        serve_in_background("scenarios/chain-3-stores.toml", &["--speed", "1000", "--until", "08:00:30"], port, &log);
     // The session ends at 08:00:30; the server stays up to serve its last state.
     wait_for(Duration::from_secs(60), "the session to end", || http(port, "GET", "/v1/health", "").1.contains("ended"));
     let (_, health) = http(port, "GET", "/v1/health", "");
