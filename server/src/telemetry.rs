@@ -202,10 +202,32 @@ mod tests {
                         "the dashboard's {name} is not exported (panel {})",
                         panel["title"]
                     );
+                    // A served chain labels each store's figures: those panels follow the
+                    // dashboard's store picker.
+                    if PER_STORE.contains(&base) {
+                        assert!(
+                            expr[i + name.len()..].starts_with(r#"{store=~"$store""#),
+                            "panel {} reads {name} for every store, not the picked ones",
+                            panel["title"]
+                        );
+                    }
                     used += 1;
                 }
             }
         }
         assert!(used >= 14);
+        let variables = dashboard["templating"]["list"].as_array().unwrap();
+        assert!(variables.iter().any(|v| v["name"] == "store" && v["allValue"] == ".*"), "a store picker");
     }
+
+    /// The metrics a served chain exports per store (`store` label; see `chain_store`).
+    const PER_STORE: [&str; 7] = [
+        super::OCCUPANCY,
+        super::FOOTFALL,
+        super::SALES,
+        super::LANES_OPEN,
+        super::DEVICES_DOWN,
+        super::DRIFT,
+        super::QUEUE_LENGTH,
+    ];
 }
