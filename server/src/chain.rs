@@ -255,12 +255,15 @@ impl ChainSession {
         };
         let (log_path, path, hash) = (config.log.clone(), scenario.clone(), scenario_hash.clone());
         let shown = spec.stores.first().map_or_else(String::new, |s| s.name.clone());
+        let labels: Vec<(String, Vec<String>)> =
+            spec.stores.iter().map(|s| (s.name.clone(), queue_names(&s.world))).collect();
         let thread = std::thread::Builder::new()
             .name("storetwin-chain-session".into())
             .spawn(move || {
                 let of = LogOf { scenario: &path, scenario_hash: &hash, seed, shown };
                 let mut failed = None;
                 let mut checkpoint = |cp: &ChainCheckpoint| {
+                    crate::telemetry::chain_waits(&cp.waits, &labels);
                     let shards = cp.shard_hashes.iter().map(ToString::to_string).collect();
                     let inputs = (cp.interventions.clone(), cp.readings.clone());
                     let log = of.log(inputs, cp.events, cp.event_hash.to_string(), shards, cp.at);

@@ -289,6 +289,9 @@ impl Runner {
         };
         self.journal.end(ended.clone())?;
         let last_status = Status::of(&pacer, sim.events_delivered(), true);
+        // The metrics take the end's figures too (every wait to the last).
+        let end_frame = Frame { snapshot: sim.model().snapshot(now), status: last_status, chain: None, pair: None };
+        telemetry.update(sim.model(), &end_frame);
         let run = finish(sim, now).map_err(|e| anyhow::anyhow!("the session's end checks failed: {e}"))?;
         let frame = Frame { snapshot: run.last.clone(), status: last_status, chain: None, pair: None };
         seq += 1;

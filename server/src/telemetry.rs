@@ -3,7 +3,6 @@
 
 use std::sync::OnceLock;
 
-use hdrhistogram::Histogram;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use storetwin_actors::store::live::Frame;
@@ -87,8 +86,8 @@ fn describe() {
 /// The session's gauges, updated at every published frame.
 pub struct SessionGauges {
     names: Vec<String>,
-    /// Each queue's waits at the last update, to record only the new ones.
-    seen: Vec<Histogram<u64>>,
+    /// How many of each queue's waits (`QueueStats::waits_log`) are recorded already.
+    seen: Vec<usize>,
 }
 
 impl SessionGauges {
@@ -113,30 +112,44 @@ impl SessionGauges {
         for (q, name) in s.queues.iter().zip(&self.names) {
             gauge!(QUEUE_LENGTH, "queue" => name.clone()).set(f64::from(q.waiting));
         }
-        let queues: Vec<&Histogram<u64>> = world.kpi_queues().map(|(stats, _)| &stats.waits_ms).collect();
-        if self.seen.len() != queues.len() {
-            self.seen = queues.iter().map(|h| (*h).clone()).collect();
-            return;
-        }
-        for ((now, seen), name) in queues.into_iter().zip(&mut self.seen).zip(&self.names) {
-            if now.len() == seen.len() {
-                continue;
+        // The waits of those whose service started since the last update, one by one.
+        for (q, ((stats, _), name)) in world.kpi_queues().zip(&self.names).enumerate() {
+            if self.seen.len() <= q {
+                self.seen.resize(q + 1, 0);
             }
-            let mut new = now.clone();
-            if new.subtract(&*seen).is_ok() {
+            let log = &stats.waits_log;
+            let from = self.seen[q].min(log.len());
+            if from < log.len() {
                 let h = histogram!(WAIT, "queue" => name.clone());
-                for v in new.iter_recorded() {
-                    h.record_many(v.value_iterated_to() as f64 / 1000.0, v.count_at_value() as usize);
+                for ms in &log[from..] {
+                    h.record(f64::from(*ms) / 1000.0);
                 }
             }
-            seen.clone_from(now);
+            self.seen[q] = log.len();
+        }
+    }
+}
+
+/// A served chain's queue waits since its last checkpoint (`ChainCheckpoint::waits`, once a
+/// second), into the waits histogram under each store's and queue's names: `labels` is
+/// every store's name and its queues' names in the KPIs' order.
+pub fn chain_waits(waits: &[Vec<Vec<u32>>], labels: &[(String, Vec<String>)]) {
+    for (queues, (store, names)) in waits.iter().zip(labels) {
+        for (new, queue) in queues.iter().zip(names) {
+            if new.is_empty() {
+                continue;
+            }
+            let h = histogram!(WAIT, "store" => store.clone(), "queue" => queue.clone());
+            for ms in new {
+                h.record(f64::from(*ms) / 1000.0);
+            }
         }
     }
 }
 
 /// A served chain's gauges from one store's frame: the session's own (sim time, lag, speed,
 /// events) from the first store's, and each store's figures under its name (`store`
-/// label). Waits are not recorded per store (the frames do not carry the histograms).
+/// label). Its waits come from the checkpoints ([`chain_waits`]).
 pub fn chain_store(frame: &Frame, store: &str, first: bool, queues: &[String]) {
     let s = &frame.snapshot;
     if first {
@@ -186,6 +199,75 @@ pub const ALL: [&str; 21] = [
 
 #[cfg(test)]
 mod tests {
+    use storetwin_actors::store::live::{Frame, Status};
+    use storetwin_actors::store::wire::queue_names;
+    use storetwin_actors::store::world::StoreWorld;
+    use storetwin_engine::{RunLimit, Seed, SimTime, Simulation};
+
+    /// `storetwin_wait_seconds_count` per label set in a rendered page.
+    fn counts(text: &str) -> Vec<(String, u64)> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("storetwin_wait_seconds_count"))
+            .filter_map(|l| l.rsplit_once(' '))
+            .map(|(labels, n)| (labels.to_owned(), n.parse().expect("a count")))
+            .collect()
+    }
+
+    fn recorder() -> metrics_exporter_prometheus::PrometheusRecorder {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(super::WAIT.into()),
+                &super::WAIT_BUCKETS,
+            )
+            .expect("buckets")
+            .build_recorder()
+    }
+
+    #[test]
+    fn every_wait_is_recorded_once_in_the_waits_histogram() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/weekday.toml");
+        let scenario = crate::load_store(std::path::Path::new(path)).expect("the weekday store loads");
+        let names = queue_names(&scenario.world);
+        let mut sim = Simulation::new(StoreWorld::build(scenario.world.clone(), Seed(7)), Seed(7));
+        let recorder = recorder();
+        let mut gauges = super::SessionGauges::new(&names);
+        // Updated at 09:00, twice at 10:00 (nothing new the second time), and at 12:00.
+        for hours in [1, 2, 2, 4] {
+            sim.run(RunLimit::until(SimTime::from_secs(hours * 3600))).expect("runs");
+            let frame = Frame {
+                snapshot: sim.model().snapshot(sim.now()),
+                status: Status::starting(60.0, false),
+                chain: None,
+                pair: None,
+            };
+            metrics::with_local_recorder(&recorder, || gauges.update(sim.model(), &frame));
+        }
+        let recorded = counts(&recorder.handle().render());
+        let mut served = 0;
+        for ((stats, _), name) in sim.model().kpi_queues().zip(&names) {
+            let count = recorded.iter().find(|(l, _)| *l == format!("{{queue=\"{name}\"}}")).map_or(0, |(_, n)| *n);
+            assert_eq!(count, stats.started, "{name}: each wait once");
+            served += stats.started;
+        }
+        assert!(served > 100, "a morning's shoppers were served ({served})");
+    }
+
+    #[test]
+    fn a_chains_waits_go_under_their_store_and_queue() {
+        let recorder = recorder();
+        let labels = vec![
+            ("riverside".to_owned(), vec!["L1".to_owned(), "line front".to_owned()]),
+            ("old-town".to_owned(), vec!["L1".to_owned()]),
+        ];
+        let waits = vec![vec![vec![1_000, 65_000], vec![]], vec![vec![3_000]]];
+        metrics::with_local_recorder(&recorder, || super::chain_waits(&waits, &labels));
+        let text = recorder.handle().render();
+        let recorded = counts(&text);
+        assert!(recorded.contains(&(r#"{store="riverside",queue="L1"}"#.to_owned(), 2)), "{text}");
+        assert!(recorded.contains(&(r#"{store="old-town",queue="L1"}"#.to_owned(), 1)), "{text}");
+        assert!(!text.contains("line front"), "no waits, no series: {text}");
+        assert!(text.contains(r#"storetwin_wait_seconds_bucket{store="riverside",queue="L1",le="60"} 1"#), "{text}");
+    }
     #[test]
     fn the_grafana_dashboard_reads_only_metrics_the_server_exports() {
         let text = include_str!("../grafana/storetwin-live.json");
@@ -221,7 +303,8 @@ mod tests {
     }
 
     /// The metrics a served chain exports per store (`store` label; see `chain_store`).
-    const PER_STORE: [&str; 7] = [
+    const PER_STORE: [&str; 8] = [
+        super::WAIT,
         super::OCCUPANCY,
         super::FOOTFALL,
         super::SALES,

@@ -224,6 +224,11 @@ fn a_served_chain_serves_each_store_and_its_log_replays() {
         let text = get(addr, "/metrics", Some(VIEWER)).body;
         names.iter().all(|n| text.contains(&format!("storetwin_occupancy{{store=\"{n}\"}}")))
     });
+    // And every store's queue waits, as a histogram per store and queue.
+    wait_for(Duration::from_secs(60), "every store's waits in the metrics", || {
+        let text = get(addr, "/metrics", Some(VIEWER)).body;
+        names.iter().all(|n| text.contains(&format!("storetwin_wait_seconds_bucket{{store=\"{n}\",queue=")))
+    });
     assert_eq!(post(addr, "/v1/control", Some(OPERATOR), r#"{"speed": 3000}"#).status, 202);
 
     // The log, rewritten every second, holds the intervention at its store.

@@ -98,6 +98,9 @@ pub struct ChainCheckpoint {
     /// The chain's fingerprint (`EventHash::combine` of the shards') and every shard's.
     pub event_hash: storetwin_engine::EventHash,
     pub shard_hashes: Vec<storetwin_engine::EventHash>,
+    /// Queue waits (milliseconds) of the shoppers whose service started since the last
+    /// checkpoint, per store and queue (the KPIs' order of queues): `waits[store][queue]`.
+    pub waits: Vec<Vec<Vec<u32>>>,
 }
 
 impl Default for ChainSessionConfig {
@@ -343,6 +346,8 @@ pub fn run_chain_session_with<W: WallClock>(
 ) -> Result<ChainSessionEnd, ChainError> {
     schedule_with(&mut built, &config.scheduled, &config.scheduled_readings)?;
     let mut next_checkpoint = config.checkpoint_every.unwrap_or(Duration::MAX);
+    // How many of each store's queues' waits the checkpoints have reported.
+    let mut waits_seen: Vec<Vec<usize>> = Vec::new();
     let stop = built.stop();
     // To the end (or past it) is to the end's own events too, as `run` and `load` run.
     let until = config.until.map_or(stop, |t| if t >= built.end { stop } else { t });
@@ -373,7 +378,9 @@ pub fn run_chain_session_with<W: WallClock>(
             && wall_now >= next_checkpoint
         {
             next_checkpoint = wall_now + every;
-            checkpoint(&checkpoint_of(shards, now));
+            let mut cp = checkpoint_of(shards, now);
+            cp.waits = new_waits(shards, &mut waits_seen);
+            checkpoint(&cp);
         }
         if wall_now >= next_frame {
             next_frame = wall_now + config.frame_every;
@@ -550,7 +557,33 @@ fn checkpoint_of(shards: &[ChainShard], now: SimTime) -> ChainCheckpoint {
         events: events(shards),
         event_hash: storetwin_engine::EventHash::combine(shard_hashes.iter().copied()),
         shard_hashes,
+        waits: Vec::new(),
     }
+}
+
+/// Every store's queue waits since `seen` (which it moves on): a checkpoint's `waits`.
+fn new_waits(shards: &[ChainShard], seen: &mut Vec<Vec<usize>>) -> Vec<Vec<Vec<u32>>> {
+    worlds(shards)
+        .enumerate()
+        .map(|(s, world)| {
+            if seen.len() <= s {
+                seen.resize_with(s + 1, Vec::new);
+            }
+            let seen = &mut seen[s];
+            world
+                .kpi_queues()
+                .enumerate()
+                .map(|(q, (stats, _))| {
+                    if seen.len() <= q {
+                        seen.resize(q + 1, 0);
+                    }
+                    let from = seen[q].min(stats.waits_log.len());
+                    seen[q] = stats.waits_log.len();
+                    stats.waits_log[from..].to_vec()
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Every store's interventions as the kernel recorded them, store by store.

@@ -81,6 +81,9 @@ pub struct QueueStats {
     /// Turned away by this queue (see `QueueKpis::balked`).
     pub balked: u64,
     pub waits_ms: Histogram<u64>,
+    /// The same waits one by one, in the order service started (milliseconds): a viewer
+    /// takes those since it last looked (a served chain's metrics, once a second).
+    pub waits_log: Vec<u32>,
     /// Sum of the waits of those whose service started, seconds.
     pub served_wait_s: f64,
     /// Sum of all time spent in the queue (served, reneged, jockeyed, still waiting).
@@ -101,6 +104,7 @@ impl Default for QueueStats {
             jockeyed: 0,
             balked: 0,
             waits_ms: wait_histogram(),
+            waits_log: Vec::new(),
             served_wait_s: 0.0,
             wait_sum_s: 0.0,
             length_integral: 0.0,
@@ -133,7 +137,9 @@ impl QueueStats {
             Departure::Served => {
                 self.started += 1;
                 self.served_wait_s += wait_s;
-                self.waits_ms.saturating_record((wait_s * 1000.0).round() as u64);
+                let ms = (wait_s * 1000.0).round() as u64;
+                self.waits_ms.saturating_record(ms);
+                self.waits_log.push(u32::try_from(ms).unwrap_or(u32::MAX));
             }
             Departure::Reneged => self.reneged += 1,
             Departure::Jockeyed => self.jockeyed += 1,
