@@ -78,17 +78,41 @@ impl Options {
     }
 }
 
-/// A running server.
-pub struct Running {
+/// A session a server runs (one store's or a chain's): stopping it gives its end.
+pub trait Stops {
+    type End;
+    /// Asks the session to stop, and waits for its end (the first caller gets it).
+    fn stop(&self) -> Option<anyhow::Result<Self::End>>;
+}
+
+impl Stops for Session {
+    type End = session::Ended;
+    fn stop(&self) -> Option<anyhow::Result<session::Ended>> {
+        Session::stop(self)
+    }
+}
+
+impl Stops for chain::ChainSession {
+    type End = chain::ChainEnded;
+    fn stop(&self) -> Option<anyhow::Result<chain::ChainEnded>> {
+        chain::ChainSession::stop(self)
+    }
+}
+
+/// A running server: one store's ([`start`]) or a chain's ([`ChainRunning`]).
+pub struct Running<S: Stops = Session> {
     /// The address it listens on (the port chosen, if 0 was asked).
     pub addr: SocketAddr,
-    pub session: Arc<Session>,
-    /// The MQTT ingest, if asked for.
+    pub session: Arc<S>,
+    /// The MQTT ingest, if asked for (a chain's: every store's topics).
     pub mqtt: Option<mqtt::Running>,
     http: Http,
 }
 
-impl Running {
+/// A running chain server ([`start_chain`]).
+pub type ChainRunning = Running<chain::ChainSession>;
+
+impl<S: Stops> Running<S> {
     /// Stops the server and the session.
     pub fn stop(mut self) -> anyhow::Result<()> {
         if let Some(mqtt) = &mut self.mqtt {
@@ -204,35 +228,6 @@ pub fn load_store(path: &Path) -> anyhow::Result<storetwin_scenarios::Scenario> 
 /// Whether `path` is a chain (or load test) file rather than one store's scenario.
 pub fn is_chain(path: &Path) -> bool {
     matches!(storetwin_scenarios::file_kind(path), Ok(storetwin_scenarios::FileKind::Chain))
-}
-
-/// A running chain server.
-pub struct ChainRunning {
-    pub addr: SocketAddr,
-    pub session: Arc<chain::ChainSession>,
-    /// The MQTT ingest, if asked for (every store's topics).
-    pub mqtt: Option<mqtt::Running>,
-    http: Http,
-}
-
-impl ChainRunning {
-    /// Stops the server and the session.
-    pub fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(mqtt) = &mut self.mqtt {
-            mqtt.stop();
-        }
-        self.http.stop();
-        ended(self.session.stop())
-    }
-
-    /// Serves until the process is told to stop (Ctrl-C, SIGTERM), then stops the session.
-    pub fn wait(mut self) -> anyhow::Result<()> {
-        self.http.join()?;
-        if let Some(mqtt) = &mut self.mqtt {
-            mqtt.stop();
-        }
-        ended(self.session.stop())
-    }
 }
 
 /// Starts a chain (or load test) file's session and its server (see [`chain`]); returns
