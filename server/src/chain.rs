@@ -348,6 +348,18 @@ impl ChainSession {
     }
 
     /// The store named `name` (the first when `None`), or a 404 that lists the names.
+    /// The store a request's body names (`what` says who must name it, as "its what-if
+    /// names its"): a 422 naming the `store` field without one, a 404 for an unknown one.
+    pub fn named_store(&self, name: Option<&str>, what: &str) -> Result<(usize, &ServedStore), ApiError> {
+        let Some(name) = name else {
+            return Err(ApiError::field(FieldError::new(
+                "store",
+                format!("a chain's {what} store: {{\"store\": NAME, ...}}"),
+            )));
+        };
+        self.store(Some(name))
+    }
+
     pub fn store(&self, name: Option<&str>) -> Result<(usize, &ServedStore), ApiError> {
         let Some(name) = name else { return self.stores.first().map(|s| (0, s)).ok_or_else(no_stores) };
         self.stores.iter().enumerate().find(|(_, s)| s.name == name).ok_or_else(|| {
@@ -522,13 +534,7 @@ struct Interventions {
 async fn interventions(req: HttpRequest, state: State, body: web::Payload) -> Result<HttpResponse, ApiError> {
     allow_by(&req, &state.tokens, Role::Operator)?;
     let body: Interventions = json(body).await?;
-    let Some(name) = body.store.as_deref() else {
-        return Err(ApiError::field(FieldError::new(
-            "store",
-            "a chain's interventions name their store: {\"store\": NAME, ...}",
-        )));
-    };
-    let (s, store) = state.session.store(Some(name))?;
+    let (s, store) = state.session.named_store(body.store.as_deref(), "interventions name their")?;
     if body.interventions.is_empty() || body.interventions.len() > 100 {
         return Err(ApiError::field(FieldError::new("interventions", "expected 1 to 100 actions")));
     }
@@ -541,7 +547,7 @@ async fn interventions(req: HttpRequest, state: State, body: web::Payload) -> Re
     }
     Ok(HttpResponse::Accepted().json(serde_json::json!({
         "accepted": body.interventions.len(),
-        "store": name,
+        "store": store.name,
         "at": storetwin_actors::store::wire::clock(state.session.spec.open_at_s, at),
         "interventions": body.interventions,
     })))
@@ -582,13 +588,7 @@ async fn readings(req: HttpRequest, state: State, body: web::Payload) -> Result<
             return Err(e);
         }
     };
-    let Some(name) = body.store.as_deref() else {
-        return Err(ApiError::field(FieldError::new(
-            "store",
-            "a chain's readings name their store: {\"store\": NAME, ...}",
-        )));
-    };
-    let (s, _) = state.session.store(Some(name))?;
+    let (s, _) = state.session.named_store(body.store.as_deref(), "readings name their")?;
     let report = state.session.take_readings(s, &body.readings, crate::ingest::Transport::Http)?;
     Ok(HttpResponse::Accepted().json(report))
 }
@@ -655,13 +655,7 @@ impl crate::forecast::Ahead for StoreAhead {
 async fn forecast(req: HttpRequest, state: State, body: web::Payload) -> Result<HttpResponse, ApiError> {
     allow_by(&req, &state.tokens, Role::Operator)?;
     let body: ChainForecast = json(body).await?;
-    let Some(name) = body.store.as_deref() else {
-        return Err(ApiError::field(FieldError::new(
-            "store",
-            "a chain's what-if names its store: {\"store\": NAME, ...}",
-        )));
-    };
-    let (s, store) = state.session.store(Some(name))?;
+    let (s, store) = state.session.named_store(body.store.as_deref(), "what-if names its")?;
     let request = crate::forecast::Request {
         interventions: body.interventions,
         horizon: body.horizon,
@@ -685,7 +679,7 @@ async fn forecast(req: HttpRequest, state: State, body: web::Payload) -> Result<
     metrics::histogram!(crate::telemetry::FORECAST_SECONDS).record(answer.wall_s);
     let mut json =
         serde_json::to_value(&answer).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    json["store"] = name.into();
+    json["store"] = store.name.as_str().into();
     Ok(HttpResponse::Ok().json(json))
 }
 
