@@ -100,22 +100,13 @@ fn serve_chain(args: &ServeArgs, options: Options, open: bool) -> anyhow::Result
     println!("  stream:        ws://{}/v1/stream?store=NAME", running.addr);
     println!("  metrics:       http://{}/metrics", running.addr);
     println!("  session log:   {} (a chain session log, rewritten every second)", args.log.display());
-    if let Some(m) = &running.mqtt {
-        println!(
-            "  MQTT readings: {} on {} (PREFIX/STORE/DEVICE/TYPE, STORE a store's name as a topic level)",
-            m.broker, m.filter
-        );
-        if let Some(state) = &m.state_topic {
-            println!("  MQTT state:    {state} (retained)");
-        }
-    }
-    if open {
-        println!("  no tokens configured: open to anyone on this machine (loopback only)");
-    }
-    println!("  Ctrl-C stops the session");
-    running.wait()?;
-    println!("session ended; replay it with: storetwin-twin --replay {}", args.log.display());
-    Ok(())
+    serve_until_stopped(
+        running,
+        "PREFIX/STORE/DEVICE/TYPE, STORE a store's name as a topic level",
+        open,
+        "storetwin-twin --replay",
+        &args.log,
+    )
 }
 
 fn until_of(text: &str, open_at_s: u32) -> anyhow::Result<SimTime> {
@@ -185,8 +176,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  stream:        ws://{}/v1/stream", running.addr);
     println!("  metrics:       http://{}/metrics", running.addr);
     println!("  session log:   {}", args.log.display());
+    serve_until_stopped(running, "PREFIX/STORE/DEVICE/TYPE", open, "storetwin replay", &args.log)
+}
+
+/// The banner's last lines (MQTT, an open server), then serving until Ctrl-C or SIGTERM,
+/// and how to replay the log.
+fn serve_until_stopped<S: storetwin_server::Stops>(
+    running: storetwin_server::Running<S>,
+    topics: &str,
+    open: bool,
+    replay: &str,
+    log: &std::path::Path,
+) -> anyhow::Result<()> {
     if let Some(m) = &running.mqtt {
-        println!("  MQTT readings: {} on {} (PREFIX/STORE/DEVICE/TYPE)", m.broker, m.filter);
+        println!("  MQTT readings: {} on {} ({topics})", m.broker, m.filter);
         if let Some(state) = &m.state_topic {
             println!("  MQTT state:    {state} (retained)");
         }
@@ -196,7 +199,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     println!("  Ctrl-C stops the session");
     running.wait()?;
-    println!("session ended; replay it with: storetwin replay {}", args.log.display());
+    println!("session ended; replay it with: {replay} {}", log.display());
     Ok(())
 }
 
